@@ -1,0 +1,5 @@
+"""``python -m rirport``."""
+
+from rirport.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``rirport`` command line: thin commands over the services."""

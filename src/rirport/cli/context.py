@@ -1,0 +1,45 @@
+"""What every command gets: settings (read once from the environment) and a store."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from rirport.config import Settings
+from rirport.services.view import CurrentView, load_current
+from rirport.store.unit import Store
+
+
+@dataclass
+class AppContext:
+    """Lazily opened resources shared by the commands of one invocation."""
+
+    settings: Settings
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    _store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings.resolved_database_url)
+        return self._store
+
+    def current_view(self) -> CurrentView:
+        return load_current(self.store, self.settings.cache_dir)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def make_context(db: str | None, data_dir: Path | None) -> AppContext:
+    settings = Settings.from_env(os.environ).with_overrides(
+        database_url=db, data_dir=data_dir.expanduser() if data_dir else None)
+    return AppContext(settings)
+
+
+pass_app = click.make_pass_decorator(AppContext)

@@ -1,0 +1,54 @@
+"""``rirport ingest PATH...``: store statistics files (and IANA registry files)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rirport.cli.context import AppContext, pass_app
+from rirport.formats.source import read_source
+from rirport.services.ingest import IngestResult, expand_paths, ingest_many
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--skip-bad-lines", is_flag=True, help="Store the good records of a file with "
+              "bad lines and report the bad ones (default: refuse the whole file).")
+@pass_app
+def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> None:
+    """Ingest statistics files: files, folders (recursively), .gz/.xz/.bz2.
+
+    Each file is one transaction: a file with errors leaves the store as it was. Files already
+    stored are reported and skipped. Exit status 1 if any file was refused.
+    """
+    files = expand_paths(paths)
+    failed = 0
+    readers = [functools.partial(read_source, f) for f in files]
+    with _progress(app) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines):
+            progress.advance(task)
+            if isinstance(outcome, IngestResult):
+                progress.console.print(outcome.message, highlight=False)
+                for error in outcome.skipped[:20]:
+                    progress.console.print(f"  skipped {error}", highlight=False)
+                if len(outcome.skipped) > 20:
+                    progress.console.print(f"  ... and {len(outcome.skipped) - 20} more",
+                                           highlight=False)
+            else:
+                failed += 1
+                _report(progress, outcome)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _report(progress: Progress, error: Exception) -> None:
+    progress.console.print(f"[red]error[/red]: {error}", highlight=False, markup=True)
+
+
+def _progress(app: AppContext) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=app.console, transient=True)

@@ -1,0 +1,55 @@
+"""``rirport lookup``: one query, or many from a file or stdin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from rirport.cli.context import AppContext, pass_app
+from rirport.cli.output import FORMATS, emit
+from rirport.services.lookup import Lookup
+
+COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id",
+           "relation"]
+
+
+@click.command("lookup")
+@click.argument("query", required=False)
+@click.option("--file", "-f", "file", type=click.File("r"), help="Read one query per line "
+              "from this file ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@pass_app
+def command(app: AppContext, query: str | None, file: Any, fmt: str) -> None:
+    """Find the delegations of an address, prefix, range, AS number or holder.
+
+    QUERY is 193.0.0.1, 193.0.0.0/21, 193.0.0.0-193.0.7.255, 2001:db8::/32, AS3333,
+    AS3333-AS3340, holder:ID or <registry>:ID (an opaque-id). Matches come most specific
+    first, from every registry, each with its relation to the query (exact, covering,
+    covered, overlaps) and the file and line it was read from.
+    """
+    if (query is None) == (file is None):
+        raise click.UsageError("give a QUERY or --file (one of them)")
+    lookup = Lookup(app.current_view())
+    if file is not None:
+        queries = [line for line in (raw.strip() for raw in file) if line and
+                   not line.startswith("#")]
+        answers = lookup.bulk(queries)
+        if fmt in ("json", "ndjson"):
+            emit([a.to_json() for a in answers], fmt, [])
+        else:
+            rows = [{"query": a.query, **m.to_json()} for a in answers for m in a.matches]
+            emit(rows, fmt, ["query", *COLUMNS])
+        errors = [a for a in answers if a.error]
+        for answer in errors:
+            click.echo(f"rirport: {answer.query!r}: {answer.error}", err=True)
+        if errors:
+            raise click.exceptions.Exit(1)
+        return
+    assert query is not None
+    matches = [m.to_json() for m in lookup.find(query)]
+    emit(matches, fmt, COLUMNS, title=f"{query}: {len(matches)} match(es)")
+    if not matches and fmt == "table":
+        click.echo(f"no delegation matches {query}", err=True)
+
+

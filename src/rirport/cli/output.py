@@ -1,0 +1,55 @@
+"""Writing results as a table, JSON, NDJSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+FORMATS = ["table", "json", "ndjson", "csv"]
+
+
+def emit(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str],
+         title: str | None = None) -> None:
+    """Print ``rows`` (dicts) in the chosen format; ``columns`` picks and orders table/CSV
+    columns (JSON keeps every key)."""
+    if fmt == "json":
+        click.echo(json.dumps(list(rows), indent=2, ensure_ascii=False))
+    elif fmt == "ndjson":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(to_csv(rows, columns), nl=False)
+    else:
+        print_table(rows, columns, title)
+
+
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else _flat(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
+                title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else str(_flat(row.get(c))) for c in columns])
+    Console().print(table)
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return value

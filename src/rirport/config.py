@@ -1,0 +1,115 @@
+"""Settings: declared once with their help, loaded from the environment, passed down.
+
+Nothing in rirport reads the environment except :meth:`Settings.from_env`, which the entry
+points (CLI, server) call once; every other layer receives a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from rirport.domain.enums import Registry
+from rirport.errors import ConfigError
+
+#: Where each RIR publishes its latest extended statistics file (``.md5`` beside it).
+DEFAULT_SYNC_URLS: dict[Registry, str] = {
+    Registry.AFRINIC: "https://ftp.afrinic.net/pub/stats/afrinic/delegated-afrinic-extended-latest",
+    Registry.APNIC: "https://ftp.apnic.net/stats/apnic/delegated-apnic-extended-latest",
+    Registry.ARIN: "https://ftp.arin.net/pub/stats/arin/delegated-arin-extended-latest",
+    Registry.LACNIC: "https://ftp.lacnic.net/pub/stats/lacnic/delegated-lacnic-extended-latest",
+    Registry.RIPENCC: "https://ftp.ripe.net/pub/stats/ripencc/delegated-ripencc-extended-latest",
+}
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("rirport", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its default and (in ``metadata["help"]``) what it does."""
+
+    data_dir: Path = field(default_factory=_default_data_dir,
+                           metadata={"help": "Folder for the SQLite store, caches and downloads.",
+                                     "env": "RIRPORT_DATA_DIR"})
+    database_url: str | None = field(default=None, metadata={
+        "help": "SQLAlchemy URL of the store; default: SQLite file rirport.sqlite in data_dir. "
+                "PostgreSQL: postgresql+psycopg://user@host/db",
+        "env": "RIRPORT_DATABASE_URL"})
+    sync_urls: Mapping[Registry, str] = field(default_factory=lambda: dict(DEFAULT_SYNC_URLS),
+                                              metadata={
+        "help": "URL of each RIR's latest extended file; RIRPORT_SYNC_URL_<RIR> overrides one, "
+                "RIRPORT_SYNC_BASE=<url> serves all from <url>/<rir>/delegated-<rir>-extended-latest.",
+        "env": "RIRPORT_SYNC_URL_*"})
+    http_timeout: float = field(default=60.0, metadata={
+        "help": "Seconds before a download gives up.", "env": "RIRPORT_HTTP_TIMEOUT"})
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'rirport.sqlite'}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def download_dir(self) -> Path:
+        return self.data_dir / "downloads"
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with some settings replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Load from ``RIRPORT_*`` variables; unknown ``RIRPORT_`` names are an error.
+
+        Raises:
+            ConfigError: listing every bad variable at once.
+        """
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        urls = dict(DEFAULT_SYNC_URLS)
+        known = {f.metadata["env"] for f in fields(cls)} | {"RIRPORT_SYNC_BASE",
+                                                            "RIRPORT_TEST_POSTGRES_URL",
+                                                            "RIRPORT_REQUIRE_POSTGRES"}
+        for name, value in env.items():
+            if not name.startswith("RIRPORT_"):
+                continue
+            if name == "RIRPORT_DATA_DIR":
+                values["data_dir"] = Path(value).expanduser()
+            elif name == "RIRPORT_DATABASE_URL":
+                values["database_url"] = value or None
+            elif name == "RIRPORT_HTTP_TIMEOUT":
+                try:
+                    values["http_timeout"] = float(value)
+                except ValueError:
+                    problems.append(f"{name}={value!r} is not a number of seconds")
+            elif name == "RIRPORT_SYNC_BASE":
+                base = value.rstrip("/")
+                urls = {r: f"{base}/{r.value}/delegated-{r.value}-extended-latest"
+                        for r in Registry}
+            elif name.startswith("RIRPORT_SYNC_URL_"):
+                try:
+                    urls[Registry.parse(name.removeprefix("RIRPORT_SYNC_URL_"))] = value
+                except ValueError as exc:
+                    problems.append(f"{name}: {exc}")
+            elif name not in known:
+                problems.append(f"{name} is not a rirport setting")
+        for name, value in env.items():  # explicit per-RIR URLs win over the base
+            if name.startswith("RIRPORT_SYNC_URL_"):
+                try:
+                    urls[Registry.parse(name.removeprefix("RIRPORT_SYNC_URL_"))] = value
+                except ValueError:
+                    pass
+        if problems:
+            raise ConfigError("invalid settings:\n  " + "\n  ".join(sorted(problems)))
+        return cls(sync_urls=urls, **values)

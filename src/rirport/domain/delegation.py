@@ -1,0 +1,66 @@
+"""A delegation: one record of an RIR statistics file, as a value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from rirport.domain.enums import Registry, ResourceType, Status
+from rirport.domain.resources import ResourceRange
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """``registry|cc|type|start|value|date|status[|opaque-id]`` as typed fields.
+
+    ``cc`` is kept as written: two letters (``ZZ``, ``EU`` and ``AP`` included) or empty.
+    ``date`` is None when the file left it empty or wrote ``00000000``; ``undated_as``
+    remembers which, so a written file is byte-identical to the one read.
+    ``opaque_id`` is None when the line had no eighth field (standard files, and the 7-field
+    available/reserved lines of LACNIC and RIPE NCC), and ``""`` when the field was empty.
+    """
+
+    registry: Registry
+    cc: str
+    type: ResourceType
+    start: str
+    value: int
+    date: dt.date | None
+    status: Status
+    opaque_id: str | None = None
+    undated_as: str = ""
+
+    @property
+    def resource(self) -> ResourceRange:
+        """The numbers this record covers.
+
+        Raises:
+            ValueError: the record's start/value are not a valid resource.
+        """
+        return ResourceRange.from_start_value(self.type, self.start, self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape scripts rely on (keys fixed by the CLI contract)."""
+        return {
+            "registry": self.registry.value,
+            "cc": self.cc,
+            "type": self.type.value,
+            "start": self.start,
+            "value": self.value,
+            "date": self.date.isoformat() if self.date else None,
+            "status": self.status.value,
+            "opaque_id": self.opaque_id,
+        }
+
+    def date_text(self) -> str:
+        """The date field as the statistics format writes it."""
+        return self.date.strftime("%Y%m%d") if self.date else self.undated_as
+
+    def to_stats_line(self) -> str:
+        """The record line, without newline, as it appeared in (or would appear in) a file."""
+        fields = [self.registry.value, self.cc, self.type.value, self.start, str(self.value),
+                  self.date_text(), self.status.value]
+        if self.opaque_id is not None:
+            fields.append(self.opaque_id)
+        return "|".join(fields)

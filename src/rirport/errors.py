@@ -1,0 +1,93 @@
+"""The one exception tree of rirport.
+
+Every error the package raises on purpose is a :class:`RirportError`; the CLI and (later) the
+HTTP edge map these classes to exit codes and status codes in one place each, most specific
+class first::
+
+    RirportError
+    ├── ConfigError            bad settings (every bad key listed at once)
+    ├── InputError             the caller's input is wrong
+    │   ├── ParseError         one bad line or file: "source:line: reason"
+    │   ├── FileRejectedError  a whole file refused, carrying every ParseError found (capped)
+    │   └── QueryError         a lookup query that is not an address, prefix, range, ASN or id
+    ├── NotFoundError          nothing with that name or id
+    ├── ConflictError          the store already holds something incompatible
+    ├── DownloadError          fetching from a registry failed (status, checksum, truncation)
+    └── StorageError           the database failed; wraps the driver's exception
+
+A docstring doubles as the default message, as in dnspython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class RirportError(Exception):
+    """rirport failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigError(RirportError):
+    """The settings are invalid."""
+
+
+class InputError(RirportError):
+    """The input is invalid."""
+
+
+class ParseError(InputError):
+    """A line of an input file cannot be read.
+
+    ``str()`` gives ``source:line: reason`` (``source: reason`` for file-level errors), the form
+    editors and terminals link to.
+    """
+
+    def __init__(self, source: str, line: int | None, reason: str) -> None:
+        self.source = source
+        self.line = line
+        self.reason = reason
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {reason}")
+
+
+class FileRejectedError(InputError):
+    """A file was refused as a whole; nothing from it was stored."""
+
+    def __init__(self, source: str, errors: Sequence[ParseError], total: int | None = None,
+                 cap: int = 20) -> None:
+        self.source = source
+        self.errors = list(errors)
+        self.total = total if total is not None else len(self.errors)
+        shown = [str(e) for e in self.errors[:cap]]
+        more = self.total - len(shown)
+        lines = [f"{source}: rejected, {self.total} error(s); nothing was stored", *shown]
+        if more > 0:
+            lines.append(f"... and {more} more")
+        super().__init__("\n".join(lines))
+
+
+class QueryError(InputError):
+    """The query is not an address, prefix, range, AS number or holder id."""
+
+
+class NotFoundError(RirportError):
+    """Nothing was found."""
+
+
+class ConflictError(RirportError):
+    """The store already holds something incompatible with this change."""
+
+
+class DownloadError(RirportError):
+    """A download from a registry failed."""
+
+
+class StorageError(RirportError):
+    """The database failed."""

@@ -1,0 +1,232 @@
+"""Ingesting statistics files: read, validate, and store each file in one transaction.
+
+A file with any bad line is refused whole (every error listed, capped) unless the caller asks
+to skip bad lines; a file whose version line or summaries disagree with its records, or that is
+truncated, is always refused. Re-ingesting a file already stored changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rirport.domain.table import DelegationTable
+from rirport.errors import ConflictError, FileRejectedError, InputError, ParseError
+from rirport.formats.source import SourceFile, read_source, source_from_bytes
+from rirport.formats.statsfile import StatsFile, read_stats
+from rirport.store.bulk import DelegationRows, delegation_rows
+from rirport.store.repos import SnapshotRow
+from rirport.store.unit import Store, UnitOfWork
+
+MAX_LISTED_ERRORS = 20
+Outcome = Literal["ingested", "unchanged"]
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file."""
+
+    source: str
+    outcome: Outcome
+    snapshot_id: int
+    registry: str
+    snapshot_date: dt.date
+    records: int
+    skipped: list[ParseError] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        if self.outcome == "unchanged":
+            return (f"{self.source}: already stored as snapshot {self.snapshot_id} "
+                    f"({self.registry} {self.snapshot_date}); nothing changed")
+        text = (f"{self.source}: stored {self.records} records as snapshot {self.snapshot_id} "
+                f"({self.registry} {self.snapshot_date})")
+        if self.skipped:
+            text += f", skipped {len(self.skipped)} bad line(s)"
+        return text
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the files inside folders named (recursively, sorted; dotfiles skipped).
+
+    Raises:
+        ParseError: a path does not exist.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file()
+                            and not any(part.startswith(".") for part in p.parts))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ParseError(str(path), None, "no such file or folder")
+    return found
+
+
+@dataclass
+class PreparedFile:
+    """A file read, validated and turned into rows, not yet stored."""
+
+    source: SourceFile
+    stats: StatsFile
+    rows: DelegationRows
+    source_url: str | None = None
+
+
+def prepare_source(source: SourceFile, *, skip_bad_lines: bool = False,
+                   source_url: str | None = None) -> PreparedFile:
+    """Read and validate a file and build its rows; touches no database.
+
+    Raises:
+        ParseError: the file cannot be read as a statistics file at all.
+        FileRejectedError: the file has errors.
+    """
+    stats = read_stats(source.data, source.name)
+    ensure_acceptable(stats, skip_bad_lines)
+    rows = delegation_rows(stats.table, record_texts(source.data, stats.table))
+    return PreparedFile(source, stats, rows, source_url)
+
+
+def store_prepared(store: Store, prepared: PreparedFile) -> IngestResult:
+    """Store a prepared file in one transaction (or find it already stored).
+
+    Raises:
+        ConflictError: a different file for the same registry and date is already stored.
+    """
+    stats, source = prepared.stats, prepared.source
+    with store.transaction() as uow:
+        existing = uow.snapshots.find_content(stats.header.registry, source.content_sha256)
+        if existing is not None:
+            return IngestResult(source.name, "unchanged", existing.id, existing.registry,
+                                existing.snapshot_date, existing.records)
+        _refuse_conflicting(uow, stats, source)
+        snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
+        uow.delegations.add_rows(snapshot_id, prepared.rows)
+        uow.meta.bump_generation()
+    return IngestResult(source.name, "ingested", snapshot_id, stats.header.registry,
+                        stats.header.snapshot_date(), len(stats.table), stats.errors)
+
+
+def ingest_path(store: Store, path: str | Path, *, skip_bad_lines: bool = False,
+                source_url: str | None = None) -> IngestResult:
+    """Ingest one file from disk (plain, .gz, .xz or .bz2).
+
+    Raises:
+        ParseError: the file cannot be read as a statistics file at all.
+        FileRejectedError: the file has errors; nothing was stored.
+        ConflictError: a different file for the same registry and date is already stored.
+    """
+    return ingest_source(store, read_source(path), skip_bad_lines=skip_bad_lines,
+                         source_url=source_url)
+
+
+def ingest_bytes(store: Store, raw: bytes, name: str, *, skip_bad_lines: bool = False,
+                 source_url: str | None = None) -> IngestResult:
+    """As :func:`ingest_path`, for content already in memory (downloads, bundled data)."""
+    return ingest_source(store, source_from_bytes(raw, name), skip_bad_lines=skip_bad_lines,
+                         source_url=source_url)
+
+
+def ingest_source(store: Store, source: SourceFile, *, skip_bad_lines: bool = False,
+                  source_url: str | None = None) -> IngestResult:
+    """Validate and store a read file (see :func:`ingest_path`)."""
+    return store_prepared(store, prepare_source(source, skip_bad_lines=skip_bad_lines,
+                                                source_url=source_url))
+
+
+def ingest_many(store: Store, sources: Iterable[Callable[[], SourceFile]], *,
+                skip_bad_lines: bool = False) -> Iterator[IngestResult | InputError |
+                                                          ConflictError]:
+    """Ingest files one transaction each, preparing the next file while this one is written.
+
+    ``sources`` are callables that read a file (so reading happens in the worker too). A file
+    that fails yields its error and the others go on.
+    """
+
+    def prepare(read: Callable[[], SourceFile]) -> PreparedFile | InputError:
+        try:
+            return prepare_source(read(), skip_bad_lines=skip_bad_lines)
+        except InputError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = [pool.submit(prepare, read) for read in sources]
+        for future in pending:
+            prepared = future.result()
+            if isinstance(prepared, InputError):
+                yield prepared
+                continue
+            try:
+                yield store_prepared(store, prepared)
+            except ConflictError as exc:
+                yield exc
+
+
+def ensure_acceptable(stats: StatsFile, skip_bad_lines: bool) -> None:
+    """Raise unless the file may be stored.
+
+    Raises:
+        FileRejectedError: file-level errors (always), or bad lines without ``skip_bad_lines``.
+    """
+    if stats.file_errors or (stats.errors and not skip_bad_lines):
+        errors = stats.file_errors + stats.errors
+        raise FileRejectedError(stats.source, errors[:MAX_LISTED_ERRORS], total=len(errors),
+                                cap=MAX_LISTED_ERRORS)
+
+
+def _refuse_conflicting(uow: UnitOfWork, stats: StatsFile, source: SourceFile) -> None:
+    date = stats.header.snapshot_date()
+    for other in uow.snapshots.find_dated(stats.header.registry, date):
+        raise ConflictError(
+            f"{source.name}: {stats.header.registry} already has a different snapshot dated "
+            f"{date} (snapshot {other.id}, {other.file_name}, sha256 {other.content_sha256[:12]}"
+            "…); remove it first or check which file is right")
+
+
+def snapshot_values(stats: StatsFile, source: SourceFile, source_url: str | None) -> dict[
+        str, object]:
+    header = stats.header
+    return {
+        "registry": header.registry,
+        "snapshot_date": header.snapshot_date(),
+        "file_name": Path(source.name).name,
+        "source_url": source_url,
+        "file_sha256": source.file_sha256,
+        "content_sha256": source.content_sha256,
+        "compression": source.compression,
+        "extended": stats.extended,
+        "version": header.version,
+        "serial": header.serial,
+        "start_date": header.start_date,
+        "end_date": header.end_date,
+        "utc_offset": header.utc_offset,
+        "declared_records": header.records,
+        "records": len(stats.table),
+        "summary": [[t.value, n] for t, n in stats.summary],
+        "preamble": stats.preamble,
+        "skipped_lines": len(stats.errors),
+        "skipped": [str(e) for e in stats.errors[:MAX_LISTED_ERRORS]],
+        "ingested_at": dt.datetime.now(dt.UTC),
+    }
+
+
+def record_texts(data: bytes, table: DelegationTable) -> list[str]:
+    """The source line of every row of ``table`` (numbered by ``table.line``)."""
+    text = data.decode()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    numbers = table.line
+    if len(numbers) and numbers[-1] - numbers[0] == len(numbers) - 1:
+        return lines[int(numbers[0]) - 1 : int(numbers[-1])]
+    return [lines[i - 1] for i in numbers.tolist()]
+
+
+__all__ = ["IngestResult", "PreparedFile", "SnapshotRow", "expand_paths", "ingest_bytes",
+           "ingest_many", "ingest_path", "ingest_source", "prepare_source", "store_prepared"]

@@ -1,0 +1,103 @@
+"""The current view: the newest snapshot of every registry, as one table in memory.
+
+Reading half a million records back from the store and parsing them takes about a second, so
+the table is cached in ``cache_dir`` as a numpy file named after the store and its write
+generation (bumped by every write transaction): a cache file can only ever be current or unused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from rirport.domain.enums import Registry
+from rirport.domain.table import DelegationTable
+from rirport.errors import StorageError
+from rirport.formats.statsfile import read_record_lines
+from rirport.store.repos import SnapshotRow
+from rirport.store.unit import Store, UnitOfWork
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class CurrentView:
+    """Rows of the current snapshots, with the snapshot each row comes from."""
+
+    snapshots: list[SnapshotRow]
+    table: DelegationTable
+    snapshot_ids: npt.NDArray[np.int32]
+    """Per row: the id of the snapshot (file) it was read from."""
+    generation: int
+
+    def snapshot(self, snapshot_id: int) -> SnapshotRow:
+        return next(s for s in self.snapshots if s.id == snapshot_id)
+
+    @property
+    def registries(self) -> list[Registry]:
+        return [Registry(s.registry) for s in self.snapshots]
+
+
+def load_current(store: Store, cache_dir: Path | None = None) -> CurrentView:
+    """The current view, from the cache when it matches the store's generation.
+
+    Raises:
+        StorageError: a stored record no longer parses (the store was edited by hand).
+    """
+    with store.transaction() as uow:
+        generation = uow.meta.generation()
+        snapshots = uow.snapshots.current()
+        cache = _cache_file(cache_dir, store, generation)
+        if cache is not None and cache.exists():
+            try:
+                return _read_cache(cache, snapshots, generation)
+            except (OSError, ValueError, KeyError):
+                cache.unlink(missing_ok=True)
+        view = _read_store(uow, snapshots, generation)
+    if cache is not None:
+        _write_cache(cache, view)
+    return view
+
+
+def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int) -> CurrentView:
+    tables, ids = [], []
+    for snap in snapshots:
+        lines, records = uow.delegations.record_columns(snap.id)
+        table, errors = read_record_lines(records, snap.registry,
+                                          f"snapshot {snap.id} ({snap.file_name})", lines)
+        if errors:
+            raise StorageError(f"stored records no longer parse: {errors[0]}")
+        tables.append(table)
+        ids.append(np.full(len(table), snap.id, dtype=np.int32))
+    return CurrentView(snapshots, DelegationTable.concat(tables),
+                       np.concatenate(ids) if ids else np.zeros(0, np.int32), generation)
+
+
+def _cache_file(cache_dir: Path | None, store: Store, generation: int) -> Path | None:
+    if cache_dir is None:
+        return None
+    tag = hashlib.sha256(store.identity.encode()).hexdigest()[:16]
+    return cache_dir / f"current-{tag}-g{generation}-v{CACHE_FORMAT}.npz"
+
+
+def _write_cache(path: Path, view: CurrentView) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob(path.name.split("-g")[0] + "-g*.npz"):
+        old.unlink(missing_ok=True)
+    columns = {f.name: getattr(view.table, f.name) for f in fields(view.table)}
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, snapshot_ids=view.snapshot_ids, **columns)
+    tmp.replace(path)
+
+
+def _read_cache(path: Path, snapshots: list[SnapshotRow], generation: int) -> CurrentView:
+    with np.load(path) as data:
+        table = DelegationTable(**{f.name: data[f.name] for f in fields(DelegationTable)})
+        ids = data["snapshot_ids"]
+    if set(np.unique(ids).tolist()) - {s.id for s in snapshots}:
+        raise ValueError("cache names snapshots the store does not have")
+    return CurrentView(snapshots, table, ids, generation)

@@ -1,0 +1,63 @@
+"""The store and its unit of work: one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from rirport.errors import RirportError, StorageError
+from rirport.store.engine import make_engine, migrate
+from rirport.store.repos import DelegationRepo, IanaRepo, MetaRepo, SnapshotRepo
+
+
+@dataclass
+class UnitOfWork:
+    """Repositories sharing one connection and transaction."""
+
+    connection: Connection
+    snapshots: SnapshotRepo
+    delegations: DelegationRepo
+    meta: MetaRepo
+    iana: IanaRepo
+
+    @property
+    def dialect(self) -> str:
+        return self.connection.dialect.name
+
+
+class Store:
+    """A migrated database. ``transaction()`` is the only way in."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        migrate(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """Commit when the block ends, roll back everything if it raises.
+
+        Raises:
+            StorageError: the database failed (the driver's error is chained).
+        """
+        try:
+            with self.engine.begin() as connection:
+                yield UnitOfWork(connection, SnapshotRepo(connection),
+                                 DelegationRepo(connection), MetaRepo(connection),
+                                 IanaRepo(connection))
+        except RirportError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database error: {exc}") from exc
+
+    @property
+    def identity(self) -> str:
+        """A name for this database that is stable across processes (for cache files)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
