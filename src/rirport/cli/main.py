@@ -54,10 +54,19 @@ def cli(ctx: click.Context, db: str | None, data_dir: Path | None) -> None:
     ctx.call_on_close(app.close)
 
 
-def _register() -> None:
-    from rirport.cli import ingest, lookup, stats
+COMMANDS = ("ingest", "lookup", "stats", "check", "export", "sync", "demo")
 
-    for module in (ingest, lookup, stats):
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"rirport.cli.{name}")
+        except ModuleNotFoundError as exc:  # TEMPORARY while commands are being written
+            if exc.name != f"rirport.cli.{name}":
+                raise
+            continue
         cli.add_command(module.command)
 
 
