@@ -21,21 +21,12 @@ from sqlalchemy.exc import OperationalError
 
 from rirport.config import Settings
 from rirport.store.unit import Store
+from tests.paths import DELEGATED, SHARED, TEST_DATA, real_files
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = (ROOT.parent / "shared" / "data").resolve()
-DELEGATED = SHARED / "delegated"
-TEST_DATA = Path(__file__).resolve().parent / "data"
+__all__ = ["DELEGATED", "SHARED", "TEST_DATA", "real_files"]
 POSTGRES_ADMIN_URL = os.environ.get(
     "RIRPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("RIRPORT_REQUIRE_POSTGRES") == "1"
-
-
-def real_files(year: str = "2018") -> list[Path]:
-    """The five extended statistics files of a set ("2017" or "2018")."""
-    files = sorted(DELEGATED.glob(f"*/delegated-*-extended-{year}*"))
-    assert len(files) == 5, f"expected five {year} files under {DELEGATED}"
-    return files
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ points (CLI, server) call once; every other layer receives a :class:`Settings`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,8 @@ class Settings:
     sync_urls: Mapping[Registry, str] = field(default_factory=lambda: dict(DEFAULT_SYNC_URLS),
                                               metadata={
         "help": "URL of each RIR's latest extended file; RIRPORT_SYNC_URL_<RIR> overrides one, "
-                "RIRPORT_SYNC_BASE=<url> serves all from <url>/<rir>/delegated-<rir>-extended-latest.",
+                "RIRPORT_SYNC_BASE=<url> takes all five from "
+                "<url>/<rir>/delegated-<rir>-extended-latest.",
         "env": "RIRPORT_SYNC_URL_*"})
     http_timeout: float = field(default=60.0, metadata={
         "help": "Seconds before a download gives up.", "env": "RIRPORT_HTTP_TIMEOUT"})
@@ -72,18 +73,18 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Load from ``RIRPORT_*`` variables; unknown ``RIRPORT_`` names are an error.
 
+        ``RIRPORT_SYNC_BASE`` sets all five sync URLs; ``RIRPORT_SYNC_URL_<RIR>`` then
+        overrides one.
+
         Raises:
             ConfigError: listing every bad variable at once.
         """
         problems: list[str] = []
         values: dict[str, Any] = {}
-        urls = dict(DEFAULT_SYNC_URLS)
-        known = {f.metadata["env"] for f in fields(cls)} | {"RIRPORT_SYNC_BASE",
-                                                            "RIRPORT_TEST_POSTGRES_URL",
-                                                            "RIRPORT_REQUIRE_POSTGRES"}
-        for name, value in env.items():
-            if not name.startswith("RIRPORT_"):
-                continue
+        ours = {k: v for k, v in env.items() if k.startswith("RIRPORT_")}
+        urls = urls_under(ours["RIRPORT_SYNC_BASE"]) if "RIRPORT_SYNC_BASE" in ours else dict(
+            DEFAULT_SYNC_URLS)
+        for name, value in sorted(ours.items()):
             if name == "RIRPORT_DATA_DIR":
                 values["data_dir"] = Path(value).expanduser()
             elif name == "RIRPORT_DATABASE_URL":
@@ -93,23 +94,23 @@ class Settings:
                     values["http_timeout"] = float(value)
                 except ValueError:
                     problems.append(f"{name}={value!r} is not a number of seconds")
-            elif name == "RIRPORT_SYNC_BASE":
-                base = value.rstrip("/")
-                urls = {r: f"{base}/{r.value}/delegated-{r.value}-extended-latest"
-                        for r in Registry}
             elif name.startswith("RIRPORT_SYNC_URL_"):
                 try:
                     urls[Registry.parse(name.removeprefix("RIRPORT_SYNC_URL_"))] = value
                 except ValueError as exc:
                     problems.append(f"{name}: {exc}")
-            elif name not in known:
+            elif name not in _OTHER_VARIABLES:
                 problems.append(f"{name} is not a rirport setting")
-        for name, value in env.items():  # explicit per-RIR URLs win over the base
-            if name.startswith("RIRPORT_SYNC_URL_"):
-                try:
-                    urls[Registry.parse(name.removeprefix("RIRPORT_SYNC_URL_"))] = value
-                except ValueError:
-                    pass
         if problems:
-            raise ConfigError("invalid settings:\n  " + "\n  ".join(sorted(problems)))
+            raise ConfigError("invalid settings:\n  " + "\n  ".join(problems))
         return cls(sync_urls=urls, **values)
+
+
+#: Variables rirport reads elsewhere (the sync base above, and the test suite's own).
+_OTHER_VARIABLES = {"RIRPORT_SYNC_BASE", "RIRPORT_TEST_POSTGRES_URL", "RIRPORT_REQUIRE_POSTGRES"}
+
+
+def urls_under(base: str) -> dict[Registry, str]:
+    """The five URLs of a mirror laid out as ``<base>/<rir>/delegated-<rir>-extended-latest``."""
+    root = base.rstrip("/")
+    return {r: f"{root}/{r.value}/delegated-{r.value}-extended-latest" for r in Registry}

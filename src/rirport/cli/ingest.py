@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.formats.source import read_source
-from rirport.services.ingest import IngestResult, expand_paths, ingest_many
+from rirport.services.ingest import IngestResult, PendingFile, expand_paths, ingest_many
 
 
 @click.command("ingest")
@@ -26,7 +26,7 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> N
     """
     files = expand_paths(paths)
     failed = 0
-    readers = [functools.partial(read_source, f) for f in files]
+    readers = [PendingFile(functools.partial(read_source, f)) for f in files]
     with _progress(app) as progress:
         task = progress.add_task("ingesting", total=len(files))
         for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines):

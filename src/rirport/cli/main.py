@@ -21,7 +21,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it per class
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"rirport: {self.format_message()}", err=True, file=file)

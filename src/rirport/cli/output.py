@@ -46,7 +46,10 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*["" if row.get(c) is None else str(_flat(row.get(c))) for c in columns])
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    console.print(table)
 
 
 def _flat(value: Any) -> Any:

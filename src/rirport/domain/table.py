@@ -124,8 +124,9 @@ class DelegationTable:
 
     def keys_be(self, which: str = "first") -> Bytes:
         """16-byte big-endian keys of ``first`` or ``last``, in numeric sort order."""
-        hi, lo = (self.first_hi, self.first_lo) if which == "first" else (self.last_hi, self.last_lo)
-        return keys_be(hi, lo)
+        if which == "first":
+            return keys_be(self.first_hi, self.first_lo)
+        return keys_be(self.last_hi, self.last_lo)
 
     def sizes(self) -> npt.NDArray[np.float64]:
         """Range sizes as floats (exact below 2**53, ordered correctly above)."""

@@ -32,6 +32,7 @@ from rirport.formats.records import (
     parse_record,
     parse_summary,
 )
+from rirport.formats.source import check_text
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -76,8 +77,10 @@ def read_stats(data: bytes, source: str) -> StatsFile:
     """Parse a whole statistics file.
 
     Raises:
-        ParseError: the file has no usable version line (nothing else can be read without it).
+        ParseError: the content is not UTF-8 text (see :func:`~rirport.formats.source.check_text`),
+            or has no usable version line (nothing else can be read without it).
     """
+    check_text(data, source)
     data = data.replace(b"\r\n", b"\n") if b"\r" in data else data
     lines = _split_lines(data)
     buf = np.frombuffer(data + b"\0" * _PAD, dtype=np.uint8)
@@ -88,13 +91,15 @@ def read_stats(data: bytes, source: str) -> StatsFile:
         raise ParseError(source, None, "no version line (only comments or blank lines)")
     header_at = int(content[0])
     header = _read_header(data, lines, header_at, source)
-    summary, file_errors, body_from = _read_summaries(data, lines, content, header, source)
+    summary, summary_lines, file_errors, body_from = _read_summaries(data, lines, content, header,
+                                                                     source)
     records = content[body_from:]
     table, types, errors = _read_records(buf, data, lines, records, header.registry, source)
     if not data.endswith(b"\n"):
         file_errors.append(ParseError(source, len(lines.starts),
                                       "last line has no newline: the file is truncated"))
-    file_errors += _check_counts(header, summary, types, len(records), source, header_at + 1)
+    file_errors += _check_counts(header, summary, summary_lines, types, len(records), source,
+                                 header_at + 1)
     return StatsFile(
         source=source,
         header=header,
@@ -127,13 +132,17 @@ def _read_header(data: bytes, lines: _Lines, at: int, source: str) -> Header:
         return parse_header(text.split("|"))
     except RecordError as exc:
         shown = text if len(text) <= 80 else text[:77] + "..."
-        raise ParseError(source, at + 1, f"not a statistics version line ({exc}): {shown!r}") from None
+        raise ParseError(source, at + 1,
+                         f"not a statistics version line ({exc}): {shown!r}") from None
 
 
 def _read_summaries(
     data: bytes, lines: _Lines, content: I64, header: Header, source: str
-) -> tuple[list[tuple[ResourceType, int]], list[ParseError], int]:
+) -> tuple[list[tuple[ResourceType, int]], list[int], list[ParseError], int]:
+    """The summary lines after the version line, their line numbers, their errors, and the
+    index in ``content`` of the first record line."""
     summary: list[tuple[ResourceType, int]] = []
+    numbers: list[int] = []
     errors: list[ParseError] = []
     k = 1
     while k < len(content):
@@ -149,22 +158,27 @@ def _read_summaries(
                 errors.append(ParseError(source, int(content[k]) + 1,
                                          f"second summary line for {rtype.value}"))
             summary.append((rtype, count))
+            numbers.append(int(content[k]) + 1)
         k += 1
-    return summary, errors, k
+    return summary, numbers, errors, k
 
 
-def _check_counts(header: Header, summary: list[tuple[ResourceType, int]], types: Counter[int],
-                  record_lines: int, source: str, header_line: int) -> list[ParseError]:
+def _check_counts(header: Header, summary: list[tuple[ResourceType, int]],
+                  summary_lines: list[int], types: Counter[int], record_lines: int, source: str,
+                  header_line: int) -> list[ParseError]:
+    """Counts of the version and summary lines against the records; each error names the line
+    that announced the count (the version line when a summary line is missing)."""
     errors = []
     if header.records != record_lines:
         errors.append(ParseError(source, header_line,
                                  f"version line announces {header.records} records, "
                                  f"the file has {record_lines}"))
     declared = dict(summary)
+    declared_at = {rtype: n for (rtype, _), n in zip(summary, summary_lines, strict=True)}
     for code, rtype in enumerate(RESOURCE_TYPES):
         found = types.get(code, 0)
         if rtype in declared and declared[rtype] != found:
-            errors.append(ParseError(source, header_line,
+            errors.append(ParseError(source, declared_at[rtype],
                                      f"summary line announces {declared[rtype]} {rtype.value} "
                                      f"records, the file has {found}"))
         elif rtype not in declared and found:
@@ -195,7 +209,8 @@ def _locate_fields(buf: npt.NDArray[np.uint8], rs: I64, re: I64) -> _Fields:
     count = np.searchsorted(pipes, re32).astype(np.int32) - left
     count_ok = (count == 6) | (count == 7)
     has_opaque = count == 7
-    index = np.minimum(left[None, :] + np.arange(7, dtype=np.int32)[:, None], max(len(pipes) - 1, 0))
+    offsets = np.arange(7, dtype=np.int32)[:, None]
+    index = np.minimum(left[None, :] + offsets, max(len(pipes) - 1, 0))
     pos = pipes[index] if len(pipes) else np.zeros((7, len(rs)), dtype=np.int32)
     starts = np.empty((8, len(rs)), dtype=np.int32)
     ends = np.empty((8, len(rs)), dtype=np.int32)

@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 Keys = npt.NDArray[np.uint64] | npt.NDArray[np.bytes_]
-Rows = npt.NDArray[np.int64]
+Rows = npt.NDArray[np.int32]
+"""Row numbers: int32 halves the index's memory (a view holds well under 2**31 rows)."""
 
 
 def ipv6_keys(hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
@@ -60,14 +61,12 @@ class RangeIndex:
     by_first: Rows
     """Local numbers ordered by range start."""
     first_sorted: Keys
-    firsts: Keys
-    lasts: Keys
     row_ids: Rows
 
     @classmethod
-    def build(cls, firsts: Keys, ends: Keys, lasts: Keys, sizes: npt.NDArray[np.float64],
+    def build(cls, firsts: Keys, ends: Keys, sizes: npt.NDArray[np.float64],
               row_ids: Rows) -> RangeIndex:
-        """Index ranges ``firsts[i]..lasts[i]`` (``ends[i]`` = last + 1) of rows ``row_ids``.
+        """Index ranges ``firsts[i]..ends[i] - 1`` of rows ``row_ids``.
 
         ``sizes`` orders overlapping ranges, smallest first; ties keep the given order.
         """
@@ -80,12 +79,12 @@ class RangeIndex:
         order = np.lexsort((local, sizes[local], segments))
         segments, local = segments[order], local[order]
         ptr = np.concatenate(([0], np.cumsum(np.bincount(segments, minlength=len(bounds)))))
-        best = np.full(len(bounds), -1, dtype=np.int64)
+        best = np.full(len(bounds), -1, dtype=np.int32)
         has = ptr[1:] > ptr[:-1]
         best[has] = row_ids[local[ptr[:-1][has]]]
-        by_first = np.argsort(firsts, kind="stable")
-        return cls(bounds, best, ptr.astype(np.int64), local, by_first, firsts[by_first],
-                   firsts, lasts, row_ids)
+        by_first = np.argsort(firsts, kind="stable").astype(np.int32)
+        return cls(bounds, best, ptr.astype(np.int32), local.astype(np.int32), by_first,
+                   firsts[by_first], row_ids.astype(np.int32))
 
     def __len__(self) -> int:
         return len(self.row_ids)
@@ -105,7 +104,7 @@ class RangeIndex:
         """Local numbers of all ranges containing one point (a length-1 key array)."""
         seg = int(self.segment_of(point)[0])
         if seg < 0:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int32)
         return self.covering[self.ptr[seg] : self.ptr[seg + 1]]
 
     def starting_within(self, first: Keys, last: Keys) -> Rows:

@@ -8,9 +8,11 @@ truncated, is always refused. Re-ingesting a file already stored changes nothing
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +25,7 @@ from rirport.store.repos import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
 
 MAX_LISTED_ERRORS = 20
+PREFETCH = 2
 Outcome = Literal["ingested", "unchanged"]
 
 
@@ -140,32 +143,58 @@ def ingest_source(store: Store, source: SourceFile, *, skip_bad_lines: bool = Fa
                                                 source_url=source_url))
 
 
-def ingest_many(store: Store, sources: Iterable[Callable[[], SourceFile]], *,
+@dataclass(frozen=True)
+class PendingFile:
+    """A file to ingest: how to read it, and the URL it came from (if any)."""
+
+    read: Callable[[], SourceFile]
+    source_url: str | None = None
+
+
+def ingest_many(store: Store, files: Iterable[PendingFile], *,
                 skip_bad_lines: bool = False) -> Iterator[IngestResult | InputError |
                                                           ConflictError]:
     """Ingest files one transaction each, preparing the next file while this one is written.
 
-    ``sources`` are callables that read a file (so reading happens in the worker too). A file
-    that fails yields its error and the others go on.
+    Reading and parsing happen in a worker thread (numpy releases the GIL for much of it),
+    overlapping the database writes. A file that fails yields its error and the others go on.
     """
 
-    def prepare(read: Callable[[], SourceFile]) -> PreparedFile | InputError:
+    def prepare(pending: PendingFile) -> PreparedFile | IngestResult | InputError:
         try:
-            return prepare_source(read(), skip_bad_lines=skip_bad_lines)
+            source = pending.read()
+            known = _already_stored(store, source)
+            if known is not None:  # skip parsing a file the store already holds
+                return known
+            return prepare_source(source, skip_bad_lines=skip_bad_lines,
+                                  source_url=pending.source_url)
         except InputError as exc:
             return exc
 
+    queue = iter(files)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = [pool.submit(prepare, read) for read in sources]
-        for future in pending:
-            prepared = future.result()
-            if isinstance(prepared, InputError):
+        ahead = deque(pool.submit(prepare, item) for item in islice(queue, PREFETCH))
+        while ahead:
+            prepared = ahead.popleft().result()
+            following = next(queue, None)
+            if following is not None:  # keep at most PREFETCH files in memory
+                ahead.append(pool.submit(prepare, following))
+            if isinstance(prepared, InputError | IngestResult):
                 yield prepared
                 continue
             try:
                 yield store_prepared(store, prepared)
             except ConflictError as exc:
                 yield exc
+
+
+def _already_stored(store: Store, source: SourceFile) -> IngestResult | None:
+    with store.transaction() as uow:
+        existing = uow.snapshots.find_sha(source.content_sha256)
+    if existing is None:
+        return None
+    return IngestResult(source.name, "unchanged", existing.id, existing.registry,
+                        existing.snapshot_date, existing.records)
 
 
 def ensure_acceptable(stats: StatsFile, skip_bad_lines: bool) -> None:
@@ -228,5 +257,6 @@ def record_texts(data: bytes, table: DelegationTable) -> list[str]:
     return [lines[i - 1] for i in numbers.tolist()]
 
 
-__all__ = ["IngestResult", "PreparedFile", "SnapshotRow", "expand_paths", "ingest_bytes",
-           "ingest_many", "ingest_path", "ingest_source", "prepare_source", "store_prepared"]
+__all__ = ["IngestResult", "PendingFile", "PreparedFile", "SnapshotRow", "expand_paths",
+           "ingest_bytes", "ingest_many", "ingest_path", "ingest_source", "prepare_source",
+           "store_prepared"]

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from rirport.domain.delegation import Delegation
-from rirport.domain.query import Query, parse_query
 from rirport.domain.enums import REGISTRIES, ResourceType
+from rirport.domain.query import Query, parse_query
 from rirport.domain.resources import ResourceRange, relation
 from rirport.errors import QueryError, StorageError
 from rirport.formats.records import RecordError, parse_record

@@ -7,6 +7,8 @@ generation (bumped by every write transaction): a cache file can only ever be cu
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -60,19 +62,27 @@ def load_current(store: Store, cache_dir: Path | None = None) -> CurrentView:
         view = _read_store(uow, snapshots, generation)
     if cache is not None:
         _write_cache(cache, view)
+    release_free_memory()
     return view
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the system after the large transient allocations of a
+    load (glibc keeps them otherwise, and a long-running server would carry them forever)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int) -> CurrentView:
     tables, ids = [], []
     for snap in snapshots:
-        lines, records = uow.delegations.record_columns(snap.id)
-        table, errors = read_record_lines(records, snap.registry,
-                                          f"snapshot {snap.id} ({snap.file_name})", lines)
-        if errors:
-            raise StorageError(f"stored records no longer parse: {errors[0]}")
-        tables.append(table)
-        ids.append(np.full(len(table), snap.id, dtype=np.int32))
+        for lines, records in uow.delegations.record_chunks(snap.id):
+            table, errors = read_record_lines(records, snap.registry,
+                                              f"snapshot {snap.id} ({snap.file_name})", lines)
+            if errors:
+                raise StorageError(f"stored records no longer parse: {errors[0]}")
+            tables.append(table)
+            ids.append(np.full(len(table), snap.id, dtype=np.int32))
     return CurrentView(snapshots, DelegationTable.concat(tables),
                        np.concatenate(ids) if ids else np.zeros(0, np.int32), generation)
 

@@ -53,7 +53,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=DELETE")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA cache_size=-131072")
+        cursor.execute("PRAGMA cache_size=-32768")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

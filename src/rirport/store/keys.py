@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rirport.domain.enums import ResourceType
-from rirport.domain.table import TYPE_CODE, DelegationTable, U64
+from rirport.domain.table import TYPE_CODE, U64, DelegationTable
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 HEX_DIGITS = {ResourceType.ASN: 8, ResourceType.IPV4: 8, ResourceType.IPV6: 32}

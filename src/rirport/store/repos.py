@@ -87,6 +87,12 @@ class SnapshotRepo:
             schema.snapshot.c.content_sha256 == content_sha256)).first()
         return SnapshotRow(**row._mapping) if row else None
 
+    def find_sha(self, content_sha256: str) -> SnapshotRow | None:
+        """A snapshot with this content in any registry (content hashes do not collide)."""
+        row = self._c.execute(select(schema.snapshot).where(
+            schema.snapshot.c.content_sha256 == content_sha256).limit(1)).first()
+        return SnapshotRow(**row._mapping) if row else None
+
     def find_dated(self, registry: str, date: dt.date) -> list[SnapshotRow]:
         rows = self._c.execute(select(schema.snapshot).where(
             schema.snapshot.c.registry == registry, schema.snapshot.c.snapshot_date == date))
@@ -123,20 +129,28 @@ class DelegationRepo:
             schema.delegation.c.snapshot_id.in_(ids))).scalar_one())
 
     def record_columns(self, snapshot_id: int) -> tuple[list[int], list[str]]:
-        """(line numbers, record lines) of a snapshot in file order, fetched in bulk.
+        """(line numbers, record lines) of a snapshot in file order, fetched in bulk."""
+        lines: list[int] = []
+        records: list[str] = []
+        for chunk_lines, chunk_records in self.record_chunks(snapshot_id):
+            lines += chunk_lines
+            records += chunk_records
+        return lines, records
+
+    def record_chunks(self, snapshot_id: int, size: int = 50_000
+                      ) -> Iterator[tuple[list[int], list[str]]]:
+        """As :meth:`record_columns`, ``size`` rows at a time (bounded memory).
 
         Half a million rows through SQLAlchemy's row objects take seconds; the driver's
-        ``fetchall`` of plain tuples takes a fraction of that.
+        ``fetchmany`` of plain tuples takes a fraction of that.
         """
         d = schema.delegation.c
         stmt = select(d.line, d.record).where(d.snapshot_id == snapshot_id).order_by(d.line)
         cursor = self._c.execute(stmt).cursor
         assert cursor is not None
-        rows = cursor.fetchall()
-        if not rows:
-            return [], []
-        lines, records = zip(*rows, strict=True)
-        return list(lines), list(records)
+        while rows := cursor.fetchmany(size):
+            lines, records = zip(*rows, strict=True)
+            yield list(lines), list(records)
 
     def records(self, snapshot_id: int) -> Iterator[RecordRow]:
         """Every record of a snapshot in file order."""
@@ -227,6 +241,11 @@ class IanaRepo:
         """Source name → sha256 of the file it was read from."""
         s = schema.iana_source.c
         return {r.source: r.sha256 for r in self._c.execute(select(s.source, s.sha256))}
+
+    def file_names(self) -> dict[str, str]:
+        """Source name → name of the file it was read from (for saying which copy is used)."""
+        s = schema.iana_source.c
+        return {r.source: r.file_name for r in self._c.execute(select(s.source, s.file_name))}
 
     def blocks(self) -> list[IanaRow]:
         b = schema.iana_block.c

@@ -41,7 +41,7 @@ metadata = MetaData(naming_convention=NAMING)
 
 def key_type(length: int) -> String:
     """Text compared byte-wise on both engines."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 snapshot = Table(
