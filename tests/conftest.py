@@ -29,6 +29,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("RIRPORT_REQUIRE_POSTGRES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may touch the user's real rirport folder or database."""
+    monkeypatch.setenv("RIRPORT_DATA_DIR", str(tmp_path_factory.mktemp("rirport-home")))
+    monkeypatch.delenv("RIRPORT_DATABASE_URL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED.is_dir():

@@ -25,7 +25,7 @@ def command(app: AppContext) -> None:
 
     def on_file(outcome: IngestResult | Exception) -> None:
         text = outcome.message if isinstance(outcome, IngestResult) else f"error: {outcome}"
-        app.console.print(text, highlight=False)
+        app.console.print(text, highlight=False, markup=False, soft_wrap=True)
 
     with app.console.status("ingesting the bundled files..."):
         report = run_main_job(app.store, app.settings.cache_dir, on_file)

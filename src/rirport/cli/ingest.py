@@ -32,12 +32,11 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> N
         for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines):
             progress.advance(task)
             if isinstance(outcome, IngestResult):
-                progress.console.print(outcome.message, highlight=False)
-                for error in outcome.skipped[:20]:
-                    progress.console.print(f"  skipped {error}", highlight=False)
+                lines = [outcome.message, *(f"  skipped {e}" for e in outcome.skipped[:20])]
                 if len(outcome.skipped) > 20:
-                    progress.console.print(f"  ... and {len(outcome.skipped) - 20} more",
-                                           highlight=False)
+                    lines.append(f"  ... and {len(outcome.skipped) - 20} more")
+                for line in lines:
+                    progress.console.print(line, highlight=False, markup=False, soft_wrap=True)
             else:
                 failed += 1
                 _report(progress, outcome)
@@ -46,7 +45,7 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> N
 
 
 def _report(progress: Progress, error: Exception) -> None:
-    progress.console.print(f"[red]error[/red]: {error}", highlight=False, markup=True)
+    progress.console.print(f"error: {error}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _progress(app: AppContext) -> Progress:

@@ -17,7 +17,10 @@ from rirport.services.stats import compute_stats
 def command(app: AppContext, fmt: str, registries: tuple[str, ...]) -> None:
     """Records and addresses / AS numbers / prefixes per registry, type and status, over the
     current view (the newest snapshot of each registry)."""
-    wanted = {Registry.parse(r).value for r in registries}
+    try:
+        wanted = {Registry.parse(r).value for r in registries}
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--registry") from None
     view = app.current_view()
     rows = [r.to_json() for r in compute_stats(view.table)
             if not wanted or r.registry in wanted]

@@ -74,17 +74,27 @@ def release_free_memory() -> None:
 
 
 def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int) -> CurrentView:
-    tables, ids = [], []
-    for snap in snapshots:
-        for lines, records in uow.delegations.record_chunks(snap.id):
-            table, errors = read_record_lines(records, snap.registry,
-                                              f"snapshot {snap.id} ({snap.file_name})", lines)
-            if errors:
-                raise StorageError(f"stored records no longer parse: {errors[0]}")
-            tables.append(table)
-            ids.append(np.full(len(table), snap.id, dtype=np.int32))
+    tables = [read_snapshot_table(uow, snap) for snap in snapshots]
+    ids = [np.full(len(t), snap.id, dtype=np.int32) for t, snap in zip(tables, snapshots,
+                                                                      strict=True)]
     return CurrentView(snapshots, DelegationTable.concat(tables),
                        np.concatenate(ids) if ids else np.zeros(0, np.int32), generation)
+
+
+def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow) -> DelegationTable:
+    """A snapshot's records in file order, read back in chunks (bounded memory).
+
+    Raises:
+        StorageError: a stored record no longer parses (the store was edited by hand).
+    """
+    tables = []
+    for lines, records in uow.delegations.record_chunks(snap.id):
+        table, errors = read_record_lines(records, snap.registry,
+                                          f"snapshot {snap.id} ({snap.file_name})", lines)
+        if errors:
+            raise StorageError(f"stored records no longer parse: {errors[0]}")
+        tables.append(table)
+    return DelegationTable.concat(tables)
 
 
 def _cache_file(cache_dir: Path | None, store: Store, generation: int) -> Path | None:
