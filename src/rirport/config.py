@@ -86,14 +86,16 @@ class Settings:
             DEFAULT_SYNC_URLS)
         for name, value in sorted(ours.items()):
             if name == "RIRPORT_DATA_DIR":
+                if not value.strip():
+                    problems.append(f"{name} is empty")
                 values["data_dir"] = Path(value).expanduser()
             elif name == "RIRPORT_DATABASE_URL":
                 values["database_url"] = value or None
             elif name == "RIRPORT_HTTP_TIMEOUT":
-                try:
-                    values["http_timeout"] = float(value)
-                except ValueError:
-                    problems.append(f"{name}={value!r} is not a number of seconds")
+                seconds = _seconds(value)
+                if seconds is None:
+                    problems.append(f"{name}={value!r} is not a positive number of seconds")
+                values["http_timeout"] = seconds
             elif name.startswith("RIRPORT_SYNC_URL_"):
                 try:
                     urls[Registry.parse(name.removeprefix("RIRPORT_SYNC_URL_"))] = value
@@ -108,6 +110,14 @@ class Settings:
 
 #: Variables rirport reads elsewhere (the sync base above, and the test suite's own).
 _OTHER_VARIABLES = {"RIRPORT_SYNC_BASE", "RIRPORT_TEST_POSTGRES_URL", "RIRPORT_REQUIRE_POSTGRES"}
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value < float("inf") else None
 
 
 def urls_under(base: str) -> dict[Registry, str]:

@@ -21,8 +21,9 @@ from rirport.domain.enums import Registry
 from rirport.domain.resources import ResourceRange
 from rirport.errors import QueryError
 
-_ASN = re.compile(r"(?i)(?:as)?(\d+)")
-_ASN_RANGE = re.compile(r"(?i)(?:as)?(\d+)\s*-\s*(?:as)?(\d+)")
+# ASCII digits only: int() would read other scripts' digits ("١٢٣" or "１２３") as AS numbers
+_ASN = re.compile(r"(?ia)(?:as)?(\d+)")
+_ASN_RANGE = re.compile(r"(?ia)(?:as)?(\d+)\s*-\s*(?:as)?(\d+)")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _looks_numeric(raw: str) -> bool:
     """Shaped like an address, prefix or ASN, so a failure is an error, not a holder id."""
     if _looks_ipv6(raw) or "/" in raw:
         return True
-    if re.fullmatch(r"(?i)(as)?[\d.\s-]+(as)?[\d.\s]*", raw):
+    if re.fullmatch(r"(?ia)(as)?[\d.\s-]+(as)?[\d.\s]*", raw):
         return True
     try:
         ipaddress.ip_address(raw.split("-")[0].strip())

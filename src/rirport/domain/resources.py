@@ -52,6 +52,7 @@ class ResourceRange:
             ValueError: bad address, zero count, bad prefix length or misaligned prefix.
         """
         if rtype is ResourceType.IPV6:
+            _refuse_scope(start)
             net = ipaddress.IPv6Network(f"{start}/{value}", strict=True)
             return cls(rtype, int(net.network_address), int(net.broadcast_address))
         if value < 1:
@@ -64,9 +65,14 @@ class ResourceRange:
         """Build from a CIDR prefix such as ``193.0.0.0/21`` (host bits must be zero).
 
         Raises:
-            ValueError: not a valid prefix.
+            ValueError: not a valid prefix (a scoped IPv6 prefix such as ``fe80::%eth0/64``
+                included: a scope names an interface, not numbers).
         """
+        if isinstance(network, str):
+            _refuse_scope(network)
         net = ipaddress.ip_network(network, strict=True)
+        if isinstance(net, ipaddress.IPv6Network) and net.network_address.scope_id:
+            raise ValueError(f"{network!r}: scoped IPv6 prefixes are not number resources")
         rtype = ResourceType.IPV4 if net.version == 4 else ResourceType.IPV6
         return cls(rtype, int(net.network_address), int(net.broadcast_address))
 
@@ -75,8 +81,9 @@ class ResourceRange:
         """The one-address range of an IPv4 or IPv6 address.
 
         Raises:
-            ValueError: not an address.
+            ValueError: not an address (scoped IPv6 addresses such as ``fe80::1%eth0`` included).
         """
+        _refuse_scope(address)
         addr = ipaddress.ip_address(address)
         rtype = ResourceType.IPV4 if addr.version == 4 else ResourceType.IPV6
         return cls(rtype, int(addr), int(addr))
@@ -188,7 +195,15 @@ def relation(found: ResourceRange, query: ResourceRange) -> str:
 
     ``exact`` (the same numbers), ``covering`` (found contains the query), ``covered`` (found
     lies inside the query) or ``overlaps`` (they share some numbers only).
+
+    Raises:
+        ValueError: the ranges are of different types or share no numbers (none of the four
+            names would be true).
     """
+    if found.type != query.type:
+        raise ValueError(f"cannot relate {found} and {query}: different types")
+    if not found.overlaps(query):
+        raise ValueError(f"cannot relate {found} and {query}: they share no numbers")
     if found.first == query.first and found.last == query.last:
         return "exact"
     if found.contains(query):
@@ -223,6 +238,12 @@ def merge_ranges(ranges: Iterable[ResourceRange]) -> list[ResourceRange]:
         else:
             merged.append(rng)
     return merged
+
+
+def _refuse_scope(text: str) -> None:
+    """``ipaddress`` accepts ``%scope`` suffixes on IPv6 text and drops them from the number."""
+    if "%" in text:
+        raise ValueError(f"{text!r}: scoped IPv6 addresses are not number resources")
 
 
 def _number_text(rtype: ResourceType, number: int) -> str:

@@ -19,7 +19,7 @@ from rirport.domain.enums import Registry, ResourceType, Status
 _CC = re.compile(r"[A-Z]{2}")
 _DIGITS = re.compile(r"0|[1-9][0-9]*")
 _DATE = re.compile(r"[0-9]{8}")
-_VERSION = re.compile(r"[0-9]+(\.[0-9]+)?")
+_VERSION = re.compile(r"2(\.[0-9]+)?")
 _OFFSET = re.compile(r"[+-][0-9]{4}|0{4,5}|Z|")
 MAX_OPAQUE_ID = 128
 TOP32 = 1 << 32
@@ -50,13 +50,16 @@ class Header:
         """The date the file describes: the serial when it is YYYYMMDD, else the end date.
 
         ARIN and RIPE NCC use epoch timestamps as serials; their end date is the file's day.
+        A field of ``00000000`` is no date, so the other field is used.
         """
         for text in (self.serial, self.end_date):
             if _DATE.fullmatch(text):
                 try:
-                    return parse_date(text) or dt.date(1970, 1, 1)
+                    date = parse_date(text)
                 except RecordError:
                     continue
+                if date is not None:
+                    return date
         raise RecordError(f"neither serial {self.serial!r} nor end date {self.end_date!r} "
                           "is a YYYYMMDD date")
 
@@ -71,7 +74,7 @@ def parse_header(fields: list[str]) -> Header:
         raise RecordError(f"version line has {len(fields)} fields, expected 7 "
                           "(version|registry|serial|records|startdate|enddate|UTCoffset)")
     version, registry, serial, records, start, end, offset = fields
-    if not _VERSION.fullmatch(version) or not version.startswith("2"):
+    if not _VERSION.fullmatch(version):
         raise RecordError(f"unsupported format version {version!r} (expected 2 or 2.x)")
     if registry in ("iana", "nro"):
         raise RecordError(f"registry {registry!r}: combined and IANA files are not one RIR's "

@@ -49,12 +49,12 @@ def source_from_bytes(raw: bytes, name: str) -> SourceFile:
     compression = next((kind for magic, kind in _MAGIC.items() if raw.startswith(magic)), None)
     data = _decompress(raw, compression, name) if compression else raw
     check_text(data, name)
+    file_sha256 = hashlib.sha256(raw).hexdigest()
     return SourceFile(
         name=name,
         data=data,
-        file_sha256=hashlib.sha256(raw).hexdigest(),
-        content_sha256=hashlib.sha256(data).hexdigest() if compression else
-        hashlib.sha256(raw).hexdigest(),
+        file_sha256=file_sha256,
+        content_sha256=hashlib.sha256(data).hexdigest() if compression else file_sha256,
         compression=compression,
     )
 

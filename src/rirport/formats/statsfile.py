@@ -175,8 +175,16 @@ def _check_counts(header: Header, summary: list[tuple[ResourceType, int]],
                                  f"the file has {record_lines}"))
     declared = dict(summary)
     declared_at = {rtype: n for (rtype, _), n in zip(summary, summary_lines, strict=True)}
+    # lines whose type field is unreadable are already line errors; they may account for a
+    # summary's shortfall (so --skip-bad-lines can skip them) but never for a surplus
+    untyped = types.get(255, 0)
+    shortfall = sum(max(declared.get(t, 0) - types.get(c, 0), 0)
+                    for c, t in enumerate(RESOURCE_TYPES))
+    explained = 0 < shortfall <= untyped
     for code, rtype in enumerate(RESOURCE_TYPES):
         found = types.get(code, 0)
+        if explained and rtype in declared and declared[rtype] > found:
+            continue
         if rtype in declared and declared[rtype] != found:
             errors.append(ParseError(source, declared_at[rtype],
                                      f"summary line announces {declared[rtype]} {rtype.value} "
