@@ -30,6 +30,7 @@ def command(app: AppContext) -> None:
     with app.console.status("ingesting the bundled files..."):
         report = run_main_job(app.store, app.settings.cache_dir, on_file)
     _print_totals(out, report)
+    _print_integrity(out, report)
     _print_examples(out, report)
     if report.failures:
         raise click.exceptions.Exit(1)
@@ -51,6 +52,28 @@ def _print_totals(out: Console, report: MainJobReport) -> None:
                       f"{t['ipv4_records']:,}", f"{t['ipv4_amount']:,}",
                       f"{t['ipv6_records']:,}", f"{t['asn_records']:,}", f"{t['asn_amount']:,}")
     out.print(table)
+
+
+def _print_integrity(out: Console, report: MainJobReport) -> None:
+    assert report.integrity is not None
+    table = Table(title="Integrity check across registries (rirport check for every finding)")
+    for column in ("kind", "class", "severity", "type", "findings", "numbers covered"):
+        table.add_column(column, justify="right" if column in ("findings", "numbers covered")
+                         else "left")
+    for row in report.integrity.counts():
+        table.add_row(row.kind, row.cls, row.severity, row.type.value, f"{row.findings:,}",
+                      _amount(row.type.value, row.amount))
+    if not report.integrity.findings:
+        table.add_row("none", "", "", "", "0", "")
+    out.print(table)
+
+
+def _amount(rtype: str, amount: int) -> str:
+    if not amount:
+        return ""
+    if rtype == "ipv6":
+        return f"{amount >> 80:,} /48s"
+    return f"{amount:,} {'addresses' if rtype == 'ipv4' else 'ASNs'}"
 
 
 def _print_examples(out: Console, report: MainJobReport) -> None:

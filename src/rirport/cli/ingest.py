@@ -9,7 +9,9 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rirport.cli.context import AppContext, pass_app
+from rirport.errors import InputError
 from rirport.formats.source import read_source
+from rirport.services.iana import ingest_iana, is_iana_file
 from rirport.services.ingest import IngestResult, PendingFile, expand_paths, ingest_many
 
 
@@ -19,16 +21,25 @@ from rirport.services.ingest import IngestResult, PendingFile, expand_paths, ing
               "bad lines and report the bad ones (default: refuse the whole file).")
 @pass_app
 def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> None:
-    """Ingest statistics files: files, folders (recursively), .gz/.xz/.bz2.
+    """Ingest statistics files (and IANA registry files): files, folders (recursively),
+    .gz/.xz/.bz2.
 
     Each file is one transaction: a file with errors leaves the store as it was. Files already
     stored are reported and skipped. Exit status 1 if any file was refused.
     """
     files = expand_paths(paths)
+    iana = [f for f in files if is_iana_file(f)]
+    readers = [PendingFile(functools.partial(read_source, f)) for f in files if f not in iana]
     failed = 0
-    readers = [PendingFile(functools.partial(read_source, f)) for f in files]
     with _progress(app) as progress:
         task = progress.add_task("ingesting", total=len(files))
+        for path in iana:  # IANA registries first: the integrity check compares with them
+            progress.advance(task)
+            try:
+                _say(progress, ingest_iana(app.store, path).message)
+            except InputError as exc:
+                failed += 1
+                _report(progress, exc)
         for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines):
             progress.advance(task)
             if isinstance(outcome, IngestResult):
@@ -36,7 +47,7 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> N
                 if len(outcome.skipped) > 20:
                     lines.append(f"  ... and {len(outcome.skipped) - 20} more")
                 for line in lines:
-                    progress.console.print(line, highlight=False, markup=False, soft_wrap=True)
+                    _say(progress, line)
             else:
                 failed += 1
                 _report(progress, outcome)
@@ -45,7 +56,11 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> N
 
 
 def _report(progress: Progress, error: Exception) -> None:
-    progress.console.print(f"error: {error}", highlight=False, markup=False, soft_wrap=True)
+    _say(progress, f"error: {error}")
+
+
+def _say(progress: Progress, text: str) -> None:
+    progress.console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def _progress(app: AppContext) -> Progress:

@@ -76,7 +76,7 @@ def check_text(data: bytes, name: str) -> None:
     Raises:
         ParseError: the content cannot be a statistics file.
     """
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte; strip copies
         raise ParseError(name, None, "file is empty")
     head = data[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or (

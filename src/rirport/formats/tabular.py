@@ -69,9 +69,15 @@ class ExportRows:
 
     def iso_dates(self) -> list[str | None]:
         """ISO dates per row, formatted once per distinct date (there are a few thousand)."""
-        unique, inverse = np.unique(self.table.date, return_inverse=True)
-        texts = [_iso(int(d)) for d in unique.tolist()]
-        return [texts[i] for i in inverse.ravel().tolist()]
+        if len(self.table) == 0:
+            return []
+        order = np.argsort(self.table.date, kind="stable")  # np.unique hashes, slowly
+        ordered = self.table.date[order]
+        first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        inverse = np.empty(len(order), dtype=np.int64)
+        inverse[order] = np.cumsum(first) - 1
+        texts = [_iso(int(d)) for d in ordered[first].tolist()]
+        return [texts[i] for i in inverse.tolist()]
 
     def opaque_ids(self) -> list[str | None]:
         """Opaque-ids: None where the line had no 8th field, ``""`` where it was empty."""

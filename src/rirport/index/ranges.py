@@ -42,6 +42,19 @@ def ipv6_keys(hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
     return keys
 
 
+def sorted_unique(values: Keys) -> Keys:
+    """``np.unique`` by sorting: numpy 2.4's ``np.unique`` hashes, which measured ~30x slower
+    on a million 64-bit keys."""
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    result: Keys = ordered[keep]
+    return result
+
+
 @dataclass(frozen=True)
 class RangeIndex:
     """Segments of the ranges of one resource type.
@@ -70,7 +83,7 @@ class RangeIndex:
 
         ``sizes`` orders overlapping ranges, smallest first; ties keep the given order.
         """
-        bounds = np.unique(np.concatenate([firsts, ends]))
+        bounds = sorted_unique(np.concatenate([firsts, ends]))
         seg_from = np.searchsorted(bounds, firsts)
         counts = (np.searchsorted(bounds, ends) - seg_from).astype(np.int64)
         local = np.repeat(np.arange(len(firsts), dtype=np.int64), counts)

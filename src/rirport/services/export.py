@@ -89,10 +89,9 @@ def iter_snapshot(store: Store, snapshot_id: int | None = None,
         InputError, NotFoundError: as :func:`find_snapshot`.
         StorageError: a stored record no longer parses.
     """
-    with store.transaction() as uow:
-        snap = _find_snapshot(uow, snapshot_id, registry)
-        table = read_snapshot_table(uow, snap)
-    return iter_stats_lines(stats_header(snap), table, summary_order(snap), snap.preamble)
+    view = snapshot_view(store, snapshot_id, registry)
+    snap = view.snapshots[0]
+    return iter_stats_lines(stats_header(snap), view.table, summary_order(snap), snap.preamble)
 
 
 def export_snapshot(store: Store, snapshot_id: int | None = None,
@@ -102,7 +101,7 @@ def export_snapshot(store: Store, snapshot_id: int | None = None,
 
 
 # -- selections ------------------------------------------------------------------------------
-def snapshot_view(store: Store, snapshot_id: int,
+def snapshot_view(store: Store, snapshot_id: int | None,
                   registry: Registry | None = None) -> CurrentView:
     """One stored snapshot (current or not) in the shape of a current view, for the exports
     that take a view.

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from rirport.errors import ConflictError, InputError
 from rirport.services.bundled import bundled_files
+from rirport.services.iana import load_iana
 from rirport.services.ingest import IngestResult, PendingFile, ingest_many
+from rirport.services.integrity import IntegrityReport, check
 from rirport.services.lookup import Lookup, Match
 from rirport.services.stats import StatsRow, compute_stats
 from rirport.services.view import CurrentView, load_current
@@ -31,6 +33,7 @@ class MainJobReport:
     stats: list[StatsRow] = field(default_factory=list)
     examples: dict[str, list[Match]] = field(default_factory=dict)
     view: CurrentView | None = None
+    integrity: IntegrityReport | None = None
 
 
 def run_main_job(store: Store, cache_dir: Path | None,
@@ -52,6 +55,7 @@ def run_main_job(store: Store, cache_dir: Path | None,
             report.ingested.append(outcome)
     report.view = load_current(store, cache_dir)
     report.stats = compute_stats(report.view.table)
+    report.integrity = check(report.view, load_iana(store))
     lookup = Lookup(report.view)
     report.examples = {q: lookup.find(q) for q in EXAMPLE_QUERIES}
     return report

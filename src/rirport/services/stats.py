@@ -40,7 +40,7 @@ def compute_stats(table: DelegationTable) -> list[StatsRow]:
     rows = []
     group = (table.registry.astype(np.int64) * 16 + table.type.astype(np.int64) * 4
              + table.status.astype(np.int64))
-    for key in np.unique(group).tolist():
+    for key in np.flatnonzero(np.bincount(group)).tolist():
         mask = group == key
         registry, rtype, status = key // 16, key // 4 % 4, key % 4
         rows.append(StatsRow(REGISTRIES[registry].value, RESOURCE_TYPES[rtype],
@@ -52,7 +52,6 @@ def compute_stats(table: DelegationTable) -> list[StatsRow]:
 def _amount(table: DelegationTable, mask: np.ndarray[Any, Any], rtype: ResourceType) -> int:
     if rtype is ResourceType.IPV6:
         # exact: sum of 2**(128 - prefix length), grouped by length to stay in Python ints
-        lengths, counts = np.unique(table.value[mask], return_counts=True)
-        return sum(int(c) << (128 - int(n)) for n, c in zip(lengths.tolist(), counts.tolist(),
-                                                            strict=True))
+        counts = np.bincount(table.value[mask], minlength=129)
+        return sum(int(c) << (128 - n) for n, c in enumerate(counts.tolist()) if c)
     return int(table.value[mask].sum())

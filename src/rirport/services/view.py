@@ -118,6 +118,6 @@ def _read_cache(path: Path, snapshots: list[SnapshotRow], generation: int) -> Cu
     with np.load(path) as data:
         table = DelegationTable(**{f.name: data[f.name] for f in fields(DelegationTable)})
         ids = data["snapshot_ids"]
-    if set(np.unique(ids).tolist()) - {s.id for s in snapshots}:
+    if set(np.flatnonzero(np.bincount(ids)).tolist()) - {s.id for s in snapshots}:
         raise ValueError("cache names snapshots the store does not have")
     return CurrentView(snapshots, table, ids, generation)
