@@ -51,7 +51,7 @@ def sorted_unique(values: Keys) -> Keys:
     keep = np.empty(len(ordered), dtype=bool)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    result: Keys = ordered[keep]  # type: ignore[assignment]
+    result: Keys = ordered[keep]
     return result
 
 
