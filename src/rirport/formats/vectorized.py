@@ -26,6 +26,7 @@ for _i, _c in enumerate(b"ABCDEF"):
     _HEX[_c] = 10 + _i
 _HEX[ord(":")] = 16
 _HEX8 = _HEX.astype(np.uint8)
+_END, _PAST = np.uint8(17), np.uint8(18)  # classes of the positions at and after a field's end
 _COLON = np.uint64(16)
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _DAYS32 = _DAYS.astype(np.int32)
@@ -132,14 +133,21 @@ def parse_ipv4(chars: U8, lengths: Ints) -> tuple[U64, Bools]:
 def parse_ipv6(chars: U8, lengths: Ints) -> tuple[U64, U64, Bools]:
     """IPv6 addresses in hex-and-colon form (``::`` compression allowed, no IPv4 tail).
 
-    One pass over the columns (transposed, so each column is contiguous) shifts each finished
-    16-bit group into a 128-bit register per row. At a ``::`` the register is set aside and
-    restarted; at the end the groups before the gap are shifted up past the zeros it stands for.
+    Every character is first classed in one table lookup (hex digit 0-15, colon, end of field,
+    past the end, or invalid), so the pass over the columns does only the arithmetic: it
+    shifts each finished 16-bit group into a 128-bit register per row. At a ``::`` the register
+    is set aside and restarted; at the end the groups before the gap are shifted up past the
+    zeros it stands for. The shape rules (one ``::``, no lone colon at either end, at most four
+    digits a group, eight groups) are checked on counts kept along the way.
     """
     n, width = chars.shape
     steps = min(width, 39, int(lengths.max(initial=0)))
-    cols = np.ascontiguousarray(chars[:, :steps].T)
-    ok = (lengths >= 2) & (lengths <= 39)
+    classes = np.empty((steps + 1, n), dtype=np.uint8)
+    classes[:steps] = _HEX8[chars[:, :steps].T]
+    position = np.arange(steps + 1, dtype=np.int64)[:, None]
+    classes[position == lengths] = _END
+    classes[position > lengths] = _PAST
+    ok = (lengths >= 2) & (lengths <= 39) & ~(classes == 255).any(axis=0)
     hi = np.zeros(n, dtype=np.uint64)
     lo = np.zeros(n, dtype=np.uint64)
     left_hi = np.zeros(n, dtype=np.uint64)
@@ -148,24 +156,18 @@ def parse_ipv6(chars: U8, lengths: Ints) -> tuple[U64, U64, Bools]:
     gap = np.full(n, -1, dtype=np.int8)
     cur = np.zeros(n, dtype=np.uint64)
     glen = np.zeros(n, dtype=np.int8)
+    longest = np.zeros(n, dtype=np.int8)
     prev_colon = np.zeros(n, dtype=bool)
-    prev_double = np.zeros(n, dtype=bool)
-    zero_col = np.zeros(n, dtype=np.uint8)
-    s16, s48 = np.uint64(16), np.uint64(48)
+    s16, s48, s4 = np.uint64(16), np.uint64(48), np.uint64(4)
     for j in range(steps + 1):
-        v = _HEX8[cols[j] if j < steps else zero_col]
-        inside = j < lengths
-        end = j == lengths
-        hexd = inside & (v < 16)
-        colon = inside & (v == 16)
-        ok &= ~(inside & (v > 16))
-        ok &= ~(end & prev_colon & ~prev_double)  # one trailing colon
-        if j == 1:
-            ok &= ~((cols[0] == 58) & ~colon)  # one leading colon
-        commit = (colon | end) & (glen > 0)
-        hi = np.where(commit, (hi << s16) | (lo >> s48), hi)
-        lo = np.where(commit, (lo << s16) | cur, lo)
-        count += commit
+        v = classes[j]
+        hexd = v < 16
+        colon = v == 16
+        commit = (colon | (v == _END)) & (glen > 0)
+        if commit.any():
+            hi = np.where(commit, (hi << s16) | (lo >> s48), hi)
+            lo = np.where(commit, (lo << s16) | cur, lo)
+            count += commit
         double = colon & prev_colon
         if double.any():
             ok &= ~(double & (gap >= 0))
@@ -174,9 +176,10 @@ def parse_ipv6(chars: U8, lengths: Ints) -> tuple[U64, U64, Bools]:
             hi[double] = 0
             lo[double] = 0
         glen = np.where(hexd, glen + 1, 0).astype(np.int8)
-        ok &= glen <= 4
-        cur = np.where(hexd, (cur << np.uint64(4)) | v, np.uint64(0))
-        prev_colon, prev_double = colon, double
+        np.maximum(longest, glen, out=longest)
+        cur = np.where(hexd, (cur << s4) | v, np.uint64(0))
+        prev_colon = colon
+    ok &= (longest <= 4) & _no_lone_colon_at_ends(chars, lengths)
     has_gap = gap >= 0
     ok &= np.where(has_gap, count <= 7, count == 8)
     if has_gap.any():
@@ -187,6 +190,17 @@ def parse_ipv6(chars: U8, lengths: Ints) -> tuple[U64, U64, Bools]:
         hi[rows] |= up_hi
         lo[rows] |= up_lo
     return hi, lo, ok
+
+
+def _no_lone_colon_at_ends(chars: U8, lengths: Ints) -> Bools:
+    """False where a field starts or ends with one colon (``:1::`` or ``1::2:``)."""
+    rows = np.arange(len(chars))
+    last = np.clip(lengths - 1, 0, chars.shape[1] - 1)
+    before = np.clip(lengths - 2, 0, chars.shape[1] - 1)
+    lone_end = (chars[rows, last] == 58) & (chars[rows, before] != 58)
+    lone_start = (chars[:, 0] == 58) & (chars[:, min(1, chars.shape[1] - 1)] != 58)
+    ok: Bools = ~(lone_end | lone_start)
+    return ok
 
 
 def _shift_left_128(hi: U64, lo: U64, bits: I64) -> tuple[U64, U64]:
