@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.paths import find_shared_data
+
 ROOT = Path(__file__).resolve().parent.parent
-DELEGATED = ROOT.parent / "shared" / "data" / "delegated"
+DELEGATED = find_shared_data(ROOT) / "delegated"
 
 
 def files_2018() -> list[Path]:

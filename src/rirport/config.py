@@ -109,7 +109,8 @@ class Settings:
 
 
 #: Variables rirport reads elsewhere (the sync base above, and the test suite's own).
-_OTHER_VARIABLES = {"RIRPORT_SYNC_BASE", "RIRPORT_TEST_POSTGRES_URL", "RIRPORT_REQUIRE_POSTGRES"}
+_OTHER_VARIABLES = {"RIRPORT_SYNC_BASE", "RIRPORT_TEST_POSTGRES_URL", "RIRPORT_REQUIRE_POSTGRES",
+                    "RIRPORT_SHARED_DATA", "RIRPORT_TEST_WORKERS"}
 
 
 def _seconds(text: str) -> float | None:
