@@ -54,19 +54,10 @@ def cli(ctx: click.Context, db: str | None, data_dir: Path | None) -> None:
     ctx.call_on_close(app.close)
 
 
-COMMANDS = ("ingest", "lookup", "stats", "check", "export", "sync", "demo")
-
-
 def _register() -> None:
-    import importlib
+    from rirport.cli import check, demo, export, ingest, lookup, stats, sync
 
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"rirport.cli.{name}")
-        except ModuleNotFoundError as exc:  # TEMPORARY while commands are being written
-            if exc.name != f"rirport.cli.{name}":
-                raise
-            continue
+    for module in (ingest, lookup, stats, check, export, sync, demo):
         cli.add_command(module.command)
 
 

@@ -122,12 +122,6 @@ class DelegationTable:
     def last_int(self, i: int) -> int:
         return (int(self.last_hi[i]) << 64) | int(self.last_lo[i])
 
-    def keys_be(self, which: str = "first") -> Bytes:
-        """16-byte big-endian keys of ``first`` or ``last``, in numeric sort order."""
-        if which == "first":
-            return keys_be(self.first_hi, self.first_lo)
-        return keys_be(self.last_hi, self.last_lo)
-
     def sizes(self) -> npt.NDArray[np.float64]:
         """Range sizes as floats (exact below 2**53, ordered correctly above)."""
         hi = (self.last_hi.astype(np.float64) - self.first_hi.astype(np.float64)) * 2.0**64

@@ -163,7 +163,7 @@ def ingest_many(store: Store, files: Iterable[PendingFile], *,
     def prepare(pending: PendingFile) -> PreparedFile | IngestResult | InputError:
         try:
             source = pending.read()
-            known = _already_stored(store, source)
+            known = already_stored(store, source)
             if known is not None:  # skip parsing a file the store already holds
                 return known
             return prepare_source(source, skip_bad_lines=skip_bad_lines,
@@ -188,9 +188,17 @@ def ingest_many(store: Store, files: Iterable[PendingFile], *,
                 yield exc
 
 
-def _already_stored(store: Store, source: SourceFile) -> IngestResult | None:
+def already_stored(store: Store, source: SourceFile, registry: str | None = None
+                   ) -> IngestResult | None:
+    """The stored snapshot with this content (of ``registry``, or of any), as "unchanged".
+
+    Lets callers skip parsing a file the store already holds.
+    """
     with store.transaction() as uow:
-        existing = uow.snapshots.find_sha(source.content_sha256)
+        if registry is None:
+            existing = uow.snapshots.find_sha(source.content_sha256)
+        else:
+            existing = uow.snapshots.find_content(registry, source.content_sha256)
     if existing is None:
         return None
     return IngestResult(source.name, "unchanged", existing.id, existing.registry,
@@ -257,6 +265,7 @@ def record_texts(data: bytes, table: DelegationTable) -> list[str]:
     return [lines[i - 1] for i in numbers.tolist()]
 
 
-__all__ = ["IngestResult", "PendingFile", "PreparedFile", "SnapshotRow", "expand_paths",
+__all__ = ["IngestResult", "PendingFile", "PreparedFile", "SnapshotRow", "already_stored",
+           "expand_paths",
            "ingest_bytes", "ingest_many", "ingest_path", "ingest_source", "prepare_source",
            "store_prepared"]

@@ -29,8 +29,8 @@ import httpx
 from rirport.config import Settings, urls_under
 from rirport.domain.enums import REGISTRIES, Registry
 from rirport.errors import DownloadError, RirportError
-from rirport.formats.source import SourceFile, source_from_bytes
-from rirport.services.ingest import IngestResult, prepare_source, store_prepared
+from rirport.formats.source import source_from_bytes
+from rirport.services.ingest import IngestResult, already_stored, prepare_source, store_prepared
 from rirport.store.unit import Store
 
 SyncOutcome = Literal["ingested", "unchanged", "failed"]
@@ -170,7 +170,7 @@ def ingest_download(store: Store, registry: Registry, url: str, raw: bytes) -> I
         ConflictError: a different file for the same registry and date is already stored.
     """
     source = source_from_bytes(raw, url)
-    known = _already_stored(store, registry, source)
+    known = already_stored(store, source, registry.value)
     if known is not None:
         return known
     prepared = prepare_source(source, source_url=url)
@@ -178,17 +178,6 @@ def ingest_download(store: Store, registry: Registry, url: str, raw: bytes) -> I
     if found != registry.value:
         raise DownloadError(f"{url}: this is a {found} file, not {registry}; nothing was stored")
     return store_prepared(store, prepared)
-
-
-def _already_stored(store: Store, registry: Registry,
-                    source: SourceFile) -> IngestResult | None:
-    """The stored snapshot with this content, reported as unchanged."""
-    with store.transaction() as uow:
-        row = uow.snapshots.find_content(registry.value, source.content_sha256)
-    if row is None:
-        return None
-    return IngestResult(source.name, "unchanged", row.id, row.registry, row.snapshot_date,
-                        row.records)
 
 
 def kept_name(registry: Registry, snapshot_date: dt.date) -> str:

@@ -25,9 +25,8 @@ from sqlalchemy import (
     update,
 )
 
-from rirport.domain.table import DelegationTable
 from rirport.store import schema
-from rirport.store.bulk import DelegationRows, delegation_rows, insert_delegations
+from rirport.store.bulk import DelegationRows, insert_delegations
 
 
 @dataclass(frozen=True)
@@ -115,10 +114,6 @@ class DelegationRepo:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add_table(self, snapshot_id: int, table: DelegationTable, records: Sequence[str]) -> None:
-        """Store every row of ``table`` under ``snapshot_id`` (``records`` are their lines)."""
-        insert_delegations(self._c, snapshot_id, delegation_rows(table, records))
-
     def add_rows(self, snapshot_id: int, rows: DelegationRows) -> None:
         """Store rows prepared by :func:`rirport.store.bulk.delegation_rows`."""
         insert_delegations(self._c, snapshot_id, rows)
@@ -151,24 +146,6 @@ class DelegationRepo:
         while rows := cursor.fetchmany(size):
             lines, records = zip(*rows, strict=True)
             yield list(lines), list(records)
-
-    def records(self, snapshot_id: int) -> Iterator[RecordRow]:
-        """Every record of a snapshot in file order."""
-        d = schema.delegation.c
-        rows = self._c.execute(select(d.snapshot_id, d.line, d.record)
-                               .where(d.snapshot_id == snapshot_id).order_by(d.line))
-        for row in rows:
-            yield RecordRow(row.snapshot_id, row.line, row.record)
-
-    def containing(self, snapshot_ids: Sequence[int], lo: str, hi: str) -> list[RecordRow]:
-        """Records whose range contains the whole of ``lo..hi`` (keys of one type)."""
-        d = schema.delegation.c
-        return self._select(and_(d.snapshot_id.in_(snapshot_ids), d.lo <= lo, d.hi >= hi))
-
-    def within(self, snapshot_ids: Sequence[int], lo: str, hi: str) -> list[RecordRow]:
-        """Records wholly inside ``lo..hi``."""
-        d = schema.delegation.c
-        return self._select(and_(d.snapshot_id.in_(snapshot_ids), d.lo >= lo, d.hi <= hi))
 
     def overlapping(self, snapshot_ids: Sequence[int], lo: str, hi: str) -> list[RecordRow]:
         """Records sharing at least one number with ``lo..hi``."""
