@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,8 @@ class AppContext:
     """Lazily opened resources shared by the commands of one invocation."""
 
     settings: Settings
+    actor: str = "rirport"
+    """Who the journal records as making the changes of this invocation."""
     console: Console = field(default_factory=lambda: Console(stderr=True))
     _store: Store | None = None
 
@@ -36,10 +40,20 @@ class AppContext:
             self._store.close()
 
 
-def make_context(db: str | None, data_dir: Path | None) -> AppContext:
+def make_context(db: str | None, data_dir: Path | None, actor: str | None = None
+                 ) -> AppContext:
     settings = Settings.from_env(os.environ).with_overrides(
         database_url=db, data_dir=data_dir.expanduser() if data_dir else None)
-    return AppContext(settings)
+    return AppContext(settings, actor or default_actor())
+
+
+def default_actor() -> str:
+    """``user@host`` of whoever runs the command."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -49,17 +49,20 @@ def _parse_registry(_ctx: click.Context, _param: click.Parameter,
               help="Only this registry (its current snapshot).")
 @click.option("--snapshot", "snapshot_id", type=click.IntRange(min=1), metavar="ID",
               help="A stored snapshot by id, current or not (see `rirport ingest`).")
+@click.option("--as-published", is_flag=True, help="With --format stats: the file as it was "
+              "ingested, not the registry as it stands after transfers.")
 @click.option("--output", "-o", default="-", show_default=True, metavar="FILE",
               type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="Write here (atomically: a temporary file, then a rename); '-' is stdout.")
 @pass_app
 def command(app: AppContext, fmt: str, registry: Registry | None, snapshot_id: int | None,
-            output: Path) -> None:
+            as_published: bool, output: Path) -> None:
     """Export the store: the current view of every registry (newest snapshot of each), one
     registry, or one snapshot.
 
-    `--format stats` regenerates a registry's statistics file; for a file ingested whole it is
-    byte-identical to the original. It needs --registry or --snapshot. `--format parquet`
+    `--format stats` regenerates a registry's statistics file as it stands after transfers
+    (`--as-published`: as ingested); for an unchanged file it is byte-identical to the
+    original. It needs --registry or --snapshot. `--format parquet`
     needs --output.
     """
     to_stdout = str(output) == "-"
@@ -67,7 +70,8 @@ def command(app: AppContext, fmt: str, registry: Registry | None, snapshot_id: i
         if registry is None and snapshot_id is None:
             raise click.UsageError("--format stats writes one registry's file: give --registry "
                                    "or --snapshot")
-        chunks = iter_snapshot(app.store, snapshot_id, registry)
+        chunks = iter_snapshot(app.store, snapshot_id, registry,
+                               "original" if as_published else "current")
         _write_text(output, lambda out: out.writelines(chunks))
         return
     if fmt == "parquet" and to_stdout:

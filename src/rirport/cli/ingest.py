@@ -36,11 +36,12 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool) -> N
         for path in iana:  # IANA registries first: the integrity check compares with them
             progress.advance(task)
             try:
-                _say(progress, ingest_iana(app.store, path).message)
+                _say(progress, ingest_iana(app.store, path, actor=app.actor).message)
             except InputError as exc:
                 failed += 1
                 _report(progress, exc)
-        for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines):
+        for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines,
+                                   actor=app.actor):
             progress.advance(task)
             if isinstance(outcome, IngestResult):
                 lines = [outcome.message, *(f"  skipped {e}" for e in outcome.skipped[:20])]

@@ -42,12 +42,14 @@ class RirportGroup(click.Group):
               "SQLite in the data folder). PostgreSQL: postgresql://user@host/db")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Folder for the SQLite "
               "store, caches and downloads (default: $RIRPORT_DATA_DIR or the user data folder).")
+@click.option("--actor", metavar="NAME", help="Who the journal records for the changes this "
+              "command makes (default: user@host).")
 @click.version_option(package_name="rirport")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, data_dir: Path | None) -> None:
+def cli(ctx: click.Context, db: str | None, data_dir: Path | None, actor: str | None) -> None:
     """rirport: one registry of the five RIRs' number resources."""
     try:
-        app = make_context(db, data_dir)
+        app = make_context(db, data_dir, actor)
     except ConfigError as exc:
         raise CliError(str(exc), 2) from exc
     ctx.obj = app
@@ -55,9 +57,9 @@ def cli(ctx: click.Context, db: str | None, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from rirport.cli import check, demo, export, ingest, lookup, stats, sync
+    from rirport.cli import check, demo, export, hold, ingest, journal, lookup, stats, sync
 
-    for module in (ingest, lookup, stats, check, export, sync, demo):
+    for module in (ingest, lookup, stats, check, export, sync, journal, hold, demo):
         cli.add_command(module.command)
 
 

@@ -31,7 +31,7 @@ from rirport.formats import combined, tabular
 from rirport.formats.records import Header
 from rirport.formats.statswriter import iter_stats_lines
 from rirport.services.view import CurrentView, read_snapshot_table
-from rirport.store.repos import SnapshotRow
+from rirport.store.repos import SnapshotRow, State
 from rirport.store.unit import Store, UnitOfWork
 
 FORMATS = ("stats", "combined", "csv", "json", "ndjson", "parquet")
@@ -81,28 +81,31 @@ def summary_order(snap: SnapshotRow) -> list[ResourceType]:
 
 
 def iter_snapshot(store: Store, snapshot_id: int | None = None,
-                  registry: Registry | None = None) -> Iterator[str]:
+                  registry: Registry | None = None, state: State = "current"
+                  ) -> Iterator[str]:
     """A snapshot's statistics file as chunks of text (see :func:`find_snapshot` for the
-    choice of snapshot). The store is read before the first chunk; rendering is lazy.
+    choice of snapshot): as the registry stands, transfers applied (``current``), or as the
+    file was ingested (``original``). The store is read before the first chunk; rendering is
+    lazy.
 
     Raises:
         InputError, NotFoundError: as :func:`find_snapshot`.
         StorageError: a stored record no longer parses.
     """
-    view = snapshot_view(store, snapshot_id, registry)
+    view = snapshot_view(store, snapshot_id, registry, state)
     snap = view.snapshots[0]
     return iter_stats_lines(stats_header(snap), view.table, summary_order(snap), snap.preamble)
 
 
 def export_snapshot(store: Store, snapshot_id: int | None = None,
-                    registry: Registry | None = None) -> str:
+                    registry: Registry | None = None, state: State = "current") -> str:
     """A snapshot's statistics file as one string (see :func:`iter_snapshot`)."""
-    return "".join(iter_snapshot(store, snapshot_id, registry))
+    return "".join(iter_snapshot(store, snapshot_id, registry, state))
 
 
 # -- selections ------------------------------------------------------------------------------
 def snapshot_view(store: Store, snapshot_id: int | None,
-                  registry: Registry | None = None) -> CurrentView:
+                  registry: Registry | None = None, state: State = "current") -> CurrentView:
     """One stored snapshot (current or not) in the shape of a current view, for the exports
     that take a view.
 
@@ -112,7 +115,7 @@ def snapshot_view(store: Store, snapshot_id: int | None,
     """
     with store.transaction() as uow:
         snap = _find_snapshot(uow, snapshot_id, registry)
-        table = read_snapshot_table(uow, snap)
+        table = read_snapshot_table(uow, snap, state)
         generation = uow.meta.generation()
     return CurrentView([snap], table, np.full(len(table), snap.id, dtype=np.int32), generation)
 

@@ -20,6 +20,7 @@ from rirport.domain.iana import ASN_BOOTSTRAP, IPV4_SPACE, IPV6_UNICAST, IanaBlo
 from rirport.domain.resources import ResourceRange
 from rirport.errors import ParseError
 from rirport.formats.iana import detect_iana, read_iana
+from rirport.services import journal
 from rirport.store.keys import key_of, number_of
 from rirport.store.repos import IanaRow
 from rirport.store.unit import Store
@@ -80,7 +81,7 @@ class IanaBlocks(list[IanaBlock]):
 
 
 def ingest_iana(store: Store, path_or_bytes: str | Path | bytes,
-                name: str | None = None) -> IanaIngestResult:
+                name: str | None = None, actor: str = "rirport") -> IanaIngestResult:
     """Read an IANA registry or RDAP bootstrap file and store its blocks in one transaction.
 
     The stored blocks of that source are replaced; the same content (by sha256) a second time
@@ -100,7 +101,8 @@ def ingest_iana(store: Store, path_or_bytes: str | Path | bytes,
         if uow.iana.sources().get(source) == sha256:
             return IanaIngestResult(source, file_name, sha256, "unchanged", len(blocks))
         uow.iana.replace(source, file_name, sha256, [to_row(b) for b in blocks])
-        uow.meta.bump_generation()
+        journal.append(uow, actor, "iana", {"source": source, "file": file_name,
+                                            "sha256": sha256, "blocks": len(blocks)})
     return IanaIngestResult(source, file_name, sha256, "ingested", len(blocks))
 
 

@@ -20,11 +20,13 @@ from rirport.domain.table import DelegationTable
 from rirport.errors import ConflictError, FileRejectedError, InputError, ParseError
 from rirport.formats.source import SourceFile, read_source, source_from_bytes
 from rirport.formats.statsfile import StatsFile, read_stats
+from rirport.services import journal
 from rirport.store.bulk import DelegationRows, delegation_rows
 from rirport.store.repos import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
 
 MAX_LISTED_ERRORS = 20
+DEFAULT_ACTOR = "rirport"
 PREFETCH = 2
 Outcome = Literal["ingested", "unchanged"]
 
@@ -96,8 +98,9 @@ def prepare_source(source: SourceFile, *, skip_bad_lines: bool = False,
     return PreparedFile(source, stats, rows, source_url)
 
 
-def store_prepared(store: Store, prepared: PreparedFile) -> IngestResult:
-    """Store a prepared file in one transaction (or find it already stored).
+def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_ACTOR
+                   ) -> IngestResult:
+    """Store a prepared file in one transaction (or find it already stored), journaled.
 
     Raises:
         ConflictError: a different file for the same registry and date is already stored.
@@ -111,13 +114,18 @@ def store_prepared(store: Store, prepared: PreparedFile) -> IngestResult:
         _refuse_conflicting(uow, stats, source)
         snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
         uow.delegations.add_rows(snapshot_id, prepared.rows)
-        uow.meta.bump_generation()
+        journal.append(uow, actor, "ingest", {
+            "snapshot": snapshot_id, "registry": stats.header.registry,
+            "file": Path(source.name).name, "sha256": source.content_sha256,
+            "snapshot_date": stats.header.snapshot_date().isoformat(),
+            "records": len(stats.table), "skipped_lines": len(stats.errors),
+            "source_url": prepared.source_url})
     return IngestResult(source.name, "ingested", snapshot_id, stats.header.registry,
                         stats.header.snapshot_date(), len(stats.table), stats.errors)
 
 
 def ingest_path(store: Store, path: str | Path, *, skip_bad_lines: bool = False,
-                source_url: str | None = None) -> IngestResult:
+                source_url: str | None = None, actor: str = DEFAULT_ACTOR) -> IngestResult:
     """Ingest one file from disk (plain, .gz, .xz or .bz2).
 
     Raises:
@@ -126,21 +134,21 @@ def ingest_path(store: Store, path: str | Path, *, skip_bad_lines: bool = False,
         ConflictError: a different file for the same registry and date is already stored.
     """
     return ingest_source(store, read_source(path), skip_bad_lines=skip_bad_lines,
-                         source_url=source_url)
+                         source_url=source_url, actor=actor)
 
 
 def ingest_bytes(store: Store, raw: bytes, name: str, *, skip_bad_lines: bool = False,
-                 source_url: str | None = None) -> IngestResult:
+                 source_url: str | None = None, actor: str = DEFAULT_ACTOR) -> IngestResult:
     """As :func:`ingest_path`, for content already in memory (downloads, bundled data)."""
     return ingest_source(store, source_from_bytes(raw, name), skip_bad_lines=skip_bad_lines,
-                         source_url=source_url)
+                         source_url=source_url, actor=actor)
 
 
 def ingest_source(store: Store, source: SourceFile, *, skip_bad_lines: bool = False,
-                  source_url: str | None = None) -> IngestResult:
+                  source_url: str | None = None, actor: str = DEFAULT_ACTOR) -> IngestResult:
     """Validate and store a read file (see :func:`ingest_path`)."""
     return store_prepared(store, prepare_source(source, skip_bad_lines=skip_bad_lines,
-                                                source_url=source_url))
+                                                source_url=source_url), actor)
 
 
 @dataclass(frozen=True)
@@ -151,9 +159,9 @@ class PendingFile:
     source_url: str | None = None
 
 
-def ingest_many(store: Store, files: Iterable[PendingFile], *,
-                skip_bad_lines: bool = False) -> Iterator[IngestResult | InputError |
-                                                          ConflictError]:
+def ingest_many(store: Store, files: Iterable[PendingFile], *, skip_bad_lines: bool = False,
+                actor: str = DEFAULT_ACTOR) -> Iterator[IngestResult | InputError |
+                                                         ConflictError]:
     """Ingest files one transaction each, preparing the next file while this one is written.
 
     Reading and parsing happen in a worker thread (numpy releases the GIL for much of it),
@@ -183,7 +191,7 @@ def ingest_many(store: Store, files: Iterable[PendingFile], *,
                 yield prepared
                 continue
             try:
-                yield store_prepared(store, prepared)
+                yield store_prepared(store, prepared, actor)
             except ConflictError as exc:
                 yield exc
 

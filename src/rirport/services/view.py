@@ -20,7 +20,7 @@ from rirport.domain.enums import Registry
 from rirport.domain.table import DelegationTable
 from rirport.errors import StorageError
 from rirport.formats.statsfile import read_record_lines
-from rirport.store.repos import SnapshotRow
+from rirport.store.repos import SnapshotRow, State
 from rirport.store.unit import Store, UnitOfWork
 
 CACHE_FORMAT = 1
@@ -81,14 +81,16 @@ def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int) 
                        np.concatenate(ids) if ids else np.zeros(0, np.int32), generation)
 
 
-def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow) -> DelegationTable:
-    """A snapshot's records in file order, read back in chunks (bounded memory).
+def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow,
+                        state: State = "current") -> DelegationTable:
+    """A snapshot's records in file order, read back in chunks (bounded memory): as the
+    registry stands (``current``, transfers applied) or as the file was (``original``).
 
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
     tables = []
-    for lines, records in uow.delegations.record_chunks(snap.id):
+    for lines, records in uow.delegations.record_chunks(snap.id, state=state):
         table, errors = read_record_lines(records, snap.registry,
                                           f"snapshot {snap.id} ({snap.file_name})", lines)
         if errors:

@@ -82,6 +82,66 @@ delegation = Table(
     Column("hi", key_type(33), nullable=False),
     Column("opaque_id", String(128)),
     Column("record", Text, nullable=False),
+    Column("added_serial", BigInteger),
+    Column("retired_serial", BigInteger),
+)
+"""``added_serial``: the journal entry of the transfer that created the row (None: read from
+the snapshot's file). ``retired_serial``: the journal entry of the transfer that took it out of
+the registry (None: current). A snapshot's current state is its rows not retired; its original
+file is its rows not added."""
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("serial", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("created_at", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+"""Append-only and hash-chained (:mod:`rirport.services.journal`); ``payload`` is canonical
+JSON text and ``created_at`` ISO-8601 UTC text, so the hash covers the stored bytes."""
+
+transfer = Table(
+    "transfer",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),
+    Column("type", String(4), nullable=False),
+    Column("resource", String(64), nullable=False),
+    Column("lo", key_type(33), nullable=False),
+    Column("hi", key_type(33), nullable=False),
+    Column("source_registry", String(16), nullable=False),
+    Column("source_holder", String(128), nullable=False),
+    Column("recipient_registry", String(16), nullable=False),
+    Column("recipient_holder", String(128), nullable=False),
+    Column("transfer_date", Date, nullable=False),
+    Column("regime", Text, nullable=False),
+    Column("decision", JSON, nullable=False),
+    Column("conditions_met", Boolean, nullable=False),
+    Column("created_serial", BigInteger, nullable=False),
+    Column("updated_serial", BigInteger, nullable=False),
+)
+
+legal_hold = Table(
+    "legal_hold",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("type", String(4), nullable=False),
+    Column("resource", String(64), nullable=False),
+    Column("lo", key_type(33), nullable=False),
+    Column("hi", key_type(33), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reference", Text),
+    Column("since", Date, nullable=False),
+    Column("until", Date),
+    Column("created_serial", BigInteger, nullable=False),
+    Column("lifted_serial", BigInteger),
 )
 
 iana_block = Table(

@@ -11,7 +11,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rirport.errors import RirportError, StorageError
 from rirport.store.engine import make_engine, migrate
-from rirport.store.repos import DelegationRepo, IanaRepo, MetaRepo, SnapshotRepo
+from rirport.store.repos import (
+    DelegationRepo,
+    HoldRepo,
+    IanaRepo,
+    JournalRepo,
+    MetaRepo,
+    SnapshotRepo,
+    TransferRepo,
+)
 
 
 @dataclass
@@ -23,6 +31,9 @@ class UnitOfWork:
     delegations: DelegationRepo
     meta: MetaRepo
     iana: IanaRepo
+    journal: JournalRepo
+    transfers: TransferRepo
+    holds: HoldRepo
 
     @property
     def dialect(self) -> str:
@@ -46,9 +57,11 @@ class Store:
         """
         try:
             with self.engine.begin() as connection:
+                meta = MetaRepo(connection)
                 yield UnitOfWork(connection, SnapshotRepo(connection),
-                                 DelegationRepo(connection), MetaRepo(connection),
-                                 IanaRepo(connection))
+                                 DelegationRepo(connection), meta, IanaRepo(connection),
+                                 JournalRepo(connection, meta), TransferRepo(connection),
+                                 HoldRepo(connection))
         except RirportError:
             raise
         except SQLAlchemyError as exc:

@@ -1,0 +1,73 @@
+"""``rirport journal``: verify, export and show the hash-chained journal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rirport.cli.context import AppContext, pass_app
+from rirport.cli.output import emit
+from rirport.services import journal
+
+
+@click.group("journal")
+def command() -> None:
+    """The journal of every change to the registry (ingests, IANA files, transfer steps,
+    holds), each entry linked to the one before by its hash."""
+
+
+@command.command("verify")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Verify an exported journal (NDJSON) instead of the store's.")
+@click.option("--head", metavar="HASH", help="A head hash recorded earlier: it must still be "
+              "in the chain (detects entries removed from the end).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def verify(app: AppContext, path: Path | None, head: str | None, fmt: str) -> None:
+    """Check every entry's hash and link; exit status 1 if any entry was edited, removed or
+    reordered."""
+    result = (journal.verify_file(path, head) if path else journal.verify(app.store, head))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    elif result.ok:
+        click.echo(f"journal ok: {result.entries} entries, last serial {result.last_serial}, "
+                   f"head {result.last_hash}")
+    else:
+        click.echo(f"journal BROKEN: {len(result.problems)} problem(s) in {result.entries} "
+                   "entries", err=True)
+        for problem in result.problems:
+            click.echo(f"  {problem}", err=True)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+@command.command("export")
+@click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, allow_dash=True,
+                                                              path_type=Path))
+@pass_app
+def export(app: AppContext, output: Path) -> None:
+    """Write the journal as NDJSON (one entry a line), for another instance to verify."""
+    if str(output) == "-":
+        journal.export(app.store, sys.stdout)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        count = journal.export(app.store, out)
+    tmp.replace(output)
+    click.echo(f"wrote {count} entries to {output}", err=True)
+
+
+@command.command("show")
+@click.option("--action", help="Only entries of this action (ingest, iana, transfer, hold).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson"]),
+              default="table")
+@pass_app
+def show(app: AppContext, action: str | None, fmt: str) -> None:
+    """List the entries."""
+    rows = [{"serial": r.serial, "created_at": r.created_at, "actor": r.actor,
+             "action": r.action, "payload": json.loads(r.payload), "hash": r.hash}
+            for r in journal.entries(app.store, action)]
+    emit(rows, fmt, ["serial", "created_at", "actor", "action", "payload"])
