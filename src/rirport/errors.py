@@ -9,6 +9,7 @@ class first::
     ├── InputError             the caller's input is wrong
     │   ├── ParseError         one bad line or file: "source:line: reason"
     │   ├── FileRejectedError  a whole file refused, carrying every ParseError found (capped)
+    │   ├── PolicyError        a regime file that does not validate: every problem, by rule
     │   └── QueryError         a lookup query that is not an address, prefix, range, ASN or id
     ├── NotFoundError          nothing with that name or id
     ├── ConflictError          the store already holds something incompatible
@@ -68,6 +69,24 @@ class FileRejectedError(InputError):
         shown = [str(e) for e in self.errors[:cap]]
         more = self.total - len(shown)
         lines = [f"{source}: rejected, {self.total} error(s); nothing was stored", *shown]
+        if more > 0:
+            lines.append(f"... and {more} more")
+        super().__init__("\n".join(lines))
+
+
+class PolicyError(InputError):
+    """A policy regime file is invalid.
+
+    Carries every problem found (``file:line: rule 'id': field 'name': reason``), so a user
+    fixing a regime sees them all at once rather than one per run.
+    """
+
+    def __init__(self, source: str, problems: Sequence[str], cap: int = 30) -> None:
+        self.source = source
+        self.problems = list(problems)
+        shown = self.problems[:cap]
+        more = len(self.problems) - len(shown)
+        lines = [f"{source}: invalid policy regime, {len(self.problems)} problem(s)", *shown]
         if more > 0:
             lines.append(f"... and {more} more")
         super().__init__("\n".join(lines))

@@ -57,10 +57,26 @@ def cli(ctx: click.Context, db: str | None, data_dir: Path | None, actor: str | 
 
 
 def _register() -> None:
-    from rirport.cli import check, demo, export, hold, ingest, journal, lookup, stats, sync
+    from rirport.cli import (
+        check,
+        demo,
+        export,
+        hold,
+        ingest,
+        journal,
+        lookup,
+        policy,
+        portability,
+        stats,
+        sync,
+        transfer,
+        transfer_steps,
+    )
 
-    for module in (ingest, lookup, stats, check, export, sync, journal, hold, demo):
+    for module in (ingest, lookup, stats, check, export, sync, journal, hold, policy,
+                   portability, transfer, demo):
         cli.add_command(module.command)
+    transfer_steps.attach(transfer.command)
 
 
 _register()

@@ -90,6 +90,13 @@ class ResourceFacts:
     in_dispute: bool = False
     legal_hold: bool = False
     hold_reasons: tuple[str, ...] = ()
+    holder_received_on: dt.date | None = None
+    """The latest date the source holder received any resource of this type at the source
+    registry (its newest delegation record, or a transfer): ARIN's 12-month source rule looks
+    at the holder, not at the one block. None: unknown (the rule falls back on this block)."""
+    source_operational: bool = True
+    """False in the scenario "the source registry stops functioning": inter-RIR transfers need
+    the source RIR's approval, which a failed registry cannot give."""
 
     @property
     def allocated_on(self) -> dt.date | None:

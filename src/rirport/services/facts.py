@@ -13,16 +13,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from rirport.domain.delegation import Delegation
-from rirport.domain.enums import Registry
+from rirport.domain.enums import STATUSES, Registry, ResourceType
 from rirport.domain.iana import LEGACY, IanaBlock
 from rirport.domain.resources import ResourceRange
-from rirport.domain.table import REGISTRY_CODE, TYPE_CODE, split_key
+from rirport.domain.table import REGISTRY_CODE, TYPE_CODE, DelegationTable, split_key
 from rirport.domain.transfer import ResourceFacts, TransferKind
+from rirport.policy.checks import date_int
 from rirport.services.iana import load_iana
 from rirport.services.integrity import FOUNDED
 from rirport.services.view import CurrentView
 from rirport.store.keys import key_of
 from rirport.store.unit import Store, UnitOfWork
+
+DELEGATED = np.array([i for i, s in enumerate(STATUSES) if s.delegated], dtype=np.uint8)
+"""Status codes of the delegation table that mean "held by someone"."""
 
 
 def covering_rows(view: CurrentView, resource: ResourceRange,
@@ -48,17 +52,18 @@ def gather_facts(store: Store, view: CurrentView, resource: ResourceRange,
                  source_registry: Registry, on_date: dt.date,
                  iana: Sequence[IanaBlock] | None = None) -> ResourceFacts:
     """The facts of ``resource`` as held by ``source_registry`` on ``on_date``."""
-    delegations = tuple(view.table.row(r) for r in covering_rows(view, resource,
-                                                                  source_registry))
-    block = iana_block(load_iana(store) if iana is None else iana, resource)
+    blocks = load_iana(store) if iana is None else iana
     with store.transaction() as uow:
-        return facts_in(uow, resource, delegations, block, source_registry, on_date)
+        return facts_in(uow, view, resource, blocks, source_registry, on_date)
 
 
-def facts_in(uow: UnitOfWork, resource: ResourceRange, delegations: tuple[Delegation, ...],
-             block: IanaBlock | None, source_registry: Registry, on_date: dt.date
+def facts_in(uow: UnitOfWork, view: CurrentView, resource: ResourceRange,
+             iana: Sequence[IanaBlock], source_registry: Registry, on_date: dt.date
              ) -> ResourceFacts:
     """As :func:`gather_facts`, inside a transaction the caller holds (transfer steps)."""
+    delegations = tuple(view.table.row(r) for r in covering_rows(view, resource,
+                                                                  source_registry))
+    block = iana_block(iana, resource)
     lo, hi = key_of(resource.type, resource.first), key_of(resource.type, resource.last)
     holders = {d.opaque_id or "" for d in delegations}
     receipts = [t for t in uow.transfers.completed_into(lo, hi)
@@ -74,7 +79,26 @@ def facts_in(uow: UnitOfWork, resource: ResourceRange, delegations: tuple[Delega
         in_dispute=any(h.kind == "dispute" for h in holds),
         legal_hold=any(h.kind == "legal-hold" for h in holds),
         hold_reasons=tuple(f"{h.kind} #{h.id} since {h.since}: {h.reason}" for h in holds),
+        holder_received_on=(holder_latest(view.table, source_registry, next(iter(holders)),
+                                          resource.type, on_date)
+                            if len(holders) == 1 else None),
     )
+
+
+def holder_latest(table: DelegationTable, registry: Registry, holder: str,
+                  rtype: ResourceType, on_date: dt.date) -> dt.date | None:
+    """The newest dated delegation of ``holder`` of this type at ``registry`` on ``on_date``
+    (ARIN's 12-month source rule counts from the holder's latest receipt)."""
+    if not holder:
+        return None
+    limit = date_int(on_date)
+    mask = ((table.registry == REGISTRY_CODE[registry]) & (table.type == TYPE_CODE[rtype])
+            & (table.opaque_id == holder.encode()) & np.isin(table.status, DELEGATED)
+            & (table.date > 0) & (table.date <= limit))
+    if not mask.any():
+        return None
+    best = int(table.date[mask].max())
+    return dt.date(best // 10000, best // 100 % 100, best % 100)
 
 
 def iana_block(blocks: Sequence[IanaBlock], resource: ResourceRange) -> IanaBlock | None:
