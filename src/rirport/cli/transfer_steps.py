@@ -1,4 +1,4 @@
-"""``rirport transfer request|approve|accept|complete|reject|cancel|expire|list|show``.
+"""``rirport transfer request|approve|accept|complete|reject|cancel|expire|list``.
 
 Attached to the ``transfer`` group of :mod:`rirport.cli.transfer` (which holds ``evaluate``).
 Every step is one journaled transaction; a step that ends in ``rejected`` exits with status 1.
