@@ -1,4 +1,4 @@
-"""``rirport journal``: verify, export and show the hash-chained journal."""
+"""``rirport journal``: verify, export, show and replay the hash-chained journal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
-from rirport.services import journal
+from rirport.services import journal, replay
 
 
 @click.group("journal")
@@ -71,3 +71,48 @@ def show(app: AppContext, action: str | None, fmt: str) -> None:
              "action": r.action, "payload": json.loads(r.payload), "hash": r.hash}
             for r in journal.entries(app.store, action)]
     emit(rows, fmt, ["serial", "created_at", "actor", "action", "payload"])
+
+
+def _regime_files(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+                  ) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise click.BadParameter(f"{value!r} is not NAME=PATH")
+        pairs[name] = path
+    return pairs
+
+
+@command.command("replay")
+@click.argument("path", metavar="FILE",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--files", "files", multiple=True, metavar="PATH",
+              type=click.Path(exists=True, path_type=Path),
+              help="A file or folder holding files the ingest and IANA entries need (found by "
+              "sha256); repeat as needed.")
+@click.option("--regime", "regimes", multiple=True, metavar="NAME=PATH",
+              callback=_regime_files, help="The file of a regime that is not built in.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def replay_command(app: AppContext, path: Path, files: tuple[Path, ...],
+                   regimes: dict[str, str], fmt: str) -> None:
+    """Apply an exported journal (NDJSON) to this store, entry by entry, through the same
+    services, and check that it reproduces the file's head hash; exit status 1 on any
+    difference."""
+    report = replay.replay(app.store, path, files, regimes)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_replay(report)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _print_replay(report: replay.ReplayReport) -> None:
+    click.echo(f"replayed {report.applied} of {report.entries} entries from {report.file} "
+               f"({report.already} already in the store)")
+    same = "identical" if report.file_head == report.replay_head else "DIFFERENT"
+    click.echo(f"head: file {report.file_head}\n      replay {report.replay_head} ({same})")
+    for finding in report.findings:
+        click.echo(f"  {finding}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import click
@@ -9,6 +10,7 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
 from rirport.services.lookup import Lookup
+from rirport.services.view import CurrentView, load_as_of
 
 COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id",
            "relation"]
@@ -19,8 +21,12 @@ COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque
 @click.option("--file", "-f", "file", type=click.File("r"), help="Read one query per line "
               "from this file ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The registries as they stood on this date (YYYY-MM-DD): each one's newest "
+              "snapshot on or before it.")
 @pass_app
-def command(app: AppContext, query: str | None, file: Any, fmt: str) -> None:
+def command(app: AppContext, query: str | None, file: Any, fmt: str,
+            as_of: dt.datetime | None) -> None:
     """Find the delegations of an address, prefix, range, AS number or holder.
 
     QUERY is 193.0.0.1, 193.0.0.0/21, 193.0.0.0-193.0.7.255, 2001:db8::/32, AS3333,
@@ -30,7 +36,7 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str) -> None:
     """
     if (query is None) == (file is None):
         raise click.UsageError("give a QUERY or --file (one of them)")
-    lookup = Lookup(app.current_view())
+    lookup = Lookup(view_for(app, as_of))
     if file is not None:
         queries = [line for line in (raw.strip() for raw in file) if line and
                    not line.startswith("#")]
@@ -53,3 +59,8 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str) -> None:
         click.echo(f"no delegation matches {query}", err=True)
 
 
+def view_for(app: AppContext, as_of: dt.datetime | None) -> CurrentView:
+    """The current view, or the view as of a date (``--as-of``)."""
+    if as_of is None:
+        return app.current_view()
+    return load_as_of(app.store, as_of.date(), app.settings.cache_dir)

@@ -60,23 +60,35 @@ def _register() -> None:
     from rirport.cli import (
         check,
         demo,
+        events,
+        evidence,
         export,
+        history,
         hold,
         ingest,
         journal,
         lookup,
         policy,
         portability,
+        profile,
+        serve,
         stats,
         sync,
         transfer,
         transfer_steps,
+        transferlog,
+        watch,
     )
 
     for module in (ingest, lookup, stats, check, export, sync, journal, hold, policy,
-                   portability, transfer, demo):
+                   portability, transfer, demo, serve):
         cli.add_command(module.command)
     transfer_steps.attach(transfer.command)
+    for module in (events, watch, transferlog):  # change events and monitoring
+        cli.add_command(module.command)
+    cli.add_command(history.command)  # timelines over stored snapshots
+    for module in (evidence, profile):  # graded evidence and profiles
+        cli.add_command(module.command)
 
 
 _register()

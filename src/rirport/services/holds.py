@@ -15,9 +15,9 @@ KINDS = ("legal-hold", "dispute")
 
 
 def add_hold(store: Store, resource: ResourceRange, kind: str, reason: str, actor: str,
-             since: dt.date, until: dt.date | None = None, reference: str | None = None
-             ) -> HoldRow:
-    """Record a hold (journaled).
+             since: dt.date, until: dt.date | None = None, reference: str | None = None,
+             *, created_at: str | None = None) -> HoldRow:
+    """Record a hold (journaled; ``created_at`` stamps the entry, for replay only).
 
     Raises:
         InputError: unknown kind, empty reason, or ``until`` before ``since``.
@@ -39,12 +39,13 @@ def add_hold(store: Store, resource: ResourceRange, kind: str, reason: str, acto
         journal.append(uow, actor, "hold", {
             "hold": hold_id, "step": "add", "kind": kind, "resource": str(resource),
             "reason": reason, "reference": reference, "since": since.isoformat(),
-            "until": until.isoformat() if until else None}, serial)
+            "until": until.isoformat() if until else None}, serial, created_at)
         return next(h for h in uow.holds.all() if h.id == hold_id)
 
 
-def lift_hold(store: Store, hold_id: int, actor: str, reason: str = "") -> None:
-    """End a hold (journaled).
+def lift_hold(store: Store, hold_id: int, actor: str, reason: str = "", *,
+              created_at: str | None = None) -> None:
+    """End a hold (journaled; ``created_at`` stamps the entry, for replay only).
 
     Raises:
         NotFoundError: no such hold in force.
@@ -54,7 +55,7 @@ def lift_hold(store: Store, hold_id: int, actor: str, reason: str = "") -> None:
         if not uow.holds.lift(hold_id, serial):
             raise NotFoundError(f"no hold #{hold_id} in force")
         journal.append(uow, actor, "hold", {"hold": hold_id, "step": "lift",
-                                            "reason": reason or None}, serial)
+                                            "reason": reason or None}, serial, created_at)
 
 
 def list_holds(store: Store) -> list[HoldRow]:

@@ -81,8 +81,10 @@ class IanaBlocks(list[IanaBlock]):
 
 
 def ingest_iana(store: Store, path_or_bytes: str | Path | bytes,
-                name: str | None = None, actor: str = "rirport") -> IanaIngestResult:
-    """Read an IANA registry or RDAP bootstrap file and store its blocks in one transaction.
+                name: str | None = None, actor: str = "rirport", *,
+                created_at: str | None = None) -> IanaIngestResult:
+    """Read an IANA registry or RDAP bootstrap file and store its blocks in one transaction
+    (``created_at``: the journal entry's time, for replay only).
 
     The stored blocks of that source are replaced; the same content (by sha256) a second time
     changes nothing and says so.
@@ -102,7 +104,8 @@ def ingest_iana(store: Store, path_or_bytes: str | Path | bytes,
             return IanaIngestResult(source, file_name, sha256, "unchanged", len(blocks))
         uow.iana.replace(source, file_name, sha256, [to_row(b) for b in blocks])
         journal.append(uow, actor, "iana", {"source": source, "file": file_name,
-                                            "sha256": sha256, "blocks": len(blocks)})
+                                            "sha256": sha256, "blocks": len(blocks)},
+                       created_at=created_at)
     return IanaIngestResult(source, file_name, sha256, "ingested", len(blocks))
 
 

@@ -20,7 +20,7 @@ from rirport.domain.table import DelegationTable
 from rirport.errors import ConflictError, FileRejectedError, InputError, ParseError
 from rirport.formats.source import SourceFile, read_source, source_from_bytes
 from rirport.formats.statsfile import StatsFile, read_stats
-from rirport.services import journal
+from rirport.services import journal, versioning
 from rirport.store.bulk import DelegationRows, delegation_rows
 from rirport.store.repos import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
@@ -98,9 +98,10 @@ def prepare_source(source: SourceFile, *, skip_bad_lines: bool = False,
     return PreparedFile(source, stats, rows, source_url)
 
 
-def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_ACTOR
-                   ) -> IngestResult:
-    """Store a prepared file in one transaction (or find it already stored), journaled.
+def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_ACTOR, *,
+                   created_at: str | None = None) -> IngestResult:
+    """Store a prepared file in one transaction (or find it already stored), journaled
+    (``created_at``: the journal entry's time, for replay only).
 
     Raises:
         ConflictError: a different file for the same registry and date is already stored.
@@ -113,13 +114,15 @@ def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_AC
                                 existing.snapshot_date, existing.records)
         _refuse_conflicting(uow, stats, source)
         snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
-        uow.delegations.add_rows(snapshot_id, prepared.rows)
+        snap = uow.snapshots.get(snapshot_id)
+        assert snap is not None
+        versioning.store_versions(uow, snap, prepared.rows)
         journal.append(uow, actor, "ingest", {
             "snapshot": snapshot_id, "registry": stats.header.registry,
             "file": Path(source.name).name, "sha256": source.content_sha256,
             "snapshot_date": stats.header.snapshot_date().isoformat(),
             "records": len(stats.table), "skipped_lines": len(stats.errors),
-            "source_url": prepared.source_url})
+            "source_url": prepared.source_url}, created_at=created_at)
     return IngestResult(source.name, "ingested", snapshot_id, stats.header.registry,
                         stats.header.snapshot_date(), len(stats.table), stats.errors)
 

@@ -42,11 +42,16 @@ def entry_hash(serial: int, created_at: str, actor: str, action: str, prev_hash:
 
 
 def append(uow: UnitOfWork, actor: str, action: str, payload: dict[str, Any],
-           serial: int | None = None) -> JournalRow:
+           serial: int | None = None, created_at: str | None = None) -> JournalRow:
     """Write this transaction's entry (``serial`` from ``uow.journal.reserve()`` when the
-    change needed it earlier, else reserved now)."""
+    change needed it earlier, else reserved now).
+
+    ``created_at`` is for replay only (:mod:`rirport.services.replay`): an entry re-applied
+    from another instance's journal keeps its original time, so identical changes give
+    identical hashes. Left out, the entry is stamped now, as every normal write is.
+    """
     number = uow.journal.reserve() if serial is None else serial
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     prev = uow.journal.last_hash(number) or GENESIS
     text = canonical(payload)
     row = JournalRow(number, created, actor, action, text, prev,

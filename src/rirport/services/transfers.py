@@ -124,8 +124,12 @@ def _ensure_delegated(resource: ResourceRange, found: Sequence[Delegation]) -> N
 
 # -- the steps -----------------------------------------------------------------------------
 def request_transfer(store: Store, view: CurrentView, request: TransferRequest, regime: str,
-                     actor: str, iana: Sequence[IanaBlock]) -> StepResult:
-    """Record a request and its decision (``rejected`` at once when the regime refuses)."""
+                     actor: str, iana: Sequence[IanaBlock], *,
+                     created_at: str | None = None) -> StepResult:
+    """Record a request and its decision (``rejected`` at once when the regime refuses).
+
+    ``created_at``: the journal entry's time, for replay only (as in :func:`advance`).
+    """
     loaded = load_regime(regime)
     with store.transaction() as uow:
         decision = _decide(uow, view, request, loaded, iana)
@@ -134,7 +138,8 @@ def request_transfer(store: Store, view: CurrentView, request: TransferRequest, 
         transfer_id = uow.transfers.add(_row_values(request, regime, decision, state, serial))
         journal.append(uow, actor, "transfer", {
             "transfer": transfer_id, "step": "request", "state": state, "regime": loaded.name,
-            "request": request.to_json(), "decision": decision.to_json()}, serial)
+            "request": request.to_json(), "decision": decision.to_json()}, serial,
+            created_at)
         row = uow.transfers.get(transfer_id)
     assert row is not None
     return StepResult(row, decision, serial)
@@ -142,10 +147,13 @@ def request_transfer(store: Store, view: CurrentView, request: TransferRequest, 
 
 def advance(store: Store, view: CurrentView, transfer_id: int, step: str, actor: str,
             iana: Sequence[IanaBlock], *, conditions_met: bool = False, reason: str = "",
-            on_locked: Callable[[], None] | None = None) -> StepResult:
+            on_locked: Callable[[], None] | None = None,
+            created_at: str | None = None) -> StepResult:
     """Take one step of a transfer's lifecycle, in one transaction.
 
     ``on_locked`` runs once the rows to move are locked (tests use it to force a race).
+    ``created_at`` stamps the journal entry, for replay only (another instance re-running
+    this step keeps the original time, so the same step gives the same hash).
 
     Raises:
         NotFoundError: no such transfer.
@@ -171,7 +179,7 @@ def advance(store: Store, view: CurrentView, transfer_id: int, step: str, actor:
         journal.append(uow, actor, "transfer", {
             "transfer": transfer_id, "step": step, "state": state, "reason": reason or None,
             "conditions_met": met, "decision": decision.to_json() if decision else None,
-            "changes": changes}, serial)
+            "changes": changes}, serial, created_at)
         updated = uow.transfers.get(transfer_id)
     assert updated is not None
     return StepResult(updated, decision, serial, changes)

@@ -1,4 +1,5 @@
-"""The current view: the newest snapshot of every registry, as one table in memory.
+"""The current view: the newest snapshot of every registry, as one table in memory (and the
+view as of a date: each registry's newest snapshot on or before it).
 
 Reading half a million records back from the store and parsing them takes about a second, so
 the table is cached in ``cache_dir`` as a numpy file named after the store and its write
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,7 +20,7 @@ import numpy.typing as npt
 
 from rirport.domain.enums import Registry
 from rirport.domain.table import DelegationTable
-from rirport.errors import StorageError
+from rirport.errors import NotFoundError, StorageError
 from rirport.formats.statsfile import read_record_lines
 from rirport.store.repos import SnapshotRow, State
 from rirport.store.unit import Store, UnitOfWork
@@ -50,10 +52,38 @@ def load_current(store: Store, cache_dir: Path | None = None) -> CurrentView:
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
+    return load_view(store, cache_dir)
+
+
+def load_as_of(store: Store, date: dt.date, cache_dir: Path | None = None) -> CurrentView:
+    """The registries as they stood on ``date``: each one's newest snapshot dated on or
+    before it (a registry with no snapshot that old is left out), cached like the current
+    view (one file per date and generation).
+
+    Raises:
+        NotFoundError: no registry has a snapshot on or before ``date``.
+        StorageError: a stored record no longer parses.
+    """
+    view = load_view(store, cache_dir, date)
+    if not view.snapshots:
+        raise NotFoundError(f"no snapshot is dated on or before {date.isoformat()}")
+    return view
+
+
+def load_view(store: Store, cache_dir: Path | None = None, as_of: dt.date | None = None
+              ) -> CurrentView:
+    """The current view (``as_of`` None) or the view as of a date, from the cache when it
+    matches the store's generation.
+
+    Raises:
+        StorageError: a stored record no longer parses (the store was edited by hand).
+    """
     with store.transaction() as uow:
+        _one_snapshot_of_the_store(uow)
         generation = uow.meta.generation()
-        snapshots = uow.snapshots.current()
-        cache = _cache_file(cache_dir, store, generation)
+        snapshots = uow.snapshots.as_of(as_of)
+        name = "current" if as_of is None else f"asof{as_of:%Y%m%d}"
+        cache = _cache_file(cache_dir, store, generation, name)
         if cache is not None and cache.exists():
             try:
                 return _read_cache(cache, snapshots, generation)
@@ -64,6 +94,15 @@ def load_current(store: Store, cache_dir: Path | None = None) -> CurrentView:
         _write_cache(cache, view)
     release_free_memory()
     return view
+
+
+def _one_snapshot_of_the_store(uow: UnitOfWork) -> None:
+    """Make every read of this transaction see the same committed state (PostgreSQL reads
+    each statement at its own moment by default: a transfer committing between the reads of
+    two registries would otherwise show its block in neither). SQLite's transaction already
+    reads one state."""
+    if uow.dialect == "postgresql":
+        uow.connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def release_free_memory() -> None:
@@ -99,11 +138,12 @@ def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow,
     return DelegationTable.concat(tables)
 
 
-def _cache_file(cache_dir: Path | None, store: Store, generation: int) -> Path | None:
+def _cache_file(cache_dir: Path | None, store: Store, generation: int, name: str = "current"
+                ) -> Path | None:
     if cache_dir is None:
         return None
     tag = hashlib.sha256(store.identity.encode()).hexdigest()[:16]
-    return cache_dir / f"current-{tag}-g{generation}-v{CACHE_FORMAT}.npz"
+    return cache_dir / f"{name}-{tag}-g{generation}-v{CACHE_FORMAT}.npz"
 
 
 def _write_cache(path: Path, view: CurrentView) -> None:

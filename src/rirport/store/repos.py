@@ -9,24 +9,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     Connection,
+    Date,
     Integer,
     Text,
     and_,
+    bindparam,
+    case,
     cast,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
+    text,
     update,
 )
 
+from rirport.errors import StorageError
 from rirport.store import schema
-from rirport.store.bulk import DelegationRows, insert_delegations
+from rirport.store.bulk import DelegationRows, Version, insert_delegations
+from rirport.store.order import LineOrder
 
 
 @dataclass(frozen=True)
@@ -120,26 +127,127 @@ class SnapshotRepo:
 
     def current(self) -> list[SnapshotRow]:
         """The newest snapshot of each registry (by snapshot date, then ingest order)."""
+        return self.as_of(None)
+
+    def as_of(self, date: dt.date | None) -> list[SnapshotRow]:
+        """Each registry's newest snapshot dated on or before ``date`` (None: the newest);
+        a registry with no snapshot that old is left out."""
         newest: dict[str, SnapshotRow] = {}
-        for row in self.all():
-            newest[row.registry] = row  # all() is ordered by date then id within a registry
+        for row in self.all():  # ordered by date then id within a registry
+            if date is None or row.snapshot_date <= date:
+                newest[row.registry] = row
         return sorted(newest.values(), key=lambda r: r.registry)
+
+    def neighbours(self, registry: str, date: dt.date
+                   ) -> tuple[SnapshotRow | None, SnapshotRow | None]:
+        """The registry's snapshots just before and just after ``date``."""
+        rows = [r for r in self.all() if r.registry == registry]
+        before = [r for r in rows if r.snapshot_date < date]
+        after = [r for r in rows if r.snapshot_date > date]
+        return (before[-1] if before else None), (after[0] if after else None)
 
 
 class DelegationRepo:
+    """Versions of records. A snapshot's rows are those of its registry valid on its date;
+    their lines come from the snapshot's :class:`~rirport.store.order.LineOrder`."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._orders: dict[int, LineOrder] = {}
 
-    def add_rows(self, snapshot_id: int, rows: DelegationRows) -> None:
-        """Store rows prepared by :func:`rirport.store.bulk.delegation_rows`."""
-        insert_delegations(self._c, snapshot_id, rows)
+    # -- writing a file's rows ---------------------------------------------------------------
+    def add_rows(self, snapshot_id: int, rows: DelegationRows) -> list[int]:
+        """Store rows prepared by :func:`rirport.store.bulk.delegation_rows` as new versions
+        valid on the snapshot's date only; returns their ids (in row order)."""
+        snap = self._snapshot(snapshot_id)
+        ids = self.allocate_ids(len(rows))
+        insert_delegations(self._c, Version(snapshot_id, snap.registry, snap.snapshot_date),
+                           rows, ids)
+        return ids
 
-    def count(self, snapshot_ids: Iterable[int]) -> int:
-        """Rows of these snapshots in their current state (transfers applied)."""
-        ids = list(snapshot_ids)
+    def allocate_ids(self, n: int) -> list[int]:
+        """``n`` fresh row ids (the writer holds the database lock on SQLite; PostgreSQL
+        draws them from the column's sequence)."""
+        if n == 0:
+            return []
+        if self._c.dialect.name == "postgresql":
+            rows = self._c.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('delegation', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": n})
+            return [int(r[0]) for r in rows]
+        top = self._c.execute(select(func.max(schema.delegation.c.id))).scalar_one_or_none()
+        base = int(top or 0)
+        return list(range(base + 1, base + n + 1))
+
+    def save_order(self, snapshot_id: int, order: LineOrder) -> None:
+        origins, lines = order.encode()
+        self._c.execute(insert(schema.snapshot_order).values(
+            snapshot_id=snapshot_id, origins=origins, lines=lines))
+        self._orders[snapshot_id] = order
+
+    def order(self, snapshot_id: int) -> LineOrder:
+        """The snapshot's line order (cached for the unit of work)."""
+        if snapshot_id not in self._orders:
+            o = schema.snapshot_order.c
+            row = self._c.execute(select(o.origins, o.lines).where(
+                o.snapshot_id == snapshot_id)).first()
+            if row is None:
+                raise StorageError(f"snapshot {snapshot_id} has no stored line order")
+            self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines)
+        return self._orders[snapshot_id]
+
+    def file_versions(self, registry: str, date: dt.date, mark: dt.date | None = None
+                      ) -> list[StoredVersion]:
+        """The file rows (not added by a transfer, not retired) valid on ``date``, each
+        saying whether it is still valid on ``mark`` and whether it starts there."""
         d = schema.delegation.c
-        return int(self._c.execute(select(func.count()).select_from(schema.delegation).where(
-            d.snapshot_id.in_(ids), d.retired_serial.is_(None))).scalar_one())
+        day = mark or date
+        stmt = select(d.id, func.coalesce(d.origin_id, d.id), d.lo, d.hi, d.opaque_id,
+                      d.record, case((d.valid_to >= day, 1), else_=0),
+                      case((d.valid_from == day, 1), else_=0)).where(
+            _valid(registry, date), d.added_serial.is_(None), d.retired_serial.is_(None))
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        return [StoredVersion(*row) for row in cursor.fetchall()]
+
+    def set_bounds(self, ids: Sequence[int], *, valid_from: dt.date | None = None,
+                   valid_to: dt.date | None = None) -> None:
+        """Move the start or the end of these versions (ids are inlined as integers: binding
+        thousands of parameters costs more than the update)."""
+        column, day = ("valid_from", valid_from) if valid_from is not None else (
+            "valid_to", valid_to)
+        assert day is not None
+        for chunk in _chunks(ids, 20_000):
+            listed = ",".join(str(int(i)) for i in chunk)
+            self._c.execute(text(f"UPDATE delegation SET {column} = :day "
+                                 f"WHERE id IN ({listed})").bindparams(
+                bindparam("day", type_=Date)), {"day": day})
+
+    def split(self, ids: Sequence[int], end_first: dt.date, start_second: dt.date) -> None:
+        """Cut each version in two around a snapshot it is not in: a copy (same origin) takes
+        over from ``start_second``, the row itself now ends at ``end_first``."""
+        d = schema.delegation.c
+        copied = [d.snapshot_id, d.line, d.lo, d.hi, d.opaque_id, d.record, d.added_serial,
+                  d.retired_serial, d.registry]
+        for chunk in _chunks(ids):
+            source = select(*copied, literal(start_second, Date).label("valid_from"), d.valid_to,
+                            func.coalesce(d.origin_id, d.id).label("origin_id")).where(
+                d.id.in_(chunk))
+            self._c.execute(insert(schema.delegation).from_select(
+                [*(c.name for c in copied), "valid_from", "valid_to", "origin_id"], source))
+        self.set_bounds(ids, valid_to=end_first)
+
+    # -- reading snapshots -------------------------------------------------------------------
+    def count(self, snapshot_ids: Iterable[int]) -> int:
+        """Rows of these snapshots in their current state (transfers applied), summed."""
+        d = schema.delegation.c
+        total = 0
+        for sid in snapshot_ids:
+            snap = self._snapshot(sid)
+            total += int(self._c.execute(select(func.count()).select_from(
+                schema.delegation).where(_valid(snap.registry, snap.snapshot_date),
+                                         d.retired_serial.is_(None))).scalar_one())
+        return total
 
     def record_columns(self, snapshot_id: int, state: State = "current"
                        ) -> tuple[list[int], list[str]]:
@@ -153,22 +261,45 @@ class DelegationRepo:
 
     def record_chunks(self, snapshot_id: int, size: int = 50_000, state: State = "current"
                       ) -> Iterator[tuple[list[int], list[str]]]:
-        """As :meth:`record_columns`, ``size`` rows at a time (bounded memory).
+        """As :meth:`record_columns`, ``size`` rows at a time.
 
         ``state="current"``: the registry as it stands, transfers applied (rows split off by a
-        transfer share their original line); ``"original"``: the file as ingested.
-        Half a million rows through SQLAlchemy's row objects take seconds; the driver's
-        ``fetchmany`` of plain tuples takes a fraction of that.
+        transfer share their original line); ``"original"``: the file as ingested. The rows
+        are fetched with the driver's ``fetchall`` of plain tuples (SQLAlchemy's row objects
+        would take seconds for half a million), placed by the snapshot's line order, and
+        sorted by line, then range start, then id.
         """
+        snap = self._snapshot(snapshot_id)
         d = schema.delegation.c
         wanted = d.retired_serial.is_(None) if state == "current" else d.added_serial.is_(None)
-        stmt = (select(d.line, d.record).where(d.snapshot_id == snapshot_id, wanted)
-                .order_by(d.line, d.lo, d.id))
+        stmt = select(d.id, d.origin_id, d.line, d.lo, d.added_serial, d.record).where(
+            _valid(snap.registry, snap.snapshot_date), wanted)
         cursor = self._c.execute(stmt).cursor
         assert cursor is not None
-        while rows := cursor.fetchmany(size):
-            lines, records = zip(*rows, strict=True)
-            yield list(lines), list(records)
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        lines = self._lines(snapshot_id, rows)
+        order = sorted(range(len(rows)), key=lambda i: (lines[i], rows[i][3], rows[i][0]))
+        for at in range(0, len(order), size):
+            part = order[at : at + size]
+            yield [lines[i] for i in part], [rows[i][5] for i in part]
+
+    def _lines(self, snapshot_id: int, rows: Sequence[Any]) -> list[int]:
+        """Lines of rows (id, origin_id, line, _, added_serial, ...) in a snapshot: a file
+        row's from the snapshot's order, a transfer's row's its own."""
+        from_file = [i for i, r in enumerate(rows) if r[4] is None]
+        lines = [int(r[2]) for r in rows]
+        if from_file:
+            origins = [rows[i][1] or rows[i][0] for i in from_file]
+            try:
+                found = self.order(snapshot_id).lines_of(origins).tolist()
+            except KeyError as exc:
+                raise StorageError(f"snapshot {snapshot_id}: a row is missing from its line "
+                                   "order (the store was edited by hand?)") from exc
+            for i, line in zip(from_file, found, strict=True):
+                lines[i] = line
+        return lines
 
     def overlapping(self, snapshot_ids: Sequence[int], lo: str, hi: str,
                     for_update: bool = False) -> list[RecordRow]:
@@ -179,44 +310,200 @@ class DelegationRepo:
         cannot both see them current.
         """
         d = schema.delegation.c
-        return self._select(and_(d.snapshot_id.in_(snapshot_ids), d.lo <= hi, d.hi >= lo,
-                                 d.retired_serial.is_(None)), for_update)
+        return self._select(snapshot_ids, and_(d.lo <= hi, d.hi >= lo), for_update)
 
     def holder(self, snapshot_ids: Sequence[int], opaque_id: str) -> list[RecordRow]:
         d = schema.delegation.c
-        return self._select(and_(d.snapshot_id.in_(snapshot_ids), d.opaque_id == opaque_id,
-                                 d.retired_serial.is_(None)))
+        return self._select(snapshot_ids, d.opaque_id == opaque_id)
 
-    def retire(self, ids: Sequence[int], serial: int) -> int:
-        """Take rows out of the current state (a transfer moved or split them)."""
+    def _select(self, snapshot_ids: Sequence[int], where: Any, for_update: bool = False
+                ) -> list[RecordRow]:
+        """Current rows matching ``where`` in any of the snapshots (one scan), each with the
+        snapshot it is valid in and its line there."""
         d = schema.delegation.c
+        snaps = [self._snapshot(sid) for sid in snapshot_ids]
+        if not snaps:
+            return []
+        stmt = select(d.id, d.origin_id, d.line, d.lo, d.added_serial, d.record, d.registry,
+                      d.valid_from, d.valid_to).where(
+            where, or_(*(_valid(s.registry, s.snapshot_date) for s in snaps)),
+            d.retired_serial.is_(None)).order_by(d.id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = [tuple(r) for r in self._c.execute(stmt)]
+        found: list[RecordRow] = []
+        for snap in snaps:
+            mine = [r for r in rows if r[6] == snap.registry
+                    and _day(r[7]) <= snap.snapshot_date <= _day(r[8])]
+            lines = self._lines(snap.id, mine)
+            found += [RecordRow(snap.id, line, r[5], r[0]) for r, line in zip(mine, lines,
+                                                                              strict=True)]
+        return sorted(found, key=lambda r: r.id)
+
+    def line_before(self, snapshot_id: int, lo: str) -> int:
+        """The line of the snapshot's record of this type with the greatest start at or
+        before ``lo`` (where a record added there sorts in the file, the files being sorted
+        by start within a type), or 0. One row is read, not the thousands before it."""
+        d = schema.delegation.c
+        snap = self._snapshot(snapshot_id)
+        rows = [tuple(r) for r in self._c.execute(
+            select(d.id, d.origin_id, d.line, d.lo, d.added_serial).where(
+                _valid(snap.registry, snap.snapshot_date), d.lo <= lo, d.lo >= lo[0])
+            .order_by(d.lo.desc(), d.id.desc()).limit(1))]
+        return max(self._lines(snapshot_id, rows), default=0)
+
+    # -- transfers -----------------------------------------------------------------------
+    def retire(self, ids: Sequence[int], serial: int) -> int:
+        """Take rows out of the current state (a transfer moved or split them).
+
+        A version valid in older snapshots too is first cut: a copy keeps those, and the row
+        retired covers only the current snapshot, so history before the transfer is
+        unchanged.
+        """
+        d = schema.delegation.c
+        for row in self._c.execute(select(d.id, d.registry, d.valid_from, d.valid_to).where(
+                d.id.in_(ids), d.retired_serial.is_(None), d.valid_from < d.valid_to)).all():
+            previous = self._c.execute(select(func.max(schema.snapshot.c.snapshot_date)).where(
+                schema.snapshot.c.registry == row.registry,
+                schema.snapshot.c.snapshot_date < row.valid_to)).scalar_one()
+            self._keep_past(row.id, _day(previous))
         result = self._c.execute(update(schema.delegation).where(
             d.id.in_(ids), d.retired_serial.is_(None)).values(retired_serial=serial))
         return int(result.rowcount)
 
+    def _keep_past(self, row_id: int, until: dt.date) -> None:
+        """Copy a version for its dates up to ``until``; the row itself keeps only its last
+        snapshot."""
+        d = schema.delegation.c
+        copied = [d.snapshot_id, d.line, d.lo, d.hi, d.opaque_id, d.record, d.added_serial,
+                  d.registry, d.valid_from]
+        source = select(*copied, literal(until, Date).label("valid_to"),
+                        func.coalesce(d.origin_id, d.id).label("origin_id")).where(
+            d.id == row_id)
+        self._c.execute(insert(schema.delegation).from_select(
+            [*(c.name for c in copied), "valid_to", "origin_id"], source))
+        self._c.execute(update(schema.delegation).where(d.id == row_id).values(
+            valid_from=d.valid_to))
+
     def add(self, rows: Sequence[NewDelegation], serial: int) -> None:
-        """Rows a transfer creates (the moved part, and remainders of split records)."""
+        """Rows a transfer creates (the moved part, and remainders of split records), valid
+        in their snapshot only."""
         if rows:
+            snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
             self._c.execute(insert(schema.delegation), [
                 {"snapshot_id": r.snapshot_id, "line": r.line, "lo": r.lo, "hi": r.hi,
-                 "opaque_id": r.opaque_id, "record": r.record, "added_serial": serial}
+                 "opaque_id": r.opaque_id, "record": r.record, "added_serial": serial,
+                 "registry": snaps[r.snapshot_id].registry,
+                 "valid_from": snaps[r.snapshot_id].snapshot_date,
+                 "valid_to": snaps[r.snapshot_id].snapshot_date}
                 for r in rows])
 
-    def line_before(self, snapshot_id: int, lo: str) -> int:
-        """The line of the snapshot's last record of this type starting at or before ``lo``
-        (where a record added there sorts in the file), or 0."""
+    # -- history -------------------------------------------------------------------------
+    def history(self, where: Any) -> list[HistoryRow]:
+        """Every version matching ``where`` (see :meth:`history_overlapping`), oldest first."""
         d = schema.delegation.c
-        found = self._c.execute(select(func.max(d.line)).where(
-            d.snapshot_id == snapshot_id, d.lo <= lo, d.lo >= lo[0])).scalar_one_or_none()
-        return int(found or 0)
+        stmt = select(d.id, d.registry, d.valid_from, d.valid_to, d.record, d.added_serial,
+                      d.retired_serial).where(where).order_by(d.valid_from, d.lo, d.id)
+        return [HistoryRow(r.id, r.registry, _day(r.valid_from), _day(r.valid_to), r.record,
+                           r.added_serial, r.retired_serial) for r in self._c.execute(stmt)]
 
-    def _select(self, where: Any, for_update: bool = False) -> list[RecordRow]:
+    def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
+        """Every version, of any registry and date, sharing a number with ``lo..hi``."""
         d = schema.delegation.c
-        stmt = select(d.id, d.snapshot_id, d.line, d.record).where(where).order_by(d.id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        rows = self._c.execute(stmt)
-        return [RecordRow(r.snapshot_id, r.line, r.record, r.id) for r in rows]
+        return self.history(and_(d.lo <= hi, d.hi >= lo))
+
+    def history_holder(self, opaque_id: str) -> list[HistoryRow]:
+        return self.history(schema.delegation.c.opaque_id == opaque_id)
+
+    # -- holder links ----------------------------------------------------------------------
+    def add_links(self, links: Sequence[LinkRow]) -> None:
+        if not links:
+            return
+        mark = "?" if self._c.dialect.name == "sqlite" else "%s"
+        fields = list(LinkRow.__dataclass_fields__)[:-1]  # all but id
+        self._c.exec_driver_sql(
+            f"INSERT INTO holder_link ({', '.join(fields)}) VALUES "
+            f"({', '.join([mark] * len(fields))})",
+            [tuple(getattr(link, f) for f in fields) for link in links])
+
+    def drop_links(self, from_snapshot: int, to_snapshot: int) -> None:
+        h = schema.holder_link.c
+        self._c.execute(delete(schema.holder_link).where(h.from_snapshot == from_snapshot,
+                                                         h.to_snapshot == to_snapshot))
+
+    def links(self, registry: str | None = None) -> list[LinkRow]:
+        h = schema.holder_link.c
+        stmt = select(schema.holder_link).order_by(h.id)
+        if registry is not None:
+            stmt = stmt.where(h.registry == registry)
+        return [LinkRow(**r._mapping) for r in self._c.execute(stmt)]
+
+    def _snapshot(self, snapshot_id: int) -> SnapshotRow:
+        row = self._c.execute(select(schema.snapshot).where(
+            schema.snapshot.c.id == snapshot_id)).first()
+        if row is None:
+            raise StorageError(f"no snapshot with id {snapshot_id}")
+        return SnapshotRow(**row._mapping)
+
+
+class StoredVersion(NamedTuple):
+    """A stored version as the ingest diff sees it."""
+
+    id: int
+    origin: int
+    lo: str
+    hi: str
+    opaque_id: str | None
+    record: str
+    reaches_mark: int
+    """1 when the version is still valid on the date the query marked."""
+    starts_at_mark: int
+    """1 when the version starts on that date."""
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """Two opaque-ids of consecutive snapshots of a registry holding ``shared`` of the same
+    records (out of ``from_records`` and ``to_records``)."""
+
+    registry: str
+    from_snapshot: int
+    to_snapshot: int
+    from_id: str
+    to_id: str
+    shared: int
+    from_records: int
+    to_records: int
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A version with its interval, for timelines."""
+
+    id: int
+    registry: str
+    valid_from: dt.date
+    valid_to: dt.date
+    record: str
+    added_serial: int | None
+    retired_serial: int | None
+
+
+def _valid(registry: str, date: dt.date) -> Any:
+    """Rows of ``registry`` valid on the snapshot date ``date``."""
+    d = schema.delegation.c
+    return and_(d.registry == registry, d.valid_from <= date, d.valid_to >= date)
+
+
+def _day(value: Any) -> dt.date:
+    """A date column's value (SQLite hands back text through raw and aggregate queries)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[list[int]]:
+    for at in range(0, len(ids), size):
+        yield list(ids[at : at + size])
 
 
 class MetaRepo:
@@ -456,3 +743,189 @@ class HoldRepo:
     def all(self) -> list[HoldRow]:
         return [HoldRow(**r._mapping) for r in self._c.execute(
             select(schema.legal_hold).order_by(schema.legal_hold.c.id))]
+
+
+# -- change events and monitoring ---------------------------------------------------------------
+@dataclass(frozen=True)
+class EventRow:
+    """A stored change event; ``body`` is its JSON text."""
+
+    id: int
+    snapshot_id: int | None
+    kind: str
+    type: str | None
+    registry: str
+    from_registry: str | None
+    to_registry: str | None
+    lo: str | None
+    hi: str | None
+    body: str
+    created_at: dt.datetime
+
+
+class EventRepo:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert events and return their ids in the order given (batched ``RETURNING``,
+        which SQLAlchemy keeps in parameter order on both engines)."""
+        if not rows:
+            return []
+        statement = insert(schema.event).returning(schema.event.c.id,
+                                                   sort_by_parameter_order=True)
+        return [int(r[0]) for r in self._c.execute(statement, list(rows))]
+
+    def chunks(self, after: int = 0, size: int = 5_000) -> Iterator[list[EventRow]]:
+        """All events with id above ``after``, in id order, a chunk at a time."""
+        e = schema.event.c
+        while True:
+            rows = [EventRow(**r._mapping) for r in self._c.execute(
+                select(schema.event).where(e.id > after).order_by(e.id).limit(size))]
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].id
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, EventRow]:
+        rows = self._c.execute(select(schema.event).where(schema.event.c.id.in_(list(ids))))
+        return {int(r.id): EventRow(**r._mapping) for r in rows}
+
+    def count(self) -> int:
+        return int(self._c.execute(select(func.count()).select_from(schema.event)).scalar_one())
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    """A watchlist."""
+
+    id: int
+    name: str
+    criteria: dict[str, list[str]]
+    url: str | None
+    secret: str | None
+    created_at: dt.datetime
+    removed_at: dt.datetime | None
+
+
+class WatchRepo:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, values: dict[str, Any]) -> int:
+        key = self._c.execute(insert(schema.watch).values(**values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def active(self) -> list[WatchRow]:
+        w = schema.watch.c
+        return [WatchRow(**r._mapping) for r in self._c.execute(
+            select(schema.watch).where(w.removed_at.is_(None)).order_by(w.id))]
+
+    def get(self, watch_id: int) -> WatchRow | None:
+        row = self._c.execute(select(schema.watch).where(schema.watch.c.id == watch_id)).first()
+        return WatchRow(**row._mapping) if row else None
+
+    def find(self, name: str) -> WatchRow | None:
+        w = schema.watch.c
+        row = self._c.execute(select(schema.watch).where(
+            w.name == name, w.removed_at.is_(None))).first()
+        return WatchRow(**row._mapping) if row else None
+
+    def remove(self, watch_id: int, when: dt.datetime) -> bool:
+        w = schema.watch.c
+        done = self._c.execute(update(schema.watch).where(
+            w.id == watch_id, w.removed_at.is_(None)).values(removed_at=when))
+        return bool(done.rowcount)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One queued webhook delivery."""
+
+    id: int
+    watch_id: int
+    event_id: int
+    state: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    delivered_at: dt.datetime | None
+
+
+class OutboxRepo:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def enqueue(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._c.execute(insert(schema.outbox), list(rows))
+
+    def due(self, now: dt.datetime, limit: int = 100, for_update: bool = False
+            ) -> list[OutboxRow]:
+        """Pending deliveries whose next attempt is due, oldest first (locked on PostgreSQL
+        when ``for_update``, skipping rows another worker holds)."""
+        o = schema.outbox.c
+        query = select(schema.outbox).where(o.state == "pending", o.next_attempt_at <= now
+                                            ).order_by(o.next_attempt_at, o.id).limit(limit)
+        if for_update:
+            query = query.with_for_update(skip_locked=True)
+        return [OutboxRow(**r._mapping) for r in self._c.execute(query)]
+
+    def update(self, outbox_id: int, **values: Any) -> None:
+        self._c.execute(update(schema.outbox).where(schema.outbox.c.id == outbox_id
+                                                     ).values(**values))
+
+    def by_state(self, watch_id: int | None = None) -> dict[str, int]:
+        o = schema.outbox.c
+        query = select(o.state, func.count()).group_by(o.state)
+        if watch_id is not None:
+            query = query.where(o.watch_id == watch_id)
+        return {str(state): int(n) for state, n in self._c.execute(query)}
+
+    def all(self) -> list[OutboxRow]:
+        return [OutboxRow(**r._mapping) for r in self._c.execute(
+            select(schema.outbox).order_by(schema.outbox.c.id))]
+
+    def add_dead_letter(self, values: dict[str, Any]) -> None:
+        self._c.execute(insert(schema.dead_letter).values(**values))
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in self._c.execute(
+            select(schema.dead_letter).order_by(schema.dead_letter.c.id))]
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One stored evidence item: its key (the item's id), version and body (JSON text)."""
+
+    id: int
+    key: str
+    version: int
+    body: str
+    created_serial: int
+    updated_serial: int
+
+
+class EvidenceRepo:
+    """Evidence items added or corrected through rirport."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, key: str) -> EvidenceRow | None:
+        row = self._c.execute(select(schema.evidence).where(schema.evidence.c.key == key)
+                              ).first()
+        return EvidenceRow(**row._mapping) if row else None
+
+    def add(self, key: str, body: str, serial: int) -> None:
+        self._c.execute(insert(schema.evidence).values(
+            key=key, version=1, body=body, created_serial=serial, updated_serial=serial))
+
+    def replace(self, key: str, body: str, version: int, serial: int) -> None:
+        self._c.execute(update(schema.evidence).where(schema.evidence.c.key == key).values(
+            body=body, version=version, updated_serial=serial))
+
+    def all(self) -> list[EvidenceRow]:
+        return [EvidenceRow(**r._mapping) for r in self._c.execute(
+            select(schema.evidence).order_by(schema.evidence.c.key))]

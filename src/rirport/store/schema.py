@@ -1,14 +1,18 @@
 """The database tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
 
-``delegation`` keeps each record as published (``record``, the statistics line itself, as IRRd
-keeps ``object_text``) plus the columns the store searches on: the range keys ``lo``/``hi``
-(:mod:`rirport.store.keys`) and ``opaque_id``. Only ``snapshot_id`` is indexed: rows are
-appended in file order, and every extra index would cost a large share of ingest time (measured:
-an index on the range key adds about half again). Range and holder searches therefore scan the
-rows of the snapshots they ask about; fast lookups are the in-memory index's job
-(:mod:`rirport.index`), and the SQL searches are its reference. ``snapshot_id`` has no foreign
-key: PostgreSQL checks one per copied row, which tripled ingest time; rows are only ever written
-together with their snapshot, in one transaction, by :mod:`rirport.services.ingest`.
+``delegation`` keeps versions, not copies: a row is one record as published (``record``, the
+statistics line itself, as IRRd keeps ``object_text``) over the interval of its registry's
+snapshots in which it appeared unchanged (``valid_from``..``valid_to``, snapshot dates,
+inclusive), so a record unchanged across twenty files is one row. Rows also carry the columns
+the store searches on: the range keys ``lo``/``hi`` (:mod:`rirport.store.keys`) and
+``opaque_id``. Line numbers change from file to file, so the order of a snapshot's records
+lives with the snapshot (``snapshot_order``), not on the rows. No column is indexed: an index
+costs a large share of ingest time (measured: one on the range key adds about half again), and
+reading a snapshot back is one scan either way. Range and holder searches scan too; fast
+lookups are the in-memory index's job (:mod:`rirport.index`), and the SQL searches are its
+reference. There are no foreign keys: PostgreSQL checks one per copied row, which tripled
+ingest time; rows are only ever written together with their snapshot, in one transaction, by
+:mod:`rirport.services.ingest`.
 
 Alembic migrations under ``migrations/`` create exactly these tables; a test compares them.
 """
@@ -23,6 +27,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -76,7 +81,7 @@ delegation = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
            autoincrement=True),
-    Column("snapshot_id", Integer, nullable=False, index=True),
+    Column("snapshot_id", Integer, nullable=False),
     Column("line", Integer, nullable=False),
     Column("lo", key_type(33), nullable=False),
     Column("hi", key_type(33), nullable=False),
@@ -84,11 +89,46 @@ delegation = Table(
     Column("record", Text, nullable=False),
     Column("added_serial", BigInteger),
     Column("retired_serial", BigInteger),
+    Column("registry", String(16), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("origin_id", BigInteger),
 )
-"""``added_serial``: the journal entry of the transfer that created the row (None: read from
-the snapshot's file). ``retired_serial``: the journal entry of the transfer that took it out of
-the registry (None: current). A snapshot's current state is its rows not retired; its original
-file is its rows not added."""
+"""One version of a record: valid in every snapshot of ``registry`` dated
+``valid_from``..``valid_to``. ``snapshot_id``/``line``: the snapshot the row was first read
+from and its line there (for a row a transfer added: its snapshot and the line it sorts at).
+``origin_id``: the row this one was split from (None: itself); a snapshot's line order names
+rows by origin, so splitting a row's interval never rewrites a snapshot's order.
+``added_serial``: the journal entry of the transfer that created the row (None: read from a
+file). ``retired_serial``: the journal entry of the transfer that took it out of the registry
+(None: current); a retired row covers only the snapshot it was retired in. A snapshot's
+current state is its rows not retired; its original file is its rows not added."""
+
+snapshot_order = Table(
+    "snapshot_order",
+    metadata,
+    Column("snapshot_id", Integer, primary_key=True, autoincrement=False),
+    Column("origins", LargeBinary, nullable=False),
+    Column("lines", LargeBinary, nullable=False),
+)
+"""Where each of a snapshot's file rows stood: zlib-compressed little-endian arrays of row
+origins (int64, sorted) and their line numbers (int32), see :mod:`rirport.store.order`."""
+
+holder_link = Table(
+    "holder_link",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("registry", String(16), nullable=False),
+    Column("from_snapshot", Integer, nullable=False),
+    Column("to_snapshot", Integer, nullable=False),
+    Column("from_id", String(128), nullable=False),
+    Column("to_id", String(128), nullable=False),
+    Column("shared", Integer, nullable=False),
+    Column("from_records", Integer, nullable=False),
+    Column("to_records", Integer, nullable=False),
+)
+"""Opaque-ids of consecutive snapshots of a registry that hold the same records
+(:mod:`rirport.services.holders`); only links between different ids are stored."""
 
 journal = Table(
     "journal",
@@ -174,3 +214,80 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# -- change events and monitoring (migration 0004) ---------------------------------------------
+event = Table(
+    "event",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("snapshot_id", Integer, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("type", String(4)),
+    Column("registry", String(16), nullable=False),
+    Column("from_registry", String(16)),
+    Column("to_registry", String(16)),
+    Column("lo", key_type(33)),
+    Column("hi", key_type(33)),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""A change event (:mod:`rirport.domain.events`); ``body`` is its JSON as feeds print it,
+``lo``/``hi`` the range keys of its resource (None for a registry-wide renumbering), and
+``snapshot_id`` the ingested snapshot that produced it."""
+
+watch = Table(
+    "watch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("criteria", JSON, nullable=False),
+    Column("url", Text),
+    Column("secret", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+)
+"""A watchlist: what to match (resources, holders, countries, registries, kinds) and where to
+post (``url``, payloads signed with ``secret``). Removed watchlists stay, marked."""
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("watch_id", Integer, nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("state", String(12), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+"""One webhook delivery, written in the transaction that stored its event: ``pending`` until
+posted (``delivered``) or out of attempts (``dead``, with a ``dead_letter`` row)."""
+
+dead_letter = Table(
+    "dead_letter",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigInteger, nullable=False),
+    Column("watch_id", Integer, nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(80), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_serial", BigInteger, nullable=False),
+    Column("updated_serial", BigInteger, nullable=False),
+)
+"""Evidence items added or corrected through rirport (the shipped starter set is read from the
+package): ``body`` is the validated item as canonical JSON, ``version`` counts corrections; the
+journal entry of each write holds the previous body, so no correction loses what it replaced."""

@@ -13,12 +13,16 @@ from rirport.errors import RirportError, StorageError
 from rirport.store.engine import make_engine, migrate
 from rirport.store.repos import (
     DelegationRepo,
+    EventRepo,
+    EvidenceRepo,
     HoldRepo,
     IanaRepo,
     JournalRepo,
     MetaRepo,
+    OutboxRepo,
     SnapshotRepo,
     TransferRepo,
+    WatchRepo,
 )
 
 
@@ -34,10 +38,18 @@ class UnitOfWork:
     journal: JournalRepo
     transfers: TransferRepo
     holds: HoldRepo
+    events: EventRepo
+    watches: WatchRepo
+    outbox: OutboxRepo
 
     @property
     def dialect(self) -> str:
         return self.connection.dialect.name
+
+    @property
+    def evidence(self) -> EvidenceRepo:
+        """Evidence items (a property: bound to this transaction's connection)."""
+        return EvidenceRepo(self.connection)
 
 
 class Store:
@@ -61,7 +73,8 @@ class Store:
                 yield UnitOfWork(connection, SnapshotRepo(connection),
                                  DelegationRepo(connection), meta, IanaRepo(connection),
                                  JournalRepo(connection, meta), TransferRepo(connection),
-                                 HoldRepo(connection))
+                                 HoldRepo(connection), EventRepo(connection),
+                                 WatchRepo(connection), OutboxRepo(connection))
         except RirportError:
             raise
         except SQLAlchemyError as exc:

@@ -1,0 +1,50 @@
+"""``rirport profile``: evidence-graded profiles of registries, holders, countries, policies."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from rirport.cli.context import AppContext, pass_app
+from rirport.cli.policy import parse_day
+from rirport.profiles.render import html_page, markdown
+from rirport.services.profiles import build_profiles
+
+FORMATS = ["markdown", "json", "html", "ndjson"]
+
+
+@click.command("profile")
+@click.argument("name", required=False)
+@click.option("--all", "every", is_flag=True, help="Every profile: registries, policies and "
+              "documents, countries, then every holder (use --format ndjson).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output (default: markdown for one profile, ndjson for --all).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date of the profile: grades "
+              "age and portability is decided as of this day (default today).")
+@pass_app
+def command(app: AppContext, name: str | None, every: bool, fmt: str | None,
+            as_of: str | None) -> None:
+    """Profile NAME or ID (afrinic, registry:arin, ZA, current, afpub-2020-gen-006,
+    ripencc:OPAQUE-ID, holder:ripencc:OPAQUE-ID). NDJSON keys: id, name, type, score, grade,
+    label, sections (title → text or list of text), sources."""
+    if every == (name is not None):
+        raise click.UsageError("give a NAME or --all (not both)")
+    if every and fmt not in (None, "ndjson"):
+        raise click.UsageError("--all writes one profile a line: --format ndjson")
+    profiles = build_profiles(app.store, parse_day(as_of), app.settings.cache_dir,
+                              app.current_view())
+    if every:
+        for profile in profiles.all():
+            click.echo(json.dumps(profile.to_json(), ensure_ascii=False))
+        return
+    assert name is not None
+    profile = profiles.get(name)
+    if fmt == "json":
+        click.echo(json.dumps(profile.to_json(tiers=True), indent=2, ensure_ascii=False))
+    elif fmt == "ndjson":
+        click.echo(json.dumps(profile.to_json(), ensure_ascii=False))
+    elif fmt == "html":
+        click.echo(html_page(profile))
+    else:
+        click.echo(markdown(profile))

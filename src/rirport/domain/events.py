@@ -1,0 +1,479 @@
+"""Typed change events between two sets of snapshots, computed with numpy.
+
+A *side* is one or more statistics files (one per registry) as :class:`DelegationTable`\\ s.
+Only delegated rows (allocated, assigned) take part: a resource that stops being delegated is
+*returned* whether it disappears or becomes available/reserved.
+
+Per resource type, every old row is paired with every new row it overlaps (sorted starts, a
+running maximum of ends and two ``searchsorted`` calls, so overlapping rows on one side — files
+of different dates — are still paired correctly). Then:
+
+* pairs within one registry: one old row paired with several new rows is a **split**, several
+  old rows with one new row a **merge**; a one-to-one pair compares status, country, date and
+  holder;
+* pairs across registries are **moved** when the old registry no longer lists the overlap and
+  the new one did not list it before (with files of mixed dates both may list it: not a move);
+* what an old row loses to no pair is **returned**; what a new row gains from none is **new**.
+
+Holder ids are opaque and some registries re-issue all of them between files. A one-to-one
+mapping old id → new id (the old id gone, the new id unseen, every record of the one going to
+the other) is a renaming; when renamings are the majority of a registry's changed ids they
+become ONE ``renumbered`` event for the registry instead of a holder event per record.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceType, Status
+from rirport.domain.table import STATUS_CODE, Bytes, DelegationTable
+
+KINDS = ("new", "returned", "status", "country", "holder", "split", "merge", "date", "moved",
+         "renumbered")
+I64 = npt.NDArray[np.int64]
+Keys = npt.NDArray[Any]
+_MAX64 = np.uint64((1 << 64) - 1)
+_DELEGATED = [STATUS_CODE[Status.ALLOCATED], STATUS_CODE[Status.ASSIGNED]]
+#: Share of a registry's changed holder ids that must be clean renamings to call it renumbered.
+RENUMBER_SHARE = 0.5
+_REG_NAMES = [r.value for r in REGISTRIES]
+_STATUS_NAMES = [s.value for s in STATUSES]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change, naming the two snapshots (files) it was seen between."""
+
+    kind: str
+    type: str | None
+    start: str | None
+    value: int
+    registry: str
+    old_file: str
+    new_file: str
+    from_registry: str | None = None
+    to_registry: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as the CLI and the feeds write it."""
+        out: dict[str, Any] = {"kind": self.kind, "type": self.type, "start": self.start,
+                               "value": self.value, "registry": self.registry}
+        if self.kind == "moved":
+            out["from_registry"] = self.from_registry
+            out["to_registry"] = self.to_registry
+        out["snapshots"] = {"from": self.old_file, "to": self.new_file}
+        out.update(self.detail)
+        return out
+
+
+@dataclass
+class Side:
+    """The delegated rows of one side, with the file each row came from."""
+
+    files: list[str]
+    table: DelegationTable
+    file_index: npt.NDArray[np.int32]
+
+    @classmethod
+    def of(cls, snapshots: Sequence[tuple[str, DelegationTable]]) -> Side:
+        """Concatenate ``(file name, table)`` pairs, keeping delegated rows only."""
+        tables = [t.take(np.isin(t.status, _DELEGATED)) for _, t in snapshots]
+        index = [np.full(len(t), k, dtype=np.int32) for k, t in enumerate(tables)]
+        return cls([name for name, _ in snapshots], DelegationTable.concat(tables),
+                   np.concatenate(index) if index else np.zeros(0, np.int32))
+
+    def __post_init__(self) -> None:
+        regs, first = np.unique(self.table.registry, return_index=True)
+        self.by_registry = {int(r): self.files[int(self.file_index[f])]
+                            for r, f in zip(regs, first, strict=True)}
+
+    def file_of_registry(self, registry: int) -> str:
+        """The file this side has for a registry ("" when it has none)."""
+        return self.by_registry.get(registry, "")
+
+    def files_of(self, rows: I64) -> list[str]:
+        return [self.files[k] for k in self.file_index[rows].tolist()]
+
+    def counterpart_files(self, registries: npt.NDArray[np.uint8]) -> list[str]:
+        return [self.by_registry.get(r, "") for r in registries.tolist()]
+
+
+def diff(old: Sequence[tuple[str, DelegationTable]],
+         new: Sequence[tuple[str, DelegationTable]]) -> list[Event]:
+    """Every event between the old files and the new files (any registries on each side)."""
+    a, b = Side.of(old), Side.of(new)
+    renaming = _find_renaming(a, b)
+    events: list[Event] = []
+    for rtype in RESOURCE_TYPES:
+        events += _TypeDiff(a, b, rtype, renaming).events()
+    events += _renumbered(renaming, a, b)
+    return events
+
+
+# -- one resource type ------------------------------------------------------------------------
+class _TypeDiff:
+    """The pairing of old and new rows of one resource type, and the events it implies."""
+
+    def __init__(self, a: Side, b: Side, rtype: ResourceType, renaming: _Renaming) -> None:
+        self.a, self.b, self.rtype, self.renaming = a, b, rtype, renaming
+        self.oi = np.flatnonzero(a.table.type_mask(rtype))
+        self.ni = np.flatnonzero(b.table.type_mask(rtype))
+        self.in_64s = rtype is ResourceType.IPV6 and _aligned(a.table, self.oi) \
+            and _aligned(b.table, self.ni)
+        self.of, self.ol = self._keys(a.table, self.oi)
+        self.nf, self.nl = self._keys(b.table, self.ni)
+        self.po, self.pn = _overlapping_pairs(self.of, self.ol, self.nf, self.nl)
+        self.oreg = a.table.registry[self.oi]
+        self.nreg = b.table.registry[self.ni]
+
+    def _keys(self, table: DelegationTable, rows: I64) -> tuple[Keys, Keys]:
+        """Exact, sortable first/last keys: uint64 when the type allows (IPv4, ASNs, IPv6 on
+        /64 boundaries, counted in /64s), Python ints otherwise."""
+        if self.rtype is not ResourceType.IPV6:
+            return table.first_lo[rows], table.last_lo[rows]
+        if self.in_64s:
+            return table.first_hi[rows], table.last_hi[rows]
+        first = np.array([table.first_int(int(i)) for i in rows], dtype=object)
+        last = np.array([table.last_int(int(i)) for i in rows], dtype=object)
+        return first, last
+
+    def events(self) -> list[Event]:
+        same = self.oreg[self.po] == self.nreg[self.pn]
+        cross = np.flatnonzero(~same)
+        moved = cross[self._genuine_moves(cross, same)]
+        counted = same.copy()
+        counted[moved] = True
+        out = self._moved_events(moved)
+        out += self._split_merge(same)
+        out += self._attribute_events(same)
+        out += self._uncovered(counted)
+        return out
+
+    # -- moves ---------------------------------------------------------------------------
+    def _genuine_moves(self, cross_idx: I64,
+                       same: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """For each cross-registry pair: is it a move (the old registry no longer lists the
+        overlap, the new one did not list it before)? Cross pairs are few: a loop is fine."""
+        if not len(cross_idx):
+            return np.zeros(0, bool)
+        by_new = _Partners(self.pn[same], self.po[same])
+        by_old = _Partners(self.po[same], self.pn[same])
+        result = np.zeros(len(cross_idx), bool)
+        for k, p in enumerate(cross_idx.tolist()):
+            i, j = int(self.po[p]), int(self.pn[p])
+            lo, hi = max(self.of[i], self.nf[j]), min(self.ol[i], self.nl[j])
+            had = any(self.of[x] <= hi and self.ol[x] >= lo for x in by_new.of(j))
+            kept = any(self.nf[y] <= hi and self.nl[y] >= lo for y in by_old.of(i))
+            result[k] = not had and not kept
+        return result
+
+    def _moved_events(self, pairs: I64) -> list[Event]:
+        out = []
+        for p in pairs.tolist():
+            i, j = int(self.po[p]), int(self.pn[p])
+            first, last = max(self.of[i], self.nf[j]), min(self.ol[i], self.nl[j])
+            start, value = self._range_text(int(first), int(last))
+            oi, nj = int(self.oi[i]), int(self.ni[j])
+            to_reg = _REG_NAMES[self.nreg[j]]
+            out.append(Event(
+                "moved", self.rtype.value, start, value, to_reg,
+                self.a.files[int(self.a.file_index[oi])],
+                self.b.files[int(self.b.file_index[nj])], _REG_NAMES[self.oreg[i]], to_reg,
+                {"cc": self.b.table.cc[nj].decode(),
+                 "holder": self.b.table.opaque_id[nj].decode(),
+                 "old_holder": self.a.table.opaque_id[oi].decode(),
+                 "old_record": _record_text(self.a.table, oi),
+                 "new_record": _record_text(self.b.table, nj)}))
+        return out
+
+    # -- split and merge -----------------------------------------------------------------
+    def _split_merge(self, same: npt.NDArray[np.bool_]) -> list[Event]:
+        po, pn = self.po[same], self.pn[same]
+        out = []
+        for kind, whole, parts, side, other, rows, prow in (
+                ("split", po, pn, self.a, self.b, self.oi, self.ni),
+                ("merge", pn, po, self.b, self.a, self.ni, self.oi)):
+            deg = np.bincount(whole, minlength=len(rows))
+            many = np.flatnonzero(deg[whole] > 1)
+            order = many[np.argsort(whole[many], kind="stable")]
+            groups = np.split(parts[order], np.flatnonzero(np.diff(whole[order])) + 1)
+            heads = np.unique(whole[order])
+            if not len(heads):
+                continue
+            details = [{"parts": [_range_of(other.table, r) for r in prow[g].tolist()]}
+                       for g in groups]
+            out += self._row_events(kind, side, other, rows[heads], details)
+        return out
+
+    # -- one-to-one changes ----------------------------------------------------------------
+    def _attribute_events(self, same: npt.NDArray[np.bool_]) -> list[Event]:
+        po, pn = self.po[same], self.pn[same]
+        deg_o = np.bincount(po, minlength=len(self.oi))
+        deg_n = np.bincount(pn, minlength=len(self.ni))
+        one = (deg_o[po] == 1) & (deg_n[pn] == 1)
+        ta, tb = self.a.table, self.b.table
+        ra, rb = self.oi[po[one]], self.ni[pn[one]]
+        holder = _holder_changed(ta, tb, ra, rb)
+        holder[holder] = ~self.renaming.explained(ta, tb, ra[holder], rb[holder])
+        out: list[Event] = []
+        for kind, mask in (("status", ta.status[ra] != tb.status[rb]),
+                           ("country", ta.cc[ra] != tb.cc[rb]),
+                           ("date", ta.date[ra] != tb.date[rb]), ("holder", holder)):
+            before = _attribute(kind, ta, ra[mask])
+            after = _attribute(kind, tb, rb[mask])
+            details = [{"before": x, "after": y} for x, y in zip(before, after, strict=True)]
+            out += self._row_events(kind, self.b, self.a, rb[mask], details)
+        return out
+
+    # -- returned and new --------------------------------------------------------------------
+    def _uncovered(self, counted: npt.NDArray[np.bool_]) -> list[Event]:
+        """Rows, or parts of rows, that no counted pair accounts for."""
+        po, pn = self.po[counted], self.pn[counted]
+        exact = self.of.dtype == object
+        if exact:
+            inter = np.array([min(self.ol[i], self.nl[j]) - max(self.of[i], self.nf[j]) + 1
+                              for i, j in zip(po, pn, strict=True)], dtype=object)
+        else:
+            inter = (np.minimum(self.ol[po], self.nl[pn]) - np.maximum(self.of[po], self.nf[pn])
+                     + np.uint64(1)).astype(np.float64)
+        out = []
+        for kind, side, other, rows, first, last, pairs in (
+                ("returned", self.a, self.b, self.oi, self.of, self.ol, po),
+                ("new", self.b, self.a, self.ni, self.nf, self.nl, pn)):
+            covered = np.zeros(len(rows), dtype=object if exact else np.float64)
+            np.add.at(covered, pairs, inter)
+            size = (last - first + 1) if exact else (last - first + np.uint64(1)).astype(float)
+            lost = np.flatnonzero(covered < size)
+            details = [{} if c == 0 else {"part": int(n - c)}
+                       for c, n in zip(covered[lost].tolist(), size[lost].tolist(), strict=True)]
+            out += self._row_events(kind, side, other, rows[lost], details)
+        return out
+
+    # -- text ------------------------------------------------------------------------------
+    def _row_events(self, kind: str, side: Side, other: Side, rows: I64,
+                    details: list[dict[str, Any]]) -> list[Event]:
+        """One event per row of ``side``, built column-wise (tens of thousands at a time)."""
+        t = side.table
+        files = side.files_of(rows)
+        counterpart = other.counterpart_files(t.registry[rows])
+        old_files, new_files = (files, counterpart) if side is self.a else (counterpart, files)
+        columns = zip(t.start[rows].tolist(), t.value[rows].tolist(),
+                      t.registry[rows].tolist(), t.cc[rows].tolist(),
+                      t.opaque_id[rows].tolist(), t.status[rows].tolist(), old_files,
+                      new_files, details, strict=True)
+        rtype = self.rtype.value
+        return [Event(kind, rtype, start.decode(), value, _REG_NAMES[reg], old, new,
+                      detail={"cc": cc.decode(), "holder": holder.decode(),
+                              "status": _STATUS_NAMES[status], **detail})
+                for start, value, reg, cc, holder, status, old, new, detail in columns]
+
+    def _range_text(self, first: int, last: int) -> tuple[str, int]:
+        if self.rtype is ResourceType.ASN:
+            return str(first), last - first + 1
+        if self.rtype is ResourceType.IPV4:
+            return str(ipaddress.IPv4Address(first)), last - first + 1
+        if self.in_64s:
+            first, last = first << 64, (last << 64) | ((1 << 64) - 1)
+        size = last - first + 1
+        return str(ipaddress.IPv6Address(first)), 128 - (size.bit_length() - 1)
+
+
+class _Partners:
+    """For each key row, the rows paired with it (a sorted index, looked up per row)."""
+
+    def __init__(self, keys: I64, values: I64) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.values = keys[order], values[order]
+
+    def of(self, key: int) -> list[int]:
+        lo, hi = np.searchsorted(self.keys, [key, key + 1])
+        return [int(v) for v in self.values[lo:hi]]
+
+
+def _attribute(kind: str, table: DelegationTable, rows: I64) -> list[str]:
+    if kind == "status":
+        return [_STATUS_NAMES[s] for s in table.status[rows].tolist()]
+    if kind == "date":
+        return [str(d or "") for d in table.date[rows].tolist()]
+    column = table.cc if kind == "country" else table.opaque_id
+    return [v.decode() for v in column[rows].tolist()]
+
+
+def _range_of(table: DelegationTable, row: int) -> str:
+    return f"{table.start[row].decode()}/{int(table.value[row])}"
+
+
+def _record_text(t: DelegationTable, row: int) -> str:
+    """A row as a statistics line (for people reading an event)."""
+    return (f"{_REG_NAMES[t.registry[row]]}|{t.cc[row].decode()}|"
+            f"{RESOURCE_TYPES[t.type[row]].value}|{t.start[row].decode()}|"
+            f"{int(t.value[row])}|{int(t.date[row]) or ''}|{_STATUS_NAMES[t.status[row]]}|"
+            f"{t.opaque_id[row].decode()}")
+
+
+def _aligned(table: DelegationTable, rows: I64) -> bool:
+    return bool((table.first_lo[rows] == 0).all() and (table.last_lo[rows] == _MAX64).all())
+
+
+def _overlapping_pairs(of: Keys, ol: Keys, nf: Keys, nl: Keys) -> tuple[I64, I64]:
+    """All (old, new) row pairs whose ranges overlap, vectorised (rows may overlap within a
+    side)."""
+    if not len(of) or not len(nf):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(of, kind="stable")
+    first_sorted = of[order]
+    reach = np.maximum.accumulate(ol[order])
+    left = np.searchsorted(reach, nf, side="left")
+    right = np.searchsorted(first_sorted, nl, side="right")
+    counts = np.maximum(right - left, 0)
+    new_rows = np.repeat(np.arange(len(nf)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    old_rows = order[np.repeat(left, counts) + offsets]
+    real = (ol[old_rows] >= nf[new_rows]) & (of[old_rows] <= nl[new_rows])
+    return old_rows[real].astype(np.int64), new_rows[real].astype(np.int64)
+
+
+# -- holder ids ---------------------------------------------------------------------------------
+def _holder_changed(ta: DelegationTable, tb: DelegationTable, ra: I64,
+                    rb: I64) -> npt.NDArray[np.bool_]:
+    both = ta.has_opaque[ra] & tb.has_opaque[rb]
+    changed: npt.NDArray[np.bool_] = both & (ta.opaque_id[ra] != tb.opaque_id[rb])
+    return changed
+
+
+@dataclass
+class _RegistryIds:
+    """How one registry's holder ids changed on the records that stayed."""
+
+    changed_ids: int
+    """Old ids of records that stayed but show another id."""
+    clean: int
+    """Old ids renamed one-to-one (all records to one new id, which holds nothing else)."""
+    merged: int
+    """New ids that took the records of several old ids."""
+    split: int
+    """Old ids whose records went to several new ids."""
+    records: int
+    explained: set[tuple[bytes, bytes]]
+    """(old, new) pairs accounted for by the renumbering: the new id is the old id's main
+    image, or the old id the new id's main source."""
+    sample: list[tuple[bytes, bytes]]
+
+    @property
+    def renumbered(self) -> bool:
+        return self.changed_ids > 0 and self.clean >= RENUMBER_SHARE * self.changed_ids
+
+
+@dataclass
+class _Renaming:
+    """Per registry code: how its holder ids changed."""
+
+    registries: dict[int, _RegistryIds]
+
+    def explained(self, ta: DelegationTable, tb: DelegationTable, ra: I64,
+                  rb: I64) -> npt.NDArray[np.bool_]:
+        """Which of these holder changes belong to their registry's renumbering."""
+        mask = np.zeros(len(ra), bool)
+        regs = ta.registry[ra]
+        for reg, ids in self.registries.items():
+            if not ids.renumbered:
+                continue
+            sel = np.flatnonzero(regs == reg)
+            pairs = zip(ta.opaque_id[ra[sel]].tolist(), tb.opaque_id[rb[sel]].tolist(),
+                        strict=True)
+            mask[sel] = [pair in ids.explained for pair in pairs]
+        return mask
+
+
+def _exact_pairs(a: Side, b: Side) -> tuple[I64, I64]:
+    """Rows of the same registry, type and range on both sides (the records that stayed)."""
+    _common, ia, ib = np.intersect1d(_row_keys(a.table), _row_keys(b.table),
+                                     return_indices=True)
+    return ia.astype(np.int64), ib.astype(np.int64)
+
+
+def _row_keys(t: DelegationTable) -> npt.NDArray[np.void]:
+    rec = np.empty(len(t), dtype=[("r", "u1"), ("t", "u1"), ("fh", ">u8"), ("fl", ">u8"),
+                                  ("lh", ">u8"), ("ll", ">u8")])
+    rec["r"], rec["t"] = t.registry, t.type
+    rec["fh"], rec["fl"], rec["lh"], rec["ll"] = t.first_hi, t.first_lo, t.last_hi, t.last_lo
+    return rec.view(f"V{rec.dtype.itemsize}").ravel()
+
+
+def _find_renaming(a: Side, b: Side) -> _Renaming:
+    ra, rb = _exact_pairs(a, b)
+    ta, tb = a.table, b.table
+    changed = _holder_changed(ta, tb, ra, rb)
+    ra, rb = ra[changed], rb[changed]
+    regs = ta.registry[ra]
+    out = {}
+    for reg in np.unique(regs).tolist():
+        sel = regs == reg
+        out[reg] = _registry_ids(ta.opaque_id[ra[sel]], tb.opaque_id[rb[sel]],
+                                 ta.opaque_id[ta.registry == reg],
+                                 tb.opaque_id[tb.registry == reg])
+    return _Renaming(out)
+
+
+def _registry_ids(old_ids: Bytes, new_ids: Bytes, all_old: Bytes, all_new: Bytes) -> _RegistryIds:
+    """Classify the old→new id pairs of one registry's stayed records (codes, not strings)."""
+    old_u, oc = np.unique(old_ids, return_inverse=True)
+    new_u, nc = np.unique(new_ids, return_inverse=True)
+    width = len(new_u)
+    pair_u, pair_n = np.unique(oc.astype(np.int64) * width + nc, return_counts=True)
+    po, pn = pair_u // width, pair_u % width
+    outs = np.bincount(po, minlength=len(old_u))
+    ins = np.bincount(pn, minlength=len(new_u))
+    gone = ~np.isin(old_u, all_new)
+    unseen = ~np.isin(new_u, all_old)
+    clean = (outs[po] == 1) & (ins[pn] == 1) & gone[po] & unseen[pn]
+    main = _main_pairs(po, pn, pair_n) | _main_pairs(pn, po, pair_n)
+    explained = set(zip(old_u[po[main]].tolist(), new_u[pn[main]].tolist(), strict=True))
+    sample = list(zip(old_u[po[clean][:3]].tolist(), new_u[pn[clean][:3]].tolist(),
+                      strict=True))
+    return _RegistryIds(len(old_u), int(clean.sum()), int((ins > 1).sum()),
+                        int((outs > 1).sum()), len(old_ids), explained, sample)
+
+
+def _main_pairs(key: I64, other: I64, count: I64) -> npt.NDArray[np.bool_]:
+    """Per key, its pair with the most records (ties: the lowest code of ``other``)."""
+    order = np.lexsort((other, -count, key))
+    first = np.ones(len(order), bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    mask = np.zeros(len(key), bool)
+    mask[order[first]] = True
+    return mask
+
+
+def _renumbered(ren: _Renaming, a: Side, b: Side) -> list[Event]:
+    out = []
+    for reg, ids in sorted(ren.registries.items()):
+        if not ids.renumbered:
+            continue
+        out.append(Event("renumbered", None, None, ids.changed_ids, _REG_NAMES[reg],
+                         a.file_of_registry(reg), b.file_of_registry(reg),
+                         detail={"records": ids.records, "renamed": ids.clean,
+                                 "merged": ids.merged, "split": ids.split,
+                                 "sample": [{"from": o.decode(), "to": n.decode()}
+                                            for o, n in ids.sample]}))
+    return out
+
+
+def count_by_kind(events: Sequence[Event]) -> dict[str, int]:
+    """How many events of each kind (all kinds listed, zeros included)."""
+    counts = dict.fromkeys(KINDS, 0)
+    for e in events:
+        counts[e.kind] += 1
+    return counts
+
+
+def iter_json(events: Sequence[Event]) -> Iterator[dict[str, Any]]:
+    for e in events:
+        yield e.to_json()

@@ -1,0 +1,1 @@
+"""The JSON API beside RDAP: bulk lookups, stats, integrity, portability, the journal."""

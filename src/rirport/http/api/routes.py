@@ -1,0 +1,214 @@
+"""The JSON API under ``/api/``: what RDAP does not cover.
+
+* ``POST /api/lookup`` — bulk lookup: ``{"queries": [...]}`` (at most
+  :data:`~rirport.http.config.BULK_MAX_QUERIES` queries and
+  :data:`~rirport.http.config.BULK_MAX_BYTES` bytes, else 413), answers in input order in the
+  shape of ``rirport lookup --file --format json``;
+* ``GET /api/lookup?q=`` — one query, the same shape;
+* ``GET /api/stats``, ``/api/integrity``, ``/api/portability``, ``/api/transfer/evaluate``,
+  ``/api/journal``, ``/api/status`` and ``/api/health`` (a trivial endpoint: the load
+  benchmark's yardstick).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from rirport.domain.enums import Registry
+from rirport.domain.query import parse_query
+from rirport.domain.resources import ResourceRange
+from rirport.domain.transfer import TransferKind
+from rirport.errors import InputError, NotFoundError
+from rirport.http.api.bulk import bulk_json
+from rirport.http.config import HttpConfig
+from rirport.http.live import Served
+from rirport.http.responses import JSON, HttpError, documented, json_response
+from rirport.policy.engine import evaluate as evaluate_request
+from rirport.policy.loader import builtin_names, load_regime
+from rirport.services import journal
+from rirport.services.facts import covering_rows, gather_facts
+from rirport.services.integrity import check
+from rirport.services.portability import run_portability
+from rirport.services.stats import compute_stats
+from rirport.services.transfers import build_request
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+ERRORS = documented((JSON,), (400, 404, 406, 413, 422, 429))
+
+
+def ok(schema: dict[str, Any], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses: 200 with ``schema`` and the listed error codes."""
+    out: dict[int | str, dict[str, Any]] = {
+        200: {"description": "OK", "content": {JSON: {"schema": schema}}}}
+    out.update({c: ERRORS[c] for c in (400, 406, 429, *codes)})
+    return out
+
+
+OBJECT = {"type": "object"}
+ARRAY = {"type": "array", "items": {"type": "object"}}
+BULK_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["queries"], "additionalProperties": False,
+    "properties": {"queries": {"type": "array", "items": {"type": "string"},
+                               "maxItems": 100_000}}}}}}
+
+
+def served(request: Request) -> Served:
+    result: Served = request.app.state.live.served
+    return result
+
+
+def _config(request: Request) -> HttpConfig:
+    result: HttpConfig = request.app.state.config
+    return result
+
+
+@router.get("/health", responses=ok(OBJECT), summary="Always {\"status\": \"ok\"}")
+async def health() -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.get("/status", responses=ok(OBJECT), summary="Generation and files being served")
+async def status(request: Request) -> Response:
+    s = served(request)
+    return json_response({"generation": s.generation, "records": len(s.view.table),
+                          "snapshots": [{"id": snap.id, "registry": snap.registry,
+                                         "date": snap.snapshot_date.isoformat(),
+                                         "file": snap.file_name}
+                                        for snap in s.view.snapshots]})
+
+
+@router.get("/lookup", responses=ok(ARRAY, 400), summary="One lookup, most specific first")
+async def lookup_one(request: Request, q: str = Query(..., min_length=1, max_length=200)
+                     ) -> Response:
+    return json_response([m.to_json() for m in served(request).lookup.find(q)])
+
+
+@router.post("/lookup", responses=ok(ARRAY, 400, 413), summary="Bulk lookup, answers in order",
+             openapi_extra={"requestBody": BULK_BODY})
+async def lookup_bulk(request: Request) -> Response:
+    queries = _queries(await _body(request), _config(request).bulk_max_queries)
+    return Response(bulk_json(served(request), queries), media_type=JSON)
+
+
+@router.get("/stats", responses=ok(ARRAY), summary="Counts per registry, type and status")
+async def stats(request: Request) -> Response:
+    s = served(request)
+    rows = s.derived("stats", lambda: [r.to_json() for r in compute_stats(s.view.table)])
+    return json_response(rows)
+
+
+@router.get("/integrity", responses=ok(OBJECT, 400), summary="Cross-registry findings")
+def integrity(request: Request, kind: str | None = Query(None, max_length=40),
+              limit: int = Query(1000, ge=0, le=100_000)) -> Response:
+    s = served(request)
+    report = s.derived("integrity", lambda: check(s.view, s.iana))
+    findings = [f for f in report.findings if kind is None or f.kind == kind]
+    return json_response({"counts": [c.to_json() for c in report.counts()],
+                          "total": len(findings),
+                          "findings": [f.to_json() for f in findings[:limit]]})
+
+
+@router.get("/portability", responses=ok(ARRAY, 400), summary="Who could move where")
+def portability(request: Request, regime: str = Query("current", max_length=60)) -> Response:
+    if regime not in builtin_names():
+        raise HttpError(400, f"unknown regime {regime!r} (built in: "
+                          f"{', '.join(builtin_names())})")
+    s = served(request)
+    day = dt.date.today()
+
+    def compute() -> list[dict[str, Any]]:
+        report = run_portability(s.view, s.iana, [load_regime(regime)], day,
+                                 request.app.state.live.store)
+        return [c.to_json() for c in report.cells]
+
+    return json_response(s.derived(f"portability:{regime}:{day}", compute))
+
+
+@router.get("/transfer/evaluate", responses=ok(OBJECT, 400, 404),
+            summary="Would moving a resource to another registry be allowed today?")
+def transfer_evaluate(request: Request,
+                      resource: str = Query(..., min_length=1, max_length=100),
+                      to: str = Query(..., min_length=1, max_length=20),
+                      regime: str = Query("current", max_length=60)) -> Response:
+    try:
+        recipient = Registry.parse(to)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    if regime not in builtin_names():
+        raise HttpError(400, f"unknown regime {regime!r}")
+    s = served(request)
+    store = request.app.state.live.store
+    wanted = _resource(s, resource)
+    rows = covering_rows(s.view, wanted)
+    if not rows:
+        raise NotFoundError(f"no registry holds {resource}")
+    source = s.view.table.row(rows[0]).registry
+    kind = TransferKind.INTRA_RIR if recipient is source else TransferKind.INTER_RIR
+    day = dt.date.today()
+    req = build_request(s.view, wanted, recipient, "", kind, day)
+    loaded = load_regime(regime)
+    facts = gather_facts(store, s.view, wanted, req.source, day, s.iana)
+    body = evaluate_request(req, loaded, facts, day).to_json()
+    return json_response({k: body[k] for k in ("outcome", "rules", "conditions", "rpki")})
+
+
+@router.get("/journal", responses=ok(ARRAY), summary="The newest journal entries")
+def journal_entries(request: Request, limit: int = Query(100, ge=1, le=10_000),
+                    action: str | None = Query(None, max_length=40)) -> Response:
+    rows = journal.entries(request.app.state.live.store, action)[-limit:]
+    return json_response([{"serial": r.serial, "created_at": r.created_at, "actor": r.actor,
+                           "action": r.action, "payload": json.loads(r.payload),
+                           "hash": r.hash} for r in reversed(rows)])
+
+
+# -- helpers --------------------------------------------------------------------------------
+async def _body(request: Request) -> bytes:
+    """The body, refused with 413 past the limit (before reading it when the length says)."""
+    limit = _config(request).bulk_max_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"body of {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, f"body over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _queries(body: bytes, limit: int) -> list[str]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, "the body is not JSON: send {\"queries\": [\"...\", ...]}"
+                          ) from None
+    queries = parsed.get("queries") if isinstance(parsed, dict) else None
+    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries) or (
+            set(parsed) != {"queries"}):
+        raise HttpError(400, "send {\"queries\": [\"...\", ...]}: a list of strings")
+    if len(queries) > limit:
+        raise HttpError(413, f"{len(queries)} queries; the limit is {limit} a request")
+    return queries
+
+
+def _resource(s: Served, text: str) -> ResourceRange:
+    """As ``rirport transfer evaluate``: an address stands for the delegation holding it."""
+    query = parse_query(text)
+    if query.resource is None:
+        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
+    resource = query.resource
+    if resource.is_ip and resource.size == 1 and "/" not in text:
+        rows = [r for r in covering_rows(s.view, resource)
+                if s.view.table.row(r).status.delegated]
+        if not rows:
+            raise NotFoundError(f"no registry holds {text}")
+        smallest = min(rows, key=lambda r: s.view.table.last_int(r) - s.view.table.first_int(r))
+        return s.view.table.row(smallest).resource
+    return resource

@@ -1,0 +1,34 @@
+"""What a server is told at start: limits, refresh interval, redirect targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rirport.domain.enums import Registry
+
+#: Queries one bulk POST may carry, and the body size that goes with them; more is a 413.
+BULK_MAX_QUERIES = 100_000
+BULK_MAX_BYTES = 8 * 1024 * 1024
+#: Longer request targets are refused (414) before routing.
+MAX_PATH = 2048
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Settings of one server process (passed in, never read from globals).
+
+    ``rate`` and ``burst`` describe the per-client token bucket: a client (by address) may
+    send ``burst`` requests at once and ``rate`` a second after that; 0 turns it off.
+    ``refresh_seconds`` is how often the process asks the store whether its generation
+    moved (0: never in the background; :meth:`LiveIndex.refresh` still works).
+    ``redirects`` turns lookups into 302s to each registry's own RDAP base URL.
+    ``public_url`` is the base of self links (default: from the request).
+    """
+
+    rate: float = 20.0
+    burst: int = 200
+    refresh_seconds: float = 2.0
+    redirects: dict[Registry, str] = field(default_factory=dict)
+    public_url: str | None = None
+    bulk_max_queries: int = BULK_MAX_QUERIES
+    bulk_max_bytes: int = BULK_MAX_BYTES

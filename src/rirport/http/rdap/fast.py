@@ -1,0 +1,45 @@
+"""The two hot lookups, ``GET /rdap/ip/...`` and ``GET /rdap/autnum/...``, dispatched before
+FastAPI's router.
+
+Measured on the five 2018 files, FastAPI's routing and dependency resolution cost about twice
+the lookup itself (an index search and a dict); calling the same handler functions directly
+keeps the answers identical (a test compares both paths) and the load benchmark's ratio in
+reach. Anything else — a query string (``as-of``), HEAD, another path — goes the normal way.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from rirport.http.rdap.routes import autnum, ip
+from rirport.http.responses import HttpError, error_response
+
+log = logging.getLogger("rirport.http")
+IP = "/rdap/ip/"
+AUTNUM = "/rdap/autnum/"
+
+
+async def try_fast(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer a plain ip/ or autnum/ lookup; False when the request is not one."""
+    path: str = scope["path"]
+    if scope["method"] != "GET" or scope.get("query_string") or not path.startswith(
+            (IP, AUTNUM)):
+        return False
+    request = Request(scope, receive)
+    try:
+        if path.startswith(IP):
+            response = await ip(request, path[len(IP):])
+        elif "/" in path[len(AUTNUM):]:
+            return False  # not an autnum path: the router's 404
+        else:
+            response = await autnum(request, path[len(AUTNUM):])
+    except HttpError as exc:
+        response = error_response(exc.status, exc.description, True, exc.headers)
+    except Exception:
+        log.exception("unexpected error on %s", path)
+        response = error_response(500, "internal error (logged on the server)")
+    await response(scope, receive, send)
+    return True

@@ -1,0 +1,66 @@
+"""Running the server: in this process (one worker) or as uvicorn worker processes, and the
+main job (set up, load the bundled files into an empty store, print URLs, serve)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+
+import uvicorn
+
+from rirport.config import Settings
+from rirport.errors import ConflictError, InputError
+from rirport.http.app import ENV_CONFIG, create_app
+from rirport.http.config import HttpConfig
+from rirport.services.bundled import bundled_files
+from rirport.services.ingest import IngestResult, PendingFile, ingest_many
+from rirport.store.unit import Store
+
+EXAMPLES = ("rdap/help", "rdap/ip/193.0.6.139", "rdap/ip/2001:4860::/32", "rdap/autnum/3333",
+            "rdap/bootstrap/ipv4.json", "api/stats", "docs")
+
+
+def serve(settings: Settings, config: HttpConfig, host: str, port: int, workers: int = 1,
+          log_level: str = "info", access_log: bool = True) -> None:
+    """Serve until interrupted. Several workers are separate processes, each with its own
+    index following the store (they read their settings from the environment)."""
+    if workers > 1:
+        os.environ["RIRPORT_DATABASE_URL"] = settings.resolved_database_url
+        os.environ["RIRPORT_DATA_DIR"] = str(settings.data_dir)
+        os.environ[ENV_CONFIG] = json.dumps(_config_json(config))
+        uvicorn.run("rirport.http.app:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level=log_level, access_log=access_log)
+        return
+    app = create_app(Store(settings.resolved_database_url), settings.cache_dir, config)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+
+
+def load_bundled_if_empty(store: Store, echo: Callable[[str], None]) -> int:
+    """Ingest the bundled 2018 files when the store holds no snapshot; files ingested."""
+    with store.transaction() as uow:
+        if uow.snapshots.current():
+            return 0
+    echo("the store is empty: loading the bundled 2018 files of the five RIRs")
+    count = 0
+    pending = [PendingFile(f.read, f.url) for f in bundled_files()]
+    for outcome in ingest_many(store, pending):
+        if isinstance(outcome, IngestResult):
+            echo(outcome.message)
+            count += 1
+        elif isinstance(outcome, InputError | ConflictError):
+            echo(f"error: {outcome}")
+    return count
+
+
+def example_urls(host: str, port: int) -> list[str]:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return [f"http://{shown}:{port}/{path}" for path in EXAMPLES]
+
+
+def _config_json(config: HttpConfig) -> dict[str, object]:
+    raw = asdict(config)
+    raw["redirects"] = {k.value: v for k, v in config.redirects.items()}
+    return raw

@@ -1,0 +1,60 @@
+"""``rirport serve``: refuses an empty store (with the way out), and its options reach the
+server's configuration; the URLs it prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rirport.cli.main import cli
+from rirport.domain.enums import Registry
+from rirport.http.app import config_from_json
+from rirport.http.config import HttpConfig
+from rirport.http.serve import _config_json, example_urls
+
+
+def test_an_empty_store_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "the store is empty" in result.output and "--bundled" in result.output
+
+
+@pytest.mark.parametrize("value", ["arin", "arin=ftp://x", "nowhere=https://x/"])
+def test_bad_redirects_are_usage_errors(tmp_path: Path, value: str) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--redirect",
+                                      value])
+    assert result.exit_code == 2 and "--redirect" in result.output
+
+
+def test_worker_configuration_round_trips() -> None:
+    config = HttpConfig(rate=5, burst=7, refresh_seconds=1.5, public_url="https://r.example",
+                        redirects={Registry.ARIN: "https://rdap.arin.net/registry/"})
+    import json
+
+    assert config_from_json(json.dumps(_config_json(config))) == config
+
+
+def test_example_urls() -> None:
+    assert example_urls("0.0.0.0", 8080)[:2] == ["http://127.0.0.1:8080/rdap/help",
+                                                 "http://127.0.0.1:8080/rdap/ip/193.0.6.139"]
+    assert example_urls("::1", 80)[0] == "http://[::1]:80/rdap/help"
+
+
+def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """What each ``--workers`` process runs: settings and server options from the
+    environment ``serve`` prepared (its own variable is not a rirport setting)."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from rirport.http.app import ENV_CONFIG, app_from_env
+
+    monkeypatch.setenv("RIRPORT_DATABASE_URL", filled_store.url)
+    monkeypatch.setenv(ENV_CONFIG, json.dumps(_config_json(HttpConfig(rate=0, burst=9))))
+    app = app_from_env()
+    assert app.state.config.burst == 9
+    with TestClient(app) as client:
+        assert client.get("/rdap/autnum/3333").json()["handle"] == "AS3333"
+    app.state.live.store.close()
