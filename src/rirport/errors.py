@@ -14,7 +14,11 @@ class first::
     ├── NotFoundError          nothing with that name or id
     ├── ConflictError          the store already holds something incompatible
     ├── DownloadError          fetching from a registry failed (status, checksum, truncation)
-    └── StorageError           the database failed; wraps the driver's exception
+    ├── StorageError           the database failed; wraps the driver's exception
+    └── AuthError              a request is not allowed (HTTP: 401, 403, 429)
+        ├── AuthenticationError  no valid credentials (or bad ones): 401
+        ├── PermissionDeniedError  valid credentials without the right: 403
+        └── LoginThrottledError  too many failed logins; carries ``retry_after``: 429
 
 A docstring doubles as the default message, as in dnspython.
 """
@@ -110,3 +114,23 @@ class DownloadError(RirportError):
 
 class StorageError(RirportError):
     """The database failed."""
+
+
+class AuthError(RirportError):
+    """The request is not allowed."""
+
+
+class AuthenticationError(AuthError):
+    """Authentication required: log in or send a valid API token."""
+
+
+class PermissionDeniedError(AuthError):
+    """Your account may not do this."""
+
+
+class LoginThrottledError(AuthError):
+    """Too many failed logins: wait before trying again."""
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message or f"too many failed logins; retry in {self.retry_after} s")

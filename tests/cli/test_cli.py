@@ -138,3 +138,11 @@ def test_a_bad_database_url_is_a_settings_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", "mysql+nothing://x", "stats"])
     assert result.exit_code == 2
     assert "unsupported database" in result.output or "bad database URL" in result.output
+
+
+def test_table_cells_are_text_not_rich_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    """Free text from data or users (holder ids, usernames, evidence) prints as it is."""
+    from rirport.cli.output import print_table
+
+    print_table([{"who": "[bold red]x[/bold red]", "n": 1}], ["who", "n"])
+    assert "[bold red]x[/bold red]" in capsys.readouterr().out

@@ -1,5 +1,6 @@
-"""A small real registry for the HTTP tests: excerpts of the five 2018 files holding the
-records the tests ask about, and one completed inter-RIR transfer (RIPE NCC's 193.0.16.0/21
+"""A small real registry for the HTTP tests: excerpts of the five 2017 and 2018 files holding
+the records the tests ask about (history: the 2018 files are the current view), and one
+completed inter-RIR transfer (RIPE NCC's 193.0.16.0/21
 moved to ARIN), so the server is tested on data that changed after ingest."""
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ def _keep(registry: str, first: int) -> object:
 
 
 def fill(store: Store) -> None:
-    """Ingest the excerpts, then complete the transfer of :data:`MOVED` to ARIN."""
-    for registry in WANTED:
-        ingest_bytes(store, excerpt(real_file(registry), _keep(registry, 30)),  # type: ignore[arg-type]
-                     f"{registry}-2018-excerpt")
+    """Ingest the excerpts of the 2017 files, then the 2018 ones (the current view), then
+    complete the transfer of :data:`MOVED` to ARIN."""
+    for year in ("2017", "2018"):
+        for registry in WANTED:
+            keep = _keep(registry, 30)
+            ingest_bytes(store, excerpt(real_file(registry, year), keep),  # type: ignore[arg-type]
+                         f"{registry}-{year}-excerpt")
     move(store, MOVED, Registry.ARIN)
 
 

@@ -184,7 +184,7 @@ BAD = [
     ("/rdap/entity/nohandle", 404), ("/rdap/domain/example.com", 501),
     ("/rdap/nameserver/ns.example.com", 501), ("/rdap/ips", 400),
     ("/rdap/ips?handle=a&name=b", 400), ("/rdap/ips?handle=193.*", 422),
-    ("/rdap/entities?fn=x", 501), ("/rdap/ip/193.0.6.139?as-of=2018-01-01", 501),
+    ("/rdap/entities?fn=x", 501), ("/rdap/ip/193.0.6.139?as-of=2018-13-01", 400),
     ("/rdap/bootstrap/nope.json", 404), ("/unknown", 404),
 ]
 

@@ -58,3 +58,39 @@ def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch)
     with TestClient(app) as client:
         assert client.get("/rdap/autnum/3333").json()["handle"] == "AS3333"
     app.state.live.store.close()
+
+
+def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without a secret file, a start with several workers hands them one random secret (a
+    session signed by one worker is valid at the next); with one, its content is used."""
+    import json
+    import os
+
+    from rirport.config import Settings
+    from rirport.http import serve as serving
+    from rirport.http.app import ENV_CONFIG
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(serving.uvicorn, "run", lambda *a, **k: seen.append(
+        config_from_json(os.environ[ENV_CONFIG]).session_secret))
+    for name in (ENV_CONFIG, "RIRPORT_DATABASE_URL", "RIRPORT_DATA_DIR"):
+        monkeypatch.setenv(name, "")  # serve() sets them; restored after the test
+    settings = Settings(data_dir=tmp_path)
+    serving.serve(settings, HttpConfig(), "127.0.0.1", 0, workers=2)
+    serving.serve(settings, HttpConfig(), "127.0.0.1", 0, workers=2)
+    serving.serve(settings, HttpConfig(session_secret="s" * 40), "127.0.0.1", 0, workers=2)
+    assert seen[0] and seen[1] and seen[0] != seen[1] and len(seen[0]) >= 32
+    assert seen[2] == "s" * 40
+    assert json.loads(os.environ[ENV_CONFIG])["session_secret"] == "s" * 40
+
+
+@pytest.mark.parametrize("content, message", [("short", "at least 32 characters"),
+                                              (None, "cannot read the session secret")])
+def test_a_bad_session_secret_file_is_refused(tmp_path: Path, content: str | None,
+                                              message: str) -> None:
+    secret = tmp_path / "secret"
+    if content is not None:
+        secret.write_text(content)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--bundled",
+                                      "--session-secret-file", str(secret)])
+    assert result.exit_code == 2 and message in result.output

@@ -13,7 +13,7 @@ from rirport.cli.main import cli
 from rirport.domain.enums import Registry
 from rirport.errors import NotFoundError, QueryError
 from rirport.services.events import events_between, events_for_ingest
-from rirport.services.ingest import ingest_bytes
+from rirport.services.ingest import IngestOptions, ingest_bytes
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 
@@ -29,8 +29,9 @@ def _cut(registry: str, year: str) -> tuple[bytes, str]:
 
 
 def _ingest(store: Store, registry: str, year: str) -> int:
+    """Ingest without events: these tests call :func:`events_for_ingest` themselves."""
     data, name = _cut(registry, year)
-    return ingest_bytes(store, data, name).snapshot_id
+    return ingest_bytes(store, data, name, options=IngestOptions(events=False)).snapshot_id
 
 
 def _events_of(store: Store, snapshot_id: int) -> list[dict[str, object]]:
@@ -122,7 +123,8 @@ def test_registries_publishing_on_other_days(store: Store) -> None:
         for year in ("2017", "2018"):
             path = real_file(registry, year)
             data = excerpt(path, lambda _i, f: f[2] == "ipv4" and bool(pick.match(f[3])))
-            ids[registry, year] = ingest_bytes(store, data, path.name).snapshot_id
+            ids[registry, year] = ingest_bytes(store, data, path.name,
+                                               options=IngestOptions(events=False)).snapshot_id
     moved = {(e["start"], e["from_registry"], e["to_registry"])
              for e in _events_of(store, ids["ripencc", "2018"]) if e["kind"] == "moved"}
     assert ("23.19.48.0", "arin", "ripencc") in moved

@@ -22,7 +22,7 @@ from rirport.services.iana import load_iana
 from rirport.services.ingest import ingest_bytes
 from rirport.services.lookup import Lookup
 from rirport.services.transfers import StepResult, advance, build_request, request_transfer
-from rirport.services.view import CurrentView, load_current
+from rirport.services.view import CurrentView, load_as_of, load_current
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 
@@ -105,6 +105,19 @@ def test_a_whole_delegation_moves_and_the_exports_show_it(loaded: Store) -> None
     assert (match.delegation.registry, match.delegation.opaque_id) == (Registry.ARIN,
                                                                        NEW_HOLDER)
     assert _entries(loaded) == before + 4 and journal.verify(loaded).ok
+
+
+@pytest.mark.parametrize("as_of, registry", [
+    (DAY - dt.timedelta(days=1), Registry.RIPENCC), (DAY, Registry.ARIN)])
+def test_a_view_as_of_a_date_before_the_transfer_shows_the_block_where_it_was(
+        loaded: Store, as_of: dt.date, registry: Registry) -> None:
+    _through(loaded, _request(loaded, "193.0.16.0/21").transfer.id)
+    (match,) = Lookup(load_as_of(loaded, as_of)).find("193.0.17.1")
+    assert match.delegation.registry is registry
+    arin = Lookup(load_as_of(loaded, as_of)).find("193.0.16.0/21")
+    assert len(arin) == 1  # never both, never neither
+    (now,) = Lookup(_view(loaded)).find("193.0.17.1")
+    assert now.delegation.registry is Registry.ARIN
 
 
 def test_part_of_a_delegation_splits_it(loaded: Store) -> None:

@@ -58,6 +58,7 @@ def cli(ctx: click.Context, db: str | None, data_dir: Path | None, actor: str | 
 
 def _register() -> None:
     from rirport.cli import (
+        accounts,
         check,
         demo,
         events,
@@ -89,6 +90,7 @@ def _register() -> None:
     cli.add_command(history.command)  # timelines over stored snapshots
     for module in (evidence, profile):  # graded evidence and profiles
         cli.add_command(module.command)
+    cli.add_command(accounts.command)  # member accounts and tiers
 
 
 _register()

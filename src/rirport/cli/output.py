@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 FORMATS = ["table", "json", "ndjson", "csv"]
@@ -45,7 +46,9 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(_flat(row.get(c))) for c in columns])
+        # data is text, never Rich markup (a holder name like "[red]" prints as it is)
+        table.add_row(*["" if row.get(c) is None else escape(str(_flat(row.get(c))))
+                        for c in columns])
     console = Console()
     if not console.is_terminal:
         console = Console(width=150)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from rirport.cli.context import AppContext, pass_app
@@ -24,6 +26,19 @@ def _redirects(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
     return out
 
 
+def _secret(path: Path | None) -> str | None:
+    """The session secret from its file (at least 32 characters), or None for a random one."""
+    if path is None:
+        return None
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the session secret: {exc}") from None
+    if len(secret) < 32:
+        raise ConfigError(f"{path}: the session secret must be at least 32 characters")
+    return secret
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -43,20 +58,27 @@ def _redirects(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
               help="Log every request (uvicorn's access log).")
 @click.option("--bundled", is_flag=True, help="Load the bundled 2018 files first if the store "
               "is empty.")
+@click.option("--session-secret-file", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="RIRPORT_SESSION_SECRET_FILE", default=None,
+              help="File holding the secret that signs session cookies (set it so sessions "
+              "survive restarts and are shared by several servers; default: a random secret "
+              "per start, shared by this start's workers).")
 @pass_app
 def command(app: AppContext, host: str, port: int, workers: int, refresh: float, rate: float,
             burst: int, redirects: dict[Registry, str], public_url: str | None,
-            access_log: bool, bundled: bool) -> None:
+            access_log: bool, bundled: bool, session_secret_file: Path | None) -> None:
     """Serve RDAP (/rdap/) and the JSON API (/api/) over the store."""
     from rirport.http.serve import example_urls, load_bundled_if_empty, serve
 
+    secret = _secret(session_secret_file)
     if bundled:
         load_bundled_if_empty(app.store, lambda text: click.echo(text, err=True))
     with app.store.transaction() as uow:
         if not uow.snapshots.current():
             raise ConfigError("the store is empty: ingest files first, or use --bundled")
     config = HttpConfig(rate=rate, burst=burst, refresh_seconds=refresh,
-                        redirects=redirects, public_url=public_url)
+                        redirects=redirects, public_url=public_url,
+                        session_secret=secret)
     click.echo(f"rirport: serving {app.store.identity} on http://{host}:{port}/ ; try:")
     for url in example_urls(host, port):
         click.echo(f"  {url}")

@@ -36,13 +36,16 @@ def _parse_registries(ctx: click.Context, param: click.Parameter,
 @click.option("--base-url", metavar="URL", help="Fetch all five from a mirror laid out as "
               "URL/<rir>/delegated-<rir>-extended-latest (default: $RIRPORT_SYNC_BASE, "
               "$RIRPORT_SYNC_URL_<RIR>, else the RIRs' own sites).")
+@click.option("--no-events", is_flag=True, help="Do not compute and record change events.")
 @pass_app
-def command(app: AppContext, registries: tuple[Registry, ...], base_url: str | None) -> None:
+def command(app: AppContext, registries: tuple[Registry, ...], base_url: str | None,
+            no_events: bool) -> None:
     """Download the latest extended statistics file of each RIR, check it against its
     published .md5, and ingest it.
 
-    Each registry is one transaction: one that fails (download, checksum, refused file) leaves
-    its data as it was and the others go on. A file already stored is reported unchanged.
+    Each registry is one transaction, with the change events its new file brings: one that
+    fails (download, checksum, refused file) leaves its data as it was and the others go on.
+    A file already stored is reported unchanged; gaps between snapshots are warned of.
     Exit status 1 if any registry failed.
     """
     settings = app.settings
@@ -59,7 +62,8 @@ def command(app: AppContext, registries: tuple[Registry, ...], base_url: str | N
             progress.update(tasks[registry], completed=received, total=total,
                             description=f"{registry.label} (storing)" if done else registry.label)
 
-        for result in iter_sync(app.store, settings, registries or None, progress=advance):
+        for result in iter_sync(app.store, settings, registries or None, progress=advance,
+                                record_events=not no_events):
             if result.registry in tasks:
                 progress.remove_task(tasks[result.registry])
             failed += not result.ok

@@ -10,14 +10,13 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.policy import parse_day
 from rirport.domain.enums import Registry
-from rirport.domain.query import parse_query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import Decision, Effect, TransferKind, TransferRequest
-from rirport.errors import InputError, NotFoundError
+from rirport.errors import NotFoundError
 from rirport.policy.engine import evaluate as evaluate_request
 from rirport.policy.loader import load_regime
 from rirport.policy.model import Regime
-from rirport.services.facts import covering_rows, gather_facts
+from rirport.services.facts import covering_rows, gather_facts, resource_asked
 from rirport.services.iana import load_iana
 from rirport.services.transfers import build_request
 from rirport.services.view import CurrentView
@@ -65,7 +64,7 @@ def evaluate(app: AppContext, resource: str, recipient: Registry, regime: str,
     """
     view = app.current_view()
     day = parse_day(as_of)
-    wanted = _resource(view, resource)
+    wanted = resource_asked(view, resource)
     source = _source_of(view, wanted)
     chosen = TransferKind(kind) if kind else (
         TransferKind.INTRA_RIR if recipient is source else TransferKind.INTER_RIR)
@@ -79,21 +78,6 @@ def evaluate(app: AppContext, resource: str, recipient: Registry, regime: str,
         click.echo(json.dumps({k: body[k] for k in JSON_KEYS}, indent=2, ensure_ascii=False))
     else:
         click.echo(checklist(request, decision, loaded))
-
-
-def _resource(view: CurrentView, text: str) -> ResourceRange:
-    """The resource asked about: an address stands for the delegation that holds it."""
-    query = parse_query(text)
-    if query.resource is None:
-        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
-    resource = query.resource
-    if resource.is_ip and resource.size == 1 and "/" not in text:
-        rows = [r for r in covering_rows(view, resource) if view.table.row(r).status.delegated]
-        if not rows:
-            raise NotFoundError(f"no registry holds {text}")
-        smallest = min(rows, key=lambda r: view.table.last_int(r) - view.table.first_int(r))
-        return view.table.row(smallest).resource
-    return resource
 
 
 def _source_of(view: CurrentView, resource: ResourceRange) -> Registry:

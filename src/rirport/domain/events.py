@@ -117,6 +117,25 @@ def diff(old: Sequence[tuple[str, DelegationTable]],
     return events
 
 
+def changed_rows(old: DelegationTable, new: DelegationTable) -> DelegationTable:
+    """Delegated rows of either table whose exact range is not delegated in the other.
+
+    Between two files of one registry, a move into or out of it can only touch these rows (a
+    range delegated on both sides was the registry's throughout), so other registries'
+    records matter to the diff only where they overlap one of them.
+    """
+    a = old.take(np.isin(old.status, _DELEGATED))
+    b = new.take(np.isin(new.status, _DELEGATED))
+    ka, kb = _row_keys(a), _row_keys(b)
+    return DelegationTable.concat([a.take(~np.isin(ka, kb)), b.take(~np.isin(kb, ka))])
+
+
+def identity(event: Event) -> tuple[object, ...]:
+    """What makes two events report the same change, whichever files they were seen between."""
+    return (event.kind, event.type, event.start, event.value, event.registry,
+            event.from_registry, event.to_registry)
+
+
 # -- one resource type ------------------------------------------------------------------------
 class _TypeDiff:
     """The pairing of old and new rows of one resource type, and the events it implies."""

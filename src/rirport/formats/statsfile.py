@@ -13,8 +13,11 @@ always fatal, because a partial registry stored as if complete would mislead eve
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +64,8 @@ class StatsFile:
     """Bad record lines (their rows are not in ``table``)."""
     file_errors: list[ParseError] = field(default_factory=list)
     """Problems with the file as a whole: never skippable."""
+    header_line: int = 0
+    """The line number of the version line."""
 
     @property
     def ok(self) -> bool:
@@ -110,7 +115,62 @@ def read_stats(data: bytes, source: str) -> StatsFile:
         extended=bool(table.has_opaque.any()) or "extended" in source,
         errors=errors,
         file_errors=file_errors,
+        header_line=header_at + 1,
     )
+
+
+#: How the RIRs name their files: ``delegated-<rir>[-extended]-<YYYYMMDD|latest>[.gz|.xz|.bz2]``.
+_FILE_NAME = re.compile(r"delegated-(?P<registry>[a-z]+)-(?:extended-)?(?P<date>\d{8}|latest)"
+                        r"(?:\.(?:gz|xz|bz2))?")
+
+
+def name_mismatches(stats: StatsFile, path: str) -> list[ParseError]:
+    """Where the version line disagrees with the file's name or folder, at the version line.
+
+    A file named like the RIRs name theirs says its registry and date; a folder named after a
+    registry says whose files it holds. A file saying otherwise inside is most likely misfiled
+    or renamed by hand, and storing it under the header's word would put it in another
+    registry's history without anyone noticing. Names of other shapes say nothing.
+    """
+    header, where = stats.header, stats.header_line
+    found: list[ParseError] = []
+    name = PurePosixPath(path.replace("\\", "/")).name
+    match = _FILE_NAME.fullmatch(name)
+    if match and match["registry"] != header.registry:
+        found.append(ParseError(stats.source, where, f"version line registry is "
+                                f"{header.registry!r}, but the file name says "
+                                f"{match['registry']!r}"))
+    if match and match["date"] != "latest":
+        named = dt.datetime.strptime(match["date"], "%Y%m%d").date()
+        field_name, date = _date_field(header)
+        if date is not None and date != named:
+            found.append(ParseError(stats.source, where, f"version line {field_name} says "
+                                    f"{date}, but the file name says {named}"))
+    folder = _folder_registry(path)
+    if folder is not None and folder != header.registry:
+        found.append(ParseError(stats.source, where, f"version line registry is "
+                                f"{header.registry!r}, but the file is in the folder of "
+                                f"{folder!r}"))
+    return found
+
+
+def _date_field(header: Header) -> tuple[str, dt.date | None]:
+    """Which version-line field gives the snapshot date (serial, else end date), and it."""
+    try:
+        date = header.snapshot_date()
+    except RecordError:
+        return "serial", None
+    serial = header.serial
+    return ("serial" if len(serial) == 8 and serial == f"{date:%Y%m%d}" else "enddate"), date
+
+
+def _folder_registry(path: str) -> str | None:
+    """The registry a file's folder is named after (``ripencc/``, ``ripe-ncc/``), if any."""
+    parent = PurePosixPath(path.replace("\\", "/")).parent.name
+    try:
+        return Registry.parse(parent).value if parent else None
+    except ValueError:
+        return None
 
 
 def _split_lines(data: bytes) -> _Lines:

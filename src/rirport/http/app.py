@@ -22,12 +22,20 @@ from starlette.responses import Response
 from rirport.config import Settings
 from rirport.domain.enums import Registry
 from rirport.errors import ConflictError, InputError, NotFoundError, RirportError
+from rirport.http.api.accounts import router as accounts_router
+from rirport.http.api.admin import router as admin_router
+from rirport.http.api.history import router as api_history_router
+from rirport.http.api.profiles import router as profiles_router
 from rirport.http.api.routes import router as api_router
+from rirport.http.auth.errors import install_handlers as install_auth_handlers
+from rirport.http.auth.forms import router as forms_router
+from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
 from rirport.http.live import LiveIndex
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap.fast import try_fast
+from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import HttpError, error_response
 from rirport.store.unit import Store
@@ -61,8 +69,14 @@ def create_app(store: Store, cache_dir: Path | None = None,
     app.state.config = cfg
     app.state.buckets = TokenBuckets(cfg.rate, cfg.burst)
     app.include_router(rdap_router)
+    app.include_router(rdap_history_router)
     app.include_router(api_router)
+    app.include_router(api_history_router)
+    app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)
+    for router in (accounts_router, admin_router, profiles_router, forms_router):
+        app.include_router(router)
     _handlers(app)
+    install_auth_handlers(app)
     app.add_middleware(Gate, buckets=app.state.buckets, fast=try_fast if fast_path else None)
     return app
 

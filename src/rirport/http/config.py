@@ -32,3 +32,12 @@ class HttpConfig:
     public_url: str | None = None
     bulk_max_queries: int = BULK_MAX_QUERIES
     bulk_max_bytes: int = BULK_MAX_BYTES
+    # accounts (docs/accounts.md): the secret signing session cookies (None: a random one
+    # per process, so sessions end at restart and several workers need it set), session
+    # lifetime, the login throttle, and ``cookie_secure`` (None: when the request is https)
+    session_secret: str | None = None
+    session_hours: float = 12.0
+    login_per_account: int = 5
+    login_per_client: int = 20
+    login_window_seconds: float = 900.0
+    cookie_secure: bool | None = None

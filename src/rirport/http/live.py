@@ -5,22 +5,33 @@ and appends a journal entry, so a process that sees the generation move knows it
 stale. Asking costs one tiny query; a background thread asks every ``refresh_seconds`` and
 swaps in a new :class:`Served` when the answer changed. Requests never wait for a reload:
 they use whichever :class:`Served` is current when they start (an atomic reference swap).
+
+Views as of a date (``?as-of=``) are loaded on demand, at most one load per view however many
+requests ask for it at once (:class:`Memo`), and the last few are kept; they never come from,
+nor go into, the current :class:`Served`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from rirport.errors import NotFoundError
 from rirport.services.iana import IanaBlocks, load_iana
 from rirport.services.lookup import Lookup
-from rirport.services.view import CurrentView, load_current
+from rirport.services.view import CurrentView, load_as_of, load_current
 from rirport.store.repos import SnapshotRow, TransferRow
 from rirport.store.unit import Store
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+AS_OF_VIEWS = 2
+"""As-of views kept per process: each holds a whole index (up to 240 MB on the 2018 files)."""
 
 
 class Served:
@@ -63,14 +74,57 @@ class Served:
             return value
 
 
+class Memo(Generic[K, T]):
+    """The last ``size`` values computed, with one computation per key in flight: callers
+    asking for a key being computed wait for that computation instead of starting another
+    (two requests for one as-of view would otherwise load it twice, side by side)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._done: OrderedDict[K, T] = OrderedDict()
+        self._pending: dict[K, Future[T]] = {}
+
+    def get(self, key: K, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return self._done[key]
+            future = self._pending.get(key)
+            owner = future is None
+            if future is None:
+                future = self._pending[key] = Future()
+        if not owner:
+            return future.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            with self._lock:
+                del self._pending[key]
+            future.set_exception(exc)
+            raise
+        with self._lock:
+            self._done[key] = value
+            while len(self._done) > self.size:
+                self._done.popitem(last=False)
+            del self._pending[key]
+        future.set_result(value)
+        return value
+
+
 class LiveIndex:
     """The :class:`Served` generation of one store, refreshed when the store moves on."""
 
-    def __init__(self, store: Store, cache_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, cache_dir: Path | None = None,
+                 as_of_views: int = AS_OF_VIEWS) -> None:
         self.store = store
         self.cache_dir = cache_dir
         self._served = self._load()
         self._reload_lock = threading.Lock()
+        self._as_of: Memo[tuple[int, tuple[int, ...]], Served] = Memo(as_of_views)
+        self.memo: Memo[Hashable, Any] = Memo(2)
+        """Costly store reads requests page through (events between two dates); keys carry
+        the generation they were read at."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -89,6 +143,33 @@ class LiveIndex:
                 return False
             self._served = self._load()
             return True
+
+    def as_of(self, date: dt.date) -> Served:
+        """The registries as they stood on ``date`` (each one's newest snapshot on or before
+        it), loaded once per store generation and set of snapshots.
+
+        Raises:
+            NotFoundError: no snapshot is dated on or before ``date``.
+        """
+        key = self._as_of_key(date)
+        return self._as_of.get(key, lambda: self._load_as_of(date))
+
+    def _as_of_key(self, date: dt.date) -> tuple[int, tuple[int, ...]]:
+        with self.store.transaction() as uow:
+            generation = uow.meta.generation()
+            ids = tuple(s.id for s in uow.snapshots.as_of(date))
+        if not ids:
+            raise NotFoundError(f"no snapshot is dated on or before {date.isoformat()}")
+        return generation, ids
+
+    def _load_as_of(self, date: dt.date) -> Served:
+        try:
+            view = load_as_of(self.store, date, self.cache_dir)
+        except OSError:
+            view = load_as_of(self.store, date, None)
+        with self.store.transaction() as uow:  # the view shows them on the newest files
+            transfers = uow.transfers.all(("completed",))
+        return Served(view, self._served.iana, transfers)
 
     def _load(self, attempts: int = 5) -> Served:
         """A view of one generation: loaded again when a write landed meanwhile.
@@ -121,6 +202,7 @@ class LiveIndex:
         """Start a daemon thread calling :meth:`refresh` every ``every`` seconds."""
         if every <= 0 or self._thread is not None:
             return
+        self._stop.clear()  # the app may be started again after a stop (tests do)
 
         def loop() -> None:
             while not self._stop.wait(every):

@@ -15,6 +15,8 @@ RDAP_JSON = "application/rdap+json"
 JSON = "application/json"
 #: What ``Accept`` may ask for; anything else is a 406.
 ACCEPTABLE = (RDAP_JSON, JSON, "application/*", "*/*")
+NDJSON = "application/x-ndjson"
+"""Also acceptable under ``/api/``: the endpoints that offer it answer it (events)."""
 
 CONFORMANCE = ["rdap_level_0", "nro_rdap_profile_0", "cidr0", "rirSearch1", "ips",
                "ipSearchResults", "autnums", "autnumSearchResults"]
@@ -35,7 +37,7 @@ def negotiate(accept: str | None, rdap: bool) -> str | None:
     if not accept:
         return RDAP_JSON if rdap else JSON
     wanted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if not any(w in ACCEPTABLE for w in wanted):
+    if not any(w in ACCEPTABLE or (w == NDJSON and not rdap) for w in wanted):
         return None
     if rdap and (RDAP_JSON in wanted or "*/*" in wanted or "application/*" in wanted):
         return RDAP_JSON

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import uvicorn
 
@@ -27,6 +28,8 @@ def serve(settings: Settings, config: HttpConfig, host: str, port: int, workers:
     """Serve until interrupted. Several workers are separate processes, each with its own
     index following the store (they read their settings from the environment)."""
     if workers > 1:
+        if config.session_secret is None:  # one secret for all workers of this start
+            config = replace(config, session_secret=secrets.token_urlsafe(32))
         os.environ["RIRPORT_DATABASE_URL"] = settings.resolved_database_url
         os.environ["RIRPORT_DATA_DIR"] = str(settings.data_dir)
         os.environ[ENV_CONFIG] = json.dumps(_config_json(config))

@@ -15,9 +15,11 @@ import numpy as np
 from rirport.domain.delegation import Delegation
 from rirport.domain.enums import STATUSES, Registry, ResourceType
 from rirport.domain.iana import LEGACY, IanaBlock
+from rirport.domain.query import parse_query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import REGISTRY_CODE, TYPE_CODE, DelegationTable, split_key
 from rirport.domain.transfer import ResourceFacts, TransferKind
+from rirport.errors import InputError, NotFoundError
 from rirport.policy.checks import date_int
 from rirport.services.iana import load_iana
 from rirport.services.integrity import FOUNDED
@@ -46,6 +48,22 @@ def covering_rows(view: CurrentView, resource: ResourceRange,
     rows = np.flatnonzero(mask)
     order = np.lexsort((t.first_lo[rows], t.first_hi[rows]))
     return [int(r) for r in rows[order]]
+
+
+def resource_asked(view: CurrentView, text: str) -> ResourceRange:
+    """The resource a user asks about: an address alone stands for the smallest delegation
+    holding it (one rule for the CLI and the HTTP API)."""
+    query = parse_query(text)
+    if query.resource is None:
+        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
+    resource = query.resource
+    if resource.is_ip and resource.size == 1 and "/" not in text:
+        rows = [r for r in covering_rows(view, resource) if view.table.row(r).status.delegated]
+        if not rows:
+            raise NotFoundError(f"no registry holds {text}")
+        smallest = min(rows, key=lambda r: view.table.last_int(r) - view.table.first_int(r))
+        return view.table.row(smallest).resource
+    return resource
 
 
 def gather_facts(store: Store, view: CurrentView, resource: ResourceRange,

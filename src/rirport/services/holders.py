@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rirport.store.repos import LinkRow, SnapshotRow
@@ -49,17 +49,12 @@ def confidence_label(score: float) -> str:
 
 
 @dataclass(frozen=True)
-class HolderLink:
+class HolderLink(LinkRow):
     """One stored link with its confidence."""
 
-    registry: str
-    from_snapshot: int
-    to_snapshot: int
-    from_id: str
-    to_id: str
-    shared: int
-    from_records: int
-    to_records: int
+    @classmethod
+    def of(cls, row: LinkRow) -> HolderLink:
+        return cls(**asdict(row))
 
     @property
     def score(self) -> float:
@@ -159,9 +154,7 @@ class HolderIdentity:
         for reg in {s.registry for s in snapshots}:
             for i, snap in enumerate(s for s in snapshots if s.registry == reg):
                 position[snap.id] = i
-        links = [HolderLink(r.registry, r.from_snapshot, r.to_snapshot, r.from_id, r.to_id,
-                            r.shared, r.from_records, r.to_records)
-                 for r in uow.delegations.links(registry)]
+        links = [HolderLink.of(r) for r in uow.delegations.links(registry)]
         return cls(links, position)
 
     def holder(self, registry: str, opaque_id: str) -> StableHolder:
@@ -211,9 +204,7 @@ def identity(store: Store, registry: str | None = None) -> HolderIdentity:
 def links(store: Store, registry: str | None = None) -> list[HolderLink]:
     """Every stored link, with its confidence."""
     with store.transaction() as uow:
-        return [HolderLink(r.registry, r.from_snapshot, r.to_snapshot, r.from_id, r.to_id,
-                           r.shared, r.from_records, r.to_records)
-                for r in uow.delegations.links(registry)]
+        return [HolderLink.of(r) for r in uow.delegations.links(registry)]
 
 
 __all__ = ["HolderIdentity", "HolderLink", "StableHolder", "confidence_label", "identity",

@@ -307,8 +307,9 @@ class _Replayer:
     def _ingest(self, row: JournalRow, payload: dict[str, Any]) -> None:
         prepared = prepare_source(read_source(self.sources[row.serial]),
                                   skip_bad_lines=bool(payload["skipped_lines"]),
-                                  source_url=payload.get("source_url"))
-        result = store_prepared(self.store, prepared, row.actor, created_at=row.created_at)
+                                  source_url=payload.get("source_url"), trust_header=True)
+        result = store_prepared(self.store, prepared, row.actor, created_at=row.created_at,
+                                record_events="events" in payload)
         if result.outcome == "unchanged":
             raise ConflictError(f"{result.source}: the store already holds this content as "
                                 f"snapshot {result.snapshot_id}")

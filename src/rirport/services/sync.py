@@ -75,9 +75,14 @@ class SyncResult:
         if self.outcome == "unchanged":
             return (f"{self.registry}: unchanged, {self.ingest.snapshot_date} already stored as "
                     f"snapshot {self.ingest.snapshot_id} ({self.size} bytes, md5 {self.md5})")
-        return (f"{self.registry}: ingested {self.ingest.snapshot_date}, {self.ingest.records} "
+        text = (f"{self.registry}: ingested {self.ingest.snapshot_date}, {self.ingest.records} "
                 f"records as snapshot {self.ingest.snapshot_id} ({self.size} bytes, "
                 f"md5 {self.md5})")
+        if self.ingest.slotted_before is not None:
+            text += f", slotted in before {self.ingest.slotted_before} as history"
+        if self.ingest.events is not None:
+            text += f", {self.ingest.events} event(s)"
+        return "\n".join([text, *(f"  warning: {w}" for w in self.ingest.warnings)])
 
 
 @dataclass(frozen=True)
@@ -90,34 +95,37 @@ class Download:
 
 
 def sync(store: Store, settings: Settings, registries: Iterable[Registry] | None = None, *,
-         client: httpx.Client | None = None,
-         progress: ProgressCallback | None = None) -> list[SyncResult]:
+         client: httpx.Client | None = None, progress: ProgressCallback | None = None,
+         record_events: bool = True) -> list[SyncResult]:
     """Fetch, check and ingest the latest file of each registry (default: all five).
 
     Never raises for one registry's failure: read ``outcome`` and ``error`` of each result.
     A ``client`` given is used as is (its own settings, e.g. proxies) but every request still
     gets ``settings.http_timeout``; without one, a client is opened and closed here.
+    ``record_events``: store each new file's change events in its transaction (as ingest).
     """
-    return list(iter_sync(store, settings, registries, client=client, progress=progress))
+    return list(iter_sync(store, settings, registries, client=client, progress=progress,
+                          record_events=record_events))
 
 
 def iter_sync(store: Store, settings: Settings, registries: Iterable[Registry] | None = None,
-              *, client: httpx.Client | None = None,
-              progress: ProgressCallback | None = None) -> Iterator[SyncResult]:
+              *, client: httpx.Client | None = None, progress: ProgressCallback | None = None,
+              record_events: bool = True) -> Iterator[SyncResult]:
     """As :func:`sync`, yielding each registry's result as soon as it is known (for the CLI)."""
     wanted = list(REGISTRIES if registries is None else registries)
     own = client is None
     http = httpx.Client(follow_redirects=True) if client is None else client
     try:
         for registry in wanted:
-            yield sync_registry(store, settings, registry, http, progress)
+            yield sync_registry(store, settings, registry, http, progress, record_events)
     finally:
         if own:
             http.close()
 
 
 def sync_registry(store: Store, settings: Settings, registry: Registry, client: httpx.Client,
-                  progress: ProgressCallback | None = None) -> SyncResult:
+                  progress: ProgressCallback | None = None, record_events: bool = True
+                  ) -> SyncResult:
     """Fetch, check and ingest one registry's file; any rirport error becomes a failed result.
 
     Only :class:`~rirport.errors.RirportError` (and :class:`OSError` from writing the download)
@@ -133,7 +141,8 @@ def sync_registry(store: Store, settings: Settings, registry: Registry, client: 
         download = fetch_to_file(client, url, folder, settings.http_timeout,
                                  _bind(progress, registry))
         verify_md5(registry, url, expected, download.md5)
-        result = ingest_download(store, registry, url, download.path.read_bytes())
+        result = ingest_download(store, registry, url, download.path.read_bytes(),
+                                 record_events)
         kept = _keep(download.path, folder / kept_name(registry, result.snapshot_date))
     except (RirportError, OSError) as exc:
         if download is not None:
@@ -155,7 +164,8 @@ def verify_md5(registry: Registry, url: str, expected: str, actual: str) -> None
                             f"the file received from {url} has md5 {actual}; nothing was stored")
 
 
-def ingest_download(store: Store, registry: Registry, url: str, raw: bytes) -> IngestResult:
+def ingest_download(store: Store, registry: Registry, url: str, raw: bytes,
+                    record_events: bool = True) -> IngestResult:
     """Ingest a checked download as :func:`~rirport.services.ingest.ingest_bytes` does, with
     two differences that matter for a job run daily against ``-latest`` URLs:
 
@@ -173,11 +183,11 @@ def ingest_download(store: Store, registry: Registry, url: str, raw: bytes) -> I
     known = already_stored(store, source, registry.value)
     if known is not None:
         return known
-    prepared = prepare_source(source, source_url=url)
+    prepared = prepare_source(source, source_url=url, check_name=False)
     found = prepared.stats.header.registry
     if found != registry.value:
         raise DownloadError(f"{url}: this is a {found} file, not {registry}; nothing was stored")
-    return store_prepared(store, prepared)
+    return store_prepared(store, prepared, record_events=record_events)
 
 
 def kept_name(registry: Registry, snapshot_date: dt.date) -> str:

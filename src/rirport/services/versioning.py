@@ -12,13 +12,51 @@ its origin. Holder links with both neighbours are recomputed (:mod:`rirport.serv
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from rirport.services import holders
 from rirport.store.bulk import DelegationRows
 from rirport.store.order import LineOrder
 from rirport.store.repos import SnapshotRow, StoredVersion
 from rirport.store.unit import UnitOfWork
+
+#: Consecutive snapshots of a registry further apart than this are a gap: the RIRs publish
+#: daily, so a month without a file means changes were missed (and their events span it).
+MAX_GAP = dt.timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a new snapshot sits among its registry's others."""
+
+    snapshot: SnapshotRow
+    before: SnapshotRow | None
+    after: SnapshotRow | None
+
+    @property
+    def slotted_before(self) -> dt.date | None:
+        """The next newer snapshot's date: the file came late and slots in as history."""
+        return self.after.snapshot_date if self.after is not None else None
+
+    def gaps(self) -> list[tuple[SnapshotRow, SnapshotRow]]:
+        """Pairs of consecutive snapshots (this one in each) further apart than MAX_GAP."""
+        pairs = [(self.before, self.snapshot), (self.snapshot, self.after)]
+        return [(a, b) for a, b in pairs if a is not None and b is not None
+                and b.snapshot_date - a.snapshot_date > MAX_GAP]
+
+    def warnings(self) -> list[str]:
+        """One line per gap, naming the registry, both dates and the days between."""
+        return [f"gap: no {a.registry} snapshot between {a.snapshot_date} ({a.file_name}) and "
+                f"{b.snapshot_date} ({b.file_name}), {(b.snapshot_date - a.snapshot_date).days}"
+                " days; changes in between are seen only as their sum" for a, b in self.gaps()]
+
+
+def placement(uow: UnitOfWork, snap: SnapshotRow) -> Placement:
+    """The registry's snapshots just before and just after a stored one."""
+    before, after = uow.snapshots.neighbours(snap.registry, snap.snapshot_date)
+    return Placement(snap, before, after)
 
 
 def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> int:

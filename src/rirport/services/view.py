@@ -12,6 +12,9 @@ import contextlib
 import ctypes
 import datetime as dt
 import hashlib
+import os
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -89,7 +92,7 @@ def load_view(store: Store, cache_dir: Path | None = None, as_of: dt.date | None
                 return _read_cache(cache, snapshots, generation)
             except (OSError, ValueError, KeyError):
                 cache.unlink(missing_ok=True)
-        view = _read_store(uow, snapshots, generation)
+        view = _read_store(uow, snapshots, generation, _completed_after(uow, as_of))
     if cache is not None:
         _write_cache(cache, view)
     release_free_memory()
@@ -112,24 +115,35 @@ def release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int) -> CurrentView:
-    tables = [read_snapshot_table(uow, snap) for snap in snapshots]
+def _completed_after(uow: UnitOfWork, as_of: dt.date | None) -> list[int]:
+    """The journal serials of the transfers completed with a date after ``as_of``: a view of
+    that date shows their resources where they were before."""
+    if as_of is None:
+        return []
+    return [t.updated_serial for t in uow.transfers.all(("completed",))
+            if t.transfer_date > as_of]
+
+
+def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int,
+                not_yet: Sequence[int] = ()) -> CurrentView:
+    tables = [read_snapshot_table(uow, snap, not_yet=not_yet) for snap in snapshots]
     ids = [np.full(len(t), snap.id, dtype=np.int32) for t, snap in zip(tables, snapshots,
                                                                       strict=True)]
     return CurrentView(snapshots, DelegationTable.concat(tables),
                        np.concatenate(ids) if ids else np.zeros(0, np.int32), generation)
 
 
-def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow,
-                        state: State = "current") -> DelegationTable:
+def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow, state: State = "current",
+                        not_yet: Sequence[int] = ()) -> DelegationTable:
     """A snapshot's records in file order, read back in chunks (bounded memory): as the
-    registry stands (``current``, transfers applied) or as the file was (``original``).
+    registry stands (``current``, transfers applied but those completed by ``not_yet``) or
+    as the file was (``original``).
 
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
     tables = []
-    for lines, records in uow.delegations.record_chunks(snap.id, state=state):
+    for lines, records in uow.delegations.record_chunks(snap.id, state=state, not_yet=not_yet):
         table, errors = read_record_lines(records, snap.registry,
                                           f"snapshot {snap.id} ({snap.file_name})", lines)
         if errors:
@@ -147,13 +161,29 @@ def _cache_file(cache_dir: Path | None, store: Store, generation: int, name: str
 
 
 def _write_cache(path: Path, view: CurrentView) -> None:
+    """Write through a temporary file of this writer's own, then rename: worker processes
+    (and threads) loading together write the same cache at once, and a shared temporary name
+    let one rename or delete another's half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob(path.name.split("-g")[0] + "-g*.npz"):
-        old.unlink(missing_ok=True)
+    _drop_older(path, view.generation)
     columns = {f.name: getattr(view.table, f.name) for f in fields(view.table)}
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, snapshot_ids=view.snapshot_ids, **columns)
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            np.savez(out, snapshot_ids=view.snapshot_ids, **columns)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _drop_older(path: Path, generation: int) -> None:
+    """Remove this cache's files of older generations (never a newer one, nor the file
+    another writer is renaming into place)."""
+    stem = path.name.split("-g")[0]
+    for old in path.parent.glob(stem + "-g*.npz"):
+        number = old.name[len(stem) + 2:].split("-")[0]
+        if old != path and (not number.isdigit() or int(number) <= generation):
+            old.unlink(missing_ok=True)
 
 
 def _read_cache(path: Path, snapshots: list[SnapshotRow], generation: int) -> CurrentView:

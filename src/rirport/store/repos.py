@@ -29,6 +29,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from rirport.errors import StorageError
 from rirport.store import schema
@@ -168,16 +169,7 @@ class DelegationRepo:
     def allocate_ids(self, n: int) -> list[int]:
         """``n`` fresh row ids (the writer holds the database lock on SQLite; PostgreSQL
         draws them from the column's sequence)."""
-        if n == 0:
-            return []
-        if self._c.dialect.name == "postgresql":
-            rows = self._c.execute(text(
-                "SELECT nextval(pg_get_serial_sequence('delegation', 'id')) "
-                "FROM generate_series(1, :n)"), {"n": n})
-            return [int(r[0]) for r in rows]
-        top = self._c.execute(select(func.max(schema.delegation.c.id))).scalar_one_or_none()
-        base = int(top or 0)
-        return list(range(base + 1, base + n + 1))
+        return _draw_ids(self._c, "delegation", n)
 
     def save_order(self, snapshot_id: int, order: LineOrder) -> None:
         origins, lines = order.encode()
@@ -259,19 +251,25 @@ class DelegationRepo:
             records += chunk_records
         return lines, records
 
-    def record_chunks(self, snapshot_id: int, size: int = 50_000, state: State = "current"
-                      ) -> Iterator[tuple[list[int], list[str]]]:
+    def record_chunks(self, snapshot_id: int, size: int = 50_000, state: State = "current",
+                      not_yet: Sequence[int] = ()) -> Iterator[tuple[list[int], list[str]]]:
         """As :meth:`record_columns`, ``size`` rows at a time.
 
         ``state="current"``: the registry as it stands, transfers applied (rows split off by a
-        transfer share their original line); ``"original"``: the file as ingested. The rows
+        transfer share their original line), except the transfers completed by the journal
+        serials ``not_yet`` (dated after an as-of date: their rows are read as before the
+        move); ``"original"``: the file as ingested. The rows
         are fetched with the driver's ``fetchall`` of plain tuples (SQLAlchemy's row objects
         would take seconds for half a million), placed by the snapshot's line order, and
         sorted by line, then range start, then id.
         """
         snap = self._snapshot(snapshot_id)
         d = schema.delegation.c
-        wanted = d.retired_serial.is_(None) if state == "current" else d.added_serial.is_(None)
+        wanted: ColumnElement[bool] = (d.retired_serial.is_(None) if state == "current"
+                                       else d.added_serial.is_(None))
+        if state == "current" and not_yet:
+            wanted = and_(or_(wanted, d.retired_serial.in_(not_yet)),
+                          or_(d.added_serial.is_(None), d.added_serial.not_in(not_yet)))
         stmt = select(d.id, d.origin_id, d.line, d.lo, d.added_serial, d.record).where(
             _valid(snap.registry, snap.snapshot_date), wanted)
         cursor = self._c.execute(stmt).cursor
@@ -398,6 +396,35 @@ class DelegationRepo:
                  "valid_to": snaps[r.snapshot_id].snapshot_date}
                 for r in rows])
 
+    # -- records for change events ------------------------------------------------------------
+    def file_records(self, snapshot: SnapshotRow) -> list[str]:
+        """A snapshot's record lines as its file had them (rows a transfer added left out), in
+        no particular order: diffs need the records, not the line order."""
+        d = schema.delegation.c
+        cursor = self._c.execute(select(d.record).where(
+            _valid(snapshot.registry, snapshot.snapshot_date), d.added_serial.is_(None))).cursor
+        assert cursor is not None
+        return [row[0] for row in cursor.fetchall()]
+
+    def file_records_near(self, snapshots: Sequence[SnapshotRow],
+                          ranges: Sequence[tuple[str, str]]) -> dict[int, list[str]]:
+        """Per snapshot, the file's record lines that may share a number with one of
+        ``ranges`` (``(lo, hi)`` key pairs), in one scan: every row starting in the same block
+        (IPv4 /16, IPv6 /32, 256 ASNs) as a range, rows spanning blocks, rows overlapping a
+        range too wide for blocks. A superset, kept small without an index on the keys."""
+        d = schema.delegation.c
+        near = _near(ranges)
+        if not snapshots or near is None:
+            return {s.id: [] for s in snapshots}
+        stmt = select(d.registry, d.valid_from, d.valid_to, d.record).where(
+            or_(*(_valid(s.registry, s.snapshot_date) for s in snapshots)),
+            d.added_serial.is_(None), near)
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        rows = cursor.fetchall()
+        return {s.id: [r[3] for r in rows if r[0] == s.registry
+                       and _day(r[1]) <= s.snapshot_date <= _day(r[2])] for s in snapshots}
+
     # -- history -------------------------------------------------------------------------
     def history(self, where: Any) -> list[HistoryRow]:
         """Every version matching ``where`` (see :meth:`history_overlapping`), oldest first."""
@@ -499,6 +526,58 @@ def _valid(registry: str, date: dt.date) -> Any:
 def _day(value: Any) -> dt.date:
     """A date column's value (SQLite hands back text through raw and aggregate queries)."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _draw_ids(connection: Connection, table: str, n: int) -> list[int]:
+    """``n`` fresh ids of ``table`` (``delegation`` or ``event``), for bulk inserts."""
+    if n == 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": n})
+        return [int(r[0]) for r in rows]
+    top = connection.execute(select(func.max(schema.metadata.tables[table].c.id))
+                             ).scalar_one_or_none()
+    base = int(top or 0)
+    return list(range(base + 1, base + n + 1))
+
+
+#: Per type digit of a key: how many leading characters name its block (16 ASNs, an IPv4 /16,
+#: an IPv6 /24: measured on the real files, finer blocks let in more rows spanning blocks).
+_BLOCK_CHARS = {"0": 8, "1": 5, "2": 7}
+#: A range spanning more blocks is matched by its bounds; past this many such ranges, its
+#: whole type is read (SQLite refuses deeper expressions).
+_MAX_BLOCKS_PER_RANGE = 64
+_MAX_WIDE = 100
+
+
+def _near(ranges: Sequence[tuple[str, str]]) -> Any:
+    """The condition of :meth:`DelegationRepo.file_records_near` (None: no range given)."""
+    d = schema.delegation.c
+    blocks: dict[str, set[str]] = {}
+    wide: dict[str, list[tuple[str, str]]] = {}
+    for lo, hi in ranges:
+        width = _BLOCK_CHARS[lo[0]]
+        first, last = int(lo[1:width], 16), int(hi[1:width], 16)
+        if last - first >= _MAX_BLOCKS_PER_RANGE:
+            wide.setdefault(lo[0], []).append((lo, hi))
+            continue
+        blocks.setdefault(lo[0], set()).update(
+            f"{lo[0]}{n:0{width - 1}x}" for n in range(first, last + 1))
+    clauses: list[Any] = []
+    for digit in sorted(set(blocks) | set(wide)):
+        of_type = and_(d.lo >= digit, d.lo < chr(ord(digit) + 1))
+        if len(wide.get(digit, ())) > _MAX_WIDE:
+            clauses.append(of_type)
+            continue
+        clauses += [and_(d.lo <= hi, d.hi >= lo) for lo, hi in wide.get(digit, ())]
+        if digit in blocks:
+            start = func.substr(d.lo, 1, _BLOCK_CHARS[digit])
+            clauses.append(start.in_(bindparam(f"blocks{digit}", sorted(blocks[digit]),
+                                               expanding=True, literal_execute=True)))
+            clauses.append(and_(of_type, start != func.substr(d.hi, 1, _BLOCK_CHARS[digit])))
+    return or_(*clauses) if clauses else None
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[list[int]]:
@@ -768,13 +847,15 @@ class EventRepo:
         self._c = connection
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert events and return their ids in the order given (batched ``RETURNING``,
-        which SQLAlchemy keeps in parameter order on both engines)."""
+        """Insert events and return their ids in the order given. The ids are drawn first
+        (the writer holds SQLite's lock; PostgreSQL's sequence), so the insert is a plain
+        ``executemany``: SQLite's ``RETURNING`` inserts one row a statement."""
         if not rows:
             return []
-        statement = insert(schema.event).returning(schema.event.c.id,
-                                                   sort_by_parameter_order=True)
-        return [int(r[0]) for r in self._c.execute(statement, list(rows))]
+        ids = _draw_ids(self._c, "event", len(rows))
+        self._c.execute(insert(schema.event), [{**row, "id": i} for row, i in zip(
+            rows, ids, strict=True)])
+        return ids
 
     def chunks(self, after: int = 0, size: int = 5_000) -> Iterator[list[EventRow]]:
         """All events with id above ``after``, in id order, a chunk at a time."""
@@ -786,6 +867,12 @@ class EventRepo:
                 return
             yield rows
             after = rows[-1].id
+
+    def of_snapshots(self, snapshot_ids: Sequence[int]) -> list[EventRow]:
+        """The events the ingests of these snapshots stored, in id order."""
+        e = schema.event.c
+        return [EventRow(**r._mapping) for r in self._c.execute(select(schema.event).where(
+            e.snapshot_id.in_(list(snapshot_ids))).order_by(e.id))]
 
     def get_many(self, ids: Sequence[int]) -> dict[int, EventRow]:
         rows = self._c.execute(select(schema.event).where(schema.event.c.id.in_(list(ids))))

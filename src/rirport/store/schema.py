@@ -26,6 +26,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
@@ -291,3 +292,71 @@ evidence = Table(
 """Evidence items added or corrected through rirport (the shipped starter set is read from the
 package): ``body`` is the validated item as canonical JSON, ``version`` counts corrections; the
 journal entry of each write holds the previous body, so no correction loses what it replaced."""
+
+# -- accounts, sessions and API tokens (migration 0006) -----------------------------------------
+account = Table(
+    "account",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(128), nullable=False),
+    Column("username_key", String(128), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("tier", String(24), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("created_serial", BigInteger, nullable=False),
+    Column("updated_serial", BigInteger, nullable=False),
+)
+"""A member (:mod:`rirport.accounts`): ``username`` as typed, ``username_key`` its casefolded
+NFKC form (unique), an argon2 ``password_hash``, the ``tier`` (a role of
+:data:`rirport.accounts.policy.ROLES`). Journal entries name accounts by ``id`` only."""
+
+account_holder = Table(
+    "account_holder",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False, index=True),
+    Column("registry", String(16), nullable=False),
+    Column("opaque_id", String(128), nullable=False),
+    Column("created_serial", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "registry", "opaque_id", name="uq_account_holder_link"),
+)
+"""A holder identity an administrator verified for a Leadership Alliance account."""
+
+auth_session = Table(
+    "auth_session",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+"""A browser session: the sha256 of the random id the signed cookie carries (never the id)."""
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_serial", BigInteger, nullable=False),
+)
+"""An API token: only its sha256 is kept; the token itself is shown once."""
+
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("account_key", String(128), nullable=False, index=True),
+    Column("client", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""A failed login (by account name as typed, known or not, and client address), kept for the
+rate limit's window (:mod:`rirport.accounts.throttle`)."""

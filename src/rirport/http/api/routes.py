@@ -4,7 +4,8 @@
   :data:`~rirport.http.config.BULK_MAX_QUERIES` queries and
   :data:`~rirport.http.config.BULK_MAX_BYTES` bytes, else 413), answers in input order in the
   shape of ``rirport lookup --file --format json``;
-* ``GET /api/lookup?q=`` — one query, the same shape;
+* ``GET /api/lookup?q=[&as-of=]`` — one query, the same shape (as of a date: the view of
+  each registry's newest file on or before it);
 * ``GET /api/stats``, ``/api/integrity``, ``/api/portability``, ``/api/transfer/evaluate``,
   ``/api/journal``, ``/api/status`` and ``/api/health`` (a trivial endpoint: the load
   benchmark's yardstick).
@@ -17,21 +18,21 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rirport.domain.enums import Registry
-from rirport.domain.query import parse_query
-from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
-from rirport.errors import InputError, NotFoundError
+from rirport.errors import NotFoundError
 from rirport.http.api.bulk import bulk_json
 from rirport.http.config import HttpConfig
 from rirport.http.live import Served
+from rirport.http.rdap.asof import parse_date
 from rirport.http.responses import JSON, HttpError, documented, json_response
 from rirport.policy.engine import evaluate as evaluate_request
 from rirport.policy.loader import builtin_names, load_regime
 from rirport.services import journal
-from rirport.services.facts import covering_rows, gather_facts
+from rirport.services.facts import covering_rows, gather_facts, resource_asked
 from rirport.services.integrity import check
 from rirport.services.portability import run_portability
 from rirport.services.stats import compute_stats
@@ -83,10 +84,16 @@ async def status(request: Request) -> Response:
                                         for snap in s.view.snapshots]})
 
 
-@router.get("/lookup", responses=ok(ARRAY, 400), summary="One lookup, most specific first")
-async def lookup_one(request: Request, q: str = Query(..., min_length=1, max_length=200)
+@router.get("/lookup", responses=ok(ARRAY, 400, 404),
+            summary="One lookup, most specific first (as of a date with as-of)")
+async def lookup_one(request: Request, q: str = Query(..., min_length=1, max_length=200),
+                     as_of: str | None = Query(None, alias="as-of", max_length=40,
+                                               description="YYYY-MM-DD: the registries as "
+                                               "each one's newest file on or before it")
                      ) -> Response:
-    return json_response([m.to_json() for m in served(request).lookup.find(q)])
+    s = served(request) if as_of is None else await run_in_threadpool(
+        request.app.state.live.as_of, parse_date(as_of))
+    return json_response([m.to_json() for m in s.lookup.find(q)])
 
 
 @router.post("/lookup", responses=ok(ARRAY, 400, 413), summary="Bulk lookup, answers in order",
@@ -144,7 +151,7 @@ def transfer_evaluate(request: Request,
         raise HttpError(400, f"unknown regime {regime!r}")
     s = served(request)
     store = request.app.state.live.store
-    wanted = _resource(s, resource)
+    wanted = resource_asked(s.view, resource)
     rows = covering_rows(s.view, wanted)
     if not rows:
         raise NotFoundError(f"no registry holds {resource}")
@@ -196,19 +203,3 @@ def _queries(body: bytes, limit: int) -> list[str]:
     if len(queries) > limit:
         raise HttpError(413, f"{len(queries)} queries; the limit is {limit} a request")
     return queries
-
-
-def _resource(s: Served, text: str) -> ResourceRange:
-    """As ``rirport transfer evaluate``: an address stands for the delegation holding it."""
-    query = parse_query(text)
-    if query.resource is None:
-        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
-    resource = query.resource
-    if resource.is_ip and resource.size == 1 and "/" not in text:
-        rows = [r for r in covering_rows(s.view, resource)
-                if s.view.table.row(r).status.delegated]
-        if not rows:
-            raise NotFoundError(f"no registry holds {text}")
-        smallest = min(rows, key=lambda r: s.view.table.last_int(r) - s.view.table.first_int(r))
-        return s.view.table.row(smallest).resource
-    return resource

@@ -96,7 +96,13 @@ def parse_network_handle(handle: str) -> tuple[str, int, Registry] | None:
 # -- objects -----------------------------------------------------------------------------
 def network(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
     """An ``ip network`` object for one matched delegation."""
-    d = match.delegation
+    return network_of(match.delegation, where, dates, source_remark(match))
+
+
+def network_of(d: Delegation, where: Where, dates: Dates, source: list[str],
+               context: str | None = None) -> dict[str, Any]:
+    """An ``ip network`` object for a delegation read from ``source`` (remark lines);
+    ``context`` is the ``value`` of its self link (the query it answers, as in history)."""
     v4 = d.type is ResourceType.IPV4
     bits = 32 if v4 else 128
     first = _number(d.start, v4)
@@ -116,12 +122,17 @@ def network(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
         "status": [STATUS[d.status]],
         "cidr0_cidrs": [{key: start, "length": length} for start, length in cidrs],
     }
-    return _common(body, match, where, path, dates)
+    return _common(body, d, where, path, dates, source, context)
 
 
 def autnum(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
     """An ``autnum`` object for one matched AS-number delegation."""
-    d = match.delegation
+    return autnum_of(match.delegation, where, dates, source_remark(match))
+
+
+def autnum_of(d: Delegation, where: Where, dates: Dates, source: list[str],
+              context: str | None = None) -> dict[str, Any]:
+    """An ``autnum`` object for a delegation read from ``source`` (see :func:`network_of`)."""
     r = d.resource
     body: dict[str, Any] = {
         "objectClassName": "autnum",
@@ -133,7 +144,7 @@ def autnum(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
         **_country(d),
         "status": [STATUS[d.status]],
     }
-    return _common(body, match, where, f"autnum/{r.first}", dates)
+    return _common(body, d, where, f"autnum/{r.first}", dates, source, context)
 
 
 def entity(registry: Registry, opaque_id: str, where: Where,
@@ -196,9 +207,13 @@ def _country(d: Delegation) -> dict[str, str]:
     return {"country": d.cc} if len(d.cc) == 2 and d.cc != "ZZ" else {}
 
 
-def _common(body: dict[str, Any], match: Match, where: Where, path: str,
-            dates: Dates) -> dict[str, Any]:
+def source_remark(match: Match) -> list[str]:
     d = match.delegation
+    return [f"{d.registry.label} statistics file {match.file_name}, line {match.line}"]
+
+
+def _common(body: dict[str, Any], d: Delegation, where: Where, path: str, dates: Dates,
+            source: list[str], context: str | None = None) -> dict[str, Any]:
     events = [{"eventAction": "registration", "eventDate": stamp(d.date.isoformat())}
               ] if d.date else []
     events += [{"eventAction": "transfer", "eventDate": stamp(t)} for t in dates.transfers]
@@ -209,8 +224,6 @@ def _common(body: dict[str, Any], match: Match, where: Where, path: str,
         body["entities"] = [entity(d.registry, d.opaque_id, where,
                                    [d.date.isoformat()] if d.date else [], ["registrant"],
                                    remarks=False)]
-    body["links"] = [where.link(path)]
-    body["remarks"] = [{"title": "Source", "description": [
-        f"{d.registry.label} statistics file {match.file_name}, line {match.line}",
-        d.to_stats_line()]}]
+    body["links"] = [where.link(path, context=context)]
+    body["remarks"] = [{"title": "Source", "description": [*source, d.to_stats_line()]}]
     return body

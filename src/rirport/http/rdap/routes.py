@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from rirport.domain.enums import REGISTRIES, Registry, ResourceType
@@ -18,7 +19,7 @@ from rirport.http.config import HttpConfig
 from rirport.http.live import Served
 from rirport.http.middleware import rate_notice
 from rirport.http.ratelimit import TokenBuckets
-from rirport.http.rdap import find, objects
+from rirport.http.rdap import asof, find, objects
 from rirport.http.rdap.bootstrap import FILES, bootstrap_file, object_tags
 from rirport.http.responses import (
     CONFORMANCE,
@@ -51,7 +52,19 @@ SEMANTICS = {"title": "Query semantics", "description": [
     "(exact match), and ips/rirSearch1/{up|down|top|bottom}/{address or prefix}, "
     "autnums/rirSearch1/{up|top}/{n} (RFC 9910).",
     "Bootstrap files (RFC 9224) with transfers included: bootstrap/ipv4.json, ipv6.json, "
-    "asn.json, object-tags.json."]}
+    "asn.json, object-tags.json.",
+    "?as-of=YYYY-MM-DD on ip/, autnum/ and entity/: the object as each registry's newest "
+    "file on or before that day had it (a Snapshot notice names the files).",
+    "history/ip/{address or prefix}, history/autnum/{n}, history/entity/{handle}: every "
+    "version the stored files show, in the shape of APNIC's history extension "
+    "(history_version_0)."]}
+
+
+AS_OF = {"parameters": [{"name": asof.PARAM, "in": "query", "required": False,
+                         "description": "YYYY-MM-DD: answer from each registry's newest file "
+                         "on or before that day", "schema": {"type": "string"}}]}
+"""``?as-of=`` in the OpenAPI description (the handlers read it themselves: the fast path
+calls them without FastAPI's parameter machinery)."""
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -77,13 +90,13 @@ def where(request: Request) -> objects.Where:
     return objects.Where(base.rstrip("/") + "/rdap")
 
 
-def answer(request: Request, body: dict[str, Any], notices: list[dict[str, Any]] | None = None
-           ) -> Response:
+def answer(request: Request, body: dict[str, Any], notices: list[dict[str, Any]] | None = None,
+           extensions: tuple[str, ...] = ()) -> Response:
     """Top-level members every response carries, then the media type the client asked for."""
     extra = list(notices or [])
-    conformance = CONFORMANCE
+    conformance = [*extensions, *CONFORMANCE]
     if body.get("objectClassName") == "autnum":
-        conformance = [*CONFORMANCE, "nro_rdap_profile_asn_flat_0"]
+        conformance.append("nro_rdap_profile_asn_flat_0")
     full = {"rdapConformance": conformance, **body, "notices": [TERMS, *extra]}
     accept = next((v.decode("latin-1") for k, v in request.scope["headers"] if k == b"accept"),
                   None)
@@ -105,15 +118,11 @@ def _object(s: Served, m: Match, w: objects.Where) -> dict[str, Any]:
     return build(m, w, _dates(s, m))
 
 
-def _no_history(request: Request) -> None:
-    if "as-of" in request.query_params:
-        raise HttpError(501, "as-of: this store keeps no history yet (only the current "
-                          "view); ask without as-of")
-
-
 def _redirect(request: Request, registry: Registry, path: str) -> Response | None:
+    """302 to the registry's own server in redirect mode (not for as-of: they keep no
+    history to answer it)."""
     target = config(request).redirects.get(registry)
-    if target is None:
+    if target is None or asof.PARAM in request.query_params:
         return None
     return RedirectResponse(f"{target.rstrip('/')}/{path}", status_code=302)
 
@@ -128,36 +137,43 @@ async def help_(request: Request) -> Response:
     return answer(request, {"links": [where(request).link("help")]}, notices)
 
 
-@router.get("/ip/{query:path}", summary="The smallest delegation covering an address or prefix")
+@router.get("/ip/{query:path}", summary="The smallest delegation covering an address or prefix",
+            openapi_extra=AS_OF)
 async def ip(request: Request, query: str) -> Response:
-    _no_history(request)
     resource = find.parse_ip(query)
-    s = served(request)
+    s, notices = await asof.view_for(request) if request.query_params else (
+        served(request), [])
     m = find.smallest_covering(s, resource)
     return _redirect(request, m.delegation.registry, f"ip/{query}") or answer(
-        request, _object(s, m, where(request)))
+        request, _object(s, m, where(request)), notices)
 
 
-@router.get("/autnum/{asn}", summary="The AS-number delegation holding an AS number")
+@router.get("/autnum/{asn}", summary="The AS-number delegation holding an AS number",
+            openapi_extra=AS_OF)
 async def autnum(request: Request, asn: str) -> Response:
-    _no_history(request)
     resource = find.parse_asn(asn)
-    s = served(request)
+    s, notices = await asof.view_for(request) if request.query_params else (
+        served(request), [])
     m = find.smallest_covering(s, resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
-        request, _object(s, m, where(request)))
+        request, _object(s, m, where(request)), notices)
 
 
-@router.get("/entity/{handle}", summary="A holder: <opaque-id>-<REGISTRY>")
+@router.get("/entity/{handle}", summary="A holder: <opaque-id>-<REGISTRY>", openapi_extra=AS_OF)
 async def entity(request: Request, handle: str) -> Response:
-    _no_history(request)
     parsed = objects.parse_entity_handle(handle)
     if parsed is None:
         raise HttpError(404, f"no entity {handle[:100]!r}: handles are "
                           "<opaque-id>-<REGISTRY>")
     opaque_id, registry = parsed
-    s = served(request)
+    s, notices = await asof.view_for(request)
     opaque_id, hits = _holder(s, opaque_id, registry)
+    if not hits and notices:  # as of a date: the holder may have had another id then
+        then = await run_in_threadpool(asof.linked_id, request.app.state.live.store, s,
+                                       opaque_id, registry)
+        if then is not None:
+            notices.append(asof.renumbered_notice(opaque_id, then))
+            opaque_id, hits = _holder(s, then, registry)
     if not hits:
         raise HttpError(404, f"no holder {opaque_id[:100]!r} in {registry.label}")
     redirect = _redirect(request, registry, f"entity/{handle}")
@@ -176,7 +192,7 @@ async def entity(request: Request, handle: str) -> Response:
         body["networks"] = networks
     if autnums:
         body["autnums"] = autnums
-    return answer(request, body, _truncated(len(matches)))
+    return answer(request, body, [*notices, *truncated(len(matches))])
 
 
 # -- searches -------------------------------------------------------------------------------
@@ -338,10 +354,10 @@ def _by_network_name(s: Served, name: str) -> list[Match]:
 def _results(request: Request, s: Served, key: str, matches: list[Match]) -> Response:
     w = where(request)
     return answer(request, {key: [_object(s, m, w) for m in matches[:MAX_RESULTS]]},
-                  _truncated(len(matches)))
+                  truncated(len(matches)))
 
 
-def _truncated(count: int) -> list[dict[str, Any]]:
+def truncated(count: int) -> list[dict[str, Any]]:
     if count <= MAX_RESULTS:
         return []
     return [{"title": "Result set truncated", "type": "result set truncated due to load",

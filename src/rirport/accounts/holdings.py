@@ -1,0 +1,110 @@
+"""What a verified member holds, and filing transfers for it (only for it).
+
+An account is linked to holder identities (``registry`` + opaque-id). Opaque-ids change from
+file to file, so both sides are compared by their stable holder key
+(:mod:`rirport.services.holders`): a link made against the 2017 file still covers the same
+holder renumbered in 2018, and a resource counts as the member's when its current holder has
+the same stable key as one of the member's links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rirport.accounts.policy import Principal, authorize
+from rirport.domain.enums import REGISTRIES, Registry
+from rirport.domain.iana import IanaBlock
+from rirport.domain.resources import ResourceRange
+from rirport.domain.transfer import TransferKind
+from rirport.errors import PermissionDeniedError
+from rirport.services.holders import HolderIdentity, identity
+from rirport.services.transfers import StepResult, build_request, request_transfer
+from rirport.services.view import CurrentView
+from rirport.store.unit import Store
+
+
+def rows_of(view: CurrentView, registry: str, opaque_id: str) -> np.ndarray[Any, Any]:
+    """Rows of the current view held by one opaque-id of one registry."""
+    table = view.table
+    code = REGISTRIES.index(Registry(registry))
+    return np.flatnonzero((table.registry == code) & (table.opaque_id == opaque_id.encode()))
+
+
+def known_holder(view: CurrentView, store: Store) -> Any:
+    """A check for :func:`rirport.accounts.service.link_holder`: the id holds something in the
+    current view, or is an older id of a holder that does."""
+    ids = identity(store)
+
+    def known(registry: str, opaque_id: str) -> bool:
+        return any(len(rows_of(view, registry, i))
+                   for i in ids.holder(registry, opaque_id).ids)
+
+    return known
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One linked holder and what it holds now."""
+
+    registry: str
+    opaque_id: str
+    key: str
+    current_ids: list[str]
+    resources: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"registry": self.registry, "opaque_id": self.opaque_id, "holder": self.key,
+                "current_ids": self.current_ids,
+                "profile": [f"holder:{self.registry}:{i}" for i in self.current_ids],
+                "resources": self.resources}
+
+
+def portfolio(store: Store, view: CurrentView, principal: Principal) -> list[Holding]:
+    """The member's linked holders with their current resources.
+
+    Raises:
+        AuthenticationError / PermissionDeniedError: not a Leadership Alliance member.
+    """
+    authorize(principal, "portfolio:read")
+    ids = identity(store)
+    out = []
+    for registry, opaque in principal.holders:
+        stable = ids.holder(registry, opaque)
+        current = [i for i in stable.ids if len(rows_of(view, registry, i))]
+        rows = [int(r) for i in current for r in rows_of(view, registry, i)]
+        out.append(Holding(registry, opaque, stable.key, current,
+                           [view.table.row(r).to_json() for r in rows]))
+    return out
+
+
+def file_transfer(store: Store, view: CurrentView, iana: Sequence[IanaBlock],
+                  principal: Principal, resource: ResourceRange, recipient: Registry,
+                  recipient_holder: str, kind: TransferKind, date: dt.date,
+                  regime: str) -> StepResult:
+    """Request a transfer through the transfer service, for a resource the member holds.
+
+    Raises:
+        AuthenticationError / PermissionDeniedError: not allowed to file, or the resource is
+            not held by one of the member's verified holders.
+        InputError / NotFoundError: as :func:`~rirport.services.transfers.build_request`.
+    """
+    authorize(principal, "transfer:file")
+    request = build_request(view, resource, recipient, recipient_holder, kind, date)
+    ids = identity(store)
+    if not holds(ids, principal, request.source.value, request.source_holder):
+        raise PermissionDeniedError(f"{resource} is not held by a holder verified for your "
+                                    "account; you may file transfers only for your own")
+    return request_transfer(store, view, request, regime, principal.actor, iana)
+
+
+def holds(ids: HolderIdentity, principal: Principal, registry: str, opaque_id: str) -> bool:
+    """Whether a holder (by its current id) is one the principal was verified for."""
+    if not opaque_id:
+        return False
+    mine = {ids.key(r, o) for r, o in principal.holders}
+    return ids.key(registry, opaque_id) in mine

@@ -1,0 +1,144 @@
+"""Profiles cut to the reader's tier, a member's portfolio, and filing transfers.
+
+* ``GET /api/profiles/{id}`` — JSON with the sections the reader's tier may see (anonymous:
+  the public ones, and no source list); ``GET /profiles/{id}`` — the same as an HTML page
+  (:func:`rirport.profiles.render.html_page`, everything escaped);
+* ``GET /api/me/portfolio`` — a Leadership Alliance member's verified holders and what they
+  hold now;
+* ``POST /api/transfers`` — request a transfer of a resource a member's verified holder holds
+  (through :mod:`rirport.services.transfers`; refused with 403 for anyone else's).
+
+Profiles are built once per store generation and day (:meth:`Served.derived`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import HTMLResponse, Response
+
+from rirport.accounts.holdings import file_transfer, portfolio
+from rirport.domain.enums import Registry
+from rirport.domain.query import parse_query
+from rirport.domain.transfer import TransferKind
+from rirport.errors import InputError
+from rirport.http.auth.bodies import json_fields
+from rirport.http.auth.principal import PortfolioReader, Reader, TransferFiler, guarded
+from rirport.http.auth.state import FORM_MAX_BYTES
+from rirport.http.live import Served
+from rirport.http.responses import json_response
+from rirport.policy.loader import builtin_names
+from rirport.profiles.model import Profile
+from rirport.profiles.render import html_page
+from rirport.services.profiles import ProfileSet, build_profiles
+
+router = APIRouter(tags=["profiles"])
+OBJECT = {"type": "object"}
+ARRAY = {"type": "array", "items": {"type": "object"}}
+ID = Path(..., min_length=1, max_length=200, description="registry:arin, country:ZA, "
+          "policy:current, holder:ripencc:ID, or a plain name")
+SOURCE_LINKS = '<section data-tier="strategy-circle"><h2>Source links</h2><ul>'
+HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'self'; "
+                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                "Referrer-Policy": "no-referrer"}
+
+
+def _served(request: Request) -> Served:
+    served: Served = request.app.state.live.served
+    return served
+
+
+def _profiles(request: Request) -> ProfileSet:
+    served = _served(request)
+    day = dt.date.today()
+    store = request.app.state.live.store
+    return served.derived(f"profiles:{day}",
+                          lambda: build_profiles(store, day, None, served.view))
+
+
+def _profile(request: Request, profile_id: str) -> Profile:
+    """Raises: NotFoundError."""
+    return _profiles(request).get(profile_id)
+
+
+def cut(profile: Profile, tier: str) -> dict[str, Any]:
+    """A profile as one tier may read it: its sections, and the sources only for members
+    (the confidence stays the full profile's)."""
+    body = profile.visible(tier).to_json(tiers=True)
+    if tier == "public":
+        body["sources"] = []
+    body["tier"] = tier
+    return body
+
+
+def page(profile: Profile, tier: str) -> str:
+    """The HTML page of a profile for one tier (public pages without the source links)."""
+    text = html_page(profile.visible(tier))
+    if tier == "public" and SOURCE_LINKS in text:
+        start = text.index(SOURCE_LINKS)
+        end = text.index("</ul></section>", start) + len("</ul></section>")
+        text = text[:start] + text[end:]
+    return text
+
+
+@router.get("/api/profiles/{profile_id}", summary="A profile, cut to the reader's tier",
+            **guarded(None, OBJECT, 404))
+def profile_json(request: Request, principal: Reader, profile_id: str = ID) -> Response:
+    return json_response(cut(_profile(request, profile_id), principal.read_tier))
+
+
+@router.get("/profiles/{profile_id}", summary="A profile as an HTML page, cut to the tier",
+            response_class=HTMLResponse,
+            **guarded(None, {"type": "string"}, 404, media="text/html"))
+def profile_html(request: Request, principal: Reader, profile_id: str = ID) -> Response:
+    text = page(_profile(request, profile_id), principal.read_tier)
+    return HTMLResponse(text, headers=HTML_HEADERS)
+
+
+@router.get("/api/me/portfolio", summary="Your verified holders and what they hold now",
+            **guarded("portfolio:read", ARRAY))
+def my_portfolio(request: Request, principal: PortfolioReader) -> Response:
+    served = _served(request)
+    holdings = portfolio(request.app.state.live.store, served.view, principal)
+    return json_response([h.to_json() for h in holdings])
+
+
+TRANSFER_FIELDS = (("resource", "to", "recipient_holder"), ("kind", "date", "regime"))
+
+
+@router.post("/api/transfers", summary="Request a transfer of a resource you hold",
+             status_code=201,
+             **guarded("transfer:file", OBJECT, 404, 409, 413, 415, ok=201,
+                       body=TRANSFER_FIELDS))
+async def new_transfer(request: Request, principal: TransferFiler) -> Response:
+    fields = await json_fields(request, FORM_MAX_BYTES, *TRANSFER_FIELDS)
+    args = _transfer_args(fields)
+    served = _served(request)
+    store = request.app.state.live.store
+    result = await asyncio.to_thread(file_transfer, store, served.view, served.iana, principal,
+                                     *args)
+    return json_response(result.to_json(), status=201)
+
+
+def _transfer_args(fields: dict[str, str]) -> tuple[Any, ...]:
+    """Raises: InputError naming the field that is wrong."""
+    query = parse_query(fields["resource"])
+    if query.resource is None:
+        raise InputError(f"resource {fields['resource']!r} is not a prefix, range or AS number")
+    try:
+        recipient = Registry.parse(fields["to"])
+        kind = TransferKind(fields.get("kind", "inter-rir"))
+        day = dt.date.fromisoformat(fields["date"]) if "date" in fields else dt.date.today()
+    except ValueError as exc:
+        raise InputError(f"bad to, kind or date: {exc}") from None
+    regime = fields.get("regime", "current")
+    if regime not in builtin_names():
+        raise InputError(f"unknown regime {regime!r} (built in: {', '.join(builtin_names())})")
+    holder = fields["recipient_holder"].strip()
+    if not holder or len(holder) > 128:
+        raise InputError("recipient_holder must be 1 to 128 characters")
+    return query.resource, recipient, holder, kind, day, regime
