@@ -25,7 +25,7 @@ from rirport.profiles.model import TIERS, Section, drop_repeats, sentences
 from rirport.profiles.render import html_page, markdown
 from rirport.services.events import events_between, record_between
 from rirport.services.holds import add_hold
-from rirport.services.ingest import ingest_bytes
+from rirport.services.ingest import IngestOptions, ingest_bytes
 from rirport.services.profiles import build_profiles
 from rirport.services.view import load_current
 from rirport.store.unit import Store
@@ -223,7 +223,7 @@ def test_the_repeat_guard_drops_later_copies() -> None:
 
 def test_change_events_show_in_what_to_watch(url: str, store: Store) -> None:
     older = real_file("afrinic", "2017")
-    ingest_bytes(store, older.read_bytes(), older.name)
+    ingest_bytes(store, older.read_bytes(), older.name, options=IngestOptions(events=False))
     record_between(store, events_between(store, dt.date(2017, 3, 21), dt.date(2018, 10, 13),
                                          Registry.AFRINIC))
     watch = build_profiles(store, DAY).get("afrinic").to_json()["sections"]["What to watch"]
