@@ -317,6 +317,29 @@ def test_from_address_rejects(text: str) -> None:
         ResourceRange.from_address(text)
 
 
+@given(st.text(alphabet="0123456789.:a%٣² ", max_size=18)
+       | st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n))))
+def test_from_address_reads_as_ipaddress_does(text: str) -> None:
+    """The hand-written dotted-quad path agrees with ``ipaddress`` on what is an address and
+    which number it is (leading zeros, octets over 255, non-ASCII digits, short forms)."""
+    try:
+        expected = int(ipaddress.ip_address(text))
+    except ValueError:
+        with pytest.raises(ValueError):
+            ResourceRange.from_address(text)
+        return
+    if "%" not in text:
+        assert (ResourceRange.from_address(text).first, ResourceRange.from_address(text).last
+                ) == (expected, expected)
+
+
+@pytest.mark.parametrize("text", ["010.0.0.1", "1.2.3.256", "1.2.3.4.", ".1.2.3", "1..2.3",
+                                  "1.2.3.+4", "1.2.3.٣", "1.2.3.4 "])
+def test_from_address_refuses_near_addresses(text: str) -> None:
+    with pytest.raises(ValueError):
+        ResourceRange.from_address(text)
+
+
 def test_ordering_is_by_type_then_numbers() -> None:
     rs = [ResourceRange(IPV6, 0, 0), ResourceRange(IPV4, 9, 9), ResourceRange.asn(3, 4),
           ResourceRange(IPV4, 1, 9), ResourceRange(IPV4, 1, 2)]

@@ -3,6 +3,7 @@ OpenAPI description that schemathesis holds the server to (a bounded run)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 import pytest
@@ -105,3 +106,21 @@ def test_openapi_holds_under_schemathesis(client: TestClient) -> None:
         except Exception as exc:  # collect every operation's failure, then report
             failures.append(f"{operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_bulk_fast_path_gives_the_lookups_answers(client: TestClient,
+                                                   filled_store: Store) -> None:
+    """Every IPv4 delegation's first and last address, and the address after it, answered
+    by the vectorised path as :meth:`Lookup.bulk` answers them one by one."""
+    view = load_current(filled_store)
+    table = view.table
+    queries = []
+    for row in range(len(table)):
+        if table.row(row).type.value == "ipv4":
+            first, last = table.first_int(row), table.last_int(row)
+            queries += [str(ipaddress.IPv4Address(n)) for n in (first, last, last + 1)
+                        if n < 2**32]
+    assert len(queries) > 100
+    response = client.post("/api/lookup", json={"queries": queries})
+    assert response.status_code == 200
+    assert response.json() == [a.to_json() for a in Lookup(view).bulk(queries)]

@@ -55,7 +55,9 @@ class Delegation:
 
     def date_text(self) -> str:
         """The date field as the statistics format writes it."""
-        return self.date.strftime("%Y%m%d") if self.date else self.undated_as
+        if self.date is None:
+            return self.undated_as
+        return self.date.isoformat().replace("-", "")  # YYYYMMDD; strftime is slower
 
     def to_stats_line(self) -> str:
         """The record line, without newline, as it appeared in (or would appear in) a file."""

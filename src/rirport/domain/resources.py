@@ -83,6 +83,9 @@ class ResourceRange:
         Raises:
             ValueError: not an address (scoped IPv6 addresses such as ``fe80::1%eth0`` included).
         """
+        number = _dotted_quad(address)
+        if number is not None:
+            return cls(ResourceType.IPV4, number, number)
         _refuse_scope(address)
         addr = ipaddress.ip_address(address)
         rtype = ResourceType.IPV4 if addr.version == 4 else ResourceType.IPV6
@@ -238,6 +241,25 @@ def merge_ranges(ranges: Iterable[ResourceRange]) -> list[ResourceRange]:
         else:
             merged.append(rng)
     return merged
+
+
+def _dotted_quad(text: str) -> int | None:
+    """The number of a plain IPv4 address as ``ipaddress`` reads it (four decimal octets, no
+    leading zeros), or None for anything else, which ``ipaddress`` then reads or refuses.
+    Several times faster: an RDAP ``ip/`` lookup spent a fifth of its time in ``ipaddress``."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    number = 0
+    for part in parts:
+        if not (0 < len(part) <= 3 and part.isascii() and part.isdigit()) or (
+                part[0] == "0" and len(part) > 1):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        number = number << 8 | octet
+    return number
 
 
 def _refuse_scope(text: str) -> None:

@@ -1,7 +1,7 @@
 """JSON bodies, content negotiation and RDAP error objects.
 
-Bodies are serialised with :func:`json.dumps` into a plain :class:`Response`: the handlers
-build dicts themselves, so nothing gains from FastAPI's response models but their cost.
+Bodies are serialised by :func:`dumps` into a plain :class:`Response`: the handlers build dicts
+themselves, so nothing gains from FastAPI's response models but their cost.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 RDAP_JSON = "application/rdap+json"
@@ -44,10 +45,22 @@ def negotiate(accept: str | None, rdap: bool) -> str | None:
     return JSON
 
 
+def dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON, as ``json.dumps(body, ensure_ascii=False, separators=(",", ":"))``.
+
+    orjson writes it several times faster (a third of an ``ip/`` answer's cost went to the
+    standard encoder); what orjson refuses — integers beyond 64 bits (IPv6 address counts),
+    non-string keys — goes to the standard encoder, which gives the same JSON value.
+    """
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_response(body: Any, media_type: str = JSON, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(text.encode(), status_code=status, media_type=media_type, headers=headers)
+    return Response(dumps(body), status_code=status, media_type=media_type, headers=headers)
 
 
 def error_body(status: int, description: str | list[str],

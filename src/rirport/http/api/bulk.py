@@ -10,16 +10,14 @@ value is that of ``[a.to_json() for a in lookup.bulk(queries)]`` (a test holds i
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from rirport.domain.enums import ResourceType
 from rirport.http.live import Served
 from rirport.http.rdap import find
+from rirport.http.responses import dumps
 from rirport.index.registry import Hit, parse_ipv4_strings
-
-SEP = (",", ":")
+from rirport.services.lookup import Answer
 
 
 def bulk_json(served: Served, queries: list[str]) -> bytes:
@@ -30,26 +28,31 @@ def bulk_json(served: Served, queries: list[str]) -> bytes:
     safe = np.maximum(segments, 0)
     counts = np.where(segments >= 0, index.ptr[safe + 1] - index.ptr[safe], 0)
     simple = is_ipv4 & (counts <= 1)
-    rows = np.where(counts == 1, index.row_ids[index.covering[index.ptr[safe]]]
-                    if len(index.covering) else -1, -1)
+    rows = np.full(len(texts), -1, np.int64)
+    one = counts == 1  # the segment's only covering row (segments without one end the CSR)
+    rows[one] = index.row_ids[index.covering[index.ptr[safe[one]]]]
     others = np.flatnonzero(~simple).tolist()
     slow = dict(zip(others, served.lookup.bulk([texts[i] for i in others]), strict=True))
-    fragments: dict[tuple[int, bool], str] = {}
     table = served.view.table
+    picked = np.maximum(rows, 0)
+    exact = ((table.first_lo[picked] == numbers) & (table.last_lo[picked] == numbers)
+             & (table.first_hi[picked] == 0) & (table.last_hi[picked] == 0))
+    fragments: dict[tuple[int, bool], str] = {}
     out = []
-    for i, (text, row, number) in enumerate(zip(texts, rows.tolist(), numbers.tolist(),
-                                                strict=True)):
-        if i in slow:
-            out.append(json.dumps(slow[i].to_json(), ensure_ascii=False, separators=SEP))
+    for i, (text, row, one) in enumerate(zip(texts, rows.tolist(), exact.tolist(), strict=True)):
+        if row < 0 or i in slow:
+            out.append(_answer_slowly(text, slow.get(i)))
             continue
-        if row < 0:
-            out.append(f'{{"query":"{text}","matches":[]}}')
-            continue
-        exact = table.first_int(row) == number == table.last_int(row)
-        key = (row, exact)
-        if key not in fragments:
-            match = find.match(served, Hit(row, "exact" if exact else "covering"))
-            fragments[key] = json.dumps(match.to_json(), ensure_ascii=False, separators=SEP)
-        out.append(f'{{"query":"{text}","matches":[{fragments[key]}]}}')
+        fragment = fragments.get((row, one))
+        if fragment is None:
+            match = find.match(served, Hit(row, "exact" if one else "covering"))
+            fragment = fragments[(row, one)] = dumps(match.to_json()).decode()
+        out.append(f'{{"query":"{text}","matches":[{fragment}]}}')
     return ("[" + ",".join(out) + "]").encode()
 
+
+def _answer_slowly(text: str, answer: Answer | None) -> str:
+    """A query the fast path does not answer: through :meth:`Lookup.bulk`, or no match."""
+    if answer is None:
+        return f'{{"query":"{text}","matches":[]}}'
+    return dumps(answer.to_json()).decode()
