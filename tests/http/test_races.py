@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import multiprocessing
 import sys
@@ -150,3 +151,36 @@ def test_memo_keeps_the_last_values_and_forgets_failures() -> None:
     with pytest.raises(ValueError):
         memo.get(4, fail)
     assert memo.get(4, lambda: "v4") == "v4"
+
+
+def test_a_first_derived_answer_leaves_the_event_loop_free(filled_store: Store) -> None:
+    """Bootstrap files and stats are made on first request; an async handler making them on
+    the event loop would stall every other request of the process meanwhile."""
+    served = LiveIndex(filled_store).served
+
+    def slow() -> int:
+        time.sleep(0.3)
+        return 42
+
+    async def scenario() -> tuple[int, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        value = await served.derived_off_loop("slow", slow)
+        task.cancel()
+        return value, ticks
+
+    value, ticks = asyncio.run(scenario())
+    assert value == 42 and ticks >= 10
+
+    def never() -> int:
+        raise AssertionError("computed twice")
+
+    assert asyncio.run(served.derived_off_loop("slow", never)) == 42
+    assert served.derived("slow", never) == 42

@@ -21,6 +21,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from rirport.errors import NotFoundError
 from rirport.services.iana import IanaBlocks, load_iana
 from rirport.services.lookup import Lookup
@@ -31,6 +33,7 @@ from rirport.store.unit import Store
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 AS_OF_VIEWS = 2
+_MISSING = object()
 """As-of views kept per process: each holds a whole index (up to 240 MB on the 2018 files)."""
 
 
@@ -72,6 +75,16 @@ class Served:
                 self._derived[key] = compute()
             value: T = self._derived[key]
             return value
+
+    async def derived_off_loop(self, key: str, compute: Callable[[], T]) -> T:
+        """:meth:`derived` for async handlers: a value already made is returned at once; a
+        first computation (a second or more for bootstrap files) runs in the thread pool, so
+        the event loop keeps serving other requests meanwhile."""
+        made = self._derived.get(key, _MISSING)  # a dict read is atomic: no lock needed
+        if made is not _MISSING:
+            value: T = made
+            return value
+        return await run_in_threadpool(self.derived, key, compute)
 
 
 class Memo(Generic[K, T]):

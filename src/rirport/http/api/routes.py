@@ -106,7 +106,8 @@ async def lookup_bulk(request: Request) -> Response:
 @router.get("/stats", responses=ok(ARRAY), summary="Counts per registry, type and status")
 async def stats(request: Request) -> Response:
     s = served(request)
-    rows = s.derived("stats", lambda: [r.to_json() for r in compute_stats(s.view.table)])
+    rows = await s.derived_off_loop("stats",
+                                    lambda: [r.to_json() for r in compute_stats(s.view.table)])
     return json_response(rows)
 
 

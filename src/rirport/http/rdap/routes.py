@@ -274,7 +274,7 @@ async def bootstrap(request: Request, name: str) -> Response:
     s = served(request)
     key = f"bootstrap:{name}:{sorted(urls.items())}"
     if name in FILES:
-        body = s.derived(key, lambda: bootstrap_file(s, FILES[name], urls))
+        body = await s.derived_off_loop(key, lambda: bootstrap_file(s, FILES[name], urls))
     elif name == "object-tags.json":
         body = object_tags(urls)
     elif name == "dns.json":  # clients fetch all five files; we serve no domains
