@@ -33,8 +33,8 @@ from rirport.store.unit import Store
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 AS_OF_VIEWS = 2
-_MISSING = object()
 """As-of views kept per process: each holds a whole index (up to 240 MB on the 2018 files)."""
+_MISSING = object()
 
 
 class Served:

@@ -39,14 +39,15 @@ def bulk_json(served: Served, queries: list[str]) -> bytes:
              & (table.first_hi[picked] == 0) & (table.last_hi[picked] == 0))
     fragments: dict[tuple[int, bool], str] = {}
     out = []
-    for i, (text, row, one) in enumerate(zip(texts, rows.tolist(), exact.tolist(), strict=True)):
+    for i, (text, row, is_exact) in enumerate(zip(texts, rows.tolist(), exact.tolist(),
+                                                    strict=True)):
         if row < 0 or i in slow:
             out.append(_answer_slowly(text, slow.get(i)))
             continue
-        fragment = fragments.get((row, one))
+        fragment = fragments.get((row, is_exact))
         if fragment is None:
-            match = find.match(served, Hit(row, "exact" if one else "covering"))
-            fragment = fragments[(row, one)] = dumps(match.to_json()).decode()
+            match = find.match(served, Hit(row, "exact" if is_exact else "covering"))
+            fragment = fragments[(row, is_exact)] = dumps(match.to_json()).decode()
         out.append(f'{{"query":"{text}","matches":[{fragment}]}}')
     return ("[" + ",".join(out) + "]").encode()
 
