@@ -43,8 +43,9 @@ def queries(table: DelegationTable, rng: np.random.Generator) -> list[str]:
     return texts
 
 
-def per_query(lookups: tuple[Lookup, Lookup], texts: list[str], rounds: int = 5
-              ) -> tuple[float, float]:
+def per_query(
+    lookups: tuple[Lookup, Lookup], texts: list[str], rounds: int = 5
+) -> tuple[float, float]:
     """Seconds per query of each lookup, best of ``rounds`` runs taken alternately (so load
     from other processes falls on both sides alike)."""
     best = [float("inf"), float("inf")]
@@ -71,8 +72,10 @@ def main() -> None:
         cold_as_of = best_time(lambda: load_as_of(store, AS_OF), repeat=1)
         current, then = load_current(store, cache), load_as_of(store, AS_OF, cache)
         chosen = ", ".join(f"{s.registry} {s.snapshot_date}" for s in then.snapshots)
-        print(f"as of {AS_OF}: {chosen} ({len(then.table)} records; current view "
-              f"{len(current.table)})")
+        print(
+            f"as of {AS_OF}: {chosen} ({len(then.table)} records; current view "
+            f"{len(current.table)})"
+        )
         rng = np.random.default_rng(4)
         texts = queries(then.table, rng) + queries(current.table, rng)
         now_lookup, then_lookup = Lookup(current), Lookup(then)
@@ -81,16 +84,22 @@ def main() -> None:
         print(f"  {ours * 1e6:.0f} us vs {base * 1e6:.0f} us per query")
 
         def invocation(as_of: dt.date | None) -> None:
-            view = load_current(store, cache) if as_of is None else load_as_of(store, as_of,
-                                                                               cache)
+            view = load_current(store, cache) if as_of is None else load_as_of(store, as_of, cache)
             Lookup(view).find(texts[0])
 
         warm_as_of = best_time(lambda: invocation(AS_OF), repeat=3)
         warm_current = best_time(lambda: invocation(None), repeat=3)
-        report("as-of lookup, one invocation with a warm cache", warm_as_of, warm_current,
-               "<= 2.0", warm_as_of <= 2 * warm_current)
-        print(f"for information, cold loads from the store: as of {AS_OF} {cold_as_of:.2f}s, "
-              f"current {cold_current:.2f}s (ratio {cold_as_of / cold_current:.2f})")
+        report(
+            "as-of lookup, one invocation with a warm cache",
+            warm_as_of,
+            warm_current,
+            "<= 2.0",
+            warm_as_of <= 2 * warm_current,
+        )
+        print(
+            f"for information, cold loads from the store: as of {AS_OF} {cold_as_of:.2f}s, "
+            f"current {cold_current:.2f}s (ratio {cold_as_of / cold_current:.2f})"
+        )
         store.close()
 
 

@@ -44,9 +44,12 @@ def main() -> None:
             bulk_times, parse_times = [], []
             for _ in range(3):
                 began = time.perf_counter()
-                response = httpx.post(f"http://127.0.0.1:{port}/api/lookup", content=body,
-                                      headers={"content-type": "application/json"},
-                                      timeout=600)
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/api/lookup",
+                    content=body,
+                    headers={"content-type": "application/json"},
+                    timeout=600,
+                )
                 bulk_times.append(time.perf_counter() - began)
                 began = time.perf_counter()
                 answers = response.json()
@@ -57,24 +60,29 @@ def main() -> None:
             requests = [request_bytes(f"/rdap/ip/{a}", host) for a in addresses]
             per = max(1, args.sample // args.connections)
             run_load("127.0.0.1", port, requests, args.connections, per_connection=20)
-            single = run_load("127.0.0.1", port, requests, args.connections,
-                              per_connection=per)
+            single = run_load("127.0.0.1", port, requests, args.connections, per_connection=per)
         finally:
             server.terminate()
             server.wait(timeout=30)
     bulk = min(bulk_times)
     singles = COUNT / single.rps
-    print(f"bulk POST /api/lookup of {COUNT:,} addresses ({len(body) / 1e6:.1f} MB body, "
-          f"{matched:,} matched, {len(response.content) / 1e6:.1f} MB answer): {bulk:.2f}s "
-          f"(best of 3); the client's json.loads of the answer, not timed on either side: "
-          f"{min(parse_times):.2f}s")
-    print(f"single GET /rdap/ip/: {single.requests:,} requests measured over "
-          f"{args.connections} keep-alive connections in {single.seconds:.2f}s "
-          f"({single.rps:,.0f}/s, p99 {single.percentile(0.99) * 1000:.1f} ms, "
-          f"{single.errors} errors); extrapolated to {COUNT:,}: {singles:.1f}s")
+    print(
+        f"bulk POST /api/lookup of {COUNT:,} addresses ({len(body) / 1e6:.1f} MB body, "
+        f"{matched:,} matched, {len(response.content) / 1e6:.1f} MB answer): {bulk:.2f}s "
+        f"(best of 3); the client's json.loads of the answer, not timed on either side: "
+        f"{min(parse_times):.2f}s"
+    )
+    print(
+        f"single GET /rdap/ip/: {single.requests:,} requests measured over "
+        f"{args.connections} keep-alive connections in {single.seconds:.2f}s "
+        f"({single.rps:,.0f}/s, p99 {single.percentile(0.99) * 1000:.1f} ms, "
+        f"{single.errors} errors); extrapolated to {COUNT:,}: {singles:.1f}s"
+    )
     ratio = singles / bulk
-    print(f"bulk vs single requests: {ratio:.1f}x faster; target >= 20x: "
-          f"{'met' if ratio >= 20 else 'NOT met'}")
+    print(
+        f"bulk vs single requests: {ratio:.1f}x faster; target >= 20x: "
+        f"{'met' if ratio >= 20 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

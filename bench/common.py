@@ -39,10 +39,14 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cpus, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cpus, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def report(name: str, ours: float, theirs: float, target: str, ok: bool) -> None:
-    print(f"{name}: ratio {ours / theirs:.2f} (ours {ours:.3f}s, baseline {theirs:.3f}s); "
-          f"target {target}: {'met' if ok else 'NOT met'}")
+    print(
+        f"{name}: ratio {ours / theirs:.2f} (ours {ours:.3f}s, baseline {theirs:.3f}s); "
+        f"target {target}: {'met' if ok else 'NOT met'}"
+    )

@@ -41,8 +41,13 @@ def main() -> None:
     print("events:", count_by_kind(events))
     parsing = best_time(lambda: (parse(old_files), parse(new_files)), repeat=3)
     diffing = best_time(lambda: diff(old, new), repeat=3)
-    report("diff 2017 -> 2018 vs parsing both sets", diffing, parsing, "<= 2.0",
-           diffing <= 2.0 * parsing)
+    report(
+        "diff 2017 -> 2018 vs parsing both sets",
+        diffing,
+        parsing,
+        "<= 2.0",
+        diffing <= 2.0 * parsing,
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,12 @@ def prepare(folder: Path) -> tuple[str, list[str]]:
 
 
 def merge(loads: list[Load]) -> Load:
-    return Load(sum(x.requests for x in loads), sum(x.seconds for x in loads),
-                [t for x in loads for t in x.latencies], sum(x.errors for x in loads))
+    return Load(
+        sum(x.requests for x in loads),
+        sum(x.seconds for x in loads),
+        [t for x in loads for t in x.latencies],
+        sum(x.errors for x in loads),
+    )
 
 
 def main() -> None:
@@ -67,22 +71,23 @@ def main() -> None:
             run_load("127.0.0.1", port, trivial + lookups, args.connections, 2.0)  # warm up
             health, ip = [], []
             for _ in range(args.rounds):
-                health.append(run_load("127.0.0.1", port, trivial, args.connections,
-                                       args.seconds))
-                ip.append(run_load("127.0.0.1", port, lookups, args.connections,
-                                   args.seconds))
+                health.append(run_load("127.0.0.1", port, trivial, args.connections, args.seconds))
+                ip.append(run_load("127.0.0.1", port, lookups, args.connections, args.seconds))
         finally:
             server.terminate()
             server.wait(timeout=30)
     h, i = merge(health), merge(ip)
-    print(f"server: rirport serve, 1 uvicorn worker; load: {args.connections} keep-alive "
-          f"connections from this process, {args.rounds} alternating rounds of "
-          f"{args.seconds:g}s each")
+    print(
+        f"server: rirport serve, 1 uvicorn worker; load: {args.connections} keep-alive "
+        f"connections from this process, {args.rounds} alternating rounds of "
+        f"{args.seconds:g}s each"
+    )
     print(h.line("trivial JSON /api/health"))
     print(i.line("RDAP /rdap/ip/<address>  "))
     ratio = i.rps / h.rps
-    print(f"ip/ vs trivial: ratio {ratio:.2f}; target >= 0.8: "
-          f"{'met' if ratio >= 0.8 else 'NOT met'}")
+    print(
+        f"ip/ vs trivial: ratio {ratio:.2f}; target >= 0.8: {'met' if ratio >= 0.8 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

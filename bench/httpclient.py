@@ -31,23 +31,34 @@ class Load:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else 0.0
 
     def line(self, name: str) -> str:
-        return (f"{name}: {self.rps:,.0f} requests/s ({self.requests:,} in {self.seconds:.1f}s, "
-                f"{self.errors} errors), p50 {self.percentile(0.5) * 1000:.2f} ms, "
-                f"p99 {self.percentile(0.99) * 1000:.2f} ms")
+        return (
+            f"{name}: {self.rps:,.0f} requests/s ({self.requests:,} in {self.seconds:.1f}s, "
+            f"{self.errors} errors), p50 {self.percentile(0.5) * 1000:.2f} ms, "
+            f"p99 {self.percentile(0.99) * 1000:.2f} ms"
+        )
 
 
 def request_bytes(path: str, host: str) -> bytes:
-    return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/rdap+json\r\n"
-            "\r\n").encode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/rdap+json\r\n\r\n"
+    ).encode()
 
 
-async def _connection(host: str, port: int, requests: Sequence[bytes], start: int,
-                      until: float, count: int | None, load: Load) -> None:
+async def _connection(
+    host: str,
+    port: int,
+    requests: Sequence[bytes],
+    start: int,
+    until: float,
+    count: int | None,
+    load: Load,
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     i = start
     try:
         while (count is None and time.perf_counter() < until) or (
-                count is not None and i - start < count):
+            count is not None and i - start < count
+        ):
             began = time.perf_counter()
             writer.write(requests[i % len(requests)])
             head = await reader.readuntil(b"\r\n\r\n")
@@ -65,8 +76,14 @@ async def _connection(host: str, port: int, requests: Sequence[bytes], start: in
         writer.close()
 
 
-def run_load(host: str, port: int, requests: Sequence[bytes], connections: int,
-             seconds: float | None = None, per_connection: int | None = None) -> Load:
+def run_load(
+    host: str,
+    port: int,
+    requests: Sequence[bytes],
+    connections: int,
+    seconds: float | None = None,
+    per_connection: int | None = None,
+) -> Load:
     """Keep ``connections`` connections busy for ``seconds`` (or ``per_connection`` requests
     each), cycling through ``requests``."""
     load = Load(0, 0.0, [], 0)
@@ -74,9 +91,12 @@ def run_load(host: str, port: int, requests: Sequence[bytes], connections: int,
     async def main() -> None:
         until = time.perf_counter() + (seconds or 0)
         began = time.perf_counter()
-        await asyncio.gather(*(_connection(host, port, requests, k * 7919, until,
-                                           per_connection, load)
-                               for k in range(connections)))
+        await asyncio.gather(
+            *(
+                _connection(host, port, requests, k * 7919, until, per_connection, load)
+                for k in range(connections)
+            )
+        )
         load.seconds = time.perf_counter() - began
 
     asyncio.run(main())
@@ -85,15 +105,32 @@ def run_load(host: str, port: int, requests: Sequence[bytes], connections: int,
 
 def start_server(db_url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     """``rirport serve`` in its own process (no rate limit, no access log, no refresh)."""
-    command = [sys.executable, "-m", "rirport", "--db", db_url, "--data-dir", str(data_dir),
-               "serve", "--port", str(port), "--rate", "0", "--refresh", "0",
-               "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "rirport",
+        "--db",
+        db_url,
+        "--data-dir",
+        str(data_dir),
+        "serve",
+        "--port",
+        str(port),
+        "--rate",
+        "0",
+        "--refresh",
+        "0",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {process.stderr.read().decode()[-2000:]}"
-                               if process.stderr else "the server exited")
+            raise RuntimeError(
+                f"the server exited: {process.stderr.read().decode()[-2000:]}"
+                if process.stderr
+                else "the server exited"
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
                 return process

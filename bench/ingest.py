@@ -29,8 +29,10 @@ from rirport.store.unit import Store
 def ingest_all(files: list[Path], url: str, events: bool = True) -> int:
     """Ingest ``files`` (smallest first) into the store at ``url``; returns events recorded."""
     store = Store(url)
-    pending = [PendingFile(functools.partial(read_source, f))
-               for f in sorted(files, key=lambda f: f.stat().st_size)]
+    pending = [
+        PendingFile(functools.partial(read_source, f))
+        for f in sorted(files, key=lambda f: f.stat().st_size)
+    ]
     results = list(ingest_many(store, pending, options=IngestOptions(events=events)))
     store.close()
     assert all(isinstance(r, IngestResult) and r.outcome == "ingested" for r in results)
@@ -43,8 +45,7 @@ def files_2017() -> list[Path]:
     return files
 
 
-def on_2017(files: list[Path], folder: Path, base: Path, events: bool, run: list[int]
-            ) -> float:
+def on_2017(files: list[Path], folder: Path, base: Path, events: bool, run: list[int]) -> float:
     """Time ingesting ``files`` into a copy of the 2017 store (the copy is not timed)."""
     target = _fresh(folder, run)
     shutil.copy(base, target)
@@ -66,11 +67,15 @@ def main() -> None:
         folder, run = Path(tmp), [0]
         with_pandas(files)
         pandas_time = best_time(lambda: with_pandas(files))
-        ours = best_time(lambda: ingest_all(files, f"sqlite:///{_fresh(folder, run)}"),
-                         repeat=3)
+        ours = best_time(lambda: ingest_all(files, f"sqlite:///{_fresh(folder, run)}"), repeat=3)
         print(f"store size after ingest: {(folder / 'run-1.sqlite').stat().st_size / 1e6:.1f} MB")
-        report("full ingest into a fresh SQLite store", ours, pandas_time, "<= 4.0",
-               ours <= 4 * pandas_time)
+        report(
+            "full ingest into a fresh SQLite store",
+            ours,
+            pandas_time,
+            "<= 4.0",
+            ours <= 4 * pandas_time,
+        )
         base = folder / "base-2017.sqlite"
         ingest_all(files_2017(), f"sqlite:///{base}")
         counted = _fresh(folder, run)
@@ -80,10 +85,20 @@ def main() -> None:
         for _ in range(3):  # interleaved, so both see the same machine load
             quiet.append(on_2017(files, folder, base, False, run))
             loud.append(on_2017(files, folder, base, True, run))
-        report("2018 over the 2017 store, no events", min(quiet), pandas_time, "<= 4.0",
-               min(quiet) <= 4 * pandas_time)
-        report("2018 over the 2017 store, with events", min(loud), pandas_time, "<= 4.0",
-               min(loud) <= 4 * pandas_time)
+        report(
+            "2018 over the 2017 store, no events",
+            min(quiet),
+            pandas_time,
+            "<= 4.0",
+            min(quiet) <= 4 * pandas_time,
+        )
+        report(
+            "2018 over the 2017 store, with events",
+            min(loud),
+            pandas_time,
+            "<= 4.0",
+            min(loud) <= 4 * pandas_time,
+        )
         print(f"events cost {min(loud) / min(quiet):.2f}x the ingest without them")
 
 

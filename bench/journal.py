@@ -25,20 +25,31 @@ def fill(store: Store, count: int) -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     for serial in range(1, count + 1):
         created = (start + dt.timedelta(seconds=serial)).isoformat(timespec="microseconds")
-        payload = journal.canonical({
-            "transfer": serial // 4 + 1, "step": ("request", "approve", "accept",
-                                                  "complete")[serial % 4],
-            "state": "requested", "regime": "current",
-            "request": {"resource": f"193.{serial % 256}.0.0/24", "source": "ripencc",
-                        "recipient": "arin", "source_holder": "x" * 36,
-                        "recipient_holder": "y" * 32, "kind": "inter-rir"}})
+        payload = journal.canonical(
+            {
+                "transfer": serial // 4 + 1,
+                "step": ("request", "approve", "accept", "complete")[serial % 4],
+                "state": "requested",
+                "regime": "current",
+                "request": {
+                    "resource": f"193.{serial % 256}.0.0/24",
+                    "source": "ripencc",
+                    "recipient": "arin",
+                    "source_holder": "x" * 36,
+                    "recipient_holder": "y" * 32,
+                    "kind": "inter-rir",
+                },
+            }
+        )
         digest = journal.entry_hash(serial, created, "bench", "transfer", prev, payload)
         rows.append((serial, created, "bench", "transfer", payload, prev, digest))
         prev = digest
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
-            "VALUES (" + ", ".join([_mark(store)] * 7) + ")", rows)
+            "VALUES (" + ", ".join([_mark(store)] * 7) + ")",
+            rows,
+        )
 
 
 def _mark(store: Store) -> str:
@@ -60,9 +71,11 @@ def main(url: str | None = None) -> None:
         verify = best_time(lambda: journal.verify(store))
         store.close()
     ratio = verify / read
-    print(f"{store.engine.dialect.name}: {ENTRIES:,} entries: read {read:.3f}s, verify "
-          f"{verify:.3f}s -> ratio {ratio:.2f}; target <= 2.0: "
-          f"{'met' if ratio <= 2 else 'NOT met'}")
+    print(
+        f"{store.engine.dialect.name}: {ENTRIES:,} entries: read {read:.3f}s, verify "
+        f"{verify:.3f}s -> ratio {ratio:.2f}; target <= 2.0: "
+        f"{'met' if ratio <= 2 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -73,21 +73,28 @@ def main() -> None:
     trie_time = best_time(with_trie, repeat=3)
     ours_text = best_time(lambda: index.best_ipv4_text(texts), repeat=3)
     rows, _ = index.best_ipv4_text(texts)
-    agree = sum(1 for r, t in zip(rows.tolist(), with_trie(), strict=True)
-                if (t is None and r < 0) or (t is not None and t[1] == r))
+    agree = sum(
+        1
+        for r, t in zip(rows.tolist(), with_trie(), strict=True)
+        if (t is None and r < 0) or (t is not None and t[1] == r)
+    )
     print(f"{QUERIES:,} queries; answers agree with pytricia on {agree / QUERIES:.4%}")
     ratio = trie_time / ours_text
-    print(f"strings: rirport {QUERIES / ours_text:,.0f}/s, pytricia {QUERIES / trie_time:,.0f}/s"
-          f" -> throughput ratio {ratio:.2f}; target >= 2.0: {'met' if ratio >= 2 else 'NOT met'}")
+    print(
+        f"strings: rirport {QUERIES / ours_text:,.0f}/s, pytricia {QUERIES / trie_time:,.0f}/s"
+        f" -> throughput ratio {ratio:.2f}; target >= 2.0: {'met' if ratio >= 2 else 'NOT met'}"
+    )
 
     ipv4 = index.by_type[ResourceType.IPV4]
     starts = ipv4.first_sorted
     bare = best_time(lambda: np.searchsorted(starts, numbers, side="right") - 1)
     ours_int = best_time(lambda: index.best_ipv4(numbers))
     ratio = bare / ours_int
-    print(f"integers: rirport {QUERIES / ours_int:,.0f}/s, bare searchsorted "
-          f"{QUERIES / bare:,.0f}/s -> throughput ratio {ratio:.2f}; target >= 0.8: "
-          f"{'met' if ratio >= 0.8 else 'NOT met'}")
+    print(
+        f"integers: rirport {QUERIES / ours_int:,.0f}/s, bare searchsorted "
+        f"{QUERIES / bare:,.0f}/s -> throughput ratio {ratio:.2f}; target >= 0.8: "
+        f"{'met' if ratio >= 0.8 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ def _trim() -> None:
 
 def array_bytes(obj: object) -> int:
     """Bytes of the numpy arrays held by a dataclass or plain object (one level deep)."""
-    names = [f.name for f in fields(obj)] if hasattr(obj, "__dataclass_fields__") else list(
-        vars(obj))
+    names = (
+        [f.name for f in fields(obj)] if hasattr(obj, "__dataclass_fields__") else list(vars(obj))
+    )
     return sum(getattr(obj, n).nbytes for n in names if isinstance(getattr(obj, n), np.ndarray))
 
 
@@ -54,13 +55,17 @@ def measure(url: str, cache: Path | None) -> None:
     exact_index = array_bytes(index) + sum(array_bytes(r) for r in index.by_type.values())
     total = (after_index - before) / 1e6
     print(f"rows: {len(view.table):,}")
-    print(f"numpy arrays: view {exact_view / 1e6:.1f} MB, index {exact_index / 1e6:.1f} MB, "
-          f"together {(exact_view + exact_index) / 1e6:.1f} MB")
+    print(
+        f"numpy arrays: view {exact_view / 1e6:.1f} MB, index {exact_index / 1e6:.1f} MB, "
+        f"together {(exact_view + exact_index) / 1e6:.1f} MB"
+    )
     source = "the cache file" if cache else "the store"
-    print(f"RSS growth in a fresh process reading {source}: "
-          f"view {(after_view - before) / 1e6:.1f} MB, "
-          f"index {(after_index - after_view) / 1e6:.1f} MB, total {total:.1f} MB; "
-          f"target <= 100 MB: {'met' if total <= 100 else 'NOT met'}")
+    print(
+        f"RSS growth in a fresh process reading {source}: "
+        f"view {(after_view - before) / 1e6:.1f} MB, "
+        f"index {(after_index - after_view) / 1e6:.1f} MB, total {total:.1f} MB; "
+        f"target <= 100 MB: {'met' if total <= 100 else 'NOT met'}"
+    )
 
 
 def main() -> None:
@@ -74,8 +79,7 @@ def main() -> None:
         load_current(store, cache)
         store.close()
         for args in ([url], [url, str(cache)]):
-            subprocess.run([sys.executable, "-m", "bench.memory", "--measure", *args],
-                           check=True)
+            subprocess.run([sys.executable, "-m", "bench.memory", "--measure", *args], check=True)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,15 @@ from rirport.formats.statsfile import read_stats
 def with_pandas(files: list[Path]) -> int:
     rows = 0
     for f in files:
-        frame = pd.read_csv(f, sep="|", dtype=str, comment="#", header=None,
-                            names=list(range(8)), keep_default_na=False)
+        frame = pd.read_csv(
+            f,
+            sep="|",
+            dtype=str,
+            comment="#",
+            header=None,
+            names=list(range(8)),
+            keep_default_na=False,
+        )
         rows += len(frame)
     return rows
 
@@ -49,11 +56,12 @@ def main() -> None:
     ours = best_time(lambda: with_rirport(files))
     with ThreadPoolExecutor(max_workers=2) as pool:
         threaded = best_time(lambda: with_rirport_threads(files, pool))
-    print(f"records: {with_rirport(files)} (pandas rows incl. header/summary lines: "
-          f"{with_pandas(files)})")
+    print(
+        f"records: {with_rirport(files)} (pandas rows incl. header/summary lines: "
+        f"{with_pandas(files)})"
+    )
     report("parse+validate, one thread", ours, pandas_time, "<= 1.0", ours <= pandas_time)
-    report("parse+validate, two threads", threaded, pandas_time, "<= 1.0",
-           threaded <= pandas_time)
+    report("parse+validate, two threads", threaded, pandas_time, "<= 1.0", threaded <= pandas_time)
 
 
 if __name__ == "__main__":

@@ -45,15 +45,25 @@ def main() -> None:
             run_portability(load_current(store, cache), load_iana(store), regimes, AS_OF, store)
 
         def scenario() -> None:
-            run_portability(load_current(store, cache), load_iana(store), regimes, AS_OF, store,
-                            registries=[], failing=[Registry.AFRINIC])
+            run_portability(
+                load_current(store, cache),
+                load_iana(store),
+                regimes,
+                AS_OF,
+                store,
+                registries=[],
+                failing=[Registry.AFRINIC],
+            )
 
         index_time = best_time(load_index)
         ours = best_time(portability)
-        result = run_portability(load_current(store, cache), load_iana(store), regimes, AS_OF,
-                                 store)
-        print(f"{result.rows:,} delegations x 4 targets x {len(regimes)} regimes: "
-              f"{len(result.cells)} cells")
+        result = run_portability(
+            load_current(store, cache), load_iana(store), regimes, AS_OF, store
+        )
+        print(
+            f"{result.rows:,} delegations x 4 targets x {len(regimes)} regimes: "
+            f"{len(result.cells)} cells"
+        )
         report("portability vs index load", ours, index_time, "<= 2.0", ours <= 2 * index_time)
         print(f"scenario 'AFRINIC stops functioning' (both regimes): {best_time(scenario):.3f}s")
         store.close()

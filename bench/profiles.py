@@ -44,17 +44,20 @@ def main() -> None:
         aggregate = best_time(lambda: build_profiles(store, AS_OF, cache, view), repeat=3)
         start = time.perf_counter()
         profiles = build_profiles(store, AS_OF, cache, view)
-        count = sum(len(json.dumps(p.to_json(), ensure_ascii=False)) > 0
-                    for p in profiles.all())
+        count = sum(len(json.dumps(p.to_json(), ensure_ascii=False)) > 0 for p in profiles.all())
         full = time.perf_counter() - start
         holders = len(profiles.context.holdings)
         store.close()
     print(f"load view + index: {baseline:.2f}s")
-    print(f"aggregate every holder, registry, country ({holders:,} holders): {aggregate:.2f}s "
-          f"= {aggregate / baseline:.1f}x the index")
-    print(f"aggregate + format all {count:,} profiles as NDJSON: {full:.1f}s "
-          f"= {full / baseline:.1f}x the index ({1e6 * (full - aggregate) / count:.0f} us a "
-          "profile)")
+    print(
+        f"aggregate every holder, registry, country ({holders:,} holders): {aggregate:.2f}s "
+        f"= {aggregate / baseline:.1f}x the index"
+    )
+    print(
+        f"aggregate + format all {count:,} profiles as NDJSON: {full:.1f}s "
+        f"= {full / baseline:.1f}x the index ({1e6 * (full - aggregate) / count:.0f} us a "
+        "profile)"
+    )
 
 
 if __name__ == "__main__":

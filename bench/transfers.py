@@ -36,26 +36,37 @@ def run(url: str) -> None:
         ingest_path(store, f)
     view, iana = load_current(store), load_iana(store)
     t = view.table
-    rows = np.flatnonzero((t.registry == REGISTRY_CODE[Registry.RIPENCC])
-                          & (t.type == TYPE_CODE[ResourceType.IPV4]) & (t.status <= 1))
+    rows = np.flatnonzero(
+        (t.registry == REGISTRY_CODE[Registry.RIPENCC])
+        & (t.type == TYPE_CODE[ResourceType.IPV4])
+        & (t.status <= 1)
+    )
     rows = rows[:: max(len(rows) // TRANSFERS, 1)][:TRANSFERS]
     start = time.perf_counter()
     for row in rows.tolist():
         d = t.row(row)
         resource = ResourceRange(ResourceType.IPV4, t.first_int(row), t.last_int(row))
-        req = build_request(view, resource, Registry.ARIN, "bench-recipient",
-                            TransferKind.INTER_RIR, max(d.date or view.snapshots[0].snapshot_date,
-                                                        view.snapshots[0].snapshot_date))
+        req = build_request(
+            view,
+            resource,
+            Registry.ARIN,
+            "bench-recipient",
+            TransferKind.INTER_RIR,
+            max(d.date or view.snapshots[0].snapshot_date, view.snapshots[0].snapshot_date),
+        )
         transfer = request_transfer(store, view, req, "mandatory-portability", "bench", iana)
         for step in ("approve", "accept", "complete"):
-            result = advance(store, view, transfer.transfer.id, step, "bench", iana,
-                             conditions_met=True)
+            result = advance(
+                store, view, transfer.transfer.id, step, "bench", iana, conditions_met=True
+            )
         assert result.transfer.state == "completed", result.transfer
     elapsed = time.perf_counter() - start
     store.close()
-    print(f"{store.engine.dialect.name}: {len(rows)} transfers completed in {elapsed:.2f}s: "
-          f"{len(rows) / elapsed:.1f} transfers/s ({4 * len(rows) / elapsed:.1f} journaled "
-          "steps/s)")
+    print(
+        f"{store.engine.dialect.name}: {len(rows)} transfers completed in {elapsed:.2f}s: "
+        f"{len(rows) / elapsed:.1f} transfers/s ({4 * len(rows) / elapsed:.1f} journaled "
+        "steps/s)"
+    )
 
 
 def main() -> None:

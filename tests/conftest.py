@@ -25,13 +25,15 @@ from tests.paths import DELEGATED, SHARED, TEST_DATA, real_files
 
 __all__ = ["DELEGATED", "SHARED", "TEST_DATA", "real_files"]
 POSTGRES_ADMIN_URL = os.environ.get(
-    "RIRPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    "RIRPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REQUIRE_POSTGRES = os.environ.get("RIRPORT_REQUIRE_POSTGRES") == "1"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test may touch the user's real rirport folder or database."""
     monkeypatch.setenv("RIRPORT_DATA_DIR", str(tmp_path_factory.mktemp("rirport-home")))
     monkeypatch.delenv("RIRPORT_DATABASE_URL", raising=False)
@@ -58,13 +60,13 @@ def _postgres_database() -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-            hide_password=False)
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 

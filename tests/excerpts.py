@@ -14,8 +14,9 @@ def real_file(registry: str, year: str = "2018") -> Path:
     return path
 
 
-def excerpt(path: Path, keep: Callable[[int, list[str]], bool] | int = 40,
-            serial: str | None = None) -> bytes:
+def excerpt(
+    path: Path, keep: Callable[[int, list[str]], bool] | int = 40, serial: str | None = None
+) -> bytes:
     """The preamble, version line and record lines of ``path`` chosen by ``keep`` (the first
     N records, or a predicate on (index, fields)), with counts recomputed."""
     lines = path.read_text().splitlines()
@@ -23,7 +24,7 @@ def excerpt(path: Path, keep: Callable[[int, list[str]], bool] | int = 40,
     body = [line for line in lines if not line.startswith("#")]
     header = body[0].split("|")
     summaries = [line.split("|") for line in body[1:] if line.split("|")[-1] == "summary"]
-    records = body[1 + len(summaries):]
+    records = body[1 + len(summaries) :]
     if isinstance(keep, int):
         chosen = records[:keep]
     else:

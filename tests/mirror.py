@@ -22,8 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tests.paths import DELEGATED
 
 MD5_LAYOUT = {"afrinic": "gnu", "apnic": "bsd", "arin": "bsd", "lacnic": "gnu", "ripencc": "bsd"}
-HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
-             b"<body><h1>Down for maintenance</h1></body></html>\n")
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
+    b"<body><h1>Down for maintenance</h1></body></html>\n"
+)
 FAULTS = {
     "bad-md5": "the .md5 holds another digest",
     "missing": "the file is 404 (its .md5 is served)",
@@ -77,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
         mirror.requests.append(self.path)
         rir = self.path.strip("/").split("/")[0]
         if rir not in MD5_LAYOUT or not self.path.startswith(
-                f"/{rir}/delegated-{rir}-extended-latest"):
+            f"/{rir}/delegated-{rir}-extended-latest"
+        ):
             return self._send(404, b"not found\n")
         fault = mirror.faults.get(rir)
         name, data = mirror.body(rir)
@@ -96,8 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self._send(200, data, "text/html" if fault == "html" else "text/plain")
 
-    def _send(self, status: int, body: bytes, kind: str = "text/plain",
-              length: int | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, kind: str = "text/plain", length: int | None = None
+    ) -> None:
         self._send_headers(status, kind, len(body) if length is None else length)
         self.wfile.write(body)
         self.close_connection = True

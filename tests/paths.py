@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def find_shared_data(root: Path) -> Path:
     """The shared real data: $RIRPORT_SHARED_DATA, else ``../shared/data`` beside the checkout,
     else the workplace's ``/work/shared/data`` (for clones made elsewhere, as CI's may be)."""
-    candidates = [Path(os.environ["RIRPORT_SHARED_DATA"])] if os.environ.get(
-        "RIRPORT_SHARED_DATA") else []
+    candidates = (
+        [Path(os.environ["RIRPORT_SHARED_DATA"])] if os.environ.get("RIRPORT_SHARED_DATA") else []
+    )
     candidates += [root.parent / "shared" / "data", Path("/work/shared/data")]
     for candidate in candidates:
         if (candidate / "delegated").is_dir():

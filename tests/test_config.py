@@ -48,13 +48,15 @@ def test_unknown_and_bad_variables_are_all_listed() -> None:
         Settings.from_env(env)
     lines = str(err.value).split("\n")
     assert lines[0] == "invalid settings:"
-    assert sorted(line.strip() for line in lines[1:]) == sorted([
-        "RIRPORT_DATADIR is not a rirport setting",
-        "RIRPORT_HTTP_TIMEOUT='soon' is not a positive number of seconds",
-        "RIRPORT_SYNC_URL_IANA: unknown registry 'IANA' (expected one of afrinic, apnic, arin, "
-        "lacnic, ripencc)",
-        "RIRPORT_VERBOSE is not a rirport setting",
-    ])
+    assert sorted(line.strip() for line in lines[1:]) == sorted(
+        [
+            "RIRPORT_DATADIR is not a rirport setting",
+            "RIRPORT_HTTP_TIMEOUT='soon' is not a positive number of seconds",
+            "RIRPORT_SYNC_URL_IANA: unknown registry 'IANA' (expected one of afrinic, apnic, arin, "
+            "lacnic, ripencc)",
+            "RIRPORT_VERBOSE is not a rirport setting",
+        ]
+    )
 
 
 def test_one_unknown_variable() -> None:
@@ -63,8 +65,9 @@ def test_one_unknown_variable() -> None:
 
 
 def test_the_test_suites_variables_are_allowed() -> None:
-    settings = Settings.from_env({"RIRPORT_TEST_POSTGRES_URL": "postgresql+psycopg://x/y",
-                                  "RIRPORT_REQUIRE_POSTGRES": "1"})
+    settings = Settings.from_env(
+        {"RIRPORT_TEST_POSTGRES_URL": "postgresql+psycopg://x/y", "RIRPORT_REQUIRE_POSTGRES": "1"}
+    )
     assert settings.database_url is None
 
 
@@ -74,8 +77,15 @@ def test_sync_base_serves_all_five() -> None:
         assert dict(settings.sync_urls) == {r: mirror_url(r) for r in Registry}
 
 
-@pytest.mark.parametrize("name", ["RIRPORT_SYNC_URL_RIPENCC", "RIRPORT_SYNC_URL_ripencc",
-                                  "RIRPORT_SYNC_URL_RIPE_NCC", "RIRPORT_SYNC_URL_RIPE"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "RIRPORT_SYNC_URL_RIPENCC",
+        "RIRPORT_SYNC_URL_ripencc",
+        "RIRPORT_SYNC_URL_RIPE_NCC",
+        "RIRPORT_SYNC_URL_RIPE",
+    ],
+)
 def test_one_rir_url_overridden(name: str) -> None:
     settings = Settings.from_env({name: "file:///srv/ripe.txt"})
     expected = dict(DEFAULT_SYNC_URLS)
@@ -84,13 +94,16 @@ def test_one_rir_url_overridden(name: str) -> None:
 
 
 def test_a_rir_url_wins_over_the_base_in_any_order() -> None:
-    pairs = [("RIRPORT_SYNC_URL_ARIN", "https://arin.example/latest"),
-             ("RIRPORT_SYNC_BASE", MIRROR)]
+    pairs = [
+        ("RIRPORT_SYNC_URL_ARIN", "https://arin.example/latest"),
+        ("RIRPORT_SYNC_BASE", MIRROR),
+    ]
     for env in (dict(pairs), dict(reversed(pairs))):
         urls = dict(Settings.from_env(env).sync_urls)
         assert urls[Registry.ARIN] == "https://arin.example/latest"
         assert {r: u for r, u in urls.items() if r is not Registry.ARIN} == {
-            r: mirror_url(r) for r in Registry if r is not Registry.ARIN}
+            r: mirror_url(r) for r in Registry if r is not Registry.ARIN
+        }
 
 
 def test_data_dir(tmp_path: Path) -> None:

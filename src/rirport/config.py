@@ -34,21 +34,34 @@ def _default_data_dir() -> Path:
 class Settings:
     """Every setting, its default and (in ``metadata["help"]``) what it does."""
 
-    data_dir: Path = field(default_factory=_default_data_dir,
-                           metadata={"help": "Folder for the SQLite store, caches and downloads.",
-                                     "env": "RIRPORT_DATA_DIR"})
-    database_url: str | None = field(default=None, metadata={
-        "help": "SQLAlchemy URL of the store; default: SQLite file rirport.sqlite in data_dir. "
-                "PostgreSQL: postgresql+psycopg://user@host/db",
-        "env": "RIRPORT_DATABASE_URL"})
-    sync_urls: Mapping[Registry, str] = field(default_factory=lambda: dict(DEFAULT_SYNC_URLS),
-                                              metadata={
-        "help": "URL of each RIR's latest extended file; RIRPORT_SYNC_URL_<RIR> overrides one, "
-                "RIRPORT_SYNC_BASE=<url> takes all five from "
-                "<url>/<rir>/delegated-<rir>-extended-latest.",
-        "env": "RIRPORT_SYNC_URL_*"})
-    http_timeout: float = field(default=60.0, metadata={
-        "help": "Seconds before a download gives up.", "env": "RIRPORT_HTTP_TIMEOUT"})
+    data_dir: Path = field(
+        default_factory=_default_data_dir,
+        metadata={
+            "help": "Folder for the SQLite store, caches and downloads.",
+            "env": "RIRPORT_DATA_DIR",
+        },
+    )
+    database_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "SQLAlchemy URL of the store; default: SQLite file rirport.sqlite in data_dir. "
+            "PostgreSQL: postgresql+psycopg://user@host/db",
+            "env": "RIRPORT_DATABASE_URL",
+        },
+    )
+    sync_urls: Mapping[Registry, str] = field(
+        default_factory=lambda: dict(DEFAULT_SYNC_URLS),
+        metadata={
+            "help": "URL of each RIR's latest extended file; RIRPORT_SYNC_URL_<RIR> overrides one, "
+            "RIRPORT_SYNC_BASE=<url> takes all five from "
+            "<url>/<rir>/delegated-<rir>-extended-latest.",
+            "env": "RIRPORT_SYNC_URL_*",
+        },
+    )
+    http_timeout: float = field(
+        default=60.0,
+        metadata={"help": "Seconds before a download gives up.", "env": "RIRPORT_HTTP_TIMEOUT"},
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -82,8 +95,11 @@ class Settings:
         problems: list[str] = []
         values: dict[str, Any] = {}
         ours = {k: v for k, v in env.items() if k.startswith("RIRPORT_")}
-        urls = urls_under(ours["RIRPORT_SYNC_BASE"]) if "RIRPORT_SYNC_BASE" in ours else dict(
-            DEFAULT_SYNC_URLS)
+        urls = (
+            urls_under(ours["RIRPORT_SYNC_BASE"])
+            if "RIRPORT_SYNC_BASE" in ours
+            else dict(DEFAULT_SYNC_URLS)
+        )
         for name, value in sorted(ours.items()):
             if name == "RIRPORT_DATA_DIR":
                 if not value.strip():
@@ -109,8 +125,13 @@ class Settings:
 
 
 #: Variables rirport reads elsewhere (the sync base above, and the test suite's own).
-_OTHER_VARIABLES = {"RIRPORT_SYNC_BASE", "RIRPORT_TEST_POSTGRES_URL", "RIRPORT_REQUIRE_POSTGRES",
-                    "RIRPORT_SHARED_DATA", "RIRPORT_TEST_WORKERS"}
+_OTHER_VARIABLES = {
+    "RIRPORT_SYNC_BASE",
+    "RIRPORT_TEST_POSTGRES_URL",
+    "RIRPORT_REQUIRE_POSTGRES",
+    "RIRPORT_SHARED_DATA",
+    "RIRPORT_TEST_WORKERS",
+}
 
 
 def _seconds(text: str) -> float | None:

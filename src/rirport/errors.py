@@ -65,8 +65,9 @@ class ParseError(InputError):
 class FileRejectedError(InputError):
     """A file was refused as a whole; nothing from it was stored."""
 
-    def __init__(self, source: str, errors: Sequence[ParseError], total: int | None = None,
-                 cap: int = 20) -> None:
+    def __init__(
+        self, source: str, errors: Sequence[ParseError], total: int | None = None, cap: int = 20
+    ) -> None:
         self.source = source
         self.errors = list(errors)
         self.total = total if total is not None else len(self.errors)

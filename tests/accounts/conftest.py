@@ -50,12 +50,17 @@ class World:
         with self.store.transaction() as uow:
             counts = AccountRepo(uow.connection).counts()
             for table in (schema.transfer, schema.evidence, schema.journal):
-                counts[table.name] = int(uow.connection.execute(
-                    select(func.count()).select_from(table)).scalar_one())
+                counts[table.name] = int(
+                    uow.connection.execute(select(func.count()).select_from(table)).scalar_one()
+                )
             counts["generation"] = uow.meta.generation()
-            counts["revoked"] = int(uow.connection.execute(
-                select(func.count()).select_from(schema.auth_session)
-                .where(schema.auth_session.c.revoked_at.is_not(None))).scalar_one())
+            counts["revoked"] = int(
+                uow.connection.execute(
+                    select(func.count())
+                    .select_from(schema.auth_session)
+                    .where(schema.auth_session.c.revoked_at.is_not(None))
+                ).scalar_one()
+            )
         return counts
 
 
@@ -63,9 +68,12 @@ def populate(store: Store) -> World:
     world = World(store)
     view = load_current(store)
     known = known_holder(view, store)
-    for name, tier, holder in (("admin", "admin", None), ("sc", "strategy-circle", None),
-                               ("la", "leadership-alliance", ("ripencc", RIPE_HOLDER)),
-                               ("la2", "leadership-alliance", ("arin", NEW_HOLDER))):
+    for name, tier, holder in (
+        ("admin", "admin", None),
+        ("sc", "strategy-circle", None),
+        ("la", "leadership-alliance", ("ripencc", RIPE_HOLDER)),
+        ("la2", "leadership-alliance", ("arin", NEW_HOLDER)),
+    ):
         row = service.create_account(store, name, PASSWORD, tier, "tester")
         world.ids[name] = row.id
         if holder:
@@ -81,10 +89,12 @@ def make_client(store: Store, **config: Any) -> TestClient:
     return TestClient(create_app(store, None, HttpConfig(**values)))
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres",
-                                                               marks=pytest.mark.postgres)])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[World]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     """A filled store with the four accounts, on each engine (once per module)."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("accounts") / "store.sqlite"

@@ -32,14 +32,28 @@ from rirport.http.auth.state import SESSION_COOKIE
 from tests.accounts.conftest import PASSWORD, SECRET, World, make_client, past
 from tests.http.conftest import NEW_HOLDER, RIPE_HOLDER
 
-OPEN = {("POST", "/api/auth/login"), ("GET", "/api/auth/session"), ("GET", "/login"),
-        ("POST", "/login"), ("GET", "/api/profiles/{profile_id}"),
-        ("GET", "/profiles/{profile_id}")}
+OPEN = {
+    ("POST", "/api/auth/login"),
+    ("GET", "/api/auth/session"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/api/profiles/{profile_id}"),
+    ("GET", "/profiles/{profile_id}"),
+}
 """Routes of the new surfaces anyone may call (each answers by the reader's tier)."""
 READ_ONLY_POSTS = {("POST", "/api/lookup")}
 """Older routes that take a POST body but change nothing (the bulk lookup)."""
-SURFACES = ("/api/auth", "/api/admin", "/api/me", "/api/transfers", "/api/profiles",
-            "/profiles", "/login", "/logout", "/account")
+SURFACES = (
+    "/api/auth",
+    "/api/admin",
+    "/api/me",
+    "/api/transfers",
+    "/api/profiles",
+    "/profiles",
+    "/login",
+    "/logout",
+    "/account",
+)
 HTML_PAGES = {"/account", "/account/password"}
 """Browser pages: an anonymous reader is sent to /login (303) rather than given a 401."""
 
@@ -76,9 +90,13 @@ def permission_of(route: APIRoute) -> str | None:
 
 
 def guarded_calls(client: TestClient, world: World) -> list[Call]:
-    values = {"account_id": str(world.ids["sc"]), "token_id": str(world.token_ids["sc"]),
-              "registry": "ripencc", "opaque_id": RIPE_HOLDER,
-              "profile_id": "registry:ripencc"}
+    values = {
+        "account_id": str(world.ids["sc"]),
+        "token_id": str(world.token_ids["sc"]),
+        "registry": "ripencc",
+        "opaque_id": RIPE_HOLDER,
+        "profile_id": "registry:ripencc",
+    }
     calls = []
     for method, route in routes(client):
         permission = permission_of(route)
@@ -95,18 +113,39 @@ BODIES: dict[str, Any] = {
     "/api/admin/accounts": {"username": "newcomer", "password": "a long enough passphrase"},
     "/api/admin/accounts/{account_id}/tier": {"tier": "admin"},
     "/api/admin/accounts/{account_id}/holders": {"registry": "arin", "opaque_id": NEW_HOLDER},
-    "/api/transfers": {"resource": "193.0.16.0/21", "to": "ripencc",
-                       "recipient_holder": "someone", "regime": "mandatory-portability"},
-    "/api/admin/evidence": {"evidence": [{
-        "id": "authz-probe", "claim": "A probe that must never be stored.",
-        "source": {"address": "https://example.org/probe", "publisher": "tests",
-                   "date": "2020-01-01", "kind": "news-report"},
-        "reliability": "C", "credibility": 3, "entities": ["registry:arin"]}]},
+    "/api/transfers": {
+        "resource": "193.0.16.0/21",
+        "to": "ripencc",
+        "recipient_holder": "someone",
+        "regime": "mandatory-portability",
+    },
+    "/api/admin/evidence": {
+        "evidence": [
+            {
+                "id": "authz-probe",
+                "claim": "A probe that must never be stored.",
+                "source": {
+                    "address": "https://example.org/probe",
+                    "publisher": "tests",
+                    "date": "2020-01-01",
+                    "kind": "news-report",
+                },
+                "reliability": "C",
+                "credibility": 3,
+                "entities": ["registry:arin"],
+            }
+        ]
+    },
 }
 
 
-def send(client: TestClient, call: Call, headers: dict[str, str] | None = None,
-         cookie: str | None = None, csrf: str | None = None) -> Any:
+def send(
+    client: TestClient,
+    call: Call,
+    headers: dict[str, str] | None = None,
+    cookie: str | None = None,
+    csrf: str | None = None,
+) -> Any:
     """One request as the route expects it (JSON body or form), with the given credentials
     only (the client's cookie jar is emptied first)."""
     client.cookies.clear()
@@ -114,18 +153,26 @@ def send(client: TestClient, call: Call, headers: dict[str, str] | None = None,
     if cookie is not None:
         sent["Cookie"] = f"{SESSION_COOKIE}={cookie}"
     if call.form:
-        fields = {"current_password": PASSWORD, "new_password": "a different passphrase",
-                  **({"csrf_token": csrf} if csrf else {})}
-        return client.request(call.method, call.path, data=fields, headers=sent,
-                              follow_redirects=False)
+        fields = {
+            "current_password": PASSWORD,
+            "new_password": "a different passphrase",
+            **({"csrf_token": csrf} if csrf else {}),
+        }
+        return client.request(
+            call.method, call.path, data=fields, headers=sent, follow_redirects=False
+        )
     if csrf:
         sent["X-CSRF-Token"] = csrf
     body = BODIES.get(call.template)
     if call.method in ("GET", "DELETE") or body is None:
         return client.request(call.method, call.path, headers=sent, follow_redirects=False)
-    return client.request(call.method, call.path, content=json.dumps(body),
-                          headers={**sent, "Content-Type": "application/json"},
-                          follow_redirects=False)
+    return client.request(
+        call.method,
+        call.path,
+        content=json.dumps(body),
+        headers={**sent, "Content-Type": "application/json"},
+        follow_redirects=False,
+    )
 
 
 @dataclass
@@ -169,24 +216,31 @@ def test_every_route_is_guarded_or_known_open(matrix_client: TestClient) -> None
     assert not unguarded, f"routes with no permission and not known to be open: {unguarded}"
     named = {permission_of(r) for _m, r in routes(matrix_client)} - {None}
     assert named <= set(PERMISSIONS), named - set(PERMISSIONS)
-    assert {"accounts:manage", "evidence:manage", "verification:manage", "transfer:file",
-            "portfolio:read", "account:self"} <= named
+    assert {
+        "accounts:manage",
+        "evidence:manage",
+        "verification:manage",
+        "transfer:file",
+        "portfolio:read",
+        "account:self",
+    } <= named
 
 
-def _refused(world: World, response: Any, status: int, call: Call, case: str,
-             before: dict[str, Any]) -> str | None:
+def _refused(
+    world: World, response: Any, status: int, call: Call, case: str, before: dict[str, Any]
+) -> str | None:
     after = world.state()
     problems = []
     if response.status_code != status:
-        problems.append(f"status {response.status_code}, expected {status}: "
-                        f"{response.text[:160]}")
+        problems.append(f"status {response.status_code}, expected {status}: {response.text[:160]}")
     if after != before:
         problems.append(f"state changed: {before} -> {after}")
     return f"{call} [{case}]: {'; '.join(problems)}" if problems else None
 
 
 def test_anonymous_and_wrong_tier_are_refused_and_change_nothing(
-        matrix_client: TestClient, world: World) -> None:
+    matrix_client: TestClient, world: World
+) -> None:
     failures = []
     calls = guarded_calls(matrix_client, world)
     assert len(calls) >= 17
@@ -209,8 +263,9 @@ def test_anonymous_and_wrong_tier_are_refused_and_change_nothing(
 
 
 @pytest.mark.parametrize("case", ["forged", "expired", "logged_out", "revoked_token"])
-def test_dead_credentials_are_401_everywhere(matrix_client: TestClient, world: World,
-                                             creds: Credentials, case: str) -> None:
+def test_dead_credentials_are_401_everywhere(
+    matrix_client: TestClient, world: World, creds: Credentials, case: str
+) -> None:
     failures = []
     for call in guarded_calls(matrix_client, world):
         before = world.state()
@@ -222,19 +277,20 @@ def test_dead_credentials_are_401_everywhere(matrix_client: TestClient, world: W
     assert not [f for f in failures if f], "\n".join(f for f in failures if f)
 
 
-def test_open_routes_refuse_dead_credentials_too(matrix_client: TestClient,
-                                                 creds: Credentials) -> None:
+def test_open_routes_refuse_dead_credentials_too(
+    matrix_client: TestClient, creds: Credentials
+) -> None:
     for path in ("/api/profiles/registry:arin", "/profiles/registry:arin", "/api/auth/session"):
         matrix_client.cookies.clear()
         forged = matrix_client.get(path, headers={"Cookie": f"{SESSION_COOKIE}={creds.forged}"})
-        replayed = matrix_client.get(path, headers={
-            "Authorization": f"Bearer {creds.revoked_token}"})
+        replayed = matrix_client.get(
+            path, headers={"Authorization": f"Bearer {creds.revoked_token}"}
+        )
         assert (forged.status_code, replayed.status_code) == (401, 401), path
         assert replayed.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_changes_without_the_csrf_token_are_403(matrix_client: TestClient,
-                                                world: World) -> None:
+def test_changes_without_the_csrf_token_are_403(matrix_client: TestClient, world: World) -> None:
     principal, sid = service.login(world.store, "admin", PASSWORD, "tests", AuthSettings())
     cookie = sign(SECRET.encode(), sid)
     failures = []
@@ -251,10 +307,15 @@ def test_changes_without_the_csrf_token_are_403(matrix_client: TestClient,
     service.logout(world.store, principal.session_hash)
 
 
-def test_another_holders_resource_is_403_and_files_nothing(client: TestClient,
-                                                           world: World) -> None:
-    body = {"resource": "193.0.0.0/20", "to": "arin", "recipient_holder": "someone",
-            "regime": "mandatory-portability"}
+def test_another_holders_resource_is_403_and_files_nothing(
+    client: TestClient, world: World
+) -> None:
+    body = {
+        "resource": "193.0.0.0/20",
+        "to": "arin",
+        "recipient_holder": "someone",
+        "regime": "mandatory-portability",
+    }
     before = world.state()
     refused = client.post("/api/transfers", json=body, headers=world.bearer("la2"))
     assert refused.status_code == 403 and "not held by" in refused.json()["description"][0]
@@ -266,8 +327,7 @@ def test_another_holders_resource_is_403_and_files_nothing(client: TestClient,
     assert world.state()["generation"] == before["generation"] + 1
 
 
-def test_portfolio_shows_only_the_members_own_holders(client: TestClient,
-                                                      world: World) -> None:
+def test_portfolio_shows_only_the_members_own_holders(client: TestClient, world: World) -> None:
     mine = client.get("/api/me/portfolio", headers=world.bearer("la")).json()
     assert [h["opaque_id"] for h in mine] == [RIPE_HOLDER]
     starts = {r["start"] for r in mine[0]["resources"]}

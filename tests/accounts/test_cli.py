@@ -22,14 +22,18 @@ PASSWORD = "correct horse battery staple\n"
 
 @pytest.fixture
 def url(store: Store, store_url: str) -> str:
-    ingest_bytes(store, excerpt(real_file("ripencc"), lambda i, f: i < 30 or f[3] == "193.0.0.0"),
-                 "ripe.txt")
+    ingest_bytes(
+        store, excerpt(real_file("ripencc"), lambda i, f: i < 30 or f[3] == "193.0.0.0"), "ripe.txt"
+    )
     return store_url
 
 
 def run(url: str, tmp_path: Path, *args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--db", url, "--data-dir", str(tmp_path), "--actor",
-                                    "ops@host", "accounts", *args], input=stdin)
+    return CliRunner().invoke(
+        cli,
+        ["--db", url, "--data-dir", str(tmp_path), "--actor", "ops@host", "accounts", *args],
+        input=stdin,
+    )
 
 
 def entries(store: Store) -> int:
@@ -37,11 +41,17 @@ def entries(store: Store) -> int:
 
 
 def test_bootstrap_and_manage_from_the_cli(url: str, store: Store, tmp_path: Path) -> None:
-    made = run(url, tmp_path, "create", "root", "--tier", "admin", "--password-stdin",
-               stdin=PASSWORD)
+    made = run(
+        url, tmp_path, "create", "root", "--tier", "admin", "--password-stdin", stdin=PASSWORD
+    )
     assert made.exit_code == 0, made.output
-    prompted = run(url, tmp_path, "create", "<b>member</b>",
-                   stdin="another long passphrase\nanother long passphrase\n")
+    prompted = run(
+        url,
+        tmp_path,
+        "create",
+        "<b>member</b>",
+        stdin="another long passphrase\nanother long passphrase\n",
+    )
     assert prompted.exit_code == 0, prompted.output
     assert run(url, tmp_path, "set-tier", "<B>MEMBER</B>", "leadership-alliance").exit_code == 0
     linked = run(url, tmp_path, "link-holder", "2", f"ripencc:{RIPE_HOLDER}")
@@ -51,21 +61,28 @@ def test_bootstrap_and_manage_from_the_cli(url: str, store: Store, tmp_path: Pat
     assert service.from_token(store, token.stdout.strip()) is not None
     listed = json.loads(run(url, tmp_path, "list", "--format", "json").output)
     assert [(a["username"], a["tier"], a["holders"], a["tokens"]) for a in listed] == [
-        ("root", "admin", "", 1), ("<b>member</b>", "leadership-alliance",
-                                   f"ripencc:{RIPE_HOLDER}", 0)]
+        ("root", "admin", "", 1),
+        ("<b>member</b>", "leadership-alliance", f"ripencc:{RIPE_HOLDER}", 0),
+    ]
     table = run(url, tmp_path, "list")
     assert table.exit_code == 0 and "<b>member</b>" in table.output
     assert run(url, tmp_path, "token", "revoke", "1").exit_code == 0
     assert service.from_token(store, token.stdout.strip()) is None
     assert run(url, tmp_path, "disable", "2").exit_code == 0
     actions = [e.action for e in journal.entries(store)][-7:]
-    assert actions == ["account-create", "account-create", "account-tier", "account-link",
-                       "token-create", "token-revoke", "account-disable"]
+    assert actions == [
+        "account-create",
+        "account-create",
+        "account-tier",
+        "account-link",
+        "token-create",
+        "token-revoke",
+        "account-disable",
+    ]
     assert {e.actor for e in journal.entries(store)[-7:]} == {"ops@host"}
 
 
-def test_bad_input_exits_1_and_changes_nothing(url: str, store: Store,
-                                               tmp_path: Path) -> None:
+def test_bad_input_exits_1_and_changes_nothing(url: str, store: Store, tmp_path: Path) -> None:
     run(url, tmp_path, "create", "root", "--tier", "admin", "--password-stdin", stdin=PASSWORD)
     before = entries(store)
     cases = [

@@ -51,38 +51,45 @@ def test_login_session_logout_and_replay(client: TestClient, world: World) -> No
 def test_cookie_flags(client: TestClient, world: World) -> None:
     member(world, "flow-cookie")
     client.cookies.clear()
-    response = client.post("/api/auth/login",
-                           json={"username": "flow-cookie", "password": PASSWORD})
+    response = client.post(
+        "/api/auth/login", json={"username": "flow-cookie", "password": PASSWORD}
+    )
     header = response.headers["set-cookie"].lower()
     assert "httponly" in header and "samesite=lax" in header and "path=/" in header
     assert "secure" not in header  # plain http here; https requests get Secure
     with make_client(world.store, cookie_secure=True) as secure:
-        again = secure.post("/api/auth/login",
-                            json={"username": "flow-cookie", "password": PASSWORD})
+        again = secure.post(
+            "/api/auth/login", json={"username": "flow-cookie", "password": PASSWORD}
+        )
         assert "secure" in again.headers["set-cookie"].lower()
 
 
 def test_no_user_enumeration_and_throttle(world: World) -> None:
     member(world, "flow-throttle")
     with make_client(world.store, login_per_account=3, login_per_client=6) as client:
-        unknown = client.post("/api/auth/login", json={"username": "nobody-at-all",
-                                                       "password": "wrong password!"})
-        wrong = client.post("/api/auth/login", json={"username": "flow-throttle",
-                                                     "password": "wrong password!"})
+        unknown = client.post(
+            "/api/auth/login", json={"username": "nobody-at-all", "password": "wrong password!"}
+        )
+        wrong = client.post(
+            "/api/auth/login", json={"username": "flow-throttle", "password": "wrong password!"}
+        )
         assert unknown.status_code == wrong.status_code == 401
         assert unknown.json()["description"] == wrong.json()["description"]
         for _ in range(2):
-            client.post("/api/auth/login", json={"username": "flow-throttle",
-                                                 "password": "wrong password!"})
-        locked = client.post("/api/auth/login", json={"username": "flow-throttle",
-                                                      "password": PASSWORD})
+            client.post(
+                "/api/auth/login", json={"username": "flow-throttle", "password": "wrong password!"}
+            )
+        locked = client.post(
+            "/api/auth/login", json={"username": "flow-throttle", "password": PASSWORD}
+        )
         assert locked.status_code == 429 and 1 <= int(locked.headers["retry-after"]) <= 900
         # per client: 4 failures so far; two more on other names lock the client out
         for name in ("nobody-1", "nobody-2"):
             client.post("/api/auth/login", json={"username": name, "password": "nope nope"})
         member(world, "flow-throttle-b")
-        other = client.post("/api/auth/login", json={"username": "flow-throttle-b",
-                                                     "password": PASSWORD})
+        other = client.post(
+            "/api/auth/login", json={"username": "flow-throttle-b", "password": PASSWORD}
+        )
         assert other.status_code == 429
 
 
@@ -92,22 +99,33 @@ def test_password_change_ends_sessions_keeps_tokens(client: TestClient, world: W
     client.cookies.clear()
     csrf = login(client, "flow-pw")
     old_cookie = client.cookies[SESSION_COOKIE]
-    weak = client.post("/api/auth/password", headers={"X-CSRF-Token": csrf},
-                       json={"current_password": PASSWORD, "new_password": "short"})
+    weak = client.post(
+        "/api/auth/password",
+        headers={"X-CSRF-Token": csrf},
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
     assert weak.status_code == 400 and str(MIN_PASSWORD) in weak.json()["description"][0]
-    wrong = client.post("/api/auth/password", headers={"X-CSRF-Token": csrf},
-                        json={"current_password": "not it at all", "new_password": "x" * 20})
+    wrong = client.post(
+        "/api/auth/password",
+        headers={"X-CSRF-Token": csrf},
+        json={"current_password": "not it at all", "new_password": "x" * 20},
+    )
     assert wrong.status_code == 403
     new = "a brand new passphrase"
-    done = client.post("/api/auth/password", headers={"X-CSRF-Token": csrf},
-                       json={"current_password": PASSWORD, "new_password": new})
+    done = client.post(
+        "/api/auth/password",
+        headers={"X-CSRF-Token": csrf},
+        json={"current_password": PASSWORD, "new_password": new},
+    )
     assert done.status_code == 200 and done.json()["csrf_token"] != csrf
     assert client.get("/api/auth/session").json()["account"] == account  # the new cookie
     client.cookies.clear()
     stale = client.get("/api/auth/session", headers={"Cookie": f"{SESSION_COOKIE}={old_cookie}"})
     assert stale.status_code == 401
-    assert client.get("/api/auth/tokens", headers={
-        "Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/api/auth/tokens", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     assert login(client, "flow-pw", new)
 
 
@@ -127,10 +145,14 @@ def test_tokens_shown_once_hashed_and_revocable(client: TestClient, world: World
     stored = json.dumps([e.payload for e in journal.entries(world.store)])
     assert token not in stored and token[4:] not in stored
     other = world.tokens["sc"]
-    assert client.delete(f"/api/auth/tokens/{world.token_ids['sc']}",
-                         headers=bearer).status_code == 404  # not yours: as if absent
-    assert client.get("/api/auth/session", headers={
-        "Authorization": f"Bearer {other}"}).status_code == 200
+    assert (
+        client.delete(f"/api/auth/tokens/{world.token_ids['sc']}", headers=bearer).status_code
+        == 404
+    )  # not yours: as if absent
+    assert (
+        client.get("/api/auth/session", headers={"Authorization": f"Bearer {other}"}).status_code
+        == 200
+    )
     assert client.delete(f"/api/auth/tokens/{token_id}", headers=bearer).status_code == 200
     assert client.get("/api/auth/session", headers=bearer).status_code == 401
 
@@ -153,8 +175,7 @@ def test_html_login_logout_and_password_forms(world: World) -> None:
         no_token = client.post("/login", data=creds, follow_redirects=False)
         assert no_token.status_code == 403 and SESSION_COOKIE not in client.cookies
         client.get("/login")  # a fresh form: new cookie and token
-        stale = client.post("/login", data={**creds, "csrf_token": token},
-                            follow_redirects=False)
+        stale = client.post("/login", data={**creds, "csrf_token": token}, follow_redirects=False)
         assert stale.status_code == 403  # the token of an older form
         token = _hidden(client.get("/login").text)
         bad = client.post("/login", data={**creds, "password": "wrong!", "csrf_token": token})
@@ -166,9 +187,15 @@ def test_html_login_logout_and_password_forms(world: World) -> None:
         assert SCRIPT not in page.text and "&lt;script&gt;alert(&#x27;x&#x27;)" in page.text
         session_token = _hidden(page.text)
         assert client.post("/logout", data={"x": "1"}).status_code == 403
-        changed = client.post("/account/password", follow_redirects=False, data={
-            "csrf_token": session_token, "current_password": PASSWORD,
-            "new_password": "yet another passphrase"})
+        changed = client.post(
+            "/account/password",
+            follow_redirects=False,
+            data={
+                "csrf_token": session_token,
+                "current_password": PASSWORD,
+                "new_password": "yet another passphrase",
+            },
+        )
         assert changed.status_code == 303
         session_token = _hidden(client.get("/account").text)
         out = client.post("/logout", data={"csrf_token": session_token}, follow_redirects=False)
@@ -177,8 +204,9 @@ def test_html_login_logout_and_password_forms(world: World) -> None:
 
 
 # -- tiers ----------------------------------------------------------------------------------------
-def _sections(client: TestClient, profile: str, headers: dict[str, str] | None = None
-              ) -> dict[str, Any]:
+def _sections(
+    client: TestClient, profile: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     client.cookies.clear()
     response = client.get(f"/api/profiles/{profile}", headers=headers)
     assert response.status_code == 200, response.text
@@ -208,36 +236,53 @@ def test_profiles_are_cut_to_the_readers_tier(client: TestClient, world: World) 
 # -- administration and bad input -----------------------------------------------------------
 def test_admin_creates_links_tiers_and_disables(client: TestClient, world: World) -> None:
     headers = admin_session(client)
-    made = client.post("/api/admin/accounts", headers=headers,
-                       json={"username": SQLISH, "password": PASSWORD})
+    made = client.post(
+        "/api/admin/accounts", headers=headers, json={"username": SQLISH, "password": PASSWORD}
+    )
     assert made.status_code == 201 and made.json()["username"] == SQLISH
     account = made.json()["id"]
     before = world.state()
-    duplicate = client.post("/api/admin/accounts", headers=headers,
-                            json={"username": SQLISH.upper(), "password": PASSWORD})
-    weak = client.post("/api/admin/accounts", headers=headers,
-                       json={"username": "weak-one", "password": "weak-one-password"})
+    duplicate = client.post(
+        "/api/admin/accounts",
+        headers=headers,
+        json={"username": SQLISH.upper(), "password": PASSWORD},
+    )
+    weak = client.post(
+        "/api/admin/accounts",
+        headers=headers,
+        json={"username": "weak-one", "password": "weak-one-password"},
+    )
     assert (duplicate.status_code, weak.status_code) == (409, 400)
     assert "contains the username" in weak.json()["description"][0]
-    unknown = client.post(f"/api/admin/accounts/{account}/holders", headers=headers,
-                          json={"registry": "ripencc", "opaque_id": SCRIPT})
+    unknown = client.post(
+        f"/api/admin/accounts/{account}/holders",
+        headers=headers,
+        json={"registry": "ripencc", "opaque_id": SCRIPT},
+    )
     assert unknown.status_code == 404
     assert world.state() == before
-    linked = client.post(f"/api/admin/accounts/{account}/holders", headers=headers,
-                         json={"registry": "RIPE", "opaque_id": RIPE_HOLDER})
+    linked = client.post(
+        f"/api/admin/accounts/{account}/holders",
+        headers=headers,
+        json={"registry": "RIPE", "opaque_id": RIPE_HOLDER},
+    )
     assert linked.status_code == 201
     assert linked.json()["holders"] == [{"registry": "ripencc", "opaque_id": RIPE_HOLDER}]
-    tier = client.put(f"/api/admin/accounts/{account}/tier", headers=headers,
-                      json={"tier": "leadership-alliance"})
+    tier = client.put(
+        f"/api/admin/accounts/{account}/tier", headers=headers, json={"tier": "leadership-alliance"}
+    )
     assert tier.json()["tier"] == "leadership-alliance"
     entries = journal.entries(world.store)[-3:]
     assert [e.action for e in entries] == ["account-create", "account-link", "account-tier"]
     assert all(SQLISH not in e.payload and PASSWORD not in e.payload for e in entries)
-    gone = client.delete(f"/api/admin/accounts/{account}/holders/ripencc/{RIPE_HOLDER}",
-                         headers=headers)
+    gone = client.delete(
+        f"/api/admin/accounts/{account}/holders/ripencc/{RIPE_HOLDER}", headers=headers
+    )
     assert gone.json()["holders"] == []
-    assert client.post(f"/api/admin/accounts/{account}/disable",
-                       headers=headers).json()["disabled"] is True
+    assert (
+        client.post(f"/api/admin/accounts/{account}/disable", headers=headers).json()["disabled"]
+        is True
+    )
     client.cookies.clear()
     refused = client.post("/api/auth/login", json={"username": SQLISH, "password": PASSWORD})
     assert refused.status_code == 401
@@ -250,14 +295,20 @@ def test_malformed_and_oversized_bodies(client: TestClient, world: World) -> Non
         ("/api/admin/accounts", b"{not json", "application/json", 400),
         ("/api/admin/accounts", b'["a list"]', "application/json", 400),
         ("/api/admin/accounts", b'{"username": 1, "password": "x"}', "application/json", 400),
-        ("/api/admin/accounts", b'{"username": "a", "password": "b", "x": "y"}',
-         "application/json", 400),
-        ("/api/admin/accounts", b"username=a&password=b", "application/x-www-form-urlencoded",
-         415),
-        ("/api/admin/accounts", b'{"username": "' + b"a" * FORM_MAX_BYTES + b'"}',
-         "application/json", 413),
-        ("/api/admin/evidence", b"evidence: [" + b" " * MAX_BYTES + b"]", "application/yaml",
-         413),
+        (
+            "/api/admin/accounts",
+            b'{"username": "a", "password": "b", "x": "y"}',
+            "application/json",
+            400,
+        ),
+        ("/api/admin/accounts", b"username=a&password=b", "application/x-www-form-urlencoded", 415),
+        (
+            "/api/admin/accounts",
+            b'{"username": "' + b"a" * FORM_MAX_BYTES + b'"}',
+            "application/json",
+            413,
+        ),
+        ("/api/admin/evidence", b"evidence: [" + b" " * MAX_BYTES + b"]", "application/yaml", 413),
         ("/api/admin/evidence", b"evidence: not a list", "application/yaml", 400),
         ("/api/admin/evidence", b"<evidence/>", "application/xml", 415),
     ]
@@ -268,13 +319,23 @@ def test_malformed_and_oversized_bodies(client: TestClient, world: World) -> Non
     assert world.state() == before
 
 
-def test_evidence_with_script_is_stored_verbatim_and_escaped(client: TestClient,
-                                                             world: World) -> None:
+def test_evidence_with_script_is_stored_verbatim_and_escaped(
+    client: TestClient, world: World
+) -> None:
     headers = admin_session(client)
-    item = {"id": "inject-probe", "claim": f"RIPE NCC said {SCRIPT} and {SQLISH}.",
-            "source": {"address": f"https://example.org/?q={SCRIPT}", "publisher": SCRIPT,
-                       "date": "2020-01-01", "kind": "news-report"},
-            "reliability": "C", "credibility": 3, "entities": ["registry:ripencc"]}
+    item = {
+        "id": "inject-probe",
+        "claim": f"RIPE NCC said {SCRIPT} and {SQLISH}.",
+        "source": {
+            "address": f"https://example.org/?q={SCRIPT}",
+            "publisher": SCRIPT,
+            "date": "2020-01-01",
+            "kind": "news-report",
+        },
+        "reliability": "C",
+        "credibility": 3,
+        "entities": ["registry:ripencc"],
+    }
     added = client.post("/api/admin/evidence", headers=headers, json={"evidence": [item]})
     assert added.status_code == 201, added.text
     again = client.post("/api/admin/evidence", headers=headers, json={"evidence": [item]})

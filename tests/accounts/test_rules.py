@@ -30,7 +30,11 @@ KEY = b"k" * 32
 def test_roles_read_tiers_of_the_profiles() -> None:
     assert set(READ_TIER.values()) == set(TIERS)
     assert [READ_TIER[r] for r in ("anonymous", *ROLES)] == [
-        "public", "strategy-circle", "leadership-alliance", "leadership-alliance"]
+        "public",
+        "strategy-circle",
+        "leadership-alliance",
+        "leadership-alliance",
+    ]
     for permission, roles in PERMISSIONS.items():
         assert roles <= set(ROLES), permission
         assert "admin" in roles  # an administrator may do everything a member may
@@ -59,10 +63,15 @@ def test_only_admins_manage_and_only_alliance_files() -> None:
         parse_role("gold")
 
 
-@pytest.mark.parametrize(("password", "why"), [
-    ("a" * (passwords.MIN_PASSWORD - 1), "shorter"), ("b" * 40, "repeated"),
-    ("x" * (passwords.MAX_PASSWORD + 1) + "y", "longer"),
-    ("my name is Alice-Example!", "username")])
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("a" * (passwords.MIN_PASSWORD - 1), "shorter"),
+        ("b" * 40, "repeated"),
+        ("x" * (passwords.MAX_PASSWORD + 1) + "y", "longer"),
+        ("my name is Alice-Example!", "username"),
+    ],
+)
 def test_weak_passwords_say_why(password: str, why: str) -> None:
     with pytest.raises(InputError, match=why):
         passwords.check_password(password, "alice-example")
@@ -77,10 +86,18 @@ def test_password_hash_is_argon2id_and_verifies() -> None:
     assert not passwords.verify_password("not a hash", "anything at all")
 
 
-@pytest.mark.parametrize(("name", "ok"), [
-    ("<script>alert(1)</script>", True), ("x'); DROP TABLE account; --", True),
-    ("Ａｌｉｃｅ", True), ("", False), ("   ", False), ("tab\there", False),
-    ("n" * 129, False)])
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("<script>alert(1)</script>", True),
+        ("x'); DROP TABLE account; --", True),
+        ("Ａｌｉｃｅ", True),
+        ("", False),
+        ("   ", False),
+        ("tab\there", False),
+        ("n" * 129, False),
+    ],
+)
 def test_usernames(name: str, ok: bool) -> None:
     if ok:
         assert passwords.check_username(name) == name.strip()
@@ -90,8 +107,10 @@ def test_usernames(name: str, ok: bool) -> None:
     assert passwords.username_key("Ａｌｉｃｅ") == passwords.username_key("ALICE") == "alice"
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
-               max_size=60), st.integers(min_value=0, max_value=200))
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=60),
+    st.integers(min_value=0, max_value=200),
+)
 def test_any_change_to_a_signed_value_is_refused(value: str, at: int) -> None:
     signed = sign(KEY, value)
     assert unsign(KEY, signed) == value
@@ -99,7 +118,7 @@ def test_any_change_to_a_signed_value_is_refused(value: str, at: int) -> None:
     assert unsign(KEY, signed, "login-csrf") is None  # signatures are per purpose
     position = at % len(signed)
     flipped = "A" if signed[position] != "A" else "B"
-    tampered = signed[:position] + flipped + signed[position + 1:]
+    tampered = signed[:position] + flipped + signed[position + 1 :]
     assert tampered != signed and unsign(KEY, tampered) is None
 
 

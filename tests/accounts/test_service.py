@@ -35,7 +35,10 @@ def test_create_journal_and_refusals(store: Store) -> None:
     assert row.username == "Admin" and row.password_hash.startswith("$argon2id$")
     entry = journal.entries(store)[-1]
     assert (entry.actor, entry.action, json.loads(entry.payload)) == (
-        "root@host", "account-create", {"account": row.id, "tier": "admin"})
+        "root@host",
+        "account-create",
+        {"account": row.id, "tier": "admin"},
+    )
     before = counts(store)
     with pytest.raises(ConflictError):
         service.create_account(store, "ADMIN", PASSWORD, "admin", "x")
@@ -56,8 +59,9 @@ def test_create_journal_and_refusals(store: Store) -> None:
 def test_sessions_expire_end_and_die_with_the_account(store: Store) -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     service.create_account(store, "root", PASSWORD, "admin", "x")
-    account = service.create_account(store, "member", PASSWORD, "strategy-circle", "x",
-                                     lambda: start - dt.timedelta(days=1)).id
+    account = service.create_account(
+        store, "member", PASSWORD, "strategy-circle", "x", lambda: start - dt.timedelta(days=1)
+    ).id
     settings = AuthSettings(session_hours=1, clock=lambda: start)
     principal, sid = service.login(store, "member", PASSWORD, "127.0.0.1", settings)
     assert principal.account_id == account and principal.read_tier == "strategy-circle"

@@ -20,8 +20,17 @@ def sample(rir: str) -> bytes:
 
 
 def run(tmp_path: Path, *args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}",
-                                    "--data-dir", str(tmp_path / "home"), *args], input=stdin)
+    return CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            f"sqlite:///{tmp_path / 'cli.sqlite'}",
+            "--data-dir",
+            str(tmp_path / "home"),
+            *args,
+        ],
+        input=stdin,
+    )
 
 
 @pytest.fixture
@@ -29,16 +38,23 @@ def loaded(tmp_path: Path) -> Path:
     """A store with real excerpts of three registries."""
     for rir in ("apnic", "arin", "ripencc"):
         (tmp_path / f"{rir}.txt").write_bytes(sample(rir))
-    result = run(tmp_path, "ingest", *(str(tmp_path / f"{r}.txt") for r in
-                                        ("apnic", "arin", "ripencc")))
+    result = run(
+        tmp_path, "ingest", *(str(tmp_path / f"{r}.txt") for r in ("apnic", "arin", "ripencc"))
+    )
     assert result.exit_code == 0, result.output
     return tmp_path
 
 
 def _records(rir: str) -> list[list[str]]:
     lines = sample(rir).decode().splitlines()
-    return [ln.split("|") for ln in lines if not ln.startswith("#") and ln.count("|") >= 6
-            and ln.split("|")[1] != "*" and not ln[0].isdigit()]
+    return [
+        ln.split("|")
+        for ln in lines
+        if not ln.startswith("#")
+        and ln.count("|") >= 6
+        and ln.split("|")[1] != "*"
+        and not ln[0].isdigit()
+    ]
 
 
 def test_ingest_reports_each_file_and_is_idempotent(loaded: Path) -> None:
@@ -86,15 +102,20 @@ def test_lookup_json_has_the_contract_keys(loaded: Path) -> None:
     (match,) = json.loads(result.output)
     assert set(match) >= MATCH_KEYS
     assert (match["registry"], match["start"], match["value"], match["status"]) == (
-        "ripencc", record[3], int(record[4]), record[6])
+        "ripencc",
+        record[3],
+        int(record[4]),
+        record[6],
+    )
     assert match["date"] == f"{record[5][:4]}-{record[5][4:6]}-{record[5][6:]}"
 
 
 def test_bulk_lookup_keeps_order_and_reports_bad_queries(loaded: Path) -> None:
     asn = next(r for r in _records("arin") if r[2] == "asn")
     queries = [f"AS{asn[3]}", "not/valid", "8.8.8.8"]
-    result = run(loaded, "lookup", "--file", "-", "--format", "json",
-                 stdin="\n".join(queries) + "\n")
+    result = run(
+        loaded, "lookup", "--file", "-", "--format", "json", stdin="\n".join(queries) + "\n"
+    )
     assert result.exit_code == 1  # one query could not be read
     body = json.loads(result.stdout)
     assert [a["query"] for a in body] == queries
@@ -122,8 +143,11 @@ def test_stats_json_counts_agree_with_the_files(loaded: Path) -> None:
         for rtype, unit in (("ipv4", "addresses"), ("asn", "asns")):
             for status in {r[6] for r in records if r[2] == rtype}:
                 mine = [r for r in records if r[2] == rtype and r[6] == status]
-                (row,) = [x for x in rows if (x["registry"], x["type"], x["status"]) ==
-                          (rir, rtype, status)]
+                (row,) = [
+                    x
+                    for x in rows
+                    if (x["registry"], x["type"], x["status"]) == (rir, rtype, status)
+                ]
                 assert row["records"] == len(mine)
                 assert row[unit] == sum(int(r[4]) for r in mine)
 

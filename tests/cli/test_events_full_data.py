@@ -21,7 +21,8 @@ def _move(row: dict[str, object]) -> tuple[object, ...]:
 
 
 def test_moves_recorded_by_ingest_are_the_moves_between_the_sets(
-        store: Store, store_url: str, tmp_path: Path) -> None:
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
     runner = CliRunner()
     base = ["--db", store_url, "--data-dir", str(tmp_path / "home")]
     files = real_files("2017") + sorted(real_files("2018"), key=lambda p: p.stat().st_size)
@@ -30,8 +31,9 @@ def test_moves_recorded_by_ingest_are_the_moves_between_the_sets(
     assert ingested.output.count("warning: gap:") == 5
     with store.transaction() as uow:
         recorded = [json.loads(row.body) for chunk in uow.events.chunks() for row in chunk]
-    printed = runner.invoke(cli, [*base, "events", "--from", "2017-04-01", "--to",
-                                  "2018-10-31", "--format", "ndjson"])
+    printed = runner.invoke(
+        cli, [*base, "events", "--from", "2017-04-01", "--to", "2018-10-31", "--format", "ndjson"]
+    )
     assert printed.exit_code == 0
     rows = [json.loads(line) for line in printed.output.splitlines()]
     assert rows and all(set(r) >= CONTRACT for r in rows)
@@ -39,5 +41,6 @@ def test_moves_recorded_by_ingest_are_the_moves_between_the_sets(
     assert len(moves) == 397  # docs/events.md
     assert all({"from_registry", "to_registry"} <= set(r) for r in moves)
     assert Counter(_move(r) for r in recorded if r["kind"] == "moved") == Counter(
-        _move(r) for r in moves)
+        _move(r) for r in moves
+    )
     assert all(r["gap"]["days"] > 500 for r in recorded)

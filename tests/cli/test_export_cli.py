@@ -38,8 +38,9 @@ class Rirport:
         self.runner = CliRunner()
 
     def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(cli, ["--db", self.url, "--data-dir", str(self.data_dir),
-                                        "export", *args])
+        return self.runner.invoke(
+            cli, ["--db", self.url, "--data-dir", str(self.data_dir), "export", *args]
+        )
 
     def ingest_sample(self) -> int:
         store = Store(self.url)
@@ -62,8 +63,9 @@ def test_stats_to_stdout_is_the_file(rirport: Rirport) -> None:
         assert result.stdout_bytes == SAMPLE.encode()
 
 
-def test_stats_to_a_file_is_atomic_and_leaves_no_temporary(rirport: Rirport,
-                                                           tmp_path: Path) -> None:
+def test_stats_to_a_file_is_atomic_and_leaves_no_temporary(
+    rirport: Rirport, tmp_path: Path
+) -> None:
     rirport.ingest_sample()
     target = tmp_path / "out" / "lacnic.txt"
     target.parent.mkdir()
@@ -93,12 +95,16 @@ def test_tables_to_stdout(rirport: Rirport, fmt: str) -> None:
     text = result.stdout
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
-        assert [r["start"] for r in rows] == ["24.152.0.0", "24.232.0.0", "2001:1280::",
-                                              "1251", "23456"]
+        assert [r["start"] for r in rows] == [
+            "24.152.0.0",
+            "24.232.0.0",
+            "2001:1280::",
+            "1251",
+            "23456",
+        ]
         assert rows[4]["end"] == "23459" and rows[2]["prefixes"] == "2001:1280::/32"
     else:
-        objects = json.loads(text) if fmt == "json" else [json.loads(x)
-                                                          for x in text.splitlines()]
+        objects = json.loads(text) if fmt == "json" else [json.loads(x) for x in text.splitlines()]
         assert [o["opaque_id"] for o in objects] == ["", "20118", "12345", "67890", None]
         assert objects[1]["source"]["file"] == "delegated-lacnic-sample"
 
@@ -109,8 +115,11 @@ def test_combined_to_stdout(rirport: Rirport) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "2.3|nro|20181012|5|19930101|20181012|+0000"
-    assert lines[1:4] == ["nro|*|asn|*|2|summary", "nro|*|ipv4|*|2|summary",
-                          "nro|*|ipv6|*|1|summary"]
+    assert lines[1:4] == [
+        "nro|*|asn|*|2|summary",
+        "nro|*|ipv4|*|2|summary",
+        "nro|*|ipv6|*|1|summary",
+    ]
     assert lines[4] == "lacnic|BR|asn|1251|1|19930101|allocated|67890|e-stats"
     assert lines[5] == "lacnic||asn|23456|4||available||e-stats"
     assert all(len(line.split("|")) == 9 for line in lines[4:])

@@ -27,8 +27,9 @@ def _afrinic(year: str, records: int = 60) -> tuple[str, bytes]:
 
 
 def _run(store_url: str, tmp_path: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", store_url, "--data-dir", str(tmp_path / "home"),
-                                    "ingest", *args])
+    return CliRunner().invoke(
+        cli, ["--db", store_url, "--data-dir", str(tmp_path / "home"), "ingest", *args]
+    )
 
 
 def _state(store: Store) -> tuple[int, int, int]:
@@ -38,7 +39,8 @@ def _state(store: Store) -> tuple[int, int, int]:
 
 
 def test_two_files_for_one_registry_and_date_conflict_naming_both(
-        store: Store, store_url: str, tmp_path: Path) -> None:
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
     name, data = _afrinic("2018")
     first = _write(tmp_path / "a", name, data)
     other = _write(tmp_path / "b", name, excerpt(real_file("afrinic", "2018"), 61))
@@ -59,7 +61,8 @@ def test_two_files_for_one_registry_and_date_conflict_naming_both(
 
 
 def test_an_older_file_slots_in_and_the_cli_says_so(
-        store: Store, store_url: str, tmp_path: Path) -> None:
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
     new = _write(tmp_path, *_afrinic("2018"))
     old = _write(tmp_path, *_afrinic("2017"))
     assert _run(store_url, tmp_path, str(new)).exit_code == 0
@@ -78,15 +81,19 @@ def test_no_events_flag(store: Store, store_url: str, tmp_path: Path) -> None:
 
 
 def test_a_file_in_another_registrys_folder_is_refused_at_its_version_line(
-        store: Store, store_url: str, tmp_path: Path) -> None:
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
     name, data = "delegated-apnic-extended-20181014", excerpt(real_file("apnic"), 30)
     misfiled = _write(tmp_path / "arin", name, data)
-    line = 1 + next(i for i, text in enumerate(data.decode().splitlines())
-                    if not text.startswith("#"))
+    line = 1 + next(
+        i for i, text in enumerate(data.decode().splitlines()) if not text.startswith("#")
+    )
     result = _run(store_url, tmp_path, str(misfiled))
     assert result.exit_code == 1
-    assert (f"{misfiled}:{line}: version line registry is 'apnic', but the file is in the "
-            "folder of 'arin'") in result.output
+    assert (
+        f"{misfiled}:{line}: version line registry is 'apnic', but the file is in the "
+        "folder of 'arin'"
+    ) in result.output
     assert _state(store) == (0, 0, 0)
     trusted = _run(store_url, tmp_path, "--trust-header", str(misfiled))
     assert trusted.exit_code == 0, trusted.output
@@ -98,14 +105,15 @@ def test_a_file_in_another_registrys_folder_is_refused_at_its_version_line(
 
 
 def test_a_name_disagreeing_with_the_header_is_refused_naming_the_field(
-        store: Store, tmp_path: Path) -> None:
+    store: Store, tmp_path: Path
+) -> None:
     data = excerpt(real_file("arin"), 30)  # ARIN's serial is a timestamp: the end date counts
     renamed = _write(tmp_path / "arin", "delegated-arin-extended-20181012", data)
     other = _write(tmp_path, "delegated-ripencc-extended-20181013", data)
-    for path, reason in ((renamed, "version line enddate says 2018-10-13, but the file name "
-                                   "says 2018-10-12"),
-                         (other, "version line registry is 'arin', but the file name says "
-                                 "'ripencc'")):
+    for path, reason in (
+        (renamed, "version line enddate says 2018-10-13, but the file name says 2018-10-12"),
+        (other, "version line registry is 'arin', but the file name says 'ripencc'"),
+    ):
         try:
             ingest_path(store, path, skip_bad_lines=True)  # not a bad line: never skippable
         except FileRejectedError as exc:
@@ -115,12 +123,16 @@ def test_a_name_disagreeing_with_the_header_is_refused_naming_the_field(
     assert _state(store) == (0, 0, 0)
     stored = ingest_path(store, renamed, options=IngestOptions(trust_header=True))
     assert stored.registry == "arin" and str(stored.snapshot_date) == "2018-10-13"
-    assert stored.warnings == [f"{renamed}:1: version line enddate says 2018-10-13, but the "
-                               "file name says 2018-10-12; stored as the version line says"]
+    assert stored.warnings == [
+        f"{renamed}:1: version line enddate says 2018-10-13, but the "
+        "file name says 2018-10-12; stored as the version line says"
+    ]
 
 
 def test_names_that_say_nothing_are_not_checked(store: Store, tmp_path: Path) -> None:
     data = excerpt(real_file("lacnic"), 20)
-    for path in (_write(tmp_path / "misc", "lacnic.txt", data),
-                 _write(tmp_path / "lacnic", "delegated-lacnic-extended-latest", data)):
+    for path in (
+        _write(tmp_path / "misc", "lacnic.txt", data),
+        _write(tmp_path / "lacnic", "delegated-lacnic-extended-latest", data),
+    ):
         assert ingest_path(store, path).warnings == []

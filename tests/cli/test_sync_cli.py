@@ -21,8 +21,12 @@ def mirror() -> Iterator[Mirror]:
 def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """``rirport --db <sqlite in tmp_path> --data-dir <tmp_path> sync ARGS``."""
     db = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    return CliRunner().invoke(cli, ["--db", db, "--data-dir", str(tmp_path / "data"), "sync",
-                                    *args], env=env, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli,
+        ["--db", db, "--data-dir", str(tmp_path / "data"), "sync", *args],
+        env=env,
+        catch_exceptions=False,
+    )
 
 
 def lines(result: Result) -> list[str]:
@@ -34,7 +38,9 @@ def test_sync_ingests_then_reports_unchanged(tmp_path: Path, mirror: Mirror) -> 
 
     assert first.exit_code == 0, first.output
     assert [line.split(",")[0] for line in lines(first)] == [
-        "afrinic: ingested 2018-10-13", "lacnic: ingested 2018-10-12"]
+        "afrinic: ingested 2018-10-13",
+        "lacnic: ingested 2018-10-12",
+    ]
     name, data = real_file("afrinic")
     assert (tmp_path / "data" / "downloads" / "afrinic" / name).read_bytes() == data
 
@@ -42,7 +48,9 @@ def test_sync_ingests_then_reports_unchanged(tmp_path: Path, mirror: Mirror) -> 
 
     assert again.exit_code == 0, again.output
     assert [line.split(",")[0] for line in lines(again)] == [
-        "afrinic: unchanged", "lacnic: unchanged"]
+        "afrinic: unchanged",
+        "lacnic: unchanged",
+    ]
 
 
 def test_one_failed_registry_exits_1_after_the_others(tmp_path: Path, mirror: Mirror) -> None:
@@ -51,8 +59,9 @@ def test_one_failed_registry_exits_1_after_the_others(tmp_path: Path, mirror: Mi
     result = run(tmp_path, "-r", "lacnic", "-r", "afrinic", "--base-url", mirror.base_url)
 
     assert result.exit_code == 1
-    assert lines(result)[0] == (f"error: lacnic: failed: {mirror.url('lacnic')}: "
-                                "HTTP 404 Not Found")  # one line, however long
+    assert lines(result)[0] == (
+        f"error: lacnic: failed: {mirror.url('lacnic')}: HTTP 404 Not Found"
+    )  # one line, however long
     assert lines(result)[1].startswith("afrinic: ingested 2018-10-13, 9373 records")
 
 
@@ -61,8 +70,10 @@ def test_sync_base_from_environment(tmp_path: Path, mirror: Mirror) -> None:
 
     assert result.exit_code == 0, result.output
     assert lines(result)[0].startswith("afrinic: ingested")
-    assert mirror.requests == ["/afrinic/delegated-afrinic-extended-latest.md5",
-                               "/afrinic/delegated-afrinic-extended-latest"]
+    assert mirror.requests == [
+        "/afrinic/delegated-afrinic-extended-latest.md5",
+        "/afrinic/delegated-afrinic-extended-latest",
+    ]
 
 
 def test_unknown_registry_is_a_usage_error(tmp_path: Path) -> None:
@@ -78,5 +89,10 @@ def test_sync_all_five(tmp_path: Path, mirror: Mirror) -> None:
 
     assert result.exit_code == 0, result.output
     assert [line.split(":")[0] for line in lines(result)] == [
-        "afrinic", "apnic", "arin", "lacnic", "ripencc"]
+        "afrinic",
+        "apnic",
+        "arin",
+        "lacnic",
+        "ripencc",
+    ]
     assert all(": ingested " in line for line in lines(result))

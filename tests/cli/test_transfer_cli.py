@@ -30,8 +30,9 @@ def url(store: Store, store_url: str) -> str:
 
 
 def run(url: str, tmp_path: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", url, "--data-dir", str(tmp_path),
-                                    "--actor", "cli-test", *args])
+    return CliRunner().invoke(
+        cli, ["--db", url, "--data-dir", str(tmp_path), "--actor", "cli-test", *args]
+    )
 
 
 def _journal_entries(url: str, tmp_path: Path) -> int:
@@ -41,39 +42,59 @@ def _journal_entries(url: str, tmp_path: Path) -> int:
 
 
 def test_a_transfer_through_the_cli_moves_the_block(url: str, tmp_path: Path) -> None:
-    requested = run(url, tmp_path, "transfer", "request", "193.0.0.0/22", "--to", "arin",
-                    "--recipient-holder", "ORG-CLI", "--requester", RIPE_HOLDER,
-                    "--regime", "mandatory-portability", "--date", "2026-11-01",
-                    "--format", "json")
+    requested = run(
+        url,
+        tmp_path,
+        "transfer",
+        "request",
+        "193.0.0.0/22",
+        "--to",
+        "arin",
+        "--recipient-holder",
+        "ORG-CLI",
+        "--requester",
+        RIPE_HOLDER,
+        "--regime",
+        "mandatory-portability",
+        "--date",
+        "2026-11-01",
+        "--format",
+        "json",
+    )
     assert requested.exit_code == 0, requested.output
     body = json.loads(requested.output)
     transfer_id = str(body["id"])
     assert body["state"] == "requested"
     assert body["decision"]["outcome"] == "allowed"
-    for step, state in (("approve", "approved"), ("accept", "accepted"),
-                        ("complete", "completed")):
+    for step, state in (("approve", "approved"), ("accept", "accepted"), ("complete", "completed")):
         result = run(url, tmp_path, "transfer", step, transfer_id, "--format", "json")
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["state"] == state
     found = run(url, tmp_path, "lookup", "193.0.1.1", "--format", "json")
     match = json.loads(found.output)[0]
     assert (match["registry"], match["opaque_id"], match["start"], match["value"]) == (
-        "arin", "ORG-CLI", "193.0.0.0", 1024)
+        "arin",
+        "ORG-CLI",
+        "193.0.0.0",
+        1024,
+    )
     exported = run(url, tmp_path, "export", "--format", "stats", "--registry", "ripencc")
     assert "|193.0.4.0|3072|" in exported.output and "|193.0.0.0|4096|" not in exported.output
     listed = run(url, tmp_path, "transfer", "list", "--format", "json")
     assert [t["state"] for t in json.loads(listed.output)] == ["completed"]
 
 
-@pytest.mark.parametrize("args", [
-    ["193.0.0.0/22", "--to", "arin", "--requester", "someone-else"],  # not the holder
-    ["10.0.0.0/8", "--to", "arin"],  # nobody holds it
-    ["193.0.0.0/22", "--to", "ripencc"],  # inter-RIR to itself
-    ["193.0.0.0/22", "--to", "arin", "--date", "1990-01-01"],  # before the delegation
-    ["193.0.0.0/33", "--to", "arin"],  # malformed
-])
-def test_bad_requests_exit_1_and_write_nothing(url: str, tmp_path: Path,
-                                               args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["193.0.0.0/22", "--to", "arin", "--requester", "someone-else"],  # not the holder
+        ["10.0.0.0/8", "--to", "arin"],  # nobody holds it
+        ["193.0.0.0/22", "--to", "ripencc"],  # inter-RIR to itself
+        ["193.0.0.0/22", "--to", "arin", "--date", "1990-01-01"],  # before the delegation
+        ["193.0.0.0/33", "--to", "arin"],  # malformed
+    ],
+)
+def test_bad_requests_exit_1_and_write_nothing(url: str, tmp_path: Path, args: list[str]) -> None:
     before = _journal_entries(url, tmp_path)
     result = run(url, tmp_path, "transfer", "request", *args, "--recipient-holder", "ORG-X")
     assert result.exit_code == 1, result.output
@@ -83,9 +104,21 @@ def test_bad_requests_exit_1_and_write_nothing(url: str, tmp_path: Path,
 
 
 def test_a_step_out_of_order_exits_1(url: str, tmp_path: Path) -> None:
-    requested = run(url, tmp_path, "transfer", "request", "193.0.0.0/22", "--to", "arin",
-                    "--recipient-holder", "ORG-CLI", "--regime", "mandatory-portability",
-                    "--format", "json")
+    requested = run(
+        url,
+        tmp_path,
+        "transfer",
+        "request",
+        "193.0.0.0/22",
+        "--to",
+        "arin",
+        "--recipient-holder",
+        "ORG-CLI",
+        "--regime",
+        "mandatory-portability",
+        "--format",
+        "json",
+    )
     transfer_id = str(json.loads(requested.output)["id"])
     before = _journal_entries(url, tmp_path)
     result = run(url, tmp_path, "transfer", "complete", transfer_id)

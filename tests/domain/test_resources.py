@@ -33,8 +33,9 @@ def numbers(draw: st.DrawFn, rtype: ResourceType) -> int:
     bits = BITS[rtype]
     plain = st.integers(0, TOP[rtype])
     aligned = st.builds(lambda n, k: (n >> k) << k, plain, st.integers(0, bits))
-    edge = st.builds(lambda k, d: min(max((1 << k) + d, 0), TOP[rtype]),
-                     st.integers(0, bits), st.integers(-2, 1))
+    edge = st.builds(
+        lambda k, d: min(max((1 << k) + d, 0), TOP[rtype]), st.integers(0, bits), st.integers(-2, 1)
+    )
     result: int = draw(st.one_of(plain, aligned, edge))
     return result
 
@@ -67,8 +68,9 @@ def test_to_cidrs_covers_exactly_the_range_with_aligned_blocks(rng: ResourceRang
 @PROPS
 @given(ranges())
 def test_to_cidrs_is_minimal(rng: ResourceRange) -> None:
-    expected = list(ipaddress.summarize_address_range(address(rng.type, rng.first),
-                                                      address(rng.type, rng.last)))
+    expected = list(
+        ipaddress.summarize_address_range(address(rng.type, rng.first), address(rng.type, rng.last))
+    )
     assert rng.to_cidrs() == expected
     # and no two neighbours could be one block
     for before, after in pairwise(expected):
@@ -95,7 +97,8 @@ def test_cidrs_of_whole_spaces_and_single_addresses() -> None:
     assert ResourceRange(IPV6, 0, TOP[IPV6]).to_cidrs() == [ipaddress.ip_network("::/0")]
     assert ResourceRange(IPV6, 0, TOP[IPV6]).prefix_length == 0
     assert ResourceRange(IPV4, TOP[IPV4], TOP[IPV4]).to_cidrs() == [
-        ipaddress.ip_network("255.255.255.255/32")]
+        ipaddress.ip_network("255.255.255.255/32")
+    ]
     assert ResourceRange(IPV4, 1, TOP[IPV4]).to_cidrs()[0] == ipaddress.ip_network("0.0.0.1/32")
     assert len(ResourceRange(IPV6, 1, TOP[IPV6] - 1).to_cidrs()) == 2 * 127
 
@@ -138,11 +141,14 @@ def test_merge_ranges_is_the_union(parts: list[ResourceRange]) -> None:
 @PROPS
 @given(st.lists(st.tuples(st.integers(0, 255), st.integers(24, 32)), max_size=8))
 def test_ranges_from_cidrs_is_the_union_of_prefixes(prefixes: list[tuple[int, int]]) -> None:
-    nets = [ipaddress.IPv4Network((0x0A000000 | (host >> (32 - plen) << (32 - plen)), plen))
-            for host, plen in prefixes]
+    nets = [
+        ipaddress.IPv4Network((0x0A000000 | (host >> (32 - plen) << (32 - plen)), plen))
+        for host, plen in prefixes
+    ]
     merged = ranges_from_cidrs(nets)
-    covered = set().union(*(set(range(int(n.network_address), int(n.broadcast_address) + 1))
-                            for n in nets))
+    covered = set().union(
+        *(set(range(int(n.network_address), int(n.broadcast_address) + 1)) for n in nets)
+    )
     assert set().union(*(numbers_of(r) for r in merged)) == covered
     expected = list(ipaddress.collapse_addresses(nets))
     assert [n for r in merged for n in r.to_cidrs()] == expected
@@ -171,8 +177,9 @@ def test_relations_agree_with_sets(a: ResourceRange, b: ResourceRange) -> None:
     assert len(rest) <= 2
     if sa & sb:
         name = relation(a, b)
-        expected = ("exact" if sa == sb else "covering" if sb < sa else "covered" if sa < sb
-                    else "overlaps")
+        expected = (
+            "exact" if sa == sb else "covering" if sb < sa else "covered" if sa < sb else "overlaps"
+        )
         assert name == expected
 
 
@@ -218,13 +225,19 @@ def test_ipv4_start_and_count(first: int, count: int) -> None:
     assert rng.end_text() == str(ipaddress.IPv4Address(first + count - 1))
 
 
-@pytest.mark.parametrize(("start", "count", "blocks"), [
-    # real records (ARIN, RIPE NCC and AFRINIC 2018 files)
-    ("23.128.1.0", 5888, ["23.128.1.0/24", "23.128.2.0/23", "23.128.4.0/22", "23.128.8.0/21",
-                          "23.128.16.0/21"]),
-    ("31.41.240.0", 768, ["31.41.240.0/23", "31.41.242.0/24"]),
-    ("164.146.0.0", 393216, ["164.146.0.0/15", "164.148.0.0/14"]),
-])
+@pytest.mark.parametrize(
+    ("start", "count", "blocks"),
+    [
+        # real records (ARIN, RIPE NCC and AFRINIC 2018 files)
+        (
+            "23.128.1.0",
+            5888,
+            ["23.128.1.0/24", "23.128.2.0/23", "23.128.4.0/22", "23.128.8.0/21", "23.128.16.0/21"],
+        ),
+        ("31.41.240.0", 768, ["31.41.240.0/23", "31.41.242.0/24"]),
+        ("164.146.0.0", 393216, ["164.146.0.0/15", "164.148.0.0/14"]),
+    ],
+)
 def test_ipv4_counts_that_are_not_powers_of_two(start: str, count: int, blocks: list[str]) -> None:
     rng = ResourceRange.from_start_value(IPV4, start, count)
     assert [str(n) for n in rng.to_cidrs()] == blocks
@@ -251,7 +264,8 @@ def test_ipv6_prefixes(number: int, plen: int) -> None:
 def test_ipv6_range_as_records(rng: ResourceRange) -> None:
     records = rng.to_stats_records()
     assert [ResourceRange.from_start_value(IPV6, s, p) for s, p in records] == [
-        ResourceRange.from_network(n) for n in rng.to_cidrs()]
+        ResourceRange.from_network(n) for n in rng.to_cidrs()
+    ]
     if len(records) > 1:
         with pytest.raises(ValueError, match="not a single IPv6 prefix"):
             rng.stats_value()
@@ -272,40 +286,50 @@ def test_asn_start_and_count(first: int, count: int) -> None:
     assert not rng.is_ip
 
 
-@pytest.mark.parametrize(("rtype", "start", "value", "message"), [
-    (IPV4, "10.0.0.0", 0, "count must be at least 1, not 0"),
-    (IPV4, "10.0.0.0", -256, "count must be at least 1, not -256"),
-    (ASN, "64496", 0, "count must be at least 1, not 0"),
-    (IPV4, "255.255.255.0", 257, "invalid ipv4 range 4294967040..4294967296"),
-    (IPV4, "0.0.0.1", 1 << 32, "invalid ipv4 range"),
-    (ASN, "4294967295", 2, "invalid asn range 4294967295..4294967296"),
-    (ASN, "4294967296", 1, "invalid asn range"),
-    (ASN, "-1", 1, "invalid asn range"),
-    (IPV4, "10.0.0.256", 1, r"Octet 256 \(> 255\) not permitted"),
-    (IPV4, "010.0.0.0", 1, "Leading zeros are not permitted"),
-    (IPV6, "2001:db8::1", 64, "has host bits set"),
-    (IPV6, "2001:db8:8000::", 32, "has host bits set"),
-    (IPV6, "2001:db8::", 129, "not a valid netmask"),
-    (IPV6, "2001:db8::", -1, "not a valid netmask"),
-    (IPV6, "2001:db8::g", 32, "Only hex digits permitted"),
-    (IPV6, "fe80::%eth0", 64, "scoped IPv6 addresses are not number resources"),
-])
-def test_invalid_start_and_value(rtype: ResourceType, start: str, value: int,
-                                 message: str) -> None:
+@pytest.mark.parametrize(
+    ("rtype", "start", "value", "message"),
+    [
+        (IPV4, "10.0.0.0", 0, "count must be at least 1, not 0"),
+        (IPV4, "10.0.0.0", -256, "count must be at least 1, not -256"),
+        (ASN, "64496", 0, "count must be at least 1, not 0"),
+        (IPV4, "255.255.255.0", 257, "invalid ipv4 range 4294967040..4294967296"),
+        (IPV4, "0.0.0.1", 1 << 32, "invalid ipv4 range"),
+        (ASN, "4294967295", 2, "invalid asn range 4294967295..4294967296"),
+        (ASN, "4294967296", 1, "invalid asn range"),
+        (ASN, "-1", 1, "invalid asn range"),
+        (IPV4, "10.0.0.256", 1, r"Octet 256 \(> 255\) not permitted"),
+        (IPV4, "010.0.0.0", 1, "Leading zeros are not permitted"),
+        (IPV6, "2001:db8::1", 64, "has host bits set"),
+        (IPV6, "2001:db8:8000::", 32, "has host bits set"),
+        (IPV6, "2001:db8::", 129, "not a valid netmask"),
+        (IPV6, "2001:db8::", -1, "not a valid netmask"),
+        (IPV6, "2001:db8::g", 32, "Only hex digits permitted"),
+        (IPV6, "fe80::%eth0", 64, "scoped IPv6 addresses are not number resources"),
+    ],
+)
+def test_invalid_start_and_value(rtype: ResourceType, start: str, value: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ResourceRange.from_start_value(rtype, start, value)
 
 
-@pytest.mark.parametrize(("rtype", "first", "last"), [
-    (IPV4, 5, 4), (IPV4, -1, 3), (IPV4, 0, 1 << 32), (IPV6, 0, 1 << 128), (ASN, 7, 6),
-])
+@pytest.mark.parametrize(
+    ("rtype", "first", "last"),
+    [
+        (IPV4, 5, 4),
+        (IPV4, -1, 3),
+        (IPV4, 0, 1 << 32),
+        (IPV6, 0, 1 << 128),
+        (ASN, 7, 6),
+    ],
+)
 def test_invalid_ranges(rtype: ResourceType, first: int, last: int) -> None:
     with pytest.raises(ValueError, match=f"invalid {rtype.value} range"):
         ResourceRange(rtype, first, last)
 
 
-@pytest.mark.parametrize("text", ["10.0.0.1/24", "2001:db8::1/32", "10.0.0.0/33", "nonsense",
-                                  "fe80::%eth0/64"])
+@pytest.mark.parametrize(
+    "text", ["10.0.0.1/24", "2001:db8::1/32", "10.0.0.0/33", "nonsense", "fe80::%eth0/64"]
+)
 def test_from_network_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         ResourceRange.from_network(text)
@@ -317,8 +341,10 @@ def test_from_address_rejects(text: str) -> None:
         ResourceRange.from_address(text)
 
 
-@given(st.text(alphabet="0123456789.:a%٣² ", max_size=18)
-       | st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n))))
+@given(
+    st.text(alphabet="0123456789.:a%٣² ", max_size=18)
+    | st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
+)
 def test_from_address_reads_as_ipaddress_does(text: str) -> None:
     """The hand-written dotted-quad path agrees with ``ipaddress`` on what is an address and
     which number it is (leading zeros, octets over 255, non-ASCII digits, short forms)."""
@@ -329,23 +355,36 @@ def test_from_address_reads_as_ipaddress_does(text: str) -> None:
             ResourceRange.from_address(text)
         return
     if "%" not in text:
-        assert (ResourceRange.from_address(text).first, ResourceRange.from_address(text).last
-                ) == (expected, expected)
+        assert (ResourceRange.from_address(text).first, ResourceRange.from_address(text).last) == (
+            expected,
+            expected,
+        )
 
 
-@pytest.mark.parametrize("text", ["010.0.0.1", "1.2.3.256", "1.2.3.4.", ".1.2.3", "1..2.3",
-                                  "1.2.3.+4", "1.2.3.٣", "1.2.3.4 "])
+@pytest.mark.parametrize(
+    "text",
+    ["010.0.0.1", "1.2.3.256", "1.2.3.4.", ".1.2.3", "1..2.3", "1.2.3.+4", "1.2.3.٣", "1.2.3.4 "],
+)
 def test_from_address_refuses_near_addresses(text: str) -> None:
     with pytest.raises(ValueError):
         ResourceRange.from_address(text)
 
 
 def test_ordering_is_by_type_then_numbers() -> None:
-    rs = [ResourceRange(IPV6, 0, 0), ResourceRange(IPV4, 9, 9), ResourceRange.asn(3, 4),
-          ResourceRange(IPV4, 1, 9), ResourceRange(IPV4, 1, 2)]
-    assert sorted(rs) == [ResourceRange.asn(3, 4), ResourceRange(IPV4, 1, 2),
-                          ResourceRange(IPV4, 1, 9), ResourceRange(IPV4, 9, 9),
-                          ResourceRange(IPV6, 0, 0)]
+    rs = [
+        ResourceRange(IPV6, 0, 0),
+        ResourceRange(IPV4, 9, 9),
+        ResourceRange.asn(3, 4),
+        ResourceRange(IPV4, 1, 9),
+        ResourceRange(IPV4, 1, 2),
+    ]
+    assert sorted(rs) == [
+        ResourceRange.asn(3, 4),
+        ResourceRange(IPV4, 1, 2),
+        ResourceRange(IPV4, 1, 9),
+        ResourceRange(IPV4, 9, 9),
+        ResourceRange(IPV6, 0, 0),
+    ]
 
 
 def test_text_forms() -> None:

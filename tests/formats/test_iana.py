@@ -78,8 +78,10 @@ def test_every_real_iana_file_is_detected_and_read(name: str, source: str, count
 @pytest.mark.parametrize("name", [n for n, _, _ in REAL_FILES])
 def test_rir_blocks_of_a_file_never_overlap(name: str) -> None:
     """Nested blocks exist only in IANA's own space (3000::/4 around 3ffe::/16)."""
-    blocks = sorted((b for b in read_iana(_read(name), name) if b.registry is not None),
-                    key=lambda b: b.resource)
+    blocks = sorted(
+        (b for b in read_iana(_read(name), name) if b.registry is not None),
+        key=lambda b: b.resource,
+    )
     for left, right in itertools.pairwise(blocks):
         assert not left.resource.overlaps(right.resource), (left.prefix, right.prefix)
 
@@ -90,12 +92,19 @@ def test_ipv4_space_csv_facts() -> None:
 
     tally = Counter((b.registry.value if b.registry else None, b.status) for b in blocks)
 
-    assert tally == {("arin", "LEGACY"): 75, ("apnic", "ALLOCATED"): 45,
-                     ("arin", "ALLOCATED"): 36, (None, "RESERVED"): 35,
-                     ("ripencc", "ALLOCATED"): 35, ("lacnic", "ALLOCATED"): 9,
-                     ("ripencc", "LEGACY"): 8, ("apnic", "LEGACY"): 6,
-                     ("afrinic", "ALLOCATED"): 4, ("afrinic", "LEGACY"): 2,
-                     ("lacnic", "LEGACY"): 1}
+    assert tally == {
+        ("arin", "LEGACY"): 75,
+        ("apnic", "ALLOCATED"): 45,
+        ("arin", "ALLOCATED"): 36,
+        (None, "RESERVED"): 35,
+        ("ripencc", "ALLOCATED"): 35,
+        ("lacnic", "ALLOCATED"): 9,
+        ("ripencc", "LEGACY"): 8,
+        ("apnic", "LEGACY"): 6,
+        ("afrinic", "ALLOCATED"): 4,
+        ("afrinic", "LEGACY"): 2,
+        ("lacnic", "LEGACY"): 1,
+    }
     assert sum(b.resource.size for b in blocks) == 1 << 32
     assert by_prefix["003/8"].resource == ResourceRange.from_network("3.0.0.0/8")
     # legacy /8s held by an organisation: the RIR is the one whose WHOIS serves them
@@ -117,10 +126,15 @@ def test_ipv4_csv_and_xml_agree_but_on_two_designations() -> None:
         return b.prefix, b.resource, b.registry, b.status, b.date
 
     assert [key(b) for b in from_csv] == [key(b) for b in from_xml]
-    renamed = [(c.prefix, c.designation, x.designation)
-               for c, x in zip(from_csv, from_xml, strict=True) if c.designation != x.designation]
-    assert renamed == [("048/8", "Prudential Securities Inc.", "Administered by ARIN"),
-                       ("056/8", "US Postal Service", "Administered by ARIN")]
+    renamed = [
+        (c.prefix, c.designation, x.designation)
+        for c, x in zip(from_csv, from_xml, strict=True)
+        if c.designation != x.designation
+    ]
+    assert renamed == [
+        ("048/8", "Prudential Securities Inc.", "Administered by ARIN"),
+        ("056/8", "US Postal Service", "Administered by ARIN"),
+    ]
 
 
 def test_xml_notes_resolve_footnotes_and_references() -> None:
@@ -128,13 +142,16 @@ def test_xml_notes_resolve_footnotes_and_references() -> None:
     v6 = read_ipv6_unicast_xml(_read("ipv6-unicast-address-assignments.xml"), "y")
 
     assert blocks[0].note is not None
-    assert blocks[0].note.startswith("0.0.0.0/8 reserved for self-identification [RFC791], "
-                                     "section 3.2.")
+    assert blocks[0].note.startswith(
+        "0.0.0.0/8 reserved for self-identification [RFC791], section 3.2."
+    )
     assert "0.0.0.0/32 reserved for self-identification [RFC1122]" in blocks[0].note
     assert blocks[1].note is None  # 001/8 APNIC has none
     assert v6[0].prefix == "2001:0000::/23" and v6[0].registry is None
-    assert v6[0].note is not None and "2001:2::/48 is reserved for Benchmarking " \
-        "[RFC5180][RFC Errata 1752]." in v6[0].note
+    assert (
+        v6[0].note is not None
+        and "2001:2::/48 is reserved for Benchmarking [RFC5180][RFC Errata 1752]." in v6[0].note
+    )
     assert v6[0].date == "1999-07-01"  # an attribute of <record> in this registry
 
 
@@ -177,32 +194,39 @@ def test_registry_of() -> None:
     assert registry_of("Administered by AFRINIC") is Registry.AFRINIC
     assert registry_of("RIPE NCC") is Registry.RIPENCC
     assert registry_of("Apple Computer Inc.", "whois.arin.net") is Registry.ARIN
-    assert registry_of("UK Ministry of Defence", "", ["https://rdap.db.ripe.net/"]) \
-        is Registry.RIPENCC
+    assert (
+        registry_of("UK Ministry of Defence", "", ["https://rdap.db.ripe.net/"]) is Registry.RIPENCC
+    )
     assert registry_of("Multicast") is None
     assert registry_of("IANA", "whois.iana.org") is None
 
 
 # -- excerpts and bundled copies ----------------------------------------------------------
 def test_excerpts_are_real() -> None:
-    for excerpt, source in [("ipv4-address-space-head.csv", "ipv4-address-space.csv"),
-                            ("ipv6-unicast-address-assignments-head.csv",
-                             "ipv6-unicast-address-assignments.csv")]:
+    for excerpt, source in [
+        ("ipv4-address-space-head.csv", "ipv4-address-space.csv"),
+        ("ipv6-unicast-address-assignments-head.csv", "ipv6-unicast-address-assignments.csv"),
+    ]:
         assert _read(source).startswith((EXCERPTS / excerpt).read_bytes())
-    for excerpt, source, count in [("ipv4-address-space-head.xml", "ipv4-address-space.xml", 5),
-                                   ("ipv6-unicast-address-assignments-head.xml",
-                                    "ipv6-unicast-address-assignments.xml", 3)]:
-        assert read_iana((EXCERPTS / excerpt).read_bytes(), excerpt) == \
-            read_iana(_read(source), excerpt)[:count]
+    for excerpt, source, count in [
+        ("ipv4-address-space-head.xml", "ipv4-address-space.xml", 5),
+        ("ipv6-unicast-address-assignments-head.xml", "ipv6-unicast-address-assignments.xml", 3),
+    ]:
+        assert (
+            read_iana((EXCERPTS / excerpt).read_bytes(), excerpt)
+            == read_iana(_read(source), excerpt)[:count]
+        )
 
 
 def test_bundled_copies_are_the_shared_files() -> None:
     """Byte for byte, with the sha256 PROVENANCE.md gives (CRLF kept)."""
     bundled = ROOT / "src" / "rirport" / "data" / "iana"
     provenance = (bundled / "PROVENANCE.md").read_text()
-    shared = {IPV4_SPACE: IANA / "ipv4-address-space.csv",
-              IPV6_UNICAST: IANA / "ipv6-unicast-address-assignments.csv",
-              ASN_BOOTSTRAP: BOOTSTRAP / "2025-01" / "asn.json"}
+    shared = {
+        IPV4_SPACE: IANA / "ipv4-address-space.csv",
+        IPV6_UNICAST: IANA / "ipv6-unicast-address-assignments.csv",
+        ASN_BOOTSTRAP: BOOTSTRAP / "2025-01" / "asn.json",
+    }
     for source, file_name in BUNDLED_FILES.items():
         data = (bundled / file_name).read_bytes()
         assert data == shared[source].read_bytes()
@@ -212,7 +236,7 @@ def test_bundled_copies_are_the_shared_files() -> None:
 
 # -- detection --------------------------------------------------------------------------------
 def test_detect_ignores_other_files() -> None:
-    stats = (SHARED / "delegated" / "afrinic" / "delegated-afrinic-extended-20181013")
+    stats = SHARED / "delegated" / "afrinic" / "delegated-afrinic-extended-20181013"
     rdap = SHARED / "rdap" / "arin" / "autnum-13335.json"
 
     assert detect_iana(stats.name, stats.read_bytes()[:5000]) is None
@@ -253,12 +277,14 @@ def test_bad_row_after_multiline_rows_names_its_first_physical_line() -> None:
     """Rows 003/8..009/8 span two lines each; 011/8 starts on line 19 and ends on 20."""
     data = (EXCERPTS / "ipv4-address-space-head.csv").read_bytes()
     last = data.rindex(b",LEGACY,")  # the status of 011/8, the last row
-    data = data[:last] + b",LEGACYY," + data[last + len(b",LEGACY,"):]
+    data = data[:last] + b",LEGACYY," + data[last + len(b",LEGACY,") :]
 
     error = _error(data, "head.csv")
 
-    assert str(error) == ("head.csv:19: unknown status 'LEGACYY' "
-                          "(expected one of ALLOCATED, LEGACY, RESERVED, UNALLOCATED)")
+    assert str(error) == (
+        "head.csv:19: unknown status 'LEGACYY' "
+        "(expected one of ALLOCATED, LEGACY, RESERVED, UNALLOCATED)"
+    )
 
 
 def test_bad_date_is_refused() -> None:
@@ -275,8 +301,13 @@ def test_missing_column_is_refused() -> None:
 
 
 def test_short_row_is_refused() -> None:
-    error = _error(_csv(b"\r\n005/8,RIPE NCC,2010-11,whois.ripe.net,https://rdap.db.ripe.net/,"
-                        b"ALLOCATED,", b"\r\n005/8,RIPE NCC"), "head.csv")
+    error = _error(
+        _csv(
+            b"\r\n005/8,RIPE NCC,2010-11,whois.ripe.net,https://rdap.db.ripe.net/,ALLOCATED,",
+            b"\r\n005/8,RIPE NCC",
+        ),
+        "head.csv",
+    )
 
     assert str(error) == "head.csv:9: row has 2 field(s), the header names 7"
 
@@ -291,8 +322,9 @@ def test_unterminated_quote_is_refused() -> None:
 
 def test_ipv6_prefix_in_the_ipv4_registry_is_refused() -> None:
     with pytest.raises(ParseError, match=r"^v4\.csv:2: bad prefix '2001::/23': not an ipv4"):
-        read_ipv4_space_csv((EXCERPTS / "ipv6-unicast-address-assignments-head.csv")
-                            .read_bytes(), "v4.csv")
+        read_ipv4_space_csv(
+            (EXCERPTS / "ipv6-unicast-address-assignments-head.csv").read_bytes(), "v4.csv"
+        )
 
 
 def test_non_utf8_csv_is_refused() -> None:
@@ -328,8 +360,9 @@ def test_malformed_xml_names_its_line() -> None:
 
 def test_xml_of_another_registry_is_refused() -> None:
     with pytest.raises(ParseError, match=r"^v6\.xml:4: not the IANA ipv4-address-space registry"):
-        read_ipv4_space_xml((EXCERPTS / "ipv6-unicast-address-assignments-head.xml")
-                            .read_bytes(), "v6.xml")
+        read_ipv4_space_xml(
+            (EXCERPTS / "ipv6-unicast-address-assignments-head.xml").read_bytes(), "v6.xml"
+        )
 
 
 def test_xml_entities_are_refused() -> None:
@@ -337,8 +370,9 @@ def test_xml_entities_are_refused() -> None:
 
     error = _error(data, "head.xml")
 
-    assert str(error) == ("head.xml:2: DOCTYPE and entity declarations are not accepted in an "
-                          "IANA registry file")
+    assert str(error) == (
+        "head.xml:2: DOCTYPE and entity declarations are not accepted in an IANA registry file"
+    )
 
 
 # -- bad bootstrap JSON -------------------------------------------------------------------
@@ -380,8 +414,9 @@ def test_json_that_is_not_a_bootstrap_file_is_refused() -> None:
     with pytest.raises(ParseError) as caught:
         read_bootstrap(rdap, "autnum-13335.json")
 
-    assert str(caught.value) == ('autnum-13335.json: JSON is not an RDAP bootstrap file '
-                                 '(no "services" list)')
+    assert str(caught.value) == (
+        'autnum-13335.json: JSON is not an RDAP bootstrap file (no "services" list)'
+    )
 
 
 def test_truncated_bootstrap_names_the_line() -> None:

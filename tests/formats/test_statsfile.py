@@ -65,8 +65,11 @@ def plain_read(data: bytes) -> Plain:
     while lines[k].endswith("|summary"):
         summaries.append(lines[k].split("|"))
         k += 1
-    records = [(i + 1, lines[i].split("|")) for i in range(k, len(lines))
-               if lines[i] and not lines[i].startswith("#")]
+    records = [
+        (i + 1, lines[i].split("|"))
+        for i in range(k, len(lines))
+        if lines[i] and not lines[i].startswith("#")
+    ]
     preamble = "".join(line + "\n" for line in lines[:at])
     return Plain(preamble, lines[at].split("|"), at + 1, summaries, records)
 
@@ -107,22 +110,26 @@ FIRST_RECORDS = {
     "delegated-apnic-20140701": "apnic|JP|asn|173|1|20020801|allocated",
     "delegated-apnic-extended-20170322": "apnic|AU|ipv4|1.0.0.0|256|20110811|assigned|A91872ED",
     "delegated-apnic-extended-20181014": "apnic|AU|ipv4|1.0.0.0|256|20110811|assigned|A91872ED",
-    "delegated-arin-extended-20170321":
-        "arin|US|asn|1|1|20010920|assigned|abc43e5fcdb68e284085cf6f1b34834e",
-    "delegated-arin-extended-20181013":
-        "arin|US|asn|1|1|20010920|assigned|e5e3b9c13678dfc483fb1f819d70883c",
+    "delegated-arin-extended-20170321": (
+        "arin|US|asn|1|1|20010920|assigned|abc43e5fcdb68e284085cf6f1b34834e"
+    ),
+    "delegated-arin-extended-20181013": (
+        "arin|US|asn|1|1|20010920|assigned|e5e3b9c13678dfc483fb1f819d70883c"
+    ),
     "delegated-lacnic-20140629": "lacnic|AR|ipv4|24.232.0.0|65536|19970602|allocated",
     "delegated-lacnic-extended-20170320": "lacnic||ipv4|24.152.0.0|32768||reserved|",
     "delegated-lacnic-extended-20181012": "lacnic||ipv4|24.152.0.0|32768||reserved|",
     "delegated-ripencc-20140630": "ripencc|FR|ipv4|2.0.0.0|1048576|20100712|allocated",
     "delegated-ripencc-extended-20170320": "ripencc|FR|ipv4|2.0.0.0|1048576|20100712|allocated|"
-                                           "3301f827-679c-475d-ad57-2c487368172b",
+    "3301f827-679c-475d-ad57-2c487368172b",
     "delegated-ripencc-extended-20181013": "ripencc|FR|ipv4|2.0.0.0|1048576|20100712|allocated|"
-                                           "d91963c1-e981-4483-bba3-eb5060e0bdb2",
+    "d91963c1-e981-4483-bba3-eb5060e0bdb2",
 }
 SUMMARY_ORDER = {  # SOURCES.md: LACNIC ipv4/ipv6/asn, RIPE NCC ipv4/asn/ipv6, others asn/ipv4/ipv6
-    "afrinic": ["asn", "ipv4", "ipv6"], "apnic": ["asn", "ipv4", "ipv6"],
-    "arin": ["asn", "ipv4", "ipv6"], "lacnic": ["ipv4", "ipv6", "asn"],
+    "afrinic": ["asn", "ipv4", "ipv6"],
+    "apnic": ["asn", "ipv4", "ipv6"],
+    "arin": ["asn", "ipv4", "ipv6"],
+    "lacnic": ["ipv4", "ipv6", "asn"],
     "ripencc": ["ipv4", "asn", "ipv6"],
 }
 
@@ -184,14 +191,27 @@ def test_real_file_reads_completely_and_writes_back_byte_for_byte(path: Path) ->
 
 def test_first_record_as_typed_fields() -> None:
     row = load_cached("delegated-ripencc-extended-20181013").table.row(0)
-    assert row == Delegation(Registry.RIPENCC, "FR", ResourceType.IPV4, "2.0.0.0", 1048576,
-                             dt.date(2010, 7, 12), Status.ALLOCATED,
-                             "d91963c1-e981-4483-bba3-eb5060e0bdb2")
+    assert row == Delegation(
+        Registry.RIPENCC,
+        "FR",
+        ResourceType.IPV4,
+        "2.0.0.0",
+        1048576,
+        dt.date(2010, 7, 12),
+        Status.ALLOCATED,
+        "d91963c1-e981-4483-bba3-eb5060e0bdb2",
+    )
     assert str(row.resource) == "2.0.0.0/12"
 
 
-@pytest.mark.parametrize("name", ["delegated-apnic-20140701", "delegated-apnic-extended-20170322",
-                                  "delegated-apnic-extended-20181014"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "delegated-apnic-20140701",
+        "delegated-apnic-extended-20170322",
+        "delegated-apnic-extended-20181014",
+    ],
+)
 def test_apnic_comment_lines_are_kept_as_preamble(name: str) -> None:
     stats = load_cached(name)
     lines = stats.preamble.split("\n")
@@ -202,10 +222,13 @@ def test_apnic_comment_lines_are_kept_as_preamble(name: str) -> None:
     assert int(stats.table.line[0]) == 27 + 1 + 3 + 1  # comments, version, 3 summaries
 
 
-@pytest.mark.parametrize(("name", "available", "reserved"), [
-    ("delegated-afrinic-extended-20170321", 746, 2288),
-    ("delegated-afrinic-extended-20181013", 669, 2723),
-])
+@pytest.mark.parametrize(
+    ("name", "available", "reserved"),
+    [
+        ("delegated-afrinic-extended-20170321", 746, 2288),
+        ("delegated-afrinic-extended-20181013", 669, 2723),
+    ],
+)
 def test_afrinic_available_and_reserved_records_use_country_zz(
     name: str, available: int, reserved: int
 ) -> None:
@@ -213,8 +236,10 @@ def test_afrinic_available_and_reserved_records_use_country_zz(
     t = stats.table
     statuses = [list(Status)[c] for c in t.status.tolist()]
     undelegated = [i for i, s in enumerate(statuses) if not s.delegated]
-    assert Counter(statuses[i] for i in undelegated) == {Status.AVAILABLE: available,
-                                                         Status.RESERVED: reserved}
+    assert Counter(statuses[i] for i in undelegated) == {
+        Status.AVAILABLE: available,
+        Status.RESERVED: reserved,
+    }
     assert {t.cc[i] for i in undelegated} == {b"ZZ"}
     assert all(t.date[i] == 0 and not t.undated_zeros[i] for i in undelegated)
     assert (stats.header.start_date, stats.header.utc_offset) == ("00000000", "00000")
@@ -228,8 +253,9 @@ def test_arin_2018_has_assigned_records_dated_00000000() -> None:
     assert not t.date[zeros].any()
     i = int(np.flatnonzero(t.line == 7)[0])  # line 7 of the file
     row = t.row(i)
-    assert row.to_stats_line() == ("arin|US|asn|3|1|00000000|assigned|"
-                                   "d98c567cda2db06e693f2b574eafe848")
+    assert row.to_stats_line() == (
+        "arin|US|asn|3|1|00000000|assigned|d98c567cda2db06e693f2b574eafe848"
+    )
     assert row.date is None
     assert row.undated_as == "00000000"
     assert row.to_json()["date"] is None
@@ -242,12 +268,15 @@ def test_arin_2017_left_those_dates_empty() -> None:
     assert int(((t.date == 0) & (statuses == Status.ASSIGNED)).sum()) == 129
 
 
-@pytest.mark.parametrize(("name", "seven_field"), [
-    ("delegated-lacnic-extended-20170320", {Status.AVAILABLE: 13415}),
-    ("delegated-lacnic-extended-20181012", {Status.AVAILABLE: 17714}),
-    ("delegated-ripencc-extended-20170320", {Status.AVAILABLE: 17913, Status.RESERVED: 41090}),
-    ("delegated-ripencc-extended-20181013", {Status.AVAILABLE: 16942, Status.RESERVED: 50525}),
-])
+@pytest.mark.parametrize(
+    ("name", "seven_field"),
+    [
+        ("delegated-lacnic-extended-20170320", {Status.AVAILABLE: 13415}),
+        ("delegated-lacnic-extended-20181012", {Status.AVAILABLE: 17714}),
+        ("delegated-ripencc-extended-20170320", {Status.AVAILABLE: 17913, Status.RESERVED: 41090}),
+        ("delegated-ripencc-extended-20181013", {Status.AVAILABLE: 16942, Status.RESERVED: 50525}),
+    ],
+)
 def test_seven_field_lines_in_extended_files(name: str, seven_field: dict[Status, int]) -> None:
     stats = load_cached(name)
     t = stats.table
@@ -266,13 +295,17 @@ def test_lacnic_reserved_lines_have_an_empty_eighth_field() -> None:
     assert row.to_stats_line().endswith("|reserved|")
 
 
-@pytest.mark.parametrize(("name", "line", "first", "last", "multi"), [
-    ("delegated-arin-extended-20181013", 292, 306, 371, 130),
-    ("delegated-lacnic-extended-20181012", 50213, 28433, 28437, 19),
-    ("delegated-apnic-extended-20181014", 103886, 2497, 2528, 388),
-])
-def test_asn_records_spanning_ranges(name: str, line: int, first: int, last: int,
-                                     multi: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "line", "first", "last", "multi"),
+    [
+        ("delegated-arin-extended-20181013", 292, 306, 371, 130),
+        ("delegated-lacnic-extended-20181012", 50213, 28433, 28437, 19),
+        ("delegated-apnic-extended-20181014", 103886, 2497, 2528, 388),
+    ],
+)
+def test_asn_records_spanning_ranges(
+    name: str, line: int, first: int, last: int, multi: int
+) -> None:
     t = load_cached(name).table
     asn = t.type == list(ResourceType).index(ResourceType.ASN)
     assert int((asn & (t.value > 1)).sum()) == multi
@@ -281,13 +314,17 @@ def test_asn_records_spanning_ranges(name: str, line: int, first: int, last: int
     assert t.row(i).resource.size == t.row(i).value == last - first + 1
 
 
-@pytest.mark.parametrize(("name", "line", "start", "count", "odd"), [
-    ("delegated-arin-extended-20181013", 27448, "23.128.1.0", 5888, 368),
-    ("delegated-ripencc-extended-20181013", 45878, "31.41.240.0", 768, 800),
-    ("delegated-afrinic-extended-20181013", 3653, "164.146.0.0", 393216, 51),
-])
-def test_ipv4_counts_that_are_not_powers_of_two(name: str, line: int, start: str, count: int,
-                                                odd: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "line", "start", "count", "odd"),
+    [
+        ("delegated-arin-extended-20181013", 27448, "23.128.1.0", 5888, 368),
+        ("delegated-ripencc-extended-20181013", 45878, "31.41.240.0", 768, 800),
+        ("delegated-afrinic-extended-20181013", 3653, "164.146.0.0", 393216, 51),
+    ],
+)
+def test_ipv4_counts_that_are_not_powers_of_two(
+    name: str, line: int, start: str, count: int, odd: int
+) -> None:
     t = load_cached(name).table
     ipv4 = t.type == list(ResourceType).index(ResourceType.IPV4)
     values = t.value[ipv4]
@@ -297,8 +334,11 @@ def test_ipv4_counts_that_are_not_powers_of_two(name: str, line: int, start: str
     assert (row.start, row.value) == (start, count)
     first = int(ipaddress.IPv4Address(start))
     assert (t.first_int(i), t.last_int(i)) == (first, first + count - 1)
-    expected = list(ipaddress.summarize_address_range(ipaddress.IPv4Address(first),
-                                                      ipaddress.IPv4Address(first + count - 1)))
+    expected = list(
+        ipaddress.summarize_address_range(
+            ipaddress.IPv4Address(first), ipaddress.IPv4Address(first + count - 1)
+        )
+    )
     assert row.resource.to_cidrs() == expected
     assert len(expected) > 1
 
@@ -314,9 +354,11 @@ def test_country_codes_eu_and_ap() -> None:
 def test_compressed_input(tmp_path: Path, suffix: str) -> None:
     original = next(p for p in REAL_FILES if p.name == "delegated-lacnic-extended-20181012")
     data = original.read_bytes()
-    packed = {"gz": lambda b: gzip.compress(b, compresslevel=1),
-              "xz": lambda b: lzma.compress(b, preset=0),
-              "bz2": lambda b: bz2.compress(b, compresslevel=1)}[suffix](data)
+    packed = {
+        "gz": lambda b: gzip.compress(b, compresslevel=1),
+        "xz": lambda b: lzma.compress(b, preset=0),
+        "bz2": lambda b: bz2.compress(b, compresslevel=1),
+    }[suffix](data)
     path = tmp_path / f"{original.name}.{suffix}"
     path.write_bytes(packed)
     source = read_source(path)
@@ -365,8 +407,10 @@ def test_excerpts_are_real(registry: str) -> None:
     assert numbers == sorted(numbers)
     assert 20 <= len(numbers) <= 50
     readme = (EXCERPTS / "README.md").read_text()
-    assert f"| {excerpt_path(registry).name} | delegated/{EXCERPT_SOURCES[registry]} | " \
-           f"{','.join(map(str, numbers))} |" in readme
+    assert (
+        f"| {excerpt_path(registry).name} | delegated/{EXCERPT_SOURCES[registry]} | "
+        f"{','.join(map(str, numbers))} |" in readme
+    )
     stats = read_stats(data, "excerpt")
     assert stats.ok
     assert len(stats.table) == len(numbers)
@@ -376,13 +420,19 @@ def read_text(text: str, name: str = "bad.txt") -> StatsFile:
     return read_stats(text.encode("utf-8"), name)
 
 
-def record_at(lines: list[str], status: str | None = None, rtype: str | None = None,
-              nth: int = 0) -> int:
+def record_at(
+    lines: list[str], status: str | None = None, rtype: str | None = None, nth: int = 0
+) -> int:
     """Index in ``lines`` of the ``nth`` record line of the given type and status."""
-    hits = [i for i, line in enumerate(lines)
-            if line.count("|") >= 6 and not line.endswith("|summary") and "|*|" not in line
-            and (rtype is None or line.split("|")[2] == rtype)
-            and (status is None or line.split("|")[6] == status)]
+    hits = [
+        i
+        for i, line in enumerate(lines)
+        if line.count("|") >= 6
+        and not line.endswith("|summary")
+        and "|*|" not in line
+        and (rtype is None or line.split("|")[2] == rtype)
+        and (status is None or line.split("|")[6] == status)
+    ]
     return hits[nth]
 
 
@@ -393,7 +443,7 @@ def set_field(lines: list[str], i: int, k: int, value: str) -> str:
     return lines[i]
 
 
-FIELDS_MESSAGE = ("expected 7 or 8 (registry|cc|type|start|value|date|status[|opaque-id])")
+FIELDS_MESSAGE = "expected 7 or 8 (registry|cc|type|start|value|date|status[|opaque-id])"
 LINE_CASES = [
     # (registry, type of the record to spoil, field, new value, expected reason)
     ("ripencc", "ipv4", 3, "2.0.0.256", "bad IPv4 address '2.0.0.256'"),
@@ -404,19 +454,44 @@ LINE_CASES = [
     ("afrinic", "ipv4", 4, "0", "IPv4 count is 0"),
     ("lacnic", "asn", 4, "0", "ASN count is 0"),
     ("apnic", "ipv4", 4, "0256", "IPv4 count '0256' is not a decimal number"),
-    ("ripencc", "ipv4", 3, "255.255.255.0",
-     "IPv4 range 255.255.255.0+1048576 runs past 255.255.255.255"),
+    (
+        "ripencc",
+        "ipv4",
+        3,
+        "255.255.255.0",
+        "IPv4 range 255.255.255.0+1048576 runs past 255.255.255.255",
+    ),
     ("arin", "asn", 3, "4294967296", "AS number 4294967296 is above 4294967295"),
     ("ripencc", "ipv6", 4, "0", "IPv6 prefix length 0 is out of range (1-128)"),
     ("arin", "ipv6", 4, "129", "IPv6 prefix length 129 is out of range (1-128)"),
-    ("apnic", "ipv6", 3, "2001:200:1::",
-     "IPv6 start 2001:200:1:: is not aligned to a /35 boundary"),
-    ("afrinic", "ipv6", 3, "2001:4200::1",
-     "IPv6 start 2001:4200::1 is not aligned to a /32 boundary"),
-    ("ripencc", "asn", 6, "allocatd",
-     "unknown status 'allocatd' (expected allocated, assigned, available or reserved)"),
-    ("lacnic", "ipv4", 6, "Allocated",
-     "unknown status 'Allocated' (expected allocated, assigned, available or reserved)"),
+    (
+        "apnic",
+        "ipv6",
+        3,
+        "2001:200:1::",
+        "IPv6 start 2001:200:1:: is not aligned to a /35 boundary",
+    ),
+    (
+        "afrinic",
+        "ipv6",
+        3,
+        "2001:4200::1",
+        "IPv6 start 2001:4200::1 is not aligned to a /32 boundary",
+    ),
+    (
+        "ripencc",
+        "asn",
+        6,
+        "allocatd",
+        "unknown status 'allocatd' (expected allocated, assigned, available or reserved)",
+    ),
+    (
+        "lacnic",
+        "ipv4",
+        6,
+        "Allocated",
+        "unknown status 'Allocated' (expected allocated, assigned, available or reserved)",
+    ),
     ("ripencc", "ipv4", 5, "20181332", "date: '20181332' is not a calendar date"),
     ("arin", "asn", 5, "20190229", "date: '20190229' is not a calendar date"),
     ("apnic", "asn", 5, "2002081", "date: '2002081' is not a YYYYMMDD date"),
@@ -441,12 +516,18 @@ def test_bad_record_line(registry: str, rtype: str, field: int, value: str, reas
     assert i + 1 not in stats.table.line.tolist()
 
 
-@pytest.mark.parametrize(("registry", "spoil", "reason"), [
-    ("ripencc", lambda line: line.replace("|ipv4|", "|ipv5|"),
-     "unknown type 'ipv5' (expected asn, ipv4 or ipv6)"),
-    ("arin", lambda line: line + "|extra", f"record has 9 fields, {FIELDS_MESSAGE}"),
-    ("lacnic", lambda line: line.rsplit("|", 2)[0], f"record has 6 fields, {FIELDS_MESSAGE}"),
-])
+@pytest.mark.parametrize(
+    ("registry", "spoil", "reason"),
+    [
+        (
+            "ripencc",
+            lambda line: line.replace("|ipv4|", "|ipv5|"),
+            "unknown type 'ipv5' (expected asn, ipv4 or ipv6)",
+        ),
+        ("arin", lambda line: line + "|extra", f"record has 9 fields, {FIELDS_MESSAGE}"),
+        ("lacnic", lambda line: line.rsplit("|", 2)[0], f"record has 6 fields, {FIELDS_MESSAGE}"),
+    ],
+)
 def test_bad_line_whose_type_cannot_be_counted(
     registry: str, spoil: Callable[[str], str], reason: str
 ) -> None:
@@ -465,10 +546,16 @@ def test_bad_line_whose_type_cannot_be_counted(
     set_field(lines, header_at, 3, str(int(lines[header_at].split("|")[3]) + 1))
     worse = read_text("\n".join(lines) + "\n")
     assert [(e.line, e.reason) for e in worse.file_errors] == [
-        (header_at + 1, f"version line announces {int(lines[header_at].split('|')[3])} records, "
-                        f"the file has {int(lines[header_at].split('|')[3]) - 1}"),
-        (summary_at + 1, f"summary line announces {announced + 1} ipv4 records, "
-                         f"the file has {announced - 1}")]
+        (
+            header_at + 1,
+            f"version line announces {int(lines[header_at].split('|')[3])} records, "
+            f"the file has {int(lines[header_at].split('|')[3]) - 1}",
+        ),
+        (
+            summary_at + 1,
+            f"summary line announces {announced + 1} ipv4 records, the file has {announced - 1}",
+        ),
+    ]
 
 
 def test_version_line_count_disagreeing() -> None:
@@ -479,7 +566,8 @@ def test_version_line_count_disagreeing() -> None:
     stats = read_text("\n".join(lines) + "\n", "apnic.txt")
     assert stats.errors == []
     assert [str(e) for e in stats.file_errors] == [
-        f"apnic.txt:28: version line announces {old + 1} records, the file has {old}"]
+        f"apnic.txt:28: version line announces {old + 1} records, the file has {old}"
+    ]
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
@@ -491,7 +579,8 @@ def test_summary_count_disagreeing_names_the_summary_line(registry: str) -> None
     stats = read_text("\n".join(lines) + "\n", "s.txt")
     assert stats.errors == []
     assert [str(e) for e in stats.file_errors] == [
-        f"s.txt:{at + 1}: summary line announces {old + 2} ipv6 records, the file has {old}"]
+        f"s.txt:{at + 1}: summary line announces {old + 2} ipv6 records, the file has {old}"
+    ]
 
 
 def test_missing_summary_line() -> None:
@@ -502,7 +591,8 @@ def test_missing_summary_line() -> None:
     stats = read_text("\n".join(lines) + "\n", "m.txt")
     assert stats.errors == []
     assert [str(e) for e in stats.file_errors] == [
-        f"m.txt:1: no summary line for asn, the file has {count} such records"]
+        f"m.txt:1: no summary line for asn, the file has {count} such records"
+    ]
     assert len(stats.table) == count + others
 
 
@@ -519,18 +609,22 @@ def test_bad_summary_line() -> None:
     stats = read_text("\n".join(lines) + "\n", "b.txt")
     assert [str(e) for e in stats.file_errors] == [
         "b.txt:4: summary count 'many' is not a number",
-        "b.txt:1: no summary line for ipv6, the file has 4 such records"]
+        "b.txt:1: no summary line for ipv6, the file has 4 such records",
+    ]
 
 
-@pytest.mark.parametrize(("field", "value", "reason"), [
-    (0, "3", "unsupported format version '3' (expected 2 or 2.x)"),
-    (0, "20", "unsupported format version '20' (expected 2 or 2.x)"),
-    (0, "2.", "unsupported format version '2.' (expected 2 or 2.x)"),
-    (1, "iana", "registry 'iana': combined and IANA files are not one RIR's statistics file"),
-    (1, "ripe", "unknown registry 'ripe'"),
-    (3, "many", "record count 'many' is not a number"),
-    (5, "20181332", "end date: '20181332' is not a calendar date"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        (0, "3", "unsupported format version '3' (expected 2 or 2.x)"),
+        (0, "20", "unsupported format version '20' (expected 2 or 2.x)"),
+        (0, "2.", "unsupported format version '2.' (expected 2 or 2.x)"),
+        (1, "iana", "registry 'iana': combined and IANA files are not one RIR's statistics file"),
+        (1, "ripe", "unknown registry 'ripe'"),
+        (3, "many", "record count 'many' is not a number"),
+        (5, "20181332", "end date: '20181332' is not a calendar date"),
+    ],
+)
 def test_bad_version_line(field: int, value: str, reason: str) -> None:
     lines = excerpt_lines("ripencc")
     shown = set_field(lines, 0, field, value)
@@ -546,20 +640,25 @@ def test_version_line_with_wrong_field_count() -> None:
     with pytest.raises(ParseError) as err:
         read_text("\n".join(lines) + "\n", "v.txt")
     assert err.value.line == 1
-    assert err.value.reason.startswith("not a statistics version line (version line has 6 "
-                                       "fields, expected 7")
+    assert err.value.reason.startswith(
+        "not a statistics version line (version line has 6 fields, expected 7"
+    )
 
 
-@pytest.mark.parametrize(("line", "date"), [
-    # the real version lines of the 2018 files: epoch serials (ARIN ms, RIPE NCC s) use the end date
-    ("2.3|arin|1539406814230|142799|19700101|20181013|-0400", dt.date(2018, 10, 13)),
-    ("2|ripencc|1539467999|189189|19830705|20181013|+0200", dt.date(2018, 10, 13)),
-    ("2|afrinic|20181013|9373|00000000|20181013|00000", dt.date(2018, 10, 13)),
-    ("2.3|apnic|20181014|113050||20181012|+1000", dt.date(2018, 10, 14)),
-    # a serial of zeros, or one that is not a calendar date, is no date either
-    ("2|afrinic|00000000|9373|00000000|20181013|00000", dt.date(2018, 10, 13)),
-    ("2|afrinic|20181399|9373|00000000|20181013|00000", dt.date(2018, 10, 13)),
-])
+@pytest.mark.parametrize(
+    ("line", "date"),
+    [
+        # the real version lines of the 2018 files: epoch serials (ARIN ms, RIPE NCC s) use
+        # the end date
+        ("2.3|arin|1539406814230|142799|19700101|20181013|-0400", dt.date(2018, 10, 13)),
+        ("2|ripencc|1539467999|189189|19830705|20181013|+0200", dt.date(2018, 10, 13)),
+        ("2|afrinic|20181013|9373|00000000|20181013|00000", dt.date(2018, 10, 13)),
+        ("2.3|apnic|20181014|113050||20181012|+1000", dt.date(2018, 10, 14)),
+        # a serial of zeros, or one that is not a calendar date, is no date either
+        ("2|afrinic|00000000|9373|00000000|20181013|00000", dt.date(2018, 10, 13)),
+        ("2|afrinic|20181399|9373|00000000|20181013|00000", dt.date(2018, 10, 13)),
+    ],
+)
 def test_snapshot_date_of_a_version_line(line: str, date: dt.date) -> None:
     stats = read_text(line + "\n")
     assert stats.header.snapshot_date() == date
@@ -571,7 +670,8 @@ def test_version_line_without_any_date() -> None:
         read_text("2|afrinic|00000000|0|00000000|00000000|00000\n", "z.txt")
     assert str(err.value) == (
         "z.txt:1: not a statistics version line (neither serial '00000000' nor end date "
-        "'00000000' is a YYYYMMDD date): '2|afrinic|00000000|0|00000000|00000000|00000'")
+        "'00000000' is a YYYYMMDD date): '2|afrinic|00000000|0|00000000|00000000|00000'"
+    )
 
 
 def test_truncated_file() -> None:
@@ -587,7 +687,8 @@ def test_truncated_file() -> None:
         "t.txt:4: summary line announces 5 ipv6 records, the file has 0",
     ]
     assert [(e.line, e.reason) for e in stats.errors] == [
-        (11, f"record has 6 fields, {FIELDS_MESSAGE}")]
+        (11, f"record has 6 fields, {FIELDS_MESSAGE}")
+    ]
     assert len(stats.table) == 6
 
 
@@ -596,22 +697,33 @@ def test_file_without_final_newline_is_truncated_even_if_counts_agree() -> None:
     stats = read_stats(data[:-1], "n.txt")
     assert stats.errors == []
     assert [str(e) for e in stats.file_errors] == [
-        "n.txt:24: last line has no newline: the file is truncated"]
+        "n.txt:24: last line has no newline: the file is truncated"
+    ]
     assert len(stats.table) == 20  # the rows are all there: the caller must refuse the file
 
 
-@pytest.mark.parametrize(("content", "line", "reason"), [
-    (b"", None, "file is empty"),
-    (b"\n \n\t\n", None, "file is empty"),
-    (b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n<body>Not Found</body>"
-     b"</html>\n", None,
-     "this is an HTML/XML page (an error page from the server?), not a statistics file"),
-    (b"\n<html>\n<body>503</body></html>\n", None,
-     "this is an HTML/XML page (an error page from the server?), not a statistics file"),
-    (bytes(range(256)), 1, "binary data (NUL byte), not a statistics file"),
-])
-def test_content_that_is_not_a_statistics_file(content: bytes, line: int | None,
-                                               reason: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        (b"", None, "file is empty"),
+        (b"\n \n\t\n", None, "file is empty"),
+        (
+            b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n"
+            b"<body>Not Found</body></html>\n",
+            None,
+            "this is an HTML/XML page (an error page from the server?), not a statistics file",
+        ),
+        (
+            b"\n<html>\n<body>503</body></html>\n",
+            None,
+            "this is an HTML/XML page (an error page from the server?), not a statistics file",
+        ),
+        (bytes(range(256)), 1, "binary data (NUL byte), not a statistics file"),
+    ],
+)
+def test_content_that_is_not_a_statistics_file(
+    content: bytes, line: int | None, reason: str
+) -> None:
     with pytest.raises(ParseError) as err:
         source_from_bytes(content, "x.txt")
     assert (err.value.line, err.value.reason) == (line, reason)
@@ -681,8 +793,11 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_bad_lines_are_listed_and_good_rows_kept() -> None:
     lines = excerpt_lines("ripencc")
     good_before = read_text("\n".join(lines) + "\n").table
-    bad = [record_at(lines, rtype="ipv4", nth=1), record_at(lines, rtype="asn", nth=2),
-           record_at(lines, rtype="ipv6", nth=4)]
+    bad = [
+        record_at(lines, rtype="ipv4", nth=1),
+        record_at(lines, rtype="asn", nth=2),
+        record_at(lines, rtype="ipv6", nth=4),
+    ]
     set_field(lines, bad[0], 3, "2.16.0.0.0")
     set_field(lines, bad[1], 5, "19930931")
     set_field(lines, bad[2], 4, "300")
@@ -695,7 +810,8 @@ def test_bad_lines_are_listed_and_good_rows_kept() -> None:
         (bad[2] + 1, "IPv6 prefix length 300 is out of range (1-128)"),
     ]
     assert [str(e) for e in stats.file_errors] == [
-        f"skip.txt:{len(lines)}: last line has no newline: the file is truncated"]
+        f"skip.txt:{len(lines)}: last line has no newline: the file is truncated"
+    ]
     assert not stats.ok
     assert stats.record_lines == 23
     keep = [i for i in range(len(good_before)) if good_before.line[i] - 1 not in bad]
@@ -732,8 +848,9 @@ def test_excerpt_round_trip(registry: str) -> None:
     assert render_stats(stats.header, stats.table, order, stats.preamble).encode() == data
     rendered = render_records(stats.table)
     assert [line.rstrip("\n") for line in rendered] == [
-        d.to_stats_line() for d in stats.table.rows()]
-    assert "".join(rendered).encode() == data[data.index(rendered[0].encode()):]
+        d.to_stats_line() for d in stats.table.rows()
+    ]
+    assert "".join(rendered).encode() == data[data.index(rendered[0].encode()) :]
 
 
 def test_writer_recomputes_counts_and_summaries() -> None:
@@ -747,8 +864,11 @@ def test_writer_recomputes_counts_and_summaries() -> None:
     assert len(lines) == 1 + 1 + 14 + 1
     # a type with records but missing from the order still gets its summary line
     text = render_stats(stats.header, t, [ResourceType.IPV6])
-    assert text.split("\n")[1:4] == ["ripencc|*|ipv6|*|5|summary", "ripencc|*|asn|*|4|summary",
-                                     "ripencc|*|ipv4|*|14|summary"]
+    assert text.split("\n")[1:4] == [
+        "ripencc|*|ipv6|*|5|summary",
+        "ripencc|*|asn|*|4|summary",
+        "ripencc|*|ipv4|*|14|summary",
+    ]
     again = read_stats(text.encode(), "again")
     assert again.ok
     assert again.table.rows() == t.rows()
@@ -756,12 +876,28 @@ def test_writer_recomputes_counts_and_summaries() -> None:
 
 def test_writer_on_rows_built_from_values() -> None:
     rows = [
-        Delegation(Registry.ARIN, "", ResourceType.ASN, "3", 1, None, Status.ASSIGNED, "x",
-                   undated_as="00000000"),
-        Delegation(Registry.ARIN, "US", ResourceType.IPV6, "2001:400::", 32,
-                   dt.date(1999, 8, 3), Status.ALLOCATED, ""),
-        Delegation(Registry.ARIN, "", ResourceType.IPV4, "23.128.1.0", 5888, None,
-                   Status.RESERVED),
+        Delegation(
+            Registry.ARIN,
+            "",
+            ResourceType.ASN,
+            "3",
+            1,
+            None,
+            Status.ASSIGNED,
+            "x",
+            undated_as="00000000",
+        ),
+        Delegation(
+            Registry.ARIN,
+            "US",
+            ResourceType.IPV6,
+            "2001:400::",
+            32,
+            dt.date(1999, 8, 3),
+            Status.ALLOCATED,
+            "",
+        ),
+        Delegation(Registry.ARIN, "", ResourceType.IPV4, "23.128.1.0", 5888, None, Status.RESERVED),
     ]
     table = DelegationTable.from_delegations(rows)
     assert render_records(table) == [

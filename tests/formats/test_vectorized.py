@@ -33,8 +33,9 @@ FILE_RUNS = settings(max_examples=100, deadline=None, suppress_health_check=[Hea
 # -- building the readers' input --------------------------------------------------------------
 
 
-def matrix(fields: list[bytes], width: int, zero: bool = True,
-           after: bytes = b"") -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int32]]:
+def matrix(
+    fields: list[bytes], width: int, zero: bool = True, after: bytes = b""
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int32]]:
     """The fields laid out in one buffer, each followed by ``after``, gathered ``width`` wide.
 
     ``after`` stands for the rest of a line: a reader that looks past a field's length sees it.
@@ -77,9 +78,16 @@ def ref_ipv4(text: str) -> int | None:
 
 
 IPV4_SURGERY = [
-    lambda t: "." + t, lambda t: t + ".", lambda t: t + ".5", lambda t: t.rsplit(".", 1)[0],
-    lambda t: t.replace(".", "..", 1), lambda t: t + "0", lambda t: "1" + t,
-    lambda t: t.replace(".", "", 1), lambda t: t[1:], lambda t: t[:-1],
+    lambda t: "." + t,
+    lambda t: t + ".",
+    lambda t: t + ".5",
+    lambda t: t.rsplit(".", 1)[0],
+    lambda t: t.replace(".", "..", 1),
+    lambda t: t + "0",
+    lambda t: "1" + t,
+    lambda t: t.replace(".", "", 1),
+    lambda t: t[1:],
+    lambda t: t[:-1],
 ]
 
 
@@ -121,11 +129,29 @@ def test_parse_ipv4_reads_every_address(numbers: list[int], after: bytes) -> Non
     assert value.tolist() == numbers
 
 
-@pytest.mark.parametrize("text", [
-    "1.2.3", "1.2.3.4.5", "256.0.0.0", "1.2.3.04", "01.2.3.4", "1..2.3", ".1.2.3", "1.2.3.4.",
-    "1.2.3.-4", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4/24", "1.2.3.1000", "1234.1.1.1", "١.2.3.4",
-    "255.255.255.256", "", "1.2.3.4444444444",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.2.3",
+        "1.2.3.4.5",
+        "256.0.0.0",
+        "1.2.3.04",
+        "01.2.3.4",
+        "1..2.3",
+        ".1.2.3",
+        "1.2.3.4.",
+        "1.2.3.-4",
+        "1.2.3.4 ",
+        " 1.2.3.4",
+        "1.2.3.4/24",
+        "1.2.3.1000",
+        "1234.1.1.1",
+        "١.2.3.4",
+        "255.255.255.256",
+        "",
+        "1.2.3.4444444444",
+    ],
+)
 def test_parse_ipv4_rejects(text: str) -> None:
     assert ref_ipv4(text) is None
     _value, ok = vec.parse_ipv4(*matrix([text.encode()], 15, False, b"0.5"))
@@ -148,8 +174,11 @@ def ref_ipv6(text: str) -> int | None:
 @st.composite
 def ipv6_spellings(draw: st.DrawFn) -> tuple[str, int, bool]:
     """(text, value, plain): a valid spelling; ``plain`` when it has no IPv4 tail."""
-    groups = draw(st.lists(st.sampled_from([0, 0, 1, 0xFFFF]) | st.integers(0, 0xFFFF),
-                           min_size=8, max_size=8))
+    groups = draw(
+        st.lists(
+            st.sampled_from([0, 0, 1, 0xFFFF]) | st.integers(0, 0xFFFF), min_size=8, max_size=8
+        )
+    )
     gap = None
     if draw(st.booleans()):  # "::" standing for groups i..j-1 (at the start, middle or end)
         i = draw(st.integers(0, 7))
@@ -178,12 +207,21 @@ def ipv6_spellings(draw: st.DrawFn) -> tuple[str, int, bool]:
 
 
 IPV6_SURGERY = [
-    lambda t: ":" + t, lambda t: t + ":", lambda t: t[1:], lambda t: t[:-1],
-    lambda t: t.replace("::", ":", 1), lambda t: t.replace("::", ":::", 1),
-    lambda t: t.replace(":", "::", 1), lambda t: t.rsplit(":", 1)[0] + "::",
-    lambda t: "::" + t.split(":", 1)[-1], lambda t: "1:" + t, lambda t: t + ":1",
-    lambda t: t.replace(":", ":0", 1), lambda t: t.replace(":", "0:", 1),
-    lambda t: t.replace(":", ":00000", 1), lambda t: t.replace("::", "::1::", 1),
+    lambda t: ":" + t,
+    lambda t: t + ":",
+    lambda t: t[1:],
+    lambda t: t[:-1],
+    lambda t: t.replace("::", ":", 1),
+    lambda t: t.replace("::", ":::", 1),
+    lambda t: t.replace(":", "::", 1),
+    lambda t: t.rsplit(":", 1)[0] + "::",
+    lambda t: "::" + t.split(":", 1)[-1],
+    lambda t: "1:" + t,
+    lambda t: t + ":1",
+    lambda t: t.replace(":", ":0", 1),
+    lambda t: t.replace(":", "0:", 1),
+    lambda t: t.replace(":", ":00000", 1),
+    lambda t: t.replace("::", "::1::", 1),
 ]
 
 
@@ -191,8 +229,9 @@ IPV6_SURGERY = [
 def ipv6_texts(draw: st.DrawFn) -> str:
     text, value, _plain = draw(ipv6_spellings())
     if draw(st.booleans()):
-        text = getattr(ipaddress.IPv6Address(value),
-                       draw(st.sampled_from(["compressed", "exploded"])))
+        text = getattr(
+            ipaddress.IPv6Address(value), draw(st.sampled_from(["compressed", "exploded"]))
+        )
     for _ in range(draw(st.integers(0, 2))):  # edits where the rules are: colons, group sizes
         text = draw(st.sampled_from(IPV6_SURGERY))(text)
     return edit(draw, text, "0123456789abcdefABCDEF::::.g% x/", max_edits=draw(st.integers(0, 2)))
@@ -205,8 +244,9 @@ def test_parse_ipv6_reads_valid_spellings(
 ) -> None:
     texts = [t for t, _, _ in spellings]
     hi, lo, ok = vec.parse_ipv6(*matrix([t.encode() for t in texts], 39, zero, after))
-    for (text, value, plain), h, low, good in zip(spellings, hi.tolist(), lo.tolist(),
-                                                  ok.tolist(), strict=True):
+    for (text, value, plain), h, low, good in zip(
+        spellings, hi.tolist(), lo.tolist(), ok.tolist(), strict=True
+    ):
         assert ref_ipv6(text) == value, text  # the generator itself agrees with ipaddress
         # hex-and-colon spellings are the fast path's job; IPv4 tails may go to the reference
         assert good or not plain, text
@@ -225,22 +265,56 @@ def test_parse_ipv6_never_accepts_what_ipaddress_rejects(
             assert ref_ipv6(text) == (h << 64) | low, text
 
 
-@pytest.mark.parametrize("text", [
-    "::", "::1", "1::", "2001:db8::", "2001:DB8::1", "0:0:0:0:0:0:0:0", "1:2:3:4:5:6:7:8",
-    "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1::8", "2001:0db8:0000:0000:0000:0000:0000:0001",
-    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "1:2:3::4:5:6:7",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "::",
+        "::1",
+        "1::",
+        "2001:db8::",
+        "2001:DB8::1",
+        "0:0:0:0:0:0:0:0",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7::",
+        "::2:3:4:5:6:7:8",
+        "1::8",
+        "2001:0db8:0000:0000:0000:0000:0000:0001",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "1:2:3::4:5:6:7",
+    ],
+)
 def test_parse_ipv6_accepts_hex_spellings(text: str) -> None:
     hi, lo, ok = vec.parse_ipv6(*matrix([text.encode()], 39, False, b":1"))
     assert ok[0]
     assert (int(hi[0]) << 64) | int(lo[0]) == int(ipaddress.IPv6Address(text))
 
 
-@pytest.mark.parametrize("text", [
-    ":", ":::", "1:::2", ":1::", "::1:", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
-    "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "12345::", "g::", "1:2:3:4:5:6:7:", ":2:3:4:5:6:7:8",
-    "1::2:", "::ffff:1.2.3.4", "fe80::1%eth0", " ::1", "::1 ", "1:2:3:4:5:6:7:8/64", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        ":",
+        ":::",
+        "1:::2",
+        ":1::",
+        "::1:",
+        "1::2::3",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7",
+        "1:2:3:4:5:6:7:8::",
+        "::1:2:3:4:5:6:7:8",
+        "12345::",
+        "g::",
+        "1:2:3:4:5:6:7:",
+        ":2:3:4:5:6:7:8",
+        "1::2:",
+        "::ffff:1.2.3.4",
+        "fe80::1%eth0",
+        " ::1",
+        "::1 ",
+        "1:2:3:4:5:6:7:8/64",
+        "",
+    ],
+)
 def test_parse_ipv6_rejects(text: str) -> None:
     _hi, _lo, ok = vec.parse_ipv6(*matrix([text.encode()], 39, False, b"::1"))
     assert not ok[0]
@@ -273,8 +347,9 @@ def uint_texts(draw: st.DrawFn) -> str:
 
 
 @FAST
-@given(st.lists(uint_texts(), min_size=1, max_size=30), AFTER, st.booleans(),
-       st.sampled_from([3, 10]))
+@given(
+    st.lists(uint_texts(), min_size=1, max_size=30), AFTER, st.booleans(), st.sampled_from([3, 10])
+)
 def test_parse_uint_agrees_with_int(
     texts: list[str], after: bytes, zero: bool, max_digits: int
 ) -> None:
@@ -307,9 +382,25 @@ def ref_date(text: str) -> tuple[int, bool] | None:
 
 @st.composite
 def date_texts(draw: st.DrawFn) -> str:
-    special = ["20190229", "20200229", "21000229", "20000229", "00000000", "2019130 1",
-               "20181332", "20180000", "00010101", "00001231", "99991231", "19700101",
-               "20181131", "20180431", "20181301", "20180100", ""]
+    special = [
+        "20190229",
+        "20200229",
+        "21000229",
+        "20000229",
+        "00000000",
+        "2019130 1",
+        "20181332",
+        "20180000",
+        "00010101",
+        "00001231",
+        "99991231",
+        "19700101",
+        "20181131",
+        "20180431",
+        "20181301",
+        "20180100",
+        "",
+    ]
     day = draw(st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)))
     text = draw(st.sampled_from(special) | st.just(day.strftime("%Y%m%d").rjust(8, "0")))
     return edit(draw, text, "0123456789 /-:x", max_edits=draw(st.integers(0, 2)))
@@ -336,11 +427,23 @@ def test_parse_dates_agree_with_datetime(texts: list[str], after: bytes) -> None
                 assert d == (int(parsed.strftime("%Y%m%d")) if parsed else 0), text
 
 
-@pytest.mark.parametrize(("text", "valid"), [
-    ("20190229", False), ("20200229", True), ("19000229", False), ("20000229", True),
-    ("00000000", True), ("2019130 1", False), ("20181332", False), ("00000101", False),
-    ("20180431", False), ("20181231", True), ("2018123", False), ("201812310", False),
-])
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("20190229", False),
+        ("20200229", True),
+        ("19000229", False),
+        ("20000229", True),
+        ("00000000", True),
+        ("2019130 1", False),
+        ("20181332", False),
+        ("00000101", False),
+        ("20180431", False),
+        ("20181231", True),
+        ("2018123", False),
+        ("201812310", False),
+    ],
+)
 def test_parse_dates_examples(text: str, valid: bool) -> None:
     chars, lengths = matrix([text.encode()], 8, False, b"5")
     _date, _zeros, ok = vec.parse_dates(chars, lengths)
@@ -355,13 +458,24 @@ def test_parse_dates_examples(text: str, valid: bool) -> None:
 def test_parse_cc_is_two_capitals_or_empty(texts: list[str], after: bytes) -> None:
     ok = vec.parse_cc(*matrix([t.encode() for t in texts], 2, True, after))
     for text, good in zip(texts, ok.tolist(), strict=True):
-        expected = text == "" or (len(text) == 2 and text.isascii() and text.isupper()
-                                  and text.isalpha())
+        expected = text == "" or (
+            len(text) == 2 and text.isascii() and text.isupper() and text.isalpha()
+        )
         assert good == expected, text
 
 
-TOKENS = [b"asn", b"ipv4", b"ipv6", b"allocated", b"assigned", b"available", b"reserved",
-          b"ripencc", b"afrinic", b"lacnic"]
+TOKENS = [
+    b"asn",
+    b"ipv4",
+    b"ipv6",
+    b"allocated",
+    b"assigned",
+    b"available",
+    b"reserved",
+    b"ripencc",
+    b"afrinic",
+    b"lacnic",
+]
 
 
 @st.composite
@@ -371,9 +485,12 @@ def token_texts(draw: st.DrawFn) -> bytes:
 
 
 @FAST
-@given(st.lists(token_texts(), min_size=1, max_size=30),
-       st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4, unique=True),
-       AFTER, st.sampled_from([8, 16]))
+@given(
+    st.lists(token_texts(), min_size=1, max_size=30),
+    st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4, unique=True),
+    AFTER,
+    st.sampled_from([8, 16]),
+)
 def test_match_tokens_is_equality(
     texts: list[bytes], tokens: list[bytes], after: bytes, width: int
 ) -> None:
@@ -394,8 +511,11 @@ def test_match_tokens_ignores_bytes_past_the_field() -> None:
 
 
 @FAST
-@given(st.lists(st.binary(max_size=20), min_size=0, max_size=20), st.integers(1, 24),
-       st.binary(min_size=0, max_size=8))
+@given(
+    st.lists(st.binary(max_size=20), min_size=0, max_size=20),
+    st.integers(1, 24),
+    st.binary(min_size=0, max_size=8),
+)
 def test_gather_copies_each_field(fields: list[bytes], width: int, after: bytes) -> None:
     zeroed, lengths = matrix(fields, width, True, after)
     raw, _ = matrix(fields, width, False, after)
@@ -423,13 +543,17 @@ def test_gather_of_nothing() -> None:
 
 def excerpt_records(registry: str) -> list[str]:
     lines = (EXCERPTS / f"{registry}-2018-excerpt.txt").read_text().splitlines()
-    return [ln for ln in lines if ln and not ln.startswith("#") and not ln.endswith("summary")
-            and ln.count("|") >= 6]
+    return [
+        ln
+        for ln in lines
+        if ln and not ln.startswith("#") and not ln.endswith("summary") and ln.count("|") >= 6
+    ]
 
 
 REAL_LINES = {r.value: excerpt_records(r.value) for r in Registry}
-HEADERS = {r.value: (EXCERPTS / f"{r.value}-2018-excerpt.txt").read_text().splitlines()
-           for r in Registry}
+HEADERS = {
+    r.value: (EXCERPTS / f"{r.value}-2018-excerpt.txt").read_text().splitlines() for r in Registry
+}
 
 
 @st.composite
@@ -437,10 +561,18 @@ def synthetic_record(draw: st.DrawFn, registry: str) -> str:
     rtype = draw(st.sampled_from(["asn", "ipv4", "ipv6"]))
     if rtype == "ipv6":
         plen = draw(st.integers(1, 128))
-        net = ipaddress.IPv6Network((draw(st.integers(0, 2**128 - 1)) >> (128 - plen)
-                                     << (128 - plen), plen))
-        start = draw(st.sampled_from([str(net.network_address), net.network_address.exploded,
-                                      str(net.network_address).upper()]))
+        net = ipaddress.IPv6Network(
+            (draw(st.integers(0, 2**128 - 1)) >> (128 - plen) << (128 - plen), plen)
+        )
+        start = draw(
+            st.sampled_from(
+                [
+                    str(net.network_address),
+                    net.network_address.exploded,
+                    str(net.network_address).upper(),
+                ]
+            )
+        )
         value = plen
     elif rtype == "ipv4":
         first = draw(st.integers(0, 2**32 - 1))
@@ -468,8 +600,9 @@ def record_lines(draw: st.DrawFn, registry: str) -> str:
     fields = line.split("|")
     if draw(st.booleans()):  # edit one field
         k = draw(st.integers(0, len(fields) - 1))
-        fields[k] = edit(draw, fields[k], "0123456789.:abcdefAZ|-x é",
-                         max_edits=draw(st.integers(1, 3)))
+        fields[k] = edit(
+            draw, fields[k], "0123456789.:abcdefAZ|-x é", max_edits=draw(st.integers(1, 3))
+        )
         return "|".join(fields)
     # or the whole line: field counts, wrong registries, stray characters anywhere
     return edit(draw, line, "|0123456789.:a ", max_edits=draw(st.integers(1, 3)))
@@ -486,8 +619,11 @@ def counted_types(lines: list[str]) -> Counter[str]:
 
 
 @FILE_RUNS
-@given(st.sampled_from([r.value for r in Registry]).flatmap(
-    lambda reg: st.tuples(st.just(reg), st.lists(record_lines(reg), min_size=1, max_size=40))))
+@given(
+    st.sampled_from([r.value for r in Registry]).flatmap(
+        lambda reg: st.tuples(st.just(reg), st.lists(record_lines(reg), min_size=1, max_size=40))
+    )
+)
 def test_read_stats_agrees_with_parse_record(case: tuple[str, list[str]]) -> None:
     registry, lines = case
     lines = [ln for ln in lines if ln and not ln.startswith("#")]  # those are not records
@@ -521,4 +657,5 @@ def test_read_stats_agrees_with_parse_record(case: tuple[str, list[str]]) -> Non
     table, errors = read_record_lines(lines, registry, "fuzz", list(range(100, 100 + len(lines))))
     assert table.rows() == expected_rows
     assert [(e.line, e.reason) for e in errors] == [
-        (n - first_record_line + 100, reason) for n, reason in expected_errors]
+        (n - first_record_line + 100, reason) for n, reason in expected_errors
+    ]

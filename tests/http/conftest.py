@@ -39,6 +39,7 @@ WANTED = {
 def _keep(registry: str, first: int) -> object:
     def keep(index: int, fields: list[str]) -> bool:
         return index < first or fields[3] in WANTED[registry]
+
     return keep
 
 
@@ -48,8 +49,11 @@ def fill(store: Store) -> None:
     for year in ("2017", "2018"):
         for registry in WANTED:
             keep = _keep(registry, 30)
-            ingest_bytes(store, excerpt(real_file(registry, year), keep),  # type: ignore[arg-type]
-                         f"{registry}-{year}-excerpt")
+            ingest_bytes(
+                store,
+                excerpt(real_file(registry, year), keep),  # type: ignore[arg-type]
+                f"{registry}-{year}-excerpt",
+            )
     move(store, MOVED, Registry.ARIN)
 
 
@@ -58,12 +62,20 @@ def move(store: Store, resource: str, to: Registry) -> None:
     iana = load_iana(store)
     query = parse_query(resource)
     assert query.resource is not None
-    request = build_request(view, query.resource, to, NEW_HOLDER, TransferKind.INTER_RIR,
-                            dt.date(2026, 11, 1), RIPE_HOLDER)
+    request = build_request(
+        view,
+        query.resource,
+        to,
+        NEW_HOLDER,
+        TransferKind.INTER_RIR,
+        dt.date(2026, 11, 1),
+        RIPE_HOLDER,
+    )
     step = request_transfer(store, view, request, "mandatory-portability", "tester", iana)
     for name in ("approve", "accept", "complete"):
-        advance(store, load_current(store), step.transfer.id, name, "tester", iana,
-                conditions_met=True)
+        advance(
+            store, load_current(store), step.transfer.id, name, "tester", iana, conditions_met=True
+        )
 
 
 @pytest.fixture(scope="module")

@@ -53,9 +53,14 @@ def test_rdap_20c(base: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     answers too."""
     from rdap import RdapClient
 
-    client = RdapClient(config={"bootstrap_url": f"{base}/rdap/", "self_bootstrap": True,
-                                "bootstrap_data_url": f"{base}/rdap/bootstrap/",
-                                "bootstrap_dir": str(tmp_path_factory.mktemp("20c"))})
+    client = RdapClient(
+        config={
+            "bootstrap_url": f"{base}/rdap/",
+            "self_bootstrap": True,
+            "bootstrap_data_url": f"{base}/rdap/bootstrap/",
+            "bootstrap_dir": str(tmp_path_factory.mktemp("20c")),
+        }
+    )
     v4 = client.get_ip("193.0.6.139")
     assert v4.data["handle"] == "193.0.0.0-4096-RIPENCC"
     assert v4.normalized["name"] == "RIPENCC-193.0.0.0-20"
@@ -78,15 +83,18 @@ def test_whoisit(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     files = {"asn": "asn", "ipv4": "ipv4", "ipv6": "ipv6", "object": "object-tags"}
     saved: dict[str, object] = {
-        name: httpx.get(f"{base}/rdap/bootstrap/{file}.json").json()
-        for name, file in files.items()}
+        name: httpx.get(f"{base}/rdap/bootstrap/{file}.json").json() for name, file in files.items()
+    }
     # whoisit insists on a DNS file with services; rirport serves no domains, so the test
     # gives it one for the reserved .invalid TLD (RFC 2606)
     saved["dns"] = {"version": "1.0", "services": [[["invalid"], [f"{base}/rdap/"]]]}
     saved["timestamp"] = int(time.time())
     bootstrap = sys.modules["whoisit.bootstrap"]
-    monkeypatch.setattr(bootstrap.Bootstrap, "RIR_RDAP_ENDPOINTS",
-                        {"arin": f"{base}/rdap/", "ripe": f"{base}/rdap/"})
+    monkeypatch.setattr(
+        bootstrap.Bootstrap,
+        "RIR_RDAP_ENDPOINTS",
+        {"arin": f"{base}/rdap/", "ripe": f"{base}/rdap/"},
+    )
     whoisit.clear_bootstrapping()
     whoisit.load_bootstrap_data(json.dumps(saved), allow_insecure=True)
     try:
@@ -126,8 +134,9 @@ def test_whodap(base: str) -> None:
     import whodap
 
     def pointed(cls: type, name: str) -> type:
-        return type(f"Local{cls.__name__}", (cls,),
-                    {"_iana_uri": f"{base}/rdap/bootstrap/{name}.json"})
+        return type(
+            f"Local{cls.__name__}", (cls,), {"_iana_uri": f"{base}/rdap/bootstrap/{name}.json"}
+        )
 
     v4_client = pointed(whodap.IPv4Client, "ipv4").new_client()
     v6_client = pointed(whodap.IPv6Client, "ipv6").new_client()
@@ -137,7 +146,8 @@ def test_whodap(base: str) -> None:
         assert v4["handle"] == "193.0.0.0-4096-RIPENCC"
         assert v4["entities"][0]["handle"] == RIPE_ENTITY
         assert v6_client.lookup("2001:4860:4860::8888").to_dict()["handle"] == (
-            "2001:4860::-32-ARIN")
+            "2001:4860::-32-ARIN"
+        )
         assert asn_client.lookup(3333).to_dict()["handle"] == "AS3333"
         moved = v4_client.lookup("193.0.17.1").to_dict()
         assert moved["handle"] == "193.0.16.0-2048-ARIN"

@@ -28,7 +28,8 @@ def _apnic_history() -> dict[str, Any]:
     from tests.paths import SHARED
 
     body: dict[str, Any] = json.loads(
-        (SHARED / "rdap" / "apnic" / "ip-history-101.203.88.0.json").read_text())
+        (SHARED / "rdap" / "apnic" / "ip-history-101.203.88.0.json").read_text()
+    )
     return body
 
 
@@ -71,8 +72,7 @@ def test_as_of_answers_match_the_as_of_view(client: TestClient, filled_store: St
 
 
 def test_entity_as_of_follows_the_holder_through_renumbering(client: TestClient) -> None:
-    body = client.get(f"/rdap/entity/{RIPE_HOLDER}-RIPENCC",
-                      params={"as-of": "2017-06-01"}).json()
+    body = client.get(f"/rdap/entity/{RIPE_HOLDER}-RIPENCC", params={"as-of": "2017-06-01"}).json()
     assert body["handle"] == f"{OLD_RIPE_HOLDER}-RIPENCC"
     assert "AS3333" in [a["handle"] for a in body["autnums"]]
     titles = [n["title"] for n in body["notices"]]
@@ -80,23 +80,33 @@ def test_entity_as_of_follows_the_holder_through_renumbering(client: TestClient)
     assert client.get(f"/rdap/entity/{OLD_RIPE_HOLDER}-RIPENCC").status_code == 404
 
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("/rdap/ip/193.0.6.139?as-of=2010-01-01", 404),  # before every stored file
-    ("/rdap/ip/193.0.6.139?as-of=yesterday", 400), ("/rdap/ip/193.0.6.139?as-of=2017-13-01", 400),
-    ("/rdap/ip/193.0.6.139?as-of=", 400), ("/rdap/autnum/3333?as-of=2017-02-30", 400),
-    ("/rdap/entity/x-RIPENCC?as-of=2017-06-01", 404),
-    ("/rdap/ip/200.160.0.1?as-of=2014-01-01", 404),
-    ("/api/lookup?q=8.8.8.8&as-of=01/02/2017", 400),
-    ("/rdap/history/ip/1.2.3", 400), ("/rdap/history/ip/192.0.2.0/24", 404),
-    ("/rdap/history/autnum/4294967296", 400), ("/rdap/history/entity/nohandle", 404),
-    ("/rdap/history/entity/nobody-ARIN", 404),
-    ("/api/history?q=1.2.3.4/33", 400), ("/api/history?q=8.8.8.8&limit=0", 400),
-    ("/api/events?from=2017-01-01", 400), ("/api/events?from=x&to=2018-12-31", 400),
-    ("/api/events?from=2018-12-31&to=2017-01-01", 400),
-    ("/api/events?from=2010-01-01&to=2018-12-31", 404),
-    ("/api/events?from=2017-06-01&to=2018-12-31&kind=nope", 400),
-    ("/api/events?from=2017-06-01&to=2018-12-31&registry=nope", 400),
-    ("/api/events?from=2017-06-01&to=2018-12-31&format=xml", 400)])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/rdap/ip/193.0.6.139?as-of=2010-01-01", 404),  # before every stored file
+        ("/rdap/ip/193.0.6.139?as-of=yesterday", 400),
+        ("/rdap/ip/193.0.6.139?as-of=2017-13-01", 400),
+        ("/rdap/ip/193.0.6.139?as-of=", 400),
+        ("/rdap/autnum/3333?as-of=2017-02-30", 400),
+        ("/rdap/entity/x-RIPENCC?as-of=2017-06-01", 404),
+        ("/rdap/ip/200.160.0.1?as-of=2014-01-01", 404),
+        ("/api/lookup?q=8.8.8.8&as-of=01/02/2017", 400),
+        ("/rdap/history/ip/1.2.3", 400),
+        ("/rdap/history/ip/192.0.2.0/24", 404),
+        ("/rdap/history/autnum/4294967296", 400),
+        ("/rdap/history/entity/nohandle", 404),
+        ("/rdap/history/entity/nobody-ARIN", 404),
+        ("/api/history?q=1.2.3.4/33", 400),
+        ("/api/history?q=8.8.8.8&limit=0", 400),
+        ("/api/events?from=2017-01-01", 400),
+        ("/api/events?from=x&to=2018-12-31", 400),
+        ("/api/events?from=2018-12-31&to=2017-01-01", 400),
+        ("/api/events?from=2010-01-01&to=2018-12-31", 404),
+        ("/api/events?from=2017-06-01&to=2018-12-31&kind=nope", 400),
+        ("/api/events?from=2017-06-01&to=2018-12-31&registry=nope", 400),
+        ("/api/events?from=2017-06-01&to=2018-12-31&format=xml", 400),
+    ],
+)
 def test_bad_history_requests(client: TestClient, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status, response.text
@@ -111,8 +121,15 @@ def test_as_of_ignores_redirect_mode(filled_store: Store) -> None:
     from rirport.http.app import create_app
     from rirport.http.config import HttpConfig
 
-    app = create_app(filled_store, None, HttpConfig(
-        rate=0, refresh_seconds=0, redirects={r: f"https://{r.value}.example/" for r in Registry}))
+    app = create_app(
+        filled_store,
+        None,
+        HttpConfig(
+            rate=0,
+            refresh_seconds=0,
+            redirects={r: f"https://{r.value}.example/" for r in Registry},
+        ),
+    )
     with TestClient(app, follow_redirects=False) as redirecting:
         assert redirecting.get("/rdap/ip/8.8.8.8").status_code == 302
         then = redirecting.get("/rdap/ip/8.8.8.8?as-of=2017-06-01")
@@ -129,8 +146,10 @@ def test_history_golden(client: TestClient) -> None:
     assert response.json() == json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("path", ["/rdap/history/ip/193.0.17.1", "/rdap/history/ip/8.8.8.8",
-                                  "/rdap/history/ip/2001:4860::/32"])
+@pytest.mark.parametrize(
+    "path",
+    ["/rdap/history/ip/193.0.17.1", "/rdap/history/ip/8.8.8.8", "/rdap/history/ip/2001:4860::/32"],
+)
 def test_history_has_the_shape_of_apnics(client: TestClient, path: str) -> None:
     """Top-level and record members, their JSON types and the contents' members, as in
     APNIC's real history response (no port43 here: no whois)."""
@@ -146,16 +165,25 @@ def test_history_has_the_shape_of_apnics(client: TestClient, path: str) -> None:
         assert links[0]["rel"] == "self" and links[0]["value"].endswith(path)
 
 
-def test_history_records_follow_the_stored_versions(client: TestClient,
-                                                    filled_store: Store) -> None:
+def test_history_records_follow_the_stored_versions(
+    client: TestClient, filled_store: Store
+) -> None:
     records = client.get("/rdap/history/ip/193.0.17.1").json()["records"]
-    spans = [(r["content"]["handle"], r["applicableFrom"][:10],
-              r["applicableUntil"] and r["applicableUntil"][:10]) for r in records]
+    spans = [
+        (
+            r["content"]["handle"],
+            r["applicableFrom"][:10],
+            r["applicableUntil"] and r["applicableUntil"][:10],
+        )
+        for r in records
+    ]
     # RIPE NCC's /21 in 2017 and 2018 (one version per line text), retired by the transfer
     # of 2026-11-01, which made ARIN's
-    assert spans == [("193.0.16.0-2048-RIPENCC", "2017-03-20", "2018-10-13"),
-                     ("193.0.16.0-2048-RIPENCC", "2018-10-13", "2026-11-01"),
-                     ("193.0.16.0-2048-ARIN", "2026-11-01", None)]
+    assert spans == [
+        ("193.0.16.0-2048-RIPENCC", "2017-03-20", "2018-10-13"),
+        ("193.0.16.0-2048-RIPENCC", "2018-10-13", "2026-11-01"),
+        ("193.0.16.0-2048-ARIN", "2026-11-01", None),
+    ]
     periods = timeline(filled_store, "193.0.17.1")
     assert len(periods) == len(records)
     autnum = client.get("/rdap/history/autnum/AS3333").json()["records"]
@@ -163,8 +191,9 @@ def test_history_records_follow_the_stored_versions(client: TestClient,
     assert autnum[-1]["applicableUntil"] is None
 
 
-def test_entity_history_lists_what_the_holder_held_under_every_id(client: TestClient,
-                                                                  filled_store: Store) -> None:
+def test_entity_history_lists_what_the_holder_held_under_every_id(
+    client: TestClient, filled_store: Store
+) -> None:
     body = client.get(f"/rdap/history/entity/{RIPE_HOLDER}-RIPENCC").json()
     holders = {r["content"]["entities"][0]["handle"] for r in body["records"]}
     assert holders == {f"{RIPE_HOLDER}-RIPENCC", f"{OLD_RIPE_HOLDER}-RIPENCC"}
@@ -184,32 +213,42 @@ def test_api_history_is_the_cli_timeline(client: TestClient, filled_store: Store
 
 
 def test_api_events_page_and_speak_ndjson(client: TestClient, filled_store: Store) -> None:
-    every = [e.to_json() for e in events_between(filled_store, dt.date(2017, 6, 1),
-                                                 dt.date(2018, 12, 31))]
+    every = [
+        e.to_json()
+        for e in events_between(filled_store, dt.date(2017, 6, 1), dt.date(2018, 12, 31))
+    ]
     assert every, "the excerpts changed between 2017 and 2018"
     params = {"from": "2017-06-01", "to": "2018-12-31"}
     body = client.get("/api/events", params=params)
     assert body.json() == every and body.headers["x-total-count"] == str(len(every))
     kind = every[0]["kind"]
     assert client.get("/api/events", params={**params, "kind": kind}).json() == [
-        e for e in every if e["kind"] == kind]
+        e for e in every if e["kind"] == kind
+    ]
     arin = client.get("/api/events", params={**params, "registry": "arin"}).json()
-    assert arin and all("arin" in (e["registry"], e.get("from_registry"), e.get("to_registry"))
-                        for e in arin)
+    assert arin and all(
+        "arin" in (e["registry"], e.get("from_registry"), e.get("to_registry")) for e in arin
+    )
     for asked in ({"format": "ndjson"}, {}):
         headers = {} if asked else {"Accept": "application/x-ndjson"}
-        lines = client.get("/api/events", params={**params, **asked, "limit": 2},
-                           headers=headers)
+        lines = client.get("/api/events", params={**params, **asked, "limit": 2}, headers=headers)
         assert lines.headers["content-type"] == "application/x-ndjson"
         assert [json.loads(line) for line in lines.text.splitlines()] == every[:2]
-    assert client.get("/rdap/help", headers={"Accept": "application/x-ndjson"}
-                      ).status_code == 406  # RDAP speaks no NDJSON
+    assert (
+        client.get("/rdap/help", headers={"Accept": "application/x-ndjson"}).status_code == 406
+    )  # RDAP speaks no NDJSON
 
 
 def test_docs_name_every_history_path() -> None:
     text = (Path(__file__).parents[2] / "docs" / "rdap.md").read_text()
-    for path in ("history/ip/", "history/autnum/", "history/entity/", "as-of", "/api/history",
-                 "/api/events"):
+    for path in (
+        "history/ip/",
+        "history/autnum/",
+        "history/entity/",
+        "as-of",
+        "/api/history",
+        "/api/events",
+    ):
         assert path in text, path
 
 
@@ -228,9 +267,12 @@ def test_as_of_and_history_on_each_engine(store_url: str) -> None:
             records = c.get("/rdap/history/ip/193.0.17.1").json()["records"]
             assert [r["applicableUntil"] for r in records][-1] is None and len(records) == 3
             assert c.get("/api/history", params={"q": "AS3333"}).json() == [
-                p.to_json() for p in timeline(store, "AS3333")]
+                p.to_json() for p in timeline(store, "AS3333")
+            ]
             events = c.get("/api/events", params={"from": "2017-06-01", "to": "2018-12-31"})
-            assert events.json() == [e.to_json() for e in events_between(
-                store, dt.date(2017, 6, 1), dt.date(2018, 12, 31))]
+            assert events.json() == [
+                e.to_json()
+                for e in events_between(store, dt.date(2017, 6, 1), dt.date(2018, 12, 31))
+            ]
     finally:
         store.close()

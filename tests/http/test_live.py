@@ -28,8 +28,9 @@ def test_two_servers_follow_one_store(store_url: str) -> None:
         polled = create_app(first, None, HttpConfig(rate=0, refresh_seconds=0))
         following = create_app(second, None, HttpConfig(rate=0, refresh_seconds=0.05))
         with TestClient(polled) as a, TestClient(following) as b:
-            assert _holder(a, "193.0.6.139") == _holder(b, "193.0.6.139") == (
-                "193.0.0.0-4096-RIPENCC")
+            assert (
+                _holder(a, "193.0.6.139") == _holder(b, "193.0.6.139") == ("193.0.0.0-4096-RIPENCC")
+            )
             assert polled.state.live.refresh() is False  # nothing moved yet
 
             move(writer, "193.0.0.0/20", Registry.APNIC)

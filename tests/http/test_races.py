@@ -29,8 +29,11 @@ from tests.http.race_worker import TIMEOUT, load_in_a_worker, savez_meeting
 
 
 def _same_views(a: view_module.CurrentView, b: view_module.CurrentView) -> bool:
-    return a.generation == b.generation and np.array_equal(a.snapshot_ids, b.snapshot_ids) and (
-        a.table.rows() == b.table.rows())
+    return (
+        a.generation == b.generation
+        and np.array_equal(a.snapshot_ids, b.snapshot_ids)
+        and (a.table.rows() == b.table.rows())
+    )
 
 
 @pytest.fixture
@@ -44,7 +47,8 @@ def filled_url(store_url: str) -> str:
 
 
 def test_two_loads_in_one_process_write_the_cache_safely(
-        filled_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filled_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tmp_path = tmp_path / "cache"
     monkeypatch.setattr(np, "savez", savez_meeting(threading.Barrier(2)))
     stores = [Store(filled_url), Store(filled_url)]
@@ -68,21 +72,24 @@ def test_two_loads_in_one_process_write_the_cache_safely(
         monkeypatch.undo()
         (cache,) = tmp_path.glob("*.npz")  # one whole file, no temporary left behind
         assert list(tmp_path.iterdir()) == [cache]
-        assert _same_views(view_module._read_cache(cache, results[0].snapshots,
-                                                   results[0].generation), results[0])
+        assert _same_views(
+            view_module._read_cache(cache, results[0].snapshots, results[0].generation), results[0]
+        )
     finally:
         for store in stores:
             store.close()
 
 
-def test_worker_processes_starting_together_share_one_cache(filled_url: str,
-                                                             tmp_path: Path) -> None:
+def test_worker_processes_starting_together_share_one_cache(
+    filled_url: str, tmp_path: Path
+) -> None:
     tmp_path = tmp_path / "cache"
     context = multiprocessing.get_context("spawn")  # fresh interpreters, like uvicorn's
     barrier, out = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=load_in_a_worker,
-                               args=(filled_url, str(tmp_path), barrier, out))
-               for _ in range(2)]
+    workers = [
+        context.Process(target=load_in_a_worker, args=(filled_url, str(tmp_path), barrier, out))
+        for _ in range(2)
+    ]
     for w in workers:
         w.start()
     answers = [out.get(timeout=TIMEOUT) for _ in workers]

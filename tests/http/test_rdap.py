@@ -54,11 +54,18 @@ def test_answers_match_the_golden_files(client: TestClient, name: str) -> None:
     assert response.json() == json.loads(path.read_text())
 
 
-@pytest.mark.parametrize(("object_class", "path"), [
-    ("ip network", "/rdap/ip/193.0.6.139"), ("ip network", "/rdap/ip/2001:4860::1"),
-    ("autnum", "/rdap/autnum/13335"), ("entity", f"/rdap/entity/{RIPE_HOLDER}-RIPENCC")])
-def test_shape_matches_the_real_registries(client: TestClient, object_class: str,
-                                          path: str) -> None:
+@pytest.mark.parametrize(
+    ("object_class", "path"),
+    [
+        ("ip network", "/rdap/ip/193.0.6.139"),
+        ("ip network", "/rdap/ip/2001:4860::1"),
+        ("autnum", "/rdap/autnum/13335"),
+        ("entity", f"/rdap/entity/{RIPE_HOLDER}-RIPENCC"),
+    ],
+)
+def test_shape_matches_the_real_registries(
+    client: TestClient, object_class: str, path: str
+) -> None:
     """Every member we send is one a real RIR sends for that class, with the same JSON type;
     every member all of them send, we send too (but port43: no whois here)."""
     ours = client.get(path).json()
@@ -92,7 +99,8 @@ def test_ip_answers_the_smallest_covering_delegation(client: TestClient) -> None
         assert client.get(f"/rdap/ip/{query}").json()["handle"] == "193.0.0.0-4096-RIPENCC"
     assert client.get("/rdap/ip/2001:4860:4860::8888").json()["handle"] == "2001:4860::-32-ARIN"
     assert client.get("/rdap/ip/8.8.8.8").json()["cidr0_cidrs"] == [
-        {"v4prefix": "8.0.0.0", "length": 9}]
+        {"v4prefix": "8.0.0.0", "length": 9}
+    ]
     # a prefix wider than any delegation is covered by none: 404, not a guess
     assert client.get("/rdap/ip/193.0.0.0/8").status_code == 404
 
@@ -116,12 +124,22 @@ def test_entities_list_their_networks_and_autnums(client: TestClient) -> None:
 def test_searches(client: TestClient) -> None:
     found = client.get("/rdap/ips", params={"handle": "193.0.16.0-2048-ARIN"}).json()
     assert [n["handle"] for n in found["ipSearchResults"]] == ["193.0.16.0-2048-ARIN"]
-    assert client.get("/rdap/ips", params={"name": "RIPENCC-193.0.0.0-20"}).json()[
-        "ipSearchResults"][0]["handle"] == "193.0.0.0-4096-RIPENCC"
+    assert (
+        client.get("/rdap/ips", params={"name": "RIPENCC-193.0.0.0-20"}).json()["ipSearchResults"][
+            0
+        ]["handle"]
+        == "193.0.0.0-4096-RIPENCC"
+    )
     assert client.get("/rdap/ips", params={"handle": "nothing"}).json() == {
-        **found, "ipSearchResults": []}
-    assert [a["handle"] for a in client.get("/rdap/autnums", params={"handle": "AS3333"}
-                                            ).json()["autnumSearchResults"]] == ["AS3333"]
+        **found,
+        "ipSearchResults": [],
+    }
+    assert [
+        a["handle"]
+        for a in client.get("/rdap/autnums", params={"handle": "AS3333"}).json()[
+            "autnumSearchResults"
+        ]
+    ] == ["AS3333"]
     entities = client.get("/rdap/entities", params={"handle": f"{NEW_HOLDER}-ARIN"}).json()
     assert [e["handle"] for e in entities["entitySearchResults"]] == [f"{NEW_HOLDER}-ARIN"]
 
@@ -133,8 +151,7 @@ def test_relation_searches(client: TestClient) -> None:
             return response.status_code
         return [n["handle"] for n in response.json()["ipSearchResults"]]
 
-    assert handles("down", "193.0.0.0/16") == ["193.0.0.0-4096-RIPENCC",
-                                               "193.0.16.0-2048-ARIN"]
+    assert handles("down", "193.0.0.0/16") == ["193.0.0.0-4096-RIPENCC", "193.0.16.0-2048-ARIN"]
     assert handles("bottom", "193.0.0.0/16") == handles("down", "193.0.0.0/16")
     assert handles("top", "193.0.6.139") == ["193.0.0.0-4096-RIPENCC"]
     assert handles("bottom", "193.0.6.0/24") == ["193.0.0.0-4096-RIPENCC"]
@@ -164,11 +181,15 @@ def test_redirect_mode_sends_each_registry_to_its_server(filled_store: Store) ->
     with TestClient(app, follow_redirects=False) as client:
         moved = client.get("/rdap/ip/193.0.17.1")
         assert (moved.status_code, moved.headers["location"]) == (
-            302, "https://rdap.arin.example/rdap/ip/193.0.17.1")
+            302,
+            "https://rdap.arin.example/rdap/ip/193.0.17.1",
+        )
         assert client.get("/rdap/ip/193.0.6.139").headers["location"] == (
-            "https://rdap.ripencc.example/rdap/ip/193.0.6.139")
+            "https://rdap.ripencc.example/rdap/ip/193.0.6.139"
+        )
         assert client.get("/rdap/autnum/13335").headers["location"] == (
-            "https://rdap.arin.example/rdap/autnum/13335")
+            "https://rdap.arin.example/rdap/autnum/13335"
+        )
         assert client.get("/rdap/ip/192.0.2.1").status_code == 404
         ipv4 = client.get("/rdap/bootstrap/ipv4.json").json()
         arin = next(s for s in ipv4["services"] if s[1] == ["https://rdap.arin.example/rdap/"])
@@ -176,16 +197,31 @@ def test_redirect_mode_sends_each_registry_to_its_server(filled_store: Store) ->
 
 
 BAD = [
-    ("/rdap/ip/1.2.3", 400), ("/rdap/ip/1.2.3.4/33", 400), ("/rdap/ip/::/-1", 400),
-    ("/rdap/ip/10.0.0.1/24", 400), ("/rdap/ip/fe80::1%25eth0", 400), ("/rdap/ip/", 400),
-    ("/rdap/ip/%00", 400), ("/rdap/ip/1.2.3.4/24/5", 400), ("/rdap/autnum/4294967296", 400),
-    ("/rdap/autnum/-1", 400), ("/rdap/autnum/AS", 400), ("/rdap/autnum/" + "9" * 5000, 414),
-    ("/rdap/autnum/١٢٣", 400), ("/rdap/" + "x/" * 3000, 414), ("/rdap/nothing", 404),
-    ("/rdap/entity/nohandle", 404), ("/rdap/domain/example.com", 501),
-    ("/rdap/nameserver/ns.example.com", 501), ("/rdap/ips", 400),
-    ("/rdap/ips?handle=a&name=b", 400), ("/rdap/ips?handle=193.*", 422),
-    ("/rdap/entities?fn=x", 501), ("/rdap/ip/193.0.6.139?as-of=2018-13-01", 400),
-    ("/rdap/bootstrap/nope.json", 404), ("/unknown", 404),
+    ("/rdap/ip/1.2.3", 400),
+    ("/rdap/ip/1.2.3.4/33", 400),
+    ("/rdap/ip/::/-1", 400),
+    ("/rdap/ip/10.0.0.1/24", 400),
+    ("/rdap/ip/fe80::1%25eth0", 400),
+    ("/rdap/ip/", 400),
+    ("/rdap/ip/%00", 400),
+    ("/rdap/ip/1.2.3.4/24/5", 400),
+    ("/rdap/autnum/4294967296", 400),
+    ("/rdap/autnum/-1", 400),
+    ("/rdap/autnum/AS", 400),
+    ("/rdap/autnum/" + "9" * 5000, 414),
+    ("/rdap/autnum/١٢٣", 400),
+    ("/rdap/" + "x/" * 3000, 414),
+    ("/rdap/nothing", 404),
+    ("/rdap/entity/nohandle", 404),
+    ("/rdap/domain/example.com", 501),
+    ("/rdap/nameserver/ns.example.com", 501),
+    ("/rdap/ips", 400),
+    ("/rdap/ips?handle=a&name=b", 400),
+    ("/rdap/ips?handle=193.*", 422),
+    ("/rdap/entities?fn=x", 501),
+    ("/rdap/ip/193.0.6.139?as-of=2018-13-01", 400),
+    ("/rdap/bootstrap/nope.json", 404),
+    ("/unknown", 404),
 ]
 
 
@@ -204,17 +240,25 @@ def test_wrong_methods_and_preflight(client: TestClient) -> None:
     assert (response.status_code, response.json()["errorCode"]) == (405, 405)
     assert response.headers["allow"] == "GET"
     assert client.delete("/api/stats").status_code == 405
-    preflight = client.options("/rdap/ip/193.0.6.139",
-                               headers={"Origin": "https://x.example",
-                                        "Access-Control-Request-Method": "GET"})
+    preflight = client.options(
+        "/rdap/ip/193.0.6.139",
+        headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"},
+    )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
 
 
-@pytest.mark.parametrize(("accept", "status", "media"), [
-    (RDAP, 200, RDAP), ("application/json", 200, "application/json"), ("*/*", 200, RDAP),
-    ("application/rdap+json, application/json;q=0.9", 200, RDAP),
-    ("text/html,application/xhtml+xml,*/*;q=0.8", 200, RDAP), ("text/html", 406, RDAP)])
+@pytest.mark.parametrize(
+    ("accept", "status", "media"),
+    [
+        (RDAP, 200, RDAP),
+        ("application/json", 200, "application/json"),
+        ("*/*", 200, RDAP),
+        ("application/rdap+json, application/json;q=0.9", 200, RDAP),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", 200, RDAP),
+        ("text/html", 406, RDAP),
+    ],
+)
 def test_content_negotiation(client: TestClient, accept: str, status: int, media: str) -> None:
     response = client.get("/rdap/ip/193.0.6.139", headers={"Accept": accept})
     assert (response.status_code, response.headers["content-type"]) == (status, media)
@@ -231,15 +275,28 @@ def test_rate_limit_answers_429_with_a_notice(filled_store: Store) -> None:
         assert int(limited.headers["retry-after"]) > 0
 
 
-@pytest.mark.parametrize("path", [
-    "/rdap/ip/193.0.6.139", "/rdap/ip/2001:4860::/32", "/rdap/ip/193.0.17.1",
-    "/rdap/autnum/3333", "/rdap/autnum/AS13335", "/rdap/ip/1.2.3", "/rdap/ip/192.0.2.1",
-    "/rdap/autnum/4294967296", "/rdap/autnum/1/2"])
-def test_the_fast_path_answers_as_the_router_does(filled_store: Store, client: TestClient,
-                                                  path: str) -> None:
-    app = create_app(filled_store, None, HttpConfig(rate=0, refresh_seconds=0),
-                     fast_path=False)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/rdap/ip/193.0.6.139",
+        "/rdap/ip/2001:4860::/32",
+        "/rdap/ip/193.0.17.1",
+        "/rdap/autnum/3333",
+        "/rdap/autnum/AS13335",
+        "/rdap/ip/1.2.3",
+        "/rdap/ip/192.0.2.1",
+        "/rdap/autnum/4294967296",
+        "/rdap/autnum/1/2",
+    ],
+)
+def test_the_fast_path_answers_as_the_router_does(
+    filled_store: Store, client: TestClient, path: str
+) -> None:
+    app = create_app(filled_store, None, HttpConfig(rate=0, refresh_seconds=0), fast_path=False)
     with TestClient(app) as routed:
         slow, fast = routed.get(path), client.get(path)
     assert (fast.status_code, fast.headers["content-type"], fast.json()) == (
-        slow.status_code, slow.headers["content-type"], slow.json())
+        slow.status_code,
+        slow.headers["content-type"],
+        slow.json(),
+    )

@@ -11,11 +11,20 @@ from hypothesis import strategies as st
 
 from rirport.http.responses import dumps
 
-SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**130), max_value=2**130)
-           | st.floats(allow_nan=False, allow_infinity=False) | st.text())
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text() | st.integers(), inner, max_size=4),
-                      max_leaves=20)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**130), max_value=2**130)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text() | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 def standard(value: Any) -> bytes:

@@ -23,22 +23,28 @@ def test_an_empty_store_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["arin", "arin=ftp://x", "nowhere=https://x/"])
 def test_bad_redirects_are_usage_errors(tmp_path: Path, value: str) -> None:
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--redirect",
-                                      value])
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--redirect", value])
     assert result.exit_code == 2 and "--redirect" in result.output
 
 
 def test_worker_configuration_round_trips() -> None:
-    config = HttpConfig(rate=5, burst=7, refresh_seconds=1.5, public_url="https://r.example",
-                        redirects={Registry.ARIN: "https://rdap.arin.net/registry/"})
+    config = HttpConfig(
+        rate=5,
+        burst=7,
+        refresh_seconds=1.5,
+        public_url="https://r.example",
+        redirects={Registry.ARIN: "https://rdap.arin.net/registry/"},
+    )
     import json
 
     assert config_from_json(json.dumps(_config_json(config))) == config
 
 
 def test_example_urls() -> None:
-    assert example_urls("0.0.0.0", 8080)[:2] == ["http://127.0.0.1:8080/rdap/help",
-                                                 "http://127.0.0.1:8080/rdap/ip/193.0.6.139"]
+    assert example_urls("0.0.0.0", 8080)[:2] == [
+        "http://127.0.0.1:8080/rdap/help",
+        "http://127.0.0.1:8080/rdap/ip/193.0.6.139",
+    ]
     assert example_urls("::1", 80)[0] == "http://[::1]:80/rdap/help"
 
 
@@ -71,8 +77,11 @@ def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypat
     from rirport.http.app import ENV_CONFIG
 
     seen: list[str | None] = []
-    monkeypatch.setattr(serving.uvicorn, "run", lambda *a, **k: seen.append(
-        config_from_json(os.environ[ENV_CONFIG]).session_secret))
+    monkeypatch.setattr(
+        serving.uvicorn,
+        "run",
+        lambda *a, **k: seen.append(config_from_json(os.environ[ENV_CONFIG]).session_secret),
+    )
     for name in (ENV_CONFIG, "RIRPORT_DATABASE_URL", "RIRPORT_DATA_DIR"):
         monkeypatch.setenv(name, "")  # serve() sets them; restored after the test
     settings = Settings(data_dir=tmp_path)
@@ -84,13 +93,18 @@ def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypat
     assert json.loads(os.environ[ENV_CONFIG])["session_secret"] == "s" * 40
 
 
-@pytest.mark.parametrize("content, message", [("short", "at least 32 characters"),
-                                              (None, "cannot read the session secret")])
-def test_a_bad_session_secret_file_is_refused(tmp_path: Path, content: str | None,
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    "content, message",
+    [("short", "at least 32 characters"), (None, "cannot read the session secret")],
+)
+def test_a_bad_session_secret_file_is_refused(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
     secret = tmp_path / "secret"
     if content is not None:
         secret.write_text(content)
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--bundled",
-                                      "--session-secret-file", str(secret)])
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path), "serve", "--bundled", "--session-secret-file", str(secret)],
+    )
     assert result.exit_code == 2 and message in result.output

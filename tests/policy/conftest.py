@@ -37,12 +37,17 @@ class Real:
     iana: list[IanaBlock]
     url: str
 
-    def pick(self, registry: Registry, rtype: ResourceType,
-             keep: Callable[[Delegation], bool] = lambda d: True) -> Delegation:
+    def pick(
+        self,
+        registry: Registry,
+        rtype: ResourceType,
+        keep: Callable[[Delegation], bool] = lambda d: True,
+    ) -> Delegation:
         """The first delegated record of a registry and type that ``keep`` accepts."""
         t = self.view.table
-        rows = np.flatnonzero((t.registry == REGISTRY_CODE[registry])
-                              & (t.type == TYPE_CODE[rtype]))
+        rows = np.flatnonzero(
+            (t.registry == REGISTRY_CODE[registry]) & (t.type == TYPE_CODE[rtype])
+        )
         for row in rows.tolist():
             d = t.row(row)
             if d.status.delegated and d.date is not None and keep(d):
@@ -52,15 +57,27 @@ class Real:
     def facts(self, d: Delegation, on: dt.date = AS_OF) -> ResourceFacts:
         return gather_facts(self.store, self.view, d.resource, d.registry, on, self.iana)
 
-    def decide(self, d: Delegation, to: Registry, regime: str = "current",
-               on: dt.date = AS_OF, kind: TransferKind | None = None,
-               facts: ResourceFacts | None = None, holder: str | None = None) -> Decision:
+    def decide(
+        self,
+        d: Delegation,
+        to: Registry,
+        regime: str = "current",
+        on: dt.date = AS_OF,
+        kind: TransferKind | None = None,
+        facts: ResourceFacts | None = None,
+        holder: str | None = None,
+    ) -> Decision:
         """The decision for ``d``'s holder moving all of ``d`` to ``to``."""
-        chosen = kind or (TransferKind.INTRA_RIR if to is d.registry
-                          else TransferKind.INTER_RIR)
-        request = TransferRequest(d.resource, d.registry,
-                                  d.opaque_id or "" if holder is None else holder, to,
-                                  "recipient", chosen, on)
+        chosen = kind or (TransferKind.INTRA_RIR if to is d.registry else TransferKind.INTER_RIR)
+        request = TransferRequest(
+            d.resource,
+            d.registry,
+            d.opaque_id or "" if holder is None else holder,
+            to,
+            "recipient",
+            chosen,
+            on,
+        )
         return evaluate(request, load_regime(regime), facts or self.facts(d, on), on)
 
 

@@ -13,10 +13,18 @@ from rirport.policy.loader import load_regime, parse_regime
 ON = dt.date(2026, 1, 1)
 
 
-def _cell(rows: list[CompareRow], source: Registry, recipient: Registry,
-          rtype: ResourceType, kind: TransferKind = TransferKind.INTER_RIR) -> CompareRow:
-    return next(r for r in rows if (r.source, r.recipient, r.type, r.kind) ==
-                (source, recipient, rtype, kind))
+def _cell(
+    rows: list[CompareRow],
+    source: Registry,
+    recipient: Registry,
+    rtype: ResourceType,
+    kind: TransferKind = TransferKind.INTER_RIR,
+) -> CompareRow:
+    return next(
+        r
+        for r in rows
+        if (r.source, r.recipient, r.type, r.kind) == (source, recipient, rtype, kind)
+    )
 
 
 def test_a_regime_does_not_differ_from_itself() -> None:
@@ -38,9 +46,11 @@ def test_current_against_mandatory_portability() -> None:
 
 
 def test_a_user_proposal_differs_only_where_it_changes_a_rule() -> None:
-    text = _current_text().replace(
-        'name = "current"', 'name = "afrinic-opens"').replace(
-        'id = "afrinic-in-none"', 'id = "afrinic-in-none"\nuntil = 2025-01-01', 1)
+    text = (
+        _current_text()
+        .replace('name = "current"', 'name = "afrinic-opens"')
+        .replace('id = "afrinic-in-none"', 'id = "afrinic-in-none"\nuntil = 2025-01-01', 1)
+    )
     proposal = parse_regime(text, "afrinic-opens.toml")
     rows = [r for r in compare(load_regime("current"), proposal, ON) if r.differs]
     assert rows and all(r.recipient is Registry.AFRINIC for r in rows)

@@ -31,8 +31,13 @@ from rirport.policy.model import add_months
 from tests.policy.conftest import AS_OF, Real
 
 pytestmark = pytest.mark.slow
-AFRINIC, APNIC, ARIN, LACNIC, RIPE = (Registry.AFRINIC, Registry.APNIC, Registry.ARIN,
-                                      Registry.LACNIC, Registry.RIPENCC)
+AFRINIC, APNIC, ARIN, LACNIC, RIPE = (
+    Registry.AFRINIC,
+    Registry.APNIC,
+    Registry.ARIN,
+    Registry.LACNIC,
+    Registry.RIPENCC,
+)
 V, P, U = Confidence.VERIFIED, Confidence.PARTLY, Confidence.UNVERIFIED
 OTHERS = {r: [o for o in Registry if o is not r] for r in Registry}
 
@@ -41,8 +46,9 @@ def fired(decision: Decision) -> dict[str, RuleResult]:
     return {r.id: r for r in decision.rules}
 
 
-def assert_rule(decision: Decision, rule_id: str, effect: Effect, confidence: Confidence,
-                reference: str) -> None:
+def assert_rule(
+    decision: Decision, rule_id: str, effect: Effect, confidence: Confidence, reference: str
+) -> None:
     """The rule fired with this effect and confidence, citing ``reference``."""
     rules = fired(decision)
     assert rule_id in rules, f"{rule_id} did not fire: {sorted(rules)}"
@@ -54,14 +60,16 @@ def assert_rule(decision: Decision, rule_id: str, effect: Effect, confidence: Co
 
 def ipv4(real: Real, registry: Registry, **kw: object) -> Delegation:
     """An old, ordinary IPv4 delegation (a /24 or larger, outside 103/8 and 23.128/10)."""
-    return real.pick(registry, ResourceType.IPV4,
-                     lambda d: d.value >= 256 and not d.start.startswith(("103.", "23.1")))
+    return real.pick(
+        registry,
+        ResourceType.IPV4,
+        lambda d: d.value >= 256 and not d.start.startswith(("103.", "23.1")),
+    )
 
 
 # -- AFRINIC -------------------------------------------------------------------------------
 @pytest.mark.parametrize("rtype", list(ResourceType))
-def test_afrinic_resources_cannot_leave_for_any_registry(real: Real, rtype: ResourceType
-                                                         ) -> None:
+def test_afrinic_resources_cannot_leave_for_any_registry(real: Real, rtype: ResourceType) -> None:
     d = real.pick(AFRINIC, rtype)
     for target in OTHERS[AFRINIC]:
         decision = real.decide(d, target)
@@ -104,7 +112,8 @@ def test_apnic_and_lacnic_refuse_afrinic_as_counterpart(real: Real) -> None:
 # -- the pairs that work ---------------------------------------------------------------------
 @pytest.mark.parametrize("source", [APNIC, ARIN, LACNIC, RIPE])
 def test_ipv4_between_the_four_is_conditional_on_the_recipients_needs_test(
-        real: Real, source: Registry) -> None:
+    real: Real, source: Registry
+) -> None:
     d = ipv4(real, source)
     for target in OTHERS[source]:
         if target is AFRINIC:
@@ -136,8 +145,7 @@ def test_arin_4_10_reserved_pool_is_not_eligible(real: Real) -> None:
 
 
 # -- IPv6 and ASNs ---------------------------------------------------------------------------
-def test_ipv6_inter_rir_refused_now_allowed_under_portability_but_rpki_rejected(
-        real: Real) -> None:
+def test_ipv6_inter_rir_refused_now_allowed_under_portability_but_rpki_rejected(real: Real) -> None:
     d = real.pick(RIPE, ResourceType.IPV6)
     current = real.decide(d, ARIN)
     assert current.outcome is Outcome.REFUSED
@@ -153,8 +161,9 @@ def test_ipv6_inter_rir_refused_now_allowed_under_portability_but_rpki_rejected(
 
 
 def test_lacnic_asns_cannot_leave_and_rpki_rejects_them_under_arin(real: Real) -> None:
-    d = real.pick(LACNIC, ResourceType.ASN,
-                  lambda d: d.value == 1 and real.facts(d).iana_registry is LACNIC)
+    d = real.pick(
+        LACNIC, ResourceType.ASN, lambda d: d.value == 1 and real.facts(d).iana_registry is LACNIC
+    )
     current = real.decide(d, ARIN)
     assert current.outcome is Outcome.REFUSED
     assert_rule(current, "lacnic-out-asn-ipv6", Effect.REFUSE, P, "2.3.2.18")
@@ -196,8 +205,11 @@ def test_apnic_103_block_is_locked_five_years_after_delegation(real: Real) -> No
 
 
 def test_ripe_24_months_after_allocation_boundary(real: Real) -> None:
-    d = real.pick(RIPE, ResourceType.IPV4, lambda d: d.date is not None
-                  and d.date >= dt.date(2018, 1, 1) and d.value >= 256)
+    d = real.pick(
+        RIPE,
+        ResourceType.IPV4,
+        lambda d: d.date is not None and d.date >= dt.date(2018, 1, 1) and d.value >= 256,
+    )
     assert d.date is not None
     ends = add_months(d.date, 24)
     before = real.decide(d, ARIN, on=ends - dt.timedelta(days=1))
@@ -206,12 +218,12 @@ def test_ripe_24_months_after_allocation_boundary(real: Real) -> None:
     assert "ripe-out-hold-ipv4" not in fired(real.decide(d, ARIN, on=ends))
 
 
-def test_ripe_24_months_count_from_any_receipt_and_m_and_a_may_happen_inside(
-        real: Real) -> None:
+def test_ripe_24_months_count_from_any_receipt_and_m_and_a_may_happen_inside(real: Real) -> None:
     d = ipv4(real, RIPE)
     received = AS_OF - dt.timedelta(days=200)
-    facts = dataclasses.replace(real.facts(d), received_on=received,
-                                received_kind=TransferKind.INTER_RIR)
+    facts = dataclasses.replace(
+        real.facts(d), received_on=received, received_kind=TransferKind.INTER_RIR
+    )
     moved = real.decide(d, ARIN, facts=facts)
     assert_rule(moved, "ripe-out-hold-ipv4", Effect.REFUSE, V, "ripe-807")
     merger = real.decide(d, RIPE, kind=TransferKind.MERGER, facts=facts)
@@ -222,10 +234,16 @@ def test_ripe_24_months_count_from_any_receipt_and_m_and_a_may_happen_inside(
 
 def test_ripe_hold_covers_16_bit_asns_only(real: Real) -> None:
     recent = dt.date(2017, 6, 1)
-    small = real.pick(RIPE, ResourceType.ASN, lambda d: int(d.start) < 65536
-                      and d.date is not None and d.date > recent)
-    large = real.pick(RIPE, ResourceType.ASN, lambda d: int(d.start) > 65535
-                      and d.date is not None and d.date > recent)
+    small = real.pick(
+        RIPE,
+        ResourceType.ASN,
+        lambda d: int(d.start) < 65536 and d.date is not None and d.date > recent,
+    )
+    large = real.pick(
+        RIPE,
+        ResourceType.ASN,
+        lambda d: int(d.start) > 65535 and d.date is not None and d.date > recent,
+    )
     for d, held in ((small, True), (large, False)):
         assert d.date is not None
         decision = real.decide(d, ARIN, on=d.date + dt.timedelta(days=30))
@@ -247,8 +265,9 @@ def test_arin_12_month_source_rule_and_its_m_and_a_exemption(real: Real) -> None
     assert merger.outcome is Outcome.ALLOWED
     eligible = add_months(latest, 12)
     at = dataclasses.replace(facts, holder_received_on=latest)
-    assert "arin-out-12-months" in fired(real.decide(d, RIPE, facts=at,
-                                                     on=eligible - dt.timedelta(days=1)))
+    assert "arin-out-12-months" in fired(
+        real.decide(d, RIPE, facts=at, on=eligible - dt.timedelta(days=1))
+    )
     assert "arin-out-12-months" not in fired(real.decide(d, RIPE, facts=at, on=eligible))
 
 
@@ -263,29 +282,34 @@ def test_lacnic_three_years_spanish_with_the_english_conflict_visible(real: Real
     d = ipv4(real, LACNIC)
     assert d.date is not None
     on = max(dt.date(2021, 1, 1), d.date)
-    facts = dataclasses.replace(real.facts(d, on), delegations=(dataclasses.replace(
-        d, date=add_months(on, -24)),))
+    facts = dataclasses.replace(
+        real.facts(d, on), delegations=(dataclasses.replace(d, date=add_months(on, -24)),)
+    )
     both = real.decide(d, ARIN, on=on, facts=facts)
     assert_rule(both, "lacnic-out-hold-allocation", Effect.REFUSE, V, "Spanish text")
     assert_rule(both, "lacnic-out-hold-allocation-en", Effect.NOTE, V, "English text")
     assert "CONFLICT" in fired(both)["lacnic-out-hold-allocation"].message
-    young = dataclasses.replace(facts, delegations=(dataclasses.replace(
-        d, date=add_months(on, -6)),))
+    young = dataclasses.replace(
+        facts, delegations=(dataclasses.replace(d, date=add_months(on, -6)),)
+    )
     first_year = real.decide(d, ARIN, on=on, facts=young)
     assert "lacnic-out-hold-allocation" in fired(first_year)
     assert "lacnic-out-hold-allocation-en" not in fired(first_year)
-    old = dataclasses.replace(facts, delegations=(dataclasses.replace(
-        d, date=add_months(on, -36)),))
+    old = dataclasses.replace(
+        facts, delegations=(dataclasses.replace(d, date=add_months(on, -36)),)
+    )
     assert "lacnic-out-hold-allocation" not in fired(real.decide(d, ARIN, on=on, facts=old))
 
 
 def test_lacnic_one_year_after_a_transfer_but_not_after_m_and_a(real: Real) -> None:
     d = ipv4(real, LACNIC)
     received = AS_OF - dt.timedelta(days=100)
-    transfer = dataclasses.replace(real.facts(d), received_on=received,
-                                   received_kind=TransferKind.INTER_RIR)
-    assert_rule(real.decide(d, ARIN, facts=transfer), "lacnic-out-retransfer", Effect.REFUSE,
-                V, "2.3.2.18")
+    transfer = dataclasses.replace(
+        real.facts(d), received_on=received, received_kind=TransferKind.INTER_RIR
+    )
+    assert_rule(
+        real.decide(d, ARIN, facts=transfer), "lacnic-out-retransfer", Effect.REFUSE, V, "2.3.2.18"
+    )
     merger = dataclasses.replace(transfer, received_kind=TransferKind.MERGER)
     assert "lacnic-out-retransfer" not in fired(real.decide(d, ARIN, facts=merger))
 
@@ -299,15 +323,15 @@ def test_lacnic_had_no_inter_rir_policy_before_lac_2019_1(real: Real) -> None:
 def test_lacnic_legacy_resources_lose_their_status(real: Real) -> None:
     d = ipv4(real, LACNIC)
     facts = dataclasses.replace(real.facts(d), legacy=True)
-    assert_rule(real.decide(d, RIPE, facts=facts), "lacnic-out-legacy", Effect.NOTE, V,
-                "2.3.2.18")
+    assert_rule(real.decide(d, RIPE, facts=facts), "lacnic-out-legacy", Effect.NOTE, V, "2.3.2.18")
 
 
 def test_lacnic_minimum_is_a_slash_24(real: Real) -> None:
     d = real.pick(LACNIC, ResourceType.IPV4, lambda d: d.value >= 1024)
     small = ResourceRange(ResourceType.IPV4, d.resource.first, d.resource.first + 127)
-    request = TransferRequest(small, LACNIC, d.opaque_id or "", ARIN, "", TransferKind.INTER_RIR,
-                              AS_OF)
+    request = TransferRequest(
+        small, LACNIC, d.opaque_id or "", ARIN, "", TransferKind.INTER_RIR, AS_OF
+    )
     decision = evaluate(request, load_regime("current"), real.facts(d), AS_OF)
     assert_rule(decision, "lacnic-out-min-size", Effect.REFUSE, P, "LAC-2015-2")
 
@@ -315,8 +339,7 @@ def test_lacnic_minimum_is_a_slash_24(real: Real) -> None:
 # -- holders, holds, disputes, a failing registry ---------------------------------------------
 def test_requester_who_is_not_the_holder_is_refused_under_both_regimes(real: Real) -> None:
     d = ipv4(real, RIPE)
-    for regime, rule in (("current", "any-out-holder"), ("mandatory-portability",
-                                                          "mp-out-holder")):
+    for regime, rule in (("current", "any-out-holder"), ("mandatory-portability", "mp-out-holder")):
         decision = real.decide(d, ARIN, regime=regime, holder="someone-else")
         assert decision.outcome is Outcome.REFUSED
         assert rule in fired(decision)
@@ -325,8 +348,7 @@ def test_requester_who_is_not_the_holder_is_refused_under_both_regimes(real: Rea
 @pytest.mark.parametrize("field", ["in_dispute", "legal_hold"])
 def test_disputes_and_legal_holds_block_every_regime(real: Real, field: str) -> None:
     d = ipv4(real, RIPE)
-    facts = dataclasses.replace(real.facts(d), hold_reasons=("dispute #1: court",),
-                                **{field: True})
+    facts = dataclasses.replace(real.facts(d), hold_reasons=("dispute #1: court",), **{field: True})
     for regime in ("current", "mandatory-portability"):
         decision = real.decide(d, ARIN, regime=regime, facts=facts)
         assert decision.outcome is Outcome.REFUSED, regime
@@ -347,10 +369,13 @@ def test_a_side_no_rule_permits_is_refused_by_the_engine(real: Real) -> None:
         '[regime]\nname = "bare"\nversion = "1"\ndescription = "d"\nsource = "s"\n'
         '[[rule]]\nid = "out"\nregistry = "*"\ndirection = "out"\ncheck = "always"\n'
         'effect = "allow"\nmessage = "m"\nreference = "r"\neffective = "unknown"\n'
-        'confidence = "V"\n', "bare.toml")
+        'confidence = "V"\n',
+        "bare.toml",
+    )
     d = ipv4(real, RIPE)
-    request = TransferRequest(d.resource, RIPE, d.opaque_id or "", ARIN, "",
-                              TransferKind.INTER_RIR, AS_OF)
+    request = TransferRequest(
+        d.resource, RIPE, d.opaque_id or "", ARIN, "", TransferKind.INTER_RIR, AS_OF
+    )
     decision = evaluate(request, regime, real.facts(d), AS_OF)
     assert decision.outcome is Outcome.REFUSED
     assert "bare:no-rule:arin:in" in fired(decision)
@@ -358,10 +383,14 @@ def test_a_side_no_rule_permits_is_refused_by_the_engine(real: Real) -> None:
 
 
 # -- malformed requests are input errors --------------------------------------------------------
-def _request(d: Delegation, to: Registry, kind: TransferKind = TransferKind.INTER_RIR,
-             on: dt.date = AS_OF, resource: ResourceRange | None = None) -> TransferRequest:
-    return TransferRequest(resource or d.resource, d.registry, d.opaque_id or "", to, "", kind,
-                           on)
+def _request(
+    d: Delegation,
+    to: Registry,
+    kind: TransferKind = TransferKind.INTER_RIR,
+    on: dt.date = AS_OF,
+    resource: ResourceRange | None = None,
+) -> TransferRequest:
+    return TransferRequest(resource or d.resource, d.registry, d.opaque_id or "", to, "", kind, on)
 
 
 def test_recipient_equal_to_source_for_inter_rir_is_an_input_error(real: Real) -> None:
@@ -369,8 +398,9 @@ def test_recipient_equal_to_source_for_inter_rir_is_an_input_error(real: Real) -
     with pytest.raises(InputError, match="inter-RIR transfer needs a recipient registry"):
         evaluate(_request(d, RIPE), load_regime("current"), real.facts(d), AS_OF)
     with pytest.raises(InputError, match="intra-RIR transfer stays at"):
-        evaluate(_request(d, ARIN, TransferKind.INTRA_RIR), load_regime("current"),
-                 real.facts(d), AS_OF)
+        evaluate(
+            _request(d, ARIN, TransferKind.INTRA_RIR), load_regime("current"), real.facts(d), AS_OF
+        )
 
 
 def test_date_before_the_delegation_is_an_input_error(real: Real) -> None:
@@ -385,9 +415,14 @@ def test_a_range_straddling_two_holders_is_an_input_error(real: Real) -> None:
     t = real.view.table
     for row in range(len(t) - 1):
         a, b = t.row(row), t.row(row + 1)
-        if (a.registry is b.registry is RIPE and a.type is b.type is ResourceType.IPV4
-                and a.status.delegated and b.status.delegated and a.opaque_id != b.opaque_id
-                and a.resource.last + 1 == b.resource.first):
+        if (
+            a.registry is b.registry is RIPE
+            and a.type is b.type is ResourceType.IPV4
+            and a.status.delegated
+            and b.status.delegated
+            and a.opaque_id != b.opaque_id
+            and a.resource.last + 1 == b.resource.first
+        ):
             break
     both = ResourceRange(ResourceType.IPV4, a.resource.first, b.resource.last)
     facts = ResourceFacts(delegations=(a, b))
@@ -399,8 +434,12 @@ def test_part_not_delegated_is_an_input_error(real: Real) -> None:
     d = ipv4(real, RIPE)
     wider = ResourceRange(ResourceType.IPV4, d.resource.first, d.resource.last + 256)
     with pytest.raises(InputError, match="only partly delegated"):
-        evaluate(_request(d, ARIN, resource=wider), load_regime("current"),
-                 ResourceFacts(delegations=(d,)), AS_OF)
+        evaluate(
+            _request(d, ARIN, resource=wider),
+            load_regime("current"),
+            ResourceFacts(delegations=(d,)),
+            AS_OF,
+        )
 
 
 def test_every_decision_carries_reference_and_confidence(real: Real) -> None:

@@ -16,9 +16,11 @@ from rirport.policy.loader import builtin_names, load_regime, parse_regime
 from rirport.policy.model import Direction
 
 HEAD = '[regime]\nname = "mine"\nversion = "0.1"\ndescription = "d"\nsource = "s"\n'
-RULE = ('[[rule]]\nid = "{id}"\nregistry = "arin"\ndirection = "out"\ncheck = "always"\n'
-        'effect = "refuse"\nmessage = "no"\nreference = "NRPM 8.4"\neffective = 2012-07-31\n'
-        'confidence = "V"\n')
+RULE = (
+    '[[rule]]\nid = "{id}"\nregistry = "arin"\ndirection = "out"\ncheck = "always"\n'
+    'effect = "refuse"\nmessage = "no"\nreference = "NRPM 8.4"\neffective = 2012-07-31\n'
+    'confidence = "V"\n'
+)
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -64,14 +66,22 @@ def test_current_states_scope_for_every_cell() -> None:
         regime = load_regime(name)
         for source in Registry:
             for recipient in Registry:
-                kinds = ([TransferKind.INTRA_RIR, TransferKind.MERGER] if source is recipient
-                         else [TransferKind.INTER_RIR, TransferKind.MERGER])
+                kinds = (
+                    [TransferKind.INTRA_RIR, TransferKind.MERGER]
+                    if source is recipient
+                    else [TransferKind.INTER_RIR, TransferKind.MERGER]
+                )
                 for rtype in ResourceType:
                     for kind in kinds:
                         request, facts = clean_case(source, recipient, rtype, kind, on)
                         decision = evaluate(request, regime, facts, on)
                         assert not [r for r in decision.rules if ":no-rule:" in r.id], (
-                            name, source, recipient, rtype, kind)
+                            name,
+                            source,
+                            recipient,
+                            rtype,
+                            kind,
+                        )
 
 
 def test_a_valid_user_file_loads(tmp_path: Path) -> None:
@@ -84,7 +94,7 @@ def test_a_valid_user_file_loads(tmp_path: Path) -> None:
 
 
 def test_malformed_toml_names_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, HEAD + "[[rule]]\nid = \"x\"\nregistry = arin\n")
+    path = write(tmp_path, HEAD + '[[rule]]\nid = "x"\nregistry = arin\n')
     with pytest.raises(ParseError) as caught:
         load_regime(path)
     assert caught.value.line == 8
@@ -98,8 +108,7 @@ def test_unknown_check_names_rule_and_field(tmp_path: Path) -> None:
 
 
 def test_missing_reference(tmp_path: Path) -> None:
-    found = problems(tmp_path, HEAD + RULE.format(id="a").replace('reference = "NRPM 8.4"\n',
-                                                                   ""))
+    found = problems(tmp_path, HEAD + RULE.format(id="a").replace('reference = "NRPM 8.4"\n', ""))
     assert found == [f"{tmp_path / 'mine.toml'}:7: rule 'a': field 'reference': required"]
 
 
@@ -115,15 +124,22 @@ def test_duplicate_rule_id(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    bad = (RULE.format(id="b").replace('"arin"', '"arinn"').replace('"out"', '"sideways"')
-           + 'typo = 1\n')
-    params = RULE.format(id="c").replace('check = "always"', 'check = "holding-period"\n'
-                                         'params = { months = -1, colour = "red" }')
+    bad = (
+        RULE.format(id="b").replace('"arin"', '"arinn"').replace('"out"', '"sideways"')
+        + "typo = 1\n"
+    )
+    params = RULE.format(id="c").replace(
+        'check = "always"', 'check = "holding-period"\nparams = { months = -1, colour = "red" }'
+    )
     found = problems(tmp_path, HEAD + bad + params)
     text = "\n".join(found)
     assert "rule 'b': field 'typo': unknown field" in text
-    found = problems(tmp_path, HEAD + RULE.format(id="b").replace('"arin"', '"arinn"')
-                     .replace('"out"', '"sideways"') + params)
+    found = problems(
+        tmp_path,
+        HEAD
+        + RULE.format(id="b").replace('"arin"', '"arinn"').replace('"out"', '"sideways"')
+        + params,
+    )
     text = "\n".join(found)
     assert "rule 'b': field 'registry'" in text
     assert "rule 'b': field 'direction': 'sideways' is not one of out, in, intra" in text
@@ -132,8 +148,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_bad_placeholder_and_date(tmp_path: Path) -> None:
-    text = RULE.format(id="a").replace('"no"', '"until {until}"').replace(
-        "2012-07-31", '"last year"')
+    text = (
+        RULE.format(id="a").replace('"no"', '"until {until}"').replace("2012-07-31", '"last year"')
+    )
     found = "\n".join(problems(tmp_path, HEAD + text))
     assert "field 'message': unknown placeholder {until}" in found
     assert "field 'effective': 'last year' is not a TOML date" in found

@@ -43,33 +43,39 @@ KINDS = list(TransferKind)
 
 
 @pytest.fixture(scope="module")
-def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Real, dict[
-        dt.date, list[Group]]]]:
+def held(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Real, dict[dt.date, list[Group]]]]:
     """A store of the real files with a dispute and a legal hold, and its groups per date."""
     real = build_real(tmp_path_factory.mktemp("held"))
     ripe = real.pick(Registry.RIPENCC, ResourceType.IPV4)
     arin = real.pick(Registry.ARIN, ResourceType.IPV4)
     add_hold(real.store, ripe.resource, "dispute", "test dispute", "test", dt.date(2010, 1, 1))
-    add_hold(real.store, arin.resource, "legal-hold", "court order", "test",
-             dt.date(2019, 1, 1))
-    groups = {day: build_groups(real.view.table, real.iana, day, store_facts(real.store,
-                                                                              day))[0]
-              for day in DATES}
+    add_hold(real.store, arin.resource, "legal-hold", "court order", "test", dt.date(2019, 1, 1))
+    groups = {
+        day: build_groups(real.view.table, real.iana, day, store_facts(real.store, day))[0]
+        for day in DATES
+    }
     yield real, groups
     real.store.close()
 
 
-def _request(real: Real, group: Group, pos: int, target: Registry, kind: TransferKind,
-             on: dt.date) -> TransferRequest:
+def _request(
+    real: Real, group: Group, pos: int, target: Registry, kind: TransferKind, on: dt.date
+) -> TransferRequest:
     d = real.view.table.row(int(group.rows[pos]))
     return TransferRequest(d.resource, d.registry, d.opaque_id or "", target, "", kind, on)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_matrix_rows_match_the_scalar_engine_with_facts_from_the_store(
-        held: tuple[Real, dict[dt.date, list[Group]]], data: st.DataObject) -> None:
+    held: tuple[Real, dict[dt.date, list[Group]]], data: st.DataObject
+) -> None:
     real, by_date = held
     on = data.draw(st.sampled_from(DATES))
     groups = by_date[on]
@@ -83,9 +89,10 @@ def test_matrix_rows_match_the_scalar_engine_with_facts_from_the_store(
     request = _request(real, group, pos, target, kind, on)
     if covering_rows(real.view, request.resource, request.source) != [row]:
         return  # overlapping records of one registry: not one holder's whole delegation
-    facts = dataclasses.replace(gather_facts(real.store, real.view, request.resource,
-                                          request.source, on, real.iana),
-                                source_operational=operational)
+    facts = dataclasses.replace(
+        gather_facts(real.store, real.view, request.resource, request.source, on, real.iana),
+        source_operational=operational,
+    )
     decision = evaluate(request, regime, facts, on)
     vector = row_outcomes(group, regime, target, on, kind, operational)
     assert OUTCOMES[vector[pos]] is decision.outcome, decision.rules
@@ -95,23 +102,35 @@ def test_matrix_rows_match_the_scalar_engine_with_facts_from_the_store(
 
 def _one_row(group: Group, pos: int, **columns: object) -> Group:
     """Row ``pos`` of ``group`` alone, with some fact columns replaced."""
-    cut = {f.name: getattr(group.columns, f.name)[pos:pos + 1]
-           for f in dataclasses.fields(group.columns) if f.name != "rtype"}
+    cut = {
+        f.name: getattr(group.columns, f.name)[pos : pos + 1]
+        for f in dataclasses.fields(group.columns)
+        if f.name != "rtype"
+    }
     cut.update({k: np.array([v], dtype=cut[k].dtype) for k, v in columns.items()})
-    return Group(group.registry, dataclasses.replace(group.columns, **cut),
-                 group.holder[pos:pos + 1], group.cc[pos:pos + 1],
-                 group.amount[pos:pos + 1], group.rows[pos:pos + 1])
+    return Group(
+        group.registry,
+        dataclasses.replace(group.columns, **cut),
+        group.holder[pos : pos + 1],
+        group.cc[pos : pos + 1],
+        group.amount[pos : pos + 1],
+        group.rows[pos : pos + 1],
+    )
 
 
 def _day(number: int) -> dt.date | None:
     return dt.date(number // 10000, number // 100 % 100, number % 100) if number else None
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_vectorised_checks_match_scalar_checks_on_any_facts(
-        held: tuple[Real, dict[dt.date, list[Group]]], data: st.DataObject) -> None:
+    held: tuple[Real, dict[dt.date, list[Group]]], data: st.DataObject
+) -> None:
     real, by_date = held
     groups = by_date[AS_OF]
     group = groups[data.draw(st.integers(0, len(groups) - 1))]
@@ -125,20 +144,36 @@ def test_vectorised_checks_match_scalar_checks_on_any_facts(
     legacy, dispute, hold = (data.draw(st.booleans()) for _ in range(3))
     operational = data.draw(st.booleans())
     target = data.draw(st.sampled_from(REGISTRIES))
-    kind = data.draw(st.sampled_from(
-        [TransferKind.INTRA_RIR, TransferKind.MERGER] if target is d.registry
-        else [TransferKind.INTER_RIR, TransferKind.MERGER]))
+    kind = data.draw(
+        st.sampled_from(
+            [TransferKind.INTRA_RIR, TransferKind.MERGER]
+            if target is d.registry
+            else [TransferKind.INTER_RIR, TransferKind.MERGER]
+        )
+    )
     regime = data.draw(st.sampled_from(REGIMES))
     iana = int(group.columns.iana[pos])
-    one = _one_row(group, pos, received=date_int(received) if received else 0,
-                   received_kind=KIND_CODES[received_kind] if received_kind else -1,
-                   holder_latest=date_int(latest) if latest else 0, legacy=legacy,
-                   dispute=dispute, hold=hold)
+    one = _one_row(
+        group,
+        pos,
+        received=date_int(received) if received else 0,
+        received_kind=KIND_CODES[received_kind] if received_kind else -1,
+        holder_latest=date_int(latest) if latest else 0,
+        legacy=legacy,
+        dispute=dispute,
+        hold=hold,
+    )
     facts = ResourceFacts(
-        delegations=(d,), iana_registry=REGISTRIES[iana] if iana >= 0 else None,
-        legacy=legacy, received_on=received, received_kind=received_kind,
-        in_dispute=dispute, legal_hold=hold, holder_received_on=latest,
-        source_operational=operational)
+        delegations=(d,),
+        iana_registry=REGISTRIES[iana] if iana >= 0 else None,
+        legacy=legacy,
+        received_on=received,
+        received_kind=received_kind,
+        in_dispute=dispute,
+        legal_hold=hold,
+        holder_received_on=latest,
+        source_operational=operational,
+    )
     request = TransferRequest(d.resource, d.registry, d.opaque_id or "", target, "", kind, on)
     decision = evaluate(request, regime, facts, on)
     fired: list[tuple[Rule, Fired]] = []
@@ -149,8 +184,7 @@ def test_vectorised_checks_match_scalar_checks_on_any_facts(
 
 
 @st.composite
-def near_boundaries(draw: st.DrawFn, start: dt.date, before: dt.date | None = None
-                    ) -> dt.date:
+def near_boundaries(draw: st.DrawFn, start: dt.date, before: dt.date | None = None) -> dt.date:
     """A date at (or a day off) a holding period's end after ``start``, or, with
     ``before``, a start such that a period ends near ``before``."""
     months = draw(st.sampled_from([6, 12, 24, 36, 60]))
@@ -161,7 +195,8 @@ def near_boundaries(draw: st.DrawFn, start: dt.date, before: dt.date | None = No
 
 
 def test_matrix_conserves_amounts_and_shows_the_known_pairs(
-        held: tuple[Real, dict[dt.date, list[Group]]]) -> None:
+    held: tuple[Real, dict[dt.date, list[Group]]],
+) -> None:
     _, by_date = held
     groups = by_date[AS_OF]
     cells = matrix(groups, REGIMES, AS_OF)
@@ -174,21 +209,27 @@ def test_matrix_conserves_amounts_and_shows_the_known_pairs(
     for (_, source, _, rtype), amount in by_cell.items():
         assert amount == totals[(source, rtype)]
     find = {(c.regime, c.from_registry, c.to_registry, c.type, c.outcome): c for c in cells}
-    afrinic_out = find["current", Registry.AFRINIC, Registry.RIPENCC, ResourceType.IPV4,
-                       Outcome.REFUSED]
+    afrinic_out = find[
+        "current", Registry.AFRINIC, Registry.RIPENCC, ResourceType.IPV4, Outcome.REFUSED
+    ]
     assert afrinic_out.amount == totals[(Registry.AFRINIC, ResourceType.IPV4)]
     assert afrinic_out.rules[0] == "afrinic-out-none" and afrinic_out.confidence is not None
-    portable = find["mandatory-portability", Registry.AFRINIC, Registry.RIPENCC,
-                    ResourceType.IPV4, Outcome.ALLOWED]
+    portable = find[
+        "mandatory-portability",
+        Registry.AFRINIC,
+        Registry.RIPENCC,
+        ResourceType.IPV4,
+        Outcome.ALLOWED,
+    ]
     assert portable.amount > 0.99 * totals[(Registry.AFRINIC, ResourceType.IPV4)]
     assert portable.rpki_rejected > 0.5 * portable.amount
-    ipv6 = find["current", Registry.RIPENCC, Registry.ARIN, ResourceType.IPV6,
-                Outcome.REFUSED]
+    ipv6 = find["current", Registry.RIPENCC, Registry.ARIN, ResourceType.IPV6, Outcome.REFUSED]
     assert ipv6.amount == totals[(Registry.RIPENCC, ResourceType.IPV6)]
 
 
 def test_failing_afrinic_strands_everyone_under_current_policy_but_not_portability(
-        held: tuple[Real, dict[dt.date, list[Group]]]) -> None:
+    held: tuple[Real, dict[dt.date, list[Group]]],
+) -> None:
     _, by_date = held
     rows = failing_scenario(by_date[AS_OF], REGIMES, Registry.AFRINIC, AS_OF)
     current = [r for r in rows if r.regime == "current"]
@@ -200,9 +241,10 @@ def test_failing_afrinic_strands_everyone_under_current_policy_but_not_portabili
 
 
 def test_groups_carry_iana_and_legacy_like_the_scalar_facts(
-        held: tuple[Real, dict[dt.date, list[Group]]]) -> None:
+    held: tuple[Real, dict[dt.date, list[Group]]],
+) -> None:
     real, by_date = held
-    for group in by_date[AS_OF][:: 3]:
+    for group in by_date[AS_OF][::3]:
         for pos in range(0, len(group), max(1, len(group) // 5)):
             d = real.view.table.row(int(group.rows[pos]))
             facts = gather_facts(real.store, real.view, d.resource, d.registry, AS_OF, real.iana)

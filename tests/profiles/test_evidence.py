@@ -26,31 +26,45 @@ from rirport.profiles.loader import starter
 DAY = dt.date(2026, 11, 28)
 
 
-def item(day: dt.date = DAY, credibility: int = 2, reliability: str = "A",
-         contradicts: tuple[str, ...] = (), ident: str = "x-1") -> Evidence:
-    return Evidence(ident, "A claim.", Source("https://example.org/a", "Pub",
-                                              SourceKind.POLICY_DOCUMENT, day),
-                    reliability, credibility, ("registry:afrinic",), contradicts=contradicts)
+def item(
+    day: dt.date = DAY,
+    credibility: int = 2,
+    reliability: str = "A",
+    contradicts: tuple[str, ...] = (),
+    ident: str = "x-1",
+) -> Evidence:
+    return Evidence(
+        ident,
+        "A claim.",
+        Source("https://example.org/a", "Pub", SourceKind.POLICY_DOCUMENT, day),
+        reliability,
+        credibility,
+        ("registry:afrinic",),
+        contradicts=contradicts,
+    )
 
 
-@pytest.mark.parametrize(("score", "rounded", "grade", "label"), [
-    (1.0, "1.00", "A", "High — direct sources"),
-    (0.90, "0.90", "A", "High — direct sources"),
-    (0.895, "0.90", "A", "High — direct sources"),
-    (0.8949, "0.89", "A/B", "Strong"),
-    (0.89, "0.89", "A/B", "Strong"),
-    (0.75, "0.75", "A/B", "Strong"),
-    (0.745, "0.75", "A/B", "Strong"),
-    (0.74, "0.74", "B/C", "Medium"),
-    (0.55, "0.55", "B/C", "Medium"),
-    (0.54, "0.54", "C/D", "Weak–medium"),
-    (0.35, "0.35", "C/D", "Weak–medium"),
-    (0.34, "0.34", "D", "Weak signal"),
-    (0.10, "0.10", "D", "Weak signal"),
-    (0.095, "0.10", "D", "Weak signal"),
-    (0.09, "0.09", "D", "Internal monitoring"),
-    (0.0, "0.00", "D", "Internal monitoring"),
-])
+@pytest.mark.parametrize(
+    ("score", "rounded", "grade", "label"),
+    [
+        (1.0, "1.00", "A", "High — direct sources"),
+        (0.90, "0.90", "A", "High — direct sources"),
+        (0.895, "0.90", "A", "High — direct sources"),
+        (0.8949, "0.89", "A/B", "Strong"),
+        (0.89, "0.89", "A/B", "Strong"),
+        (0.75, "0.75", "A/B", "Strong"),
+        (0.745, "0.75", "A/B", "Strong"),
+        (0.74, "0.74", "B/C", "Medium"),
+        (0.55, "0.55", "B/C", "Medium"),
+        (0.54, "0.54", "C/D", "Weak–medium"),
+        (0.35, "0.35", "C/D", "Weak–medium"),
+        (0.34, "0.34", "D", "Weak signal"),
+        (0.10, "0.10", "D", "Weak signal"),
+        (0.095, "0.10", "D", "Weak signal"),
+        (0.09, "0.09", "D", "Internal monitoring"),
+        (0.0, "0.00", "D", "Internal monitoring"),
+    ],
+)
 def test_grade_table_boundaries(score: float, rounded: str, grade: str, label: str) -> None:
     assert grade_of(score) == (Decimal(rounded), grade, label)
 
@@ -95,11 +109,18 @@ def test_starter_set_conflict_shows_in_the_grade() -> None:
     items, catalogue = starter()
     found = contradictions(items)
     assert found["lacnic-lock-one-year-en"] == ("lacnic-lock-three-years-es",)
-    assert {e.id for e in catalogue} >= {"policy:current", "policy:mandatory-portability",
-                                         "policy:afpub-2020-gen-006",
-                                         "document:lu-heng-portability-essay"}
-    essay = [i for i in items if "document:lu-heng-portability-essay" in i.entities
-             and i.source.kind is SourceKind.INTERESTED_OPINION]
+    assert {e.id for e in catalogue} >= {
+        "policy:current",
+        "policy:mandatory-portability",
+        "policy:afpub-2020-gen-006",
+        "document:lu-heng-portability-essay",
+    }
+    essay = [
+        i
+        for i in items
+        if "document:lu-heng-portability-essay" in i.entities
+        and i.source.kind is SourceKind.INTERESTED_OPINION
+    ]
     assert essay and all(i.interests and "Cloud Innovation" in i.interests for i in essay)
 
 

@@ -32,23 +32,35 @@ def test_a_good_file_reads_and_maps_the_tag() -> None:
     assert (item.reliability, item.credibility, item.tag) == ("A", 2, "V")
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("reliability: A", "reliability: G", "f.yaml:6: item 'good-1': field 'reliability': 'G' "
-     "is outside the scale A–F"),
-    ("tag: V", "credibility: 7", "f.yaml:7: item 'good-1': field 'credibility': 7 is outside "
-     "the scale 1–6"),
-    ("tag: V", "credibility: 0", "outside the scale 1–6"),
-    ("tag: V", "tag: X", "'X' is not V, P or U"),
-    ("tag: V", "tag: V\n    colour: red", "f.yaml:8: item 'good-1': field 'colour': unknown "
-     "field"),
-    ("kind: policy-document", "kind: rumour", "kind 'rumour' is not one of"),
-    ("https://afrinic.net/x", "javascript:alert(1)", "must be an http(s) URL"),
-    ("date: 2025-10-01", "date: 2025-13-01", "is not YYYY-MM-DD"),
-    ("[registry:afrinic]", "[afrinic]", "an entity id is type:name"),
-    ("id: good-1", "id: Bad Id", "is not an id"),
-    ("    tag: V\n", "", "give 'credibility' (1–6) or 'tag' (V, P or U)"),
-    ("    reliability: A\n", "", "f.yaml:2: item 'good-1': missing field 'reliability'"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "reliability: A",
+            "reliability: G",
+            "f.yaml:6: item 'good-1': field 'reliability': 'G' is outside the scale A–F",
+        ),
+        (
+            "tag: V",
+            "credibility: 7",
+            "f.yaml:7: item 'good-1': field 'credibility': 7 is outside the scale 1–6",
+        ),
+        ("tag: V", "credibility: 0", "outside the scale 1–6"),
+        ("tag: V", "tag: X", "'X' is not V, P or U"),
+        (
+            "tag: V",
+            "tag: V\n    colour: red",
+            "f.yaml:8: item 'good-1': field 'colour': unknown field",
+        ),
+        ("kind: policy-document", "kind: rumour", "kind 'rumour' is not one of"),
+        ("https://afrinic.net/x", "javascript:alert(1)", "must be an http(s) URL"),
+        ("date: 2025-10-01", "date: 2025-13-01", "is not YYYY-MM-DD"),
+        ("[registry:afrinic]", "[afrinic]", "an entity id is type:name"),
+        ("id: good-1", "id: Bad Id", "is not an id"),
+        ("    tag: V\n", "", "give 'credibility' (1–6) or 'tag' (V, P or U)"),
+        ("    reliability: A\n", "", "f.yaml:2: item 'good-1': missing field 'reliability'"),
+    ],
+)
 def test_each_problem_names_file_line_and_field(old: str, new: str, expected: str) -> None:
     found = problems(GOOD.replace(old, new))
     assert any(expected in p for p in found), found
@@ -56,8 +68,9 @@ def test_each_problem_names_file_line_and_field(old: str, new: str, expected: st
 
 def test_duplicates_in_one_file() -> None:
     body = GOOD + GOOD.split("\n", 1)[1]
-    assert problems(body) == ["f.yaml:9: item 'good-1': field 'id': duplicate evidence id "
-                              "'good-1' (first at line 2)"]
+    assert problems(body) == [
+        "f.yaml:9: item 'good-1': field 'id': duplicate evidence id 'good-1' (first at line 2)"
+    ]
     assert "duplicate key 'tag'" in problems(GOOD.replace("tag: V", "tag: V\n    tag: P"))[0]
 
 
@@ -70,9 +83,11 @@ def test_structure_and_syntax_errors() -> None:
 
 
 def test_json_files_read_like_yaml() -> None:
-    text = ('{"evidence": [{"id": "j-1", "claim": "A claim.", "source": {"address": '
-            '"https://a.org", "publisher": "P", "date": "2020-01-01", "kind": "news-report"}, '
-            '"reliability": "C", "credibility": 3, "entities": ["country:ZA"]}]}')
+    text = (
+        '{"evidence": [{"id": "j-1", "claim": "A claim.", "source": {"address": '
+        '"https://a.org", "publisher": "P", "date": "2020-01-01", "kind": "news-report"}, '
+        '"reliability": "C", "credibility": 3, "entities": ["country:ZA"]}]}'
+    )
     (item,) = parse_evidence(text, "f.json")
     assert item.entities == ("country:ZA",)
     bad = text.replace('"credibility": 3', '"credibility": 9')

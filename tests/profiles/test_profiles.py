@@ -55,8 +55,9 @@ def url(store: Store, store_url: str) -> str:
 
 
 def run(url: str, tmp_path: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", url, "--data-dir", str(tmp_path / "d"),
-                                    "--actor", "profile-test", *args])
+    return CliRunner().invoke(
+        cli, ["--db", url, "--data-dir", str(tmp_path / "d"), "--actor", "profile-test", *args]
+    )
 
 
 def entries(url: str, tmp_path: Path) -> int:
@@ -87,8 +88,7 @@ def test_evidence_add_correct_list_show_each_journaled(url: str, tmp_path: Path)
     refused = run(url, tmp_path, "evidence", "add", str(bad))
     assert refused.exit_code == 1 and "bad.yaml:7:" in refused.output
     assert entries(url, tmp_path) == before + 1
-    fixed = write(tmp_path, "fix.yaml", id="test-new", claim="AFRINIC published a notice.",
-                  tag="V")
+    fixed = write(tmp_path, "fix.yaml", id="test-new", claim="AFRINIC published a notice.", tag="V")
     corrected = run(url, tmp_path, "evidence", "correct", str(fixed))
     assert corrected.exit_code == 0 and "test-new (version 2)" in corrected.output
     starter = write(tmp_path, "starter.yaml", id="afrinic-no-board", claim="Corrected text.")
@@ -99,8 +99,10 @@ def test_evidence_add_correct_list_show_each_journaled(url: str, tmp_path: Path)
     assert entries(url, tmp_path) == before + 3
     shown = json.loads(run(url, tmp_path, "evidence", "show", "test-new").output)
     assert (shown["credibility"], shown["version"], shown["origin"]) == (2, 2, "store")
-    listed = {r["id"]: r for r in json.loads(run(url, tmp_path, "evidence", "list", "--format",
-                                                  "json").output)}
+    listed = {
+        r["id"]: r
+        for r in json.loads(run(url, tmp_path, "evidence", "list", "--format", "json").output)
+    }
     assert listed["afrinic-no-board"]["origin"] == "corrected"
     assert listed["ripe-807-scope"]["origin"] == "starter"
     log = run(url, tmp_path, "journal", "show", "--format", "json")
@@ -109,25 +111,29 @@ def test_evidence_add_correct_list_show_each_journaled(url: str, tmp_path: Path)
 
 
 def test_every_profile_has_no_repeated_sentence_and_a_grade_from_the_table(
-        url: str, store: Store) -> None:
+    url: str, store: Store
+) -> None:
     profiles = build_profiles(store, DAY)
     seen_types: dict[str, int] = {}
     count = 0
     for profile in profiles.all(guard=False):
         count += 1
         seen_types[profile.type] = seen_types.get(profile.type, 0) + 1
-        texts = [e for s in profile.sections
-                 for e in ([s.body] if isinstance(s.body, str) else s.body)]
+        texts = [
+            e for s in profile.sections for e in ([s.body] if isinstance(s.body, str) else s.body)
+        ]
         said = [x for t in texts for x in sentences(t)]
-        assert len(said) == len(set(said)), (profile.id, [x for x in said
-                                                          if said.count(x) > 1][:3])
+        assert len(said) == len(set(said)), (profile.id, [x for x in said if said.count(x) > 1][:3])
         body = profile.to_json()
         assert set(body) == NDJSON_KEYS
         assert (body["score"], body["grade"], body["label"]) == (
-            float(grade_of(profile.score)[0]), *grade_of(profile.score)[1:])
+            float(grade_of(profile.score)[0]),
+            *grade_of(profile.score)[1:],
+        )
         assert body["sources"] and all(s["grade"] for s in body["sources"])
-        assert {"At a glance", "Why it matters", "What to watch", "Key points",
-                "Sources"} <= set(body["sections"])
+        assert {"At a glance", "Why it matters", "What to watch", "Key points", "Sources"} <= set(
+            body["sections"]
+        )
         assert all(s.tier in TIERS for s in profile.sections)
     table = load_current(store).table
     named = (table.registry == 0) & (table.opaque_id != b"") & np.isin(table.status, [0, 1])
@@ -164,35 +170,45 @@ def test_profiles_say_what_they_are_and_show_figures(url: str, store: Store) -> 
 
 def test_holds_show_in_what_to_watch(url: str, store: Store) -> None:
     first = int(ipaddress.ip_address("41.0.0.0"))
-    add_hold(store, ResourceRange(ResourceType.IPV4, first, first + 2**21 - 1), "legal-hold",
-             "court order in test", "tester", dt.date(2026, 1, 5))
-    watch = build_profiles(store, DAY).get("registry:afrinic").to_json()["sections"][
-        "What to watch"]
+    add_hold(
+        store,
+        ResourceRange(ResourceType.IPV4, first, first + 2**21 - 1),
+        "legal-hold",
+        "court order in test",
+        "tester",
+        dt.date(2026, 1, 5),
+    )
+    watch = (
+        build_profiles(store, DAY).get("registry:afrinic").to_json()["sections"]["What to watch"]
+    )
     assert any("legal-hold on 41.0.0.0/11: court order in test" in w for w in watch)
 
 
 def test_profile_cli_one_all_and_unknown(url: str, tmp_path: Path) -> None:
-    one = run(url, tmp_path, "profile", "policy:current", "--format", "json", "--as-of",
-              "2026-11-28")
+    one = run(
+        url, tmp_path, "profile", "policy:current", "--format", "json", "--as-of", "2026-11-28"
+    )
     assert one.exit_code == 0, one.output
     body = json.loads(one.output)
     assert body["type"] == "policy" and set(body["tiers"]) == set(body["sections"])
-    every = run(url, tmp_path, "profile", "--all", "--format", "ndjson", "--as-of",
-                "2026-11-28")
+    every = run(url, tmp_path, "profile", "--all", "--format", "ndjson", "--as-of", "2026-11-28")
     assert every.exit_code == 0
     rows = [json.loads(line) for line in every.output.splitlines()]
     assert all(set(r) == NDJSON_KEYS for r in rows)
     assert len({r["id"] for r in rows}) == len(rows) > 100
     unknown = run(url, tmp_path, "profile", "afrinic:no-such-holder")
-    assert unknown.exit_code == 1 and "no profile for 'afrinic:no-such-holder'" in \
-        unknown.output
+    assert unknown.exit_code == 1 and "no profile for 'afrinic:no-such-holder'" in unknown.output
     assert run(url, tmp_path, "profile", "--all", "--format", "html").exit_code == 2
 
 
 def test_injected_markup_renders_inert(url: str, store: Store, tmp_path: Path) -> None:
-    attack = write(tmp_path, "attack.yaml", id="test-attack",
-                   claim="'<script>alert(1)</script> [click](javascript:alert(1))'",
-                   publisher="'\"><img src=x onerror=alert(1)>'")
+    attack = write(
+        tmp_path,
+        "attack.yaml",
+        id="test-attack",
+        claim="'<script>alert(1)</script> [click](javascript:alert(1))'",
+        publisher="'\"><img src=x onerror=alert(1)>'",
+    )
     assert run(url, tmp_path, "evidence", "add", str(attack)).exit_code == 0
     profile = build_profiles(store, DAY).get("afrinic")
     page = html_page(profile)
@@ -216,16 +232,21 @@ def test_tiers_cut_a_profile(url: str, store: Store) -> None:
 
 
 def test_the_repeat_guard_drops_later_copies() -> None:
-    sections = [Section("A", "public", ["One. Two."]), Section("B", "public", ["Two.", "Three."]),
-                Section("C", "public", "One. Four.")]
+    sections = [
+        Section("A", "public", ["One. Two."]),
+        Section("B", "public", ["Two.", "Three."]),
+        Section("C", "public", "One. Four."),
+    ]
     assert [s.body for s in drop_repeats(sections)] == [["One. Two."], ["Three."], "Four."]
 
 
 def test_change_events_show_in_what_to_watch(url: str, store: Store) -> None:
     older = real_file("afrinic", "2017")
     ingest_bytes(store, older.read_bytes(), older.name, options=IngestOptions(events=False))
-    record_between(store, events_between(store, dt.date(2017, 3, 21), dt.date(2018, 10, 13),
-                                         Registry.AFRINIC))
+    record_between(
+        store, events_between(store, dt.date(2017, 3, 21), dt.date(2018, 10, 13), Registry.AFRINIC)
+    )
     watch = build_profiles(store, DAY).get("afrinic").to_json()["sections"]["What to watch"]
-    assert any("817 change event(s) of kind new recorded for AFRINIC (rirport events)" in w
-               for w in watch), watch
+    assert any(
+        "817 change event(s) of kind new recorded for AFRINIC (rirport events)" in w for w in watch
+    ), watch

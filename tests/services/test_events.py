@@ -73,15 +73,29 @@ def moved(events: list[Event]) -> list[Event]:
 
 def test_counts_of_every_kind(events: list[Event]) -> None:
     assert count_by_kind(events) == {
-        "new": 30923, "returned": 2879, "status": 913, "country": 2875, "holder": 7732,
-        "split": 1247, "merge": 30, "date": 2136, "moved": 397, "renumbered": 1}
+        "new": 30923,
+        "returned": 2879,
+        "status": 913,
+        "country": 2875,
+        "holder": 7732,
+        "split": 1247,
+        "merge": 30,
+        "date": 2136,
+        "moved": 397,
+        "renumbered": 1,
+    }
 
 
 def test_ipv4_moves_by_registry_pair(moved: list[Event]) -> None:
     pairs = Counter((e.type, e.from_registry, e.to_registry) for e in moved)
-    assert pairs == {("ipv4", "arin", "apnic"): 148, ("ipv4", "arin", "ripencc"): 138,
-                     ("ipv4", "ripencc", "apnic"): 54, ("ipv4", "ripencc", "arin"): 31,
-                     ("ipv4", "apnic", "arin"): 14, ("ipv4", "apnic", "ripencc"): 12}
+    assert pairs == {
+        ("ipv4", "arin", "apnic"): 148,
+        ("ipv4", "arin", "ripencc"): 138,
+        ("ipv4", "ripencc", "apnic"): 54,
+        ("ipv4", "ripencc", "arin"): 31,
+        ("ipv4", "apnic", "arin"): 14,
+        ("ipv4", "apnic", "ripencc"): 12,
+    }
     # 303 records left a registry and 392 arrived (blocks are split on the way)
     assert len({e.detail["old_record"] for e in moved}) == 303
     assert len({e.detail["new_record"] for e in moved}) == 392
@@ -91,6 +105,7 @@ def test_every_move_is_in_the_files(moved: list[Event]) -> None:
     """Each move's old record is a line of the source registry's 2017 file and no longer of its
     2018 file; its new record is a line of the recipient's 2018 file and was not in its 2017
     file; the piece lies inside both."""
+
     def has(name: str, record: str) -> bool:
         return record in _lines(name)
 
@@ -112,11 +127,15 @@ def test_every_move_is_in_the_files(moved: list[Event]) -> None:
 
 def test_a_block_split_while_moving(moved: list[Event]) -> None:
     """8.0.0.0/8 (ARIN, 2017) reappears in APNIC's 2018 file as two pieces of another size."""
-    pieces = {(e.start, e.value) for e in moved
-              if e.detail["old_record"].startswith("arin|US|ipv4|8.0.0.0|16777216|")}
+    pieces = {
+        (e.start, e.value)
+        for e in moved
+        if e.detail["old_record"].startswith("arin|US|ipv4|8.0.0.0|16777216|")
+    }
     assert pieces == {("8.128.0.0", 4194304), ("8.208.0.0", 1048576)}
     assert "apnic|SG|ipv4|8.128.0.0|4194304|19921201|allocated|A91EA198" in _lines(
-        "delegated-apnic-extended-20181014")
+        "delegated-apnic-extended-20181014"
+    )
     arin_2018 = _lines("delegated-arin-extended-20181013")
     assert not any(line.startswith("arin|US|ipv4|8.0.0.0|16777216|") for line in arin_2018)
 
@@ -126,8 +145,10 @@ def test_a_block_moved_whole_with_a_new_holder_id(moved: list[Event]) -> None:
     assert (e.from_registry, e.to_registry, e.value) == ("arin", "apnic", 4096)
     assert e.detail["old_holder"] == "100562435153daad05e2bc4fb3cee1f0"
     assert e.detail["holder"] == "A91CEF3E"
-    assert (e.old_file, e.new_file) == ("delegated-arin-extended-20170321",
-                                        "delegated-apnic-extended-20181014")
+    assert (e.old_file, e.new_file) == (
+        "delegated-arin-extended-20170321",
+        "delegated-apnic-extended-20181014",
+    )
 
 
 def test_nothing_leaves_afrinic_or_lacnic(moved: list[Event]) -> None:
@@ -199,16 +220,19 @@ def test_splits_and_merges_are_in_the_files(events: list[Event], kind: str) -> N
     chosen = [e for e in events if e.kind == kind][:30]
     assert chosen
     for e in chosen:
-        whole_file, parts_file = ((e.old_file, e.new_file) if kind == "split"
-                                  else (e.new_file, e.old_file))
+        whole_file, parts_file = (
+            (e.old_file, e.new_file) if kind == "split" else (e.new_file, e.old_file)
+        )
         key = f"{e.registry}|{e.detail['cc']}|{e.type}|{e.start}|{e.value}|"
         assert any(line.startswith(key) for line in _lines(whole_file)), key
         whole = ResourceRange.from_start_value(ResourceType(e.type or ""), e.start or "", e.value)
         assert len(e.detail["parts"]) >= 2
         for part in e.detail["parts"]:
             start, value = part.rsplit("/", 1)
-            assert any(line.startswith(e.registry) for line in
-                       _by_key(parts_file).get(f"|{e.type}|{start}|{value}|", [])), part
+            assert any(
+                line.startswith(e.registry)
+                for line in _by_key(parts_file).get(f"|{e.type}|{start}|{value}|", [])
+            ), part
             piece = ResourceRange.from_start_value(ResourceType(e.type or ""), start, int(value))
             assert whole.overlaps(piece)
 
@@ -220,7 +244,7 @@ def test_new_and_returned_records_are_on_one_side_only(events: list[Event], kind
     chosen = [e for e in events if e.kind == kind and "part" not in e.detail][:40]
     assert len(chosen) == 40
     for e in chosen:
-        present, absent = ((e.new_file, "2017") if kind == "new" else (e.old_file, "2018"))
+        present, absent = (e.new_file, "2017") if kind == "new" else (e.old_file, "2018")
         key = f"|{e.type}|{e.start}|{e.value}|"
         assert _by_key(present).get(key)
         for name, _ in _read(absent):

@@ -30,20 +30,33 @@ def _transfers() -> list[LoggedTransfer]:
 def test_reconcile_with_the_real_moves() -> None:
     events = diff(_read("2017"), _read("2018"))
     result = reconcile(_transfers(), events, *WINDOW)
-    matched = {(t.source_rir.value, t.recipient_rir.value, str(t.resources[0])):
-               [(e.start, e.value) for e in moves] for t, moves in result.matched}
-    assert matched == {("arin", "apnic", "23.226.0.0/20"): [("23.226.0.0", 4096)],
-                       ("apnic", "arin", "43.243.84.0/22"): [("43.243.84.0", 1024)],
-                       ("ripencc", "arin", "80.71.32.0/20"): [("80.71.32.0", 4096)]}
-    only_log = {(t.source_rir.value, t.recipient_rir.value, str(t.resources[0]))
-                for t in result.only_log}
+    matched = {
+        (t.source_rir.value, t.recipient_rir.value, str(t.resources[0])): [
+            (e.start, e.value) for e in moves
+        ]
+        for t, moves in result.matched
+    }
+    assert matched == {
+        ("arin", "apnic", "23.226.0.0/20"): [("23.226.0.0", 4096)],
+        ("apnic", "arin", "43.243.84.0/22"): [("43.243.84.0", 1024)],
+        ("ripencc", "arin", "80.71.32.0/20"): [("80.71.32.0", 4096)],
+    }
+    only_log = {
+        (t.source_rir.value, t.recipient_rir.value, str(t.resources[0])) for t in result.only_log
+    }
     assert only_log == {("arin", "ripencc", "8.0.0.0/16"), ("arin", "lacnic", "45.160.0.0/22")}
     assert (result.intra_rir, result.outside_window) == (3, 1)
     moved = [e for e in events if e.kind == "moved"]
     assert len(result.only_data) == len(moved) - 3
     counts = result.to_json()["counts"]
-    assert counts == {"matched": 3, "only_log": 2, "only_data": 394, "intra_rir": 3,
-                      "outside_window": 1, "cancelled": 1}
+    assert counts == {
+        "matched": 3,
+        "only_log": 2,
+        "only_data": 394,
+        "intra_rir": 3,
+        "outside_window": 1,
+        "cancelled": 1,
+    }
 
 
 def test_the_window_decides_what_is_expected() -> None:
@@ -58,15 +71,45 @@ def test_cli_reconcile(store: Store, store_url: str) -> None:
     for registry in ("arin", "apnic"):
         for year in ("2017", "2018"):
             _ingest(store, registry, year)
-    result = CliRunner().invoke(cli, [
-        "--db", store_url, "transfers-log", "reconcile", str(LOGS / "arin-transfers.json"),
-        "--from", "2017-03-22", "--to", "2018-10-14", "--format", "json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            store_url,
+            "transfers-log",
+            "reconcile",
+            str(LOGS / "arin-transfers.json"),
+            "--from",
+            "2017-03-22",
+            "--to",
+            "2018-10-14",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert out["counts"] == {"matched": 1, "only_log": 3, "only_data": 2, "intra_rir": 2,
-                             "outside_window": 1, "cancelled": 1}
+    assert out["counts"] == {
+        "matched": 1,
+        "only_log": 3,
+        "only_data": 2,
+        "intra_rir": 2,
+        "outside_window": 1,
+        "cancelled": 1,
+    }
     assert {e["start"] for e in out["only_data"]} == {"8.128.0.0", "8.208.0.0"}
-    bad = CliRunner().invoke(cli, ["--db", store_url, "transfers-log", "reconcile",
-                                   str(LOGS / "README.md"), "--from", "2017-03-22",
-                                   "--to", "2018-10-14"])
+    bad = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            store_url,
+            "transfers-log",
+            "reconcile",
+            str(LOGS / "README.md"),
+            "--from",
+            "2017-03-22",
+            "--to",
+            "2018-10-14",
+        ],
+    )
     assert bad.exit_code == 1 and "not JSON" in bad.output

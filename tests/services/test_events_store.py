@@ -51,11 +51,16 @@ def test_moves_are_seen_by_the_ingest_that_reveals_them(store: Store) -> None:
     assert ("23.226.0.0", 4096) in returned
     assert not [e for e in arin_events if e["kind"] == "moved"]
     apnic = _ingest(store, "apnic", "2018")
-    moved = {(e["start"], e["value"], e["from_registry"], e["to_registry"])
-             for e in _events_of(store, apnic) if e["kind"] == "moved"}
-    assert moved == {("8.128.0.0", 4194304, "arin", "apnic"),
-                     ("8.208.0.0", 1048576, "arin", "apnic"),
-                     ("23.226.0.0", 4096, "arin", "apnic")}
+    moved = {
+        (e["start"], e["value"], e["from_registry"], e["to_registry"])
+        for e in _events_of(store, apnic)
+        if e["kind"] == "moved"
+    }
+    assert moved == {
+        ("8.128.0.0", 4194304, "arin", "apnic"),
+        ("8.208.0.0", 1048576, "arin", "apnic"),
+        ("23.226.0.0", 4096, "arin", "apnic"),
+    }
     stored_for_apnic = _events_of_stored(store, apnic)
     assert len(stored_for_apnic) >= 3
     with store.transaction() as uow:
@@ -64,8 +69,12 @@ def test_moves_are_seen_by_the_ingest_that_reveals_them(store: Store) -> None:
 
 def _events_of_stored(store: Store, snapshot_id: int) -> list[int]:
     with store.transaction() as uow:
-        return [row.id for chunk in uow.events.chunks() for row in chunk
-                if row.snapshot_id == snapshot_id]
+        return [
+            row.id
+            for chunk in uow.events.chunks()
+            for row in chunk
+            if row.snapshot_id == snapshot_id
+        ]
 
 
 def test_first_snapshot_of_a_registry_has_no_events(store: Store) -> None:
@@ -81,10 +90,10 @@ def test_events_between_dates_pick_the_snapshots_in_force(store: Store) -> None:
     moved = [e for e in events if e.kind == "moved"]
     assert len(moved) == 3
     assert {(e.old_file, e.new_file) for e in moved} == {
-        ("delegated-arin-extended-20170321", "delegated-apnic-extended-20181014")}
+        ("delegated-arin-extended-20170321", "delegated-apnic-extended-20181014")
+    }
     assert events_between(store, dt.date(2017, 6, 1), dt.date(2017, 7, 1)) == []
-    only_apnic = events_between(store, dt.date(2017, 6, 1), dt.date(2018, 12, 31),
-                                Registry.APNIC)
+    only_apnic = events_between(store, dt.date(2017, 6, 1), dt.date(2018, 12, 31), Registry.APNIC)
     assert {e.registry for e in only_apnic} == {"apnic"}
     with pytest.raises(NotFoundError, match="2016-01-01"):
         events_between(store, dt.date(2016, 1, 1), dt.date(2018, 1, 1))
@@ -97,20 +106,60 @@ def test_cli_prints_one_event_per_line(store: Store, store_url: str) -> None:
         for year in ("2017", "2018"):
             _ingest(store, registry, year)
     runner = CliRunner()
-    result = runner.invoke(cli, ["--db", store_url, "events", "--from", "2017-06-01",
-                                 "--to", "2018-12-31", "--format", "ndjson"])
+    result = runner.invoke(
+        cli,
+        [
+            "--db",
+            store_url,
+            "events",
+            "--from",
+            "2017-06-01",
+            "--to",
+            "2018-12-31",
+            "--format",
+            "ndjson",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert rows and all({"kind", "type", "start", "value", "registry"} <= set(r) for r in rows)
     move = next(r for r in rows if r["kind"] == "moved" and r["start"] == "23.226.0.0")
     assert (move["from_registry"], move["to_registry"]) == ("arin", "apnic")
-    assert move["snapshots"] == {"from": "delegated-arin-extended-20170321",
-                                 "to": "delegated-apnic-extended-20181014"}
-    text = runner.invoke(cli, ["--db", store_url, "events", "--from", "2017-06-01", "--to",
-                               "2018-12-31", "--format", "text", "--registry", "apnic"])
+    assert move["snapshots"] == {
+        "from": "delegated-arin-extended-20170321",
+        "to": "delegated-apnic-extended-20181014",
+    }
+    text = runner.invoke(
+        cli,
+        [
+            "--db",
+            store_url,
+            "events",
+            "--from",
+            "2017-06-01",
+            "--to",
+            "2018-12-31",
+            "--format",
+            "text",
+            "--registry",
+            "apnic",
+        ],
+    )
     assert "moved ipv4 23.226.0.0/4096 arin -> apnic" in text.output
-    bad = runner.invoke(cli, ["--db", store_url, "events", "--from", "2017-06-01", "--to",
-                              "2018-12-31", "--registry", "nowhere"])
+    bad = runner.invoke(
+        cli,
+        [
+            "--db",
+            store_url,
+            "events",
+            "--from",
+            "2017-06-01",
+            "--to",
+            "2018-12-31",
+            "--registry",
+            "nowhere",
+        ],
+    )
     assert bad.exit_code == 1 and "unknown registry" in bad.output
 
 
@@ -123,9 +172,13 @@ def test_registries_publishing_on_other_days(store: Store) -> None:
         for year in ("2017", "2018"):
             path = real_file(registry, year)
             data = excerpt(path, lambda _i, f: f[2] == "ipv4" and bool(pick.match(f[3])))
-            ids[registry, year] = ingest_bytes(store, data, path.name,
-                                               options=IngestOptions(events=False)).snapshot_id
-    moved = {(e["start"], e["from_registry"], e["to_registry"])
-             for e in _events_of(store, ids["ripencc", "2018"]) if e["kind"] == "moved"}
+            ids[registry, year] = ingest_bytes(
+                store, data, path.name, options=IngestOptions(events=False)
+            ).snapshot_id
+    moved = {
+        (e["start"], e["from_registry"], e["to_registry"])
+        for e in _events_of(store, ids["ripencc", "2018"])
+        if e["kind"] == "moved"
+    }
     assert ("23.19.48.0", "arin", "ripencc") in moved
     assert ("80.71.32.0", "ripencc", "arin") in moved

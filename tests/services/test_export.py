@@ -131,7 +131,7 @@ def _layout(lines: list[str]) -> tuple[list[str], list[list[str]], list[list[str
     version = lines[0].split("|")
     fields = [line.split("|") for line in lines[1:]]
     summaries = [f for f in fields if f[-1] == "summary"]
-    return version, summaries, fields[len(summaries):]
+    return version, summaries, fields[len(summaries) :]
 
 
 def test_combined_sample_has_the_fixture_shape(store: Store) -> None:
@@ -149,7 +149,8 @@ def test_combined_sample_has_the_fixture_shape(store: Store) -> None:
     assert {r[8] for r in records} == {"e-stats"}
     # 7-field lines get an empty 8th field; an empty opaque-id stays empty
     assert "ripencc||ipv4|2.20.0.0|256||available||e-stats" in _content_lines(
-        export_combined(load_current(store)))
+        export_combined(load_current(store))
+    )
     assert [r[2] for r in records] == ["asn", "asn", "ipv4", "ipv4", "ipv4", "ipv6", "ipv6"]
 
 
@@ -219,7 +220,8 @@ def test_combined_2018_counts_equal_the_sum_of_the_registries(view_2018: Current
 
 @pytest.mark.slow
 def test_combined_2018_holds_exactly_the_stored_records_in_address_order(
-        view_2018: CurrentView, stored_2018: list[tuple[int, int, str, str]]) -> None:
+    view_2018: CurrentView, stored_2018: list[tuple[int, int, str, str]]
+) -> None:
     records = _content_lines(export_combined(view_2018))[4:]
     assert all(r.endswith("|e-stats") for r in records)
     # back to the registries' own lines: drop the tag, and the empty 8th field of 7-field lines
@@ -229,15 +231,16 @@ def test_combined_2018_holds_exactly_the_stored_records_in_address_order(
     back = [r[:-1] if r[:-1] in seven and r.endswith("|") else r for r in back]
     assert Counter(back) == Counter(stored)
     keys = []
-    for r in records[:: 97]:
+    for r in records[::97]:
         d = parse_record("|".join(r.split("|")[:8]), r.split("|")[0])
         keys.append((["asn", "ipv4", "ipv6"].index(d.type.value), d.resource.first))
     assert keys == sorted(keys)
 
 
 # -- tabular ---------------------------------------------------------------------------------
-def _expected(stored: list[tuple[int, int, str, str]], files: dict[int, str]) -> list[
-        dict[str, Any]]:
+def _expected(
+    stored: list[tuple[int, int, str, str]], files: dict[int, str]
+) -> list[dict[str, Any]]:
     """What every row should say: the reference parser's reading of the stored line."""
     rows = []
     for sid, line, registry, record in stored:
@@ -277,15 +280,18 @@ def _mismatch(got: list[Any], want: list[Any]) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def expected_2018(view_2018: CurrentView,
-                  stored_2018: list[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
+def expected_2018(
+    view_2018: CurrentView, stored_2018: list[tuple[int, int, str, str]]
+) -> list[dict[str, Any]]:
     return _expected(stored_2018, {s.id: s.file_name for s in view_2018.snapshots})
 
 
 @pytest.mark.slow
 def test_csv_2018_reads_back_as_the_stored_rows(
-        view_2018: CurrentView, stored_2018: list[tuple[int, int, str, str]],
-        expected_2018: list[dict[str, Any]]) -> None:
+    view_2018: CurrentView,
+    stored_2018: list[tuple[int, int, str, str]],
+    expected_2018: list[dict[str, Any]],
+) -> None:
     out = io.StringIO(newline="")
     write_table(view_2018, "csv", out)
     out.seek(0)
@@ -294,28 +300,52 @@ def test_csv_2018_reads_back_as_the_stored_rows(
     rows = list(reader)
     plain = [0, 1, 2, 3, 4, 5, 6, 7, 10, 11]  # every column but end and prefixes
     got = [[row[k] for k in plain] for row in rows]
-    want = [[w["registry"], w["cc"], w["type"], w["start"], str(w["value"]), w["date"] or "",
-             w["status"], w["opaque_id"] or "", w["source"]["file"], str(w["source"]["line"])]
-            for w in expected_2018]
+    want = [
+        [
+            w["registry"],
+            w["cc"],
+            w["type"],
+            w["start"],
+            str(w["value"]),
+            w["date"] or "",
+            w["status"],
+            w["opaque_id"] or "",
+            w["source"]["file"],
+            str(w["source"]["line"]),
+        ]
+        for w in expected_2018
+    ]
     assert (problem := _mismatch(got, want)) is None, problem
     picked = _checked_rows(stored_2018)
     derived = [_derived(parse_record(stored_2018[i][3], stored_2018[i][2])) for i in picked]
     got_derived = [(rows[i][8], rows[i][9]) for i in picked]
-    assert (problem := _mismatch(got_derived, [(e, p or "") for e, p in derived])) is None, (
-        problem)
+    assert (problem := _mismatch(got_derived, [(e, p or "") for e, p in derived])) is None, problem
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])
 def test_json_2018_reads_back_as_the_stored_rows(
-        fmt: str, view_2018: CurrentView, stored_2018: list[tuple[int, int, str, str]],
-        expected_2018: list[dict[str, Any]]) -> None:
+    fmt: str,
+    view_2018: CurrentView,
+    stored_2018: list[tuple[int, int, str, str]],
+    expected_2018: list[dict[str, Any]],
+) -> None:
     out = io.StringIO()
     write_table(view_2018, fmt, out)
     text = out.getvalue()
     rows = json.loads(text) if fmt == "json" else [json.loads(x) for x in text.splitlines()]
-    assert list(rows[0]) == ["registry", "cc", "type", "start", "value", "date", "status",
-                             "opaque_id", "end", "source"]
+    assert list(rows[0]) == [
+        "registry",
+        "cc",
+        "type",
+        "start",
+        "value",
+        "date",
+        "status",
+        "opaque_id",
+        "end",
+        "source",
+    ]
     ends = [row.pop("end") for row in rows]
     assert (problem := _mismatch(rows, expected_2018)) is None, problem
     picked = _checked_rows(stored_2018)
@@ -325,8 +355,11 @@ def test_json_2018_reads_back_as_the_stored_rows(
 
 @pytest.mark.slow
 def test_parquet_2018_has_typed_columns_and_the_stored_rows(
-        tmp_path: Path, view_2018: CurrentView, stored_2018: list[tuple[int, int, str, str]],
-        expected_2018: list[dict[str, Any]]) -> None:
+    tmp_path: Path,
+    view_2018: CurrentView,
+    stored_2018: list[tuple[int, int, str, str]],
+    expected_2018: list[dict[str, Any]],
+) -> None:
     path = tmp_path / "all.parquet"
     write_parquet(view_2018, path)
     table = pq.read_table(path)
@@ -341,11 +374,14 @@ def test_parquet_2018_has_typed_columns_and_the_stored_rows(
     for name in ("registry", "cc", "type", "start", "value", "status", "opaque_id"):
         column = table.column(name).to_pylist()
         assert (problem := _mismatch(column, [w[name] for w in expected_2018])) is None, (
-            name, problem)
+            name,
+            problem,
+        )
     dates = [d.isoformat() if d else None for d in table.column("date").to_pylist()]
     assert (problem := _mismatch(dates, [w["date"] for w in expected_2018])) is None, problem
-    files = list(zip(table.column("file").to_pylist(), table.column("line").to_pylist(),
-                     strict=True))
+    files = list(
+        zip(table.column("file").to_pylist(), table.column("line").to_pylist(), strict=True)
+    )
     want_files = [(w["source"]["file"], w["source"]["line"]) for w in expected_2018]
     assert (problem := _mismatch(files, want_files)) is None, problem
     picked = _checked_rows(stored_2018)
@@ -403,9 +439,11 @@ def test_csv_matches_the_csv_module_byte_for_byte(store: Store) -> None:
 
 def test_empty_table_writes_valid_empty_outputs() -> None:
     rows = tabular.export_rows(_empty_view().table, np.zeros(0, np.int32), {})
-    for writer, check in ((tabular.write_json, lambda t: json.loads(t) == []),
-                          (tabular.write_ndjson, lambda t: t == ""),
-                          (tabular.write_csv, lambda t: t == ",".join(tabular.COLUMNS) + "\n")):
+    for writer, check in (
+        (tabular.write_json, lambda t: json.loads(t) == []),
+        (tabular.write_ndjson, lambda t: t == ""),
+        (tabular.write_csv, lambda t: t == ",".join(tabular.COLUMNS) + "\n"),
+    ):
         out = io.StringIO()
         writer(rows, out)
         assert check(out.getvalue()), writer
@@ -424,8 +462,17 @@ def test_table_rows_of_an_empty_store_is_not_found(store: Store) -> None:
 # -- the vectorised address text, against ipaddress -----------------------------------------
 def _random_ipv6(rng: random.Random, n: int) -> list[int]:
     """Numbers with many zero groups (to exercise ``::``), and the edges."""
-    values = [0, 1, (1 << 128) - 1, 0xFFFF00000000, 1 << 64, 1 << 127, 1 << 112,
-              0x20010DB8000000000000000000000001, 0x20010DB8000100000000000000000000]
+    values = [
+        0,
+        1,
+        (1 << 128) - 1,
+        0xFFFF00000000,
+        1 << 64,
+        1 << 127,
+        1 << 112,
+        0x20010DB8000000000000000000000001,
+        0x20010DB8000100000000000000000000,
+    ]
     for _ in range(n):
         groups = [rng.getrandbits(16) if rng.random() < 0.45 else 0 for _ in range(8)]
         groups = [g if rng.random() < 0.7 else g & 0xF for g in groups]
@@ -443,6 +490,7 @@ def test_ipv6_texts_match_ipaddress() -> None:
 def test_ipv4_texts_match_ipaddress() -> None:
     rng = random.Random(8)
     values = [0, 1, 9, 10, 99, 100, 255, 256, (1 << 32) - 1] + [
-        rng.getrandbits(32) for _ in range(20_000)]
+        rng.getrandbits(32) for _ in range(20_000)
+    ]
     got = tabular.ipv4_texts(np.array(values, dtype=np.uint64))
     assert got == [str(ipaddress.IPv4Address(v)) for v in values]

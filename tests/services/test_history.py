@@ -25,8 +25,7 @@ def _ripe(year: str) -> bytes:
 
 
 def _line(data: bytes, asn: int) -> list[str]:
-    (found,) = [line.split("|") for line in data.decode().splitlines()
-                if f"|asn|{asn}|" in line]
+    (found,) = [line.split("|") for line in data.decode().splitlines() if f"|asn|{asn}|" in line]
     return found
 
 
@@ -43,13 +42,15 @@ def test_a_renumbered_asn_has_two_periods_and_one_stable_holder(two_years: Store
 
     periods = timeline(two_years, "AS3333")
 
-    assert [(p.first_seen.isoformat(), p.last_seen.isoformat(), p.snapshots,
-             p.delegation.opaque_id) for p in periods] == [
-        ("2017-03-20", "2017-03-20", 1, old[7]), ("2018-10-13", "2018-10-13", 1, new[7])]
+    assert [
+        (p.first_seen.isoformat(), p.last_seen.isoformat(), p.snapshots, p.delegation.opaque_id)
+        for p in periods
+    ] == [("2017-03-20", "2017-03-20", 1, old[7]), ("2018-10-13", "2018-10-13", 1, new[7])]
     holders = {p.holder.key for p in periods if p.holder}
     assert holders == {f"ripencc:{old[7]}"}
-    assert all(p.to_json()["holder_confidence"] in ("exact", "high", "medium", "low")
-               for p in periods)
+    assert all(
+        p.to_json()["holder_confidence"] in ("exact", "high", "medium", "low") for p in periods
+    )
 
 
 def test_a_holder_timeline_follows_its_linked_ids(two_years: Store) -> None:
@@ -74,7 +75,10 @@ def test_an_unchanged_record_is_one_period_over_both_files(store: Store) -> None
     (period,) = timeline(store, f"AS{fields[3]}")
 
     assert (period.first_seen.isoformat(), period.last_seen.isoformat(), period.snapshots) == (
-        "2017-03-21", "2018-10-13", 2)
+        "2017-03-21",
+        "2018-10-13",
+        2,
+    )
 
 
 def test_a_bad_query_is_refused_by_name(two_years: Store) -> None:
@@ -95,8 +99,18 @@ def test_history_lookup_and_stats_commands(tmp_path: Path) -> None:
     assert history.exit_code == 0, history.output
     body = json.loads(history.output)
     assert [p["first_seen"] for p in body] == ["2017-03-20", "2018-10-13"]
-    assert {"registry", "status", "cc", "date", "opaque_id", "holder", "holder_confidence",
-            "first_seen", "last_seen", "snapshots"} <= set(body[0])
+    assert {
+        "registry",
+        "status",
+        "cc",
+        "date",
+        "opaque_id",
+        "holder",
+        "holder_confidence",
+        "first_seen",
+        "last_seen",
+        "snapshots",
+    } <= set(body[0])
     table = _run(tmp_path, "history", "AS3333")
     assert table.exit_code == 0 and "2017-03-20" in table.output
 
@@ -109,11 +123,16 @@ def test_history_lookup_and_stats_commands(tmp_path: Path) -> None:
     stats = _run(tmp_path, "stats", "--as-of", "2017-12-31", "--format", "json")
     assert stats.exit_code == 0
     assert sum(r["records"] for r in json.loads(stats.output)) == len(
-        [line for line in _ripe("2017").decode().splitlines() if "|asn|" in line
-         and not line.endswith("summary")])
+        [
+            line
+            for line in _ripe("2017").decode().splitlines()
+            if "|asn|" in line and not line.endswith("summary")
+        ]
+    )
 
     too_early = _run(tmp_path, "lookup", "AS3333", "--as-of", "2001-01-01")
     assert too_early.exit_code == 1 and "no snapshot is dated on or before 2001-01-01" in (
-        too_early.output)
+        too_early.output
+    )
     bad_date = _run(tmp_path, "stats", "--as-of", "yesterday")
     assert bad_date.exit_code == 2 and "--as-of" in bad_date.output

@@ -25,10 +25,12 @@ from tests.paths import real_files
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres",
-                                                               marks=pytest.mark.postgres)])
-def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[tuple[Store, Lookup]]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def loaded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Store, Lookup]]:
     """The five real 2018 files in a store, and a Lookup over its current view."""
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('lk')}/s.sqlite"])
@@ -67,8 +69,9 @@ def queries(draw: st.DrawFn, lookup: Lookup) -> Query:
         bits = 128 if rtype is ResourceType.IPV6 else 32
         length = draw(st.integers(bits - 24 if bits == 32 else 16, bits))
         size = 1 << (bits - length)
-        return Query("p", ResourceRange(rtype, point - point % size, point - point % size
-                                        + size - 1))
+        return Query(
+            "p", ResourceRange(rtype, point - point % size, point - point % size + size - 1)
+        )
     if kind == "range":
         span = draw(st.integers(0, 1 << 20))
         return Query("r", ResourceRange(rtype, point, min(point + span, top)))
@@ -77,8 +80,7 @@ def queries(draw: st.DrawFn, lookup: Lookup) -> Query:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_index_answers_equal_sql_answers(loaded: tuple[Store, Lookup], data: st.DataObject
-                                         ) -> None:
+def test_index_answers_equal_sql_answers(loaded: tuple[Store, Lookup], data: st.DataObject) -> None:
     store, lookup = loaded
     query = data.draw(queries(lookup))
     assert lookup.find(query) == sql_find(store, query)
@@ -86,26 +88,38 @@ def test_index_answers_equal_sql_answers(loaded: tuple[Store, Lookup], data: st.
 
 def _file_records(registry: str) -> list[list[str]]:
     (path,) = [p for p in real_files("2018") if f"/{registry}/" in str(p)]
-    return [line.split("|") for line in path.read_text().splitlines()
-            if not line.startswith("#") and line.count("|") >= 6 and line.split("|")[1] != "*"
-            and not line.split("|")[0][0].isdigit()]
+    return [
+        line.split("|")
+        for line in path.read_text().splitlines()
+        if not line.startswith("#")
+        and line.count("|") >= 6
+        and line.split("|")[1] != "*"
+        and not line.split("|")[0][0].isdigit()
+    ]
 
 
 def test_an_address_finds_the_record_that_contains_it(loaded: tuple[Store, Lookup]) -> None:
     _, lookup = loaded
     address = int(ipaddress.IPv4Address("193.0.6.139"))
-    expected = [r for r in _file_records("ripencc") if r[2] == "ipv4"
-                and int(ipaddress.IPv4Address(r[3])) <= address
-                < int(ipaddress.IPv4Address(r[3])) + int(r[4])]
+    expected = [
+        r
+        for r in _file_records("ripencc")
+        if r[2] == "ipv4"
+        and int(ipaddress.IPv4Address(r[3]))
+        <= address
+        < int(ipaddress.IPv4Address(r[3])) + int(r[4])
+    ]
     matches = lookup.find("193.0.6.139")
     assert [(m.delegation.start, m.delegation.value) for m in matches] == [
-        (r[3], int(r[4])) for r in expected]
+        (r[3], int(r[4])) for r in expected
+    ]
     assert matches[0].relation == "covering"
     assert matches[0].file_name == "delegated-ripencc-extended-20181013"
 
 
-def test_a_holder_lookup_returns_every_resource_of_the_opaque_id(loaded: tuple[Store, Lookup]
-                                                                  ) -> None:
+def test_a_holder_lookup_returns_every_resource_of_the_opaque_id(
+    loaded: tuple[Store, Lookup],
+) -> None:
     _, lookup = loaded
     records = _file_records("apnic")
     holder = records[0][7]
@@ -123,8 +137,7 @@ def test_a_prefix_query_returns_exact_covering_and_covered(loaded: tuple[Store, 
     assert first[0].relation == "exact" and first[0].delegation.registry.value == "apnic"
 
 
-def test_bulk_answers_keep_input_order_and_report_bad_queries(loaded: tuple[Store, Lookup]
-                                                             ) -> None:
+def test_bulk_answers_keep_input_order_and_report_bad_queries(loaded: tuple[Store, Lookup]) -> None:
     _, lookup = loaded
     texts = ["8.8.8.8", "AS3333", "not a/prefix", "2001:4860::/32", "1.1.1.1", "8.8.8.8"]
     answers = lookup.bulk(texts)
@@ -158,5 +171,3 @@ def test_malformed_queries_are_errors_not_holder_ids(loaded: tuple[Store, Lookup
 def test_lookup_of_space_no_registry_holds_is_empty(loaded: tuple[Store, Lookup]) -> None:
     _, lookup = loaded
     assert lookup.find("10.1.2.3") == []
-
-

@@ -29,8 +29,9 @@ def mirror() -> Iterator[Mirror]:
 @pytest.fixture
 def settings(tmp_path: Path, mirror: Mirror) -> Settings:
     """Settings whose five sync URLs point at the mirror (the store is passed separately)."""
-    return Settings(data_dir=tmp_path / "data", sync_urls=urls_under(mirror.base_url),
-                    http_timeout=5.0)
+    return Settings(
+        data_dir=tmp_path / "data", sync_urls=urls_under(mirror.base_url), http_timeout=5.0
+    )
 
 
 def md5_of(rir: str) -> str:
@@ -53,22 +54,33 @@ def by_registry(results: list[SyncResult]) -> dict[Registry, SyncResult]:
 
 # --- .md5 layouts -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    f"MD5 (delegated-arin-extended-20181013) = {DIGEST}\n",
-    f"MD5(delegated-ripencc-extended-20181013)= {DIGEST}",
-    f"{DIGEST}  delegated-lacnic-extended-20181012\n",
-    f"{DIGEST} *delegated-afrinic-extended-20181013\r\n",
-    f"{DIGEST}\n",
-    f"\n  {DIGEST.upper()}  delegated-apnic-extended-20181014\n",
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"MD5 (delegated-arin-extended-20181013) = {DIGEST}\n",
+        f"MD5(delegated-ripencc-extended-20181013)= {DIGEST}",
+        f"{DIGEST}  delegated-lacnic-extended-20181012\n",
+        f"{DIGEST} *delegated-afrinic-extended-20181013\r\n",
+        f"{DIGEST}\n",
+        f"\n  {DIGEST.upper()}  delegated-apnic-extended-20181014\n",
+    ],
+)
 def test_parse_md5_reads_bsd_gnu_and_bare_layouts(body: str) -> None:
     assert parse_md5(body.encode(), "http://m/x.md5") == DIGEST
 
 
-@pytest.mark.parametrize("body", [
-    b"", b"  \n", b"<html><body>Not here</body></html>", DIGEST[:31].encode(),
-    f"SHA256 (x) = {DIGEST}".encode(), f"{DIGEST}0  name".encode(),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"  \n",
+        b"<html><body>Not here</body></html>",
+        DIGEST[:31].encode(),
+        f"SHA256 (x) = {DIGEST}".encode(),
+        f"{DIGEST}0  name".encode(),
+    ],
+)
 def test_parse_md5_refuses_other_bodies_naming_the_url(body: bytes) -> None:
     with pytest.raises(DownloadError, match=r"http://m/x\.md5"):
         parse_md5(body, "http://m/x.md5")
@@ -76,15 +88,21 @@ def test_parse_md5_refuses_other_bodies_naming_the_url(body: bytes) -> None:
 
 # --- all five ---------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_sync_ingests_all_five_then_reports_them_unchanged(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     seen: dict[Registry, list[tuple[int, int | None]]] = {}
-    results = sync(store, settings,
-                   progress=lambda reg, got, total: seen.setdefault(reg, []).append((got, total)))
+    results = sync(
+        store,
+        settings,
+        progress=lambda reg, got, total: seen.setdefault(reg, []).append((got, total)),
+    )
 
     assert [(r.registry, r.outcome, r.error) for r in results] == [
-        (reg, "ingested", None) for reg in Registry]
+        (reg, "ingested", None) for reg in Registry
+    ]
     for result in results:
         name, data = real_file(result.registry.value)
         assert result.size == len(data)
@@ -102,14 +120,17 @@ def test_sync_ingests_all_five_then_reports_them_unchanged(
 
     assert [r.outcome for r in again] == ["unchanged"] * 5
     assert [r.ingest.snapshot_id for r in again if r.ingest] == [
-        r.ingest.snapshot_id for r in results if r.ingest]
+        r.ingest.snapshot_id for r in results if r.ingest
+    ]
     assert stored_registries(store) == sorted(r.value for r in Registry)
 
 
 # --- one registry failing, the other going on -------------------------------------------------
 
+
 def test_bad_checksum_stores_nothing_for_that_registry(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     mirror.faults["lacnic"] = "bad-md5"
 
     results = by_registry(sync(store, settings, [LACNIC, AFRINIC]))
@@ -126,7 +147,8 @@ def test_bad_checksum_stores_nothing_for_that_registry(
 
 
 def test_missing_file_fails_naming_url_and_status(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     mirror.faults["lacnic"] = "missing"
 
     results = by_registry(sync(store, settings, [LACNIC, AFRINIC]))
@@ -138,7 +160,8 @@ def test_missing_file_fails_naming_url_and_status(
 
 
 def test_md5_that_is_an_html_page_fails_naming_the_md5_url(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     mirror.faults["lacnic"] = "md5-html"
 
     (result,) = sync(store, settings, [LACNIC])
@@ -150,7 +173,8 @@ def test_md5_that_is_an_html_page_fails_naming_the_md5_url(
 
 
 def test_truncated_body_is_refused_and_not_kept(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     mirror.faults["lacnic"] = "truncated"
     size = len(real_file("lacnic")[1])
 
@@ -158,40 +182,47 @@ def test_truncated_body_is_refused_and_not_kept(
 
     assert results[LACNIC].outcome == "failed"
     assert f"{mirror.url('lacnic')}: truncated: got {size // 2} of {size} bytes" in (
-        results[LACNIC].error or "")
+        results[LACNIC].error or ""
+    )
     assert files_in(settings.download_dir / "lacnic") == []
     assert results[AFRINIC].outcome == "ingested"
     assert stored_registries(store) == ["afrinic"]
 
 
 def test_html_page_served_as_the_file_is_refused_by_ingest(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     mirror.faults["lacnic"] = "html"
 
     results = by_registry(sync(store, settings, [LACNIC, AFRINIC]))
 
     failed = results[LACNIC]
     assert failed.outcome == "failed"  # its md5 matched: the checksum cannot catch this
-    assert failed.error == (f"{mirror.url('lacnic')}: this is an HTML/XML page (an error page "
-                            "from the server?), not a statistics file")
+    assert failed.error == (
+        f"{mirror.url('lacnic')}: this is an HTML/XML page (an error page "
+        "from the server?), not a statistics file"
+    )
     assert files_in(settings.download_dir / "lacnic") == []
     assert stored_registries(store) == ["afrinic"]
 
 
-def test_another_registrys_file_is_refused(store: Store, settings: Settings,
-                                           mirror: Mirror) -> None:
+def test_another_registrys_file_is_refused(
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     mirror.faults["afrinic"] = "other-registry"
 
     (result,) = sync(store, settings, [AFRINIC])
 
     assert result.outcome == "failed"
-    assert result.error == (f"{mirror.url('afrinic')}: this is a lacnic file, not afrinic; "
-                            "nothing was stored")
+    assert result.error == (
+        f"{mirror.url('afrinic')}: this is a lacnic file, not afrinic; nothing was stored"
+    )
     assert stored_registries(store) == []
 
 
 def test_connection_refused_fails_that_registry_only(
-        store: Store, settings: Settings, mirror: Mirror) -> None:
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     dead = refused_url()
     urls = dict(settings.sync_urls) | {LACNIC: dead}
     local = settings.with_overrides(sync_urls=urls)
@@ -214,8 +245,9 @@ def test_stalled_body_times_out(store: Store, settings: Settings, mirror: Mirror
     assert files_in(settings.download_dir / "afrinic") == []
 
 
-def test_caller_client_is_used_and_left_open(store: Store, settings: Settings,
-                                             mirror: Mirror) -> None:
+def test_caller_client_is_used_and_left_open(
+    store: Store, settings: Settings, mirror: Mirror
+) -> None:
     with httpx.Client() as client:
         (result,) = sync(store, settings, [AFRINIC], client=client)
         assert not client.is_closed

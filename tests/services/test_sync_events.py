@@ -27,8 +27,9 @@ def mirror() -> Iterator[Mirror]:
 
 @pytest.fixture
 def settings(tmp_path: Path, mirror: Mirror) -> Settings:
-    return Settings(data_dir=tmp_path / "data", sync_urls=urls_under(mirror.base_url),
-                    http_timeout=5.0)
+    return Settings(
+        data_dir=tmp_path / "data", sync_urls=urls_under(mirror.base_url), http_timeout=5.0
+    )
 
 
 def _events(store: Store, snapshot_id: int) -> int:
@@ -37,8 +38,9 @@ def _events(store: Store, snapshot_id: int) -> int:
 
 
 @pytest.mark.parametrize("record", [True, False])
-def test_sync_records_events_unless_told_not_to(store: Store, settings: Settings,
-                                                record: bool) -> None:
+def test_sync_records_events_unless_told_not_to(
+    store: Store, settings: Settings, record: bool
+) -> None:
     ingest_path(store, real_file("afrinic", "2017"))
     (result,) = sync(store, settings, [Registry.AFRINIC], record_events=record)
     assert result.ok and result.ingest is not None, result.error
@@ -51,12 +53,23 @@ def test_sync_records_events_unless_told_not_to(store: Store, settings: Settings
     assert "warning: gap: no afrinic snapshot between 2017-03-21" in result.message
 
 
-def test_sync_cli_no_events(store: Store, store_url: str, tmp_path: Path,
-                            mirror: Mirror) -> None:
+def test_sync_cli_no_events(store: Store, store_url: str, tmp_path: Path, mirror: Mirror) -> None:
     ingest_path(store, real_file("afrinic", "2017"))
-    result = CliRunner().invoke(cli, ["--db", store_url, "--data-dir", str(tmp_path / "home"),
-                                      "sync", "--registry", "afrinic", "--base-url",
-                                      mirror.base_url, "--no-events"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            store_url,
+            "--data-dir",
+            str(tmp_path / "home"),
+            "sync",
+            "--registry",
+            "afrinic",
+            "--base-url",
+            mirror.base_url,
+            "--no-events",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "afrinic: ingested 2018-10-13" in result.output and "event(s)" not in result.output
     with store.transaction() as uow:

@@ -33,8 +33,11 @@ DAY = dt.date(2026, 11, 1)
 
 
 def _ripe_sample(index: int, fields: list[str]) -> bool:
-    return index < 60 or fields[3] in ("193.0.0.0", "193.0.16.0", "2001:5::") or (
-        fields[2] == "asn" and fields[3] in ("3333",))
+    return (
+        index < 60
+        or fields[3] in ("193.0.0.0", "193.0.16.0", "2001:5::")
+        or (fields[2] == "asn" and fields[3] in ("3333",))
+    )
 
 
 def _apnic_sample(index: int, fields: list[str]) -> bool:
@@ -54,20 +57,28 @@ def _view(store: Store) -> CurrentView:
     return load_current(store)
 
 
-def _request(store: Store, resource: str, to: Registry = Registry.ARIN,
-             regime: str = PORTABLE, requester: str | None = RIPE_HOLDER) -> StepResult:
+def _request(
+    store: Store,
+    resource: str,
+    to: Registry = Registry.ARIN,
+    regime: str = PORTABLE,
+    requester: str | None = RIPE_HOLDER,
+) -> StepResult:
     view = _view(store)
     query = parse_query(resource)
     assert query.resource is not None
-    req = build_request(view, query.resource, to, NEW_HOLDER, TransferKind.INTER_RIR, DAY,
-                        requester)
+    req = build_request(
+        view, query.resource, to, NEW_HOLDER, TransferKind.INTER_RIR, DAY, requester
+    )
     return request_transfer(store, view, req, regime, "tester", load_iana(store))
 
 
-def _step(store: Store, transfer_id: int, step: str, view: CurrentView | None = None,
-          **options: object) -> StepResult:
-    return advance(store, view or _view(store), transfer_id, step, "tester", load_iana(store),
-                   **options)  # type: ignore[arg-type]
+def _step(
+    store: Store, transfer_id: int, step: str, view: CurrentView | None = None, **options: object
+) -> StepResult:
+    return advance(
+        store, view or _view(store), transfer_id, step, "tester", load_iana(store), **options
+    )  # type: ignore[arg-type]
 
 
 def _through(store: Store, transfer_id: int, last: str = "complete") -> StepResult:
@@ -94,23 +105,26 @@ def test_a_whole_delegation_moves_and_the_exports_show_it(loaded: Store) -> None
     assert done.changes == {
         "moved": "193.0.16.0/21",
         "retired": ["ripencc|NL|ipv4|193.0.16.0|2048|19930901|allocated|" + RIPE_HOLDER],
-        "added": [f"arin|NL|ipv4|193.0.16.0|2048|19930901|allocated|{NEW_HOLDER}"]}
-    ripe, arin = export_snapshot(loaded, registry=Registry.RIPENCC), export_snapshot(
-        loaded, registry=Registry.ARIN)
+        "added": [f"arin|NL|ipv4|193.0.16.0|2048|19930901|allocated|{NEW_HOLDER}"],
+    }
+    ripe, arin = (
+        export_snapshot(loaded, registry=Registry.RIPENCC),
+        export_snapshot(loaded, registry=Registry.ARIN),
+    )
     assert "|193.0.16.0|" not in ripe and "|193.0.0.0|4096|" in ripe
     assert f"arin|NL|ipv4|193.0.16.0|2048|19930901|allocated|{NEW_HOLDER}\n" in arin
-    assert "|193.0.16.0|" in export_snapshot(loaded, registry=Registry.RIPENCC,
-                                             state="original")
+    assert "|193.0.16.0|" in export_snapshot(loaded, registry=Registry.RIPENCC, state="original")
     (match,) = Lookup(_view(loaded)).find("193.0.17.1")
-    assert (match.delegation.registry, match.delegation.opaque_id) == (Registry.ARIN,
-                                                                       NEW_HOLDER)
+    assert (match.delegation.registry, match.delegation.opaque_id) == (Registry.ARIN, NEW_HOLDER)
     assert _entries(loaded) == before + 4 and journal.verify(loaded).ok
 
 
-@pytest.mark.parametrize("as_of, registry", [
-    (DAY - dt.timedelta(days=1), Registry.RIPENCC), (DAY, Registry.ARIN)])
+@pytest.mark.parametrize(
+    "as_of, registry", [(DAY - dt.timedelta(days=1), Registry.RIPENCC), (DAY, Registry.ARIN)]
+)
 def test_a_view_as_of_a_date_before_the_transfer_shows_the_block_where_it_was(
-        loaded: Store, as_of: dt.date, registry: Registry) -> None:
+    loaded: Store, as_of: dt.date, registry: Registry
+) -> None:
     _through(loaded, _request(loaded, "193.0.16.0/21").transfer.id)
     (match,) = Lookup(load_as_of(loaded, as_of)).find("193.0.17.1")
     assert match.delegation.registry is registry
@@ -126,35 +140,57 @@ def test_part_of_a_delegation_splits_it(loaded: Store) -> None:
     assert done.changes["added"] == [
         f"ripencc|NL|ipv4|193.0.0.0|1024|19930901|allocated|{RIPE_HOLDER}",
         f"ripencc|NL|ipv4|193.0.8.0|2048|19930901|allocated|{RIPE_HOLDER}",
-        f"arin|NL|ipv4|193.0.4.0|1024|19930901|allocated|{NEW_HOLDER}"]
+        f"arin|NL|ipv4|193.0.4.0|1024|19930901|allocated|{NEW_HOLDER}",
+    ]
     matches = Lookup(_view(loaded)).find("193.0.0.0/20")
-    assert sorted((m.delegation.registry.value, m.delegation.start, m.delegation.value)
-                  for m in matches) == [("arin", "193.0.4.0", 1024),
-                                        ("ripencc", "193.0.0.0", 1024),
-                                        ("ripencc", "193.0.8.0", 2048)]
+    assert sorted(
+        (m.delegation.registry.value, m.delegation.start, m.delegation.value) for m in matches
+    ) == [
+        ("arin", "193.0.4.0", 1024),
+        ("ripencc", "193.0.0.0", 1024),
+        ("ripencc", "193.0.8.0", 2048),
+    ]
 
 
 def test_an_asn_range_splits_too(loaded: Store) -> None:
     view = _view(loaded)
     (match,) = [m for m in Lookup(view).find("AS1768") if m.delegation.value == 2]
     holder = match.delegation.opaque_id
-    req = build_request(view, ResourceRange.asn(1769), Registry.RIPENCC, NEW_HOLDER,
-                        TransferKind.INTER_RIR, DAY, holder)
-    done = _through(loaded, request_transfer(loaded, view, req, PORTABLE, "t",
-                                             load_iana(loaded)).transfer.id)
+    req = build_request(
+        view,
+        ResourceRange.asn(1769),
+        Registry.RIPENCC,
+        NEW_HOLDER,
+        TransferKind.INTER_RIR,
+        DAY,
+        holder,
+    )
+    done = _through(
+        loaded, request_transfer(loaded, view, req, PORTABLE, "t", load_iana(loaded)).transfer.id
+    )
     assert done.changes is not None
     assert [r.split("|")[:5] for r in done.changes["added"]] == [
-        ["apnic", "TW", "asn", "1768", "1"], ["ripencc", "TW", "asn", "1769", "1"]]
+        ["apnic", "TW", "asn", "1768", "1"],
+        ["ripencc", "TW", "asn", "1769", "1"],
+    ]
 
 
-@pytest.mark.parametrize(("resource", "requester", "to", "error", "message"), [
-    ("10.0.0.0/24", None, Registry.ARIN, NotFoundError, "no registry holds 10.0.0.0/24"),
-    ("193.0.16.0/21", "someone-else", Registry.ARIN, InputError, "is not the holder"),
-    ("193.0.16.0/21", RIPE_HOLDER, Registry.RIPENCC, InputError, "needs another registry"),
-])
+@pytest.mark.parametrize(
+    ("resource", "requester", "to", "error", "message"),
+    [
+        ("10.0.0.0/24", None, Registry.ARIN, NotFoundError, "no registry holds 10.0.0.0/24"),
+        ("193.0.16.0/21", "someone-else", Registry.ARIN, InputError, "is not the holder"),
+        ("193.0.16.0/21", RIPE_HOLDER, Registry.RIPENCC, InputError, "needs another registry"),
+    ],
+)
 def test_bad_requests_are_refused_and_change_nothing(
-        loaded: Store, resource: str, requester: str | None, to: Registry,
-        error: type[Exception], message: str) -> None:
+    loaded: Store,
+    resource: str,
+    requester: str | None,
+    to: Registry,
+    error: type[Exception],
+    message: str,
+) -> None:
     before = _entries(loaded)
     with pytest.raises(error, match=message):
         _request(loaded, resource, to=to, requester=requester)
@@ -164,11 +200,16 @@ def test_bad_requests_are_refused_and_change_nothing(
 def test_a_range_over_two_holders_is_refused(loaded: Store) -> None:
     view = _view(loaded)
     table = view.table
-    pairs = [(i, i + 1) for i in range(len(table) - 1)
-             if table.type[i] == table.type[i + 1] and table.registry[i] == table.registry[i + 1]
-             and table.last_int(i) + 1 == table.first_int(i + 1)
-             and table.opaque_id[i] != table.opaque_id[i + 1]
-             and table.row(i).status.delegated and table.row(i + 1).status.delegated]
+    pairs = [
+        (i, i + 1)
+        for i in range(len(table) - 1)
+        if table.type[i] == table.type[i + 1]
+        and table.registry[i] == table.registry[i + 1]
+        and table.last_int(i) + 1 == table.first_int(i + 1)
+        and table.opaque_id[i] != table.opaque_id[i + 1]
+        and table.row(i).status.delegated
+        and table.row(i + 1).status.delegated
+    ]
     a, b = pairs[0]
     both = ResourceRange(table.row(a).type, table.last_int(a), table.first_int(b))
     with pytest.raises(InputError, match="straddles holders"):
@@ -178,8 +219,14 @@ def test_a_range_over_two_holders_is_refused(loaded: Store) -> None:
 def test_a_date_before_the_delegation_is_refused(loaded: Store) -> None:
     view = _view(loaded)
     with pytest.raises(InputError, match="is before the delegation"):
-        build_request(view, ResourceRange.from_network("193.0.16.0/21"), Registry.ARIN,
-                      NEW_HOLDER, TransferKind.INTER_RIR, dt.date(1990, 1, 1))
+        build_request(
+            view,
+            ResourceRange.from_network("193.0.16.0/21"),
+            Registry.ARIN,
+            NEW_HOLDER,
+            TransferKind.INTER_RIR,
+            dt.date(1990, 1, 1),
+        )
 
 
 def test_steps_must_follow_the_lifecycle(loaded: Store) -> None:
@@ -195,16 +242,23 @@ def test_steps_must_follow_the_lifecycle(loaded: Store) -> None:
 
 def test_a_legal_hold_refuses_the_next_step(loaded: Store) -> None:
     transfer_id = _request(loaded, "193.0.16.0/21").transfer.id
-    add_hold(loaded, ResourceRange.from_network("193.0.16.0/22"), "legal-hold",
-             "court order (test)", "judge", since=dt.date(2026, 1, 1))
+    add_hold(
+        loaded,
+        ResourceRange.from_network("193.0.16.0/22"),
+        "legal-hold",
+        "court order (test)",
+        "judge",
+        since=dt.date(2026, 1, 1),
+    )
     result = _step(loaded, transfer_id, "approve")
     assert result.transfer.state == "rejected"
     assert result.decision is not None and result.decision.outcome.value == "refused"
 
 
 def test_space_iana_keeps_cannot_be_completed(loaded: Store) -> None:
-    transfer_id = _request(loaded, "2001:5::/32",
-                           requester="64f05a25-c4d7-4021-8c4c-9cd94fb85edc").transfer.id
+    transfer_id = _request(
+        loaded, "2001:5::/32", requester="64f05a25-c4d7-4021-8c4c-9cd94fb85edc"
+    ).transfer.id
     before = _entries(loaded)
     with pytest.raises(ConflictError, match="not wholly in IANA-allocated space"):
         _through(loaded, transfer_id)
@@ -212,7 +266,8 @@ def test_space_iana_keeps_cannot_be_completed(loaded: Store) -> None:
 
 
 def test_a_failure_mid_completion_rolls_everything_back(
-        loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     transfer_id = _request(loaded, "193.0.16.0/21").transfer.id
     _through(loaded, transfer_id, last="accept")
     before = _entries(loaded)
@@ -246,8 +301,9 @@ def test_overlapping_transfers_at_the_same_time_exactly_one_completes(loaded: St
 
     def run(transfer_id: int, hook: Callable[[], None] | None) -> None:
         try:
-            outcomes[transfer_id] = _step(loaded, transfer_id, "complete", view=view,
-                                          on_locked=hook)
+            outcomes[transfer_id] = _step(
+                loaded, transfer_id, "complete", view=view, on_locked=hook
+            )
         except ConflictError as exc:
             outcomes[transfer_id] = exc
 

@@ -59,8 +59,12 @@ def _handler(state: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.send_response(500)
                 self.end_headers()
                 return
-            if not verify(SECRET, self.headers["X-Rirport-Timestamp"], body,
-                          self.headers["X-Rirport-Signature"]):
+            if not verify(
+                SECRET,
+                self.headers["X-Rirport-Timestamp"],
+                body,
+                self.headers["X-Rirport-Signature"],
+            ):
                 state.bad_signatures += 1
             if state.mode == "ok":
                 state.received.append(json.loads(body))
@@ -99,13 +103,17 @@ def _load_events(store: Store) -> list[int]:
     for registry in ("arin", "apnic"):
         for year in ("2017", "2018"):
             _ingest(store, registry, year)
-    return record_between(store, events_between(store, dt.date(2017, 6, 1),
-                                                 dt.date(2018, 12, 31)))
+    return record_between(store, events_between(store, dt.date(2017, 6, 1), dt.date(2018, 12, 31)))
 
 
 def test_nothing_is_lost_through_outage_slowness_and_errors(store: Store, port: int) -> None:
-    add_watch(store, "moves", Criteria.parse({"kinds": ["moved"]}),
-              f"http://127.0.0.1:{port}/hook", SECRET)
+    add_watch(
+        store,
+        "moves",
+        Criteria.parse({"kinds": ["moved"]}),
+        f"http://127.0.0.1:{port}/hook",
+        SECRET,
+    )
     _load_events(store)
     state = Receiver()
     # down: nothing listens
@@ -138,8 +146,13 @@ def test_nothing_is_lost_through_outage_slowness_and_errors(store: Store, port: 
 
 
 def test_last_failure_leaves_a_dead_letter(store: Store, port: int) -> None:
-    add_watch(store, "apnic-moves", Criteria.parse({"kinds": ["moved"], "registries": ["apnic"]}),
-              f"http://127.0.0.1:{port}/hook", SECRET)
+    add_watch(
+        store,
+        "apnic-moves",
+        Criteria.parse({"kinds": ["moved"], "registries": ["apnic"]}),
+        f"http://127.0.0.1:{port}/hook",
+        SECRET,
+    )
     _load_events(store)
     policy = RetryPolicy(max_attempts=2, base_delay=dt.timedelta(seconds=10), timeout=0.5)
     assert deliver(store, now=T0, policy=policy).retried == 3
@@ -147,20 +160,27 @@ def test_last_failure_leaves_a_dead_letter(store: Store, port: int) -> None:
     with store.transaction() as uow:
         dead = uow.outbox.dead_letters()
         assert uow.outbox.by_state() == {"dead": 3}
-    assert len(dead) == 3 and all("refused" in d["last_error"].lower() or "Errno" in
-                                  d["last_error"] for d in dead)
+    assert len(dead) == 3 and all(
+        "refused" in d["last_error"].lower() or "Errno" in d["last_error"] for d in dead
+    )
     assert {d["attempts"] for d in dead} == {2}
 
 
 def test_a_slow_receiver_does_not_block_writes(store: Store, port: int) -> None:
-    add_watch(store, "all-moves", Criteria.parse({"kinds": ["moved"]}),
-              f"http://127.0.0.1:{port}/hook", SECRET)
+    add_watch(
+        store,
+        "all-moves",
+        Criteria.parse({"kinds": ["moved"]}),
+        f"http://127.0.0.1:{port}/hook",
+        SECRET,
+    )
     _load_events(store)
     state = Receiver(mode="slow")
     server = _listen(port, state)
     slow = RetryPolicy(timeout=10.0)
-    worker = threading.Thread(target=deliver, kwargs={"store": store, "now": T0,
-                                                      "policy": slow, "limit": 1})
+    worker = threading.Thread(
+        target=deliver, kwargs={"store": store, "now": T0, "policy": slow, "limit": 1}
+    )
     try:
         worker.start()
         assert state.arrived.wait(10)
@@ -196,16 +216,19 @@ def test_watch_cli_and_bad_input(store: Store, store_url: str) -> None:
     ok = runner.invoke(cli, [*base, "add", "nl", "--country", "NL", "--kind", "holder"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(runner.invoke(cli, [*base, "list"]).output)[0]["criteria"] == {
-        "countries": ["NL"], "kinds": ["holder"]}
+        "countries": ["NL"],
+        "kinds": ["holder"],
+    }
     for args, message in (
-            (["add", "x", "--kind", "teleported"], "unknown event kind"),
-            (["add", "x", "--country", "Netherlands"], "two-letter"),
-            (["add", "x", "--resource", "10.0.0.1/24"], "10.0.0.1/24"),
-            (["add", "x"], "at least one"),
-            (["add", "nl", "--country", "DE"], "already exists"),
-            (["add", "x", "--kind", "moved", "--url", "ftp://h/x"], "http"),
-            (["add", "x", "--kind", "moved", "--url", "http://h/x"], "secret"),
-            (["remove", "nobody"], "no watchlist")):
+        (["add", "x", "--kind", "teleported"], "unknown event kind"),
+        (["add", "x", "--country", "Netherlands"], "two-letter"),
+        (["add", "x", "--resource", "10.0.0.1/24"], "10.0.0.1/24"),
+        (["add", "x"], "at least one"),
+        (["add", "nl", "--country", "DE"], "already exists"),
+        (["add", "x", "--kind", "moved", "--url", "ftp://h/x"], "http"),
+        (["add", "x", "--kind", "moved", "--url", "http://h/x"], "secret"),
+        (["remove", "nobody"], "no watchlist"),
+    ):
         result = runner.invoke(cli, [*base, *args])
         assert result.exit_code == 1 and message in result.output, (args, result.output)
     assert runner.invoke(cli, [*base, "feed", "nl", "--format", "ndjson"]).output == ""
@@ -231,12 +254,40 @@ def test_recorded_events_reach_the_cli_feed(store: Store, store_url: str) -> Non
             _ingest(store, registry, year)
     runner = CliRunner()
     base = ["--db", store_url]
-    assert runner.invoke(cli, [*base, "watch", "add", "to-apnic", "--kind", "moved",
-                               "--registry", "apnic", "--url",
-                               f"http://127.0.0.1:{_free_port()}/x",
-                               "--secret", SECRET]).exit_code == 0
-    recorded = runner.invoke(cli, [*base, "events", "--from", "2017-06-01", "--to",
-                                   "2018-12-31", "--record", "--format", "text"])
+    assert (
+        runner.invoke(
+            cli,
+            [
+                *base,
+                "watch",
+                "add",
+                "to-apnic",
+                "--kind",
+                "moved",
+                "--registry",
+                "apnic",
+                "--url",
+                f"http://127.0.0.1:{_free_port()}/x",
+                "--secret",
+                SECRET,
+            ],
+        ).exit_code
+        == 0
+    )
+    recorded = runner.invoke(
+        cli,
+        [
+            *base,
+            "events",
+            "--from",
+            "2017-06-01",
+            "--to",
+            "2018-12-31",
+            "--record",
+            "--format",
+            "text",
+        ],
+    )
     assert recorded.exit_code == 0 and "stored" in recorded.output
     lines = runner.invoke(cli, [*base, "watch", "feed", "to-apnic", "--format", "ndjson"])
     starts = sorted(json.loads(line)["start"] for line in lines.output.splitlines())

@@ -32,8 +32,11 @@ def _afrinic_asns(_index: int, fields: list[str]) -> bool:
 
 
 def _records(data: bytes) -> set[str]:
-    return {line for line in data.decode().splitlines()
-            if line.count("|") >= 6 and not line[0].isdigit() and not line.startswith("#")}
+    return {
+        line
+        for line in data.decode().splitlines()
+        if line.count("|") >= 6 and not line[0].isdigit() and not line.startswith("#")
+    }
 
 
 def _files() -> dict[str, bytes]:
@@ -54,17 +57,19 @@ def _files() -> dict[str, bytes]:
 
 def _delegation_rows(store: Store) -> int:
     with store.transaction() as uow:
-        return int(uow.connection.execute(
-            select(func.count()).select_from(schema.delegation)).scalar_one())
+        return int(
+            uow.connection.execute(select(func.count()).select_from(schema.delegation)).scalar_one()
+        )
 
 
-@pytest.mark.parametrize("order", [("old", "mid", "new"), ("new", "old", "mid"),
-                                   ("mid", "new", "old")])
+@pytest.mark.parametrize(
+    "order", [("old", "mid", "new"), ("new", "old", "mid"), ("mid", "new", "old")]
+)
 def test_versions_not_copies_and_every_snapshot_exports_byte_for_byte(
-        store: Store, order: tuple[str, str, str]) -> None:
+    store: Store, order: tuple[str, str, str]
+) -> None:
     files = _files()
-    ids = {name: ingest_bytes(store, files[name], f"afrinic-{name}").snapshot_id
-           for name in order}
+    ids = {name: ingest_bytes(store, files[name], f"afrinic-{name}").snapshot_id for name in order}
 
     for name, data in files.items():
         assert export_snapshot(store, ids[name]).encode() == data, name
@@ -90,8 +95,7 @@ def test_a_late_older_file_cuts_the_versions_it_lacks(store: Store) -> None:
     assert export_snapshot(store, first).encode() == files["old"]
 
 
-def test_as_of_takes_each_registrys_newest_snapshot_on_or_before_the_date(store: Store
-                                                                           ) -> None:
+def test_as_of_takes_each_registrys_newest_snapshot_on_or_before_the_date(store: Store) -> None:
     files = _files()
     ids = {name: ingest_bytes(store, data, name).snapshot_id for name, data in files.items()}
     ripe = ingest_bytes(store, excerpt(real_file("ripencc"), 20), "ripe").snapshot_id
@@ -140,8 +144,11 @@ def test_the_order_of_ingest_does_not_change_the_links(store: Store) -> None:
         dates = {s.id: s.snapshot_date for s in uow.snapshots.all()}
     assert stored
     # only consecutive snapshots are linked: none from 2017 straight to 2018
-    assert all((dates[link.from_snapshot], dates[link.to_snapshot]) in itertools.pairwise(
-        sorted(dates.values())) for link in stored)
+    assert all(
+        (dates[link.from_snapshot], dates[link.to_snapshot])
+        in itertools.pairwise(sorted(dates.values()))
+        for link in stored
+    )
 
 
 def test_export_of_a_registry_picks_its_newest_snapshot(store: Store) -> None:
@@ -159,13 +166,26 @@ def test_a_transfer_changes_the_current_snapshot_only(store: Store) -> None:
     fields = min(_records(files["old"]) & _records(files["new"])).split("|")
     view = load_current(store)
     asn = ResourceRange.asn(int(fields[3]))
-    request = build_request(view, asn, Registry.RIPENCC, "org-new", TransferKind.INTER_RIR,
-                            dt.date(2026, 11, 1), fields[7])
-    step = request_transfer(store, view, request, "mandatory-portability", "t",
-                            load_iana(store))
+    request = build_request(
+        view,
+        asn,
+        Registry.RIPENCC,
+        "org-new",
+        TransferKind.INTER_RIR,
+        dt.date(2026, 11, 1),
+        fields[7],
+    )
+    step = request_transfer(store, view, request, "mandatory-portability", "t", load_iana(store))
     for name in ("approve", "accept", "complete"):
-        step = advance(store, load_current(store), step.transfer.id, name, "t",
-                       load_iana(store), conditions_met=True)
+        step = advance(
+            store,
+            load_current(store),
+            step.transfer.id,
+            name,
+            "t",
+            load_iana(store),
+            conditions_met=True,
+        )
     assert step.transfer.state == "completed"
 
     assert export_snapshot(store, old).encode() == files["old"]

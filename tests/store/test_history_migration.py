@@ -33,16 +33,28 @@ def _store_as_0002(url: str, files: list[tuple[str, bytes]]) -> list[int]:
         for name, data in files:
             source = source_from_bytes(data, name)
             stats = read_stats(source.data, name)
-            key = connection.execute(insert(snapshot).values(
-                **snapshot_values(stats, source, None))).inserted_primary_key
+            key = connection.execute(
+                insert(snapshot).values(**snapshot_values(stats, source, None))
+            ).inserted_primary_key
             assert key is not None
             sid = key[0]
-            rows = delegation_rows(stats.table, [data.decode().split("\n")[n - 1]
-                                                 for n in stats.table.line.tolist()])
-            connection.execute(insert(delegation), [
-                {"snapshot_id": sid, "line": rows.line[i], "lo": rows.lo[i], "hi": rows.hi[i],
-                 "opaque_id": rows.opaque_id[i], "record": rows.record[i]}
-                for i in range(len(rows))])
+            rows = delegation_rows(
+                stats.table, [data.decode().split("\n")[n - 1] for n in stats.table.line.tolist()]
+            )
+            connection.execute(
+                insert(delegation),
+                [
+                    {
+                        "snapshot_id": sid,
+                        "line": rows.line[i],
+                        "lo": rows.lo[i],
+                        "hi": rows.hi[i],
+                        "opaque_id": rows.opaque_id[i],
+                        "record": rows.record[i],
+                    }
+                    for i in range(len(rows))
+                ],
+            )
             ids.append(int(sid))
     engine.dispose()
     return ids

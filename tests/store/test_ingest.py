@@ -65,8 +65,7 @@ def test_every_record_knows_its_snapshot_and_line(store: Store, tmp_path: Path) 
     assert all(lines[n - 1] == record for n, record in zip(numbers, records, strict=True))
 
 
-def test_reingesting_the_same_content_is_a_noop_that_says_so(store: Store, tmp_path: Path
-                                                             ) -> None:
+def test_reingesting_the_same_content_is_a_noop_that_says_so(store: Store, tmp_path: Path) -> None:
     data = excerpt(real_file("lacnic"), 25)
     (tmp_path / "a").write_bytes(data)
     (tmp_path / "a.gz").write_bytes(gzip.compress(data))
@@ -101,12 +100,12 @@ def test_skip_bad_lines_stores_the_good_records(store: Store) -> None:
     lines = excerpt(real_file("afrinic"), 20).decode().split("\n")
     lines[5] = lines[5].replace("|ZA|", "|za|")
 
-    result = ingest_bytes(store, "\n".join(lines).encode(), "afrinic-one-bad",
-                          skip_bad_lines=True)
+    result = ingest_bytes(store, "\n".join(lines).encode(), "afrinic-one-bad", skip_bad_lines=True)
 
     assert result.records == 19
     assert [str(e) for e in result.skipped] == [
-        "afrinic-one-bad:6: country code 'za' is not two capital letters"]
+        "afrinic-one-bad:6: country code 'za' is not two capital letters"
+    ]
     with store.transaction() as uow:
         snap = uow.snapshots.get(result.snapshot_id)
     assert snap is not None and snap.skipped_lines == 1 and snap.declared_records == 20
@@ -120,7 +119,8 @@ def test_count_mismatch_is_refused_even_when_skipping(store: Store) -> None:
 
 
 def test_a_database_failure_mid_file_rolls_everything_back(
-        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = excerpt(real_file("apnic"), 30)
 
     def fail_after_snapshot_row(*_args: object) -> None:

@@ -45,16 +45,26 @@ def _sql(store: Store, statement: str) -> None:
         conn.exec_driver_sql(statement)
 
 
-@pytest.mark.parametrize(("tamper", "expected"), [
-    ("UPDATE journal SET payload = replace(payload, '\"records\":20', '\"records\":21') "
-     "WHERE serial = 2", "serial 2: content does not match its hash (edited)"),
-    ("UPDATE journal SET actor = 'mallory' WHERE serial = 1",
-     "serial 1: content does not match its hash (edited)"),
-    ("DELETE FROM journal WHERE serial = 2",
-     "serial 3: entries 2-2 are missing (removed or reordered)"),
-    ("DELETE FROM journal WHERE serial = 3", None),
-    ("UPDATE journal SET serial = serial + 10 WHERE serial = 1", None),
-])
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (
+            "UPDATE journal SET payload = replace(payload, '\"records\":20', '\"records\":21') "
+            "WHERE serial = 2",
+            "serial 2: content does not match its hash (edited)",
+        ),
+        (
+            "UPDATE journal SET actor = 'mallory' WHERE serial = 1",
+            "serial 1: content does not match its hash (edited)",
+        ),
+        (
+            "DELETE FROM journal WHERE serial = 2",
+            "serial 3: entries 2-2 are missing (removed or reordered)",
+        ),
+        ("DELETE FROM journal WHERE serial = 3", None),
+        ("UPDATE journal SET serial = serial + 10 WHERE serial = 1", None),
+    ],
+)
 def test_tampering_is_detected(store: Store, tamper: str, expected: str | None) -> None:
     _filled(store)
     head = journal.verify(store).last_hash
@@ -93,7 +103,8 @@ def test_export_verifies_on_its_own_and_catches_edits(store: Store, tmp_path: Pa
     lines[1] = json.dumps(entry)
     out.write_text("\n".join(lines) + "\n")
     assert journal.verify_file(out).problems == [
-        "serial 2: content does not match its hash (edited)"]
+        "serial 2: content does not match its hash (edited)"
+    ]
 
 
 def test_a_malformed_export_names_the_line(tmp_path: Path) -> None:

@@ -41,8 +41,7 @@ def known_holder(view: CurrentView, store: Store) -> Any:
     ids = identity(store)
 
     def known(registry: str, opaque_id: str) -> bool:
-        return any(len(rows_of(view, registry, i))
-                   for i in ids.holder(registry, opaque_id).ids)
+        return any(len(rows_of(view, registry, i)) for i in ids.holder(registry, opaque_id).ids)
 
     return known
 
@@ -58,10 +57,14 @@ class Holding:
     resources: list[dict[str, Any]]
 
     def to_json(self) -> dict[str, Any]:
-        return {"registry": self.registry, "opaque_id": self.opaque_id, "holder": self.key,
-                "current_ids": self.current_ids,
-                "profile": [f"holder:{self.registry}:{i}" for i in self.current_ids],
-                "resources": self.resources}
+        return {
+            "registry": self.registry,
+            "opaque_id": self.opaque_id,
+            "holder": self.key,
+            "current_ids": self.current_ids,
+            "profile": [f"holder:{self.registry}:{i}" for i in self.current_ids],
+            "resources": self.resources,
+        }
 
 
 def portfolio(store: Store, view: CurrentView, principal: Principal) -> list[Holding]:
@@ -77,15 +80,26 @@ def portfolio(store: Store, view: CurrentView, principal: Principal) -> list[Hol
         stable = ids.holder(registry, opaque)
         current = [i for i in stable.ids if len(rows_of(view, registry, i))]
         rows = [int(r) for i in current for r in rows_of(view, registry, i)]
-        out.append(Holding(registry, opaque, stable.key, current,
-                           [view.table.row(r).to_json() for r in rows]))
+        out.append(
+            Holding(
+                registry, opaque, stable.key, current, [view.table.row(r).to_json() for r in rows]
+            )
+        )
     return out
 
 
-def file_transfer(store: Store, view: CurrentView, iana: Sequence[IanaBlock],
-                  principal: Principal, resource: ResourceRange, recipient: Registry,
-                  recipient_holder: str, kind: TransferKind, date: dt.date,
-                  regime: str) -> StepResult:
+def file_transfer(
+    store: Store,
+    view: CurrentView,
+    iana: Sequence[IanaBlock],
+    principal: Principal,
+    resource: ResourceRange,
+    recipient: Registry,
+    recipient_holder: str,
+    kind: TransferKind,
+    date: dt.date,
+    regime: str,
+) -> StepResult:
     """Request a transfer through the transfer service, for a resource the member holds.
 
     Raises:
@@ -97,8 +111,10 @@ def file_transfer(store: Store, view: CurrentView, iana: Sequence[IanaBlock],
     request = build_request(view, resource, recipient, recipient_holder, kind, date)
     ids = identity(store)
     if not holds(ids, principal, request.source.value, request.source_holder):
-        raise PermissionDeniedError(f"{resource} is not held by a holder verified for your "
-                                    "account; you may file transfers only for your own")
+        raise PermissionDeniedError(
+            f"{resource} is not held by a holder verified for your "
+            "account; you may file transfers only for your own"
+        )
     return request_transfer(store, view, request, regime, principal.actor, iana)
 
 

@@ -17,8 +17,12 @@ ANONYMOUS = "anonymous"
 ROLES = ("strategy-circle", "leadership-alliance", "admin")
 """The roles an account may have (``tier`` column); new accounts are ``strategy-circle``."""
 
-READ_TIER = {ANONYMOUS: "public", "strategy-circle": "strategy-circle",
-             "leadership-alliance": "leadership-alliance", "admin": "leadership-alliance"}
+READ_TIER = {
+    ANONYMOUS: "public",
+    "strategy-circle": "strategy-circle",
+    "leadership-alliance": "leadership-alliance",
+    "admin": "leadership-alliance",
+}
 """The profile tier each role reads (sections up to and including it)."""
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -75,8 +79,10 @@ def authorize(principal: Principal, permission: str) -> None:
         return
     if not principal.authenticated:
         raise AuthenticationError("authentication required: log in or send an API token")
-    raise PermissionDeniedError(f"your tier ({principal.role}) may not do this "
-                                f"({permission}; needs {' or '.join(sorted(roles))})")
+    raise PermissionDeniedError(
+        f"your tier ({principal.role}) may not do this "
+        f"({permission}; needs {' or '.join(sorted(roles))})"
+    )
 
 
 def parse_role(text: str) -> str:

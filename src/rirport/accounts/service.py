@@ -60,16 +60,25 @@ class Account:
 
     def to_json(self) -> dict[str, Any]:
         r = self.row
-        return {"id": r.id, "username": r.username, "tier": r.tier,
-                "created_at": r.created_at.isoformat(), "disabled": r.disabled_at is not None,
-                "holders": [{"registry": g, "opaque_id": o} for g, o in self.holders],
-                "tokens": [token_json(t) for t in self.tokens]}
+        return {
+            "id": r.id,
+            "username": r.username,
+            "tier": r.tier,
+            "created_at": r.created_at.isoformat(),
+            "disabled": r.disabled_at is not None,
+            "holders": [{"registry": g, "opaque_id": o} for g, o in self.holders],
+            "tokens": [token_json(t) for t in self.tokens],
+        }
 
 
 def token_json(t: TokenRow) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "created_at": t.created_at.isoformat(),
-            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
-            "revoked": t.revoked_at is not None}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "created_at": t.created_at.isoformat(),
+        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+        "revoked": t.revoked_at is not None,
+    }
 
 
 def text_field(value: str, what: str, limit: int = MAX_NAME) -> str:
@@ -86,8 +95,9 @@ def text_field(value: str, what: str, limit: int = MAX_NAME) -> str:
 
 
 # -- administration ------------------------------------------------------------------------
-def create_account(store: Store, username: str, password: str, tier: str, actor: str,
-                   clock: Clock = utcnow) -> AccountRow:
+def create_account(
+    store: Store, username: str, password: str, tier: str, actor: str, clock: Clock = utcnow
+) -> AccountRow:
     """A new account.
 
     Raises:
@@ -104,12 +114,19 @@ def create_account(store: Store, username: str, password: str, tier: str, actor:
         if repo.by_key(passwords.username_key(name)) is not None:
             raise ConflictError("an account with that username exists already")
         serial = uow.journal.reserve()
-        account_id = repo.add({"username": name, "username_key": passwords.username_key(name),
-                               "password_hash": hashed, "tier": role, "created_at": now,
-                               "password_changed_at": now, "created_serial": serial,
-                               "updated_serial": serial})
-        journal.append(uow, actor, "account-create", {"account": account_id, "tier": role},
-                       serial)
+        account_id = repo.add(
+            {
+                "username": name,
+                "username_key": passwords.username_key(name),
+                "password_hash": hashed,
+                "tier": role,
+                "created_at": now,
+                "password_changed_at": now,
+                "created_serial": serial,
+                "updated_serial": serial,
+            }
+        )
+        journal.append(uow, actor, "account-create", {"account": account_id, "tier": role}, serial)
         row = repo.get(account_id)
     assert row is not None
     return row
@@ -130,15 +147,26 @@ def set_tier(store: Store, account_id: int, tier: str, actor: str) -> AccountRow
             raise ConflictError("that is the last administrator; make another one first")
         serial = uow.journal.reserve()
         repo.change(account_id, tier=role, updated_serial=serial)
-        journal.append(uow, actor, "account-tier",
-                       {"account": account_id, "tier": role, "before": row.tier}, serial)
+        journal.append(
+            uow,
+            actor,
+            "account-tier",
+            {"account": account_id, "tier": role, "before": row.tier},
+            serial,
+        )
         changed = repo.get(account_id)
     assert changed is not None
     return changed
 
 
-def link_holder(store: Store, account_id: int, registry: str, opaque_id: str, actor: str,
-                known: Callable[[str, str], bool]) -> None:
+def link_holder(
+    store: Store,
+    account_id: int,
+    registry: str,
+    opaque_id: str,
+    actor: str,
+    known: Callable[[str, str], bool],
+) -> None:
     """Record that an administrator verified this account for a holder identity.
 
     Raises:
@@ -156,12 +184,16 @@ def link_holder(store: Store, account_id: int, registry: str, opaque_id: str, ac
         serial = uow.journal.reserve()
         repo.link(account_id, reg, holder, serial)
         _touch(repo, account_id, serial)
-        journal.append(uow, actor, "account-link",
-                       {"account": account_id, "registry": reg, "holder": holder}, serial)
+        journal.append(
+            uow,
+            actor,
+            "account-link",
+            {"account": account_id, "registry": reg, "holder": holder},
+            serial,
+        )
 
 
-def unlink_holder(store: Store, account_id: int, registry: str, opaque_id: str,
-                  actor: str) -> None:
+def unlink_holder(store: Store, account_id: int, registry: str, opaque_id: str, actor: str) -> None:
     """Withdraw a verification.
 
     Raises:
@@ -175,8 +207,13 @@ def unlink_holder(store: Store, account_id: int, registry: str, opaque_id: str,
             raise NotFoundError(f"account {account_id} is not linked to {reg}:{holder}")
         serial = uow.journal.reserve()
         _touch(repo, account_id, serial)
-        journal.append(uow, actor, "account-unlink",
-                       {"account": account_id, "registry": reg, "holder": holder}, serial)
+        journal.append(
+            uow,
+            actor,
+            "account-unlink",
+            {"account": account_id, "registry": reg, "holder": holder},
+            serial,
+        )
 
 
 def disable(store: Store, account_id: int, actor: str, clock: Clock = utcnow) -> None:
@@ -198,15 +235,22 @@ def disable(store: Store, account_id: int, actor: str, clock: Clock = utcnow) ->
         repo.change(account_id, disabled_at=now, updated_serial=serial)
         sessions = repo.revoke_sessions(account_id, now)
         tokens = repo.revoke_tokens(account_id, now)
-        journal.append(uow, actor, "account-disable", {"account": account_id,
-                       "sessions_revoked": sessions, "tokens_revoked": tokens}, serial)
+        journal.append(
+            uow,
+            actor,
+            "account-disable",
+            {"account": account_id, "sessions_revoked": sessions, "tokens_revoked": tokens},
+            serial,
+        )
 
 
 def accounts(store: Store) -> list[Account]:
     with store.transaction() as uow:
         repo = AccountRepo(uow.connection)
-        return [Account(r, [(h.registry, h.opaque_id) for h in repo.holders(r.id)],
-                        repo.tokens(r.id)) for r in repo.all()]
+        return [
+            Account(r, [(h.registry, h.opaque_id) for h in repo.holders(r.id)], repo.tokens(r.id))
+            for r in repo.all()
+        ]
 
 
 def account(store: Store, account_id: int) -> Account:
@@ -214,8 +258,9 @@ def account(store: Store, account_id: int) -> Account:
     with store.transaction() as uow:
         repo = AccountRepo(uow.connection)
         row = _account(repo, account_id)
-        return Account(row, [(h.registry, h.opaque_id) for h in repo.holders(row.id)],
-                       repo.tokens(row.id))
+        return Account(
+            row, [(h.registry, h.opaque_id) for h in repo.holders(row.id)], repo.tokens(row.id)
+        )
 
 
 def account_id_of(store: Store, username: str) -> int:
@@ -232,8 +277,9 @@ def account_id_of(store: Store, username: str) -> int:
 
 
 # -- one's own account -----------------------------------------------------------------------
-def change_password(store: Store, account_id: int, current: str, new: str, actor: str,
-                    clock: Clock = utcnow) -> None:
+def change_password(
+    store: Store, account_id: int, current: str, new: str, actor: str, clock: Clock = utcnow
+) -> None:
     """Replace a password; every session of the account is revoked (the caller signs the
     browser in again), API tokens stay.
 
@@ -250,15 +296,22 @@ def change_password(store: Store, account_id: int, current: str, new: str, actor
     with store.transaction() as uow:
         repo = AccountRepo(uow.connection)
         serial = uow.journal.reserve()
-        repo.change(account_id, password_hash=hashed, password_changed_at=now,
-                    updated_serial=serial)
+        repo.change(
+            account_id, password_hash=hashed, password_changed_at=now, updated_serial=serial
+        )
         revoked = repo.revoke_sessions(account_id, now)
-        journal.append(uow, actor, "account-password",
-                       {"account": account_id, "sessions_revoked": revoked}, serial)
+        journal.append(
+            uow,
+            actor,
+            "account-password",
+            {"account": account_id, "sessions_revoked": revoked},
+            serial,
+        )
 
 
-def create_token(store: Store, account_id: int, name: str, actor: str,
-                 clock: Clock = utcnow) -> tuple[TokenRow, str]:
+def create_token(
+    store: Store, account_id: int, name: str, actor: str, clock: Clock = utcnow
+) -> tuple[TokenRow, str]:
     """A new API token; the token text is returned here and never again.
 
     Raises:
@@ -273,15 +326,17 @@ def create_token(store: Store, account_id: int, name: str, actor: str,
             raise ConflictError(f"account {account_id} is disabled")
         serial = uow.journal.reserve()
         token_id = repo.add_token(account_id, label, digest(token), clock(), serial)
-        journal.append(uow, actor, "token-create", {"account": account_id, "token": token_id},
-                       serial)
+        journal.append(
+            uow, actor, "token-create", {"account": account_id, "token": token_id}, serial
+        )
         row = repo.token(token_id)
     assert row is not None
     return row, token
 
 
-def revoke_token(store: Store, token_id: int, actor: str, owner: int | None = None,
-                 clock: Clock = utcnow) -> None:
+def revoke_token(
+    store: Store, token_id: int, actor: str, owner: int | None = None, clock: Clock = utcnow
+) -> None:
     """Revoke a token (``owner``: only if it is that account's).
 
     Raises:
@@ -297,8 +352,9 @@ def revoke_token(store: Store, token_id: int, actor: str, owner: int | None = No
             raise ConflictError(f"token {token_id} is revoked already")
         serial = uow.journal.reserve()
         repo.revoke_token(token_id, clock())
-        journal.append(uow, actor, "token-revoke",
-                       {"account": row.account_id, "token": token_id}, serial)
+        journal.append(
+            uow, actor, "token-revoke", {"account": row.account_id, "token": token_id}, serial
+        )
 
 
 def tokens_of(store: Store, account_id: int) -> list[TokenRow]:
@@ -307,8 +363,9 @@ def tokens_of(store: Store, account_id: int) -> list[TokenRow]:
 
 
 # -- signing in -----------------------------------------------------------------------------
-def login(store: Store, username: str, password: str, client: str,
-          settings: AuthSettings) -> tuple[Principal, str]:
+def login(
+    store: Store, username: str, password: str, client: str, settings: AuthSettings
+) -> tuple[Principal, str]:
     """Check a password and open a session; returns the principal and the new session id.
 
     The same error for an unknown name, a disabled account and a wrong password.
@@ -324,10 +381,14 @@ def login(store: Store, username: str, password: str, client: str,
     since = now - dt.timedelta(seconds=limits.window)
     with store.transaction() as uow:
         repo = AccountRepo(uow.connection)
-        wait = max(retry_after(repo.failures("account_key", key, since), limits.per_account,
-                               limits.window, now),
-                   retry_after(repo.failures("client", client, since), limits.per_client,
-                               limits.window, now))
+        wait = max(
+            retry_after(
+                repo.failures("account_key", key, since), limits.per_account, limits.window, now
+            ),
+            retry_after(
+                repo.failures("client", client, since), limits.per_client, limits.window, now
+            ),
+        )
         row = repo.by_key(key)
     if wait:
         raise LoginThrottledError(wait)
@@ -346,8 +407,7 @@ def login(store: Store, username: str, password: str, client: str,
         return _open_session(repo, row, settings)
 
 
-def start_session(store: Store, account_id: int, settings: AuthSettings
-                  ) -> tuple[Principal, str]:
+def start_session(store: Store, account_id: int, settings: AuthSettings) -> tuple[Principal, str]:
     """A new session for an account that just proved itself (after a password change).
 
     Raises:
@@ -361,13 +421,15 @@ def start_session(store: Store, account_id: int, settings: AuthSettings
         return _open_session(repo, row, settings)
 
 
-def _open_session(repo: AccountRepo, row: AccountRow, settings: AuthSettings
-                  ) -> tuple[Principal, str]:
+def _open_session(
+    repo: AccountRepo, row: AccountRow, settings: AuthSettings
+) -> tuple[Principal, str]:
     now = settings.clock()
     session_id = new_secret()
     repo.drop_expired_sessions(now)
-    repo.add_session(digest(session_id), row.id, now,
-                     now + dt.timedelta(hours=settings.session_hours))
+    repo.add_session(
+        digest(session_id), row.id, now, now + dt.timedelta(hours=settings.session_hours)
+    )
     return _principal(repo, row, "session", digest(session_id)), session_id
 
 
@@ -387,8 +449,11 @@ def from_session(store: Store, session_id: str, clock: Clock = utcnow) -> Princi
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             return None
         account_row = repo.get(row.account_id)
-        if (account_row is None or account_row.disabled_at is not None
-                or row.created_at < account_row.password_changed_at):
+        if (
+            account_row is None
+            or account_row.disabled_at is not None
+            or row.created_at < account_row.password_changed_at
+        ):
             return None
         return _principal(repo, account_row, "session", row.id_hash)
 
@@ -410,11 +475,13 @@ def from_token(store: Store, token: str, clock: Clock = utcnow) -> Principal | N
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _principal(repo: AccountRepo, row: AccountRow, via: str,
-               session_hash: str | None = None) -> Principal:
+def _principal(
+    repo: AccountRepo, row: AccountRow, via: str, session_hash: str | None = None
+) -> Principal:
     holders = tuple((h.registry, h.opaque_id) for h in repo.holders(row.id))
-    return Principal(row.id, row.tier if row.tier in ROLES else "strategy-circle", via,
-                     session_hash, holders)
+    return Principal(
+        row.id, row.tier if row.tier in ROLES else "strategy-circle", via, session_hash, holders
+    )
 
 
 def _account(repo: AccountRepo, account_id: int) -> AccountRow:

@@ -22,8 +22,9 @@ class Limits:
     window: float = 900.0
 
 
-def retry_after(failures: Sequence[dt.datetime], limit: int, window: float,
-                now: dt.datetime) -> int:
+def retry_after(
+    failures: Sequence[dt.datetime], limit: int, window: float, now: dt.datetime
+) -> int:
     """Seconds until a login may be tried again (0: now), given failures in the window,
     oldest first."""
     if limit <= 0 or len(failures) < limit:

@@ -45,8 +45,7 @@ def _password(from_stdin: bool) -> str:
 @pass_app
 def create(app: AppContext, username: str, tier: str, password_stdin: bool) -> None:
     """Create an account (tier admin for the first administrator)."""
-    row = service.create_account(app.store, username, _password(password_stdin), tier,
-                                 app.actor)
+    row = service.create_account(app.store, username, _password(password_stdin), tier, app.actor)
     click.echo(f"created account {row.id} ({row.tier})")
 
 

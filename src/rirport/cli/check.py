@@ -13,8 +13,18 @@ from rirport.services.iana import IanaBlocks, load_iana
 from rirport.services.integrity import KINDS, Finding, IntegrityReport, check
 
 SUMMARY_COLUMNS = ["kind", "class", "severity", "type", "findings", "amount"]
-FINDING_COLUMNS = ["severity", "kind", "class", "registry", "other_registry", "type", "resource",
-                   "detail", "where", "other_where"]
+FINDING_COLUMNS = [
+    "severity",
+    "kind",
+    "class",
+    "registry",
+    "other_registry",
+    "type",
+    "resource",
+    "detail",
+    "where",
+    "other_where",
+]
 TABLE_LIMIT = 100
 """Findings a table lists by default: drawing tens of thousands of rows takes a minute."""
 TABLE_COLUMNS = ["severity", "kind", "class", "registry", "other", "resource", "detail", "where"]
@@ -22,11 +32,20 @@ TABLE_COLUMNS = ["severity", "kind", "class", "registry", "other", "resource", "
 
 @click.command("check")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
-              help="Only findings of this kind (repeatable).")
-@click.option("--limit", type=click.IntRange(min=0), default=None,
-              help=f"List at most this many findings; 0 lists all (default: {TABLE_LIMIT} in a "
-              "table, all in the other formats). The summary counts them all.")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(KINDS),
+    help="Only findings of this kind (repeatable).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"List at most this many findings; 0 lists all (default: {TABLE_LIMIT} in a "
+    "table, all in the other formats). The summary counts them all.",
+)
 @pass_app
 def command(app: AppContext, fmt: str, kinds: tuple[str, ...], limit: int | None) -> None:
     """Cross-registry integrity check of the current view.
@@ -46,8 +65,9 @@ def command(app: AppContext, fmt: str, kinds: tuple[str, ...], limit: int | None
         limit = TABLE_LIMIT if fmt == "table" else 0
     shown = report.findings[:limit] if limit else report.findings
     if fmt == "json":
-        click.echo(json.dumps(_document(report, iana, shown, view.snapshots), indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(_document(report, iana, shown, view.snapshots), indent=2, ensure_ascii=False)
+        )
     elif fmt == "ndjson":
         emit([f.to_json() for f in shown], fmt, FINDING_COLUMNS)
     elif fmt == "csv":
@@ -56,29 +76,47 @@ def command(app: AppContext, fmt: str, kinds: tuple[str, ...], limit: int | None
         _tables(report, iana, shown, view.snapshots)
 
 
-def _document(report: IntegrityReport, iana: IanaBlocks, shown: tuple[Finding, ...],
-              snapshots: list[Any]) -> dict[str, Any]:
-    return {"snapshots": [{"registry": s.registry, "date": s.snapshot_date.isoformat(),
-                           "file": s.file_name} for s in snapshots],
-            "iana": [o.to_json() for o in iana.origins.values()],
-            "checked_against": report.iana_sources,
-            "counts": [c.to_json() for c in report.counts()],
-            "findings": [f.to_json() for f in shown]}
+def _document(
+    report: IntegrityReport, iana: IanaBlocks, shown: tuple[Finding, ...], snapshots: list[Any]
+) -> dict[str, Any]:
+    return {
+        "snapshots": [
+            {"registry": s.registry, "date": s.snapshot_date.isoformat(), "file": s.file_name}
+            for s in snapshots
+        ],
+        "iana": [o.to_json() for o in iana.origins.values()],
+        "checked_against": report.iana_sources,
+        "counts": [c.to_json() for c in report.counts()],
+        "findings": [f.to_json() for f in shown],
+    }
 
 
-def _tables(report: IntegrityReport, iana: IanaBlocks, shown: tuple[Finding, ...],
-            snapshots: list[Any]) -> None:
+def _tables(
+    report: IntegrityReport, iana: IanaBlocks, shown: tuple[Finding, ...], snapshots: list[Any]
+) -> None:
     views = ", ".join(f"{s.registry} {s.snapshot_date}" for s in snapshots) or "empty store"
     sources = ", ".join(f"{o.source} ({o.origin} {o.file_name})" for o in iana.origins.values())
-    emit([c.to_json() for c in report.counts()], "table", SUMMARY_COLUMNS,
-         title=f"integrity of {views}; IANA: {sources}")
+    emit(
+        [c.to_json() for c in report.counts()],
+        "table",
+        SUMMARY_COLUMNS,
+        title=f"integrity of {views}; IANA: {sources}",
+    )
     if shown:
         more = len(report.findings) - len(shown)
-        title = (f"findings ({len(shown)} shown, {more} more: --limit 0 lists all)" if more
-                 else "findings")
-        rows = [{**row, "other": row["other_registry"],
-                 "where": " / ".join(filter(None, (row["where"], row["other_where"])))}
-                for row in map(_flat, shown)]
+        title = (
+            f"findings ({len(shown)} shown, {more} more: --limit 0 lists all)"
+            if more
+            else "findings"
+        )
+        rows = [
+            {
+                **row,
+                "other": row["other_registry"],
+                "where": " / ".join(filter(None, (row["where"], row["other_where"]))),
+            }
+            for row in map(_flat, shown)
+        ]
         emit(rows, "table", TABLE_COLUMNS, title=title)
     else:
         click.echo("no findings" if not report.findings else "")

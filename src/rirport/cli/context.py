@@ -40,10 +40,10 @@ class AppContext:
             self._store.close()
 
 
-def make_context(db: str | None, data_dir: Path | None, actor: str | None = None
-                 ) -> AppContext:
+def make_context(db: str | None, data_dir: Path | None, actor: str | None = None) -> AppContext:
     settings = Settings.from_env(os.environ).with_overrides(
-        database_url=db, data_dir=data_dir.expanduser() if data_dir else None)
+        database_url=db, data_dir=data_dir.expanduser() if data_dir else None
+    )
     return AppContext(settings, actor or default_actor())
 
 

@@ -39,8 +39,15 @@ def command(app: AppContext) -> None:
 def _print_totals(out: Console, report: MainJobReport) -> None:
     assert report.view is not None
     table = Table(title="Current view: newest snapshot of each registry")
-    for column in ("registry", "snapshot", "IPv4 records", "IPv4 addresses", "IPv6 records",
-                   "ASN records", "AS numbers"):
+    for column in (
+        "registry",
+        "snapshot",
+        "IPv4 records",
+        "IPv4 addresses",
+        "IPv6 records",
+        "ASN records",
+        "AS numbers",
+    ):
         table.add_column(column, justify="right" if column != "registry" else "left")
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in report.stats:
@@ -48,9 +55,15 @@ def _print_totals(out: Console, report: MainJobReport) -> None:
         totals[row.registry][f"{row.type.value}_amount"] += row.amount
     for snap in report.view.snapshots:
         t = totals[snap.registry]
-        table.add_row(snap.registry, f"{snap.snapshot_date} ({snap.file_name})",
-                      f"{t['ipv4_records']:,}", f"{t['ipv4_amount']:,}",
-                      f"{t['ipv6_records']:,}", f"{t['asn_records']:,}", f"{t['asn_amount']:,}")
+        table.add_row(
+            snap.registry,
+            f"{snap.snapshot_date} ({snap.file_name})",
+            f"{t['ipv4_records']:,}",
+            f"{t['ipv4_amount']:,}",
+            f"{t['ipv6_records']:,}",
+            f"{t['asn_records']:,}",
+            f"{t['asn_amount']:,}",
+        )
     out.print(table)
 
 
@@ -58,11 +71,18 @@ def _print_integrity(out: Console, report: MainJobReport) -> None:
     assert report.integrity is not None
     table = Table(title="Integrity check across registries (rirport check for every finding)")
     for column in ("kind", "class", "severity", "type", "findings", "numbers covered"):
-        table.add_column(column, justify="right" if column in ("findings", "numbers covered")
-                         else "left")
+        table.add_column(
+            column, justify="right" if column in ("findings", "numbers covered") else "left"
+        )
     for row in report.integrity.counts():
-        table.add_row(row.kind, row.cls, row.severity, row.type.value, f"{row.findings:,}",
-                      _amount(row.type.value, row.amount))
+        table.add_row(
+            row.kind,
+            row.cls,
+            row.severity,
+            row.type.value,
+            f"{row.findings:,}",
+            _amount(row.type.value, row.amount),
+        )
     if not report.integrity.findings:
         table.add_row("none", "", "", "", "0", "")
     out.print(table)
@@ -78,15 +98,21 @@ def _amount(rtype: str, amount: int) -> str:
 
 def _print_examples(out: Console, report: MainJobReport) -> None:
     table = Table(title="Example lookups (most specific match first)")
-    for column in ("query", "registry", "delegation", "cc", "status", "date", "relation",
-                   "source"):
+    for column in ("query", "registry", "delegation", "cc", "status", "date", "relation", "source"):
         table.add_column(column)
     for query, matches in report.examples.items():
         if not matches:
             table.add_row(query, "-", "no match", "", "", "", "", "")
         for m in matches[:2]:
             d = m.delegation
-            table.add_row(query, d.registry.value, str(d.resource), d.cc, d.status.value,
-                          d.date.isoformat() if d.date else "", m.relation,
-                          f"{m.file_name}:{m.line}")
+            table.add_row(
+                query,
+                d.registry.value,
+                str(d.resource),
+                d.cc,
+                d.status.value,
+                d.date.isoformat() if d.date else "",
+                m.relation,
+                f"{m.file_name}:{m.line}",
+            )
     out.print(table)

@@ -15,18 +15,29 @@ from rirport.services.watch import summary
 
 
 @click.command("events")
-@click.option("--from", "start", required=True, metavar="YYYY-MM-DD",
-              help="Each registry's newest snapshot on or before this date is the old side.")
-@click.option("--to", "end", required=True, metavar="YYYY-MM-DD",
-              help="Each registry's newest snapshot on or before this date is the new side.")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Each registry's newest snapshot on or before this date is the old side.",
+)
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Each registry's newest snapshot on or before this date is the new side.",
+)
 @click.option("--registry", help="Keep events of this registry (moves into or out of it too).")
-@click.option("--format", "fmt", type=click.Choice(["ndjson", "json", "text"]),
-              default="ndjson")
-@click.option("--record", is_flag=True,
-              help="Also store the events (feeds, webhook deliveries); journalled.")
+@click.option("--format", "fmt", type=click.Choice(["ndjson", "json", "text"]), default="ndjson")
+@click.option(
+    "--record", is_flag=True, help="Also store the events (feeds, webhook deliveries); journalled."
+)
 @pass_app
-def command(app: AppContext, start: str, end: str, registry: str | None, fmt: str,
-            record: bool) -> None:
+def command(
+    app: AppContext, start: str, end: str, registry: str | None, fmt: str, record: bool
+) -> None:
     """Diff all registries between two dates: new, returned, status, country, holder, split,
     merge, date, moved (between registries), renumbered (holder ids re-issued)."""
     try:

@@ -37,15 +37,28 @@ def correct(app: AppContext, file: Path) -> None:
 
 
 @command.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson", "csv"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ndjson", "csv"]),
+    default="table",
+    show_default=True,
+)
 @pass_app
 def list_(app: AppContext, fmt: str) -> None:
     """Every item: starter set, added and corrected."""
-    rows = [{"id": s.item.id, "origin": s.origin, "version": s.version,
-             "grade": f"{s.item.reliability}{s.item.credibility}",
-             "kind": s.item.source.kind.value, "date": s.item.source.date.isoformat(),
-             "entities": " ".join(s.item.entities)} for s in service.all_evidence(app.store)[0]]
+    rows = [
+        {
+            "id": s.item.id,
+            "origin": s.origin,
+            "version": s.version,
+            "grade": f"{s.item.reliability}{s.item.credibility}",
+            "kind": s.item.source.kind.value,
+            "date": s.item.source.date.isoformat(),
+            "entities": " ".join(s.item.entities),
+        }
+        for s in service.all_evidence(app.store)[0]
+    ]
     emit(rows, fmt, ["id", "origin", "version", "grade", "kind", "date", "entities"])
 
 
@@ -55,5 +68,10 @@ def list_(app: AppContext, fmt: str) -> None:
 def show(app: AppContext, evidence_id: str) -> None:
     """One item as JSON (the fields of an evidence file), with its origin and version."""
     stored = service.show(app.store, evidence_id)
-    click.echo(json.dumps({**to_json(stored.item), "origin": stored.origin,
-                           "version": stored.version}, indent=2, ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {**to_json(stored.item), "origin": stored.origin, "version": stored.version},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )

@@ -30,8 +30,9 @@ from rirport.services.view import CurrentView
 Writer = Callable[[TextIO], None]
 
 
-def _parse_registry(_ctx: click.Context, _param: click.Parameter,
-                    value: str | None) -> Registry | None:
+def _parse_registry(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> Registry | None:
     """Accept the spellings :meth:`Registry.parse` does; a bad name is a usage error."""
     if value is None:
         return None
@@ -42,21 +43,51 @@ def _parse_registry(_ctx: click.Context, _param: click.Parameter,
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
-              help="stats: one registry's statistics file as published; combined: the NRO "
-              "combined layout; csv/json/ndjson/parquet: one row per delegation.")
-@click.option("--registry", callback=_parse_registry, metavar="RIR",
-              help="Only this registry (its current snapshot).")
-@click.option("--snapshot", "snapshot_id", type=click.IntRange(min=1), metavar="ID",
-              help="A stored snapshot by id, current or not (see `rirport ingest`).")
-@click.option("--as-published", is_flag=True, help="With --format stats: the file as it was "
-              "ingested, not the registry as it stands after transfers.")
-@click.option("--output", "-o", default="-", show_default=True, metavar="FILE",
-              type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write here (atomically: a temporary file, then a rename); '-' is stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="stats: one registry's statistics file as published; combined: the NRO "
+    "combined layout; csv/json/ndjson/parquet: one row per delegation.",
+)
+@click.option(
+    "--registry",
+    callback=_parse_registry,
+    metavar="RIR",
+    help="Only this registry (its current snapshot).",
+)
+@click.option(
+    "--snapshot",
+    "snapshot_id",
+    type=click.IntRange(min=1),
+    metavar="ID",
+    help="A stored snapshot by id, current or not (see `rirport ingest`).",
+)
+@click.option(
+    "--as-published",
+    is_flag=True,
+    help="With --format stats: the file as it was "
+    "ingested, not the registry as it stands after transfers.",
+)
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write here (atomically: a temporary file, then a rename); '-' is stdout.",
+)
 @pass_app
-def command(app: AppContext, fmt: str, registry: Registry | None, snapshot_id: int | None,
-            as_published: bool, output: Path) -> None:
+def command(
+    app: AppContext,
+    fmt: str,
+    registry: Registry | None,
+    snapshot_id: int | None,
+    as_published: bool,
+    output: Path,
+) -> None:
     """Export the store: the current view of every registry (newest snapshot of each), one
     registry, or one snapshot.
 
@@ -68,10 +99,12 @@ def command(app: AppContext, fmt: str, registry: Registry | None, snapshot_id: i
     to_stdout = str(output) == "-"
     if fmt == "stats":
         if registry is None and snapshot_id is None:
-            raise click.UsageError("--format stats writes one registry's file: give --registry "
-                                   "or --snapshot")
-        chunks = iter_snapshot(app.store, snapshot_id, registry,
-                               "original" if as_published else "current")
+            raise click.UsageError(
+                "--format stats writes one registry's file: give --registry or --snapshot"
+            )
+        chunks = iter_snapshot(
+            app.store, snapshot_id, registry, "original" if as_published else "current"
+        )
         _write_text(output, lambda out: out.writelines(chunks))
         return
     if fmt == "parquet" and to_stdout:
@@ -88,8 +121,7 @@ def command(app: AppContext, fmt: str, registry: Registry | None, snapshot_id: i
         _write_text(output, lambda out: write_table(view, fmt, out))
 
 
-def _selection(app: AppContext, registry: Registry | None,
-               snapshot_id: int | None) -> CurrentView:
+def _selection(app: AppContext, registry: Registry | None, snapshot_id: int | None) -> CurrentView:
     """The rows to export: one snapshot, or the current view narrowed to a registry."""
     if snapshot_id is not None:
         return snapshot_view(app.store, snapshot_id, registry)

@@ -8,8 +8,22 @@ from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
 from rirport.services.history import timeline
 
-COLUMNS = ["first_seen", "last_seen", "snapshots", "registry", "type", "start", "value",
-           "status", "cc", "date", "opaque_id", "holder", "holder_confidence", "change"]
+COLUMNS = [
+    "first_seen",
+    "last_seen",
+    "snapshots",
+    "registry",
+    "type",
+    "start",
+    "value",
+    "status",
+    "cc",
+    "date",
+    "opaque_id",
+    "holder",
+    "holder_confidence",
+    "change",
+]
 
 
 @click.command("history")

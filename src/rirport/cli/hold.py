@@ -23,12 +23,26 @@ def command() -> None:
 @click.option("--since", "since_text", metavar="YYYY-MM-DD")
 @click.option("--until", "until_text", metavar="YYYY-MM-DD")
 @pass_app
-def add(app: AppContext, resource: str, kind: str, reason: str, reference: str | None,
-        since_text: str | None, until_text: str | None) -> None:
+def add(
+    app: AppContext,
+    resource: str,
+    kind: str,
+    reason: str,
+    reference: str | None,
+    since_text: str | None,
+    until_text: str | None,
+) -> None:
     """Put RESOURCE under a hold."""
-    hold = add_hold(app.store, parse_resource(resource), kind, reason, app.actor,
-                    parse_day(since_text), parse_day(until_text) if until_text else None,
-                    reference)
+    hold = add_hold(
+        app.store,
+        parse_resource(resource),
+        kind,
+        reason,
+        app.actor,
+        parse_day(since_text),
+        parse_day(until_text) if until_text else None,
+        reference,
+    )
     click.echo(f"hold #{hold.id}: {hold.kind} on {hold.resource} since {hold.since}")
 
 
@@ -43,13 +57,23 @@ def lift(app: AppContext, hold_id: int, reason: str) -> None:
 
 
 @command.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson", "csv"]),
-              default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "ndjson", "csv"]), default="table"
+)
 @pass_app
 def list_all(app: AppContext, fmt: str) -> None:
     """List holds, lifted ones included."""
-    rows = [{"id": h.id, "kind": h.kind, "resource": h.resource, "reason": h.reason,
-             "reference": h.reference, "since": h.since.isoformat(),
-             "until": h.until.isoformat() if h.until else None,
-             "in_force": h.lifted_serial is None} for h in list_holds(app.store)]
+    rows = [
+        {
+            "id": h.id,
+            "kind": h.kind,
+            "resource": h.resource,
+            "reason": h.reason,
+            "reference": h.reference,
+            "since": h.since.isoformat(),
+            "until": h.until.isoformat() if h.until else None,
+            "in_force": h.lifted_serial is None,
+        }
+        for h in list_holds(app.store)
+    ]
     emit(rows, fmt, ["id", "kind", "resource", "since", "until", "in_force", "reason"])

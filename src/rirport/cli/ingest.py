@@ -23,15 +23,32 @@ from rirport.services.ingest import (
 
 @click.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--skip-bad-lines", is_flag=True, help="Store the good records of a file with "
-              "bad lines and report the bad ones (default: refuse the whole file).")
-@click.option("--no-events", is_flag=True, help="Do not compute and record change events "
-              "(bulk loads of history; `rirport events --record` can add them later).")
-@click.option("--trust-header", is_flag=True, help="Store a file whose version line "
-              "disagrees with its name or registry folder as the version line says.")
+@click.option(
+    "--skip-bad-lines",
+    is_flag=True,
+    help="Store the good records of a file with "
+    "bad lines and report the bad ones (default: refuse the whole file).",
+)
+@click.option(
+    "--no-events",
+    is_flag=True,
+    help="Do not compute and record change events "
+    "(bulk loads of history; `rirport events --record` can add them later).",
+)
+@click.option(
+    "--trust-header",
+    is_flag=True,
+    help="Store a file whose version line "
+    "disagrees with its name or registry folder as the version line says.",
+)
 @pass_app
-def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool, no_events: bool,
-            trust_header: bool) -> None:
+def command(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    skip_bad_lines: bool,
+    no_events: bool,
+    trust_header: bool,
+) -> None:
     """Ingest statistics files (and IANA registry files): files, folders (recursively),
     .gz/.xz/.bz2.
 
@@ -55,12 +72,16 @@ def command(app: AppContext, paths: tuple[Path, ...], skip_bad_lines: bool, no_e
             except InputError as exc:
                 failed += 1
                 _report(progress, exc)
-        for outcome in ingest_many(app.store, readers, skip_bad_lines=skip_bad_lines,
-                                   actor=app.actor, options=options):
+        for outcome in ingest_many(
+            app.store, readers, skip_bad_lines=skip_bad_lines, actor=app.actor, options=options
+        ):
             progress.advance(task)
             if isinstance(outcome, IngestResult):
-                lines = [outcome.message, *(f"  warning: {w}" for w in outcome.warnings),
-                         *(f"  skipped {e}" for e in outcome.skipped[:20])]
+                lines = [
+                    outcome.message,
+                    *(f"  warning: {w}" for w in outcome.warnings),
+                    *(f"  skipped {e}" for e in outcome.skipped[:20]),
+                ]
                 if len(outcome.skipped) > 20:
                     lines.append(f"  ... and {len(outcome.skipped) - 20} more")
                 for line in lines:
@@ -81,5 +102,11 @@ def _say(progress: Progress, text: str) -> None:
 
 
 def _progress(app: AppContext) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=app.console, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=app.console,
+        transient=True,
+    )

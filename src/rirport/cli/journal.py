@@ -20,24 +20,36 @@ def command() -> None:
 
 
 @command.command("verify")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Verify an exported journal (NDJSON) instead of the store's.")
-@click.option("--head", metavar="HASH", help="A head hash recorded earlier: it must still be "
-              "in the chain (detects entries removed from the end).")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify an exported journal (NDJSON) instead of the store's.",
+)
+@click.option(
+    "--head",
+    metavar="HASH",
+    help="A head hash recorded earlier: it must still be "
+    "in the chain (detects entries removed from the end).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_app
 def verify(app: AppContext, path: Path | None, head: str | None, fmt: str) -> None:
     """Check every entry's hash and link; exit status 1 if any entry was edited, removed or
     reordered."""
-    result = (journal.verify_file(path, head) if path else journal.verify(app.store, head))
+    result = journal.verify_file(path, head) if path else journal.verify(app.store, head)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     elif result.ok:
-        click.echo(f"journal ok: {result.entries} entries, last serial {result.last_serial}, "
-                   f"head {result.last_hash}")
+        click.echo(
+            f"journal ok: {result.entries} entries, last serial {result.last_serial}, "
+            f"head {result.last_hash}"
+        )
     else:
-        click.echo(f"journal BROKEN: {len(result.problems)} problem(s) in {result.entries} "
-                   "entries", err=True)
+        click.echo(
+            f"journal BROKEN: {len(result.problems)} problem(s) in {result.entries} entries",
+            err=True,
+        )
         for problem in result.problems:
             click.echo(f"  {problem}", err=True)
     if not result.ok:
@@ -45,8 +57,9 @@ def verify(app: AppContext, path: Path | None, head: str | None, fmt: str) -> No
 
 
 @command.command("export")
-@click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, allow_dash=True,
-                                                              path_type=Path))
+@click.option(
+    "--output", "-o", default="-", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
 @pass_app
 def export(app: AppContext, output: Path) -> None:
     """Write the journal as NDJSON (one entry a line), for another instance to verify."""
@@ -62,19 +75,27 @@ def export(app: AppContext, output: Path) -> None:
 
 @command.command("show")
 @click.option("--action", help="Only entries of this action (ingest, iana, transfer, hold).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson"]),
-              default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson"]), default="table")
 @pass_app
 def show(app: AppContext, action: str | None, fmt: str) -> None:
     """List the entries."""
-    rows = [{"serial": r.serial, "created_at": r.created_at, "actor": r.actor,
-             "action": r.action, "payload": json.loads(r.payload), "hash": r.hash}
-            for r in journal.entries(app.store, action)]
+    rows = [
+        {
+            "serial": r.serial,
+            "created_at": r.created_at,
+            "actor": r.actor,
+            "action": r.action,
+            "payload": json.loads(r.payload),
+            "hash": r.hash,
+        }
+        for r in journal.entries(app.store, action)
+    ]
     emit(rows, fmt, ["serial", "created_at", "actor", "action", "payload"])
 
 
-def _regime_files(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-                  ) -> dict[str, str]:
+def _regime_files(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
     pairs = {}
     for value in values:
         name, sep, path = value.partition("=")
@@ -85,18 +106,31 @@ def _regime_files(_ctx: click.Context, _param: click.Parameter, values: tuple[st
 
 
 @command.command("replay")
-@click.argument("path", metavar="FILE",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--files", "files", multiple=True, metavar="PATH",
-              type=click.Path(exists=True, path_type=Path),
-              help="A file or folder holding files the ingest and IANA entries need (found by "
-              "sha256); repeat as needed.")
-@click.option("--regime", "regimes", multiple=True, metavar="NAME=PATH",
-              callback=_regime_files, help="The file of a regime that is not built in.")
+@click.argument(
+    "path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--files",
+    "files",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(exists=True, path_type=Path),
+    help="A file or folder holding files the ingest and IANA entries need (found by "
+    "sha256); repeat as needed.",
+)
+@click.option(
+    "--regime",
+    "regimes",
+    multiple=True,
+    metavar="NAME=PATH",
+    callback=_regime_files,
+    help="The file of a regime that is not built in.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_app
-def replay_command(app: AppContext, path: Path, files: tuple[Path, ...],
-                   regimes: dict[str, str], fmt: str) -> None:
+def replay_command(
+    app: AppContext, path: Path, files: tuple[Path, ...], regimes: dict[str, str], fmt: str
+) -> None:
     """Apply an exported journal (NDJSON) to this store, entry by entry, through the same
     services, and check that it reproduces the file's head hash; exit status 1 on any
     difference."""
@@ -110,8 +144,10 @@ def replay_command(app: AppContext, path: Path, files: tuple[Path, ...],
 
 
 def _print_replay(report: replay.ReplayReport) -> None:
-    click.echo(f"replayed {report.applied} of {report.entries} entries from {report.file} "
-               f"({report.already} already in the store)")
+    click.echo(
+        f"replayed {report.applied} of {report.entries} entries from {report.file} "
+        f"({report.already} already in the store)"
+    )
     same = "identical" if report.file_head == report.replay_head else "DIFFERENT"
     click.echo(f"head: file {report.file_head}\n      replay {report.replay_head} ({same})")
     for finding in report.findings:

@@ -12,21 +12,31 @@ from rirport.cli.output import FORMATS, emit
 from rirport.services.lookup import Lookup
 from rirport.services.view import CurrentView, load_as_of
 
-COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id",
-           "relation"]
+COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id", "relation"]
 
 
 @click.command("lookup")
 @click.argument("query", required=False)
-@click.option("--file", "-f", "file", type=click.File("r"), help="Read one query per line "
-              "from this file ('-' for stdin).")
+@click.option(
+    "--file",
+    "-f",
+    "file",
+    type=click.File("r"),
+    help="Read one query per line from this file ('-' for stdin).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The registries as they stood on this date (YYYY-MM-DD): each one's newest "
-              "snapshot on or before it.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The registries as they stood on this date (YYYY-MM-DD): each one's newest "
+    "snapshot on or before it.",
+)
 @pass_app
-def command(app: AppContext, query: str | None, file: Any, fmt: str,
-            as_of: dt.datetime | None) -> None:
+def command(
+    app: AppContext, query: str | None, file: Any, fmt: str, as_of: dt.datetime | None
+) -> None:
     """Find the delegations of an address, prefix, range, AS number or holder.
 
     QUERY is 193.0.0.1, 193.0.0.0/21, 193.0.0.0-193.0.7.255, 2001:db8::/32, AS3333,
@@ -38,8 +48,9 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str,
         raise click.UsageError("give a QUERY or --file (one of them)")
     lookup = Lookup(view_for(app, as_of))
     if file is not None:
-        queries = [line for line in (raw.strip() for raw in file) if line and
-                   not line.startswith("#")]
+        queries = [
+            line for line in (raw.strip() for raw in file) if line and not line.startswith("#")
+        ]
         answers = lookup.bulk(queries)
         if fmt in ("json", "ndjson"):
             emit([a.to_json() for a in answers], fmt, [])

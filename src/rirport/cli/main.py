@@ -38,12 +38,23 @@ class RirportGroup(click.Group):
 
 
 @click.group(cls=RirportGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="URL", help="Database URL (default: $RIRPORT_DATABASE_URL, else "
-              "SQLite in the data folder). PostgreSQL: postgresql://user@host/db")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Folder for the SQLite "
-              "store, caches and downloads (default: $RIRPORT_DATA_DIR or the user data folder).")
-@click.option("--actor", metavar="NAME", help="Who the journal records for the changes this "
-              "command makes (default: user@host).")
+@click.option(
+    "--db",
+    metavar="URL",
+    help="Database URL (default: $RIRPORT_DATABASE_URL, else "
+    "SQLite in the data folder). PostgreSQL: postgresql://user@host/db",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Folder for the SQLite "
+    "store, caches and downloads (default: $RIRPORT_DATA_DIR or the user data folder).",
+)
+@click.option(
+    "--actor",
+    metavar="NAME",
+    help="Who the journal records for the changes this command makes (default: user@host).",
+)
 @click.version_option(package_name="rirport")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, data_dir: Path | None, actor: str | None) -> None:
@@ -81,8 +92,21 @@ def _register() -> None:
         watch,
     )
 
-    for module in (ingest, lookup, stats, check, export, sync, journal, hold, policy,
-                   portability, transfer, demo, serve):
+    for module in (
+        ingest,
+        lookup,
+        stats,
+        check,
+        export,
+        sync,
+        journal,
+        hold,
+        policy,
+        portability,
+        transfer,
+        demo,
+        serve,
+    ):
         cli.add_command(module.command)
     transfer_steps.attach(transfer.command)
     for module in (events, watch, transferlog):  # change events and monitoring

@@ -16,8 +16,9 @@ from rich.table import Table
 FORMATS = ["table", "json", "ndjson", "csv"]
 
 
-def emit(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str],
-         title: str | None = None) -> None:
+def emit(
+    rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str], title: str | None = None
+) -> None:
     """Print ``rows`` (dicts) in the chosen format; ``columns`` picks and orders table/CSV
     columns (JSON keeps every key)."""
     if fmt == "json":
@@ -40,15 +41,17 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
-                title: str | None = None) -> None:
+def print_table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None
+) -> None:
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         # data is text, never Rich markup (a holder name like "[red]" prints as it is)
-        table.add_row(*["" if row.get(c) is None else escape(str(_flat(row.get(c))))
-                        for c in columns])
+        table.add_row(
+            *["" if row.get(c) is None else escape(str(_flat(row.get(c)))) for c in columns]
+        )
     console = Console()
     if not console.is_terminal:
         console = Console(width=150)

@@ -13,8 +13,18 @@ from rirport.policy.compare import compare
 from rirport.policy.loader import builtin_names, load_regime
 from rirport.policy.model import Regime, Rule
 
-RULE_COLUMNS = ["id", "registry", "direction", "types", "kinds", "check", "effect",
-                "confidence", "effective", "reference"]
+RULE_COLUMNS = [
+    "id",
+    "registry",
+    "direction",
+    "types",
+    "kinds",
+    "check",
+    "effect",
+    "confidence",
+    "effective",
+    "reference",
+]
 
 
 @click.group("policy")
@@ -37,9 +47,17 @@ def show(regime: str, fmt: str) -> None:
     """A regime's description, sources, notes and every rule with its reference."""
     loaded = load_regime(regime)
     if fmt == "json":
-        click.echo(json.dumps({**_summary(loaded), "source": loaded.source,
-                               "notes": list(loaded.notes),
-                               "rules": [rule_json(r) for r in loaded.rules]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    **_summary(loaded),
+                    "source": loaded.source,
+                    "notes": list(loaded.notes),
+                    "rules": [rule_json(r) for r in loaded.rules],
+                },
+                indent=2,
+            )
+        )
         return
     if fmt == "table":
         click.echo(f"{loaded.label}: {loaded.description}\nsource: {loaded.source}")
@@ -59,22 +77,36 @@ def validate(path: str) -> None:
 @command.command("compare")
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the rules are taken as in "
-              "force (default today).")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Date the rules are taken as in force (default today).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Every cell, not only those that differ.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def compare_regimes(a: str, b: str, as_of: str | None, show_all: bool, fmt: str) -> None:
     """Where regimes A and B differ, per registry pair, type and kind: the outcome for a
     clean resource, and the restrictions (by check) that could stop others."""
     first, second = load_regime(a), load_regime(b)
-    rows = [r.to_json() for r in compare(first, second, parse_day(as_of))
-            if show_all or r.differs]
+    rows = [r.to_json() for r in compare(first, second, parse_day(as_of)) if show_all or r.differs]
     if fmt in ("table", "csv"):
-        rows = [{k: " ".join(v) if isinstance(v, list) else v for k, v in r.items()}
-                for r in rows]
-    emit(rows, fmt, ["from_registry", "to_registry", "type", "kind", "outcome_a", "outcome_b",
-                     "restrictions_a", "restrictions_b"],
-         title=f"A = {first.label}, B = {second.label}")
+        rows = [{k: " ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows]
+    emit(
+        rows,
+        fmt,
+        [
+            "from_registry",
+            "to_registry",
+            "type",
+            "kind",
+            "outcome_a",
+            "outcome_b",
+            "restrictions_a",
+            "restrictions_b",
+        ],
+        title=f"A = {first.label}, B = {second.label}",
+    )
 
 
 @command.command("checks")
@@ -86,20 +118,32 @@ def checks() -> None:
 
 
 def _summary(regime: Regime) -> dict[str, object]:
-    return {"name": regime.name, "version": regime.version, "rules": len(regime.rules),
-            "description": regime.description, "path": regime.path}
+    return {
+        "name": regime.name,
+        "version": regime.version,
+        "rules": len(regime.rules),
+        "description": regime.description,
+        "path": regime.path,
+    }
 
 
 def rule_json(rule: Rule) -> dict[str, object]:
     """A rule as people and scripts read it (types and kinds as comma lists)."""
-    return {"id": rule.id, "registry": rule.registry.value if rule.registry else "*",
-            "direction": rule.direction.value,
-            "types": ",".join(sorted(t.value for t in rule.types)),
-            "kinds": ",".join(sorted(k.value for k in rule.kinds)), "check": rule.check,
-            "effect": rule.effect.value, "confidence": rule.confidence.value,
-            "effective": rule.effective.isoformat() if rule.effective else "unknown",
-            "until": rule.until.isoformat() if rule.until else None,
-            "message": rule.message, "reference": rule.reference, "url": rule.url}
+    return {
+        "id": rule.id,
+        "registry": rule.registry.value if rule.registry else "*",
+        "direction": rule.direction.value,
+        "types": ",".join(sorted(t.value for t in rule.types)),
+        "kinds": ",".join(sorted(k.value for k in rule.kinds)),
+        "check": rule.check,
+        "effect": rule.effect.value,
+        "confidence": rule.confidence.value,
+        "effective": rule.effective.isoformat() if rule.effective else "unknown",
+        "until": rule.until.isoformat() if rule.until else None,
+        "message": rule.message,
+        "reference": rule.reference,
+        "url": rule.url,
+    }
 
 
 def parse_day(text: str | None) -> dt.date:

@@ -16,15 +16,31 @@ FORMATS = ["markdown", "json", "html", "ndjson"]
 
 @click.command("profile")
 @click.argument("name", required=False)
-@click.option("--all", "every", is_flag=True, help="Every profile: registries, policies and "
-              "documents, countries, then every holder (use --format ndjson).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output (default: markdown for one profile, ndjson for --all).")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date of the profile: grades "
-              "age and portability is decided as of this day (default today).")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every profile: registries, policies and "
+    "documents, countries, then every holder (use --format ndjson).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output (default: markdown for one profile, ndjson for --all).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Date of the profile: grades "
+    "age and portability is decided as of this day (default today).",
+)
 @pass_app
-def command(app: AppContext, name: str | None, every: bool, fmt: str | None,
-            as_of: str | None) -> None:
+def command(
+    app: AppContext, name: str | None, every: bool, fmt: str | None, as_of: str | None
+) -> None:
     """Profile NAME or ID (afrinic, registry:arin, ZA, current, afpub-2020-gen-006,
     ripencc:OPAQUE-ID, holder:ripencc:OPAQUE-ID). NDJSON keys: id, name, type, score, grade,
     label, sections (title → text or list of text), sources."""
@@ -32,8 +48,9 @@ def command(app: AppContext, name: str | None, every: bool, fmt: str | None,
         raise click.UsageError("give a NAME or --all (not both)")
     if every and fmt not in (None, "ndjson"):
         raise click.UsageError("--all writes one profile a line: --format ndjson")
-    profiles = build_profiles(app.store, parse_day(as_of), app.settings.cache_dir,
-                              app.current_view())
+    profiles = build_profiles(
+        app.store, parse_day(as_of), app.settings.cache_dir, app.current_view()
+    )
     if every:
         for profile in profiles.all():
             click.echo(json.dumps(profile.to_json(), ensure_ascii=False))

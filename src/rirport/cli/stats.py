@@ -16,11 +16,17 @@ from rirport.services.stats import compute_stats
 @click.command("stats")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--registry", "registries", multiple=True, help="Only this registry (repeatable).")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Count the registries as they stood on this date (YYYY-MM-DD).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Count the registries as they stood on this date (YYYY-MM-DD).",
+)
 @pass_app
-def command(app: AppContext, fmt: str, registries: tuple[str, ...],
-            as_of: dt.datetime | None) -> None:
+def command(
+    app: AppContext, fmt: str, registries: tuple[str, ...], as_of: dt.datetime | None
+) -> None:
     """Records and addresses / AS numbers / prefixes per registry, type and status, over the
     current view (the newest snapshot of each registry), or as of a date (each registry's
     newest snapshot on or before it)."""
@@ -29,9 +35,11 @@ def command(app: AppContext, fmt: str, registries: tuple[str, ...],
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--registry") from None
     view = view_for(app, as_of)
-    rows = [r.to_json() for r in compute_stats(view.table)
-            if not wanted or r.registry in wanted]
+    rows = [r.to_json() for r in compute_stats(view.table) if not wanted or r.registry in wanted]
     label = "current view" if as_of is None else f"as of {as_of:%Y-%m-%d}"
-    emit(rows, fmt, ["registry", "type", "status", "records", "addresses", "asns", "prefixes"],
-         title=f"{label}: " + ", ".join(f"{s.registry} {s.snapshot_date}"
-                                        for s in view.snapshots))
+    emit(
+        rows,
+        fmt,
+        ["registry", "type", "status", "records", "addresses", "asns", "prefixes"],
+        title=f"{label}: " + ", ".join(f"{s.registry} {s.snapshot_date}" for s in view.snapshots),
+    )

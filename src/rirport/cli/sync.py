@@ -19,8 +19,9 @@ from rirport.domain.enums import Registry
 from rirport.services.sync import SyncResult, iter_sync, urls_under
 
 
-def _parse_registries(ctx: click.Context, param: click.Parameter,
-                      values: tuple[str, ...]) -> tuple[Registry, ...]:
+def _parse_registries(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[Registry, ...]:
     """Accept registry names as people write them (``ripe``, ``RIPE NCC``); refuse others with
     the list of valid names rather than a traceback."""
     try:
@@ -30,16 +31,27 @@ def _parse_registries(ctx: click.Context, param: click.Parameter,
 
 
 @click.command("sync")
-@click.option("--registry", "-r", "registries", multiple=True, metavar="RIR",
-              callback=_parse_registries,
-              help="Only this registry (repeatable; default: all five).")
-@click.option("--base-url", metavar="URL", help="Fetch all five from a mirror laid out as "
-              "URL/<rir>/delegated-<rir>-extended-latest (default: $RIRPORT_SYNC_BASE, "
-              "$RIRPORT_SYNC_URL_<RIR>, else the RIRs' own sites).")
+@click.option(
+    "--registry",
+    "-r",
+    "registries",
+    multiple=True,
+    metavar="RIR",
+    callback=_parse_registries,
+    help="Only this registry (repeatable; default: all five).",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Fetch all five from a mirror laid out as "
+    "URL/<rir>/delegated-<rir>-extended-latest (default: $RIRPORT_SYNC_BASE, "
+    "$RIRPORT_SYNC_URL_<RIR>, else the RIRs' own sites).",
+)
 @click.option("--no-events", is_flag=True, help="Do not compute and record change events.")
 @pass_app
-def command(app: AppContext, registries: tuple[Registry, ...], base_url: str | None,
-            no_events: bool) -> None:
+def command(
+    app: AppContext, registries: tuple[Registry, ...], base_url: str | None, no_events: bool
+) -> None:
     """Download the latest extended statistics file of each RIR, check it against its
     published .md5, and ingest it.
 
@@ -59,11 +71,16 @@ def command(app: AppContext, registries: tuple[Registry, ...], base_url: str | N
             if registry not in tasks:
                 tasks[registry] = progress.add_task(registry.label, total=total)
             done = total is not None and received >= total  # parsing and storing come next
-            progress.update(tasks[registry], completed=received, total=total,
-                            description=f"{registry.label} (storing)" if done else registry.label)
+            progress.update(
+                tasks[registry],
+                completed=received,
+                total=total,
+                description=f"{registry.label} (storing)" if done else registry.label,
+            )
 
-        for result in iter_sync(app.store, settings, registries or None, progress=advance,
-                                record_events=not no_events):
+        for result in iter_sync(
+            app.store, settings, registries or None, progress=advance, record_events=not no_events
+        ):
             if result.registry in tasks:
                 progress.remove_task(tasks[result.registry])
             failed += not result.ok
@@ -75,12 +92,20 @@ def command(app: AppContext, registries: tuple[Registry, ...], base_url: str | N
 def _report(progress: Progress, result: SyncResult) -> None:
     """One unwrapped line per registry, failures marked, so a cron mail or a log grep shows
     what needs attention."""
-    line = Text(result.message) if result.ok else Text.assemble(("error", "red"), ": ",
-                                                                 result.message)
+    line = (
+        Text(result.message) if result.ok else Text.assemble(("error", "red"), ": ", result.message)
+    )
     progress.console.print(line, soft_wrap=True)
 
 
 def _progress(app: AppContext) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                    TransferSpeedColumn(), TimeElapsedColumn(), console=app.console,
-                    transient=True, disable=not app.console.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=app.console,
+        transient=True,
+        disable=not app.console.is_terminal,
+    )

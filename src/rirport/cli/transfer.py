@@ -40,19 +40,42 @@ def _registry(_ctx: click.Context, _param: click.Parameter, value: str) -> Regis
 
 @command.command("evaluate")
 @click.argument("resource")
-@click.option("--to", "recipient", required=True, callback=_registry, metavar="RIR",
-              help="The recipient registry.")
+@click.option(
+    "--to",
+    "recipient",
+    required=True,
+    callback=_registry,
+    metavar="RIR",
+    help="The recipient registry.",
+)
 @click.option("--regime", default="current", show_default=True, metavar="NAME|PATH")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date of the transfer and of "
-              "the rules in force (default today).")
-@click.option("--kind", type=click.Choice([k.value for k in TransferKind]), default=None,
-              help="Default: inter-rir when --to is another registry, else intra-rir.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Date of the transfer and of the rules in force (default today).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in TransferKind]),
+    default=None,
+    help="Default: inter-rir when --to is another registry, else intra-rir.",
+)
 @click.option("--recipient-holder", default="", metavar="ID", help="The recipient's id.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @pass_app
-def evaluate(app: AppContext, resource: str, recipient: Registry, regime: str,
-             as_of: str | None, kind: str | None, recipient_holder: str, fmt: str) -> None:
+def evaluate(
+    app: AppContext,
+    resource: str,
+    recipient: Registry,
+    regime: str,
+    as_of: str | None,
+    kind: str | None,
+    recipient_holder: str,
+    fmt: str,
+) -> None:
     """Would moving RESOURCE to another registry (or holder) be allowed today?
 
     RESOURCE is an address (its whole delegation), a prefix, a range or an AS number held
@@ -66,8 +89,11 @@ def evaluate(app: AppContext, resource: str, recipient: Registry, regime: str,
     day = parse_day(as_of)
     wanted = resource_asked(view, resource)
     source = _source_of(view, wanted)
-    chosen = TransferKind(kind) if kind else (
-        TransferKind.INTRA_RIR if recipient is source else TransferKind.INTER_RIR)
+    chosen = (
+        TransferKind(kind)
+        if kind
+        else (TransferKind.INTRA_RIR if recipient is source else TransferKind.INTER_RIR)
+    )
     request = build_request(view, wanted, recipient, recipient_holder, chosen, day)
     iana = load_iana(app.store)
     loaded = load_regime(regime)
@@ -89,29 +115,41 @@ def _source_of(view: CurrentView, resource: ResourceRange) -> Registry:
 
 def checklist(request: TransferRequest, decision: Decision, regime: Regime) -> str:
     """The decision as a person reads it."""
-    lines = [f"{request.resource} ({request.resource.type.value}) held by "
-             f"{request.source_holder or '?'} at {request.source.label} -> "
-             f"{request.recipient.label}, {request.kind.value}, {request.date}",
-             f"regime {regime.label}: {decision.outcome.value.upper()}", ""]
+    lines = [
+        f"{request.resource} ({request.resource.type.value}) held by "
+        f"{request.source_holder or '?'} at {request.source.label} -> "
+        f"{request.recipient.label}, {request.kind.value}, {request.date}",
+        f"regime {regime.label}: {decision.outcome.value.upper()}",
+        "",
+    ]
     for rule in decision.rules:
         effective = rule.effective.isoformat() if rule.effective else "date unknown"
         lines.append(f"  [{MARKS[rule.effect]}] {rule.message}")
-        lines.append(f"       {rule.id} | {rule.reference} | confidence {rule.confidence.value}"
-                     f" | effective {effective}")
+        lines.append(
+            f"       {rule.id} | {rule.reference} | confidence {rule.confidence.value}"
+            f" | effective {effective}"
+        )
     if decision.conditions:
         lines += ["", "to satisfy:", *(f"  [ ] {c}" for c in decision.conditions)]
     lines.append("")
     if decision.rpki.accepted:
-        lines.append(f"rpki: rpki-client would accept it under the {request.recipient.label} "
-                     "trust anchor")
+        lines.append(
+            f"rpki: rpki-client would accept it under the {request.recipient.label} trust anchor"
+        )
     else:
-        lines.append("rpki: REJECTED by rpki-client constraints (legal or not, validators "
-                     "would not accept it):")
-        lines += [f"  - {c.message} ({c.reference}; confidence {c.confidence.value})"
-                  for c in decision.rpki.constraints]
+        lines.append(
+            "rpki: REJECTED by rpki-client constraints (legal or not, validators "
+            "would not accept it):"
+        )
+        lines += [
+            f"  - {c.message} ({c.reference}; confidence {c.confidence.value})"
+            for c in decision.rpki.constraints
+        ]
     uncertain = sorted({r.confidence.value for r in decision.rules} - {"V"})
     if uncertain:
-        lines.append(f"note: rules tagged {'/'.join(uncertain)} are not fully verified "
-                     "(P partly, U unverified): check the live policy text")
+        lines.append(
+            f"note: rules tagged {'/'.join(uncertain)} are not fully verified "
+            "(P partly, U unverified): check the live policy text"
+        )
     lines += [f"note: {n}" for n in regime.notes]
     return "\n".join(lines)

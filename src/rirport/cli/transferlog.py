@@ -21,14 +21,14 @@ def command() -> None:
 
 
 @command.command("reconcile")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--from", "start", required=True, metavar="YYYY-MM-DD")
 @click.option("--to", "end", required=True, metavar="YYYY-MM-DD")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
 @pass_app
-def reconcile_cmd(app: AppContext, files: tuple[Path, ...], start: str, end: str,
-                  fmt: str) -> None:
+def reconcile_cmd(app: AppContext, files: tuple[Path, ...], start: str, end: str, fmt: str) -> None:
     """Match the inter-RIR transfers of FILES dated in (--from, --to] with the moves between
     the snapshots in force on those dates: matched, only in the log, only in the data."""
     transfers: list[LoggedTransfer] = []
@@ -42,11 +42,15 @@ def reconcile_cmd(app: AppContext, files: tuple[Path, ...], start: str, end: str
         click.echo(json.dumps(out, indent=2))
         return
     for t, moves in result.matched:
-        click.echo(f"matched   {t.source_rir.value}->{t.recipient_rir.value} "
-                   f"{', '.join(str(r) for r in t.resources)} ({len(moves)} move(s))")
+        click.echo(
+            f"matched   {t.source_rir.value}->{t.recipient_rir.value} "
+            f"{', '.join(str(r) for r in t.resources)} ({len(moves)} move(s))"
+        )
     for t in result.only_log:
-        click.echo(f"only-log  {t.source_rir.value}->{t.recipient_rir.value} "
-                   f"{', '.join(str(r) for r in t.resources)} {t.date}")
+        click.echo(
+            f"only-log  {t.source_rir.value}->{t.recipient_rir.value} "
+            f"{', '.join(str(r) for r in t.resources)} {t.date}"
+        )
     for e in result.only_data:
         click.echo(f"only-data {e.from_registry}->{e.to_registry} {e.type} {e.start}/{e.value}")
     click.echo(json.dumps(out["counts"]))

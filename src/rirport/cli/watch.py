@@ -35,13 +35,27 @@ def command() -> None:
 @click.option("--url", help="Webhook receiving each matching event (signed with --secret).")
 @click.option("--secret", help="Key of the HMAC-SHA256 signature of webhook payloads.")
 @pass_app
-def add(app: AppContext, name: str, resources: tuple[str, ...], holders: tuple[str, ...],
-        countries: tuple[str, ...], registries: tuple[str, ...], kinds: tuple[str, ...],
-        url: str | None, secret: str | None) -> None:
+def add(
+    app: AppContext,
+    name: str,
+    resources: tuple[str, ...],
+    holders: tuple[str, ...],
+    countries: tuple[str, ...],
+    registries: tuple[str, ...],
+    kinds: tuple[str, ...],
+    url: str | None,
+    secret: str | None,
+) -> None:
     """Create watchlist NAME (all given categories must match; any entry within one)."""
-    criteria = Criteria.parse({"resources": resources, "holders": holders,
-                               "countries": countries, "registries": registries,
-                               "kinds": kinds})
+    criteria = Criteria.parse(
+        {
+            "resources": resources,
+            "holders": holders,
+            "countries": countries,
+            "registries": registries,
+            "kinds": kinds,
+        }
+    )
     watch_id = add_watch(app.store, name, criteria, url, secret, app.actor)
     click.echo(f"watchlist #{watch_id} {name}: {json.dumps(criteria.to_json())}")
 
@@ -80,14 +94,20 @@ def feed(app: AppContext, name: str, fmt: str, limit: int) -> None:
 @command.command("deliver")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per receiver.")
 @click.option("--max-attempts", default=6, show_default=True)
-@click.option("--base-delay", default=30.0, show_default=True,
-              help="Seconds before the first retry; doubles each time.")
+@click.option(
+    "--base-delay",
+    default=30.0,
+    show_default=True,
+    help="Seconds before the first retry; doubles each time.",
+)
 @click.option("--limit", default=100, show_default=True, help="Deliveries per run.")
 @pass_app
-def deliver_due(app: AppContext, timeout: float, max_attempts: int, base_delay: float,
-                limit: int) -> None:
+def deliver_due(
+    app: AppContext, timeout: float, max_attempts: int, base_delay: float, limit: int
+) -> None:
     """Post due webhook deliveries once (run from cron or a loop; never blocks ingest)."""
-    policy = RetryPolicy(max_attempts=max_attempts,
-                         base_delay=dt.timedelta(seconds=base_delay), timeout=timeout)
+    policy = RetryPolicy(
+        max_attempts=max_attempts, base_delay=dt.timedelta(seconds=base_delay), timeout=timeout
+    )
     report = deliver(app.store, policy=policy, limit=limit, actor=app.actor)
     click.echo(json.dumps(report.to_json(), indent=2))

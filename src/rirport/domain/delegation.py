@@ -61,8 +61,15 @@ class Delegation:
 
     def to_stats_line(self) -> str:
         """The record line, without newline, as it appeared in (or would appear in) a file."""
-        fields = [self.registry.value, self.cc, self.type.value, self.start, str(self.value),
-                  self.date_text(), self.status.value]
+        fields = [
+            self.registry.value,
+            self.cc,
+            self.type.value,
+            self.start,
+            str(self.value),
+            self.date_text(),
+            self.status.value,
+        ]
         if self.opaque_id is not None:
             fields.append(self.opaque_id)
         return "|".join(fields)

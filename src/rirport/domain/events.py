@@ -34,8 +34,18 @@ import numpy.typing as npt
 from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceType, Status
 from rirport.domain.table import STATUS_CODE, Bytes, DelegationTable
 
-KINDS = ("new", "returned", "status", "country", "holder", "split", "merge", "date", "moved",
-         "renumbered")
+KINDS = (
+    "new",
+    "returned",
+    "status",
+    "country",
+    "holder",
+    "split",
+    "merge",
+    "date",
+    "moved",
+    "renumbered",
+)
 I64 = npt.NDArray[np.int64]
 Keys = npt.NDArray[Any]
 _MAX64 = np.uint64((1 << 64) - 1)
@@ -63,8 +73,13 @@ class Event:
 
     def to_json(self) -> dict[str, Any]:
         """The event as the CLI and the feeds write it."""
-        out: dict[str, Any] = {"kind": self.kind, "type": self.type, "start": self.start,
-                               "value": self.value, "registry": self.registry}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "type": self.type,
+            "start": self.start,
+            "value": self.value,
+            "registry": self.registry,
+        }
         if self.kind == "moved":
             out["from_registry"] = self.from_registry
             out["to_registry"] = self.to_registry
@@ -86,13 +101,17 @@ class Side:
         """Concatenate ``(file name, table)`` pairs, keeping delegated rows only."""
         tables = [t.take(np.isin(t.status, _DELEGATED)) for _, t in snapshots]
         index = [np.full(len(t), k, dtype=np.int32) for k, t in enumerate(tables)]
-        return cls([name for name, _ in snapshots], DelegationTable.concat(tables),
-                   np.concatenate(index) if index else np.zeros(0, np.int32))
+        return cls(
+            [name for name, _ in snapshots],
+            DelegationTable.concat(tables),
+            np.concatenate(index) if index else np.zeros(0, np.int32),
+        )
 
     def __post_init__(self) -> None:
         regs, first = np.unique(self.table.registry, return_index=True)
-        self.by_registry = {int(r): self.files[int(self.file_index[f])]
-                            for r, f in zip(regs, first, strict=True)}
+        self.by_registry = {
+            int(r): self.files[int(self.file_index[f])] for r, f in zip(regs, first, strict=True)
+        }
 
     def file_of_registry(self, registry: int) -> str:
         """The file this side has for a registry ("" when it has none)."""
@@ -105,8 +124,9 @@ class Side:
         return [self.by_registry.get(r, "") for r in registries.tolist()]
 
 
-def diff(old: Sequence[tuple[str, DelegationTable]],
-         new: Sequence[tuple[str, DelegationTable]]) -> list[Event]:
+def diff(
+    old: Sequence[tuple[str, DelegationTable]], new: Sequence[tuple[str, DelegationTable]]
+) -> list[Event]:
     """Every event between the old files and the new files (any registries on each side)."""
     a, b = Side.of(old), Side.of(new)
     renaming = _find_renaming(a, b)
@@ -132,8 +152,15 @@ def changed_rows(old: DelegationTable, new: DelegationTable) -> DelegationTable:
 
 def identity(event: Event) -> tuple[object, ...]:
     """What makes two events report the same change, whichever files they were seen between."""
-    return (event.kind, event.type, event.start, event.value, event.registry,
-            event.from_registry, event.to_registry)
+    return (
+        event.kind,
+        event.type,
+        event.start,
+        event.value,
+        event.registry,
+        event.from_registry,
+        event.to_registry,
+    )
 
 
 # -- one resource type ------------------------------------------------------------------------
@@ -144,8 +171,9 @@ class _TypeDiff:
         self.a, self.b, self.rtype, self.renaming = a, b, rtype, renaming
         self.oi = np.flatnonzero(a.table.type_mask(rtype))
         self.ni = np.flatnonzero(b.table.type_mask(rtype))
-        self.in_64s = rtype is ResourceType.IPV6 and _aligned(a.table, self.oi) \
-            and _aligned(b.table, self.ni)
+        self.in_64s = (
+            rtype is ResourceType.IPV6 and _aligned(a.table, self.oi) and _aligned(b.table, self.ni)
+        )
         self.of, self.ol = self._keys(a.table, self.oi)
         self.nf, self.nl = self._keys(b.table, self.ni)
         self.po, self.pn = _overlapping_pairs(self.of, self.ol, self.nf, self.nl)
@@ -176,8 +204,7 @@ class _TypeDiff:
         return out
 
     # -- moves ---------------------------------------------------------------------------
-    def _genuine_moves(self, cross_idx: I64,
-                       same: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    def _genuine_moves(self, cross_idx: I64, same: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """For each cross-registry pair: is it a move (the old registry no longer lists the
         overlap, the new one did not list it before)? Cross pairs are few: a loop is fine."""
         if not len(cross_idx):
@@ -201,15 +228,26 @@ class _TypeDiff:
             start, value = self._range_text(int(first), int(last))
             oi, nj = int(self.oi[i]), int(self.ni[j])
             to_reg = _REG_NAMES[self.nreg[j]]
-            out.append(Event(
-                "moved", self.rtype.value, start, value, to_reg,
-                self.a.files[int(self.a.file_index[oi])],
-                self.b.files[int(self.b.file_index[nj])], _REG_NAMES[self.oreg[i]], to_reg,
-                {"cc": self.b.table.cc[nj].decode(),
-                 "holder": self.b.table.opaque_id[nj].decode(),
-                 "old_holder": self.a.table.opaque_id[oi].decode(),
-                 "old_record": _record_text(self.a.table, oi),
-                 "new_record": _record_text(self.b.table, nj)}))
+            out.append(
+                Event(
+                    "moved",
+                    self.rtype.value,
+                    start,
+                    value,
+                    to_reg,
+                    self.a.files[int(self.a.file_index[oi])],
+                    self.b.files[int(self.b.file_index[nj])],
+                    _REG_NAMES[self.oreg[i]],
+                    to_reg,
+                    {
+                        "cc": self.b.table.cc[nj].decode(),
+                        "holder": self.b.table.opaque_id[nj].decode(),
+                        "old_holder": self.a.table.opaque_id[oi].decode(),
+                        "old_record": _record_text(self.a.table, oi),
+                        "new_record": _record_text(self.b.table, nj),
+                    },
+                )
+            )
         return out
 
     # -- split and merge -----------------------------------------------------------------
@@ -217,8 +255,9 @@ class _TypeDiff:
         po, pn = self.po[same], self.pn[same]
         out = []
         for kind, whole, parts, side, other, rows, prow in (
-                ("split", po, pn, self.a, self.b, self.oi, self.ni),
-                ("merge", pn, po, self.b, self.a, self.ni, self.oi)):
+            ("split", po, pn, self.a, self.b, self.oi, self.ni),
+            ("merge", pn, po, self.b, self.a, self.ni, self.oi),
+        ):
             deg = np.bincount(whole, minlength=len(rows))
             many = np.flatnonzero(deg[whole] > 1)
             order = many[np.argsort(whole[many], kind="stable")]
@@ -226,8 +265,9 @@ class _TypeDiff:
             heads = np.unique(whole[order])
             if not len(heads):
                 continue
-            details = [{"parts": [_range_of(other.table, r) for r in prow[g].tolist()]}
-                       for g in groups]
+            details = [
+                {"parts": [_range_of(other.table, r) for r in prow[g].tolist()]} for g in groups
+            ]
             out += self._row_events(kind, side, other, rows[heads], details)
         return out
 
@@ -242,9 +282,12 @@ class _TypeDiff:
         holder = _holder_changed(ta, tb, ra, rb)
         holder[holder] = ~self.renaming.explained(ta, tb, ra[holder], rb[holder])
         out: list[Event] = []
-        for kind, mask in (("status", ta.status[ra] != tb.status[rb]),
-                           ("country", ta.cc[ra] != tb.cc[rb]),
-                           ("date", ta.date[ra] != tb.date[rb]), ("holder", holder)):
+        for kind, mask in (
+            ("status", ta.status[ra] != tb.status[rb]),
+            ("country", ta.cc[ra] != tb.cc[rb]),
+            ("date", ta.date[ra] != tb.date[rb]),
+            ("holder", holder),
+        ):
             before = _attribute(kind, ta, ra[mask])
             after = _attribute(kind, tb, rb[mask])
             details = [{"before": x, "after": y} for x, y in zip(before, after, strict=True)]
@@ -257,41 +300,75 @@ class _TypeDiff:
         po, pn = self.po[counted], self.pn[counted]
         exact = self.of.dtype == object
         if exact:
-            inter = np.array([min(self.ol[i], self.nl[j]) - max(self.of[i], self.nf[j]) + 1
-                              for i, j in zip(po, pn, strict=True)], dtype=object)
+            inter = np.array(
+                [
+                    min(self.ol[i], self.nl[j]) - max(self.of[i], self.nf[j]) + 1
+                    for i, j in zip(po, pn, strict=True)
+                ],
+                dtype=object,
+            )
         else:
-            inter = (np.minimum(self.ol[po], self.nl[pn]) - np.maximum(self.of[po], self.nf[pn])
-                     + np.uint64(1)).astype(np.float64)
+            inter = (
+                np.minimum(self.ol[po], self.nl[pn])
+                - np.maximum(self.of[po], self.nf[pn])
+                + np.uint64(1)
+            ).astype(np.float64)
         out = []
         for kind, side, other, rows, first, last, pairs in (
-                ("returned", self.a, self.b, self.oi, self.of, self.ol, po),
-                ("new", self.b, self.a, self.ni, self.nf, self.nl, pn)):
+            ("returned", self.a, self.b, self.oi, self.of, self.ol, po),
+            ("new", self.b, self.a, self.ni, self.nf, self.nl, pn),
+        ):
             covered = np.zeros(len(rows), dtype=object if exact else np.float64)
             np.add.at(covered, pairs, inter)
             size = (last - first + 1) if exact else (last - first + np.uint64(1)).astype(float)
             lost = np.flatnonzero(covered < size)
-            details = [{} if c == 0 else {"part": int(n - c)}
-                       for c, n in zip(covered[lost].tolist(), size[lost].tolist(), strict=True)]
+            details = [
+                {} if c == 0 else {"part": int(n - c)}
+                for c, n in zip(covered[lost].tolist(), size[lost].tolist(), strict=True)
+            ]
             out += self._row_events(kind, side, other, rows[lost], details)
         return out
 
     # -- text ------------------------------------------------------------------------------
-    def _row_events(self, kind: str, side: Side, other: Side, rows: I64,
-                    details: list[dict[str, Any]]) -> list[Event]:
+    def _row_events(
+        self, kind: str, side: Side, other: Side, rows: I64, details: list[dict[str, Any]]
+    ) -> list[Event]:
         """One event per row of ``side``, built column-wise (tens of thousands at a time)."""
         t = side.table
         files = side.files_of(rows)
         counterpart = other.counterpart_files(t.registry[rows])
         old_files, new_files = (files, counterpart) if side is self.a else (counterpart, files)
-        columns = zip(t.start[rows].tolist(), t.value[rows].tolist(),
-                      t.registry[rows].tolist(), t.cc[rows].tolist(),
-                      t.opaque_id[rows].tolist(), t.status[rows].tolist(), old_files,
-                      new_files, details, strict=True)
+        columns = zip(
+            t.start[rows].tolist(),
+            t.value[rows].tolist(),
+            t.registry[rows].tolist(),
+            t.cc[rows].tolist(),
+            t.opaque_id[rows].tolist(),
+            t.status[rows].tolist(),
+            old_files,
+            new_files,
+            details,
+            strict=True,
+        )
         rtype = self.rtype.value
-        return [Event(kind, rtype, start.decode(), value, _REG_NAMES[reg], old, new,
-                      detail={"cc": cc.decode(), "holder": holder.decode(),
-                              "status": _STATUS_NAMES[status], **detail})
-                for start, value, reg, cc, holder, status, old, new, detail in columns]
+        return [
+            Event(
+                kind,
+                rtype,
+                start.decode(),
+                value,
+                _REG_NAMES[reg],
+                old,
+                new,
+                detail={
+                    "cc": cc.decode(),
+                    "holder": holder.decode(),
+                    "status": _STATUS_NAMES[status],
+                    **detail,
+                },
+            )
+            for start, value, reg, cc, holder, status, old, new, detail in columns
+        ]
 
     def _range_text(self, first: int, last: int) -> tuple[str, int]:
         if self.rtype is ResourceType.ASN:
@@ -331,10 +408,12 @@ def _range_of(table: DelegationTable, row: int) -> str:
 
 def _record_text(t: DelegationTable, row: int) -> str:
     """A row as a statistics line (for people reading an event)."""
-    return (f"{_REG_NAMES[t.registry[row]]}|{t.cc[row].decode()}|"
-            f"{RESOURCE_TYPES[t.type[row]].value}|{t.start[row].decode()}|"
-            f"{int(t.value[row])}|{int(t.date[row]) or ''}|{_STATUS_NAMES[t.status[row]]}|"
-            f"{t.opaque_id[row].decode()}")
+    return (
+        f"{_REG_NAMES[t.registry[row]]}|{t.cc[row].decode()}|"
+        f"{RESOURCE_TYPES[t.type[row]].value}|{t.start[row].decode()}|"
+        f"{int(t.value[row])}|{int(t.date[row]) or ''}|{_STATUS_NAMES[t.status[row]]}|"
+        f"{t.opaque_id[row].decode()}"
+    )
 
 
 def _aligned(table: DelegationTable, rows: I64) -> bool:
@@ -360,8 +439,9 @@ def _overlapping_pairs(of: Keys, ol: Keys, nf: Keys, nl: Keys) -> tuple[I64, I64
 
 
 # -- holder ids ---------------------------------------------------------------------------------
-def _holder_changed(ta: DelegationTable, tb: DelegationTable, ra: I64,
-                    rb: I64) -> npt.NDArray[np.bool_]:
+def _holder_changed(
+    ta: DelegationTable, tb: DelegationTable, ra: I64, rb: I64
+) -> npt.NDArray[np.bool_]:
     both = ta.has_opaque[ra] & tb.has_opaque[rb]
     changed: npt.NDArray[np.bool_] = both & (ta.opaque_id[ra] != tb.opaque_id[rb])
     return changed
@@ -396,8 +476,9 @@ class _Renaming:
 
     registries: dict[int, _RegistryIds]
 
-    def explained(self, ta: DelegationTable, tb: DelegationTable, ra: I64,
-                  rb: I64) -> npt.NDArray[np.bool_]:
+    def explained(
+        self, ta: DelegationTable, tb: DelegationTable, ra: I64, rb: I64
+    ) -> npt.NDArray[np.bool_]:
         """Which of these holder changes belong to their registry's renumbering."""
         mask = np.zeros(len(ra), bool)
         regs = ta.registry[ra]
@@ -405,22 +486,29 @@ class _Renaming:
             if not ids.renumbered:
                 continue
             sel = np.flatnonzero(regs == reg)
-            pairs = zip(ta.opaque_id[ra[sel]].tolist(), tb.opaque_id[rb[sel]].tolist(),
-                        strict=True)
+            pairs = zip(ta.opaque_id[ra[sel]].tolist(), tb.opaque_id[rb[sel]].tolist(), strict=True)
             mask[sel] = [pair in ids.explained for pair in pairs]
         return mask
 
 
 def _exact_pairs(a: Side, b: Side) -> tuple[I64, I64]:
     """Rows of the same registry, type and range on both sides (the records that stayed)."""
-    _common, ia, ib = np.intersect1d(_row_keys(a.table), _row_keys(b.table),
-                                     return_indices=True)
+    _common, ia, ib = np.intersect1d(_row_keys(a.table), _row_keys(b.table), return_indices=True)
     return ia.astype(np.int64), ib.astype(np.int64)
 
 
 def _row_keys(t: DelegationTable) -> npt.NDArray[np.void]:
-    rec = np.empty(len(t), dtype=[("r", "u1"), ("t", "u1"), ("fh", ">u8"), ("fl", ">u8"),
-                                  ("lh", ">u8"), ("ll", ">u8")])
+    rec = np.empty(
+        len(t),
+        dtype=[
+            ("r", "u1"),
+            ("t", "u1"),
+            ("fh", ">u8"),
+            ("fl", ">u8"),
+            ("lh", ">u8"),
+            ("ll", ">u8"),
+        ],
+    )
     rec["r"], rec["t"] = t.registry, t.type
     rec["fh"], rec["fl"], rec["lh"], rec["ll"] = t.first_hi, t.first_lo, t.last_hi, t.last_lo
     return rec.view(f"V{rec.dtype.itemsize}").ravel()
@@ -435,9 +523,12 @@ def _find_renaming(a: Side, b: Side) -> _Renaming:
     out = {}
     for reg in np.unique(regs).tolist():
         sel = regs == reg
-        out[reg] = _registry_ids(ta.opaque_id[ra[sel]], tb.opaque_id[rb[sel]],
-                                 ta.opaque_id[ta.registry == reg],
-                                 tb.opaque_id[tb.registry == reg])
+        out[reg] = _registry_ids(
+            ta.opaque_id[ra[sel]],
+            tb.opaque_id[rb[sel]],
+            ta.opaque_id[ta.registry == reg],
+            tb.opaque_id[tb.registry == reg],
+        )
     return _Renaming(out)
 
 
@@ -455,10 +546,16 @@ def _registry_ids(old_ids: Bytes, new_ids: Bytes, all_old: Bytes, all_new: Bytes
     clean = (outs[po] == 1) & (ins[pn] == 1) & gone[po] & unseen[pn]
     main = _main_pairs(po, pn, pair_n) | _main_pairs(pn, po, pair_n)
     explained = set(zip(old_u[po[main]].tolist(), new_u[pn[main]].tolist(), strict=True))
-    sample = list(zip(old_u[po[clean][:3]].tolist(), new_u[pn[clean][:3]].tolist(),
-                      strict=True))
-    return _RegistryIds(len(old_u), int(clean.sum()), int((ins > 1).sum()),
-                        int((outs > 1).sum()), len(old_ids), explained, sample)
+    sample = list(zip(old_u[po[clean][:3]].tolist(), new_u[pn[clean][:3]].tolist(), strict=True))
+    return _RegistryIds(
+        len(old_u),
+        int(clean.sum()),
+        int((ins > 1).sum()),
+        int((outs > 1).sum()),
+        len(old_ids),
+        explained,
+        sample,
+    )
 
 
 def _main_pairs(key: I64, other: I64, count: I64) -> npt.NDArray[np.bool_]:
@@ -476,12 +573,24 @@ def _renumbered(ren: _Renaming, a: Side, b: Side) -> list[Event]:
     for reg, ids in sorted(ren.registries.items()):
         if not ids.renumbered:
             continue
-        out.append(Event("renumbered", None, None, ids.changed_ids, _REG_NAMES[reg],
-                         a.file_of_registry(reg), b.file_of_registry(reg),
-                         detail={"records": ids.records, "renamed": ids.clean,
-                                 "merged": ids.merged, "split": ids.split,
-                                 "sample": [{"from": o.decode(), "to": n.decode()}
-                                            for o, n in ids.sample]}))
+        out.append(
+            Event(
+                "renumbered",
+                None,
+                None,
+                ids.changed_ids,
+                _REG_NAMES[reg],
+                a.file_of_registry(reg),
+                b.file_of_registry(reg),
+                detail={
+                    "records": ids.records,
+                    "renamed": ids.clean,
+                    "merged": ids.merged,
+                    "split": ids.split,
+                    "sample": [{"from": o.decode(), "to": n.decode()} for o, n in ids.sample],
+                },
+            )
+        )
     return out
 
 

@@ -253,7 +253,8 @@ def _dotted_quad(text: str) -> int | None:
     number = 0
     for part in parts:
         if not (0 < len(part) <= 3 and part.isascii() and part.isdigit()) or (
-                part[0] == "0" and len(part) > 1):
+            part[0] == "0" and len(part) > 1
+        ):
             return None
         octet = int(part)
         if octet > 255:

@@ -105,9 +105,7 @@ class DelegationTable:
             return cls.empty()
         if len(parts) == 1:
             return parts[0]
-        columns = {
-            f.name: _concat_column([getattr(t, f.name) for t in parts]) for f in fields(cls)
-        }
+        columns = {f.name: _concat_column([getattr(t, f.name) for t in parts]) for f in fields(cls)}
         return cls(**columns)
 
     def take(self, index: npt.ArrayLike) -> DelegationTable:

@@ -65,10 +65,16 @@ class TransferRequest:
     date: dt.date
 
     def to_json(self) -> dict[str, Any]:
-        return {"resource": str(self.resource), "type": self.resource.type.value,
-                "source": self.source.value, "source_holder": self.source_holder,
-                "recipient": self.recipient.value, "recipient_holder": self.recipient_holder,
-                "kind": self.kind.value, "date": self.date.isoformat()}
+        return {
+            "resource": str(self.resource),
+            "type": self.resource.type.value,
+            "source": self.source.value,
+            "source_holder": self.source_holder,
+            "recipient": self.recipient.value,
+            "recipient_holder": self.recipient_holder,
+            "kind": self.kind.value,
+            "date": self.date.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,15 @@ class RuleResult:
     url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "reference": self.reference, "confidence": self.confidence.value,
-                "effective": self.effective.isoformat() if self.effective else None,
-                "effect": self.effect.value, "message": self.message, "url": self.url}
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "confidence": self.confidence.value,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "effect": self.effect.value,
+            "message": self.message,
+            "url": self.url,
+        }
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,10 @@ class Decision:
         return self.outcome is not Outcome.REFUSED
 
     def to_json(self) -> dict[str, Any]:
-        return {"outcome": self.outcome.value, "regime": self.regime,
-                "rules": [r.to_json() for r in self.rules], "conditions": list(self.conditions),
-                "rpki": self.rpki.to_json()}
+        return {
+            "outcome": self.outcome.value,
+            "regime": self.regime,
+            "rules": [r.to_json() for r in self.rules],
+            "conditions": list(self.conditions),
+            "rpki": self.rpki.to_json(),
+        }

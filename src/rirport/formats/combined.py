@@ -55,8 +55,9 @@ SUMMARY_ORDER = (ResourceType.ASN, ResourceType.IPV4, ResourceType.IPV6)
 _CHUNK = 50_000
 
 
-def combined_header(snapshot_dates: Iterable[dt.date], end_dates: Iterable[str],
-                    table: DelegationTable) -> Header:
+def combined_header(
+    snapshot_dates: Iterable[dt.date], end_dates: Iterable[str], table: DelegationTable
+) -> Header:
     """The version line of a combined file of ``table``'s rows.
 
     ``snapshot_dates`` and ``end_dates`` are those of the files joined; the serial is the
@@ -69,8 +70,7 @@ def combined_header(snapshot_dates: Iterable[dt.date], end_dates: Iterable[str],
     ends = [e for e in end_dates if e.isdigit() and len(e) == 8 and e != "00000000"]
     dated = table.date[table.date > 0]
     start = f"{int(dated.min()):08d}" if len(dated) else ""
-    return Header(VERSION, REGISTRY, serial, len(table), start, max(ends, default=""),
-                  UTC_OFFSET)
+    return Header(VERSION, REGISTRY, serial, len(table), start, max(ends, default=""), UTC_OFFSET)
 
 
 def combined_order(table: DelegationTable) -> npt.NDArray[np.int64]:
@@ -106,6 +106,6 @@ def combined_records(table: DelegationTable) -> list[str]:
     """
     tail = {True: f"|{SOURCE_TAG}\n", False: f"||{SOURCE_TAG}\n"}
     lines = render_records(table)
-    return [line[:-1] + tail[has] for line, has in zip(lines, table.has_opaque.tolist(),
-                                                        strict=True)]
-
+    return [
+        line[:-1] + tail[has] for line, has in zip(lines, table.has_opaque.tolist(), strict=True)
+    ]

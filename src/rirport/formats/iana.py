@@ -57,8 +57,11 @@ WHOIS_HOSTS: dict[str, Registry] = {
     "whois.ripe.net": Registry.RIPENCC,
 }
 REGISTRY_FILES = (IPV4_SPACE, IPV6_UNICAST)
-_BOOTSTRAP_SOURCE = {ResourceType.ASN: ASN_BOOTSTRAP, ResourceType.IPV4: IPV4_BOOTSTRAP,
-                     ResourceType.IPV6: IPV6_BOOTSTRAP}
+_BOOTSTRAP_SOURCE = {
+    ResourceType.ASN: ASN_BOOTSTRAP,
+    ResourceType.IPV4: IPV4_BOOTSTRAP,
+    ResourceType.IPV6: IPV6_BOOTSTRAP,
+}
 _REQUIRED = ("prefix", "designation", "date", "status")
 _OPTIONAL = ("whois", "rdap", "note")
 _DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
@@ -101,9 +104,13 @@ def read_iana(data: bytes, name: str) -> list[IanaBlock]:
     """
     source = detect_iana(name, data)
     if source is None:
-        raise ParseError(name, None, "not an IANA registry (ipv4-address-space or "
-                         "ipv6-unicast-address-assignments, CSV or XML) nor an RDAP bootstrap "
-                         "file (asn.json, ipv4.json, ipv6.json)")
+        raise ParseError(
+            name,
+            None,
+            "not an IANA registry (ipv4-address-space or "
+            "ipv6-unicast-address-assignments, CSV or XML) nor an RDAP bootstrap "
+            "file (asn.json, ipv4.json, ipv6.json)",
+        )
     if source not in REGISTRY_FILES:
         return read_bootstrap(data, name)
     if data.removeprefix(_BOM).lstrip().startswith(b"<"):
@@ -148,16 +155,25 @@ class _Row:
 def _block(row: _Row, source: str, name: str, line: int | None) -> IanaBlock:
     status = row.status.strip().upper()
     if status not in IANA_STATUSES:
-        raise ParseError(name, line, f"unknown status {row.status!r} "
-                         f"(expected one of {', '.join(IANA_STATUSES)})")
+        raise ParseError(
+            name,
+            line,
+            f"unknown status {row.status!r} (expected one of {', '.join(IANA_STATUSES)})",
+        )
     date = row.date.strip()
     if date and not _DATE.fullmatch(date):
         raise ParseError(name, line, f"bad date {row.date!r} (expected YYYY-MM or YYYY-MM-DD)")
     designation = row.designation.strip()
-    return IanaBlock(source=source, resource=_prefix(row.prefix, source, name, line),
-                     prefix=row.prefix.strip(), designation=designation,
-                     registry=registry_of(designation, row.whois, row.rdap), status=status,
-                     date=date or None, note=_squeeze(row.note) or None)
+    return IanaBlock(
+        source=source,
+        resource=_prefix(row.prefix, source, name, line),
+        prefix=row.prefix.strip(),
+        designation=designation,
+        registry=registry_of(designation, row.whois, row.rdap),
+        status=status,
+        date=date or None,
+        note=_squeeze(row.note) or None,
+    )
 
 
 def registry_of(designation: str, whois: str = "", rdap: Sequence[str] = ()) -> Registry | None:
@@ -219,8 +235,9 @@ def _columns(header: list[str], name: str) -> dict[str, int]:
     columns = {_FOOTNOTE_MARK.sub("", h).strip().lower(): i for i, h in enumerate(header)}
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
-        raise ParseError(name, 1, f"missing column(s) {', '.join(missing)} "
-                         f"(header: {','.join(header)!r})")
+        raise ParseError(
+            name, 1, f"missing column(s) {', '.join(missing)} (header: {','.join(header)!r})"
+        )
     return {c: columns[c] for c in (*_REQUIRED, *_OPTIONAL) if c in columns}
 
 
@@ -237,10 +254,16 @@ def _csv_rows(reader: Any, columns: dict[str, int], name: str) -> Iterator[tuple
             raise ParseError(name, line, f"bad CSV row: {exc}") from None
         if any(c.strip() for c in cells):
             if len(cells) < width:
-                raise ParseError(name, line, f"row has {len(cells)} field(s), the header "
-                                 f"names {width}")
-            yield line, _Row(**{c: cells[i] for c, i in columns.items() if c != "rdap"},
-                             rdap=cells[columns["rdap"]].split() if "rdap" in columns else ())
+                raise ParseError(
+                    name, line, f"row has {len(cells)} field(s), the header names {width}"
+                )
+            yield (
+                line,
+                _Row(
+                    **{c: cells[i] for c, i in columns.items() if c != "rdap"},
+                    rdap=cells[columns["rdap"]].split() if "rdap" in columns else (),
+                ),
+            )
         line = reader.line_num + 1
 
 
@@ -279,11 +302,16 @@ def read_registry_xml(data: bytes, name: str, source: str) -> list[IanaBlock]:
     """
     root = _parse_xml(data, name)
     if root.tag != "registry" or root.attrs.get("id") != source:
-        raise ParseError(name, root.line, f"not the IANA {source} registry (root element "
-                         f"<{root.tag} id={root.attrs.get('id')!r}>)")
+        raise ParseError(
+            name,
+            root.line,
+            f"not the IANA {source} registry (root element "
+            f"<{root.tag} id={root.attrs.get('id')!r}>)",
+        )
     footnotes = {n.attrs.get("anchor", ""): _flat(n) for n in root.children("footnote")}
-    return [_block(_xml_row(r, footnotes, name), source, name, r.line)
-            for r in root.children("record")]
+    return [
+        _block(_xml_row(r, footnotes, name), source, name, r.line) for r in root.children("record")
+    ]
 
 
 def _xml_row(record: _Node, footnotes: dict[str, str], name: str) -> _Row:
@@ -291,14 +319,22 @@ def _xml_row(record: _Node, footnotes: dict[str, str], name: str) -> _Row:
         if not record.children(tag):
             raise ParseError(name, record.line, f"record has no <{tag}>")
     designation = record.child_text("designation") or record.child_text("description")
-    notes = [footnotes.get(x.attrs.get("data", ""), "") for x in record.children("xref")
-             if x.attrs.get("type") == "note"]
+    notes = [
+        footnotes.get(x.attrs.get("data", ""), "")
+        for x in record.children("xref")
+        if x.attrs.get("type") == "note"
+    ]
     notes += [_flat(n) for n in record.children("notes")]
     rdap = [_flat(s) for r in record.children("rdap") for s in r.children("server")]
-    return _Row(prefix=record.child_text("prefix"), designation=designation,
-                date=record.child_text("date") or record.attrs.get("date", ""),
-                status=record.child_text("status"), whois=record.child_text("whois"),
-                rdap=rdap, note=" ".join(n for n in notes if n))
+    return _Row(
+        prefix=record.child_text("prefix"),
+        designation=designation,
+        date=record.child_text("date") or record.attrs.get("date", ""),
+        status=record.child_text("status"),
+        whois=record.child_text("whois"),
+        rdap=rdap,
+        note=" ".join(n for n in notes if n),
+    )
 
 
 def _flat(node: _Node) -> str:
@@ -346,8 +382,11 @@ def _parse_xml(data: bytes, name: str) -> _Node:
             stack[-1].content.append(chars)
 
     def refuse(*_args: object) -> None:
-        raise ParseError(name, parser.CurrentLineNumber, "DOCTYPE and entity declarations "
-                         "are not accepted in an IANA registry file")
+        raise ParseError(
+            name,
+            parser.CurrentLineNumber,
+            "DOCTYPE and entity declarations are not accepted in an IANA registry file",
+        )
 
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.CharacterDataHandler = text
@@ -363,8 +402,9 @@ def _expat_parse(parser: Any, data: bytes, name: str) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        raise ParseError(name, exc.lineno,
-                         f"not well-formed XML: {expat.ErrorString(exc.code)}") from None
+        raise ParseError(
+            name, exc.lineno, f"not well-formed XML: {expat.ErrorString(exc.code)}"
+        ) from None
 
 
 # -- RDAP bootstrap JSON ---------------------------------------------------------------------
@@ -387,12 +427,27 @@ def read_bootstrap(data: bytes, name: str) -> list[IanaBlock]:
         note = " ".join(urls)
         for entry in entries:
             resource = _bootstrap_entry(entry, text, name)
-            blocks.append(IanaBlock(_BOOTSTRAP_SOURCE[resource.type], resource, entry,
-                                    registry.label, registry, ALLOCATED, None, note))
+            blocks.append(
+                IanaBlock(
+                    _BOOTSTRAP_SOURCE[resource.type],
+                    resource,
+                    entry,
+                    registry.label,
+                    registry,
+                    ALLOCATED,
+                    None,
+                    note,
+                )
+            )
     kinds = {b.source for b in blocks}
     if len(kinds) != 1:
-        raise ParseError(name, None, "bootstrap file lists no entries" if not kinds else
-                         f"bootstrap file mixes entry kinds ({', '.join(sorted(kinds))})")
+        raise ParseError(
+            name,
+            None,
+            "bootstrap file lists no entries"
+            if not kinds
+            else f"bootstrap file mixes entry kinds ({', '.join(sorted(kinds))})",
+        )
     return blocks
 
 
@@ -403,13 +458,19 @@ def _services(text: str, name: str) -> list[tuple[list[str], list[str]]]:
     except json.JSONDecodeError as exc:
         raise ParseError(name, exc.lineno, f"not JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
-        raise ParseError(name, None, "JSON is not an RDAP bootstrap file (no \"services\" list)")
+        raise ParseError(name, None, 'JSON is not an RDAP bootstrap file (no "services" list)')
     services = []
     for number, service in enumerate(doc["services"], 1):
-        if not (isinstance(service, list) and len(service) >= 2
-                and all(_strings(part) for part in service[:2])):
-            raise ParseError(name, _line_of(text, '"services"'), f"service {number} is not "
-                             "a pair of lists of strings [[entries], [URLs]]")
+        if not (
+            isinstance(service, list)
+            and len(service) >= 2
+            and all(_strings(part) for part in service[:2])
+        ):
+            raise ParseError(
+                name,
+                _line_of(text, '"services"'),
+                f"service {number} is not a pair of lists of strings [[entries], [URLs]]",
+            )
         services.append((service[0], service[1]))
     return services
 
@@ -419,8 +480,7 @@ def _strings(value: object) -> bool:
 
 
 def _service_registry(urls: list[str], text: str, name: str) -> Registry:
-    found = {RDAP_HOSTS[h] for h in (urlsplit(u).hostname or "" for u in urls)
-             if h in RDAP_HOSTS}
+    found = {RDAP_HOSTS[h] for h in (urlsplit(u).hostname or "" for u in urls) if h in RDAP_HOSTS}
     if len(found) != 1:
         where = _line_of(text, json.dumps(urls[0])[1:-1]) if urls else None
         reason = "no RIR's RDAP server" if not found else "servers of several RIRs"
@@ -430,8 +490,9 @@ def _service_registry(urls: list[str], text: str, name: str) -> Registry:
 
 def _bootstrap_entry(entry: str, text: str, name: str) -> ResourceRange:
     def fail(reason: str) -> ParseError:
-        return ParseError(name, _line_of(text, json.dumps(entry)),
-                          f"bad bootstrap entry {entry!r}: {reason}")
+        return ParseError(
+            name, _line_of(text, json.dumps(entry)), f"bad bootstrap entry {entry!r}: {reason}"
+        )
 
     asn = _ASN_RANGE.fullmatch(entry)
     try:
@@ -470,6 +531,17 @@ def _first_entries(services: list[Any]) -> Iterator[str]:
             yield from (e for e in service[0] if isinstance(e, str))
 
 
-__all__ = ["RDAP_HOSTS", "WHOIS_HOSTS", "detect_iana", "read_bootstrap", "read_iana",
-           "read_ipv4_space_csv", "read_ipv4_space_xml", "read_ipv6_unicast_csv",
-           "read_ipv6_unicast_xml", "read_registry_csv", "read_registry_xml", "registry_of"]
+__all__ = [
+    "RDAP_HOSTS",
+    "WHOIS_HOSTS",
+    "detect_iana",
+    "read_bootstrap",
+    "read_iana",
+    "read_ipv4_space_csv",
+    "read_ipv4_space_xml",
+    "read_ipv6_unicast_csv",
+    "read_ipv6_unicast_xml",
+    "read_registry_csv",
+    "read_registry_xml",
+    "registry_of",
+]

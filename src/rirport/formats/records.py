@@ -43,8 +43,17 @@ class Header:
 
     def line(self, records: int | None = None) -> str:
         count = self.records if records is None else records
-        return "|".join([self.version, self.registry, self.serial, str(count), self.start_date,
-                         self.end_date, self.utc_offset])
+        return "|".join(
+            [
+                self.version,
+                self.registry,
+                self.serial,
+                str(count),
+                self.start_date,
+                self.end_date,
+                self.utc_offset,
+            ]
+        )
 
     def snapshot_date(self) -> dt.date:
         """The date the file describes: the serial when it is YYYYMMDD, else the end date.
@@ -60,8 +69,9 @@ class Header:
                     continue
                 if date is not None:
                     return date
-        raise RecordError(f"neither serial {self.serial!r} nor end date {self.end_date!r} "
-                          "is a YYYYMMDD date")
+        raise RecordError(
+            f"neither serial {self.serial!r} nor end date {self.end_date!r} is a YYYYMMDD date"
+        )
 
 
 def parse_header(fields: list[str]) -> Header:
@@ -71,14 +81,17 @@ def parse_header(fields: list[str]) -> Header:
         RecordError: wrong field count, unknown version or registry, bad counts or dates.
     """
     if len(fields) != 7:
-        raise RecordError(f"version line has {len(fields)} fields, expected 7 "
-                          "(version|registry|serial|records|startdate|enddate|UTCoffset)")
+        raise RecordError(
+            f"version line has {len(fields)} fields, expected 7 "
+            "(version|registry|serial|records|startdate|enddate|UTCoffset)"
+        )
     version, registry, serial, records, start, end, offset = fields
     if not _VERSION.fullmatch(version):
         raise RecordError(f"unsupported format version {version!r} (expected 2 or 2.x)")
     if registry in ("iana", "nro"):
-        raise RecordError(f"registry {registry!r}: combined and IANA files are not one RIR's "
-                          "statistics file")
+        raise RecordError(
+            f"registry {registry!r}: combined and IANA files are not one RIR's statistics file"
+        )
     _registry(registry)
     if not serial.isdigit():
         raise RecordError(f"serial {serial!r} is not a number")
@@ -120,8 +133,10 @@ def parse_record(text: str, registry: str) -> Delegation:
     """
     fields = text.split("|")
     if len(fields) not in (7, 8):
-        raise RecordError(f"record has {len(fields)} fields, expected 7 or 8 "
-                          "(registry|cc|type|start|value|date|status[|opaque-id])")
+        raise RecordError(
+            f"record has {len(fields)} fields, expected 7 or 8 "
+            "(registry|cc|type|start|value|date|status[|opaque-id])"
+        )
     reg = _registry(fields[0])
     if fields[0] != registry:
         raise RecordError(f"record names registry {fields[0]!r}, the file is {registry!r}")

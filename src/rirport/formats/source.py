@@ -82,12 +82,16 @@ def check_text(data: bytes, name: str) -> None:
     if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or (
         head.startswith(b"<") and b"<html" in head
     ):
-        raise ParseError(name, None, "this is an HTML/XML page (an error page from the server?), "
-                                     "not a statistics file")
+        raise ParseError(
+            name,
+            None,
+            "this is an HTML/XML page (an error page from the server?), not a statistics file",
+        )
     nul = data.find(b"\0")
     if nul >= 0:
-        raise ParseError(name, data.count(b"\n", 0, nul) + 1,
-                         "binary data (NUL byte), not a statistics file")
+        raise ParseError(
+            name, data.count(b"\n", 0, nul) + 1, "binary data (NUL byte), not a statistics file"
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -42,8 +42,9 @@ I32 = npt.NDArray[np.int32]
 Bools = npt.NDArray[np.bool_]
 _TYPE_TOKENS = [t.value.encode() for t in RESOURCE_TYPES]
 _STATUS_TOKENS = [s.value.encode() for s in STATUSES]
-_ASN, _IPV4, _IPV6 = (RESOURCE_TYPES.index(t) for t in
-                      (ResourceType.ASN, ResourceType.IPV4, ResourceType.IPV6))
+_ASN, _IPV4, _IPV6 = (
+    RESOURCE_TYPES.index(t) for t in (ResourceType.ASN, ResourceType.IPV4, ResourceType.IPV6)
+)
 _PAD = 160
 
 
@@ -96,15 +97,18 @@ def read_stats(data: bytes, source: str) -> StatsFile:
         raise ParseError(source, None, "no version line (only comments or blank lines)")
     header_at = int(content[0])
     header = _read_header(data, lines, header_at, source)
-    summary, summary_lines, file_errors, body_from = _read_summaries(data, lines, content, header,
-                                                                     source)
+    summary, summary_lines, file_errors, body_from = _read_summaries(
+        data, lines, content, header, source
+    )
     records = content[body_from:]
     table, types, errors = _read_records(buf, data, lines, records, header.registry, source)
     if not data.endswith(b"\n"):
-        file_errors.append(ParseError(source, len(lines.starts),
-                                      "last line has no newline: the file is truncated"))
-    file_errors += _check_counts(header, summary, summary_lines, types, len(records), source,
-                                 header_at + 1)
+        file_errors.append(
+            ParseError(source, len(lines.starts), "last line has no newline: the file is truncated")
+        )
+    file_errors += _check_counts(
+        header, summary, summary_lines, types, len(records), source, header_at + 1
+    )
     return StatsFile(
         source=source,
         header=header,
@@ -120,8 +124,10 @@ def read_stats(data: bytes, source: str) -> StatsFile:
 
 
 #: How the RIRs name their files: ``delegated-<rir>[-extended]-<YYYYMMDD|latest>[.gz|.xz|.bz2]``.
-_FILE_NAME = re.compile(r"delegated-(?P<registry>[a-z]+)-(?:extended-)?(?P<date>\d{8}|latest)"
-                        r"(?:\.(?:gz|xz|bz2))?")
+_FILE_NAME = re.compile(
+    r"delegated-(?P<registry>[a-z]+)-(?:extended-)?(?P<date>\d{8}|latest)"
+    r"(?:\.(?:gz|xz|bz2))?"
+)
 
 
 def name_mismatches(stats: StatsFile, path: str) -> list[ParseError]:
@@ -137,20 +143,37 @@ def name_mismatches(stats: StatsFile, path: str) -> list[ParseError]:
     name = PurePosixPath(path.replace("\\", "/")).name
     match = _FILE_NAME.fullmatch(name)
     if match and match["registry"] != header.registry:
-        found.append(ParseError(stats.source, where, f"version line registry is "
-                                f"{header.registry!r}, but the file name says "
-                                f"{match['registry']!r}"))
+        found.append(
+            ParseError(
+                stats.source,
+                where,
+                f"version line registry is "
+                f"{header.registry!r}, but the file name says "
+                f"{match['registry']!r}",
+            )
+        )
     if match and match["date"] != "latest":
         named = dt.datetime.strptime(match["date"], "%Y%m%d").date()
         field_name, date = _date_field(header)
         if date is not None and date != named:
-            found.append(ParseError(stats.source, where, f"version line {field_name} says "
-                                    f"{date}, but the file name says {named}"))
+            found.append(
+                ParseError(
+                    stats.source,
+                    where,
+                    f"version line {field_name} says {date}, but the file name says {named}",
+                )
+            )
     folder = _folder_registry(path)
     if folder is not None and folder != header.registry:
-        found.append(ParseError(stats.source, where, f"version line registry is "
-                                f"{header.registry!r}, but the file is in the folder of "
-                                f"{folder!r}"))
+        found.append(
+            ParseError(
+                stats.source,
+                where,
+                f"version line registry is "
+                f"{header.registry!r}, but the file is in the folder of "
+                f"{folder!r}",
+            )
+        )
     return found
 
 
@@ -192,8 +215,9 @@ def _read_header(data: bytes, lines: _Lines, at: int, source: str) -> Header:
         return parse_header(text.split("|"))
     except RecordError as exc:
         shown = text if len(text) <= 80 else text[:77] + "..."
-        raise ParseError(source, at + 1,
-                         f"not a statistics version line ({exc}): {shown!r}") from None
+        raise ParseError(
+            source, at + 1, f"not a statistics version line ({exc}): {shown!r}"
+        ) from None
 
 
 def _read_summaries(
@@ -215,44 +239,67 @@ def _read_summaries(
             errors.append(ParseError(source, int(content[k]) + 1, str(exc)))
         else:
             if any(t is rtype for t, _ in summary):
-                errors.append(ParseError(source, int(content[k]) + 1,
-                                         f"second summary line for {rtype.value}"))
+                errors.append(
+                    ParseError(
+                        source, int(content[k]) + 1, f"second summary line for {rtype.value}"
+                    )
+                )
             summary.append((rtype, count))
             numbers.append(int(content[k]) + 1)
         k += 1
     return summary, numbers, errors, k
 
 
-def _check_counts(header: Header, summary: list[tuple[ResourceType, int]],
-                  summary_lines: list[int], types: Counter[int], record_lines: int, source: str,
-                  header_line: int) -> list[ParseError]:
+def _check_counts(
+    header: Header,
+    summary: list[tuple[ResourceType, int]],
+    summary_lines: list[int],
+    types: Counter[int],
+    record_lines: int,
+    source: str,
+    header_line: int,
+) -> list[ParseError]:
     """Counts of the version and summary lines against the records; each error names the line
     that announced the count (the version line when a summary line is missing)."""
     errors = []
     if header.records != record_lines:
-        errors.append(ParseError(source, header_line,
-                                 f"version line announces {header.records} records, "
-                                 f"the file has {record_lines}"))
+        errors.append(
+            ParseError(
+                source,
+                header_line,
+                f"version line announces {header.records} records, the file has {record_lines}",
+            )
+        )
     declared = dict(summary)
     declared_at = {rtype: n for (rtype, _), n in zip(summary, summary_lines, strict=True)}
     # lines whose type field is unreadable are already line errors; they may account for a
     # summary's shortfall (so --skip-bad-lines can skip them) but never for a surplus
     untyped = types.get(255, 0)
-    shortfall = sum(max(declared.get(t, 0) - types.get(c, 0), 0)
-                    for c, t in enumerate(RESOURCE_TYPES))
+    shortfall = sum(
+        max(declared.get(t, 0) - types.get(c, 0), 0) for c, t in enumerate(RESOURCE_TYPES)
+    )
     explained = 0 < shortfall <= untyped
     for code, rtype in enumerate(RESOURCE_TYPES):
         found = types.get(code, 0)
         if explained and rtype in declared and declared[rtype] > found:
             continue
         if rtype in declared and declared[rtype] != found:
-            errors.append(ParseError(source, declared_at[rtype],
-                                     f"summary line announces {declared[rtype]} {rtype.value} "
-                                     f"records, the file has {found}"))
+            errors.append(
+                ParseError(
+                    source,
+                    declared_at[rtype],
+                    f"summary line announces {declared[rtype]} {rtype.value} "
+                    f"records, the file has {found}",
+                )
+            )
         elif rtype not in declared and found:
-            errors.append(ParseError(source, header_line,
-                                     f"no summary line for {rtype.value}, the file has "
-                                     f"{found} such records"))
+            errors.append(
+                ParseError(
+                    source,
+                    header_line,
+                    f"no summary line for {rtype.value}, the file has {found} such records",
+                )
+            )
     return errors
 
 
@@ -296,7 +343,11 @@ def _locate_fields(buf: npt.NDArray[np.uint8], rs: I64, re: I64) -> _Fields:
 
 
 def _read_records(
-    buf: npt.NDArray[np.uint8], data: bytes, lines: _Lines, records: I64, registry: str,
+    buf: npt.NDArray[np.uint8],
+    data: bytes,
+    lines: _Lines,
+    records: I64,
+    registry: str,
     source: str,
 ) -> tuple[DelegationTable, Counter[int], list[ParseError]]:
     rs, re = lines.starts[records], lines.ends[records]
@@ -325,15 +376,25 @@ def _read_records(
     opaque_len = np.where(f.has_opaque, f.lengths[7], 0)
     ok &= opaque_len <= MAX_OPAQUE_ID
     opaque_width = int(np.minimum(opaque_len, MAX_OPAQUE_ID).max(initial=1))
-    opaque = vec.as_bytes(vec.gather(buf, f.starts[7], np.minimum(opaque_len, MAX_OPAQUE_ID),
-                                     max(opaque_width, 1)))
+    opaque = vec.as_bytes(
+        vec.gather(buf, f.starts[7], np.minimum(opaque_len, MAX_OPAQUE_ID), max(opaque_width, 1))
+    )
     types = Counter({code: int(n) for code, n in enumerate(np.bincount(rtype, minlength=256)) if n})
     good = DelegationTable(
         registry=np.full(int(ok.sum()), _registry_code(registry), dtype=np.uint8),
-        cc=vec.as_bytes(cc_chars[ok]), type=rtype[ok], start=start[ok],
-        value=value[ok].astype(np.int64), date=date[ok], undated_zeros=zeros[ok],
-        status=status[ok], opaque_id=opaque[ok], has_opaque=f.has_opaque[ok],
-        first_hi=first_hi[ok], first_lo=first_lo[ok], last_hi=last_hi[ok], last_lo=last_lo[ok],
+        cc=vec.as_bytes(cc_chars[ok]),
+        type=rtype[ok],
+        start=start[ok],
+        value=value[ok].astype(np.int64),
+        date=date[ok],
+        undated_zeros=zeros[ok],
+        status=status[ok],
+        opaque_id=opaque[ok],
+        has_opaque=f.has_opaque[ok],
+        first_hi=first_hi[ok],
+        first_lo=first_lo[ok],
+        last_hi=last_hi[ok],
+        last_lo=last_lo[ok],
         line=(records[ok] + 1).astype(np.int32),
     )
     recovered, errors = _reference_pass(data, lines, records[~ok], registry, source)
@@ -359,8 +420,9 @@ def _read_numbers(
         if len(rows) == 0:
             continue
         width = 10 if code != _IPV6 else 3
-        val, val_ok = vec.parse_uint(vec.gather(buf, v_start[rows], v_len[rows], width, False),
-                                     v_len[rows], width)
+        val, val_ok = vec.parse_uint(
+            vec.gather(buf, v_start[rows], v_len[rows], width, False), v_len[rows], width
+        )
         value[rows] = val
         if code == _IPV6:
             chars = vec.gather(buf, s_start[rows], s_len[rows], 39, False)
@@ -412,11 +474,14 @@ def read_record_lines(
     data = ("\n".join(records) + "\n").encode() if records else b""
     lines = _split_lines(data) if data else _Lines(np.zeros(0, np.int64), np.zeros(0, np.int64))
     buf = np.frombuffer(data + b"\0" * _PAD, dtype=np.uint8)
-    table, _types, errors = _read_records(buf, data, lines, np.arange(len(records)), registry,
-                                          source)
+    table, _types, errors = _read_records(
+        buf, data, lines, np.arange(len(records)), registry, source
+    )
     if line_numbers is not None:
         numbers = np.asarray(line_numbers, dtype=np.int32)
         table = replace(table, line=numbers[table.line - 1])
-        errors = [ParseError(e.source, line_numbers[e.line - 1] if e.line else None, e.reason)
-                  for e in errors]
+        errors = [
+            ParseError(e.source, line_numbers[e.line - 1] if e.line else None, e.reason)
+            for e in errors
+        ]
     return table, errors

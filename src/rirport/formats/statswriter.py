@@ -56,9 +56,19 @@ def render_records(table: DelegationTable) -> list[str]:
     types = [t.value for t in _names(table.type, "type")]
     statuses = [s.value for s in _names(table.status, "status")]
     lines = []
-    columns = zip(registries, table.cc.tolist(), types, table.start.tolist(),
-                  table.value.tolist(), table.date.tolist(), table.undated_zeros.tolist(),
-                  statuses, table.opaque_id.tolist(), table.has_opaque.tolist(), strict=True)
+    columns = zip(
+        registries,
+        table.cc.tolist(),
+        types,
+        table.start.tolist(),
+        table.value.tolist(),
+        table.date.tolist(),
+        table.undated_zeros.tolist(),
+        statuses,
+        table.opaque_id.tolist(),
+        table.has_opaque.tolist(),
+        strict=True,
+    )
     for reg, cc, rtype, start, value, date, zeros, status, opaque, has_opaque in columns:
         date_text = f"{date:08d}" if date else ("00000000" if zeros else "")
         line = f"{reg}|{cc.decode()}|{rtype}|{start.decode()}|{value}|{date_text}|{status}"
@@ -70,6 +80,8 @@ def render_records(table: DelegationTable) -> list[str]:
 
 def _names(codes: npt.NDArray[np.uint8], column: str) -> list[StrEnum]:
     vocab: tuple[StrEnum, ...] = {
-        "registry": REGISTRIES, "type": RESOURCE_TYPES, "status": STATUSES
+        "registry": REGISTRIES,
+        "type": RESOURCE_TYPES,
+        "status": STATUSES,
     }[column]
     return [vocab[c] for c in codes.tolist()]

@@ -38,10 +38,23 @@ from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceT
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import TYPE_CODE, DelegationTable, keys_be
 
-COLUMNS = ("registry", "cc", "type", "start", "value", "date", "status", "opaque_id", "end",
-           "prefixes", "file", "line")
-_IPV4, _IPV6, _ASN = (TYPE_CODE[t] for t in (ResourceType.IPV4, ResourceType.IPV6,
-                                              ResourceType.ASN))
+COLUMNS = (
+    "registry",
+    "cc",
+    "type",
+    "start",
+    "value",
+    "date",
+    "status",
+    "opaque_id",
+    "end",
+    "prefixes",
+    "file",
+    "line",
+)
+_IPV4, _IPV6, _ASN = (
+    TYPE_CODE[t] for t in (ResourceType.IPV4, ResourceType.IPV6, ResourceType.ASN)
+)
 _CHUNK = 20_000
 _HEX_COLON = np.frombuffer(b"0123456789abcdef:", dtype=np.uint8)
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
@@ -87,8 +100,9 @@ class ExportRows:
         return ids
 
 
-def export_rows(table: DelegationTable, snapshot_ids: npt.NDArray[np.int32],
-                file_names: Mapping[int, str]) -> ExportRows:
+def export_rows(
+    table: DelegationTable, snapshot_ids: npt.NDArray[np.int32], file_names: Mapping[int, str]
+) -> ExportRows:
     """Compute the derived columns of ``table``; ``snapshot_ids`` gives each row's snapshot and
     ``file_names`` each snapshot's file."""
     ids = sorted(file_names)
@@ -97,9 +111,14 @@ def export_rows(table: DelegationTable, snapshot_ids: npt.NDArray[np.int32],
     for sid in ids:
         lookup[sid] = position[sid]
     codes = lookup[snapshot_ids] if len(snapshot_ids) else np.zeros(0, np.int32)
-    return ExportRows(table, end_texts(table), prefix_texts(table),
-                      snapshot_ids.astype(np.int32), [file_names[s] for s in ids],
-                      codes.astype(np.int32))
+    return ExportRows(
+        table,
+        end_texts(table),
+        prefix_texts(table),
+        snapshot_ids.astype(np.int32),
+        [file_names[s] for s in ids],
+        codes.astype(np.int32),
+    )
 
 
 # -- derived columns -----------------------------------------------------------------------
@@ -193,8 +212,9 @@ def ipv6_texts(hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64]) -> list[s
     return _split_rows(_HEX_COLON[nibbles].reshape(n, 40), keep.reshape(n, 40))
 
 
-def _longest_zero_run(nonzero: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64],
-                                                               npt.NDArray[np.int64]]:
+def _longest_zero_run(
+    nonzero: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Start and length of each row's first longest run of zero groups (length 0 when no run
     is two or more long: a single zero group is written, not compressed)."""
     n = len(nonzero)
@@ -211,8 +231,9 @@ def _longest_zero_run(nonzero: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.in
     return best_start, best_len
 
 
-def _split_rows(chars: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_],
-                encoding: str = "ascii") -> list[str]:
+def _split_rows(
+    chars: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_], encoding: str = "ascii"
+) -> list[str]:
     """The kept characters of each row as one string: a newline column ends every row, then
     one decode and one split (half a million strings in a few tens of milliseconds)."""
     n, width = chars.shape
@@ -255,15 +276,28 @@ def write_csv(rows: ExportRows, out: TextIO) -> None:
     opaque_ids: list[str | None] = rows.opaque_ids()
     for i in np.flatnonzero(_needs_quoting(t.opaque_id)).tolist():
         opaque_ids[i] = csv_field(opaque_ids[i] or "")
-    columns = zip(_names(t.registry, REGISTRIES), _decoded(t.cc), _names(t.type, RESOURCE_TYPES),
-                  _decoded(t.start), t.value.tolist(), rows.iso_dates(),
-                  _names(t.status, STATUSES), opaque_ids, rows.end, rows.prefixes,
-                  rows.file_code.tolist(), t.line.tolist(), strict=True)
+    columns = zip(
+        _names(t.registry, REGISTRIES),
+        _decoded(t.cc),
+        _names(t.type, RESOURCE_TYPES),
+        _decoded(t.start),
+        t.value.tolist(),
+        rows.iso_dates(),
+        _names(t.status, STATUSES),
+        opaque_ids,
+        rows.end,
+        rows.prefixes,
+        rows.file_code.tolist(),
+        t.line.tolist(),
+        strict=True,
+    )
     batch: list[str] = []
     for reg, cc, rtype, start, value, date, status, opaque, end, prefixes, fcode, line in columns:
-        batch.append(f"{reg},{cc},{rtype},{start},{value},{date or ''},{status},"
-                     f"{opaque or ''},{end},{prefixes or ''},"
-                     f"{files[fcode]},{line}\n")
+        batch.append(
+            f"{reg},{cc},{rtype},{start},{value},{date or ''},{status},"
+            f"{opaque or ''},{end},{prefixes or ''},"
+            f"{files[fcode]},{line}\n"
+        )
         if len(batch) == _CHUNK:
             out.write("".join(batch))
             batch.clear()
@@ -295,17 +329,30 @@ def json_objects(rows: ExportRows) -> Iterator[str]:
     """
     t = rows.table
     quoted_files = [_json_string(f) for f in rows.file_names]
-    columns = zip(_names(t.registry, REGISTRIES), _decoded(t.cc), _names(t.type, RESOURCE_TYPES),
-                  _decoded(t.start), t.value.tolist(), rows.iso_dates(),
-                  _names(t.status, STATUSES), rows.opaque_ids(), rows.end,
-                  rows.snapshot.tolist(), rows.file_code.tolist(), t.line.tolist(), strict=True)
+    columns = zip(
+        _names(t.registry, REGISTRIES),
+        _decoded(t.cc),
+        _names(t.type, RESOURCE_TYPES),
+        _decoded(t.start),
+        t.value.tolist(),
+        rows.iso_dates(),
+        _names(t.status, STATUSES),
+        rows.opaque_ids(),
+        rows.end,
+        rows.snapshot.tolist(),
+        rows.file_code.tolist(),
+        t.line.tolist(),
+        strict=True,
+    )
     for reg, cc, rtype, start, value, date, status, opaque, end, sid, fcode, line in columns:
         date_json = f'"{date}"' if date else "null"
         opaque_json = "null" if opaque is None else _json_string(opaque)
-        yield (f'{{"registry": "{reg}", "cc": "{cc}", "type": "{rtype}", "start": "{start}", '
-               f'"value": {value}, "date": {date_json}, "status": "{status}", '
-               f'"opaque_id": {opaque_json}, "end": "{end}", "source": {{"snapshot": {sid}, '
-               f'"file": {quoted_files[fcode]}, "line": {line}}}}}')
+        yield (
+            f'{{"registry": "{reg}", "cc": "{cc}", "type": "{rtype}", "start": "{start}", '
+            f'"value": {value}, "date": {date_json}, "status": "{status}", '
+            f'"opaque_id": {opaque_json}, "end": "{end}", "source": {{"snapshot": {sid}, '
+            f'"file": {quoted_files[fcode]}, "line": {line}}}}}'
+        )
 
 
 def _json_string(text: str) -> str:
@@ -342,12 +389,22 @@ def arrow_schema() -> Any:
     """Typed columns: enum columns dictionary-encoded, ``value`` int64, ``date`` date32,
     ``prefixes`` a list of strings (null for AS numbers), ``line`` int32."""
     vocab = pa.dictionary(pa.int8(), pa.string())
-    return pa.schema([
-        ("registry", vocab), ("cc", pa.string()), ("type", vocab), ("start", pa.string()),
-        ("value", pa.int64()), ("date", pa.date32()), ("status", vocab),
-        ("opaque_id", pa.string()), ("end", pa.string()), ("prefixes", pa.list_(pa.string())),
-        ("file", pa.dictionary(pa.int32(), pa.string())), ("line", pa.int32()),
-    ])
+    return pa.schema(
+        [
+            ("registry", vocab),
+            ("cc", pa.string()),
+            ("type", vocab),
+            ("start", pa.string()),
+            ("value", pa.int64()),
+            ("date", pa.date32()),
+            ("status", vocab),
+            ("opaque_id", pa.string()),
+            ("end", pa.string()),
+            ("prefixes", pa.list_(pa.string())),
+            ("file", pa.dictionary(pa.int32(), pa.string())),
+            ("line", pa.int32()),
+        ]
+    )
 
 
 def to_arrow(rows: ExportRows) -> Any:
@@ -365,8 +422,9 @@ def to_arrow(rows: ExportRows) -> Any:
         pa.array(rows.opaque_ids(), pa.string()),
         pa.array(rows.end, pa.string()),
         pc.split_pattern(pa.array(rows.prefixes, pa.string()), " "),
-        pa.DictionaryArray.from_arrays(pa.array(rows.file_code, pa.int32()),
-                                       pa.array(rows.file_names, pa.string())),
+        pa.DictionaryArray.from_arrays(
+            pa.array(rows.file_code, pa.int32()), pa.array(rows.file_names, pa.string())
+        ),
         pa.array(t.line.astype(np.int32), pa.int32()),
     ]
     return pa.Table.from_arrays(columns, schema=schema)
@@ -377,18 +435,22 @@ def write_parquet(rows: ExportRows, path: str | Path) -> None:
     pq.write_table(to_arrow(rows), str(path), compression="zstd")
 
 
-def _dictionary(codes: npt.NDArray[np.uint8], vocab: Sequence[Any],
-                index_type: type[np.int8]) -> Any:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(index_type)),
-                                          pa.array([v.value for v in vocab], pa.string()))
+def _dictionary(
+    codes: npt.NDArray[np.uint8], vocab: Sequence[Any], index_type: type[np.int8]
+) -> Any:
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(index_type)), pa.array([v.value for v in vocab], pa.string())
+    )
 
 
 def _date32(dates: npt.NDArray[np.int32]) -> Any:
     """YYYYMMDD integers (0 = undated) as Arrow date32, computed in numpy."""
     years, months, days = dates // 10000, dates // 100 % 100, dates % 100
     dated = dates > 0
-    stamps = ((np.where(dated, years, 1970) - 1970).astype("datetime64[Y]")
-              + (np.where(dated, months, 1) - 1).astype("timedelta64[M]")).astype("datetime64[D]")
+    stamps = (
+        (np.where(dated, years, 1970) - 1970).astype("datetime64[Y]")
+        + (np.where(dated, months, 1) - 1).astype("timedelta64[M]")
+    ).astype("datetime64[D]")
     stamps = stamps + (np.where(dated, days, 1) - 1).astype("timedelta64[D]")
     return pa.array(stamps.astype(np.int64).astype(np.int32), pa.date32(), mask=~dated)
 

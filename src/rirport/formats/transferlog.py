@@ -75,11 +75,12 @@ def read_transfer_log(data: bytes, source: str) -> TransferLog:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(source, getattr(exc, "lineno", None), f"not JSON: {exc}") from None
     if not isinstance(root, dict) or not isinstance(root.get("transfers"), list):
-        raise ParseError(source, None, "not a transfer log: no \"transfers\" array")
+        raise ParseError(source, None, 'not a transfer log: no "transfers" array')
     version = root["version"] if isinstance(root.get("version"), dict) else {}
     transfers = tuple(_transfer(item, k, source) for k, item in enumerate(root["transfers"]))
-    return TransferLog(source, str(version.get("producer", "")),
-                       str(version.get("production_date", "")), transfers)
+    return TransferLog(
+        source, str(version.get("producer", "")), str(version.get("production_date", "")), transfers
+    )
 
 
 def _transfer(item: Any, k: int, source: str) -> LoggedTransfer:
@@ -91,22 +92,28 @@ def _transfer(item: Any, k: int, source: str) -> LoggedTransfer:
         raise _error(source, f"{where}.type", f"{kind!r} is not one of {', '.join(TYPES)}")
     present = [key for key in _NETS if item.get(key)]
     if len(present) != 1:
-        raise _error(source, where, "needs exactly one of asns, ip4nets, ip6nets "
-                     f"(found {', '.join(present) or 'none'})")
+        raise _error(
+            source,
+            where,
+            f"needs exactly one of asns, ip4nets, ip6nets (found {', '.join(present) or 'none'})",
+        )
     key = present[0]
     return LoggedTransfer(
-        index=k, type=kind,
+        index=k,
+        type=kind,
         source_rir=_rir(item.get("source_rir"), source, f"{where}.source_rir"),
         recipient_rir=_rir(item.get("recipient_rir"), source, f"{where}.recipient_rir"),
         date=_date(item.get("transfer_date"), source, f"{where}.transfer_date"),
         resources=_resources(item[key], _NETS[key], source, f"{where}.{key}"),
         source_org=_org(item.get("source_organization")),
         recipient_org=_org(item.get("recipient_organization")),
-        status=item.get("status") if isinstance(item.get("status"), str) else None)
+        status=item.get("status") if isinstance(item.get("status"), str) else None,
+    )
 
 
-def _resources(value: Any, rtype: ResourceType, source: str,
-               where: str) -> tuple[ResourceRange, ...]:
+def _resources(
+    value: Any, rtype: ResourceType, source: str, where: str
+) -> tuple[ResourceRange, ...]:
     groups = value if isinstance(value, list) else [value]  # LACNIC wraps nets in an array
     out: list[ResourceRange] = []
     for g, group in enumerate(groups):
@@ -131,8 +138,10 @@ def _range(entry: Any, rtype: ResourceType, source: str, where: str) -> Resource
             return ResourceRange(rtype, int(first), int(last))
         start = ipaddress.ip_address(entry["start_address"])
         end = ipaddress.ip_address(entry["end_address"])
-        if start.version != (4 if rtype is ResourceType.IPV4 else 6) or \
-                end.version != start.version:
+        if (
+            start.version != (4 if rtype is ResourceType.IPV4 else 6)
+            or end.version != start.version
+        ):
             raise ValueError(f"an IPv{start.version} address in an {rtype.value} set")
         return ResourceRange(rtype, int(start), int(end))
     except KeyError as exc:

@@ -185,8 +185,9 @@ def parse_ipv6(chars: U8, lengths: Ints) -> tuple[U64, U64, Bools]:
     if has_gap.any():
         rows = np.flatnonzero(has_gap)
         # the groups before the gap move up by the number of groups the gap plus tail take
-        up_hi, up_lo = _shift_left_128(left_hi[rows], left_lo[rows],
-                                       (8 - gap[rows].astype(np.int64)) * 16)
+        up_hi, up_lo = _shift_left_128(
+            left_hi[rows], left_lo[rows], (8 - gap[rows].astype(np.int64)) * 16
+        )
         hi[rows] |= up_hi
         lo[rows] |= up_lo
     return hi, lo, ok

@@ -44,8 +44,12 @@ log = logging.getLogger("rirport.http")
 ENV_CONFIG = "RIRPORT_HTTP_CONFIG"
 
 
-def create_app(store: Store, cache_dir: Path | None = None,
-               config: HttpConfig | None = None, fast_path: bool = True) -> FastAPI:
+def create_app(
+    store: Store,
+    cache_dir: Path | None = None,
+    config: HttpConfig | None = None,
+    fast_path: bool = True,
+) -> FastAPI:
     """The server over ``store``; loads the current view now (a second or two).
 
     ``fast_path`` answers plain ip/ and autnum/ lookups before the router
@@ -62,9 +66,13 @@ def create_app(store: Store, cache_dir: Path | None = None,
         finally:
             live.stop()
 
-    app = FastAPI(title="rirport", version="1", lifespan=lifespan,
-                  description="RDAP for the five RIRs' number resources, and a JSON API.",
-                  responses={})
+    app = FastAPI(
+        title="rirport",
+        version="1",
+        lifespan=lifespan,
+        description="RDAP for the five RIRs' number resources, and a JSON API.",
+        responses={},
+    )
     app.state.live = live
     app.state.config = cfg
     app.state.buckets = TokenBuckets(cfg.rate, cfg.burst)
@@ -92,20 +100,29 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http(request: Request, exc: HTTPException) -> Response:
         text = "no such path" if exc.status_code == 404 else str(exc.detail)
-        return error_response(exc.status_code, text, rdap(request),
-                              dict(exc.headers) if exc.headers else None)
+        return error_response(
+            exc.status_code, text, rdap(request), dict(exc.headers) if exc.headers else None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        lines = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-                 for e in exc.errors()][:10]
+        lines = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        ][:10]
         return error_response(400, lines or ["malformed request"], rdap(request))
 
     @app.exception_handler(RirportError)
     async def domain(request: Request, exc: RirportError) -> Response:
-        status = (404 if isinstance(exc, NotFoundError) else 409
-                  if isinstance(exc, ConflictError) else 400
-                  if isinstance(exc, InputError) else 503)
+        status = (
+            404
+            if isinstance(exc, NotFoundError)
+            else 409
+            if isinstance(exc, ConflictError)
+            else 400
+            if isinstance(exc, InputError)
+            else 503
+        )
         return error_response(status, str(exc)[:500], rdap(request))
 
     @app.exception_handler(Exception)

@@ -44,8 +44,9 @@ class Served:
     tables) are computed on first use and kept with the generation they belong to.
     """
 
-    def __init__(self, view: CurrentView, iana: IanaBlocks,
-                 transfers: list[TransferRow] | None = None) -> None:
+    def __init__(
+        self, view: CurrentView, iana: IanaBlocks, transfers: list[TransferRow] | None = None
+    ) -> None:
         self.view = view
         self.lookup = Lookup(view)
         self.iana = iana
@@ -64,9 +65,11 @@ class Served:
 
     def transfer_dates(self, registry: str, first_key: str, last_key: str) -> list[str]:
         """Dates of completed transfers into ``registry`` overlapping the keyed range."""
-        return sorted(t.transfer_date.isoformat() for t in self.transfers
-                      if t.recipient_registry == registry and t.lo <= last_key
-                      and first_key <= t.hi)
+        return sorted(
+            t.transfer_date.isoformat()
+            for t in self.transfers
+            if t.recipient_registry == registry and t.lo <= last_key and first_key <= t.hi
+        )
 
     def derived(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per generation (concurrent first callers wait for one)."""
@@ -128,8 +131,9 @@ class Memo(Generic[K, T]):
 class LiveIndex:
     """The :class:`Served` generation of one store, refreshed when the store moves on."""
 
-    def __init__(self, store: Store, cache_dir: Path | None = None,
-                 as_of_views: int = AS_OF_VIEWS) -> None:
+    def __init__(
+        self, store: Store, cache_dir: Path | None = None, as_of_views: int = AS_OF_VIEWS
+    ) -> None:
         self.store = store
         self.cache_dir = cache_dir
         self._served = self._load()

@@ -20,16 +20,23 @@ from rirport.http.responses import error_response, negotiate
 Fast = Callable[[Scope, Receive, Send], Awaitable[bool]]
 """A handler tried before the app: True when it answered the request."""
 CORS = [(b"access-control-allow-origin", b"*")]
-PREFLIGHT = [*CORS, (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
-             (b"access-control-allow-headers", b"Accept, Content-Type"),
-             (b"access-control-max-age", b"86400")]
+PREFLIGHT = [
+    *CORS,
+    (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Accept, Content-Type"),
+    (b"access-control-max-age", b"86400"),
+]
 
 
 def rate_notice(buckets: TokenBuckets) -> dict[str, Any]:
-    return {"title": "Rate limit",
-            "description": [f"Each client address may send {int(buckets.burst)} requests at "
-                            f"once and {buckets.rate:g} a second after that (a token "
-                            "bucket); over the limit the answer is 429 with Retry-After."]}
+    return {
+        "title": "Rate limit",
+        "description": [
+            f"Each client address may send {int(buckets.burst)} requests at "
+            f"once and {buckets.rate:g} a second after that (a token "
+            "bucket); over the limit the answer is 429 with Retry-After."
+        ],
+    }
 
 
 class Gate:
@@ -47,8 +54,9 @@ class Gate:
         path: str = scope["path"]
         rdap = path.startswith("/rdap")
         if len(scope.get("raw_path") or path) > MAX_PATH:
-            await error_response(414, f"request target longer than {MAX_PATH} characters",
-                                 rdap, dict(CORS_TEXT))(scope, receive, send)
+            await error_response(
+                414, f"request target longer than {MAX_PATH} characters", rdap, dict(CORS_TEXT)
+            )(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
             await self._preflight(send)
@@ -74,18 +82,25 @@ class Gate:
         wait = self.buckets.take(client[0] if client else "unknown")
         if not wait:
             return None
-        return error_response(429, "rate limit exceeded: slow down and retry later", rdap,
-                              {**CORS_TEXT, "Retry-After": str(math.ceil(wait))},
-                              [rate_notice(self.buckets)])
+        return error_response(
+            429,
+            "rate limit exceeded: slow down and retry later",
+            rdap,
+            {**CORS_TEXT, "Retry-After": str(math.ceil(wait))},
+            [rate_notice(self.buckets)],
+        )
 
     @staticmethod
     def _unacceptable(scope: Scope, rdap: bool) -> Any:
-        accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"),
-                      None)
+        accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None)
         if negotiate(accept, rdap) is not None:
             return None
-        return error_response(406, "this server answers application/rdap+json or "
-                              "application/json only", rdap, dict(CORS_TEXT))
+        return error_response(
+            406,
+            "this server answers application/rdap+json or application/json only",
+            rdap,
+            dict(CORS_TEXT),
+        )
 
     @staticmethod
     async def _preflight(send: Send) -> None:

@@ -14,8 +14,13 @@ from collections.abc import Callable
 class TokenBuckets:
     """Buckets keyed by client address; a full bucket is forgotten when memory grows."""
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = 100_000) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 100_000,
+    ) -> None:
         self.rate = rate
         self.burst = float(burst)
         self.clock = clock
@@ -42,7 +47,10 @@ class TokenBuckets:
             return 0.0
 
     def _forget_full(self, now: float) -> None:
-        full = [c for c, (t, last) in self._buckets.items()
-                if t + (now - last) * self.rate >= self.burst]
+        full = [
+            c
+            for c, (t, last) in self._buckets.items()
+            if t + (now - last) * self.rate >= self.burst
+        ]
         for client in full:
             del self._buckets[client]

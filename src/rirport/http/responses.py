@@ -19,14 +19,30 @@ ACCEPTABLE = (RDAP_JSON, JSON, "application/*", "*/*")
 NDJSON = "application/x-ndjson"
 """Also acceptable under ``/api/``: the endpoints that offer it answer it (events)."""
 
-CONFORMANCE = ["rdap_level_0", "nro_rdap_profile_0", "cidr0", "rirSearch1", "ips",
-               "ipSearchResults", "autnums", "autnumSearchResults"]
+CONFORMANCE = [
+    "rdap_level_0",
+    "nro_rdap_profile_0",
+    "cidr0",
+    "rirSearch1",
+    "ips",
+    "ipSearchResults",
+    "autnums",
+    "autnumSearchResults",
+]
 """Extensions every RDAP response declares (RFC 9083 §4.1, NRO profile, cidr0, RFC 9910)."""
 
-TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-          406: "Not Acceptable", 413: "Content Too Large", 414: "URI Too Long",
-          422: "Unprocessable Content", 429: "Too Many Requests",
-          500: "Internal Server Error", 501: "Not Implemented"}
+TITLES = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
 
 
 def negotiate(accept: str | None, rdap: bool) -> str | None:
@@ -58,53 +74,73 @@ def dumps(body: Any) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def json_response(body: Any, media_type: str = JSON, status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: Any, media_type: str = JSON, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(dumps(body), status_code=status, media_type=media_type, headers=headers)
 
 
-def error_body(status: int, description: str | list[str],
-               notices: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, description: str | list[str], notices: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """An RDAP error object (RFC 9083 §6); the JSON API uses the same shape."""
     lines = [description] if isinstance(description, str) else description
-    body: dict[str, Any] = {"rdapConformance": CONFORMANCE, "errorCode": status,
-                            "title": TITLES.get(status, "Error"), "description": lines}
+    body: dict[str, Any] = {
+        "rdapConformance": CONFORMANCE,
+        "errorCode": status,
+        "title": TITLES.get(status, "Error"),
+        "description": lines,
+    }
     if notices:
         body["notices"] = notices
     return body
 
 
-def error_response(status: int, description: str | list[str], rdap: bool = True,
-                   headers: dict[str, str] | None = None,
-                   notices: list[dict[str, Any]] | None = None) -> Response:
-    return json_response(error_body(status, description, notices),
-                         RDAP_JSON if rdap else JSON, status, headers)
+def error_response(
+    status: int,
+    description: str | list[str],
+    rdap: bool = True,
+    headers: dict[str, str] | None = None,
+    notices: list[dict[str, Any]] | None = None,
+) -> Response:
+    return json_response(
+        error_body(status, description, notices), RDAP_JSON if rdap else JSON, status, headers
+    )
 
 
 class HttpError(Exception):
     """An answer other than 200, raised from anywhere below a handler."""
 
-    def __init__(self, status: int, description: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, description: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.headers = headers
 
 
-_ERROR_SCHEMA = {"type": "object", "required": ["errorCode", "title", "description"],
-                 "properties": {"errorCode": {"type": "integer"}, "title": {"type": "string"},
-                                "description": {"type": "array", "items": {"type": "string"}}}}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["errorCode", "title", "description"],
+    "properties": {
+        "errorCode": {"type": "integer"},
+        "title": {"type": "string"},
+        "description": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
-def documented(media_types: tuple[str, ...], codes: tuple[int, ...],
-               ok_schema: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
+def documented(
+    media_types: tuple[str, ...], codes: tuple[int, ...], ok_schema: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses``: 200 (when ``ok_schema``) and the error codes, in these types."""
     out: dict[int | str, dict[str, Any]] = {}
     if ok_schema is not None:
-        out[200] = {"description": "OK",
-                    "content": {m: {"schema": ok_schema} for m in media_types}}
+        out[200] = {"description": "OK", "content": {m: {"schema": ok_schema} for m in media_types}}
     for code in codes:
-        out[code] = {"description": TITLES[code],
-                     "content": {m: {"schema": _ERROR_SCHEMA} for m in media_types}}
+        out[code] = {
+            "description": TITLES[code],
+            "content": {m: {"schema": _ERROR_SCHEMA} for m in media_types},
+        }
     return out

@@ -19,12 +19,26 @@ from rirport.services.bundled import bundled_files
 from rirport.services.ingest import IngestResult, PendingFile, ingest_many
 from rirport.store.unit import Store
 
-EXAMPLES = ("rdap/help", "rdap/ip/193.0.6.139", "rdap/ip/2001:4860::/32", "rdap/autnum/3333",
-            "rdap/bootstrap/ipv4.json", "api/stats", "docs")
+EXAMPLES = (
+    "rdap/help",
+    "rdap/ip/193.0.6.139",
+    "rdap/ip/2001:4860::/32",
+    "rdap/autnum/3333",
+    "rdap/bootstrap/ipv4.json",
+    "api/stats",
+    "docs",
+)
 
 
-def serve(settings: Settings, config: HttpConfig, host: str, port: int, workers: int = 1,
-          log_level: str = "info", access_log: bool = True) -> None:
+def serve(
+    settings: Settings,
+    config: HttpConfig,
+    host: str,
+    port: int,
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
     """Serve until interrupted. Several workers are separate processes, each with its own
     index following the store (they read their settings from the environment)."""
     if workers > 1:
@@ -33,8 +47,15 @@ def serve(settings: Settings, config: HttpConfig, host: str, port: int, workers:
         os.environ["RIRPORT_DATABASE_URL"] = settings.resolved_database_url
         os.environ["RIRPORT_DATA_DIR"] = str(settings.data_dir)
         os.environ[ENV_CONFIG] = json.dumps(_config_json(config))
-        uvicorn.run("rirport.http.app:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level, access_log=access_log)
+        uvicorn.run(
+            "rirport.http.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=access_log,
+        )
         return
     app = create_app(Store(settings.resolved_database_url), settings.cache_dir, config)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)

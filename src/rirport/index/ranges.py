@@ -22,8 +22,9 @@ Rows = npt.NDArray[np.int32]
 """Row numbers: int32 halves the index's memory (a view holds well under 2**31 rows)."""
 
 
-def ipv6_keys(hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
-              plus_one: bool = False) -> npt.NDArray[np.bytes_]:
+def ipv6_keys(
+    hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64], plus_one: bool = False
+) -> npt.NDArray[np.bytes_]:
     """17-byte big-endian keys of 128-bit numbers (optionally the number plus one)."""
     n = len(hi)
     out = np.zeros((n, 3), dtype=">u8")
@@ -77,8 +78,9 @@ class RangeIndex:
     row_ids: Rows
 
     @classmethod
-    def build(cls, firsts: Keys, ends: Keys, sizes: npt.NDArray[np.float64],
-              row_ids: Rows) -> RangeIndex:
+    def build(
+        cls, firsts: Keys, ends: Keys, sizes: npt.NDArray[np.float64], row_ids: Rows
+    ) -> RangeIndex:
         """Index ranges ``firsts[i]..ends[i] - 1`` of rows ``row_ids``.
 
         ``sizes`` orders overlapping ranges, smallest first; ties keep the given order.
@@ -96,8 +98,15 @@ class RangeIndex:
         has = ptr[1:] > ptr[:-1]
         best[has] = row_ids[local[ptr[:-1][has]]]
         by_first = np.argsort(firsts, kind="stable").astype(np.int32)
-        return cls(bounds, best, ptr.astype(np.int32), local.astype(np.int32), by_first,
-                   firsts[by_first], row_ids.astype(np.int32))
+        return cls(
+            bounds,
+            best,
+            ptr.astype(np.int32),
+            local.astype(np.int32),
+            by_first,
+            firsts[by_first],
+            row_ids.astype(np.int32),
+        )
 
     def __len__(self) -> int:
         return len(self.row_ids)

@@ -38,9 +38,11 @@ class RegistryIndex:
         v6 = table.type == TYPE_CODE[ResourceType.IPV6]
         # IPv6 ranges that start and end on /64 boundaries (every real delegation) are keyed
         # by their upper 64 bits alone: numeric keys sort many times faster than 17-byte ones
-        self.ipv6_compact = bool((table.first_lo[v6] == 0).all()
-                                 and (table.last_lo[v6] == np.uint64(2**64 - 1)).all()
-                                 and (table.last_hi[v6] < np.uint64(2**64 - 1)).all())
+        self.ipv6_compact = bool(
+            (table.first_lo[v6] == 0).all()
+            and (table.last_lo[v6] == np.uint64(2**64 - 1)).all()
+            and (table.last_hi[v6] < np.uint64(2**64 - 1)).all()
+        )
         sizes = table.sizes()
         self.by_type = {rtype: self._build(rtype, sizes) for rtype in ResourceType}
         # holders: rows grouped by a 64-bit hash of their opaque-id (sorting 36-byte strings
@@ -98,16 +100,19 @@ class RegistryIndex:
         low = first_hi + (1 if first_lo else 0)
         if low > 2**64 - 1:
             return containing
-        starting = index.starting_within(np.array([low], np.uint64),
-                                         np.array([last_hi], np.uint64))
+        starting = index.starting_within(np.array([low], np.uint64), np.array([last_hi], np.uint64))
         return np.union1d(containing, starting)
 
     def hits(self, rows: Rows, resource: ResourceRange) -> list[Hit]:
         """Rows classified against ``resource``, most specific first."""
         t = self.table
-        hits = [Hit(row, relation(ResourceRange(resource.type, t.first_int(row),
-                                                t.last_int(row)), resource))
-                for row in rows.tolist()]
+        hits = [
+            Hit(
+                row,
+                relation(ResourceRange(resource.type, t.first_int(row), t.last_int(row)), resource),
+            )
+            for row in rows.tolist()
+        ]
         return self._ordered(hits)
 
     def holder(self, opaque_id: str, registry: Registry | None = None) -> list[Hit]:
@@ -117,22 +122,30 @@ class RegistryIndex:
         if len(key) > width:
             return []
         wanted = id_hashes(np.array([key], dtype=f"S{width}"))
-        lo, hi = (int(np.searchsorted(self._holder_hashes, wanted, side=s)[0])
-                  for s in ("left", "right"))
+        lo, hi = (
+            int(np.searchsorted(self._holder_hashes, wanted, side=s)[0]) for s in ("left", "right")
+        )
         rows = self._holder_rows[lo:hi]
         rows = rows[self.table.opaque_id[rows] == key]
         if registry is not None:
             rows = rows[self.table.registry[rows] == REGISTRY_CODE[registry]]
         t = self.table
-        order = np.lexsort((t.line[rows], t.first_lo[rows], t.first_hi[rows], t.type[rows],
-                            t.registry[rows]))
+        order = np.lexsort(
+            (t.line[rows], t.first_lo[rows], t.first_hi[rows], t.type[rows], t.registry[rows])
+        )
         return [Hit(int(r), "holder") for r in rows[order].tolist()]
 
     def _ordered(self, hits: list[Hit]) -> list[Hit]:
         t = self.table
-        return sorted(hits, key=lambda h: (t.last_int(h.row) - t.first_int(h.row),
-                                           int(t.registry[h.row]), t.first_int(h.row),
-                                           int(t.line[h.row])))
+        return sorted(
+            hits,
+            key=lambda h: (
+                t.last_int(h.row) - t.first_int(h.row),
+                int(t.registry[h.row]),
+                t.first_int(h.row),
+                int(t.line[h.row]),
+            ),
+        )
 
     # -- bulk --------------------------------------------------------------------------
     def best_ipv4(self, addresses: npt.NDArray[np.uint64]) -> Rows:
@@ -160,8 +173,9 @@ def id_hashes(ids: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint64]:
     return acc
 
 
-def parse_ipv4_strings(addresses: list[str]) -> tuple[npt.NDArray[np.uint64],
-                                                       npt.NDArray[np.bool_]]:
+def parse_ipv4_strings(
+    addresses: list[str],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
     """Vectorised dotted-quad parsing of many strings (one join, one pass)."""
     if not addresses:
         return np.zeros(0, np.uint64), np.zeros(0, bool)

@@ -51,26 +51,35 @@ def _spec(doc: str, required: str = "", optional: str = "") -> Spec:
 
 SPECS: dict[str, Spec] = {
     "always": _spec("fires on every request the rule's types and kinds cover"),
-    "counterpart": _spec("fires when the other registry is not one of `registries`",
-                         "registries"),
-    "needs": _spec("fires (a needs test) always, or only when the other registry is one of "
-                   "`registries`", optional="registries"),
+    "counterpart": _spec("fires when the other registry is not one of `registries`", "registries"),
+    "needs": _spec(
+        "fires (a needs test) always, or only when the other registry is one of `registries`",
+        optional="registries",
+    ),
     "type-scope": _spec("fires when the resource type is not one of `types`", "types"),
     "holding-period": _spec(
         "fires while fewer than `months` have passed since `since` (allocation, receipt, "
         "latest, holder); with `after_months`, only once that many have passed; "
         "`receipt_kinds` limits which receipts count; `asn16_only` limits ASNs to 16-bit",
-        "months", "since after_months receipt_kinds asn16_only"),
-    "locked-pool": _spec("fires when the resource overlaps one of `prefixes` (for `months` "
-                         "after its allocation, or for ever)", "prefixes", "months"),
-    "min-size": _spec("fires when an address range is smaller than a /`prefix_length`",
-                      "prefix_length"),
+        "months",
+        "since after_months receipt_kinds asn16_only",
+    ),
+    "locked-pool": _spec(
+        "fires when the resource overlaps one of `prefixes` (for `months` "
+        "after its allocation, or for ever)",
+        "prefixes",
+        "months",
+    ),
+    "min-size": _spec(
+        "fires when an address range is smaller than a /`prefix_length`", "prefix_length"
+    ),
     "legacy": _spec("fires when the resource is legacy space"),
     "dispute": _spec("fires when the resource is in dispute"),
     "legal-hold": _spec("fires when a legal hold stands on the resource"),
     "holder-matches": _spec("fires when the requester is not the holder of record"),
-    "recipient-recognised": _spec("fires when the recipient registry is not one of "
-                                  "`registries`", "registries"),
+    "recipient-recognised": _spec(
+        "fires when the recipient registry is not one of `registries`", "registries"
+    ),
     "source-failed": _spec("fires when the source registry has stopped functioning"),
 }
 
@@ -395,9 +404,11 @@ def overlaps_rows(c: Columns, pool: ResourceRange) -> Bools:
     """Rows sharing a number with ``pool`` (128-bit comparisons on hi/lo halves)."""
     p_first_hi, p_first_lo = np.uint64(pool.first >> 64), np.uint64(pool.first & (2**64 - 1))
     p_last_hi, p_last_lo = np.uint64(pool.last >> 64), np.uint64(pool.last & (2**64 - 1))
-    starts_before_end = (c.first_hi < p_last_hi) | ((c.first_hi == p_last_hi)
-                                                    & (c.first_lo <= p_last_lo))
-    ends_after_start = (c.last_hi > p_first_hi) | ((c.last_hi == p_first_hi)
-                                                   & (c.last_lo >= p_first_lo))
+    starts_before_end = (c.first_hi < p_last_hi) | (
+        (c.first_hi == p_last_hi) & (c.first_lo <= p_last_lo)
+    )
+    ends_after_start = (c.last_hi > p_first_hi) | (
+        (c.last_hi == p_first_hi) & (c.last_lo >= p_first_lo)
+    )
     result: Bools = starts_before_end & ends_after_start
     return result

@@ -55,17 +55,24 @@ class CompareRow:
 
     @property
     def differs(self) -> bool:
-        return (self.outcome_a != self.outcome_b
-                or _kinds(self.restrictions_a) != _kinds(self.restrictions_b))
+        return self.outcome_a != self.outcome_b or _kinds(self.restrictions_a) != _kinds(
+            self.restrictions_b
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"from_registry": self.source.value, "to_registry": self.recipient.value,
-                "type": self.type.value, "kind": self.kind.value,
-                "outcome_a": self.outcome_a, "outcome_b": self.outcome_b,
-                "restrictions_a": list(self.restrictions_a),
-                "restrictions_b": list(self.restrictions_b),
-                "rules_a": list(self.rules_a), "rules_b": list(self.rules_b),
-                "differs": self.differs}
+        return {
+            "from_registry": self.source.value,
+            "to_registry": self.recipient.value,
+            "type": self.type.value,
+            "kind": self.kind.value,
+            "outcome_a": self.outcome_a,
+            "outcome_b": self.outcome_b,
+            "restrictions_a": list(self.restrictions_a),
+            "restrictions_b": list(self.restrictions_b),
+            "rules_a": list(self.rules_a),
+            "rules_b": list(self.rules_b),
+            "differs": self.differs,
+        }
 
 
 def compare(a: Regime, b: Regime, as_of: dt.date) -> list[CompareRow]:
@@ -73,16 +80,20 @@ def compare(a: Regime, b: Regime, as_of: dt.date) -> list[CompareRow]:
     rows = []
     for source in REGISTRIES:
         for recipient in REGISTRIES:
-            kinds = ([TransferKind.INTRA_RIR, TransferKind.MERGER] if source is recipient
-                     else [TransferKind.INTER_RIR, TransferKind.MERGER])
+            kinds = (
+                [TransferKind.INTRA_RIR, TransferKind.MERGER]
+                if source is recipient
+                else [TransferKind.INTER_RIR, TransferKind.MERGER]
+            )
             for rtype in ResourceType:
                 for kind in kinds:
                     rows.append(_row(a, b, source, recipient, rtype, kind, as_of))
     return rows
 
 
-def clean_case(source: Registry, recipient: Registry, rtype: ResourceType,
-               kind: TransferKind, as_of: dt.date) -> tuple[TransferRequest, ResourceFacts]:
+def clean_case(
+    source: Registry, recipient: Registry, rtype: ResourceType, kind: TransferKind, as_of: dt.date
+) -> tuple[TransferRequest, ResourceFacts]:
     """The clean resource of a cell as a request and its facts."""
     start, value = CLEAN[rtype]
     since = dt.date(as_of.year - 10, as_of.month, min(as_of.day, 28))
@@ -91,14 +102,29 @@ def clean_case(source: Registry, recipient: Registry, rtype: ResourceType,
     return request, ResourceFacts(delegations=(delegation,), iana_registry=source)
 
 
-def _row(a: Regime, b: Regime, source: Registry, recipient: Registry, rtype: ResourceType,
-         kind: TransferKind, as_of: dt.date) -> CompareRow:
+def _row(
+    a: Regime,
+    b: Regime,
+    source: Registry,
+    recipient: Registry,
+    rtype: ResourceType,
+    kind: TransferKind,
+    as_of: dt.date,
+) -> CompareRow:
     request, facts = clean_case(source, recipient, rtype, kind, as_of)
     decision_a, decision_b = (evaluate(request, r, facts, as_of) for r in (a, b))
-    return CompareRow(source, recipient, rtype, kind, decision_a.outcome.value,
-                      decision_b.outcome.value, restrictions(a, request, as_of),
-                      restrictions(b, request, as_of), _deciding(decision_a),
-                      _deciding(decision_b))
+    return CompareRow(
+        source,
+        recipient,
+        rtype,
+        kind,
+        decision_a.outcome.value,
+        decision_b.outcome.value,
+        restrictions(a, request, as_of),
+        restrictions(b, request, as_of),
+        _deciding(decision_a),
+        _deciding(decision_b),
+    )
 
 
 def restrictions(regime: Regime, request: TransferRequest, as_of: dt.date) -> tuple[str, ...]:
@@ -106,9 +132,11 @@ def restrictions(regime: Regime, request: TransferRequest, as_of: dt.date) -> tu
     cell, fired or not (what could stop another resource of the same cell)."""
     found: list[Rule] = []
     for registry, direction, _ in sides(request):
-        found += [r for r in regime.rules_for(registry, direction, request.resource.type,
-                                              request.kind)
-                  if r.in_force(as_of) and r.effect in (Effect.REFUSE, Effect.CONDITION)]
+        found += [
+            r
+            for r in regime.rules_for(registry, direction, request.resource.type, request.kind)
+            if r.in_force(as_of) and r.effect in (Effect.REFUSE, Effect.CONDITION)
+        ]
     return tuple(f"{r.check}:{r.id}" for r in found)
 
 

@@ -52,8 +52,13 @@ Side = tuple[Registry, Direction, Registry]
 """The registry whose rules apply, which of its rules, and the registry on the other side."""
 
 
-def evaluate(request: TransferRequest, regime: Regime, facts: ResourceFacts, as_of: dt.date,
-             rpki: Constraints | None = None) -> Decision:
+def evaluate(
+    request: TransferRequest,
+    regime: Regime,
+    facts: ResourceFacts,
+    as_of: dt.date,
+    rpki: Constraints | None = None,
+) -> Decision:
     """Decide ``request`` under ``regime`` on ``as_of``.
 
     Raises:
@@ -65,8 +70,11 @@ def evaluate(request: TransferRequest, regime: Regime, facts: ResourceFacts, as_
         results += side_results(request, regime, facts, as_of, side)
     outcome = outcome_of(results)
     conditions = tuple(dict.fromkeys(r.message for r in results if r.effect is Effect.CONDITION))
-    finding = (check_rpki(request.recipient, request.resource, facts.iana_registry, rpki)
-               if request.recipient is not request.source else RpkiFinding(True))
+    finding = (
+        check_rpki(request.recipient, request.resource, facts.iana_registry, rpki)
+        if request.recipient is not request.source
+        else RpkiFinding(True)
+    )
     return Decision(outcome, regime.label, tuple(results), conditions, finding)
 
 
@@ -74,12 +82,15 @@ def sides(request: TransferRequest) -> list[Side]:
     """Whose rules decide: both registries for a move between them, one for a move within."""
     if request.recipient is request.source:
         return [(request.source, Direction.INTRA, request.source)]
-    return [(request.source, Direction.OUT, request.recipient),
-            (request.recipient, Direction.IN, request.source)]
+    return [
+        (request.source, Direction.OUT, request.recipient),
+        (request.recipient, Direction.IN, request.source),
+    ]
 
 
-def side_results(request: TransferRequest, regime: Regime, facts: ResourceFacts,
-                 as_of: dt.date, side: Side) -> list[RuleResult]:
+def side_results(
+    request: TransferRequest, regime: Regime, facts: ResourceFacts, as_of: dt.date, side: Side
+) -> list[RuleResult]:
     """The rules of one side that fired, plus a refusal when nothing permits the move."""
     registry, direction, counterpart = side
     ctx = Context(request, facts, as_of, registry, counterpart)
@@ -102,13 +113,16 @@ def side_results(request: TransferRequest, regime: Regime, facts: ResourceFacts,
 def no_rule(regime: Regime, request: TransferRequest, side: Side) -> RuleResult:
     """The refusal for a side that no rule of the regime permits."""
     registry, direction, _ = side
-    where = {Direction.OUT: "out of", Direction.IN: "into",
-             Direction.INTRA: "within"}[direction]
+    where = {Direction.OUT: "out of", Direction.IN: "into", Direction.INTRA: "within"}[direction]
     return RuleResult(
         f"{regime.name}:no-rule:{registry.value}:{direction.value}",
-        f"regime {regime.label}: no rule permits this", Confidence.UNVERIFIED, None,
-        Effect.REFUSE, f"no rule of regime {regime.name!r} permits {request.kind.value} "
-        f"transfers of {request.resource.type.value} {where} {registry.label}")
+        f"regime {regime.label}: no rule permits this",
+        Confidence.UNVERIFIED,
+        None,
+        Effect.REFUSE,
+        f"no rule of regime {regime.name!r} permits {request.kind.value} "
+        f"transfers of {request.resource.type.value} {where} {registry.label}",
+    )
 
 
 def outcome_of(results: list[RuleResult]) -> Outcome:
@@ -121,14 +135,24 @@ def outcome_of(results: list[RuleResult]) -> Outcome:
     return Outcome.ALLOWED
 
 
-def render(rule: Rule, request: TransferRequest, registry: Registry, counterpart: Registry,
-           details: Mapping[str, str]) -> str:
+def render(
+    rule: Rule,
+    request: TransferRequest,
+    registry: Registry,
+    counterpart: Registry,
+    details: Mapping[str, str],
+) -> str:
     """The rule's message with the request's registries, type and the check's details."""
     values: dict[str, Any] = {
-        "source": request.source.label, "recipient": request.recipient.label,
-        "registry": registry.label, "counterpart": counterpart.label,
-        "type": request.resource.type.value, "kind": request.kind.value,
-        "resource": str(request.resource), **details}
+        "source": request.source.label,
+        "recipient": request.recipient.label,
+        "registry": registry.label,
+        "counterpart": counterpart.label,
+        "type": request.resource.type.value,
+        "kind": request.kind.value,
+        "resource": str(request.resource),
+        **details,
+    }
     return string.Formatter().vformat(rule.message, (), _Defaulting(values))
 
 
@@ -153,27 +177,31 @@ def validate_request(request: TransferRequest, facts: ResourceFacts) -> None:
     _wholly_delegated(resource, facts)
     holders = sorted(facts.holders)
     if len(holders) > 1:
-        raise InputError(f"{resource} straddles holders ({', '.join(holders)}): evaluate each "
-                         "holder's part separately")
+        raise InputError(
+            f"{resource} straddles holders ({', '.join(holders)}): evaluate each "
+            "holder's part separately"
+        )
     _kind_matches(request)
     started = max((d.date for d in facts.delegations if d.date is not None), default=None)
     if started is not None and request.date < started:
-        raise InputError(f"date {request.date} is before the delegation of {resource} "
-                         f"({started})")
+        raise InputError(f"date {request.date} is before the delegation of {resource} ({started})")
 
 
 def _same_registry(request: TransferRequest, facts: ResourceFacts) -> None:
     others = sorted({d.registry.label for d in facts.delegations} - {request.source.label})
     if others:
-        raise InputError(f"{request.resource} is held at {', '.join(others)}, not at "
-                         f"{request.source.label}")
+        raise InputError(
+            f"{request.resource} is held at {', '.join(others)}, not at {request.source.label}"
+        )
 
 
 def _wholly_delegated(resource: ResourceRange, facts: ResourceFacts) -> None:
     for d in facts.delegations:
         if not d.status.delegated:
-            raise InputError(f"{d.resource} is {d.status.value} at {d.registry.label}: only "
-                             "allocated or assigned resources can be transferred")
+            raise InputError(
+                f"{d.resource} is {d.status.value} at {d.registry.label}: only "
+                "allocated or assigned resources can be transferred"
+            )
     remaining = [resource]
     for d in facts.delegations:
         remaining = [part for r in remaining for part in r.subtract(d.resource)]
@@ -184,8 +212,11 @@ def _wholly_delegated(resource: ResourceRange, facts: ResourceFacts) -> None:
 def _kind_matches(request: TransferRequest) -> None:
     same = request.recipient is request.source
     if request.kind is TransferKind.INTER_RIR and same:
-        raise InputError(f"an inter-RIR transfer needs a recipient registry other than "
-                         f"{request.source.label}")
+        raise InputError(
+            f"an inter-RIR transfer needs a recipient registry other than {request.source.label}"
+        )
     if request.kind is TransferKind.INTRA_RIR and not same:
-        raise InputError(f"an intra-RIR transfer stays at {request.source.label}; "
-                         f"{request.recipient.label} is another registry")
+        raise InputError(
+            f"an intra-RIR transfer stays at {request.source.label}; "
+            f"{request.recipient.label} is another registry"
+        )

@@ -28,15 +28,40 @@ from rirport.policy.checks import SPECS
 from rirport.policy.model import Direction, Params, Regime, Rule, Since
 
 BUILTIN_DIR = "policy"
-RULE_KEYS = frozenset({"id", "registry", "direction", "types", "kinds", "check", "params",
-                       "effect", "message", "reference", "url", "effective", "until",
-                       "confidence"})
-REQUIRED_RULE_KEYS = ("id", "registry", "direction", "check", "effect", "message",
-                      "reference", "effective", "confidence")
+RULE_KEYS = frozenset(
+    {
+        "id",
+        "registry",
+        "direction",
+        "types",
+        "kinds",
+        "check",
+        "params",
+        "effect",
+        "message",
+        "reference",
+        "url",
+        "effective",
+        "until",
+        "confidence",
+    }
+)
+REQUIRED_RULE_KEYS = (
+    "id",
+    "registry",
+    "direction",
+    "check",
+    "effect",
+    "message",
+    "reference",
+    "effective",
+    "confidence",
+)
 REGIME_KEYS = frozenset({"name", "version", "description", "source", "notes", "as_of"})
 #: Placeholders every message may use; checks add their own details (``{until}`` ...).
-MESSAGE_FIELDS = frozenset({"source", "recipient", "counterpart", "registry", "type", "kind",
-                            "resource"})
+MESSAGE_FIELDS = frozenset(
+    {"source", "recipient", "counterpart", "registry", "type", "kind", "resource"}
+)
 CHECK_FIELDS: dict[str, frozenset[str]] = {
     "holding-period": frozenset({"start", "until"}),
     "locked-pool": frozenset({"pool", "start", "until"}),
@@ -52,8 +77,11 @@ def builtin_names() -> list[str]:
     """Names of the regimes shipped with rirport (the TOML files of ``rirport/data/policy``
     other than the RPKI constraints)."""
     folder = files("rirport").joinpath("data").joinpath(BUILTIN_DIR)
-    names = [p.name.removesuffix(".toml") for p in folder.iterdir()
-             if p.name.endswith(".toml") and not p.name.startswith("rpki")]
+    names = [
+        p.name.removesuffix(".toml")
+        for p in folder.iterdir()
+        if p.name.endswith(".toml") and not p.name.startswith("rpki")
+    ]
     return sorted(names)
 
 
@@ -70,8 +98,9 @@ def load_regime(name_or_path: str | Path) -> Regime:
         return _builtin(text)
     path = Path(text).expanduser()
     if not path.is_file():
-        raise InputError(f"no regime {text!r}: not a built-in ({', '.join(builtin_names())}) "
-                         "and no such file")
+        raise InputError(
+            f"no regime {text!r}: not a built-in ({', '.join(builtin_names())}) and no such file"
+        )
     try:
         data = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -116,8 +145,10 @@ def parse_regime(text: str, source: str) -> Regime:
             continue
         if rule.id in seen:
             where = f"line {seen[rule.id]}" if seen[rule.id] else "earlier"
-            problems.append(f"{_where(source, rule.line)}: rule {rule.id!r}: field 'id': "
-                            f"duplicate rule id (first at {where})")
+            problems.append(
+                f"{_where(source, rule.line)}: rule {rule.id!r}: field 'id': "
+                f"duplicate rule id (first at {where})"
+            )
             continue
         seen[rule.id] = rule.line
         rules.append(rule)
@@ -136,8 +167,9 @@ def read_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _LINE.search(str(exc))
-        raise ParseError(source, int(found.group(1)) if found else None,
-                         f"invalid TOML: {exc}") from exc
+        raise ParseError(
+            source, int(found.group(1)) if found else None, f"invalid TOML: {exc}"
+        ) from exc
 
 
 # -- the [regime] table ---------------------------------------------------------------------
@@ -173,8 +205,9 @@ class _Problems:
         self.count += 1
 
 
-def _rule(raw: Any, number: int, source: str, lines: list[str],
-          problems: list[str], nth: int = 1) -> Rule | None:
+def _rule(
+    raw: Any, number: int, source: str, lines: list[str], problems: list[str], nth: int = 1
+) -> Rule | None:
     if not isinstance(raw, dict):
         problems.append(f"{source}: rule #{number}: not a table")
         return None
@@ -269,8 +302,9 @@ def _enum(raw: dict[str, Any], key: str, kind: type[E], bad: _Problems) -> E:
         return next(iter(kind))
 
 
-def _set(raw: dict[str, Any], key: str, kind: type[E], bad: _Problems,
-         default: frozenset[E]) -> frozenset[E]:
+def _set(
+    raw: dict[str, Any], key: str, kind: type[E], bad: _Problems, default: frozenset[E]
+) -> frozenset[E]:
     value = raw.get(key)
     if value is None:
         return default
@@ -319,8 +353,11 @@ def _params(value: Any, check: str | None, bad: _Problems) -> Params:
         return Params()
     spec = SPECS[check]
     for key in sorted(set(value) - spec.required - spec.optional):
-        bad.add(f"params.{key}", f"check {check!r} takes no such parameter "
-                f"(takes: {', '.join(sorted(spec.required | spec.optional)) or 'none'})")
+        bad.add(
+            f"params.{key}",
+            f"check {check!r} takes no such parameter "
+            f"(takes: {', '.join(sorted(spec.required | spec.optional)) or 'none'})",
+        )
     for key in sorted(spec.required - set(value)):
         bad.add(f"params.{key}", f"required by check {check!r}")
     converted: dict[str, Any] = {}
@@ -407,8 +444,9 @@ def _message_fields(message: str, check: str, bad: _Problems) -> None:
         bad.add("message", f"bad placeholder syntax: {exc}")
         return
     for name in sorted(names - allowed):
-        bad.add("message", f"unknown placeholder {{{name}}} (allowed: "
-                f"{', '.join(sorted(allowed))})")
+        bad.add(
+            "message", f"unknown placeholder {{{name}}} (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def _line_of(lines: list[str], rule_id: str, nth: int = 1) -> int | None:

@@ -90,16 +90,28 @@ class Rule:
         started = self.effective is None or self.effective <= on
         return started and (self.until is None or on < self.until)
 
-    def matches(self, registry: Registry, direction: Direction, rtype: ResourceType,
-                kind: TransferKind) -> bool:
+    def matches(
+        self, registry: Registry, direction: Direction, rtype: ResourceType, kind: TransferKind
+    ) -> bool:
         """True when the rule speaks about this side of this kind of move of this type."""
-        return ((self.registry is None or self.registry is registry)
-                and self.direction is direction and rtype in self.types and kind in self.kinds)
+        return (
+            (self.registry is None or self.registry is registry)
+            and self.direction is direction
+            and rtype in self.types
+            and kind in self.kinds
+        )
 
     def result(self, message: str | None = None) -> RuleResult:
         """The rule as it appears in a decision (message filled in for the request)."""
-        return RuleResult(self.id, self.reference, self.confidence, self.effective,
-                          self.effect, message or self.message, self.url)
+        return RuleResult(
+            self.id,
+            self.reference,
+            self.confidence,
+            self.effective,
+            self.effect,
+            message or self.message,
+            self.url,
+        )
 
 
 @dataclass(frozen=True)
@@ -116,11 +128,13 @@ class Regime:
     status of the proposal), shown by ``rirport policy show`` and with every evaluation."""
     path: str = ""
     """Where the regime was read from (a built-in's package path, or the user's file)."""
-    _by_side: dict[tuple[Registry, Direction, ResourceType, TransferKind],
-                   tuple[Rule, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _by_side: dict[tuple[Registry, Direction, ResourceType, TransferKind], tuple[Rule, ...]] = (
+        field(default_factory=dict, compare=False, repr=False)
+    )
 
-    def rules_for(self, registry: Registry, direction: Direction, rtype: ResourceType,
-                  kind: TransferKind) -> tuple[Rule, ...]:
+    def rules_for(
+        self, registry: Registry, direction: Direction, rtype: ResourceType, kind: TransferKind
+    ) -> tuple[Rule, ...]:
         """Rules of one side of a move, in file order (cached: the engine asks often)."""
         key = (registry, direction, rtype, kind)
         found = self._by_side.get(key)

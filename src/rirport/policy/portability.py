@@ -50,8 +50,9 @@ class Group:
     """Addresses (IPv4), 1 per prefix (IPv6), AS numbers (ASN)."""
     rows: I64
     """Row numbers in the table the group was built from."""
-    memo: dict[tuple[str, Params, int], Fired] = field(default_factory=dict, compare=False,
-                                                       repr=False)
+    memo: dict[tuple[str, Params, int], Fired] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def rtype(self) -> ResourceType:
@@ -82,12 +83,18 @@ class MatrixCell:
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "regime": self.regime, "from_registry": self.from_registry.value,
-            "to_registry": self.to_registry.value, "type": self.type.value,
-            "outcome": self.outcome.value, "amount": self.amount, "holders": self.holders,
-            "records": self.records, "rpki_rejected": self.rpki_rejected,
+            "regime": self.regime,
+            "from_registry": self.from_registry.value,
+            "to_registry": self.to_registry.value,
+            "type": self.type.value,
+            "outcome": self.outcome.value,
+            "amount": self.amount,
+            "holders": self.holders,
+            "records": self.records,
+            "rpki_rejected": self.rpki_rejected,
             "rules": list(self.rules),
-            "confidence": self.confidence.value if self.confidence else None}
+            "confidence": self.confidence.value if self.confidence else None,
+        }
         if self.type is ResourceType.IPV4:
             body["slash24s"] = round(self.amount / 256, 2)
         return body
@@ -109,19 +116,29 @@ class ScenarioRow:
     holders_stuck: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"regime": self.regime, "failing_registry": self.failing_registry.value,
-                "cc": self.cc, "type": self.type.value,
-                "allowed_amount": self.allowed_amount,
-                "conditional_amount": self.conditional_amount,
-                "stuck_amount": self.stuck_amount, "holders_free": self.holders_free,
-                "holders_stuck": self.holders_stuck}
+        return {
+            "regime": self.regime,
+            "failing_registry": self.failing_registry.value,
+            "cc": self.cc,
+            "type": self.type.value,
+            "allowed_amount": self.allowed_amount,
+            "conditional_amount": self.conditional_amount,
+            "stuck_amount": self.stuck_amount,
+            "holders_free": self.holders_free,
+            "holders_stuck": self.holders_stuck,
+        }
 
 
 # -- outcomes per row ------------------------------------------------------------------------
-def row_outcomes(group: Group, regime: Regime, target: Registry, as_of: dt.date,
-                 kind: TransferKind = TransferKind.INTER_RIR,
-                 source_operational: bool = True, fired: list[tuple[Rule, Fired]] | None = None
-                 ) -> I8:
+def row_outcomes(
+    group: Group,
+    regime: Regime,
+    target: Registry,
+    as_of: dt.date,
+    kind: TransferKind = TransferKind.INTER_RIR,
+    source_operational: bool = True,
+    fired: list[tuple[Rule, Fired]] | None = None,
+) -> I8:
     """Outcome code of every row of ``group`` moved to ``target`` (as the scalar engine would
     decide for the row's own holder requesting it on ``as_of``); ``fired`` collects each
     rule that ran with where it fired."""
@@ -132,14 +149,27 @@ def row_outcomes(group: Group, regime: Regime, target: Registry, as_of: dt.date,
         sides = [(source, Direction.OUT, target), (target, Direction.IN, source)]
     worst = np.zeros(len(group), dtype=np.int8)
     for registry, direction, counterpart in sides:
-        batch = Batch(group.columns, date_int(as_of), registry, counterpart, target,
-                      source_operational, group.memo)
+        batch = Batch(
+            group.columns,
+            date_int(as_of),
+            registry,
+            counterpart,
+            target,
+            source_operational,
+            group.memo,
+        )
         worst = np.maximum(worst, _side(batch, regime, direction, kind, as_of, fired))
     return worst
 
 
-def _side(batch: Batch, regime: Regime, direction: Direction, kind: TransferKind,
-          as_of: dt.date, record: list[tuple[Rule, Fired]] | None) -> I8:
+def _side(
+    batch: Batch,
+    regime: Regime,
+    direction: Direction,
+    kind: TransferKind,
+    as_of: dt.date,
+    record: list[tuple[Rule, Fired]] | None,
+) -> I8:
     """Severity per row from one side's rules; a row no ``allow`` rule fired for is refused."""
     n = len(batch.columns)
     severity = np.zeros(n, dtype=np.int8)
@@ -160,9 +190,13 @@ def _side(batch: Batch, regime: Regime, direction: Direction, kind: TransferKind
 
 
 # -- the matrix ------------------------------------------------------------------------------
-def matrix(groups: Sequence[Group], regimes: Sequence[Regime], as_of: dt.date,
-           targets: Sequence[Registry] = REGISTRIES,
-           rpki: Constraints | None = None) -> list[MatrixCell]:
+def matrix(
+    groups: Sequence[Group],
+    regimes: Sequence[Regime],
+    as_of: dt.date,
+    targets: Sequence[Registry] = REGISTRIES,
+    rpki: Constraints | None = None,
+) -> list[MatrixCell]:
     """Every (regime, source, target ≠ source, type, outcome) cell, zero cells included so
     the shape is the same whatever the data."""
     cells = []
@@ -174,8 +208,9 @@ def matrix(groups: Sequence[Group], regimes: Sequence[Regime], as_of: dt.date,
     return cells
 
 
-def _cells(group: Group, regime: Regime, target: Registry, as_of: dt.date,
-           rpki: Constraints | None) -> list[MatrixCell]:
+def _cells(
+    group: Group, regime: Regime, target: Registry, as_of: dt.date, rpki: Constraints | None
+) -> list[MatrixCell]:
     fired: list[tuple[Rule, Fired]] = []
     outcomes = row_outcomes(group, regime, target, as_of, fired=fired)
     rejected = rejected_rows(target, group.columns, rpki)
@@ -183,15 +218,27 @@ def _cells(group: Group, regime: Regime, target: Registry, as_of: dt.date,
     for code, outcome in enumerate(OUTCOMES):
         mask = outcomes == code
         rules, confidence = deciding_rules(fired, mask, outcome)
-        cells.append(MatrixCell(
-            regime.name, group.registry, target, group.rtype, outcome,
-            int(group.amount[mask].sum()), distinct(group.holder[mask]), int(mask.sum()),
-            int(group.amount[mask & rejected].sum()), rules, confidence))
+        cells.append(
+            MatrixCell(
+                regime.name,
+                group.registry,
+                target,
+                group.rtype,
+                outcome,
+                int(group.amount[mask].sum()),
+                distinct(group.holder[mask]),
+                int(mask.sum()),
+                int(group.amount[mask & rejected].sum()),
+                rules,
+                confidence,
+            )
+        )
     return cells
 
 
-def deciding_rules(fired: list[tuple[Rule, Fired]], mask: npt.NDArray[np.bool_],
-                   outcome: Outcome) -> tuple[tuple[str, ...], Confidence | None]:
+def deciding_rules(
+    fired: list[tuple[Rule, Fired]], mask: npt.NDArray[np.bool_], outcome: Outcome
+) -> tuple[tuple[str, ...], Confidence | None]:
     """The rules behind a cell and how sure the cell is.
 
     A refusal stands if any refusing rule holds, so a refused cell is as sure as its best
@@ -206,8 +253,11 @@ def deciding_rules(fired: list[tuple[Rule, Fired]], mask: npt.NDArray[np.bool_],
         if not rules:
             return (), Confidence.UNVERIFIED
         return tuple(dict.fromkeys(r.id for r in rules)), strongest(r.confidence for r in rules)
-    rules = [r for r, where in fired if r.effect in (Effect.ALLOW, Effect.CONDITION)
-             and _any(where, mask)]
+    rules = [
+        r
+        for r, where in fired
+        if r.effect in (Effect.ALLOW, Effect.CONDITION) and _any(where, mask)
+    ]
     return tuple(dict.fromkeys(r.id for r in rules)), weakest(r.confidence for r in rules)
 
 
@@ -240,8 +290,9 @@ def distinct(sorted_codes: I64) -> int:
 
 
 # -- the scenario "registry X stops functioning" ------------------------------------------------
-def failing_scenario(groups: Sequence[Group], regimes: Sequence[Regime], failing: Registry,
-                     as_of: dt.date) -> list[ScenarioRow]:
+def failing_scenario(
+    groups: Sequence[Group], regimes: Sequence[Regime], failing: Registry, as_of: dt.date
+) -> list[ScenarioRow]:
     """For each regime, country and type: what the failing registry's holders could still
     move to at least one other registry (its best outcome), and who is stuck."""
     rows: list[ScenarioRow] = []
@@ -249,23 +300,35 @@ def failing_scenario(groups: Sequence[Group], regimes: Sequence[Regime], failing
         for group in groups:
             if group.registry is failing:
                 rows += _scenario_group(group, regime, failing, as_of)
-    return sorted(rows, key=lambda r: (r.regime, r.type.value, -r.stuck_amount,
-                                       -r.allowed_amount - r.conditional_amount, r.cc))
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.regime,
+            r.type.value,
+            -r.stuck_amount,
+            -r.allowed_amount - r.conditional_amount,
+            r.cc,
+        ),
+    )
 
 
-def best_outcomes(group: Group, regime: Regime, as_of: dt.date,
-                  source_operational: bool = True) -> I8:
+def best_outcomes(
+    group: Group, regime: Regime, as_of: dt.date, source_operational: bool = True
+) -> I8:
     """The most favourable outcome of each row over every other registry."""
     best = np.full(len(group), 2, dtype=np.int8)
     for target in REGISTRIES:
         if target is not group.registry:
-            best = np.minimum(best, row_outcomes(group, regime, target, as_of,
-                                                 source_operational=source_operational))
+            best = np.minimum(
+                best,
+                row_outcomes(group, regime, target, as_of, source_operational=source_operational),
+            )
     return best
 
 
-def _scenario_group(group: Group, regime: Regime, failing: Registry,
-                    as_of: dt.date) -> Iterator[ScenarioRow]:
+def _scenario_group(
+    group: Group, regime: Regime, failing: Registry, as_of: dt.date
+) -> Iterator[ScenarioRow]:
     best = best_outcomes(group, regime, as_of, source_operational=False)
     countries, inverse = np.unique(group.cc, return_inverse=True)
     for code, cc in enumerate(countries.tolist()):
@@ -274,8 +337,13 @@ def _scenario_group(group: Group, regime: Regime, failing: Registry,
         stuck_holders = np.unique(group.holder[stuck])
         all_holders = np.unique(group.holder[mine])
         yield ScenarioRow(
-            regime.name, failing, cc.decode() or "--", group.rtype,
+            regime.name,
+            failing,
+            cc.decode() or "--",
+            group.rtype,
             int(group.amount[mine & (best == 0)].sum()),
             int(group.amount[mine & (best == 1)].sum()),
             int(group.amount[stuck].sum()),
-            len(all_holders) - len(stuck_holders), len(stuck_holders))
+            len(all_holders) - len(stuck_holders),
+            len(stuck_holders),
+        )

@@ -30,9 +30,21 @@ from rirport.errors import PolicyError
 from rirport.policy.checks import Columns, overlaps_rows
 from rirport.policy.loader import read_toml
 
-CONSTRAINT_KEYS = frozenset({"id", "trust_anchors", "types", "deny_iana", "only_own_iana",
-                             "also_allow", "message", "reference", "url", "effective",
-                             "confidence"})
+CONSTRAINT_KEYS = frozenset(
+    {
+        "id",
+        "trust_anchors",
+        "types",
+        "deny_iana",
+        "only_own_iana",
+        "also_allow",
+        "message",
+        "reference",
+        "url",
+        "effective",
+        "confidence",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +66,7 @@ class Constraint:
     effective: dt.date | None
     confidence: Confidence
 
-    def denies(self, recipient: Registry, resource: ResourceRange,
-               iana: Registry | None) -> bool:
+    def denies(self, recipient: Registry, resource: ResourceRange, iana: Registry | None) -> bool:
         """True when validators would reject ``resource`` under ``recipient``'s TA."""
         if recipient not in self.trust_anchors or resource.type not in self.types:
             return False
@@ -71,7 +82,8 @@ class Constraint:
         if recipient not in self.trust_anchors or columns.rtype not in self.types:
             return none
         denied: npt.NDArray[np.bool_] = np.isin(
-            columns.iana, [REGISTRIES.index(r) for r in self.deny_iana])
+            columns.iana, [REGISTRIES.index(r) for r in self.deny_iana]
+        )
         if self.only_own_iana:
             foreign = columns.iana != REGISTRIES.index(recipient)
             for prefix in self.also_allow.get(recipient, ()):
@@ -81,10 +93,10 @@ class Constraint:
         return denied
 
     def result(self, recipient: Registry, iana: Registry | None) -> RuleResult:
-        text = self.message.format(recipient=recipient.label,
-                                   iana=iana.label if iana else "no RIR")
-        return RuleResult(self.id, self.reference, self.confidence, self.effective,
-                          Effect.REFUSE, text, self.url)
+        text = self.message.format(recipient=recipient.label, iana=iana.label if iana else "no RIR")
+        return RuleResult(
+            self.id, self.reference, self.confidence, self.effective, Effect.REFUSE, text, self.url
+        )
 
 
 @dataclass(frozen=True)
@@ -97,17 +109,23 @@ class Constraints:
     constraints: tuple[Constraint, ...]
 
 
-def check_rpki(recipient: Registry, resource: ResourceRange, iana: Registry | None,
-               constraints: Constraints | None = None) -> RpkiFinding:
+def check_rpki(
+    recipient: Registry,
+    resource: ResourceRange,
+    iana: Registry | None,
+    constraints: Constraints | None = None,
+) -> RpkiFinding:
     """The RPKI finding for ``resource`` certified under ``recipient``'s trust anchor."""
     found = constraints or default_constraints()
-    denied = tuple(c.result(recipient, iana) for c in found.constraints
-                   if c.denies(recipient, resource, iana))
+    denied = tuple(
+        c.result(recipient, iana) for c in found.constraints if c.denies(recipient, resource, iana)
+    )
     return RpkiFinding(not denied, denied)
 
 
-def rejected_rows(recipient: Registry, columns: Columns,
-                  constraints: Constraints | None = None) -> npt.NDArray[np.bool_]:
+def rejected_rows(
+    recipient: Registry, columns: Columns, constraints: Constraints | None = None
+) -> npt.NDArray[np.bool_]:
     """Rows of a column group validators would reject under ``recipient``'s TA."""
     found = constraints or default_constraints()
     rejected = np.zeros(len(columns), dtype=bool)
@@ -119,10 +137,12 @@ def rejected_rows(recipient: Registry, columns: Columns,
 @functools.cache
 def default_constraints() -> Constraints:
     """The bundled rpki-client constraints (read once)."""
-    resource = files("rirport").joinpath("data").joinpath("policy").joinpath(
-        "rpki-constraints.toml")
-    return parse_constraints(resource.read_text(encoding="utf-8"),
-                             "rirport/data/policy/rpki-constraints.toml")
+    resource = (
+        files("rirport").joinpath("data").joinpath("policy").joinpath("rpki-constraints.toml")
+    )
+    return parse_constraints(
+        resource.read_text(encoding="utf-8"), "rirport/data/policy/rpki-constraints.toml"
+    )
 
 
 def parse_constraints(text: str, source: str) -> Constraints:
@@ -145,8 +165,9 @@ def parse_constraints(text: str, source: str) -> Constraints:
         problems.append(f"{source}: [constraints] needs a name and a version")
     if problems:
         raise PolicyError(source, problems)
-    return Constraints(str(head.get("name", "")), str(head["version"]),
-                       str(head.get("source", "")), tuple(items))
+    return Constraints(
+        str(head.get("name", "")), str(head["version"]), str(head.get("source", "")), tuple(items)
+    )
 
 
 def _constraint(raw: dict[str, Any]) -> Constraint:
@@ -157,13 +178,16 @@ def _constraint(raw: dict[str, Any]) -> Constraint:
     effective = raw["effective"]
     return Constraint(
         id=str(raw["id"]),
-        trust_anchors=frozenset(REGISTRIES) if anchors == ["*"] else frozenset(
-            Registry.parse(a) for a in anchors),
+        trust_anchors=frozenset(REGISTRIES)
+        if anchors == ["*"]
+        else frozenset(Registry.parse(a) for a in anchors),
         types=frozenset(ResourceType(t) for t in raw["types"]),
         deny_iana=frozenset(Registry.parse(r) for r in raw.get("deny_iana", [])),
         only_own_iana=bool(raw.get("only_own_iana", False)),
-        also_allow={Registry.parse(k): tuple(ResourceRange.from_network(p) for p in v)
-                    for k, v in raw.get("also_allow", {}).items()},
+        also_allow={
+            Registry.parse(k): tuple(ResourceRange.from_network(p) for p in v)
+            for k, v in raw.get("also_allow", {}).items()
+        },
         message=str(raw["message"]),
         reference=str(raw["reference"]),
         url=raw.get("url"),
@@ -176,9 +200,7 @@ def _inside(columns: Columns, prefix: ResourceRange) -> npt.NDArray[np.bool_]:
     """Rows wholly inside ``prefix`` (overlap and both ends within)."""
     lo_hi, lo_lo = np.uint64(prefix.first >> 64), np.uint64(prefix.first & (2**64 - 1))
     hi_hi, hi_lo = np.uint64(prefix.last >> 64), np.uint64(prefix.last & (2**64 - 1))
-    after = (columns.first_hi > lo_hi) | ((columns.first_hi == lo_hi)
-                                          & (columns.first_lo >= lo_lo))
-    before = (columns.last_hi < hi_hi) | ((columns.last_hi == hi_hi)
-                                          & (columns.last_lo <= hi_lo))
+    after = (columns.first_hi > lo_hi) | ((columns.first_hi == lo_hi) & (columns.first_lo >= lo_lo))
+    before = (columns.last_hi < hi_hi) | ((columns.last_hi == hi_hi) & (columns.last_lo <= hi_lo))
     result: npt.NDArray[np.bool_] = after & before & overlaps_rows(columns, prefix)
     return result

@@ -37,10 +37,13 @@ from rirport.profiles.holdings import Holdings
 from rirport.profiles.loader import CatalogueEntry
 from rirport.profiles.model import Cited, Profile, Section, drop_repeats
 
-REGIONS = {Registry.AFRINIC: "Africa", Registry.APNIC: "Asia Pacific",
-           Registry.ARIN: "North America and parts of the Caribbean",
-           Registry.LACNIC: "Latin America and parts of the Caribbean",
-           Registry.RIPENCC: "Europe, the Middle East and parts of Central Asia"}
+REGIONS = {
+    Registry.AFRINIC: "Africa",
+    Registry.APNIC: "Asia Pacific",
+    Registry.ARIN: "North America and parts of the Caribbean",
+    Registry.LACNIC: "Latin America and parts of the Caribbean",
+    Registry.RIPENCC: "Europe, the Middle East and parts of Central Asia",
+}
 UNITS = {"asn": "AS numbers", "ipv4": "addresses", "ipv6": "prefixes"}
 TYPE_NAMES = {"asn": "ASN", "ipv4": "IPv4", "ipv6": "IPv6"}
 REGIME_NAMES = {"current": "current policy", "mandatory-portability": "mandatory portability"}
@@ -108,8 +111,9 @@ class Context:
 
     def __post_init__(self) -> None:
         conflicts = contradictions(self.evidence)
-        self._grades = {e.id: effective(e, self.as_of, conflicts.get(e.id, ()))
-                        for e in self.evidence}
+        self._grades = {
+            e.id: effective(e, self.as_of, conflicts.get(e.id, ())) for e in self.evidence
+        }
         for item in self.evidence:
             for entity in item.entities:
                 self._by_entity.setdefault(entity, []).append(item)
@@ -117,11 +121,27 @@ class Context:
     def about(self, entity: str) -> list[Cited]:
         return [Cited(e, self._grades[e.id]) for e in self._by_entity.get(entity, [])]
 
-    def derived(self, fact_id: str, claim: str, link: str, publisher: str, day: dt.date,
-                entities: tuple[str, ...], credibility: int = 1,
-                kind: SourceKind = SourceKind.REGISTRY_RECORD) -> Cited:
-        item = Evidence(fact_id, claim, Source(link, publisher, kind, day), "A", credibility,
-                        entities, derived=True, link=link)
+    def derived(
+        self,
+        fact_id: str,
+        claim: str,
+        link: str,
+        publisher: str,
+        day: dt.date,
+        entities: tuple[str, ...],
+        credibility: int = 1,
+        kind: SourceKind = SourceKind.REGISTRY_RECORD,
+    ) -> Cited:
+        item = Evidence(
+            fact_id,
+            claim,
+            Source(link, publisher, kind, day),
+            "A",
+            credibility,
+            entities,
+            derived=True,
+            link=link,
+        )
         return Cited(item, effective(item, self.as_of))
 
     @functools.cached_property
@@ -162,8 +182,10 @@ def _source_line(cited: Cited, interests_seen: dict[str, str]) -> str:
     item, s = cited.item, cited.item.source
     by = f"{s.publisher}" + (f", by {s.author}" if s.author else "")
     when = f"undated, checked {s.date}" if s.undated else f"dated {s.date}"
-    text = (f"{item.id} — graded {cited.grade.describe()}; {s.kind.value} from {by}, {when}: "
-            f"{s.address}")
+    text = (
+        f"{item.id} — graded {cited.grade.describe()}; {s.kind.value} from {by}, {when}: "
+        f"{s.address}"
+    )
     if item.interests:
         if item.interests in interests_seen:
             text += f"; author's interests as noted for {interests_seen[item.interests]}"
@@ -173,69 +195,113 @@ def _source_line(cited: Cited, interests_seen: dict[str, str]) -> str:
     return text
 
 
-def _watch(ctx: Context, cited: list[Cited], store: list[StoreItem],
-           skip: frozenset[str] = frozenset()) -> tuple[list[str], set[str], str]:
+def _watch(
+    ctx: Context, cited: list[Cited], store: list[StoreItem], skip: frozenset[str] = frozenset()
+) -> tuple[list[str], set[str], str]:
     """Upcoming due items, evidence from the last year, rirport's transfers and holds; the
     ids used (kept out of Key points); and the time horizon sentence."""
     lines: list[str] = []
     used: set[str] = set()
     cited = [c for c in cited if c.item.id not in skip]
-    upcoming = sorted((c for c in cited if c.item.due and c.item.due >= ctx.as_of),
-                      key=lambda c: c.item.due or ctx.as_of)
+    upcoming = sorted(
+        (c for c in cited if c.item.due and c.item.due >= ctx.as_of),
+        key=lambda c: c.item.due or ctx.as_of,
+    )
     for c in upcoming:
         lines.append(f"Due {c.item.due}: {_point(c)}")
         used.add(c.item.id)
-    recent = [c for c in cited if c.item.id not in used and not c.item.derived
-              and not c.item.source.undated
-              and 0 <= (ctx.as_of - c.item.source.date).days <= RECENT_DAYS]
+    recent = [
+        c
+        for c in cited
+        if c.item.id not in used
+        and not c.item.derived
+        and not c.item.source.undated
+        and 0 <= (ctx.as_of - c.item.source.date).days <= RECENT_DAYS
+    ]
     for c in sorted(recent, key=lambda c: c.item.source.date, reverse=True):
-        lines.append(f"New since {(ctx.as_of - dt.timedelta(days=RECENT_DAYS)).isoformat()} "
-                     f"({c.item.source.date}): {_point(c)}")
+        lines.append(
+            f"New since {(ctx.as_of - dt.timedelta(days=RECENT_DAYS)).isoformat()} "
+            f"({c.item.source.date}): {_point(c)}"
+        )
         used.add(c.item.id)
     lines += [f"{s.date}: {s.text} ({s.link})" for s in sorted(store, key=lambda s: s.date)]
     if upcoming:
         first = upcoming[0].item
-        horizon = (f"Time horizon: {first.due} ({(first.due - ctx.as_of).days} days from "
-                   f"{ctx.as_of}), when {first.id} falls due.") if first.due else ""
+        horizon = (
+            (
+                f"Time horizon: {first.due} ({(first.due - ctx.as_of).days} days from "
+                f"{ctx.as_of}), when {first.id} falls due."
+            )
+            if first.due
+            else ""
+        )
     else:
         horizon = f"Time horizon: none set, as no cited item has a due date after {ctx.as_of}."
     if not lines:
-        lines.append(f"Nothing is due, no cited evidence is newer than {RECENT_DAYS} days, and "
-                     "rirport records no transfer or hold for it.")
+        lines.append(
+            f"Nothing is due, no cited evidence is newer than {RECENT_DAYS} days, and "
+            "rirport records no transfer or hold for it."
+        )
     return lines, used, horizon
 
 
-def _finish(ctx: Context, entity: str, name: str, kind: str, head: list[Section],
-            cited: list[Cited], store: list[StoreItem], matters: list[str],
-            guard: bool, shown: frozenset[str] = frozenset()) -> Profile:
+def _finish(
+    ctx: Context,
+    entity: str,
+    name: str,
+    kind: str,
+    head: list[Section],
+    cited: list[Cited],
+    store: list[StoreItem],
+    matters: list[str],
+    guard: bool,
+    shown: frozenset[str] = frozenset(),
+) -> Profile:
     """Add What to watch, Key points, Sources and Confidence, then assemble the profile
     (claims in ``shown`` are already in the head and stay out of Key points)."""
     watch, used, horizon = _watch(ctx, cited, store, shown)
-    cited = cited + [ctx.derived(f"store-{n + 1}", f"{s.text}.", s.link, "rirport store",
-                                 s.date, (entity,)) for n, s in enumerate(store)]
+    cited = cited + [
+        ctx.derived(f"store-{n + 1}", f"{s.text}.", s.link, "rirport store", s.date, (entity,))
+        for n, s in enumerate(store)
+    ]
     used |= shown
     points = [_point(c) for c in cited if not c.item.derived and c.item.id not in used]
     if not points:
-        points = ["No graded evidence beyond the registry data names it; every statement here "
-                  "is derived from the files and policy rules cited below."]
+        points = [
+            "No graded evidence beyond the registry data names it; every statement here "
+            "is derived from the files and policy rules cited below."
+        ]
     seen: dict[str, str] = {}
-    sections = [*head,
-                Section("Why it matters", "strategy-circle", [*matters, horizon]),
-                Section("What to watch", "strategy-circle", watch),
-                Section("Key points", "public", points),
-                Section("Sources", "strategy-circle", [_source_line(c, seen) for c in cited])]
+    sections = [
+        *head,
+        Section("Why it matters", "strategy-circle", [*matters, horizon]),
+        Section("What to watch", "strategy-circle", watch),
+        Section("Key points", "public", points),
+        Section("Sources", "strategy-circle", [_source_line(c, seen) for c in cited]),
+    ]
     profile = Profile(entity, name, kind, (), tuple(cited), ctx.as_of)
     score, grade, label = profile.rating
-    sections.insert(1, Section("Confidence", "public", [
-        f"Score {score:.2f}, grade {grade} ({label}), from {len(cited)} cited claims.",
-        f"Rule: {CONFIDENCE_RULE}"]))
+    sections.insert(
+        1,
+        Section(
+            "Confidence",
+            "public",
+            [
+                f"Score {score:.2f}, grade {grade} ({label}), from {len(cited)} cited claims.",
+                f"Rule: {CONFIDENCE_RULE}",
+            ],
+        ),
+    )
     final = drop_repeats(sections) if guard else sections
     return Profile(entity, name, kind, tuple(final), tuple(cited), ctx.as_of)
 
 
 def _glance(name: str, kind: str, region: str, focus: str) -> Section:
-    return Section("At a glance", "public", [f"Name: {name}", f"Type: {kind}",
-                                              f"Region: {region}", f"Focus: {focus}"])
+    return Section(
+        "At a glance",
+        "public",
+        [f"Name: {name}", f"Type: {kind}", f"Region: {region}", f"Focus: {focus}"],
+    )
 
 
 def _holdings_text(amounts: Sequence[float], records: Sequence[int] | None = None) -> str:
@@ -243,8 +309,9 @@ def _holdings_text(amounts: Sequence[float], records: Sequence[int] | None = Non
     for t, rtype in enumerate(RESOURCE_TYPES):
         if amounts[t] or (records is not None and records[t]):
             count = f"{int(records[t]):,} records, " if records is not None else ""
-            parts.append(f"{TYPE_NAMES[rtype.value]} {count}{int(amounts[t]):,} "
-                         f"{UNITS[rtype.value]}")
+            parts.append(
+                f"{TYPE_NAMES[rtype.value]} {count}{int(amounts[t]):,} {UNITS[rtype.value]}"
+            )
     return "; ".join(parts) if parts else "nothing delegated"
 
 
@@ -258,39 +325,64 @@ def registry_profile(ctx: Context, registry: Registry, guard: bool = True) -> Pr
     holders = int(h.registry_holders[r])
     share_v4 = amounts[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0.0
     share_holders = holders / ctx.total_holders if ctx.total_holders else 0.0
-    cited = [ctx.derived(
-        f"{registry.value}-holdings",
-        f"{registry.label}'s file {link} lists delegated {_holdings_text(amounts)}, "
-        f"{pct(amounts[IPV4], ctx.total_ipv4)} of the delegated IPv4 in the five files, "
-        f"held by {holders:,} holders with an opaque-id "
-        f"({pct(holders, ctx.total_holders)} of all such holders).",
-        link, registry.label, day, (entity,))]
-    matters = [f"Impact: {cited[0].item.claim}",
-               f"Operational criticality: {criticality(max(share_v4, share_holders))}, from "
-               f"{pct(amounts[IPV4], ctx.total_ipv4)} of the IPv4 and "
-               f"{pct(holders, ctx.total_holders)} of the holders."]
+    cited = [
+        ctx.derived(
+            f"{registry.value}-holdings",
+            f"{registry.label}'s file {link} lists delegated {_holdings_text(amounts)}, "
+            f"{pct(amounts[IPV4], ctx.total_ipv4)} of the delegated IPv4 in the five files, "
+            f"held by {holders:,} holders with an opaque-id "
+            f"({pct(holders, ctx.total_holders)} of all such holders).",
+            link,
+            registry.label,
+            day,
+            (entity,),
+        )
+    ]
+    matters = [
+        f"Impact: {cited[0].item.claim}",
+        f"Operational criticality: {criticality(max(share_v4, share_holders))}, from "
+        f"{pct(amounts[IPV4], ctx.total_ipv4)} of the IPv4 and "
+        f"{pct(holders, ctx.total_holders)} of the holders.",
+    ]
     for name, movable in h.registry_movable.items():
         fact = ctx.derived(
             f"{registry.value}-movable-{name}",
             f"Under {REGIME_NAMES.get(name, name)}, {int(movable[r, IPV4]):,} of "
             f"{registry.label}'s {int(amounts[IPV4]):,} delegated IPv4 addresses "
             f"({pct(movable[r, IPV4], amounts[IPV4])}) could move to at least one other "
-            "registry.", f"rirport portability --regime {name} --registry {registry.value}",
-            "rirport policy engine", ctx.as_of, (entity, f"policy:{name}"), ENGINE_CREDIBILITY)
+            "registry.",
+            f"rirport portability --regime {name} --registry {registry.value}",
+            "rirport policy engine",
+            ctx.as_of,
+            (entity, f"policy:{name}"),
+            ENGINE_CREDIBILITY,
+        )
         cited.append(fact)
         matters.append(fact.item.claim)
-    rules = [_rule_fact(ctx, rule, entity) for rule in ctx.rules
-             if rule.registry is registry and rule.regime == "current"
-             and rule.direction in ("out", "in")]
-    does = [f"{registry.label} is the Regional Internet Registry for {REGIONS[registry]}: it "
-            "delegates IPv4, IPv6 and AS numbers to holders there and publishes the "
-            "statistics file profiled here.",
-            *[f"Inter-RIR rule {c.item.claim}" for c in rules]]
+    rules = [
+        _rule_fact(ctx, rule, entity)
+        for rule in ctx.rules
+        if rule.registry is registry
+        and rule.regime == "current"
+        and rule.direction in ("out", "in")
+    ]
+    does = [
+        f"{registry.label} is the Regional Internet Registry for {REGIONS[registry]}: it "
+        "delegates IPv4, IPv6 and AS numbers to holders there and publishes the "
+        "statistics file profiled here.",
+        *[f"Inter-RIR rule {c.item.claim}" for c in rules],
+    ]
     cited += rules + ctx.about(entity)
     store = [s for s in ctx.store_items if registry in s.registries]
-    head = [_glance(registry.label, "registry (Regional Internet Registry)", REGIONS[registry],
-                    "Registry: delegations, transfer policy and governance"),
-            Section("What it does", "strategy-circle", does)]
+    head = [
+        _glance(
+            registry.label,
+            "registry (Regional Internet Registry)",
+            REGIONS[registry],
+            "Registry: delegations, transfer policy and governance",
+        ),
+        Section("What it does", "strategy-circle", does),
+    ]
     return _finish(ctx, entity, registry.label, "registry", head, cited, store, matters, guard)
 
 
@@ -300,9 +392,14 @@ def _rule_fact(ctx: Context, rule: RuleFact, entity: str) -> Cited:
     return ctx.derived(
         f"rule-{rule.regime}-{rule.id}",
         f"{rule.id} ({rule.direction}, {'/'.join(rule.types) or 'all types'}, {rule.effect}): "
-        f"{reference}", f"{where} (rule {rule.id})", "rirport policy file", ctx.as_of,
-        (entity, f"policy:{rule.regime}"), TAG_CREDIBILITY.get(rule.confidence, 6),
-        SourceKind.POLICY_DOCUMENT)
+        f"{reference}",
+        f"{where} (rule {rule.id})",
+        "rirport policy file",
+        ctx.as_of,
+        (entity, f"policy:{rule.regime}"),
+        TAG_CREDIBILITY.get(rule.confidence, 6),
+        SourceKind.POLICY_DOCUMENT,
+    )
 
 
 # -- holders -------------------------------------------------------------------------------------
@@ -327,11 +424,18 @@ def holder_profile(ctx: Context, index: int, guard: bool = True) -> Profile:
     held = ctx.derived(
         f"holdings-{registry.value}-{opaque}",
         f"The holder {opaque} has {_holdings_text(amounts, records)} delegated by "
-        f"{registry.label}, registered in {countries}.", link, registry.label, day, (entity,))
+        f"{registry.label}, registered in {countries}.",
+        link,
+        registry.label,
+        day,
+        (entity,),
+    )
     cited = [held]
     portfolio, moves, points = [], [], []
-    movements = [(name, m.allowed[index].tolist(), m.conditional[index].tolist(),
-                  m.anywhere[index].tolist()) for name, m in h.moves.items()]
+    movements = [
+        (name, m.allowed[index].tolist(), m.conditional[index].tolist(), m.anywhere[index].tolist())
+        for name, m in h.moves.items()
+    ]
     for t, rtype in enumerate(RESOURCE_TYPES):
         if not records[t]:
             continue
@@ -339,38 +443,46 @@ def holder_profile(ctx: Context, index: int, guard: bool = True) -> Profile:
         portfolio.append(
             f"{tname}: {records[t]:,} records, {int(amounts[t]):,} {UNITS[rtype.value]}, "
             f"first dated {_day(firsts[t])}, latest {_day(lasts[t])}; rank {ranks[t]:,} by "
-            f"amount at {registry.label}.")
+            f"amount at {registry.label}."
+        )
         summary = []
         for name, allowed, conditional, anywhere in movements:
-            moves.append(_move_line(name, tname, allowed[t], conditional[t], amounts[t],
-                                    registry))
-            summary.append(f"{pct(anywhere[t], amounts[t])} under "
-                           f"{REGIME_NAMES.get(name, name)}")
-        points.append(f"{tname}: could leave {registry.label} at "
-                      + " and ".join(summary) + ".")
+            moves.append(_move_line(name, tname, allowed[t], conditional[t], amounts[t], registry))
+            summary.append(f"{pct(anywhere[t], amounts[t])} under {REGIME_NAMES.get(name, name)}")
+        points.append(f"{tname}: could leave {registry.label} at " + " and ".join(summary) + ".")
     share = amounts[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0.0
     reg_v4 = float(ctx.holdings.registry_amount[int(h.registry[index]), IPV4])
-    matters = [f"Impact: its {int(amounts[IPV4]):,} IPv4 addresses are "
-               f"{pct(amounts[IPV4], reg_v4)} of {registry.label}'s delegated IPv4 and "
-               f"{pct(amounts[IPV4], ctx.total_ipv4)} of the five files'.",
-               f"Operational criticality: {criticality(share)}, by the share of the five files' "
-               "IPv4 above."]
+    matters = [
+        f"Impact: its {int(amounts[IPV4]):,} IPv4 addresses are "
+        f"{pct(amounts[IPV4], reg_v4)} of {registry.label}'s delegated IPv4 and "
+        f"{pct(amounts[IPV4], ctx.total_ipv4)} of the five files'.",
+        f"Operational criticality: {criticality(share)}, by the share of the five files' "
+        "IPv4 above.",
+    ]
     store = [s for s in ctx.store_items if (registry, opaque) in s.holders]
     held_types = [t for t in range(len(records)) if records[t]]
-    history = [f"First delegation in the current file dated "
-               f"{_day(min(firsts[t] for t in held_types))}; latest dated "
-               f"{_day(max(lasts[t] for t in held_types))}."]
+    history = [
+        f"First delegation in the current file dated "
+        f"{_day(min(firsts[t] for t in held_types))}; latest dated "
+        f"{_day(max(lasts[t] for t in held_types))}."
+    ]
     history += [f"Transfer recorded by rirport on {s.date}: {s.text}." for s in store]
     cited += ctx.about(entity)
-    head = [_glance(opaque, "holder (resource holder of record, by opaque-id)",
-                    f"{registry.label} service region; registered in {countries}",
-                    "Holder: portfolio, where it could move, history"),
-            Section("What it does", "strategy-circle", [held.item.claim]),
-            Section("Portfolio", "leadership-alliance", portfolio),
-            Section("Where it could move", "leadership-alliance", moves),
-            Section("History", "strategy-circle", history)]
-    profile = _finish(ctx, entity, f"{opaque} ({registry.label})", "holder", head, cited,
-                      store, matters, False)
+    head = [
+        _glance(
+            opaque,
+            "holder (resource holder of record, by opaque-id)",
+            f"{registry.label} service region; registered in {countries}",
+            "Holder: portfolio, where it could move, history",
+        ),
+        Section("What it does", "strategy-circle", [held.item.claim]),
+        Section("Portfolio", "leadership-alliance", portfolio),
+        Section("Where it could move", "leadership-alliance", moves),
+        Section("History", "strategy-circle", history),
+    ]
+    profile = _finish(
+        ctx, entity, f"{opaque} ({registry.label})", "holder", head, cited, store, matters, False
+    )
     return _merge_points(profile, points, guard)
 
 
@@ -383,20 +495,32 @@ def _merge_points(profile: Profile, points: list[str], guard: bool) -> Profile:
             s = Section(s.title, s.tier, points + extra)
         sections.append(s)
     final = drop_repeats(sections) if guard else sections
-    return Profile(profile.id, profile.name, profile.type, tuple(final), profile.cited,
-                   profile.as_of)
+    return Profile(
+        profile.id, profile.name, profile.type, tuple(final), profile.cited, profile.as_of
+    )
 
 
-def _move_line(regime: str, tname: str, allowed: Sequence[float],
-               conditional: Sequence[float], total: float, source: Registry) -> str:
+def _move_line(
+    regime: str,
+    tname: str,
+    allowed: Sequence[float],
+    conditional: Sequence[float],
+    total: float,
+    source: Registry,
+) -> str:
     parts = []
     for t, target in enumerate(REGISTRIES):
         if target is source:
             continue
         a, c = allowed[t], conditional[t]
         if a or c:
-            how = "freely" if a and not c else "on conditions" if c and not a else "partly on " \
-                "conditions"
+            how = (
+                "freely"
+                if a and not c
+                else "on conditions"
+                if c and not a
+                else "partly on conditions"
+            )
             parts.append(f"{target.label} {pct(a + c, total)} {how}")
     where = ", ".join(parts) if parts else "no other registry"
     return f"Under {REGIME_NAMES.get(regime, regime)}, its {tname} could go to: {where}."
@@ -408,39 +532,56 @@ def country_profile(ctx: Context, cc: str, guard: bool = True) -> Profile:
     entity = f"country:{cc}"
     table = h.country_amount[cc]
     total = table.sum(axis=0)
-    serving = [(REGISTRIES[r], table[r, IPV4]) for r in range(len(REGISTRIES))
-               if table[r].any()]
+    serving = [(REGISTRIES[r], table[r, IPV4]) for r in range(len(REGISTRIES)) if table[r].any()]
     by = ", ".join(f"{reg.label} ({pct(v4, total[IPV4])} of its IPv4)" for reg, v4 in serving)
     links = "; ".join(ctx.files[reg].name for reg, _ in serving if reg in ctx.files)
-    day = min((ctx.files[reg].date for reg, _ in serving if reg in ctx.files),
-              default=ctx.as_of)
+    day = min((ctx.files[reg].date for reg, _ in serving if reg in ctx.files), default=ctx.as_of)
     holders = h.country_holders.get(cc, 0)
     held = ctx.derived(
         f"country-{cc}-holdings",
         f"Records registered under {cc} hold {_holdings_text(total)}, "
         f"{pct(total[IPV4], ctx.total_ipv4)} of the delegated IPv4 in the five files, among "
-        f"{holders:,} holders.", links or "no file", "the five RIRs' statistics files", day,
-        (entity,))
+        f"{holders:,} holders.",
+        links or "no file",
+        "the five RIRs' statistics files",
+        day,
+        (entity,),
+    )
     cited = [held]
-    matters = [f"Impact: {held.item.claim}",
-               f"Operational criticality: "
-               f"{criticality(total[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0)}, from "
-               f"its {pct(total[IPV4], ctx.total_ipv4)} share of the delegated IPv4."]
+    matters = [
+        f"Impact: {held.item.claim}",
+        f"Operational criticality: "
+        f"{criticality(total[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0)}, from "
+        f"its {pct(total[IPV4], ctx.total_ipv4)} share of the delegated IPv4.",
+    ]
     for name, per in h.country_movable.items():
         movable = per.get(cc, np.zeros(len(RESOURCE_TYPES)))[IPV4]
         fact = ctx.derived(
             f"country-{cc}-movable-{name}",
             f"Under {REGIME_NAMES.get(name, name)}, {pct(movable, total[IPV4])} of {cc}'s "
-            "IPv4 could move to another registry.", f"rirport portability --regime {name}",
-            "rirport policy engine", ctx.as_of, (entity, f"policy:{name}"), ENGINE_CREDIBILITY)
+            "IPv4 could move to another registry.",
+            f"rirport portability --regime {name}",
+            "rirport policy engine",
+            ctx.as_of,
+            (entity, f"policy:{name}"),
+            ENGINE_CREDIBILITY,
+        )
         cited.append(fact)
         matters.append(fact.item.claim)
     cited += ctx.about(entity)
-    head = [_glance(cc, "country (ISO 3166 code as registered)",
-                    ", ".join(REGIONS[reg] for reg, _ in serving) or "none",
-                    "Country: space and holders registered there"),
-            Section("What it does", "strategy-circle",
-                    [f"Holders registered in {cc} are served by {by or 'no registry'}."])]
+    head = [
+        _glance(
+            cc,
+            "country (ISO 3166 code as registered)",
+            ", ".join(REGIONS[reg] for reg, _ in serving) or "none",
+            "Country: space and holders registered there",
+        ),
+        Section(
+            "What it does",
+            "strategy-circle",
+            [f"Holders registered in {cc} are served by {by or 'no registry'}."],
+        ),
+    ]
     return _finish(ctx, entity, f"Country {cc}", "country", head, cited, [], matters, guard)
 
 
@@ -456,10 +597,16 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
         tags = {tag: sum(r.confidence == tag for r in rules) for tag in ("V", "P", "U")}
         path = rules[0].path if rules else name
         fact = ctx.derived(
-            f"regime-{name}", f"rirport encodes it as {path} version {version}, {count} rules "
+            f"regime-{name}",
+            f"rirport encodes it as {path} version {version}, {count} rules "
             f"({tags['V']} verified, {tags['P']} partly verified, {tags['U']} unverified): "
-            f"{description}", path, "rirport policy file", ctx.as_of, (entry.id,),
-            kind=SourceKind.POLICY_DOCUMENT)
+            f"{description}",
+            path,
+            "rirport policy file",
+            ctx.as_of,
+            (entry.id,),
+            kind=SourceKind.POLICY_DOCUMENT,
+        )
         cited.append(fact)
         does.append(fact.item.claim)
         movable = ctx.holdings.registry_movable.get(name)
@@ -470,13 +617,20 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
                 f"Under it, {int(movable[:, IPV4].sum()):,} of the five files' "
                 f"{int(ctx.total_ipv4):,} delegated IPv4 addresses "
                 f"({pct(movable[:, IPV4].sum(), ctx.total_ipv4)}) could move to at least one "
-                "other registry.", f"rirport portability --regime {name}",
-                "rirport policy engine", ctx.as_of, (entry.id,), ENGINE_CREDIBILITY)
+                "other registry.",
+                f"rirport portability --regime {name}",
+                "rirport policy engine",
+                ctx.as_of,
+                (entry.id,),
+                ENGINE_CREDIBILITY,
+            )
             cited.append(impact)
-            matters += [f"Impact: {impact.item.claim}",
-                        f"Operational criticality: {criticality(share)}, as "
-                        f"{pct(movable[:, IPV4].sum(), ctx.total_ipv4)} of the IPv4 could "
-                        "move under it."]
+            matters += [
+                f"Impact: {impact.item.claim}",
+                f"Operational criticality: {criticality(share)}, as "
+                f"{pct(movable[:, IPV4].sum(), ctx.total_ipv4)} of the IPv4 could "
+                "move under it.",
+            ]
     concerned = CONCERNS.get(entry.id, CONCERNS.get(entry.id.split(":")[0] + ":", REGISTRIES))
     if not matters and concerned:
         idx = [REGISTRIES.index(r) for r in concerned]
@@ -484,29 +638,55 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
         holders = int(ctx.holdings.registry_holders[idx].sum())
         names = ", ".join(r.label for r in concerned)
         fact = ctx.derived(
-            f"{name}-concerns", f"It concerns {names}: {int(v4):,} delegated IPv4 addresses "
+            f"{name}-concerns",
+            f"It concerns {names}: {int(v4):,} delegated IPv4 addresses "
             f"({pct(v4, ctx.total_ipv4)} of the five files) and {holders:,} holders.",
             "; ".join(ctx.files[r].name for r in concerned if r in ctx.files) or "no file",
-            "the RIRs' statistics files", ctx.as_of, (entry.id,))
+            "the RIRs' statistics files",
+            ctx.as_of,
+            (entry.id,),
+        )
         cited.append(fact)
-        share = max(v4 / ctx.total_ipv4 if ctx.total_ipv4 else 0.0,
-                    holders / ctx.total_holders if ctx.total_holders else 0.0)
-        matters += [f"Impact: {fact.item.claim}",
-                    f"Operational criticality: {criticality(share)}, from "
-                    f"{pct(share, 1.0)} of the IPv4 or of the holders, whichever is larger."]
+        share = max(
+            v4 / ctx.total_ipv4 if ctx.total_ipv4 else 0.0,
+            holders / ctx.total_holders if ctx.total_holders else 0.0,
+        )
+        matters += [
+            f"Impact: {fact.item.claim}",
+            f"Operational criticality: {criticality(share)}, from "
+            f"{pct(share, 1.0)} of the IPv4 or of the holders, whichever is larger.",
+        ]
     if not matters:
-        matters.append("Impact: a document changes no registry record by itself; its weight is "
-                       "in the graded claims below and in its author's interests.")
+        matters.append(
+            "Impact: a document changes no registry record by itself; its weight is "
+            "in the graded claims below and in its author's interests."
+        )
     about = ctx.about(entry.id)
     cited += about
     shown: set[str] = set()
     if not does:
-        primary = [c for c in about if c.item.source.kind in (
-            SourceKind.POLICY_DOCUMENT, SourceKind.INTERESTED_OPINION)][:2]
+        primary = [
+            c
+            for c in about
+            if c.item.source.kind in (SourceKind.POLICY_DOCUMENT, SourceKind.INTERESTED_OPINION)
+        ][:2]
         does = [_point(c) for c in primary] or [
-            "No policy document or text of its own is among the evidence yet."]
+            "No policy document or text of its own is among the evidence yet."
+        ]
         shown = {c.item.id for c in primary}
-    head = [_glance(entry.name, entry.type.value, entry.region, entry.focus),
-            Section("What it does", "strategy-circle", does)]
-    return _finish(ctx, entry.id, entry.name, entry.type.value, head, cited, [], matters,
-                   guard, frozenset(shown))
+    head = [
+        _glance(entry.name, entry.type.value, entry.region, entry.focus),
+        Section("What it does", "strategy-circle", does),
+    ]
+    return _finish(
+        ctx,
+        entry.id,
+        entry.name,
+        entry.type.value,
+        head,
+        cited,
+        [],
+        matters,
+        guard,
+        frozenset(shown),
+    )

@@ -50,11 +50,22 @@ RELIABILITY = "ABCDEF"
 """Source reliability, best first (A completely reliable … F cannot be judged)."""
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
 """Information credibility, best first (1 confirmed … 6 cannot be judged)."""
-RELIABILITY_WORDS = {"A": "completely reliable", "B": "usually reliable",
-                     "C": "fairly reliable", "D": "not usually reliable", "E": "unreliable",
-                     "F": "reliability cannot be judged"}
-CREDIBILITY_WORDS = {1: "confirmed", 2: "probably true", 3: "possibly true", 4: "doubtful",
-                     5: "improbable", 6: "truth cannot be judged"}
+RELIABILITY_WORDS = {
+    "A": "completely reliable",
+    "B": "usually reliable",
+    "C": "fairly reliable",
+    "D": "not usually reliable",
+    "E": "unreliable",
+    "F": "reliability cannot be judged",
+}
+CREDIBILITY_WORDS = {
+    1: "confirmed",
+    2: "probably true",
+    3: "possibly true",
+    4: "doubtful",
+    5: "improbable",
+    6: "truth cannot be judged",
+}
 
 TAG_CREDIBILITY = {"V": 2, "P": 3, "U": 6}
 """The research notes' tags as credibility: V (verified in a quoted source) is "probably
@@ -126,11 +137,14 @@ class Grade:
         return min(reliability_score(self.reliability), credibility_score(self.credibility))
 
     def describe(self) -> str:
-        text = (f"{self.code} ({RELIABILITY_WORDS[self.reliability]}; "
-                f"{CREDIBILITY_WORDS[self.credibility]})")
+        text = (
+            f"{self.code} ({RELIABILITY_WORDS[self.reliability]}; "
+            f"{CREDIBILITY_WORDS[self.credibility]})"
+        )
         if self.reasons:
-            text += f", stored as {self.reliability}{self.stored_credibility}, " + \
-                "; ".join(self.reasons)
+            text += f", stored as {self.reliability}{self.stored_credibility}, " + "; ".join(
+                self.reasons
+            )
         return text
 
 
@@ -145,8 +159,11 @@ def credibility_score(level: int) -> float:
 def age_steps(source_date: dt.date, as_of: dt.date) -> int:
     """Credibility steps lost to age: one per full :data:`DECAY_YEARS` years, at most
     :data:`DECAY_MAX`; none for a source dated after ``as_of``."""
-    years = as_of.year - source_date.year - ((as_of.month, as_of.day)
-                                             < (source_date.month, source_date.day))
+    years = (
+        as_of.year
+        - source_date.year
+        - ((as_of.month, as_of.day) < (source_date.month, source_date.day))
+    )
     return max(0, min(DECAY_MAX, years // DECAY_YEARS))
 
 
@@ -197,7 +214,8 @@ CONFIDENCE_RULE = (
     "another item contradicts the claim. The profile's score is the mean over the claims it "
     "shows, rounded half up to two decimals, then read from the grade table "
     "(0.90–1.00 A, 0.75–0.89 A/B, 0.55–0.74 B/C, 0.35–0.54 C/D, 0.10–0.34 D weak signal, "
-    "0.00–0.09 D internal monitoring); so 0.895 rounds to 0.90 and is an A.")
+    "0.00–0.09 D internal monitoring); so 0.895 rounds to 0.90 and is an A."
+)
 
 
 def round_score(score: float) -> Decimal:
@@ -230,20 +248,30 @@ def profile_score(grades: list[Grade]) -> float:
 # -- JSON form (storage, journal, output) -------------------------------------------------------
 def to_json(item: Evidence) -> dict[str, Any]:
     """The item as the fields of an evidence file (what ``from_json`` reads back)."""
-    source: dict[str, Any] = {"address": item.source.address,
-                              "publisher": item.source.publisher,
-                              "date": item.source.date.isoformat(),
-                              "kind": item.source.kind.value}
+    source: dict[str, Any] = {
+        "address": item.source.address,
+        "publisher": item.source.publisher,
+        "date": item.source.date.isoformat(),
+        "kind": item.source.kind.value,
+    }
     if item.source.author:
         source["author"] = item.source.author
     if item.source.undated:
         source["undated"] = True
-    body: dict[str, Any] = {"id": item.id, "claim": item.claim, "source": source,
-                            "reliability": item.reliability, "credibility": item.credibility,
-                            "entities": list(item.entities)}
-    optional = {"interests": item.interests, "tag": item.tag,
-                "contradicts": list(item.contradicts) or None,
-                "due": item.due.isoformat() if item.due else None}
+    body: dict[str, Any] = {
+        "id": item.id,
+        "claim": item.claim,
+        "source": source,
+        "reliability": item.reliability,
+        "credibility": item.credibility,
+        "entities": list(item.entities),
+    }
+    optional = {
+        "interests": item.interests,
+        "tag": item.tag,
+        "contradicts": list(item.contradicts) or None,
+        "due": item.due.isoformat() if item.due else None,
+    }
     body.update({k: v for k, v in optional.items() if v is not None})
     return body
 
@@ -252,11 +280,21 @@ def from_json(body: dict[str, Any]) -> Evidence:
     """An item from :func:`to_json`'s form (as stored: already validated)."""
     s = body["source"]
     return Evidence(
-        id=body["id"], claim=body["claim"],
-        source=Source(s["address"], s["publisher"], SourceKind(s["kind"]),
-                      dt.date.fromisoformat(s["date"]), s.get("author"),
-                      bool(s.get("undated", False))),
-        reliability=body["reliability"], credibility=int(body["credibility"]),
-        entities=tuple(body["entities"]), interests=body.get("interests"),
-        tag=body.get("tag"), contradicts=tuple(body.get("contradicts", ())),
-        due=dt.date.fromisoformat(body["due"]) if body.get("due") else None)
+        id=body["id"],
+        claim=body["claim"],
+        source=Source(
+            s["address"],
+            s["publisher"],
+            SourceKind(s["kind"]),
+            dt.date.fromisoformat(s["date"]),
+            s.get("author"),
+            bool(s.get("undated", False)),
+        ),
+        reliability=body["reliability"],
+        credibility=int(body["credibility"]),
+        entities=tuple(body["entities"]),
+        interests=body.get("interests"),
+        tag=body.get("tag"),
+        contradicts=tuple(body.get("contradicts", ())),
+        due=dt.date.fromisoformat(body["due"]) if body.get("due") else None,
+    )

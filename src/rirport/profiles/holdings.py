@@ -72,17 +72,21 @@ class Holdings:
         return len(self.opaque)
 
     def index(self) -> dict[tuple[Registry, str], int]:
-        return {(REGISTRIES[int(r)], o): i for i, (r, o) in enumerate(zip(
-            self.registry.tolist(), self.opaque, strict=True))}
+        return {
+            (REGISTRIES[int(r)], o): i
+            for i, (r, o) in enumerate(zip(self.registry.tolist(), self.opaque, strict=True))
+        }
 
 
-def build(table: DelegationTable, groups: Sequence[Group], regimes: Sequence[Regime],
-          as_of: dt.date) -> Holdings:
+def build(
+    table: DelegationTable, groups: Sequence[Group], regimes: Sequence[Regime], as_of: dt.date
+) -> Holdings:
     """Aggregate the grouped delegated rows (see module doc)."""
     rows = np.concatenate([g.rows for g in groups]) if groups else np.zeros(0, np.int64)
     codes = np.concatenate([g.holder for g in groups]) if groups else np.zeros(0, np.int64)
-    amount = (np.concatenate([g.amount for g in groups]).astype(np.float64) if groups
-              else np.zeros(0))
+    amount = (
+        np.concatenate([g.amount for g in groups]).astype(np.float64) if groups else np.zeros(0)
+    )
     named = table.has_opaque[rows] & (table.opaque_id[rows] != b"")
     uniq, first, holder = np.unique(codes, return_index=True, return_inverse=True)
     holder = holder.reshape(-1)
@@ -111,20 +115,25 @@ def build(table: DelegationTable, groups: Sequence[Group], regimes: Sequence[Reg
     result = Holdings(
         registry=table.registry[head_rows].astype(np.int8),
         opaque=[o.decode("utf-8", "replace") for o in table.opaque_id[head_rows].tolist()],
-        records=records, amount=summed.astype(np.float64),
+        records=records,
+        amount=summed.astype(np.float64),
         first_date=first_date.reshape(count, NTYPES),
-        last_date=last_date.reshape(count, NTYPES), first_row=first_row,
+        last_date=last_date.reshape(count, NTYPES),
+        first_row=first_row,
         countries=_countries(h[keep], ccs[keep], count),
         moves={name: _moves(o, h, keep, types, amount, count) for name, o in outcomes.items()},
         rank=np.zeros((count, NTYPES), dtype=np.int64),
         registry_amount=_sum2(regs, types, amount, NREG),
         registry_holders=np.bincount(regs[keep][_firsts(h[keep])], minlength=NREG),
-        registry_movable={}, country_amount={}, country_holders={}, country_movable={})
+        registry_movable={},
+        country_amount={},
+        country_holders={},
+        country_movable={},
+    )
     result.rank = _ranks(result)
     for name, o in outcomes.items():
         movable = (o <= 1).any(axis=1)
-        result.registry_movable[name] = _sum2(regs[movable], types[movable], amount[movable],
-                                              NREG)
+        result.registry_movable[name] = _sum2(regs[movable], types[movable], amount[movable], NREG)
     _by_country(result, ccs, regs, types, amount, h, keep, outcomes)
     return result
 
@@ -142,21 +151,30 @@ def _outcomes(groups: Sequence[Group], regime: Regime, as_of: dt.date) -> npt.ND
     return np.concatenate(parts) if parts else np.zeros((0, NREG), np.int8)
 
 
-def _moves(outcomes: npt.NDArray[np.int8], h: I64, keep: npt.NDArray[np.bool_], types: I64,
-           amount: F64, count: int) -> Moves:
+def _moves(
+    outcomes: npt.NDArray[np.int8],
+    h: I64,
+    keep: npt.NDArray[np.bool_],
+    types: I64,
+    amount: F64,
+    count: int,
+) -> Moves:
     flat = h[keep] * NTYPES + types[keep]
     size = count * NTYPES
     allowed = np.zeros((count, NTYPES, NREG))
     conditional = np.zeros((count, NTYPES, NREG))
     for t in range(NREG):
         col = outcomes[keep, t]
-        allowed[:, :, t] = np.bincount(flat, weights=amount[keep] * (col == 0),
-                                       minlength=size).reshape(count, NTYPES)
-        conditional[:, :, t] = np.bincount(flat, weights=amount[keep] * (col == 1),
-                                           minlength=size).reshape(count, NTYPES)
+        allowed[:, :, t] = np.bincount(
+            flat, weights=amount[keep] * (col == 0), minlength=size
+        ).reshape(count, NTYPES)
+        conditional[:, :, t] = np.bincount(
+            flat, weights=amount[keep] * (col == 1), minlength=size
+        ).reshape(count, NTYPES)
     somewhere = (outcomes[keep] <= 1).any(axis=1)
-    anywhere = np.bincount(flat, weights=amount[keep] * somewhere,
-                           minlength=size).reshape(count, NTYPES)
+    anywhere = np.bincount(flat, weights=amount[keep] * somewhere, minlength=size).reshape(
+        count, NTYPES
+    )
     return Moves(allowed, conditional, anywhere.astype(np.float64))
 
 
@@ -188,29 +206,41 @@ def _ranks(holdings: Holdings) -> I64:
         order = np.lexsort((-holdings.amount[:, t], holdings.registry))
         reg = holdings.registry[order]
         starts = np.flatnonzero(np.concatenate(([True], reg[1:] != reg[:-1])))
-        position = np.arange(len(order)) - np.repeat(starts, np.diff(np.concatenate(
-            (starts, [len(order)]))))
+        position = np.arange(len(order)) - np.repeat(
+            starts, np.diff(np.concatenate((starts, [len(order)])))
+        )
         ranks[order, t] = position + 1
     return ranks
 
 
-def _by_country(result: Holdings, ccs: npt.NDArray[np.str_], regs: I64, types: I64,
-                amount: F64, h: I64, keep: npt.NDArray[np.bool_],
-                outcomes: dict[str, npt.NDArray[np.int8]]) -> None:
+def _by_country(
+    result: Holdings,
+    ccs: npt.NDArray[np.str_],
+    regs: I64,
+    types: I64,
+    amount: F64,
+    h: I64,
+    keep: npt.NDArray[np.bool_],
+    outcomes: dict[str, npt.NDArray[np.int8]],
+) -> None:
     countries, inverse = np.unique(ccs, return_inverse=True)
     inverse = inverse.reshape(-1)
     n = len(countries)
-    table = np.bincount((inverse * NREG + regs) * NTYPES + types, weights=amount,
-                        minlength=n * NREG * NTYPES).reshape(n, NREG, NTYPES)
-    pairs = np.unique(np.stack([inverse[keep], h[keep]]), axis=1) if keep.any() else \
-        np.zeros((2, 0), np.int64)
+    table = np.bincount(
+        (inverse * NREG + regs) * NTYPES + types, weights=amount, minlength=n * NREG * NTYPES
+    ).reshape(n, NREG, NTYPES)
+    pairs = (
+        np.unique(np.stack([inverse[keep], h[keep]]), axis=1)
+        if keep.any()
+        else np.zeros((2, 0), np.int64)
+    )
     holders = np.bincount(pairs[0], minlength=n)
     for name, o in outcomes.items():
         movable = (o <= 1).any(axis=1)
-        per = np.bincount(inverse * NTYPES + types, weights=amount * movable,
-                          minlength=n * NTYPES).reshape(n, NTYPES)
-        result.country_movable[name] = {(str(c) or "--"): per[i]
-                                       for i, c in enumerate(countries)}
+        per = np.bincount(
+            inverse * NTYPES + types, weights=amount * movable, minlength=n * NTYPES
+        ).reshape(n, NTYPES)
+        result.country_movable[name] = {(str(c) or "--"): per[i] for i, c in enumerate(countries)}
     for i, cc in enumerate(countries.tolist()):
         key = cc or "--"
         result.country_amount[key] = table[i]

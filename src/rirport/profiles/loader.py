@@ -47,8 +47,18 @@ from rirport.profiles.evidence import (
 MAX_BYTES = 512 * 1024
 MAX_ITEMS = 2000
 MAX_TEXT = 4000
-ITEM_FIELDS = {"id", "claim", "source", "reliability", "credibility", "tag", "entities",
-               "interests", "contradicts", "due"}
+ITEM_FIELDS = {
+    "id",
+    "claim",
+    "source",
+    "reliability",
+    "credibility",
+    "tag",
+    "entities",
+    "interests",
+    "contradicts",
+    "due",
+}
 REQUIRED = ("id", "claim", "source", "reliability", "entities")
 SOURCE_FIELDS = {"address", "publisher", "author", "date", "kind", "undated"}
 ENTITY_FIELDS = {"id", "name", "type", "region", "focus"}
@@ -61,7 +71,8 @@ class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # untyped base
 
 _Loader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class EvidenceFileError(InputError):
@@ -71,8 +82,7 @@ class EvidenceFileError(InputError):
         self.problems = problems
         shown = "\n".join(problems[:20])
         more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{source}: {len(problems)} problem(s); nothing was stored\n"
-                         f"{shown}{more}")
+        super().__init__(f"{source}: {len(problems)} problem(s); nothing was stored\n{shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,10 @@ def read_file(path: Path) -> list[Evidence]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise InputError(f"{path}: {size} bytes is over the {MAX_BYTES}-byte limit for an "
-                             "evidence file; split it")
+            raise InputError(
+                f"{path}: {size} bytes is over the {MAX_BYTES}-byte limit for an "
+                "evidence file; split it"
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read evidence file: {exc}") from exc
@@ -112,15 +124,23 @@ def parse_evidence(text: str, source: str) -> list[Evidence]:
     problems: list[str] = []
     if not isinstance(data, dict) or set(data) != {"evidence"}:
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise EvidenceFileError(source, [f"{source}:1: expected a mapping with the one key "
-                                         f"'evidence' (a list of items), found {keys}"])
+        raise EvidenceFileError(
+            source,
+            [
+                f"{source}:1: expected a mapping with the one key "
+                f"'evidence' (a list of items), found {keys}"
+            ],
+        )
     raw = data["evidence"]
     if not isinstance(raw, list) or not raw:
-        raise EvidenceFileError(source, [f"{source}:{lines.get(('list',), 1)}: 'evidence' must be "
-                                         "a non-empty list of items"])
+        raise EvidenceFileError(
+            source,
+            [f"{source}:{lines.get(('list',), 1)}: 'evidence' must be a non-empty list of items"],
+        )
     if len(raw) > MAX_ITEMS:
-        raise EvidenceFileError(source, [f"{source}: {len(raw)} items, over the limit of "
-                                         f"{MAX_ITEMS}"])
+        raise EvidenceFileError(
+            source, [f"{source}: {len(raw)} items, over the limit of {MAX_ITEMS}"]
+        )
     items: list[Evidence] = []
     first: dict[str, int] = {}
     for index, entry in enumerate(raw):
@@ -129,8 +149,9 @@ def parse_evidence(text: str, source: str) -> list[Evidence]:
         if item is None:
             continue
         if item.id in first:
-            check.problem("id", f"duplicate evidence id {item.id!r} (first at line "
-                          f"{first[item.id]})")
+            check.problem(
+                "id", f"duplicate evidence id {item.id!r} (first at line {first[item.id]})"
+            )
             continue
         first[item.id] = check.line()
         items.append(item)
@@ -150,9 +171,15 @@ def parse_catalogue(text: str, source: str) -> list[CatalogueEntry]:
             problems.append(f"{where}: an entity needs exactly {sorted(ENTITY_FIELDS)}")
             continue
         try:
-            entries.append(CatalogueEntry(str(raw["id"]), str(raw["name"]),
-                                          EntityType(raw["type"]), str(raw["region"]),
-                                          str(raw["focus"])))
+            entries.append(
+                CatalogueEntry(
+                    str(raw["id"]),
+                    str(raw["name"]),
+                    EntityType(raw["type"]),
+                    str(raw["region"]),
+                    str(raw["focus"]),
+                )
+            )
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
     if problems or not entries:
@@ -181,8 +208,9 @@ def _document(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
         try:
             data = json.loads(text, object_pairs_hook=_no_duplicates)
         except json.JSONDecodeError as exc:
-            raise EvidenceFileError(source, [f"{source}:{exc.lineno}: not valid JSON: "
-                                             f"{exc.msg}"]) from None
+            raise EvidenceFileError(
+                source, [f"{source}:{exc.lineno}: not valid JSON: {exc.msg}"]
+            ) from None
         except ValueError as exc:
             raise EvidenceFileError(source, [f"{source}: {exc}"]) from None
     else:
@@ -195,8 +223,7 @@ def _document(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        raise EvidenceFileError(source, [f"{source}:{line}: not valid YAML: {problem}"]
-                                ) from None
+        raise EvidenceFileError(source, [f"{source}:{line}: not valid YAML: {problem}"]) from None
     lines: dict[tuple[Any, ...], int] = {}
     problems: list[str] = []
     _walk(node, lines, problems, source)
@@ -218,8 +245,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _walk(node: Any, lines: dict[tuple[Any, ...], int], problems: list[str],
-          source: str) -> None:
+def _walk(node: Any, lines: dict[tuple[Any, ...], int], problems: list[str], source: str) -> None:
     """Record the line of every item and of its fields in the top-level list; refuse
     duplicate keys anywhere (YAML would silently keep the last one)."""
     _duplicates(node, problems, source)
@@ -253,8 +279,9 @@ def _duplicates(node: Any, problems: list[str], source: str) -> None:
 class _Item:
     """Validation of one item; problems are collected, never raised one at a time."""
 
-    def __init__(self, source: str, lines: dict[tuple[Any, ...], int], index: int,
-                 problems: list[str]) -> None:
+    def __init__(
+        self, source: str, lines: dict[tuple[Any, ...], int], index: int, problems: list[str]
+    ) -> None:
         self.source, self.lines, self.index, self.problems = source, lines, index, problems
         self.name = f"item {index + 1}"
 
@@ -281,7 +308,8 @@ class _Item:
         if len(self.problems) > before:
             return None
         values = {
-            "id": self._id(raw["id"]), "claim": self._text(raw, "claim"),
+            "id": self._id(raw["id"]),
+            "claim": self._text(raw, "claim"),
             "source": self._source(raw["source"]),
             "reliability": self._reliability(raw["reliability"]),
             "credibility": self._credibility(raw),
@@ -289,15 +317,17 @@ class _Item:
             "interests": self._text(raw, "interests", optional=True),
             "tag": raw.get("tag"),
             "contradicts": self._ids(raw.get("contradicts", [])),
-            "due": self._date(raw.get("due"), "due", optional=True)}
+            "due": self._date(raw.get("due"), "due", optional=True),
+        }
         if len(self.problems) > before:
             return None
         return Evidence(**values)
 
     def _id(self, value: Any) -> str:
         if not isinstance(value, str) or not EVIDENCE_ID.match(value):
-            self.problem("id", f"{value!r} is not an id (2–80 lower-case letters, digits, "
-                         "dots, hyphens)")
+            self.problem(
+                "id", f"{value!r} is not an id (2–80 lower-case letters, digits, dots, hyphens)"
+            )
             return ""
         return value
 
@@ -320,11 +350,16 @@ class _Item:
             self.problem("source", "must be a mapping (address, publisher, author, date, kind)")
             return None
         for unknown in sorted(set(value) - SOURCE_FIELDS):
-            self.problem("source", f"unknown field {unknown!r} (expected "
-                         f"{', '.join(sorted(SOURCE_FIELDS))})")
+            self.problem(
+                "source", f"unknown field {unknown!r} (expected {', '.join(sorted(SOURCE_FIELDS))})"
+            )
         address = value.get("address")
-        if not isinstance(address, str) or not address.startswith(("https://", "http://")) \
-                or any(c.isspace() for c in address) or len(address) > 1000:
+        if (
+            not isinstance(address, str)
+            or not address.startswith(("https://", "http://"))
+            or any(c.isspace() for c in address)
+            or len(address) > 1000
+        ):
             self.problem("source", f"address {address!r} must be an http(s) URL")
         publisher = value.get("publisher")
         if not isinstance(publisher, str) or not publisher.strip():
@@ -335,8 +370,11 @@ class _Item:
         try:
             kind = SourceKind(str(value.get("kind")))
         except ValueError:
-            self.problem("source", f"kind {value.get('kind')!r} is not one of "
-                         f"{', '.join(k.value for k in SourceKind)}")
+            self.problem(
+                "source",
+                f"kind {value.get('kind')!r} is not one of "
+                f"{', '.join(k.value for k in SourceKind)}",
+            )
             return None
         undated = value.get("undated", False)
         if not isinstance(undated, bool):
@@ -344,9 +382,14 @@ class _Item:
         day = self._date(value.get("date"), "source")
         if day is None or not isinstance(address, str) or not isinstance(publisher, str):
             return None
-        return Source(address, " ".join(publisher.split()), kind, day,
-                      " ".join(author.split()) if isinstance(author, str) else None,
-                      undated is True)
+        return Source(
+            address,
+            " ".join(publisher.split()),
+            kind,
+            day,
+            " ".join(author.split()) if isinstance(author, str) else None,
+            undated is True,
+        )
 
     def _reliability(self, value: Any) -> str:
         if not isinstance(value, str) or len(value) != 1 or value not in RELIABILITY:
@@ -375,8 +418,11 @@ class _Item:
             return ()
         bad = [v for v in value if not isinstance(v, str) or not ENTITY_ID.match(v)]
         if bad:
-            self.problem("entities", f"{bad!r}: an entity id is type:name with type one of "
-                         "registry, holder, country, policy, document")
+            self.problem(
+                "entities",
+                f"{bad!r}: an entity id is type:name with type one of "
+                "registry, holder, country, policy, document",
+            )
         return tuple(dict.fromkeys(str(v) for v in value))
 
     def _ids(self, value: Any) -> tuple[str, ...]:

@@ -34,12 +34,21 @@ class Cited:
 
     def source_json(self) -> dict[str, Any]:
         s = self.item.source
-        return {"id": self.item.id, "address": s.address, "publisher": s.publisher,
-                "author": s.author, "date": s.date.isoformat(), "kind": s.kind.value,
-                "grade": self.grade.code, "reliability": self.grade.reliability,
-                "credibility": self.grade.credibility, "adjustments": list(self.grade.reasons),
-                "interests": self.item.interests, "derived": self.item.derived,
-                "link": self.item.link}
+        return {
+            "id": self.item.id,
+            "address": s.address,
+            "publisher": s.publisher,
+            "author": s.author,
+            "date": s.date.isoformat(),
+            "kind": s.kind.value,
+            "grade": self.grade.code,
+            "reliability": self.grade.reliability,
+            "credibility": self.grade.credibility,
+            "adjustments": list(self.grade.reasons),
+            "interests": self.item.interests,
+            "derived": self.item.derived,
+            "link": self.item.link,
+        }
 
 
 @dataclass(frozen=True)
@@ -75,18 +84,24 @@ class Profile:
             ValueError: unknown tier.
         """
         rank = TIERS.index(tier)
-        return replace(self, sections=tuple(s for s in self.sections
-                                            if TIERS.index(s.tier) <= rank))
+        return replace(
+            self, sections=tuple(s for s in self.sections if TIERS.index(s.tier) <= rank)
+        )
 
     def to_json(self, tiers: bool = False) -> dict[str, Any]:
         """The keys of ``profile --all --format ndjson`` (``tiers=True`` adds each section's
         tier, the date and the confidence rule)."""
         score, grade, label = self.rating
         body: dict[str, Any] = {
-            "id": self.id, "name": self.name, "type": self.type, "score": score,
-            "grade": grade, "label": label,
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "score": score,
+            "grade": grade,
+            "label": label,
             "sections": {s.title: s.body for s in self.sections},
-            "sources": [c.source_json() for c in self.cited]}
+            "sources": [c.source_json() for c in self.cited],
+        }
         if tiers:
             body["tiers"] = {s.title: s.tier for s in self.sections}
             body["as_of"] = self.as_of.isoformat()
@@ -128,10 +143,14 @@ def drop_repeats(sections: list[Section]) -> list[Section]:
     for section in sections:
         if isinstance(section.body, str):
             text = keep(section.body)
-            result.append(section if text == section.body else Section(
-                section.title, section.tier, text))
+            result.append(
+                section if text == section.body else Section(section.title, section.tier, text)
+            )
         else:
             entries = [e for e in (keep(e) for e in section.body) if e]
-            result.append(section if entries == section.body else Section(
-                section.title, section.tier, entries))
+            result.append(
+                section
+                if entries == section.body
+                else Section(section.title, section.tier, entries)
+            )
     return result

@@ -24,9 +24,14 @@ def md(text: str) -> str:
 
 def markdown(profile: Profile) -> str:
     score, grade, label = profile.rating
-    out = [f"# {md(profile.name)}", "",
-           f"*{md(profile.type)}* · `{md(profile.id)}` · as of {profile.as_of.isoformat()}",
-           "", f"**Confidence: {score:.2f} · {grade} · {md(label)}**", ""]
+    out = [
+        f"# {md(profile.name)}",
+        "",
+        f"*{md(profile.type)}* · `{md(profile.id)}` · as of {profile.as_of.isoformat()}",
+        "",
+        f"**Confidence: {score:.2f} · {grade} · {md(label)}**",
+        "",
+    ]
     for section in profile.sections:
         out += [f"## {md(section.title)}", f"<!-- tier: {section.tier} -->", ""]
         if isinstance(section.body, str):
@@ -42,12 +47,16 @@ def _e(text: str) -> str:
 
 def html_page(profile: Profile) -> str:
     score, grade, label = profile.rating
-    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>{_e(profile.name)}</title></head><body>",
-             f'<article data-id="{_e(profile.id)}">', f"<h1>{_e(profile.name)}</h1>",
-             f'<p class="meta">{_e(profile.type)} · as of {profile.as_of.isoformat()}</p>',
-             f'<p class="confidence"><strong>Confidence: {score:.2f} · {_e(grade)} · '
-             f"{_e(label)}</strong></p>"]
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(profile.name)}</title></head><body>",
+        f'<article data-id="{_e(profile.id)}">',
+        f"<h1>{_e(profile.name)}</h1>",
+        f'<p class="meta">{_e(profile.type)} · as of {profile.as_of.isoformat()}</p>',
+        f'<p class="confidence"><strong>Confidence: {score:.2f} · {_e(grade)} · '
+        f"{_e(label)}</strong></p>",
+    ]
     for section in profile.sections:
         parts.append(f'<section data-tier="{_e(section.tier)}"><h2>{_e(section.title)}</h2>')
         if isinstance(section.body, str):

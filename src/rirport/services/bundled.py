@@ -47,6 +47,8 @@ def bundled_files() -> tuple[BundledFile, ...]:
     """The bundled files listed in ``provenance.json``, smallest first."""
     text = (resources.files("rirport.data") / PACKAGE_DIR / "provenance.json").read_text()
     entries = json.loads(text)["files"]
-    files = [BundledFile(e["file"], e["compressed"], e["sha256"], e["origin"], e["header"])
-             for e in entries]
+    files = [
+        BundledFile(e["file"], e["compressed"], e["sha256"], e["origin"], e["header"])
+        for e in entries
+    ]
     return tuple(sorted(files, key=lambda f: f.file))

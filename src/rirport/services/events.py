@@ -45,8 +45,9 @@ _JSON = json.JSONEncoder(sort_keys=True)
 PUBLISHING_SKEW = dt.timedelta(days=3)
 
 
-def events_between(store: Store, start: dt.date, end: dt.date,
-                   registry: Registry | None = None) -> list[Event]:
+def events_between(
+    store: Store, start: dt.date, end: dt.date, registry: Registry | None = None
+) -> list[Event]:
     """Events from the snapshots in force on ``start`` to those in force on ``end``, all
     registries diffed together (so moves are seen), kept to ``registry`` when given.
 
@@ -65,8 +66,9 @@ def events_between(store: Store, start: dt.date, end: dt.date,
     return [e for e in events if registry is None or involves(e, registry.value)]
 
 
-def events_for_ingest(uow: UnitOfWork, new_snapshot: SnapshotRow,
-                      table: DelegationTable | None = None) -> list[Event]:
+def events_for_ingest(
+    uow: UnitOfWork, new_snapshot: SnapshotRow, table: DelegationTable | None = None
+) -> list[Event]:
     """Compute, store and queue (for webhooks) the events a newly stored snapshot brings.
 
     The events are the diff of this registry against its neighbours: from its previous
@@ -90,14 +92,14 @@ def events_for_ingest(uow: UnitOfWork, new_snapshot: SnapshotRow,
         events += _between(uow, before, new_snapshot, cache)
     if after is not None:
         known = _reported_up_to(uow, after)
-        events += [e for e in _between(uow, new_snapshot, after, cache)
-                   if identity(e) not in known]
+        events += [e for e in _between(uow, new_snapshot, after, cache) if identity(e) not in known]
     record(uow, events, new_snapshot.id)
     return events
 
 
-def _between(uow: UnitOfWork, old: SnapshotRow, new: SnapshotRow,
-             cache: dict[int, DelegationTable]) -> list[Event]:
+def _between(
+    uow: UnitOfWork, old: SnapshotRow, new: SnapshotRow, cache: dict[int, DelegationTable]
+) -> list[Event]:
     """The events involving one registry from its snapshot ``old`` to its snapshot ``new``.
 
     Other registries are read only where this registry's rows changed (see
@@ -107,13 +109,21 @@ def _between(uow: UnitOfWork, old: SnapshotRow, new: SnapshotRow,
     own_old, own_new = _own_table(uow, old, cache), _own_table(uow, new, cache)
     changed = changed_rows(own_old, own_new)
     ranges = list(zip(table_keys(changed, "lo"), table_keys(changed, "hi"), strict=True))
-    old_others = [s for s in _world_before(uow, old.snapshot_date, new.snapshot_date)
-                  if s.registry != old.registry]
-    new_others = [s for s in snapshots_on(uow, new.snapshot_date + PUBLISHING_SKEW)
-                  if s.registry != new.registry]
+    old_others = [
+        s
+        for s in _world_before(uow, old.snapshot_date, new.snapshot_date)
+        if s.registry != old.registry
+    ]
+    new_others = [
+        s
+        for s in snapshots_on(uow, new.snapshot_date + PUBLISHING_SKEW)
+        if s.registry != new.registry
+    ]
     near = _near_tables(uow, {s.id: s for s in old_others + new_others}, ranges)
-    events = diff([(old.file_name, own_old), *((s.file_name, near[s.id]) for s in old_others)],
-                  [(new.file_name, own_new), *((s.file_name, near[s.id]) for s in new_others)])
+    events = diff(
+        [(old.file_name, own_old), *((s.file_name, near[s.id]) for s in old_others)],
+        [(new.file_name, own_new), *((s.file_name, near[s.id]) for s in new_others)],
+    )
     kept = [e for e in events if involves(e, new.registry)]
     gap = gap_between(old, new)
     if gap is not None:
@@ -128,8 +138,11 @@ def gap_between(old: SnapshotRow, new: SnapshotRow) -> dict[str, Any] | None:
     days = (new.snapshot_date - old.snapshot_date).days
     if dt.timedelta(days=days) <= MAX_GAP:
         return None
-    return {"from": old.snapshot_date.isoformat(), "to": new.snapshot_date.isoformat(),
-            "days": days}
+    return {
+        "from": old.snapshot_date.isoformat(),
+        "to": new.snapshot_date.isoformat(),
+        "days": days,
+    }
 
 
 def _reported_up_to(uow: UnitOfWork, snapshot: SnapshotRow) -> set[tuple[object, ...]]:
@@ -140,20 +153,31 @@ def _reported_up_to(uow: UnitOfWork, snapshot: SnapshotRow) -> set[tuple[object,
     for row in uow.events.of_snapshots(ids):
         body = json.loads(row.body)
         if body.get("snapshots", {}).get("to") == snapshot.file_name:
-            known.add((row.kind, row.type, body.get("start"), body.get("value"), row.registry,
-                       row.from_registry, row.to_registry))
+            known.add(
+                (
+                    row.kind,
+                    row.type,
+                    body.get("start"),
+                    body.get("value"),
+                    row.registry,
+                    row.from_registry,
+                    row.to_registry,
+                )
+            )
     return known
 
 
-def _own_table(uow: UnitOfWork, snap: SnapshotRow, cache: dict[int, DelegationTable]
-               ) -> DelegationTable:
+def _own_table(
+    uow: UnitOfWork, snap: SnapshotRow, cache: dict[int, DelegationTable]
+) -> DelegationTable:
     if snap.id not in cache:
         cache[snap.id] = _parse(snap, uow.delegations.file_records(snap))
     return cache[snap.id]
 
 
-def _near_tables(uow: UnitOfWork, snapshots: dict[int, SnapshotRow],
-                 ranges: list[tuple[str, str]]) -> dict[int, DelegationTable]:
+def _near_tables(
+    uow: UnitOfWork, snapshots: dict[int, SnapshotRow], ranges: list[tuple[str, str]]
+) -> dict[int, DelegationTable]:
     found = uow.delegations.file_records_near(list(snapshots.values()), ranges)
     return {sid: _parse(snapshots[sid], records) for sid, records in found.items()}
 
@@ -164,8 +188,9 @@ def _parse(snap: SnapshotRow, records: list[str]) -> DelegationTable:
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
-    table, errors = read_record_lines(records, snap.registry,
-                                      f"snapshot {snap.id} ({snap.file_name})")
+    table, errors = read_record_lines(
+        records, snap.registry, f"snapshot {snap.id} ({snap.file_name})"
+    )
     if errors:
         raise StorageError(f"stored records no longer parse: {errors[0]}")
     return table
@@ -196,10 +221,18 @@ def involves(event: Event, registry: str) -> bool:
 
 def _row(event: Event, snapshot_id: int | None, now: dt.datetime) -> dict[str, Any]:
     lo, hi = _keys(event)
-    return {"snapshot_id": snapshot_id, "kind": event.kind, "type": event.type,
-            "registry": event.registry, "from_registry": event.from_registry,
-            "to_registry": event.to_registry, "lo": lo, "hi": hi,
-            "body": _JSON.encode(event.to_json()), "created_at": now}
+    return {
+        "snapshot_id": snapshot_id,
+        "kind": event.kind,
+        "type": event.type,
+        "registry": event.registry,
+        "from_registry": event.from_registry,
+        "to_registry": event.to_registry,
+        "lo": lo,
+        "hi": hi,
+        "body": _JSON.encode(event.to_json()),
+        "created_at": now,
+    }
 
 
 def _keys(event: Event) -> tuple[str | None, str | None]:
@@ -223,9 +256,11 @@ def _ipv4(text: str) -> int:
     return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
 
 
-def _tables(uow: UnitOfWork, snapshots: Sequence[SnapshotRow],
-            cache: dict[int, DelegationTable] | None = None
-            ) -> list[tuple[str, DelegationTable]]:
+def _tables(
+    uow: UnitOfWork,
+    snapshots: Sequence[SnapshotRow],
+    cache: dict[int, DelegationTable] | None = None,
+) -> list[tuple[str, DelegationTable]]:
     """Each snapshot's records as its file had them (transfers recorded here excluded)."""
     cache = {} if cache is None else cache
     for s in snapshots:
@@ -239,7 +274,14 @@ def record_between(store: Store, events: Sequence[Event], actor: str = "rirport"
     their webhook deliveries; for events not produced by an ingest."""
     with store.transaction() as uow:
         ids = record(uow, events, None)
-        journal.append(uow, actor, "events-record", {
-            "events": len(ids), "first": ids[0] if ids else None,
-            "last": ids[-1] if ids else None})
+        journal.append(
+            uow,
+            actor,
+            "events-record",
+            {
+                "events": len(ids),
+                "first": ids[0] if ids else None,
+                "last": ids[-1] if ids else None,
+            },
+        )
     return ids

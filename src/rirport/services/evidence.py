@@ -52,17 +52,26 @@ def add(store: Store, path: Path, actor: str) -> list[str]:
     same = {(i.claim, i.source.address): i.id for i in known.values()}
     for item in items:
         if item.id in known:
-            raise ConflictError(f"{path}: evidence {item.id!r} exists already; use "
-                                "'rirport evidence correct' to change it (nothing was stored)")
+            raise ConflictError(
+                f"{path}: evidence {item.id!r} exists already; use "
+                "'rirport evidence correct' to change it (nothing was stored)"
+            )
         if (item.claim, item.source.address) in same:
-            raise ConflictError(f"{path}: evidence {item.id!r} repeats the claim and source of "
-                                f"{same[item.claim, item.source.address]!r} (nothing was stored)")
+            raise ConflictError(
+                f"{path}: evidence {item.id!r} repeats the claim and source of "
+                f"{same[item.claim, item.source.address]!r} (nothing was stored)"
+            )
     with store.transaction() as uow:
         serial = uow.journal.reserve()
         for item in items:
             uow.evidence.add(item.id, journal.canonical(to_json(item)), serial)
-        journal.append(uow, actor, "evidence-add", {
-            "file": path.name, "items": [to_json(i) for i in items]}, serial)
+        journal.append(
+            uow,
+            actor,
+            "evidence-add",
+            {"file": path.name, "items": [to_json(i) for i in items]},
+            serial,
+        )
     return [i.id for i in items]
 
 
@@ -78,18 +87,20 @@ def correct(store: Store, path: Path, actor: str) -> list[tuple[str, int]]:
     known = {s.item.id: s for s in all_evidence(store)[0]}
     missing = [i.id for i in items if i.id not in known]
     if missing:
-        raise NotFoundError(f"{path}: no evidence {', '.join(map(repr, missing))} to correct; "
-                            "use 'rirport evidence add' (nothing was stored)")
+        raise NotFoundError(
+            f"{path}: no evidence {', '.join(map(repr, missing))} to correct; "
+            "use 'rirport evidence add' (nothing was stored)"
+        )
     with store.transaction() as uow:
         serial = uow.journal.reserve()
         changes = [_correct_one(uow, item, known[item.id], serial) for item in items]
-        journal.append(uow, actor, "evidence-correct", {"file": path.name, "changes": changes},
-                       serial)
+        journal.append(
+            uow, actor, "evidence-correct", {"file": path.name, "changes": changes}, serial
+        )
     return [(item.id, known[item.id].version + 1) for item in items]
 
 
-def _correct_one(uow: UnitOfWork, item: Evidence, before: Stored, serial: int
-                 ) -> dict[str, object]:
+def _correct_one(uow: UnitOfWork, item: Evidence, before: Stored, serial: int) -> dict[str, object]:
     body = journal.canonical(to_json(item))
     version = before.version + 1
     if uow.evidence.get(item.id) is None:
@@ -97,8 +108,12 @@ def _correct_one(uow: UnitOfWork, item: Evidence, before: Stored, serial: int
         uow.evidence.replace(item.id, body, version, serial)
     else:
         uow.evidence.replace(item.id, body, version, serial)
-    return {"id": item.id, "version": version, "before": to_json(before.item),
-            "after": to_json(item)}
+    return {
+        "id": item.id,
+        "version": version,
+        "before": to_json(before.item),
+        "after": to_json(item),
+    }
 
 
 def show(store: Store, evidence_id: str) -> Stored:

@@ -38,8 +38,9 @@ FORMATS = ("stats", "combined", "csv", "json", "ndjson", "parquet")
 
 
 # -- choosing a snapshot ---------------------------------------------------------------------
-def find_snapshot(store: Store, snapshot_id: int | None = None,
-                  registry: Registry | None = None) -> SnapshotRow:
+def find_snapshot(
+    store: Store, snapshot_id: int | None = None, registry: Registry | None = None
+) -> SnapshotRow:
     """The snapshot named by id, or else the current snapshot of ``registry``.
 
     Raises:
@@ -50,15 +51,18 @@ def find_snapshot(store: Store, snapshot_id: int | None = None,
         return _find_snapshot(uow, snapshot_id, registry)
 
 
-def _find_snapshot(uow: UnitOfWork, snapshot_id: int | None,
-                   registry: Registry | None) -> SnapshotRow:
+def _find_snapshot(
+    uow: UnitOfWork, snapshot_id: int | None, registry: Registry | None
+) -> SnapshotRow:
     if snapshot_id is not None:
         snap = uow.snapshots.get(snapshot_id)
         if snap is None:
             raise NotFoundError(f"no snapshot with id {snapshot_id}")
         if registry is not None and snap.registry != registry.value:
-            raise InputError(f"snapshot {snapshot_id} is {snap.registry}'s "
-                             f"({snap.file_name}), not {registry.value}'s")
+            raise InputError(
+                f"snapshot {snapshot_id} is {snap.registry}'s "
+                f"({snap.file_name}), not {registry.value}'s"
+            )
         return snap
     if registry is None:
         raise InputError("a statistics file is one registry's: name a registry or a snapshot")
@@ -71,8 +75,15 @@ def _find_snapshot(uow: UnitOfWork, snapshot_id: int | None,
 # -- stats -----------------------------------------------------------------------------------
 def stats_header(snap: SnapshotRow) -> Header:
     """The version line as stored (its record count is recounted when written)."""
-    return Header(snap.version, snap.registry, snap.serial, snap.declared_records,
-                  snap.start_date, snap.end_date, snap.utc_offset)
+    return Header(
+        snap.version,
+        snap.registry,
+        snap.serial,
+        snap.declared_records,
+        snap.start_date,
+        snap.end_date,
+        snap.utc_offset,
+    )
 
 
 def summary_order(snap: SnapshotRow) -> list[ResourceType]:
@@ -80,9 +91,12 @@ def summary_order(snap: SnapshotRow) -> list[ResourceType]:
     return [ResourceType(rtype) for rtype, _count in snap.summary]
 
 
-def iter_snapshot(store: Store, snapshot_id: int | None = None,
-                  registry: Registry | None = None, state: State = "current"
-                  ) -> Iterator[str]:
+def iter_snapshot(
+    store: Store,
+    snapshot_id: int | None = None,
+    registry: Registry | None = None,
+    state: State = "current",
+) -> Iterator[str]:
     """A snapshot's statistics file as chunks of text (see :func:`find_snapshot` for the
     choice of snapshot): as the registry stands, transfers applied (``current``), or as the
     file was ingested (``original``). The store is read before the first chunk; rendering is
@@ -97,15 +111,23 @@ def iter_snapshot(store: Store, snapshot_id: int | None = None,
     return iter_stats_lines(stats_header(snap), view.table, summary_order(snap), snap.preamble)
 
 
-def export_snapshot(store: Store, snapshot_id: int | None = None,
-                    registry: Registry | None = None, state: State = "current") -> str:
+def export_snapshot(
+    store: Store,
+    snapshot_id: int | None = None,
+    registry: Registry | None = None,
+    state: State = "current",
+) -> str:
     """A snapshot's statistics file as one string (see :func:`iter_snapshot`)."""
     return "".join(iter_snapshot(store, snapshot_id, registry, state))
 
 
 # -- selections ------------------------------------------------------------------------------
-def snapshot_view(store: Store, snapshot_id: int | None,
-                  registry: Registry | None = None, state: State = "current") -> CurrentView:
+def snapshot_view(
+    store: Store,
+    snapshot_id: int | None,
+    registry: Registry | None = None,
+    state: State = "current",
+) -> CurrentView:
     """One stored snapshot (current or not) in the shape of a current view, for the exports
     that take a view.
 
@@ -138,8 +160,9 @@ def narrow_view(view: CurrentView, registry: Registry | None) -> CurrentView:
 # -- combined --------------------------------------------------------------------------------
 def combined_header(view: CurrentView) -> Header:
     """The combined file's version line for the view (see :mod:`rirport.formats.combined`)."""
-    return combined.combined_header((s.snapshot_date for s in view.snapshots),
-                                    (s.end_date for s in view.snapshots), view.table)
+    return combined.combined_header(
+        (s.snapshot_date for s in view.snapshots), (s.end_date for s in view.snapshots), view.table
+    )
 
 
 def iter_combined(view: CurrentView) -> Iterator[str]:
@@ -166,8 +189,9 @@ def table_rows(view: CurrentView) -> tabular.ExportRows:
         NotFoundError: the view is empty (nothing has been ingested).
     """
     _require_rows(view)
-    return tabular.export_rows(view.table, view.snapshot_ids,
-                               {s.id: s.file_name for s in view.snapshots})
+    return tabular.export_rows(
+        view.table, view.snapshot_ids, {s.id: s.file_name for s in view.snapshots}
+    )
 
 
 def write_table(view: CurrentView, fmt: str, out: TextIO) -> None:
@@ -177,8 +201,7 @@ def write_table(view: CurrentView, fmt: str, out: TextIO) -> None:
         InputError: another format name.
         NotFoundError: the view is empty.
     """
-    writers = {"csv": tabular.write_csv, "json": tabular.write_json,
-               "ndjson": tabular.write_ndjson}
+    writers = {"csv": tabular.write_csv, "json": tabular.write_json, "ndjson": tabular.write_ndjson}
     if fmt not in writers:
         raise InputError(f"{fmt!r} is not a text table format ({', '.join(writers)})")
     writers[fmt](table_rows(view), out)
@@ -198,6 +221,19 @@ def _require_rows(view: CurrentView) -> None:
         raise NotFoundError("the store holds no snapshots: ingest some files first")
 
 
-__all__ = ["FORMATS", "combined_header", "export_combined", "export_snapshot", "find_snapshot",
-           "iter_combined", "iter_snapshot", "narrow_view", "snapshot_view", "stats_header",
-           "summary_order", "table_rows", "write_parquet", "write_table"]
+__all__ = [
+    "FORMATS",
+    "combined_header",
+    "export_combined",
+    "export_snapshot",
+    "find_snapshot",
+    "iter_combined",
+    "iter_snapshot",
+    "narrow_view",
+    "snapshot_view",
+    "stats_header",
+    "summary_order",
+    "table_rows",
+    "write_parquet",
+    "write_table",
+]

@@ -38,12 +38,16 @@ class Period:
 
     def to_json(self) -> dict[str, Any]:
         body = self.delegation.to_json()
-        body.update({"holder": self.holder.key if self.holder else None,
-                     "holder_confidence": (self.holder.weakest or "exact") if self.holder
-                     else None,
-                     "first_seen": self.first_seen.isoformat(),
-                     "last_seen": self.last_seen.isoformat(), "snapshots": self.snapshots,
-                     "change": self.change})
+        body.update(
+            {
+                "holder": self.holder.key if self.holder else None,
+                "holder_confidence": (self.holder.weakest or "exact") if self.holder else None,
+                "first_seen": self.first_seen.isoformat(),
+                "last_seen": self.last_seen.isoformat(),
+                "snapshots": self.snapshots,
+                "change": self.change,
+            }
+        )
         return body
 
 
@@ -59,22 +63,32 @@ def timeline(store: Store, query: str | Query) -> list[Period]:
         identity = HolderIdentity.load(uow)
         rows = _rows(uow, parsed, identity)
         snapshots = uow.snapshots.all()
-    return sorted((_period(row, snapshots, identity) for row in rows),
-                  key=lambda p: (p.first_seen, p.delegation.registry.value,
-                                 p.delegation.resource.type.value,
-                                 p.delegation.resource.first, p.last_seen))
+    return sorted(
+        (_period(row, snapshots, identity) for row in rows),
+        key=lambda p: (
+            p.first_seen,
+            p.delegation.registry.value,
+            p.delegation.resource.type.value,
+            p.delegation.resource.first,
+            p.last_seen,
+        ),
+    )
 
 
 def _rows(uow: UnitOfWork, query: Query, identity: HolderIdentity) -> list[HistoryRow]:
     wanted = query.registry.value if query.registry else None
     if query.holder is not None:
         registries = [wanted] if wanted else sorted({s.registry for s in uow.snapshots.all()})
-        ids = {registry: set(identity.holder(registry, query.holder).ids)
-               for registry in registries}
+        ids = {
+            registry: set(identity.holder(registry, query.holder).ids) for registry in registries
+        }
         rows: list[HistoryRow] = []
         for opaque in sorted(set().union(*ids.values())):  # one scan per distinct id
-            rows += [r for r in uow.delegations.history_holder(opaque)
-                     if opaque in ids.get(r.registry, ())]
+            rows += [
+                r
+                for r in uow.delegations.history_holder(opaque)
+                if opaque in ids.get(r.registry, ())
+            ]
         return rows
     assert query.resource is not None
     r = query.resource
@@ -82,17 +96,24 @@ def _rows(uow: UnitOfWork, query: Query, identity: HolderIdentity) -> list[Histo
     return [row for row in found if wanted is None or row.registry == wanted]
 
 
-def _period(row: HistoryRow, snapshots: list[SnapshotRow], identity: HolderIdentity
-            ) -> Period:
+def _period(row: HistoryRow, snapshots: list[SnapshotRow], identity: HolderIdentity) -> Period:
     try:
         delegation = parse_record(row.record, row.registry)
     except RecordError as exc:
         raise StorageError(f"version {row.id}: stored record no longer parses: {exc}") from exc
-    seen = sum(1 for s in snapshots if s.registry == row.registry
-               and row.valid_from <= s.snapshot_date <= row.valid_to)
+    seen = sum(
+        1
+        for s in snapshots
+        if s.registry == row.registry and row.valid_from <= s.snapshot_date <= row.valid_to
+    )
     holder = identity.holder(row.registry, delegation.opaque_id) if delegation.opaque_id else None
-    change = ("transfer-retired" if row.retired_serial is not None
-              else "transfer-added" if row.added_serial is not None else None)
+    change = (
+        "transfer-retired"
+        if row.retired_serial is not None
+        else "transfer-added"
+        if row.added_serial is not None
+        else None
+    )
     return Period(delegation, row.valid_from, row.valid_to, seen, holder, change)
 
 

@@ -65,15 +65,27 @@ class HolderLink(LinkRow):
         return confidence_label(self.score)
 
     def to_json(self) -> dict[str, Any]:
-        return {"registry": self.registry, "from_snapshot": self.from_snapshot,
-                "to_snapshot": self.to_snapshot, "from_id": self.from_id, "to_id": self.to_id,
-                "shared": self.shared, "from_records": self.from_records,
-                "to_records": self.to_records, "score": round(self.score, 4),
-                "confidence": self.confidence}
+        return {
+            "registry": self.registry,
+            "from_snapshot": self.from_snapshot,
+            "to_snapshot": self.to_snapshot,
+            "from_id": self.from_id,
+            "to_id": self.to_id,
+            "shared": self.shared,
+            "from_records": self.from_records,
+            "to_records": self.to_records,
+            "score": round(self.score, 4),
+            "confidence": self.confidence,
+        }
 
 
-def link_holders(registry: str, older: SnapshotRow, newer: SnapshotRow,
-                 old_rows: Iterable[Held], new_rows: Iterable[Held]) -> list[LinkRow]:
+def link_holders(
+    registry: str,
+    older: SnapshotRow,
+    newer: SnapshotRow,
+    old_rows: Iterable[Held],
+    new_rows: Iterable[Held],
+) -> list[LinkRow]:
     """Links between the ids of two consecutive snapshots by the module's rule (pure)."""
     old_list = [row for row in old_rows if row[2]]
     new_list = [row for row in new_rows if row[2]]
@@ -87,14 +99,21 @@ def link_holders(registry: str, older: SnapshotRow, newer: SnapshotRow,
             continue
         if was not in best or (-shared, now) < (-best[was][0], best[was][1]):
             best[was] = (shared, now)
-    return [LinkRow(registry, older.id, newer.id, was, now, shared, old_count[was],
-                    new_count[now])
-            for was, (shared, now) in sorted(best.items()) if now != was]
+    return [
+        LinkRow(registry, older.id, newer.id, was, now, shared, old_count[was], new_count[now])
+        for was, (shared, now) in sorted(best.items())
+        if now != was
+    ]
 
 
-def relink(uow: UnitOfWork, registry: str, snapshot: SnapshotRow, rows: Sequence[Held],
-           before: tuple[SnapshotRow, Sequence[Held]] | None,
-           after: tuple[SnapshotRow, Sequence[Held]] | None) -> None:
+def relink(
+    uow: UnitOfWork,
+    registry: str,
+    snapshot: SnapshotRow,
+    rows: Sequence[Held],
+    before: tuple[SnapshotRow, Sequence[Held]] | None,
+    after: tuple[SnapshotRow, Sequence[Held]] | None,
+) -> None:
     """Store the links of a newly ingested snapshot with its neighbours (replacing the link
     between the two neighbours, which are no longer consecutive)."""
     links: list[LinkRow] = []
@@ -124,9 +143,13 @@ class StableHolder:
         return confidence_label(min(link.score for link in self.links))
 
     def to_json(self) -> dict[str, Any]:
-        return {"holder": self.key, "registry": self.registry, "ids": self.ids,
-                "confidence": self.weakest or "exact",
-                "links": [link.to_json() for link in self.links]}
+        return {
+            "holder": self.key,
+            "registry": self.registry,
+            "ids": self.ids,
+            "confidence": self.weakest or "exact",
+            "links": [link.to_json() for link in self.links],
+        }
 
 
 class HolderIdentity:
@@ -167,11 +190,11 @@ class HolderIdentity:
             groups: defaultdict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
             for n in self._parent:
                 groups[self._find(n)].append(n)
-            self._members = {r: sorted(ns, key=self._seen.__getitem__)
-                             for r, ns in groups.items()}
+            self._members = {r: sorted(ns, key=self._seen.__getitem__) for r, ns in groups.items()}
         members = self._members[root]
-        return StableHolder(f"{registry}:{members[0][1]}", registry, [m[1] for m in members],
-                            self._links[root])
+        return StableHolder(
+            f"{registry}:{members[0][1]}", registry, [m[1] for m in members], self._links[root]
+        )
 
     def key(self, registry: str, opaque_id: str) -> str:
         """The stable id of one opaque-id (``registry:oldest-id``)."""
@@ -207,5 +230,13 @@ def links(store: Store, registry: str | None = None) -> list[HolderLink]:
         return [HolderLink.of(r) for r in uow.delegations.links(registry)]
 
 
-__all__ = ["HolderIdentity", "HolderLink", "StableHolder", "confidence_label", "identity",
-           "link_holders", "links", "relink"]
+__all__ = [
+    "HolderIdentity",
+    "HolderLink",
+    "StableHolder",
+    "confidence_label",
+    "identity",
+    "link_holders",
+    "links",
+    "relink",
+]

@@ -14,9 +14,18 @@ from rirport.store.unit import Store
 KINDS = ("legal-hold", "dispute")
 
 
-def add_hold(store: Store, resource: ResourceRange, kind: str, reason: str, actor: str,
-             since: dt.date, until: dt.date | None = None, reference: str | None = None,
-             *, created_at: str | None = None) -> HoldRow:
+def add_hold(
+    store: Store,
+    resource: ResourceRange,
+    kind: str,
+    reason: str,
+    actor: str,
+    since: dt.date,
+    until: dt.date | None = None,
+    reference: str | None = None,
+    *,
+    created_at: str | None = None,
+) -> HoldRow:
     """Record a hold (journaled; ``created_at`` stamps the entry, for replay only).
 
     Raises:
@@ -30,21 +39,43 @@ def add_hold(store: Store, resource: ResourceRange, kind: str, reason: str, acto
         raise InputError(f"hold ends ({until}) before it starts ({since})")
     with store.transaction() as uow:
         serial = uow.journal.reserve()
-        hold_id = uow.holds.add({
-            "kind": kind, "type": resource.type.value, "resource": str(resource),
-            "lo": key_of(resource.type, resource.first), "hi": key_of(resource.type,
-                                                                       resource.last),
-            "reason": reason, "reference": reference, "since": since, "until": until,
-            "created_serial": serial})
-        journal.append(uow, actor, "hold", {
-            "hold": hold_id, "step": "add", "kind": kind, "resource": str(resource),
-            "reason": reason, "reference": reference, "since": since.isoformat(),
-            "until": until.isoformat() if until else None}, serial, created_at)
+        hold_id = uow.holds.add(
+            {
+                "kind": kind,
+                "type": resource.type.value,
+                "resource": str(resource),
+                "lo": key_of(resource.type, resource.first),
+                "hi": key_of(resource.type, resource.last),
+                "reason": reason,
+                "reference": reference,
+                "since": since,
+                "until": until,
+                "created_serial": serial,
+            }
+        )
+        journal.append(
+            uow,
+            actor,
+            "hold",
+            {
+                "hold": hold_id,
+                "step": "add",
+                "kind": kind,
+                "resource": str(resource),
+                "reason": reason,
+                "reference": reference,
+                "since": since.isoformat(),
+                "until": until.isoformat() if until else None,
+            },
+            serial,
+            created_at,
+        )
         return next(h for h in uow.holds.all() if h.id == hold_id)
 
 
-def lift_hold(store: Store, hold_id: int, actor: str, reason: str = "", *,
-              created_at: str | None = None) -> None:
+def lift_hold(
+    store: Store, hold_id: int, actor: str, reason: str = "", *, created_at: str | None = None
+) -> None:
     """End a hold (journaled; ``created_at`` stamps the entry, for replay only).
 
     Raises:
@@ -54,8 +85,14 @@ def lift_hold(store: Store, hold_id: int, actor: str, reason: str = "", *,
         serial = uow.journal.reserve()
         if not uow.holds.lift(hold_id, serial):
             raise NotFoundError(f"no hold #{hold_id} in force")
-        journal.append(uow, actor, "hold", {"hold": hold_id, "step": "lift",
-                                            "reason": reason or None}, serial, created_at)
+        journal.append(
+            uow,
+            actor,
+            "hold",
+            {"hold": hold_id, "step": "lift", "reason": reason or None},
+            serial,
+            created_at,
+        )
 
 
 def list_holds(store: Store) -> list[HoldRow]:

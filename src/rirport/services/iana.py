@@ -49,8 +49,10 @@ class IanaIngestResult:
     @property
     def message(self) -> str:
         if self.outcome == "unchanged":
-            return (f"{self.file_name}: IANA {self.source} with this sha256 "
-                    f"({self.sha256[:12]}…) is already stored; nothing changed")
+            return (
+                f"{self.file_name}: IANA {self.source} with this sha256 "
+                f"({self.sha256[:12]}…) is already stored; nothing changed"
+            )
         return f"{self.file_name}: stored {self.blocks} IANA {self.source} blocks"
 
 
@@ -65,8 +67,12 @@ class IanaOrigin:
     """Of the stored file; None for a bundled copy (PROVENANCE.md lists theirs)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "origin": self.origin, "file": self.file_name,
-                "sha256": self.sha256}
+        return {
+            "source": self.source,
+            "origin": self.origin,
+            "file": self.file_name,
+            "sha256": self.sha256,
+        }
 
 
 class IanaBlocks(list[IanaBlock]):
@@ -80,9 +86,14 @@ class IanaBlocks(list[IanaBlock]):
         self.origins = origins
 
 
-def ingest_iana(store: Store, path_or_bytes: str | Path | bytes,
-                name: str | None = None, actor: str = "rirport", *,
-                created_at: str | None = None) -> IanaIngestResult:
+def ingest_iana(
+    store: Store,
+    path_or_bytes: str | Path | bytes,
+    name: str | None = None,
+    actor: str = "rirport",
+    *,
+    created_at: str | None = None,
+) -> IanaIngestResult:
     """Read an IANA registry or RDAP bootstrap file and store its blocks in one transaction
     (``created_at``: the journal entry's time, for replay only).
 
@@ -95,17 +106,20 @@ def ingest_iana(store: Store, path_or_bytes: str | Path | bytes,
     data, label = _read(path_or_bytes, name)
     blocks = read_iana(data, label)
     if not blocks:
-        raise ParseError(label, None, "no blocks: refusing to replace the stored ones with "
-                         "nothing")
+        raise ParseError(label, None, "no blocks: refusing to replace the stored ones with nothing")
     source, sha256 = blocks[0].source, hashlib.sha256(data).hexdigest()
     file_name = Path(label).name
     with store.transaction() as uow:
         if uow.iana.sources().get(source) == sha256:
             return IanaIngestResult(source, file_name, sha256, "unchanged", len(blocks))
         uow.iana.replace(source, file_name, sha256, [to_row(b) for b in blocks])
-        journal.append(uow, actor, "iana", {"source": source, "file": file_name,
-                                            "sha256": sha256, "blocks": len(blocks)},
-                       created_at=created_at)
+        journal.append(
+            uow,
+            actor,
+            "iana",
+            {"source": source, "file": file_name, "sha256": sha256, "blocks": len(blocks)},
+            created_at=created_at,
+        )
     return IanaIngestResult(source, file_name, sha256, "ingested", len(blocks))
 
 
@@ -154,20 +168,32 @@ def bundled_iana(source: str) -> tuple[IanaBlock, ...]:
 
 def to_row(block: IanaBlock) -> IanaRow:
     rtype = block.resource.type
-    return IanaRow(source=block.source, lo=key_of(rtype, block.resource.first),
-                   hi=key_of(rtype, block.resource.last), prefix=block.prefix,
-                   designation=block.designation,
-                   registry=block.registry.value if block.registry else None,
-                   status=block.status, date=block.date, note=block.note)
+    return IanaRow(
+        source=block.source,
+        lo=key_of(rtype, block.resource.first),
+        hi=key_of(rtype, block.resource.last),
+        prefix=block.prefix,
+        designation=block.designation,
+        registry=block.registry.value if block.registry else None,
+        status=block.status,
+        date=block.date,
+        note=block.note,
+    )
 
 
 def from_row(row: IanaRow) -> IanaBlock:
     rtype, first = number_of(row.lo)
     _, last = number_of(row.hi)
-    return IanaBlock(source=row.source, resource=ResourceRange(rtype, first, last),
-                     prefix=row.prefix, designation=row.designation,
-                     registry=Registry(row.registry) if row.registry else None,
-                     status=row.status, date=row.date, note=row.note)
+    return IanaBlock(
+        source=row.source,
+        resource=ResourceRange(rtype, first, last),
+        prefix=row.prefix,
+        designation=row.designation,
+        registry=Registry(row.registry) if row.registry else None,
+        status=row.status,
+        date=row.date,
+        note=row.note,
+    )
 
 
 def _read(path_or_bytes: str | Path | bytes, name: str | None) -> tuple[bytes, str]:

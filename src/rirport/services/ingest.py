@@ -53,10 +53,14 @@ class IngestResult:
     @property
     def message(self) -> str:
         if self.outcome == "unchanged":
-            return (f"{self.source}: already stored as snapshot {self.snapshot_id} "
-                    f"({self.registry} {self.snapshot_date}); nothing changed")
-        text = (f"{self.source}: stored {self.records} records as snapshot {self.snapshot_id} "
-                f"({self.registry} {self.snapshot_date})")
+            return (
+                f"{self.source}: already stored as snapshot {self.snapshot_id} "
+                f"({self.registry} {self.snapshot_date}); nothing changed"
+            )
+        text = (
+            f"{self.source}: stored {self.records} records as snapshot {self.snapshot_id} "
+            f"({self.registry} {self.snapshot_date})"
+        )
         if self.slotted_before is not None:
             text += f", slotted in before {self.slotted_before} as history"
         if self.events is not None:
@@ -76,8 +80,11 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file()
-                            and not any(part.startswith(".") for part in p.parts))
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            )
         elif path.exists():
             found.append(path)
         else:
@@ -96,9 +103,14 @@ class PreparedFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def prepare_source(source: SourceFile, *, skip_bad_lines: bool = False,
-                   source_url: str | None = None, trust_header: bool = False,
-                   check_name: bool = True) -> PreparedFile:
+def prepare_source(
+    source: SourceFile,
+    *,
+    skip_bad_lines: bool = False,
+    source_url: str | None = None,
+    trust_header: bool = False,
+    check_name: bool = True,
+) -> PreparedFile:
     """Read and validate a file and build its rows; touches no database.
 
     A version line whose registry or date disagrees with the file's name (or the registry
@@ -112,17 +124,28 @@ def prepare_source(source: SourceFile, *, skip_bad_lines: bool = False,
     stats = read_stats(source.data, source.name)
     mismatches = name_mismatches(stats, source.name) if check_name else []
     if not trust_header:
-        stats.file_errors += [ParseError(m.source, m.line, f"{m.reason} (--trust-header to "
-                                         "store it as the version line says)")
-                              for m in mismatches]
+        stats.file_errors += [
+            ParseError(
+                m.source,
+                m.line,
+                f"{m.reason} (--trust-header to store it as the version line says)",
+            )
+            for m in mismatches
+        ]
     ensure_acceptable(stats, skip_bad_lines)
     rows = delegation_rows(stats.table, record_texts(source.data, stats.table))
     warnings = [f"{m}; stored as the version line says" for m in mismatches]
     return PreparedFile(source, stats, rows, source_url, warnings)
 
 
-def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_ACTOR, *,
-                   created_at: str | None = None, record_events: bool = True) -> IngestResult:
+def store_prepared(
+    store: Store,
+    prepared: PreparedFile,
+    actor: str = DEFAULT_ACTOR,
+    *,
+    created_at: str | None = None,
+    record_events: bool = True,
+) -> IngestResult:
     """Store a prepared file in one transaction (or find it already stored), journaled
     (``created_at``: the journal entry's time, for replay only), with the change events it
     brings and their webhook deliveries (:func:`~rirport.services.events.events_for_ingest`)
@@ -137,8 +160,14 @@ def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_AC
     with store.transaction() as uow:
         existing = uow.snapshots.find_content(stats.header.registry, source.content_sha256)
         if existing is not None:
-            return IngestResult(source.name, "unchanged", existing.id, existing.registry,
-                                existing.snapshot_date, existing.records)
+            return IngestResult(
+                source.name,
+                "unchanged",
+                existing.id,
+                existing.registry,
+                existing.snapshot_date,
+                existing.records,
+            )
         _refuse_conflicting(uow, stats, source)
         snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
         snap = uow.snapshots.get(snapshot_id)
@@ -147,23 +176,47 @@ def store_prepared(store: Store, prepared: PreparedFile, actor: str = DEFAULT_AC
         place = versioning.placement(uow, snap)
         warnings = prepared.warnings + place.warnings()
         found = events.events_for_ingest(uow, snap, stats.table) if record_events else None
-        journal.append(uow, actor, "ingest", _payload(prepared, snap, place, warnings, found),
-                       created_at=created_at)
-    return IngestResult(source.name, "ingested", snapshot_id, stats.header.registry,
-                        stats.header.snapshot_date(), len(stats.table), stats.errors,
-                        None if found is None else len(found), place.slotted_before, warnings)
+        journal.append(
+            uow,
+            actor,
+            "ingest",
+            _payload(prepared, snap, place, warnings, found),
+            created_at=created_at,
+        )
+    return IngestResult(
+        source.name,
+        "ingested",
+        snapshot_id,
+        stats.header.registry,
+        stats.header.snapshot_date(),
+        len(stats.table),
+        stats.errors,
+        None if found is None else len(found),
+        place.slotted_before,
+        warnings,
+    )
 
 
-def _payload(prepared: PreparedFile, snap: SnapshotRow, place: versioning.Placement,
-             warnings: list[str], found: list[Event] | None) -> dict[str, object]:
+def _payload(
+    prepared: PreparedFile,
+    snap: SnapshotRow,
+    place: versioning.Placement,
+    warnings: list[str],
+    found: list[Event] | None,
+) -> dict[str, object]:
     """The journal entry of an ingest: keys beyond the first seven only when they apply, so
     a replay of an older journal reproduces its entries (``events``: recorded, and how many)."""
     stats, source = prepared.stats, prepared.source
     payload: dict[str, object] = {
-        "snapshot": snap.id, "registry": snap.registry, "file": Path(source.name).name,
-        "sha256": source.content_sha256, "snapshot_date": snap.snapshot_date.isoformat(),
-        "records": len(stats.table), "skipped_lines": len(stats.errors),
-        "source_url": prepared.source_url}
+        "snapshot": snap.id,
+        "registry": snap.registry,
+        "file": Path(source.name).name,
+        "sha256": source.content_sha256,
+        "snapshot_date": snap.snapshot_date.isoformat(),
+        "records": len(stats.table),
+        "skipped_lines": len(stats.errors),
+        "source_url": prepared.source_url,
+    }
     if place.slotted_before is not None:
         payload["slotted_before"] = place.slotted_before.isoformat()
     if warnings:
@@ -173,9 +226,15 @@ def _payload(prepared: PreparedFile, snap: SnapshotRow, place: versioning.Placem
     return payload
 
 
-def ingest_path(store: Store, path: str | Path, *, skip_bad_lines: bool = False,
-                source_url: str | None = None, actor: str = DEFAULT_ACTOR,
-                options: IngestOptions | None = None) -> IngestResult:
+def ingest_path(
+    store: Store,
+    path: str | Path,
+    *,
+    skip_bad_lines: bool = False,
+    source_url: str | None = None,
+    actor: str = DEFAULT_ACTOR,
+    options: IngestOptions | None = None,
+) -> IngestResult:
     """Ingest one file from disk (plain, .gz, .xz or .bz2).
 
     Raises:
@@ -183,25 +242,51 @@ def ingest_path(store: Store, path: str | Path, *, skip_bad_lines: bool = False,
         FileRejectedError: the file has errors; nothing was stored.
         ConflictError: a different file for the same registry and date is already stored.
     """
-    return ingest_source(store, read_source(path), skip_bad_lines=skip_bad_lines,
-                         source_url=source_url, actor=actor, options=options)
+    return ingest_source(
+        store,
+        read_source(path),
+        skip_bad_lines=skip_bad_lines,
+        source_url=source_url,
+        actor=actor,
+        options=options,
+    )
 
 
-def ingest_bytes(store: Store, raw: bytes, name: str, *, skip_bad_lines: bool = False,
-                 source_url: str | None = None, actor: str = DEFAULT_ACTOR,
-                 options: IngestOptions | None = None) -> IngestResult:
+def ingest_bytes(
+    store: Store,
+    raw: bytes,
+    name: str,
+    *,
+    skip_bad_lines: bool = False,
+    source_url: str | None = None,
+    actor: str = DEFAULT_ACTOR,
+    options: IngestOptions | None = None,
+) -> IngestResult:
     """As :func:`ingest_path`, for content already in memory (downloads, bundled data)."""
-    return ingest_source(store, source_from_bytes(raw, name), skip_bad_lines=skip_bad_lines,
-                         source_url=source_url, actor=actor, options=options)
+    return ingest_source(
+        store,
+        source_from_bytes(raw, name),
+        skip_bad_lines=skip_bad_lines,
+        source_url=source_url,
+        actor=actor,
+        options=options,
+    )
 
 
-def ingest_source(store: Store, source: SourceFile, *, skip_bad_lines: bool = False,
-                  source_url: str | None = None, actor: str = DEFAULT_ACTOR,
-                  options: IngestOptions | None = None) -> IngestResult:
+def ingest_source(
+    store: Store,
+    source: SourceFile,
+    *,
+    skip_bad_lines: bool = False,
+    source_url: str | None = None,
+    actor: str = DEFAULT_ACTOR,
+    options: IngestOptions | None = None,
+) -> IngestResult:
     """Validate and store a read file (see :func:`ingest_path`)."""
     opts = options or IngestOptions()
-    prepared = prepare_source(source, skip_bad_lines=skip_bad_lines, source_url=source_url,
-                              trust_header=opts.trust_header)
+    prepared = prepare_source(
+        source, skip_bad_lines=skip_bad_lines, source_url=source_url, trust_header=opts.trust_header
+    )
     return store_prepared(store, prepared, actor, record_events=opts.events)
 
 
@@ -222,9 +307,14 @@ class PendingFile:
     source_url: str | None = None
 
 
-def ingest_many(store: Store, files: Iterable[PendingFile], *, skip_bad_lines: bool = False,
-                actor: str = DEFAULT_ACTOR, options: IngestOptions | None = None
-                ) -> Iterator[IngestResult | InputError | ConflictError]:
+def ingest_many(
+    store: Store,
+    files: Iterable[PendingFile],
+    *,
+    skip_bad_lines: bool = False,
+    actor: str = DEFAULT_ACTOR,
+    options: IngestOptions | None = None,
+) -> Iterator[IngestResult | InputError | ConflictError]:
     """Ingest files one transaction each, preparing the next file while this one is written.
 
     Reading and parsing happen in a worker thread (numpy releases the GIL for much of it),
@@ -238,9 +328,12 @@ def ingest_many(store: Store, files: Iterable[PendingFile], *, skip_bad_lines: b
             known = already_stored(store, source)
             if known is not None:  # skip parsing a file the store already holds
                 return known
-            return prepare_source(source, skip_bad_lines=skip_bad_lines,
-                                  source_url=pending.source_url,
-                                  trust_header=opts.trust_header)
+            return prepare_source(
+                source,
+                skip_bad_lines=skip_bad_lines,
+                source_url=pending.source_url,
+                trust_header=opts.trust_header,
+            )
         except InputError as exc:
             return exc
 
@@ -261,8 +354,9 @@ def ingest_many(store: Store, files: Iterable[PendingFile], *, skip_bad_lines: b
                 yield exc
 
 
-def already_stored(store: Store, source: SourceFile, registry: str | None = None
-                   ) -> IngestResult | None:
+def already_stored(
+    store: Store, source: SourceFile, registry: str | None = None
+) -> IngestResult | None:
     """The stored snapshot with this content (of ``registry``, or of any), as "unchanged".
 
     Lets callers skip parsing a file the store already holds.
@@ -274,8 +368,14 @@ def already_stored(store: Store, source: SourceFile, registry: str | None = None
             existing = uow.snapshots.find_content(registry, source.content_sha256)
     if existing is None:
         return None
-    return IngestResult(source.name, "unchanged", existing.id, existing.registry,
-                        existing.snapshot_date, existing.records)
+    return IngestResult(
+        source.name,
+        "unchanged",
+        existing.id,
+        existing.registry,
+        existing.snapshot_date,
+        existing.records,
+    )
 
 
 def ensure_acceptable(stats: StatsFile, skip_bad_lines: bool) -> None:
@@ -286,8 +386,9 @@ def ensure_acceptable(stats: StatsFile, skip_bad_lines: bool) -> None:
     """
     if stats.file_errors or (stats.errors and not skip_bad_lines):
         errors = stats.file_errors + stats.errors
-        raise FileRejectedError(stats.source, errors[:MAX_LISTED_ERRORS], total=len(errors),
-                                cap=MAX_LISTED_ERRORS)
+        raise FileRejectedError(
+            stats.source, errors[:MAX_LISTED_ERRORS], total=len(errors), cap=MAX_LISTED_ERRORS
+        )
 
 
 def _refuse_conflicting(uow: UnitOfWork, stats: StatsFile, source: SourceFile) -> None:
@@ -299,11 +400,13 @@ def _refuse_conflicting(uow: UnitOfWork, stats: StatsFile, source: SourceFile) -
             f"{source.name}: {stats.header.registry} already has a different snapshot dated "
             f"{date}: snapshot {other.id} from {other.file_name} (content sha256 "
             f"{other.content_sha256[:12]}…), this file's content sha256 "
-            f"{source.content_sha256[:12]}…; nothing was stored; check which file is right")
+            f"{source.content_sha256[:12]}…; nothing was stored; check which file is right"
+        )
 
 
-def snapshot_values(stats: StatsFile, source: SourceFile, source_url: str | None) -> dict[
-        str, object]:
+def snapshot_values(
+    stats: StatsFile, source: SourceFile, source_url: str | None
+) -> dict[str, object]:
     header = stats.header
     return {
         "registry": header.registry,
@@ -341,7 +444,18 @@ def record_texts(data: bytes, table: DelegationTable) -> list[str]:
     return [lines[i - 1] for i in numbers.tolist()]
 
 
-__all__ = ["IngestOptions", "IngestResult", "PendingFile", "PreparedFile", "SnapshotRow",
-           "already_stored", "expand_paths",
-           "ingest_bytes", "ingest_many", "ingest_path", "ingest_source", "prepare_source",
-           "store_prepared"]
+__all__ = [
+    "IngestOptions",
+    "IngestResult",
+    "PendingFile",
+    "PreparedFile",
+    "SnapshotRow",
+    "already_stored",
+    "expand_paths",
+    "ingest_bytes",
+    "ingest_many",
+    "ingest_path",
+    "ingest_source",
+    "prepare_source",
+    "store_prepared",
+]

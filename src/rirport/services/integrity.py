@@ -93,14 +93,22 @@ class RecordRef:
     line: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"registry": self.registry.value, "type": self.type.value, "start": self.start,
-                "value": self.value, "status": self.status.value,
-                "date": self.date.isoformat() if self.date else None,
-                "file": self.file, "line": self.line}
+        return {
+            "registry": self.registry.value,
+            "type": self.type.value,
+            "start": self.start,
+            "value": self.value,
+            "status": self.status.value,
+            "date": self.date.isoformat() if self.date else None,
+            "file": self.file,
+            "line": self.line,
+        }
 
     def __str__(self) -> str:
-        return (f"{self.registry.value}|{self.type.value}|{self.start}|{self.value}|"
-                f"{self.status.value} ({self.file}:{self.line})")
+        return (
+            f"{self.registry.value}|{self.type.value}|{self.start}|{self.value}|"
+            f"{self.status.value} ({self.file}:{self.line})"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,14 +134,19 @@ class Finding:
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "class": self.cls, "severity": self.severity,
-                "registry": self.registry.value,
-                "other_registry": self.other_registry.value if self.other_registry else None,
-                "type": self.type.value,
-                "resource": str(self.resource) if self.resource else None,
-                "first": self.resource.start_text() if self.resource else None,
-                "last": self.resource.end_text() if self.resource else None,
-                "detail": self.detail, **self.extra_json()}
+        return {
+            "kind": self.kind,
+            "class": self.cls,
+            "severity": self.severity,
+            "registry": self.registry.value,
+            "other_registry": self.other_registry.value if self.other_registry else None,
+            "type": self.type.value,
+            "resource": str(self.resource) if self.resource else None,
+            "first": self.resource.start_text() if self.resource else None,
+            "last": self.resource.end_text() if self.resource else None,
+            "detail": self.detail,
+            **self.extra_json(),
+        }
 
     def extra_json(self) -> dict[str, Any]:
         """The keys a kind adds to the common ones."""
@@ -162,14 +175,20 @@ class OverlapFinding(_PairFinding):
     def detail(self) -> str:
         a, b = self.record, self.other
         if self.cls == "conflict":
-            return (f"{self.resource} is {a.status.value} by {a.registry.label} and "
-                    f"{b.status.value} by {b.registry.label} at the same time")
+            return (
+                f"{self.resource} is {a.status.value} by {a.registry.label} and "
+                f"{b.status.value} by {b.registry.label} at the same time"
+            )
         if self.cls == "undelegated":
-            return (f"{self.resource} is {a.status.value} at {a.registry.label} and "
-                    f"{b.status.value} at {b.registry.label}")
-        return (f"{self.resource} is {a.status.value} at {a.registry.label} but "
-                f"{b.status.value} by {b.registry.label} (often left behind by an inter-RIR "
-                "transfer)")
+            return (
+                f"{self.resource} is {a.status.value} at {a.registry.label} and "
+                f"{b.status.value} at {b.registry.label}"
+            )
+        return (
+            f"{self.resource} is {a.status.value} at {a.registry.label} but "
+            f"{b.status.value} by {b.registry.label} (often left behind by an inter-RIR "
+            "transfer)"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,10 +201,14 @@ class DuplicateFinding(_PairFinding):
     def detail(self) -> str:
         a, b = self.record, self.other
         if self.cls == "exact":
-            return (f"{a.registry.label} lists {self.resource} twice ({a.status.value} at line "
-                    f"{a.line}, {b.status.value} at line {b.line})")
-        return (f"{a.registry.label} records at lines {a.line} ({a.status.value}) and {b.line} "
-                f"({b.status.value}) overlap in {self.resource}")
+            return (
+                f"{a.registry.label} lists {self.resource} twice ({a.status.value} at line "
+                f"{a.line}, {b.status.value} at line {b.line})"
+            )
+        return (
+            f"{a.registry.label} records at lines {a.line} ({a.status.value}) and {b.line} "
+            f"({b.status.value}) overlap in {self.resource}"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,8 +230,10 @@ class OutsideIanaFinding(Finding):
         if block is None:
             return f"{what}, which the IANA file does not list ({_unlisted(self.type)})"
         if self.cls == "reserved" or block.registry is None:
-            return (f"{what} in {block.prefix}, which IANA keeps as {block.designation} "
-                    f"({block.status}), not an RIR's")
+            return (
+                f"{what} in {block.prefix}, which IANA keeps as {block.designation} "
+                f"({block.status}), not an RIR's"
+            )
         if block.status == LEGACY:
             where = f"legacy space {block.prefix} administered by {block.registry.label}"
         elif block.source in BOOTSTRAPS:
@@ -217,15 +242,16 @@ class OutsideIanaFinding(Finding):
             where = f"{block.prefix}, which IANA allocated to {block.registry.label}"
         if self.cls == "erx":
             began = _began_later(ref, block.registry)
-            return (f"{what} in {where}: registered before {began.label} began in "
-                    f"{FOUNDED[began]}, an early registration")
+            return (
+                f"{what} in {where}: registered before {began.label} began in "
+                f"{FOUNDED[began]}, an early registration"
+            )
         if self.cls == "transfer":
             return f"{what} in {where}: an inter-RIR transfer"
         return f"{what} in {where}"
 
     def extra_json(self) -> dict[str, Any]:
-        return {"record": self.record.to_json(),
-                "iana": self.iana.to_json() if self.iana else None}
+        return {"record": self.record.to_json(), "iana": self.iana.to_json() if self.iana else None}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,16 +267,25 @@ class SummaryMismatchFinding(Finding):
 
     @property
     def detail(self) -> str:
-        because = (f"; {self.skipped_lines} bad line(s) were skipped at ingest"
-                   if self.skipped_lines else
-                   "; no lines were skipped, so the store lost or gained records")
-        return (f"{self.registry.label} snapshot {self.snapshot_id} ({self.file}) announces "
-                f"{self.declared} {self.type.value} records, the store holds "
-                f"{self.stored}{because}")
+        because = (
+            f"; {self.skipped_lines} bad line(s) were skipped at ingest"
+            if self.skipped_lines
+            else "; no lines were skipped, so the store lost or gained records"
+        )
+        return (
+            f"{self.registry.label} snapshot {self.snapshot_id} ({self.file}) announces "
+            f"{self.declared} {self.type.value} records, the store holds "
+            f"{self.stored}{because}"
+        )
 
     def extra_json(self) -> dict[str, Any]:
-        return {"snapshot": self.snapshot_id, "file": self.file, "declared": self.declared,
-                "stored": self.stored, "skipped_lines": self.skipped_lines}
+        return {
+            "snapshot": self.snapshot_id,
+            "file": self.file,
+            "declared": self.declared,
+            "stored": self.stored,
+            "skipped_lines": self.skipped_lines,
+        }
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -267,8 +302,14 @@ class CountRow:
     """IPv4 or IPv6 addresses, or AS numbers (0 for summary mismatches)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "class": self.cls, "severity": self.severity,
-                "type": self.type.value, "findings": self.findings, "amount": self.amount}
+        return {
+            "kind": self.kind,
+            "class": self.cls,
+            "severity": self.severity,
+            "type": self.type.value,
+            "findings": self.findings,
+            "amount": self.amount,
+        }
 
 
 @dataclass(frozen=True)
@@ -287,23 +328,33 @@ class IntegrityReport:
             key = (f.kind, f.cls, f.severity, f.type)
             tally[key] += 1
             amount[key] += f.resource.size if f.resource else 0
-        return [CountRow(*key, tally[key], amount[key])
-                for key in sorted(tally, key=_count_order)]
+        return [CountRow(*key, tally[key], amount[key]) for key in sorted(tally, key=_count_order)]
 
     def pairs(self, kind: str | None = None) -> Counter[tuple[str, str, str, str, str]]:
         """Findings per (kind, class, type, registry, other registry): who holds whose space."""
-        return Counter((f.kind, f.cls, f.type.value, f.registry.value,
-                        f.other_registry.value if f.other_registry else "")
-                       for f in self.findings if kind is None or f.kind == kind)
+        return Counter(
+            (
+                f.kind,
+                f.cls,
+                f.type.value,
+                f.registry.value,
+                f.other_registry.value if f.other_registry else "",
+            )
+            for f in self.findings
+            if kind is None or f.kind == kind
+        )
 
     def of_kind(self, kinds: Sequence[str]) -> IntegrityReport:
-        return IntegrityReport(tuple(f for f in self.findings if f.kind in kinds),
-                               self.iana_sources)
+        return IntegrityReport(
+            tuple(f for f in self.findings if f.kind in kinds), self.iana_sources
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"iana_sources": self.iana_sources,
-                "counts": [c.to_json() for c in self.counts()],
-                "findings": [f.to_json() for f in self.findings]}
+        return {
+            "iana_sources": self.iana_sources,
+            "counts": [c.to_json() for c in self.counts()],
+            "findings": [f.to_json() for f in self.findings],
+        }
 
 
 def _count_order(key: tuple[str, str, Severity, ResourceType]) -> tuple[int, int, str, int]:
@@ -334,12 +385,16 @@ def check(view: CurrentView, iana: Sequence[IanaBlock]) -> IntegrityReport:
 
 
 def _finding_order(f: Finding) -> tuple[int, int, int, int, int]:
-    return (KINDS.index(f.kind), SEVERITIES.index(f.severity), RESOURCE_TYPES.index(f.type),
-            f.resource.first if f.resource else -1, REGISTRIES.index(f.registry))
+    return (
+        KINDS.index(f.kind),
+        SEVERITIES.index(f.severity),
+        RESOURCE_TYPES.index(f.type),
+        f.resource.first if f.resource else -1,
+        REGISTRIES.index(f.registry),
+    )
 
 
-def _iana_for(iana: Sequence[IanaBlock],
-              rtype: ResourceType) -> tuple[str | None, list[IanaBlock]]:
+def _iana_for(iana: Sequence[IanaBlock], rtype: ResourceType) -> tuple[str | None, list[IanaBlock]]:
     """The blocks of the richest source describing ``rtype`` (bootstrap files last)."""
     for source in SOURCES_BY_TYPE[rtype]:
         blocks = [b for b in iana if b.source == source and b.resource.type is rtype]
@@ -359,19 +414,39 @@ class _Records:
     def refs(self, rows: npt.NDArray[np.int64]) -> list[RecordRef]:
         """A :class:`RecordRef` per row, from whole columns (a row at a time is 5x slower)."""
         t = self.table
-        columns = zip(t.registry[rows].tolist(), t.type[rows].tolist(), t.start[rows].tolist(),
-                      t.value[rows].tolist(), t.status[rows].tolist(), t.date[rows].tolist(),
-                      self.snapshot_ids[rows].tolist(), t.line[rows].tolist(), strict=True)
-        return [RecordRef(REGISTRIES[reg], RESOURCE_TYPES[rtype], start.decode(), value,
-                          STATUSES[status], _date(date), self.files[sid], line)
-                for reg, rtype, start, value, status, date, sid, line in columns]
+        columns = zip(
+            t.registry[rows].tolist(),
+            t.type[rows].tolist(),
+            t.start[rows].tolist(),
+            t.value[rows].tolist(),
+            t.status[rows].tolist(),
+            t.date[rows].tolist(),
+            self.snapshot_ids[rows].tolist(),
+            t.line[rows].tolist(),
+            strict=True,
+        )
+        return [
+            RecordRef(
+                REGISTRIES[reg],
+                RESOURCE_TYPES[rtype],
+                start.decode(),
+                value,
+                STATUSES[status],
+                _date(date),
+                self.files[sid],
+                line,
+            )
+            for reg, rtype, start, value, status, date, sid, line in columns
+        ]
 
     def ranges(self, rows: npt.NDArray[np.int64]) -> list[ResourceRange]:
         t = self.table
         firsts = _ints(t.first_hi[rows], t.first_lo[rows])
         lasts = _ints(t.last_hi[rows], t.last_lo[rows])
-        return [ResourceRange(RESOURCE_TYPES[rtype], first, last)
-                for rtype, first, last in zip(t.type[rows].tolist(), firsts, lasts, strict=True)]
+        return [
+            ResourceRange(RESOURCE_TYPES[rtype], first, last)
+            for rtype, first, last in zip(t.type[rows].tolist(), firsts, lasts, strict=True)
+        ]
 
 
 def _ints(hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64]) -> list[int]:
@@ -395,14 +470,19 @@ class _Columns:
     def of(cls, table: DelegationTable, rtype: ResourceType) -> _Columns:
         rows = np.flatnonzero(table.type == TYPE_CODE[rtype]).astype(np.int64)
         if rtype is ResourceType.IPV6:
-            return cls(rtype, rows, ipv6_keys(table.first_hi[rows], table.first_lo[rows]),
-                       ipv6_keys(table.last_hi[rows], table.last_lo[rows]))
+            return cls(
+                rtype,
+                rows,
+                ipv6_keys(table.first_hi[rows], table.first_lo[rows]),
+                ipv6_keys(table.last_hi[rows], table.last_lo[rows]),
+            )
         return cls(rtype, rows, table.first_lo[rows], table.last_lo[rows])
 
 
 # -- overlaps and duplicates -----------------------------------------------------------------
-def overlapping_pairs(firsts: Keys, lasts: Keys) -> tuple[npt.NDArray[np.int64],
-                                                           npt.NDArray[np.int64]]:
+def overlapping_pairs(
+    firsts: Keys, lasts: Keys
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Every pair (i, j) of ranges ``firsts[k]..lasts[k]`` that share a number, each once.
 
     Sorted by start, range j > i overlaps range i exactly when it starts at or before i's
@@ -424,17 +504,23 @@ def _pair_findings(records: _Records, columns: _Columns) -> list[Finding]:
     rows_a, rows_b = columns.rows[left], columns.rows[right]
     refs_a, refs_b = records.refs(rows_a), records.refs(rows_b)
     ranges_a, ranges_b = records.ranges(rows_a), records.ranges(rows_b)
-    return [_pair_finding(*pair) for pair in zip(refs_a, ranges_a, refs_b, ranges_b,
-                                                 strict=True)]
+    return [_pair_finding(*pair) for pair in zip(refs_a, ranges_a, refs_b, ranges_b, strict=True)]
 
 
-def _pair_finding(ref_a: RecordRef, range_a: ResourceRange, ref_b: RecordRef,
-                  range_b: ResourceRange) -> Finding:
+def _pair_finding(
+    ref_a: RecordRef, range_a: ResourceRange, ref_b: RecordRef, range_b: ResourceRange
+) -> Finding:
     shared = range_a.intersection(range_b)
     if ref_a.registry is ref_b.registry:
-        return DuplicateFinding(cls="exact" if range_a == range_b else "overlap",
-                                severity="warning", registry=ref_a.registry, type=ref_a.type,
-                                resource=shared, record=ref_a, other=ref_b)
+        return DuplicateFinding(
+            cls="exact" if range_a == range_b else "overlap",
+            severity="warning",
+            registry=ref_a.registry,
+            type=ref_a.type,
+            resource=shared,
+            record=ref_a,
+            other=ref_b,
+        )
     order = (ref_a.status.delegated, REGISTRIES.index(ref_a.registry))
     if order > (ref_b.status.delegated, REGISTRIES.index(ref_b.registry)):
         ref_a, ref_b = ref_b, ref_a  # the undelegated side first: "reserved here, ..."
@@ -445,9 +531,16 @@ def _pair_finding(ref_a: RecordRef, range_a: ResourceRange, ref_b: RecordRef,
         cls, severity = f"{ref_a.status.value}-vs-delegated", "warning"
     else:
         cls, severity = "undelegated", "info"
-    return OverlapFinding(cls=cls, severity=severity, registry=ref_a.registry, type=ref_a.type,
-                          resource=shared, other_registry=ref_b.registry, record=ref_a,
-                          other=ref_b)
+    return OverlapFinding(
+        cls=cls,
+        severity=severity,
+        registry=ref_a.registry,
+        type=ref_a.type,
+        resource=shared,
+        other_registry=ref_b.registry,
+        record=ref_a,
+        other=ref_b,
+    )
 
 
 # -- outside IANA ---------------------------------------------------------------------------------
@@ -469,17 +562,22 @@ class _Segments:
     @classmethod
     def build(cls, blocks: list[IanaBlock], rtype: ResourceType) -> _Segments:
         """Paint each block over its segments, largest first, so the most specific wins."""
-        starts = [0, *sorted({b.resource.first for b in blocks}
-                             | {b.resource.last + 1 for b in blocks})]
+        starts = [
+            0,
+            *sorted({b.resource.first for b in blocks} | {b.resource.last + 1 for b in blocks}),
+        ]
         position = {number: i for i, number in enumerate(starts) if i}
         block = np.full(len(starts), -1, dtype=np.int64)
         for k in sorted(range(len(blocks)), key=lambda k: -blocks[k].resource.size):
             resource = blocks[k].resource
             block[position[resource.first] : position[resource.last + 1]] = k
-        owner = np.array([_owner(blocks[k]) if k >= 0 else _NO_RIR for k in block.tolist()],
-                         dtype=np.int64)
-        status = np.array([IANA_STATUSES.index(blocks[k].status) if k >= 0 else 7
-                           for k in block.tolist()], dtype=np.int64)
+        owner = np.array(
+            [_owner(blocks[k]) if k >= 0 else _NO_RIR for k in block.tolist()], dtype=np.int64
+        )
+        status = np.array(
+            [IANA_STATUSES.index(blocks[k].status) if k >= 0 else 7 for k in block.tolist()],
+            dtype=np.int64,
+        )
         return cls(_keys(starts[1:], rtype), starts, block, owner, owner * 8 + status)
 
     def of(self, keys: Keys) -> npt.NDArray[np.int64]:
@@ -501,8 +599,9 @@ def _keys(numbers: list[int], rtype: ResourceType) -> Keys:
     return np.array(numbers, dtype=np.uint64)
 
 
-def _outside_findings(records: _Records, columns: _Columns,
-                      blocks: list[IanaBlock]) -> list[Finding]:
+def _outside_findings(
+    records: _Records, columns: _Columns, blocks: list[IanaBlock]
+) -> list[Finding]:
     """Findings for the parts of records lying outside their registry's IANA blocks.
 
     A record is cut at segment boundaries (almost always it lies in one segment); the parts
@@ -513,37 +612,61 @@ def _outside_findings(records: _Records, columns: _Columns,
     seg_first, seg_last = segments.of(columns.firsts), segments.of(columns.lasts)
     runs = seg_last - seg_first + 1
     piece_row = np.repeat(np.arange(len(runs)), runs)
-    piece_seg = np.repeat(seg_first, runs) + (np.arange(len(piece_row))
-                                              - np.repeat(np.cumsum(runs) - runs, runs))
+    piece_seg = np.repeat(seg_first, runs) + (
+        np.arange(len(piece_row)) - np.repeat(np.cumsum(runs) - runs, runs)
+    )
     registry = records.table.registry[columns.rows[piece_row]].astype(np.int64)
     outside = segments.owner[piece_seg] != registry
     piece_row, piece_seg = piece_row[outside], piece_seg[outside]
     if not len(piece_row):
         return []
     new = np.ones(len(piece_row), dtype=bool)
-    new[1:] = ((piece_row[1:] != piece_row[:-1]) | (piece_seg[1:] != piece_seg[:-1] + 1)
-               | (segments.key[piece_seg[1:]] != segments.key[piece_seg[:-1]]))
+    new[1:] = (
+        (piece_row[1:] != piece_row[:-1])
+        | (piece_seg[1:] != piece_seg[:-1] + 1)
+        | (segments.key[piece_seg[1:]] != segments.key[piece_seg[:-1]])
+    )
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], len(piece_row)) - 1
     rows = columns.rows[piece_row[starts]]
-    return [_outside_finding(ref, whole, segments, blocks, seg_from, seg_to)
-            for ref, whole, seg_from, seg_to in zip(
-                records.refs(rows), records.ranges(rows), piece_seg[starts].tolist(),
-                piece_seg[ends].tolist(), strict=True)]
+    return [
+        _outside_finding(ref, whole, segments, blocks, seg_from, seg_to)
+        for ref, whole, seg_from, seg_to in zip(
+            records.refs(rows),
+            records.ranges(rows),
+            piece_seg[starts].tolist(),
+            piece_seg[ends].tolist(),
+            strict=True,
+        )
+    ]
 
 
-def _outside_finding(ref: RecordRef, whole: ResourceRange, segments: _Segments,
-                     blocks: list[IanaBlock], seg_from: int, seg_to: int) -> OutsideIanaFinding:
+def _outside_finding(
+    ref: RecordRef,
+    whole: ResourceRange,
+    segments: _Segments,
+    blocks: list[IanaBlock],
+    seg_from: int,
+    seg_to: int,
+) -> OutsideIanaFinding:
     """The part of ``whole`` in segments ``seg_from..seg_to``, classified."""
     stop = segments.starts[seg_to + 1] - 1 if seg_to + 1 < len(segments.starts) else whole.last
-    part = ResourceRange(whole.type, max(whole.first, segments.starts[seg_from]),
-                         min(whole.last, stop))
+    part = ResourceRange(
+        whole.type, max(whole.first, segments.starts[seg_from]), min(whole.last, stop)
+    )
     k = int(segments.block[seg_from])
     block = blocks[k] if k >= 0 else None
     cls, severity = classify_outside(ref, block)
-    return OutsideIanaFinding(cls=cls, severity=severity, registry=ref.registry, type=ref.type,
-                              resource=part, other_registry=block.registry if block else None,
-                              record=ref, iana=block)
+    return OutsideIanaFinding(
+        cls=cls,
+        severity=severity,
+        registry=ref.registry,
+        type=ref.type,
+        resource=part,
+        other_registry=block.registry if block else None,
+        record=ref,
+        iana=block,
+    )
 
 
 def classify_outside(ref: RecordRef, block: IanaBlock | None) -> tuple[str, Severity]:
@@ -556,8 +679,11 @@ def classify_outside(ref: RecordRef, block: IanaBlock | None) -> tuple[str, Seve
         return "unlisted", _anomaly(ref)
     if not block.rir_space:
         return "reserved", _anomaly(ref)
-    if block.registry is not None and ref.date is not None and \
-            ref.date.year < FOUNDED[_began_later(ref, block.registry)]:
+    if (
+        block.registry is not None
+        and ref.date is not None
+        and ref.date.year < FOUNDED[_began_later(ref, block.registry)]
+    ):
         return "erx", "info"
     return ("legacy" if block.status == LEGACY else "transfer"), "info"
 
@@ -598,19 +724,55 @@ def _summary_findings(view: CurrentView) -> list[Finding]:
             rtype = ResourceType(name)
             stored = int(np.count_nonzero(mine & view.table.type_mask(rtype)))
             if stored != int(declared):
-                findings.append(_summary_finding(snap.id, snap.registry, snap.file_name, rtype,
-                                                 int(declared), stored, snap.skipped_lines))
+                findings.append(
+                    _summary_finding(
+                        snap.id,
+                        snap.registry,
+                        snap.file_name,
+                        rtype,
+                        int(declared),
+                        stored,
+                        snap.skipped_lines,
+                    )
+                )
     return findings
 
 
-def _summary_finding(snapshot_id: int, registry: str, file: str, rtype: ResourceType,
-                     declared: int, stored: int, skipped: int) -> SummaryMismatchFinding:
+def _summary_finding(
+    snapshot_id: int,
+    registry: str,
+    file: str,
+    rtype: ResourceType,
+    declared: int,
+    stored: int,
+    skipped: int,
+) -> SummaryMismatchFinding:
     return SummaryMismatchFinding(
-        cls="skipped-lines" if skipped else "count", severity="warning" if skipped else "error",
-        registry=Registry(registry), type=rtype, resource=None, snapshot_id=snapshot_id,
-        file=file, declared=declared, stored=stored, skipped_lines=skipped)
+        cls="skipped-lines" if skipped else "count",
+        severity="warning" if skipped else "error",
+        registry=Registry(registry),
+        type=rtype,
+        resource=None,
+        snapshot_id=snapshot_id,
+        file=file,
+        declared=declared,
+        stored=stored,
+        skipped_lines=skipped,
+    )
 
 
-__all__ = ["FOUNDED", "KINDS", "CountRow", "DuplicateFinding", "Finding", "IntegrityReport",
-           "OutsideIanaFinding", "OverlapFinding", "RecordRef", "SummaryMismatchFinding",
-           "check", "classify_outside", "overlapping_pairs"]
+__all__ = [
+    "FOUNDED",
+    "KINDS",
+    "CountRow",
+    "DuplicateFinding",
+    "Finding",
+    "IntegrityReport",
+    "OutsideIanaFinding",
+    "OverlapFinding",
+    "RecordRef",
+    "SummaryMismatchFinding",
+    "check",
+    "classify_outside",
+    "overlapping_pairs",
+]

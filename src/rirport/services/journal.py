@@ -35,14 +35,21 @@ def canonical(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def entry_hash(serial: int, created_at: str, actor: str, action: str, prev_hash: str,
-               payload: str) -> str:
+def entry_hash(
+    serial: int, created_at: str, actor: str, action: str, prev_hash: str, payload: str
+) -> str:
     text = f"{serial}\n{created_at}\n{actor}\n{action}\n{prev_hash}\n{payload}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def append(uow: UnitOfWork, actor: str, action: str, payload: dict[str, Any],
-           serial: int | None = None, created_at: str | None = None) -> JournalRow:
+def append(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    payload: dict[str, Any],
+    serial: int | None = None,
+    created_at: str | None = None,
+) -> JournalRow:
     """Write this transaction's entry (``serial`` from ``uow.journal.reserve()`` when the
     change needed it earlier, else reserved now).
 
@@ -54,8 +61,15 @@ def append(uow: UnitOfWork, actor: str, action: str, payload: dict[str, Any],
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     prev = uow.journal.last_hash(number) or GENESIS
     text = canonical(payload)
-    row = JournalRow(number, created, actor, action, text, prev,
-                     entry_hash(number, created, actor, action, prev, text))
+    row = JournalRow(
+        number,
+        created,
+        actor,
+        action,
+        text,
+        prev,
+        entry_hash(number, created, actor, action, prev, text),
+    )
     uow.journal.write(row)
     return row
 
@@ -74,12 +88,18 @@ class Verification:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "last_serial": self.last_serial,
-                "last_hash": self.last_hash, "problems": self.problems}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "last_serial": self.last_serial,
+            "last_hash": self.last_hash,
+            "problems": self.problems,
+        }
 
 
-def verify_rows(rows: Iterable[tuple[Any, ...]], limit: int = 100,
-                known_head: str | None = None) -> Verification:
+def verify_rows(
+    rows: Iterable[tuple[Any, ...]], limit: int = 100, known_head: str | None = None
+) -> Verification:
     """Check serials, links and hashes of entries in serial order (tuples in
     :class:`JournalRow` field order). Stops listing after ``limit`` problems.
 
@@ -94,15 +114,29 @@ def verify_rows(rows: Iterable[tuple[Any, ...]], limit: int = 100,
     for serial, created, actor, action, payload, prev_hash, stored_hash in rows:
         count += 1
         # the common case inline (this loop is the whole cost of verifying)
-        if (serial == expected_serial and prev_hash == prev and sha256(
+        if (
+            serial == expected_serial
+            and prev_hash == prev
+            and sha256(
                 f"{serial}\n{created}\n{actor}\n{action}\n{prev_hash}\n{payload}".encode()
-        ).hexdigest() == stored_hash):
+            ).hexdigest()
+            == stored_hash
+        ):
             expected_serial, prev = serial + 1, stored_hash
             head_seen = head_seen or stored_hash == known_head
             continue
         head_seen = head_seen or stored_hash == known_head
-        problem = _check(int(serial), expected_serial, prev, created, actor, action, payload,
-                         prev_hash, stored_hash)
+        problem = _check(
+            int(serial),
+            expected_serial,
+            prev,
+            created,
+            actor,
+            action,
+            payload,
+            prev_hash,
+            stored_hash,
+        )
         if problem and len(result.problems) < limit:
             result.problems.append(problem)
         expected_serial, prev = int(serial) + 1, stored_hash
@@ -110,16 +144,30 @@ def verify_rows(rows: Iterable[tuple[Any, ...]], limit: int = 100,
     if count:
         result.last_serial, result.last_hash = expected_serial - 1, prev
     if not head_seen:
-        result.problems.append(f"the known head {known_head} is not in the journal: entries "
-                               "were removed from its end or the chain was rewritten")
+        result.problems.append(
+            f"the known head {known_head} is not in the journal: entries "
+            "were removed from its end or the chain was rewritten"
+        )
     return result
 
 
-def _check(serial: int, expected: int, prev: str, created: str, actor: str, action: str,
-           payload: str, prev_hash: str, stored_hash: str) -> str | None:
+def _check(
+    serial: int,
+    expected: int,
+    prev: str,
+    created: str,
+    actor: str,
+    action: str,
+    payload: str,
+    prev_hash: str,
+    stored_hash: str,
+) -> str | None:
     if serial != expected:
-        gone = (f"entries {expected}-{serial - 1} are missing" if serial > expected
-                else f"entry {serial} is out of order (after {expected - 1})")
+        gone = (
+            f"entries {expected}-{serial - 1} are missing"
+            if serial > expected
+            else f"entry {serial} is out of order (after {expected - 1})"
+        )
         return f"serial {serial}: {gone} (removed or reordered)"
     if prev_hash != prev:
         return f"serial {serial}: does not link to the entry before it (reordered or replaced)"
@@ -131,8 +179,9 @@ def _check(serial: int, expected: int, prev: str, created: str, actor: str, acti
 def verify(store: Store, known_head: str | None = None) -> Verification:
     """Verify the store's journal (see :func:`verify_rows`)."""
     with store.transaction() as uow:
-        return verify_rows((row for chunk in uow.journal.chunks() for row in chunk),
-                           known_head=known_head)
+        return verify_rows(
+            (row for chunk in uow.journal.chunks() for row in chunk), known_head=known_head
+        )
 
 
 def export(store: Store, out: TextIO) -> int:
@@ -141,10 +190,21 @@ def export(store: Store, out: TextIO) -> int:
     with store.transaction() as uow:
         for chunk in uow.journal.chunks():
             for serial, created, actor, action, payload, prev, digest in chunk:
-                out.write(json.dumps({"serial": serial, "created_at": created, "actor": actor,
-                                      "action": action, "payload": json.loads(payload),
-                                      "prev_hash": prev, "hash": digest},
-                                     ensure_ascii=False) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "serial": serial,
+                            "created_at": created,
+                            "actor": actor,
+                            "action": action,
+                            "payload": json.loads(payload),
+                            "prev_hash": prev,
+                            "hash": digest,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
                 count += 1
     return count
 
@@ -161,9 +221,15 @@ def read_export(path: Path) -> Iterator[tuple[Any, ...]]:
                 continue
             try:
                 entry = json.loads(line)
-                yield (int(entry["serial"]), str(entry["created_at"]), str(entry["actor"]),
-                       str(entry["action"]), canonical(entry["payload"]),
-                       str(entry["prev_hash"]), str(entry["hash"]))
+                yield (
+                    int(entry["serial"]),
+                    str(entry["created_at"]),
+                    str(entry["actor"]),
+                    str(entry["action"]),
+                    canonical(entry["payload"]),
+                    str(entry["prev_hash"]),
+                    str(entry["hash"]),
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 raise ParseError(str(path), number, f"not a journal entry ({exc})") from None
 

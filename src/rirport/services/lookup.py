@@ -38,15 +38,22 @@ class Match:
 
     def to_json(self) -> dict[str, Any]:
         """The CLI/API shape: the delegation's fixed keys, then relation and source."""
-        return {**self.delegation.to_json(), "relation": self.relation,
-                "source": {"snapshot": self.snapshot_id, "file": self.file_name,
-                           "line": self.line}}
+        return {
+            **self.delegation.to_json(),
+            "relation": self.relation,
+            "source": {"snapshot": self.snapshot_id, "file": self.file_name, "line": self.line},
+        }
 
     def sort_key(self) -> tuple[int, int, str, int, int]:
         """Most specific first, then registry, type, start and line (the index's order)."""
         resource = self.delegation.resource
-        return (resource.size, REGISTRIES.index(self.delegation.registry),
-                resource.type.value, resource.first, self.line)
+        return (
+            resource.size,
+            REGISTRIES.index(self.delegation.registry),
+            resource.type.value,
+            resource.first,
+            self.line,
+        )
 
 
 @dataclass(frozen=True)
@@ -58,8 +65,7 @@ class Answer:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"query": self.query,
-                                "matches": [m.to_json() for m in self.matches]}
+        body: dict[str, Any] = {"query": self.query, "matches": [m.to_json() for m in self.matches]}
         if self.error:
             body["error"] = self.error
         return body
@@ -92,8 +98,11 @@ class Lookup:
         for i, text in enumerate(texts):
             if is_ipv4[i]:
                 seg = int(segments[i])
-                local = ipv4.covering[ipv4.ptr[seg] : ipv4.ptr[seg + 1]] if seg >= 0 else (
-                    np.zeros(0, np.int64))
+                local = (
+                    ipv4.covering[ipv4.ptr[seg] : ipv4.ptr[seg + 1]]
+                    if seg >= 0
+                    else (np.zeros(0, np.int64))
+                )
                 address = ResourceRange(ResourceType.IPV4, int(numbers[i]), int(numbers[i]))
                 hits = self.index.hits(ipv4.row_ids[local], address)
                 answers.append(Answer(text, [self._match(h) for h in hits]))
@@ -106,8 +115,13 @@ class Lookup:
 
     def _match(self, hit: Hit) -> Match:
         sid = int(self.view.snapshot_ids[hit.row])
-        return Match(self.view.table.row(hit.row), hit.relation, sid, self._files[sid],
-                     int(self.view.table.line[hit.row]))
+        return Match(
+            self.view.table.row(hit.row),
+            hit.relation,
+            sid,
+            self._files[sid],
+            int(self.view.table.line[hit.row]),
+        )
 
 
 def sql_find(store: Store, query: str | Query) -> list[Match]:
@@ -125,8 +139,7 @@ def sql_find(store: Store, query: str | Query) -> list[Match]:
         else:
             assert parsed.resource is not None
             r = parsed.resource
-            rows = uow.delegations.overlapping(ids, key_of(r.type, r.first),
-                                               key_of(r.type, r.last))
+            rows = uow.delegations.overlapping(ids, key_of(r.type, r.first), key_of(r.type, r.last))
     snapshots = {s.id: s for s in current}
     matches = []
     for row in rows:
@@ -134,8 +147,11 @@ def sql_find(store: Store, query: str | Query) -> list[Match]:
         if parsed.registry is not None and snap.registry != parsed.registry.value:
             continue
         delegation = _parse_stored(row, snap.registry)
-        relation_text = "holder" if parsed.holder is not None else relation(
-            delegation.resource, _resource(parsed))
+        relation_text = (
+            "holder"
+            if parsed.holder is not None
+            else relation(delegation.resource, _resource(parsed))
+        )
         matches.append(Match(delegation, relation_text, row.snapshot_id, snap.file_name, row.line))
     if parsed.holder is not None:
         return sorted(matches, key=lambda m: m.sort_key()[1:])
@@ -146,8 +162,9 @@ def _parse_stored(row: RecordRow, registry: str) -> Delegation:
     try:
         return parse_record(row.record, registry)
     except RecordError as exc:
-        raise StorageError(f"snapshot {row.snapshot_id} line {row.line}: stored record no "
-                           f"longer parses: {exc}") from exc
+        raise StorageError(
+            f"snapshot {row.snapshot_id} line {row.line}: stored record no longer parses: {exc}"
+        ) from exc
 
 
 def _resource(query: Query) -> ResourceRange:

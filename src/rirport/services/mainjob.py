@@ -22,8 +22,15 @@ from rirport.services.stats import StatsRow, compute_stats
 from rirport.services.view import CurrentView, load_current
 from rirport.store.unit import Store
 
-EXAMPLE_QUERIES = ("193.0.6.139", "8.8.8.8", "1.1.1.0/24", "2001:4860::/32", "AS3333",
-                   "196.216.2.1", "200.160.0.0/20")
+EXAMPLE_QUERIES = (
+    "193.0.6.139",
+    "8.8.8.8",
+    "1.1.1.0/24",
+    "2001:4860::/32",
+    "AS3333",
+    "196.216.2.1",
+    "200.160.0.0/20",
+)
 
 
 @dataclass
@@ -36,9 +43,11 @@ class MainJobReport:
     integrity: IntegrityReport | None = None
 
 
-def run_main_job(store: Store, cache_dir: Path | None,
-                 on_file: Callable[[IngestResult | Exception], None] | None = None
-                 ) -> MainJobReport:
+def run_main_job(
+    store: Store,
+    cache_dir: Path | None,
+    on_file: Callable[[IngestResult | Exception], None] | None = None,
+) -> MainJobReport:
     """Ingest the bundled files and compute the summary.
 
     Raises:

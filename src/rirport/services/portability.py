@@ -65,11 +65,23 @@ def store_facts(store: Store, on_date: dt.date) -> StoreFacts:
     with store.transaction() as uow:
         transfers = sorted(uow.transfers.all(("completed",)), key=lambda t: t.updated_serial)
         holds = uow.holds.all()
-    receipts = [(Registry(t.recipient_registry), t.recipient_holder, _range(t.lo, t.hi),
-                 t.transfer_date, TransferKind(t.kind)) for t in transfers]
-    active = [(h.kind, _range(h.lo, h.hi)) for h in holds
-              if h.lifted_serial is None and h.since <= on_date
-              and (h.until is None or h.until >= on_date)]
+    receipts = [
+        (
+            Registry(t.recipient_registry),
+            t.recipient_holder,
+            _range(t.lo, t.hi),
+            t.transfer_date,
+            TransferKind(t.kind),
+        )
+        for t in transfers
+    ]
+    active = [
+        (h.kind, _range(h.lo, h.hi))
+        for h in holds
+        if h.lifted_serial is None
+        and h.since <= on_date
+        and (h.until is None or h.until >= on_date)
+    ]
     return StoreFacts(receipts, active)
 
 
@@ -79,9 +91,13 @@ def _range(lo: str, hi: str) -> ResourceRange:
 
 
 # -- every delegation -------------------------------------------------------------------------
-def build_groups(table: DelegationTable, iana: Sequence[IanaBlock], as_of: dt.date,
-                 extra: StoreFacts | None = None,
-                 registries: Sequence[Registry] | None = None) -> tuple[list[Group], int]:
+def build_groups(
+    table: DelegationTable,
+    iana: Sequence[IanaBlock],
+    as_of: dt.date,
+    extra: StoreFacts | None = None,
+    registries: Sequence[Registry] | None = None,
+) -> tuple[list[Group], int]:
     """The delegated rows dated on or before ``as_of``, grouped by registry and type, with
     their facts; and how many delegated rows were left out as dated after ``as_of``."""
     limit = date_int(as_of)
@@ -103,15 +119,26 @@ def build_groups(table: DelegationTable, iana: Sequence[IanaBlock], as_of: dt.da
 class _RowFacts:
     """Per-row fact columns of the selected rows, before they are cut into groups."""
 
-    def __init__(self, table: DelegationTable, rows: I64, holder: I64, iana: npt.NDArray[
-            np.int8], iana_legacy: Bools, limit: int) -> None:
+    def __init__(
+        self,
+        table: DelegationTable,
+        rows: I64,
+        holder: I64,
+        iana: npt.NDArray[np.int8],
+        iana_legacy: Bools,
+        limit: int,
+    ) -> None:
         self.table, self.rows, self.holder, self.iana = table, rows, holder, iana
         dates = table.date[rows]
         founded = np.array([FOUNDED[r] for r in REGISTRIES], dtype=np.int32)
-        self.legacy = iana_legacy | ((dates > 0)
-                                     & (dates // 10000 < founded[table.registry[rows]]))
-        self.holder_latest = _group_max(dates, table.registry[rows], table.type[rows], holder,
-                                        table.has_opaque[rows] & (table.opaque_id[rows] != b""))
+        self.legacy = iana_legacy | ((dates > 0) & (dates // 10000 < founded[table.registry[rows]]))
+        self.holder_latest = _group_max(
+            dates,
+            table.registry[rows],
+            table.type[rows],
+            holder,
+            table.has_opaque[rows] & (table.opaque_id[rows] != b""),
+        )
         n = len(rows)
         self.received = np.zeros(n, dtype=np.int32)
         self.received_kind = np.full(n, -1, dtype=np.int8)
@@ -125,8 +152,11 @@ class _RowFacts:
         for registry, holder, resource, day, kind in extra.receipts:
             if date_int(day) > self.limit:
                 continue
-            mask = (self._overlapping(resource) & (t.registry[rows] == REGISTRY_CODE[registry])
-                    & (t.opaque_id[rows] == holder.encode()))
+            mask = (
+                self._overlapping(resource)
+                & (t.registry[rows] == REGISTRY_CODE[registry])
+                & (t.opaque_id[rows] == holder.encode())
+            )
             self.received[mask] = date_int(day)
             self.received_kind[mask] = KIND_CODES[kind]
         for kind_text, resource in extra.holds:
@@ -138,12 +168,12 @@ class _RowFacts:
 
     def _overlapping(self, resource: ResourceRange) -> Bools:
         t, rows = self.table, self.rows
-        first_hi, first_lo = np.uint64(resource.first >> 64), np.uint64(resource.first
-                                                                         & (2**64 - 1))
-        last_hi, last_lo = np.uint64(resource.last >> 64), np.uint64(resource.last
-                                                                     & (2**64 - 1))
-        fh, fl, lh, ll = (t.first_hi[rows], t.first_lo[rows], t.last_hi[rows],
-                          t.last_lo[rows])
+        first_hi, first_lo = (
+            np.uint64(resource.first >> 64),
+            np.uint64(resource.first & (2**64 - 1)),
+        )
+        last_hi, last_lo = np.uint64(resource.last >> 64), np.uint64(resource.last & (2**64 - 1))
+        fh, fl, lh, ll = (t.first_hi[rows], t.first_lo[rows], t.last_hi[rows], t.last_lo[rows])
         before_end = (fh < last_hi) | ((fh == last_hi) & (fl <= last_lo))
         after_start = (lh > first_hi) | ((lh == first_hi) & (ll >= first_lo))
         same_type = t.type[rows] == TYPE_CODE[resource.type]
@@ -156,8 +186,7 @@ class _RowFacts:
         bounds = np.flatnonzero(np.diff(keys)) + 1
         starts = np.concatenate(([0], bounds)).astype(np.int64)
         ends = np.concatenate((bounds, [len(rows)])).astype(np.int64)
-        return [self._group(int(a), int(b)) for a, b in zip(starts, ends, strict=True)
-                if b > a]
+        return [self._group(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b > a]
 
     def _group(self, a: int, b: int) -> Group:
         t = self.table
@@ -165,14 +194,30 @@ class _RowFacts:
         rtype = RESOURCE_TYPES[int(t.type[rows[0]])]
         value = t.value[rows].astype(np.int64)
         columns = Columns(
-            rtype=rtype, date=t.date[rows].astype(np.int32), received=self.received[a:b],
-            received_kind=self.received_kind[a:b], holder_latest=self.holder_latest[a:b],
-            legacy=self.legacy[a:b], dispute=self.dispute[a:b], hold=self.hold[a:b],
-            first_hi=t.first_hi[rows], first_lo=t.first_lo[rows], last_hi=t.last_hi[rows],
-            last_lo=t.last_lo[rows], value=value, iana=self.iana[a:b])
+            rtype=rtype,
+            date=t.date[rows].astype(np.int32),
+            received=self.received[a:b],
+            received_kind=self.received_kind[a:b],
+            holder_latest=self.holder_latest[a:b],
+            legacy=self.legacy[a:b],
+            dispute=self.dispute[a:b],
+            hold=self.hold[a:b],
+            first_hi=t.first_hi[rows],
+            first_lo=t.first_lo[rows],
+            last_hi=t.last_hi[rows],
+            last_lo=t.last_lo[rows],
+            value=value,
+            iana=self.iana[a:b],
+        )
         amount = np.ones(len(rows), dtype=np.int64) if rtype is ResourceType.IPV6 else value
-        return Group(REGISTRIES[int(t.registry[rows[0]])], columns, self.holder[a:b],
-                     t.cc[rows], amount, rows.astype(np.int64))
+        return Group(
+            REGISTRIES[int(t.registry[rows[0]])],
+            columns,
+            self.holder[a:b],
+            t.cc[rows],
+            amount,
+            rows.astype(np.int64),
+        )
 
 
 def _holder_codes(table: DelegationTable, rows: I64) -> I64:
@@ -185,8 +230,13 @@ def _holder_codes(table: DelegationTable, rows: I64) -> I64:
     return codes
 
 
-def _group_max(dates: I32, registry: npt.NDArray[np.uint8], rtype: npt.NDArray[np.uint8],
-               holder: I64, known: Bools) -> I32:
+def _group_max(
+    dates: I32,
+    registry: npt.NDArray[np.uint8],
+    rtype: npt.NDArray[np.uint8],
+    holder: I64,
+    known: Bools,
+) -> I32:
     """Per row, the newest date among rows of the same registry, type and holder (rows are
     sorted by those keys); 0 for rows whose holder is unknown."""
     if not len(dates):
@@ -199,8 +249,9 @@ def _group_max(dates: I32, registry: npt.NDArray[np.uint8], rtype: npt.NDArray[n
     return result
 
 
-def iana_of_rows(table: DelegationTable, rows: I64, blocks: Sequence[IanaBlock]
-                 ) -> tuple[npt.NDArray[np.int8], Bools]:
+def iana_of_rows(
+    table: DelegationTable, rows: I64, blocks: Sequence[IanaBlock]
+) -> tuple[npt.NDArray[np.int8], Bools]:
     """Per row, the RIR IANA gave the block containing its first number to (-1: none) and
     whether that block is LEGACY; the registries before the bootstrap files, as
     :func:`~rirport.services.facts.iana_block` prefers."""
@@ -219,8 +270,14 @@ def iana_of_rows(table: DelegationTable, rows: I64, blocks: Sequence[IanaBlock]
     return code, legacy
 
 
-def _paint(blocks: list[IanaBlock], rtype: ResourceType, firsts: npt.NDArray[np.uint64],
-           where: I64, code: npt.NDArray[np.int8], legacy: Bools) -> None:
+def _paint(
+    blocks: list[IanaBlock],
+    rtype: ResourceType,
+    firsts: npt.NDArray[np.uint64],
+    where: I64,
+    code: npt.NDArray[np.int8],
+    legacy: Bools,
+) -> None:
     """Give the rows inside one of ``blocks`` (disjoint) that block's RIR and status."""
     if not blocks or not len(where):
         return
@@ -228,8 +285,9 @@ def _paint(blocks: list[IanaBlock], rtype: ResourceType, firsts: npt.NDArray[np.
     blocks = sorted(blocks, key=lambda b: (b.resource.first, -b.resource.size))
     starts = np.array([b.resource.first >> shift for b in blocks], dtype=np.uint64)
     ends = np.array([b.resource.last >> shift for b in blocks], dtype=np.uint64)
-    regs = np.array([REGISTRIES.index(b.registry) if b.registry else -1 for b in blocks],
-                    dtype=np.int8)
+    regs = np.array(
+        [REGISTRIES.index(b.registry) if b.registry else -1 for b in blocks], dtype=np.int8
+    )
     legacies = np.array([b.status.upper() == LEGACY for b in blocks], dtype=bool)
     idx = np.searchsorted(starts, firsts, side="right") - 1
     inside = (idx >= 0) & (firsts <= ends[np.maximum(idx, 0)])
@@ -239,16 +297,23 @@ def _paint(blocks: list[IanaBlock], rtype: ResourceType, firsts: npt.NDArray[np.
 
 
 # -- the run ---------------------------------------------------------------------------------
-def run_portability(view: CurrentView, iana: Sequence[IanaBlock], regimes: Sequence[Regime],
-                    as_of: dt.date, store: Store | None = None,
-                    registries: Sequence[Registry] | None = None,
-                    failing: Sequence[Registry] = ()) -> PortabilityReport:
+def run_portability(
+    view: CurrentView,
+    iana: Sequence[IanaBlock],
+    regimes: Sequence[Regime],
+    as_of: dt.date,
+    store: Store | None = None,
+    registries: Sequence[Registry] | None = None,
+    failing: Sequence[Registry] = (),
+) -> PortabilityReport:
     """The matrix for ``registries`` (all by default) and the failing-registry scenarios."""
     extra = store_facts(store, as_of) if store is not None else None
     groups, future = build_groups(view.table, iana, as_of, extra)
     wanted = set(REGISTRIES) if registries is None else set(registries)
     cells = matrix([g for g in groups if g.registry in wanted], regimes, as_of)
-    scenarios = [row for registry in failing
-                 for row in failing_scenario(groups, regimes, registry, as_of)]
-    return PortabilityReport(as_of, [r.label for r in regimes], cells, scenarios,
-                             sum(len(g) for g in groups), future)
+    scenarios = [
+        row for registry in failing for row in failing_scenario(groups, regimes, registry, as_of)
+    ]
+    return PortabilityReport(
+        as_of, [r.label for r in regimes], cells, scenarios, sum(len(g) for g in groups), future
+    )

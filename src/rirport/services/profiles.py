@@ -44,8 +44,10 @@ class ProfileSet:
         yield from (f"registry:{r.value}" for r in REGISTRIES)
         yield from (e.id for e in ctx.catalogue)
         yield from (f"country:{cc}" for cc in sorted(ctx.holdings.country_amount))
-        yield from (f"holder:{REGISTRIES[int(r)].value}:{o}" for r, o in zip(
-            ctx.holdings.registry.tolist(), ctx.holdings.opaque, strict=True))
+        yield from (
+            f"holder:{REGISTRIES[int(r)].value}:{o}"
+            for r, o in zip(ctx.holdings.registry.tolist(), ctx.holdings.opaque, strict=True)
+        )
 
     def all(self, guard: bool = True) -> Iterator[Profile]:
         """Registries, policies and documents, countries, then every holder."""
@@ -86,9 +88,11 @@ class ProfileSet:
             index = ctx.holdings.index().get((registry, opaque))
             if index is not None:
                 return builders.holder_profile(ctx, index)
-        raise NotFoundError(f"no profile for {name!r}: not a registry, country code in the "
-                            "current data, policy or document of the catalogue, or holder "
-                            "(registry:opaque-id) in the current files")
+        raise NotFoundError(
+            f"no profile for {name!r}: not a registry, country code in the "
+            "current data, policy or document of the catalogue, or holder "
+            "(registry:opaque-id) in the current files"
+        )
 
 
 def _registry(text: str) -> Registry | None:
@@ -98,8 +102,9 @@ def _registry(text: str) -> Registry | None:
         return None
 
 
-def build_profiles(store: Store, as_of: dt.date, cache_dir: Path | None = None,
-                   view: CurrentView | None = None) -> ProfileSet:
+def build_profiles(
+    store: Store, as_of: dt.date, cache_dir: Path | None = None, view: CurrentView | None = None
+) -> ProfileSet:
     """Gather everything once and return the set of profiles (see module doc)."""
     view = view or load_current(store, cache_dir)
     regimes = [load_regime(name) for name in REGIMES]
@@ -107,22 +112,42 @@ def build_profiles(store: Store, as_of: dt.date, cache_dir: Path | None = None,
     groups, _ = build_groups(view.table, load_iana(store), as_of, extra)
     held = holdings.build(view.table, groups, regimes, as_of)
     evidence, catalogue = all_evidence(store)
-    files = {Registry(s.registry): FileRef(s.file_name, s.snapshot_date)
-             for s in view.snapshots}
-    lines = {int(row): (REGISTRIES[int(view.table.registry[row])], int(view.table.line[row]))
-             for row in held.first_row.tolist()}
-    context = Context(as_of, [s.item for s in evidence], catalogue, held, files, lines,
-                      rule_facts(regimes), {r.name: (r.description, r.version, len(r.rules))
-                                            for r in regimes},
-                      store_items(store, view.table, extra))
+    files = {Registry(s.registry): FileRef(s.file_name, s.snapshot_date) for s in view.snapshots}
+    lines = {
+        int(row): (REGISTRIES[int(view.table.registry[row])], int(view.table.line[row]))
+        for row in held.first_row.tolist()
+    }
+    context = Context(
+        as_of,
+        [s.item for s in evidence],
+        catalogue,
+        held,
+        files,
+        lines,
+        rule_facts(regimes),
+        {r.name: (r.description, r.version, len(r.rules)) for r in regimes},
+        store_items(store, view.table, extra),
+    )
     return ProfileSet(context)
 
 
 def rule_facts(regimes: list[Regime]) -> list[RuleFact]:
-    return [RuleFact(regime.name, regime.path, rule.id, rule.registry, rule.direction.value,
-                     tuple(sorted(t.value for t in rule.types)), rule.effect.value,
-                     rule.reference, rule.confidence.value, rule.line)
-            for regime in regimes for rule in regime.rules]
+    return [
+        RuleFact(
+            regime.name,
+            regime.path,
+            rule.id,
+            rule.registry,
+            rule.direction.value,
+            tuple(sorted(t.value for t in rule.types)),
+            rule.effect.value,
+            rule.reference,
+            rule.confidence.value,
+            rule.line,
+        )
+        for regime in regimes
+        for rule in regime.rules
+    ]
 
 
 def store_items(store: Store, table: DelegationTable, facts: StoreFacts) -> list[StoreItem]:
@@ -134,24 +159,37 @@ def store_items(store: Store, table: DelegationTable, facts: StoreFacts) -> list
     items = []
     for t in transfers:
         source, target = Registry(t.source_registry), Registry(t.recipient_registry)
-        items.append(StoreItem(
-            f"transfer {t.id} of {t.resource} from {source.label} holder {t.source_holder} to "
-            f"{target.label} holder {t.recipient_holder} is {t.state}", t.transfer_date,
-            (source, target), ((source, t.source_holder), (target, t.recipient_holder)),
-            f"journal serial {t.updated_serial}"))
+        items.append(
+            StoreItem(
+                f"transfer {t.id} of {t.resource} from {source.label} holder {t.source_holder} to "
+                f"{target.label} holder {t.recipient_holder} is {t.state}",
+                t.transfer_date,
+                (source, target),
+                ((source, t.source_holder), (target, t.recipient_holder)),
+                f"journal serial {t.updated_serial}",
+            )
+        )
     items += change_events(store)
     active = {str(r) for _, r in facts.holds}
     for h in holds:
         if h.resource not in active:
             continue
         registries, holders = _touching(table, h.lo, h.hi)
-        items.append(StoreItem(f"{h.kind} on {h.resource}: {h.reason}", h.since, registries,
-                               holders, f"journal serial {h.created_serial}"))
+        items.append(
+            StoreItem(
+                f"{h.kind} on {h.resource}: {h.reason}",
+                h.since,
+                registries,
+                holders,
+                f"journal serial {h.created_serial}",
+            )
+        )
     return items
 
 
-def _touching(table: DelegationTable, lo: str, hi: str
-              ) -> tuple[tuple[Registry, ...], tuple[tuple[Registry, str], ...]]:
+def _touching(
+    table: DelegationTable, lo: str, hi: str
+) -> tuple[tuple[Registry, ...], tuple[tuple[Registry, str], ...]]:
     """Registries and holders of the rows overlapping a stored range."""
     rtype, first = number_of(lo)
     last = number_of(hi)[1]
@@ -161,8 +199,11 @@ def _touching(table: DelegationTable, lo: str, hi: str
     after_start = (table.last_hi > fh) | ((table.last_hi == fh) & (table.last_lo >= fl))
     rows = np.flatnonzero((table.type == TYPE_CODE[rtype]) & before_end & after_start)
     regs = tuple(dict.fromkeys(REGISTRIES[int(r)] for r in table.registry[rows]))
-    holders = tuple(dict.fromkeys((REGISTRIES[int(table.registry[r])],
-                                   table.opaque_id[r].decode()) for r in rows))
+    holders = tuple(
+        dict.fromkeys(
+            (REGISTRIES[int(table.registry[r])], table.opaque_id[r].decode()) for r in rows
+        )
+    )
     return regs, holders
 
 
@@ -181,6 +222,13 @@ def change_events(store: Store) -> list[StoreItem]:
                     key = (registry, event.kind)
                     counts[key] = counts.get(key, 0) + 1
                     newest[key] = max(newest.get(key, event.created_at), event.created_at)
-    return [StoreItem(f"{n} change event(s) of kind {kind} recorded for {registry.label}",
-                      newest[registry, kind].date(), (registry,), (), "rirport events")
-            for (registry, kind), n in sorted(counts.items())]
+    return [
+        StoreItem(
+            f"{n} change event(s) of kind {kind} recorded for {registry.label}",
+            newest[registry, kind].date(),
+            (registry,),
+            (),
+            "rirport events",
+        )
+        for (registry, kind), n in sorted(counts.items())
+    ]

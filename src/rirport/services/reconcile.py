@@ -45,18 +45,26 @@ class Reconciliation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "matched": [{"log": _logged(t), "moves": [e.to_json() for e in moves]}
-                        for t, moves in self.matched],
+            "matched": [
+                {"log": _logged(t), "moves": [e.to_json() for e in moves]}
+                for t, moves in self.matched
+            ],
             "only_log": [_logged(t) for t in self.only_log],
             "only_data": [e.to_json() for e in self.only_data],
-            "counts": {"matched": len(self.matched), "only_log": len(self.only_log),
-                       "only_data": len(self.only_data), "intra_rir": self.intra_rir,
-                       "outside_window": self.outside_window, "cancelled": self.cancelled},
+            "counts": {
+                "matched": len(self.matched),
+                "only_log": len(self.only_log),
+                "only_data": len(self.only_data),
+                "intra_rir": self.intra_rir,
+                "outside_window": self.outside_window,
+                "cancelled": self.cancelled,
+            },
         }
 
 
-def reconcile(transfers: Sequence[LoggedTransfer], events: Sequence[Event], start: dt.date,
-              end: dt.date) -> Reconciliation:
+def reconcile(
+    transfers: Sequence[LoggedTransfer], events: Sequence[Event], start: dt.date, end: dt.date
+) -> Reconciliation:
     """Match logged inter-RIR transfers dated in ``(start, end]`` with ``moved`` events."""
     result = Reconciliation()
     moves = [(e, _event_range(e)) for e in events if e.kind == "moved"]
@@ -71,9 +79,13 @@ def reconcile(transfers: Sequence[LoggedTransfer], events: Sequence[Event], star
         if t.date is None or not start < t.date <= end:
             result.outside_window += 1
             continue
-        found = [k for k, (e, rng) in enumerate(moves)
-                 if e.from_registry == t.source_rir.value and e.to_registry == t.recipient_rir.value
-                 and any(rng.overlaps(r) for r in t.resources)]
+        found = [
+            k
+            for k, (e, rng) in enumerate(moves)
+            if e.from_registry == t.source_rir.value
+            and e.to_registry == t.recipient_rir.value
+            and any(rng.overlaps(r) for r in t.resources)
+        ]
         if found:
             result.matched.append((t, [moves[k][0] for k in found]))
             used.update(found)
@@ -89,8 +101,14 @@ def _event_range(event: Event) -> ResourceRange:
 
 
 def _logged(t: LoggedTransfer) -> dict[str, Any]:
-    return {"index": t.index, "type": t.type, "source_rir": t.source_rir.value,
-            "recipient_rir": t.recipient_rir.value,
-            "date": t.date.isoformat() if t.date else None,
-            "resources": [str(r) for r in t.resources], "source_org": t.source_org,
-            "recipient_org": t.recipient_org, "status": t.status}
+    return {
+        "index": t.index,
+        "type": t.type,
+        "source_rir": t.source_rir.value,
+        "recipient_rir": t.recipient_rir.value,
+        "date": t.date.isoformat() if t.date else None,
+        "resources": [str(r) for r in t.resources],
+        "source_org": t.source_org,
+        "recipient_org": t.recipient_org,
+        "status": t.status,
+    }

@@ -81,20 +81,33 @@ class ReplayReport:
 
     @property
     def ok(self) -> bool:
-        return not self.findings and self.stopped_at is None and (
-            self.file_head == self.replay_head)
+        return (
+            not self.findings and self.stopped_at is None and (self.file_head == self.replay_head)
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "file": self.file, "entries": self.entries,
-                "already": self.already, "applied": self.applied,
-                "file_head": self.file_head, "replay_head": self.replay_head,
-                "stopped_at": self.stopped_at,
-                "findings": [{"serial": f.serial, "action": f.action, "message": f.message}
-                             for f in self.findings]}
+        return {
+            "ok": self.ok,
+            "file": self.file,
+            "entries": self.entries,
+            "already": self.already,
+            "applied": self.applied,
+            "file_head": self.file_head,
+            "replay_head": self.replay_head,
+            "stopped_at": self.stopped_at,
+            "findings": [
+                {"serial": f.serial, "action": f.action, "message": f.message}
+                for f in self.findings
+            ],
+        }
 
 
-def replay(store: Store, path: Path, files: Iterable[str | Path] = (),
-           regimes: Mapping[str, str] | None = None) -> ReplayReport:
+def replay(
+    store: Store,
+    path: Path,
+    files: Iterable[str | Path] = (),
+    regimes: Mapping[str, str] | None = None,
+) -> ReplayReport:
     """Apply the entries of an exported journal that ``store`` does not hold yet.
 
     ``files``: files or folders holding the statistics and IANA files the ingest entries
@@ -115,8 +128,9 @@ def replay(store: Store, path: Path, files: Iterable[str | Path] = (),
     sources = resolve_files(todo, expand_paths(files))
     chosen = dict(regimes or {})
     _check_regimes(todo, chosen)
-    report = ReplayReport(str(path), len(rows), already,
-                          file_head=rows[-1].hash if rows else journal.GENESIS)
+    report = ReplayReport(
+        str(path), len(rows), already, file_head=rows[-1].hash if rows else journal.GENESIS
+    )
     _apply_all(_Replayer(store, rows, sources, chosen), todo, report)
     report.replay_head = journal.verify(store).last_hash
     return report
@@ -127,24 +141,37 @@ def _apply_all(replayer: _Replayer, todo: Sequence[JournalRow], report: ReplayRe
         try:
             written = replayer.apply(row)
         except RirportError as exc:
-            report.findings.append(Finding(row.serial, row.action, f"not re-applied: {exc}; "
-                                           "the replay stopped here (the entries before it "
-                                           "are stored)"))
+            report.findings.append(
+                Finding(
+                    row.serial,
+                    row.action,
+                    f"not re-applied: {exc}; "
+                    "the replay stopped here (the entries before it "
+                    "are stored)",
+                )
+            )
             report.stopped_at = row.serial
             return
         report.applied += 1
         if written.payload != row.payload:
-            report.findings.append(Finding(row.serial, row.action, "payload differs: "
-                                           + "; ".join(differences(json.loads(row.payload),
-                                                                   json.loads(written.payload)))))
+            report.findings.append(
+                Finding(
+                    row.serial,
+                    row.action,
+                    "payload differs: "
+                    + "; ".join(differences(json.loads(row.payload), json.loads(written.payload))),
+                )
+            )
 
 
 # -- before anything is applied ----------------------------------------------------------------
 def _verify_file(path: Path, rows: Sequence[JournalRow]) -> None:
     checked = journal.verify_rows(tuple(r.__dict__.values()) for r in rows)
     if not checked.ok:
-        raise InputError(f"{path}: refusing to replay a broken journal ({len(checked.problems)}"
-                         f" problem(s), first: {checked.problems[0]}); nothing was changed")
+        raise InputError(
+            f"{path}: refusing to replay a broken journal ({len(checked.problems)}"
+            f" problem(s), first: {checked.problems[0]}); nothing was changed"
+        )
 
 
 def _check_payloads(rows: Sequence[JournalRow]) -> None:
@@ -153,13 +180,16 @@ def _check_payloads(rows: Sequence[JournalRow]) -> None:
     for row in rows:
         payload = json.loads(row.payload)
         if not isinstance(payload, dict):
-            raise InputError(f"entry {row.serial}: the payload is not a JSON object; nothing "
-                             "was changed")
+            raise InputError(
+                f"entry {row.serial}: the payload is not a JSON object; nothing was changed"
+            )
         needed = {"ingest": ("sha256", "file"), "iana": ("sha256", "file")}.get(row.action, ())
         lacking = [key for key in needed if not isinstance(payload.get(key), str)]
         if lacking:
-            raise InputError(f"entry {row.serial} ({row.action}): the payload has no "
-                             f"{' or '.join(lacking)}; nothing was changed")
+            raise InputError(
+                f"entry {row.serial} ({row.action}): the payload has no "
+                f"{' or '.join(lacking)}; nothing was changed"
+            )
         _created_key(row)
 
 
@@ -167,9 +197,11 @@ def _check_actions(todo: Sequence[JournalRow]) -> None:
     unknown = sorted({r.action for r in todo} - set(ACTIONS))
     if unknown:
         first = next(r.serial for r in todo if r.action in unknown)
-        raise InputError(f"replay cannot re-apply {', '.join(map(repr, unknown))} entries (the "
-                         f"first is entry {first}; it knows {', '.join(ACTIONS)}); nothing was "
-                         "changed")
+        raise InputError(
+            f"replay cannot re-apply {', '.join(map(repr, unknown))} entries (the "
+            f"first is entry {first}; it knows {', '.join(ACTIONS)}); nothing was "
+            "changed"
+        )
 
 
 def _stored_prefix(store: Store, rows: Sequence[JournalRow]) -> int:
@@ -183,21 +215,27 @@ def _stored_prefix(store: Store, rows: Sequence[JournalRow]) -> int:
         stored = [JournalRow(*r) for chunk in uow.journal.chunks() for r in chunk]
         generation = uow.meta.generation()
     if len(stored) > len(rows):
-        raise ConflictError(f"the store's journal has {len(stored)} entries, the file only "
-                            f"{len(rows)}: the store is not a prefix of the file; replay into an "
-                            "empty store")
+        raise ConflictError(
+            f"the store's journal has {len(stored)} entries, the file only "
+            f"{len(rows)}: the store is not a prefix of the file; replay into an "
+            "empty store"
+        )
     for mine, theirs in zip(stored, rows, strict=False):
         if mine != theirs:
-            raise ConflictError(f"the store's journal differs from the file at serial "
-                                f"{theirs.serial} (store: {mine.action} {mine.hash[:12]}…, "
-                                f"file: {theirs.action} {theirs.hash[:12]}…): replay continues "
-                                "only a store whose journal is a prefix of the file; nothing "
-                                "was changed")
+            raise ConflictError(
+                f"the store's journal differs from the file at serial "
+                f"{theirs.serial} (store: {mine.action} {mine.hash[:12]}…, "
+                f"file: {theirs.action} {theirs.hash[:12]}…): replay continues "
+                "only a store whose journal is a prefix of the file; nothing "
+                "was changed"
+            )
     if generation != len(stored):
-        raise ConflictError(f"the store's write generation is {generation} but its journal has "
-                            f"{len(stored)} entries: it holds changes its journal does not "
-                            "show, so replayed serials would not match; replay into an empty "
-                            "store")
+        raise ConflictError(
+            f"the store's write generation is {generation} but its journal has "
+            f"{len(stored)} entries: it holds changes its journal does not "
+            "show, so replayed serials would not match; replay into an empty "
+            "store"
+        )
     return len(stored)
 
 
@@ -217,14 +255,17 @@ def resolve_files(todo: Sequence[JournalRow], paths: Sequence[Path]) -> dict[int
     for serial, payload in wanted.items():
         candidates = found.get(payload["sha256"], [])
         if not candidates:
-            missing.append(f"entry {serial} needs {payload['file']} (sha256 "
-                           f"{payload['sha256'][:12]}…)")
+            missing.append(
+                f"entry {serial} needs {payload['file']} (sha256 {payload['sha256'][:12]}…)"
+            )
             continue
         named = [p for p in candidates if p.name == payload["file"]]
         resolved[serial] = (named or candidates)[0]
     if missing:
-        raise InputError(f"{'; '.join(missing)}: no file given with --files has that content "
-                         f"({len(paths)} file(s) looked at); nothing was changed")
+        raise InputError(
+            f"{'; '.join(missing)}: no file given with --files has that content "
+            f"({len(paths)} file(s) looked at); nothing was changed"
+        )
     return resolved
 
 
@@ -235,8 +276,7 @@ def _index(paths: Sequence[Path], wanted: set[str]) -> dict[str, list[Path]]:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise ParseError(str(path), None, f"cannot read file: {exc.strerror or exc}"
-                             ) from exc
+            raise ParseError(str(path), None, f"cannot read file: {exc.strerror or exc}") from exc
         digests = {hashlib.sha256(raw).hexdigest()}
         # not a text file a statistics file could be (an IANA XML file, say): its bytes only
         with contextlib.suppress(ParseError):
@@ -254,9 +294,11 @@ def _check_regimes(todo: Sequence[JournalRow], regimes: dict[str, str]) -> None:
             try:
                 load_regime(regimes.get(name, name))
             except RirportError as exc:
-                raise InputError(f"entry {row.serial} was decided under regime {name!r}, which "
-                                 f"cannot be loaded here ({exc}): give its file as "
-                                 f"--regime {name}=PATH; nothing was changed") from exc
+                raise InputError(
+                    f"entry {row.serial} was decided under regime {name!r}, which "
+                    f"cannot be loaded here ({exc}): give its file as "
+                    f"--regime {name}=PATH; nothing was changed"
+                ) from exc
 
 
 # -- applying --------------------------------------------------------------------------------
@@ -264,8 +306,13 @@ class _Replayer:
     """Re-runs entries through the services, keeping the view and IANA blocks until a
     replayed entry changes them."""
 
-    def __init__(self, store: Store, rows: Sequence[JournalRow], sources: dict[int, Path],
-                 regimes: dict[str, str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        rows: Sequence[JournalRow],
+        sources: dict[int, Path],
+        regimes: dict[str, str],
+    ) -> None:
         self.store, self.sources, self.regimes = store, sources, regimes
         self._created = {key: r.serial for r in rows if (key := _created_key(r)) is not None}
         self._view: CurrentView | None = None
@@ -279,8 +326,11 @@ class _Replayer:
                 held the content).
         """
         handlers: dict[str, Callable[[JournalRow, dict[str, Any]], None]] = {
-            "ingest": self._ingest, "iana": self._iana_file, "transfer": self._transfer,
-            "hold": self._hold}
+            "ingest": self._ingest,
+            "iana": self._iana_file,
+            "transfer": self._transfer,
+            "hold": self._hold,
+        }
         handler = handlers.get(row.action)
         if handler is None:
             raise InputError(f"unknown action {row.action!r}")
@@ -305,19 +355,30 @@ class _Replayer:
         return self._iana
 
     def _ingest(self, row: JournalRow, payload: dict[str, Any]) -> None:
-        prepared = prepare_source(read_source(self.sources[row.serial]),
-                                  skip_bad_lines=bool(payload["skipped_lines"]),
-                                  source_url=payload.get("source_url"), trust_header=True)
-        result = store_prepared(self.store, prepared, row.actor, created_at=row.created_at,
-                                record_events="events" in payload)
+        prepared = prepare_source(
+            read_source(self.sources[row.serial]),
+            skip_bad_lines=bool(payload["skipped_lines"]),
+            source_url=payload.get("source_url"),
+            trust_header=True,
+        )
+        result = store_prepared(
+            self.store,
+            prepared,
+            row.actor,
+            created_at=row.created_at,
+            record_events="events" in payload,
+        )
         if result.outcome == "unchanged":
-            raise ConflictError(f"{result.source}: the store already holds this content as "
-                                f"snapshot {result.snapshot_id}")
+            raise ConflictError(
+                f"{result.source}: the store already holds this content as "
+                f"snapshot {result.snapshot_id}"
+            )
         self._view = None
 
     def _iana_file(self, row: JournalRow, payload: dict[str, Any]) -> None:
-        result = ingest_iana(self.store, self.sources[row.serial], actor=row.actor,
-                             created_at=row.created_at)
+        result = ingest_iana(
+            self.store, self.sources[row.serial], actor=row.actor, created_at=row.created_at
+        )
         if result.outcome == "unchanged":
             raise ConflictError(f"{result.file_name}: the store already holds this IANA file")
         self._iana = None
@@ -329,35 +390,65 @@ class _Replayer:
             return
         if step not in STEPS:
             raise InputError(f"unknown transfer step {step!r}")
-        advance(self.store, self.view(), self._stored_id("transfer", payload), step,
-                row.actor, self.iana(),
-                conditions_met=bool(payload["conditions_met"]) and step in ("accept",
-                                                                           "complete"),
-                reason=payload.get("reason") or "", created_at=row.created_at)
+        advance(
+            self.store,
+            self.view(),
+            self._stored_id("transfer", payload),
+            step,
+            row.actor,
+            self.iana(),
+            conditions_met=bool(payload["conditions_met"]) and step in ("accept", "complete"),
+            reason=payload.get("reason") or "",
+            created_at=row.created_at,
+        )
         if step == "complete":
             self._view = None
 
     def _request(self, row: JournalRow, payload: dict[str, Any]) -> None:
         asked = payload["request"]
         view = self.view()
-        request = build_request(view, parse_resource(asked["resource"]),
-                                Registry(asked["recipient"]), asked["recipient_holder"],
-                                TransferKind(asked["kind"]),
-                                dt.date.fromisoformat(asked["date"]), asked["source_holder"])
+        request = build_request(
+            view,
+            parse_resource(asked["resource"]),
+            Registry(asked["recipient"]),
+            asked["recipient_holder"],
+            TransferKind(asked["kind"]),
+            dt.date.fromisoformat(asked["date"]),
+            asked["source_holder"],
+        )
         name = str(payload["regime"])
-        request_transfer(self.store, view, request, self.regimes.get(name, name), row.actor,
-                         self.iana(), created_at=row.created_at)
+        request_transfer(
+            self.store,
+            view,
+            request,
+            self.regimes.get(name, name),
+            row.actor,
+            self.iana(),
+            created_at=row.created_at,
+        )
 
     def _hold(self, row: JournalRow, payload: dict[str, Any]) -> None:
         if payload["step"] == "add":
             until = payload.get("until")
-            add_hold(self.store, parse_resource(payload["resource"]), payload["kind"],
-                     payload["reason"], row.actor, dt.date.fromisoformat(payload["since"]),
-                     dt.date.fromisoformat(until) if until else None, payload.get("reference"),
-                     created_at=row.created_at)
+            add_hold(
+                self.store,
+                parse_resource(payload["resource"]),
+                payload["kind"],
+                payload["reason"],
+                row.actor,
+                dt.date.fromisoformat(payload["since"]),
+                dt.date.fromisoformat(until) if until else None,
+                payload.get("reference"),
+                created_at=row.created_at,
+            )
         elif payload["step"] == "lift":
-            lift_hold(self.store, self._stored_id("hold", payload), row.actor,
-                      payload.get("reason") or "", created_at=row.created_at)
+            lift_hold(
+                self.store,
+                self._stored_id("hold", payload),
+                row.actor,
+                payload.get("reason") or "",
+                created_at=row.created_at,
+            )
         else:
             raise InputError(f"unknown hold step {payload['step']!r}")
 
@@ -368,11 +459,12 @@ class _Replayer:
         if serial is None:
             raise InputError(f"{kind} #{payload[kind]} was never created in the file")
         with self.store.transaction() as uow:
-            made = (uow.transfers.all() if kind == "transfer" else uow.holds.all())
+            made = uow.transfers.all() if kind == "transfer" else uow.holds.all()
         found = [m.id for m in made if m.created_serial == serial]
         if not found:
-            raise ConflictError(f"{kind} #{payload[kind]} (created by entry {serial}) is not in "
-                                "the store")
+            raise ConflictError(
+                f"{kind} #{payload[kind]} (created by entry {serial}) is not in the store"
+            )
         return found[0]
 
 
@@ -387,8 +479,10 @@ def _created_key(row: JournalRow) -> tuple[str, int] | None:
     if (kind, payload.get("step")) not in (("transfer", "request"), ("hold", "add")):
         return None
     if not isinstance(payload.get(kind), int):
-        raise InputError(f"entry {row.serial} ({kind} {payload['step']}): the payload has no "
-                         f"{kind} id; nothing was changed")
+        raise InputError(
+            f"entry {row.serial} ({kind} {payload['step']}): the payload has no "
+            f"{kind} id; nothing was changed"
+        )
     return kind, int(payload[kind])
 
 
@@ -408,8 +502,10 @@ def differences(theirs: Any, mine: Any) -> list[str]:
     """Where two payloads differ, each path with both values (shortened): the shallowest
     first (``state`` before ``decision.outcome`` before a rule's message), at most a few."""
     found = sorted(_paths(theirs, mine, ""), key=lambda p: p[0].count(".") + p[0].count("["))
-    listed = [f"{path or 'payload'}: file {_short(a)}, replay {_short(b)}"
-              for path, a, b in found[:MAX_DIFFERENCES]]
+    listed = [
+        f"{path or 'payload'}: file {_short(a)}, replay {_short(b)}"
+        for path, a, b in found[:MAX_DIFFERENCES]
+    ]
     if len(found) > MAX_DIFFERENCES:
         listed.append(f"and {len(found) - MAX_DIFFERENCES} more")
     return listed
@@ -417,11 +513,17 @@ def differences(theirs: Any, mine: Any) -> list[str]:
 
 def _paths(theirs: Any, mine: Any, where: str) -> list[tuple[str, Any, Any]]:
     if isinstance(theirs, dict) and isinstance(mine, dict):
-        return [d for key in sorted(set(theirs) | set(mine))
-                for d in _paths(theirs.get(key), mine.get(key), f"{where}.{key}".lstrip("."))]
+        return [
+            d
+            for key in sorted(set(theirs) | set(mine))
+            for d in _paths(theirs.get(key), mine.get(key), f"{where}.{key}".lstrip("."))
+        ]
     if isinstance(theirs, list) and isinstance(mine, list) and len(theirs) == len(mine):
-        return [d for i, (a, b) in enumerate(zip(theirs, mine, strict=True))
-                for d in _paths(a, b, f"{where}[{i}]")]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(theirs, mine, strict=True))
+            for d in _paths(a, b, f"{where}[{i}]")
+        ]
     return [] if theirs == mine else [(where, theirs, mine)]
 
 

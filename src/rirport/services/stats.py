@@ -23,8 +23,12 @@ class StatsRow:
     def to_json(self) -> dict[str, Any]:
         """``addresses`` for IPv4, ``asns`` for ASNs; IPv6 gives ``prefixes`` (one per
         record) and the exact number of ``addresses``."""
-        body: dict[str, Any] = {"registry": self.registry, "type": self.type.value,
-                                "status": self.status, "records": self.records}
+        body: dict[str, Any] = {
+            "registry": self.registry,
+            "type": self.type.value,
+            "status": self.status,
+            "records": self.records,
+        }
         if self.type is ResourceType.IPV4:
             body["addresses"] = self.amount
         elif self.type is ResourceType.ASN:
@@ -38,14 +42,23 @@ class StatsRow:
 def compute_stats(table: DelegationTable) -> list[StatsRow]:
     """One row per (registry, type, status) present, in that order."""
     rows = []
-    group = (table.registry.astype(np.int64) * 16 + table.type.astype(np.int64) * 4
-             + table.status.astype(np.int64))
+    group = (
+        table.registry.astype(np.int64) * 16
+        + table.type.astype(np.int64) * 4
+        + table.status.astype(np.int64)
+    )
     for key in np.flatnonzero(np.bincount(group)).tolist():
         mask = group == key
         registry, rtype, status = key // 16, key // 4 % 4, key % 4
-        rows.append(StatsRow(REGISTRIES[registry].value, RESOURCE_TYPES[rtype],
-                             STATUSES[status].value, int(mask.sum()),
-                             _amount(table, mask, RESOURCE_TYPES[rtype])))
+        rows.append(
+            StatsRow(
+                REGISTRIES[registry].value,
+                RESOURCE_TYPES[rtype],
+                STATUSES[status].value,
+                int(mask.sum()),
+                _amount(table, mask, RESOURCE_TYPES[rtype]),
+            )
+        )
     return rows
 
 

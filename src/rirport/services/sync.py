@@ -73,11 +73,15 @@ class SyncResult:
         if self.ingest is None:
             return f"{self.registry}: failed: {self.error}"
         if self.outcome == "unchanged":
-            return (f"{self.registry}: unchanged, {self.ingest.snapshot_date} already stored as "
-                    f"snapshot {self.ingest.snapshot_id} ({self.size} bytes, md5 {self.md5})")
-        text = (f"{self.registry}: ingested {self.ingest.snapshot_date}, {self.ingest.records} "
-                f"records as snapshot {self.ingest.snapshot_id} ({self.size} bytes, "
-                f"md5 {self.md5})")
+            return (
+                f"{self.registry}: unchanged, {self.ingest.snapshot_date} already stored as "
+                f"snapshot {self.ingest.snapshot_id} ({self.size} bytes, md5 {self.md5})"
+            )
+        text = (
+            f"{self.registry}: ingested {self.ingest.snapshot_date}, {self.ingest.records} "
+            f"records as snapshot {self.ingest.snapshot_id} ({self.size} bytes, "
+            f"md5 {self.md5})"
+        )
         if self.ingest.slotted_before is not None:
             text += f", slotted in before {self.ingest.slotted_before} as history"
         if self.ingest.events is not None:
@@ -94,9 +98,15 @@ class Download:
     md5: str
 
 
-def sync(store: Store, settings: Settings, registries: Iterable[Registry] | None = None, *,
-         client: httpx.Client | None = None, progress: ProgressCallback | None = None,
-         record_events: bool = True) -> list[SyncResult]:
+def sync(
+    store: Store,
+    settings: Settings,
+    registries: Iterable[Registry] | None = None,
+    *,
+    client: httpx.Client | None = None,
+    progress: ProgressCallback | None = None,
+    record_events: bool = True,
+) -> list[SyncResult]:
     """Fetch, check and ingest the latest file of each registry (default: all five).
 
     Never raises for one registry's failure: read ``outcome`` and ``error`` of each result.
@@ -104,13 +114,27 @@ def sync(store: Store, settings: Settings, registries: Iterable[Registry] | None
     gets ``settings.http_timeout``; without one, a client is opened and closed here.
     ``record_events``: store each new file's change events in its transaction (as ingest).
     """
-    return list(iter_sync(store, settings, registries, client=client, progress=progress,
-                          record_events=record_events))
+    return list(
+        iter_sync(
+            store,
+            settings,
+            registries,
+            client=client,
+            progress=progress,
+            record_events=record_events,
+        )
+    )
 
 
-def iter_sync(store: Store, settings: Settings, registries: Iterable[Registry] | None = None,
-              *, client: httpx.Client | None = None, progress: ProgressCallback | None = None,
-              record_events: bool = True) -> Iterator[SyncResult]:
+def iter_sync(
+    store: Store,
+    settings: Settings,
+    registries: Iterable[Registry] | None = None,
+    *,
+    client: httpx.Client | None = None,
+    progress: ProgressCallback | None = None,
+    record_events: bool = True,
+) -> Iterator[SyncResult]:
     """As :func:`sync`, yielding each registry's result as soon as it is known (for the CLI)."""
     wanted = list(REGISTRIES if registries is None else registries)
     own = client is None
@@ -123,9 +147,14 @@ def iter_sync(store: Store, settings: Settings, registries: Iterable[Registry] |
             http.close()
 
 
-def sync_registry(store: Store, settings: Settings, registry: Registry, client: httpx.Client,
-                  progress: ProgressCallback | None = None, record_events: bool = True
-                  ) -> SyncResult:
+def sync_registry(
+    store: Store,
+    settings: Settings,
+    registry: Registry,
+    client: httpx.Client,
+    progress: ProgressCallback | None = None,
+    record_events: bool = True,
+) -> SyncResult:
     """Fetch, check and ingest one registry's file; any rirport error becomes a failed result.
 
     Only :class:`~rirport.errors.RirportError` (and :class:`OSError` from writing the download)
@@ -138,19 +167,24 @@ def sync_registry(store: Store, settings: Settings, registry: Registry, client: 
     try:
         expected = fetch_md5(client, url + ".md5", settings.http_timeout)
         folder = settings.download_dir / registry.value
-        download = fetch_to_file(client, url, folder, settings.http_timeout,
-                                 _bind(progress, registry))
+        download = fetch_to_file(
+            client, url, folder, settings.http_timeout, _bind(progress, registry)
+        )
         verify_md5(registry, url, expected, download.md5)
-        result = ingest_download(store, registry, url, download.path.read_bytes(),
-                                 record_events)
+        result = ingest_download(store, registry, url, download.path.read_bytes(), record_events)
         kept = _keep(download.path, folder / kept_name(registry, result.snapshot_date))
     except (RirportError, OSError) as exc:
         if download is not None:
             download.path.unlink(missing_ok=True)
-        return SyncResult(registry, url, "failed", size=download.size if download else 0,
-                          md5=download.md5 if download else None, error=_describe(exc))
-    return SyncResult(registry, url, result.outcome, download.size, download.md5, result,
-                      path=kept)
+        return SyncResult(
+            registry,
+            url,
+            "failed",
+            size=download.size if download else 0,
+            md5=download.md5 if download else None,
+            error=_describe(exc),
+        )
+    return SyncResult(registry, url, result.outcome, download.size, download.md5, result, path=kept)
 
 
 def verify_md5(registry: Registry, url: str, expected: str, actual: str) -> None:
@@ -160,12 +194,15 @@ def verify_md5(registry: Registry, url: str, expected: str, actual: str) -> None
         DownloadError: naming the registry and both digests.
     """
     if actual != expected:
-        raise DownloadError(f"checksum mismatch for {registry}: {url}.md5 says {expected}, "
-                            f"the file received from {url} has md5 {actual}; nothing was stored")
+        raise DownloadError(
+            f"checksum mismatch for {registry}: {url}.md5 says {expected}, "
+            f"the file received from {url} has md5 {actual}; nothing was stored"
+        )
 
 
-def ingest_download(store: Store, registry: Registry, url: str, raw: bytes,
-                    record_events: bool = True) -> IngestResult:
+def ingest_download(
+    store: Store, registry: Registry, url: str, raw: bytes, record_events: bool = True
+) -> IngestResult:
     """Ingest a checked download as :func:`~rirport.services.ingest.ingest_bytes` does, with
     two differences that matter for a job run daily against ``-latest`` URLs:
 
@@ -228,8 +265,13 @@ def parse_md5(body: bytes, url: str) -> str:
     return match["hex"].lower()
 
 
-def fetch_to_file(client: httpx.Client, url: str, folder: Path, timeout: float,
-                  progress: Callable[[int, int | None], None] | None = None) -> Download:
+def fetch_to_file(
+    client: httpx.Client,
+    url: str,
+    folder: Path,
+    timeout: float,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Download:
     """Stream ``url`` into a new temporary file in ``folder``, computing its md5 on the way.
 
     The temporary file is removed if the download fails, so a partial body is never left
@@ -251,8 +293,13 @@ def fetch_to_file(client: httpx.Client, url: str, folder: Path, timeout: float,
     return Download(path, size, md5)
 
 
-def _stream(client: httpx.Client, url: str, timeout: float, write: Callable[[bytes], object],
-            progress: Callable[[int, int | None], None] | None) -> tuple[int, str]:
+def _stream(
+    client: httpx.Client,
+    url: str,
+    timeout: float,
+    write: Callable[[bytes], object],
+    progress: Callable[[int, int | None], None] | None,
+) -> tuple[int, str]:
     """Write the body of ``url`` as it arrives; return its size and md5.
 
     Raises:
@@ -287,8 +334,9 @@ def _check_status(response: httpx.Response, url: str) -> None:
     """Refuse anything but 200: a redirect has been followed already, and 204/206 are not
     the whole file."""
     if response.status_code != 200:
-        raise DownloadError(f"{url}: HTTP {response.status_code} "
-                            f"{response.reason_phrase or ''}".rstrip())
+        raise DownloadError(
+            f"{url}: HTTP {response.status_code} {response.reason_phrase or ''}".rstrip()
+        )
 
 
 def _content_length(response: httpx.Response) -> int | None:
@@ -325,14 +373,28 @@ def _keep(partial: Path, final: Path) -> Path:
     return final
 
 
-def _bind(progress: ProgressCallback | None,
-          registry: Registry) -> Callable[[int, int | None], None] | None:
+def _bind(
+    progress: ProgressCallback | None, registry: Registry
+) -> Callable[[int, int | None], None] | None:
     """The progress callback with its registry filled in."""
     if progress is None:
         return None
     return lambda received, total: progress(registry, received, total)
 
 
-__all__ = ["Download", "ProgressCallback", "SyncOutcome", "SyncResult", "fetch_md5",
-           "fetch_to_file", "ingest_download", "iter_sync", "kept_name", "parse_md5", "sync",
-           "sync_registry", "urls_under", "verify_md5"]
+__all__ = [
+    "Download",
+    "ProgressCallback",
+    "SyncOutcome",
+    "SyncResult",
+    "fetch_md5",
+    "fetch_to_file",
+    "ingest_download",
+    "iter_sync",
+    "kept_name",
+    "parse_md5",
+    "sync",
+    "sync_registry",
+    "urls_under",
+    "verify_md5",
+]

@@ -43,14 +43,20 @@ class Placement:
     def gaps(self) -> list[tuple[SnapshotRow, SnapshotRow]]:
         """Pairs of consecutive snapshots (this one in each) further apart than MAX_GAP."""
         pairs = [(self.before, self.snapshot), (self.snapshot, self.after)]
-        return [(a, b) for a, b in pairs if a is not None and b is not None
-                and b.snapshot_date - a.snapshot_date > MAX_GAP]
+        return [
+            (a, b)
+            for a, b in pairs
+            if a is not None and b is not None and b.snapshot_date - a.snapshot_date > MAX_GAP
+        ]
 
     def warnings(self) -> list[str]:
         """One line per gap, naming the registry, both dates and the days between."""
-        return [f"gap: no {a.registry} snapshot between {a.snapshot_date} ({a.file_name}) and "
-                f"{b.snapshot_date} ({b.file_name}), {(b.snapshot_date - a.snapshot_date).days}"
-                " days; changes in between are seen only as their sum" for a, b in self.gaps()]
+        return [
+            f"gap: no {a.registry} snapshot between {a.snapshot_date} ({a.file_name}) and "
+            f"{b.snapshot_date} ({b.file_name}), {(b.snapshot_date - a.snapshot_date).days}"
+            " days; changes in between are seen only as their sum"
+            for a, b in self.gaps()
+        ]
 
 
 def placement(uow: UnitOfWork, snap: SnapshotRow) -> Placement:
@@ -67,21 +73,31 @@ def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> 
         uow.delegations.save_order(snap.id, LineOrder.build(ids, rows.line))
         return len(ids)
     mark = after.snapshot_date if after else None
-    old = (uow.delegations.file_versions(snap.registry, before.snapshot_date, mark)
-           if before else [])
+    old = uow.delegations.file_versions(snap.registry, before.snapshot_date, mark) if before else []
     new = uow.delegations.file_versions(snap.registry, after.snapshot_date) if after else []
     origins, fresh = _diff(uow, snap, rows, old, new, before, after)
     uow.delegations.save_order(snap.id, LineOrder.build(origins, rows.line))
     held = list(zip(rows.lo, rows.hi, rows.opaque_id, strict=True))
-    holders.relink(uow, snap.registry, snap, held,
-                   (before, [(v.lo, v.hi, v.opaque_id) for v in old]) if before else None,
-                   (after, [(v.lo, v.hi, v.opaque_id) for v in new]) if after else None)
+    holders.relink(
+        uow,
+        snap.registry,
+        snap,
+        held,
+        (before, [(v.lo, v.hi, v.opaque_id) for v in old]) if before else None,
+        (after, [(v.lo, v.hi, v.opaque_id) for v in new]) if after else None,
+    )
     return fresh
 
 
-def _diff(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows, old: list[StoredVersion],
-          new: list[StoredVersion], before: SnapshotRow | None, after: SnapshotRow | None
-          ) -> tuple[list[int], int]:
+def _diff(
+    uow: UnitOfWork,
+    snap: SnapshotRow,
+    rows: DelegationRows,
+    old: list[StoredVersion],
+    new: list[StoredVersion],
+    before: SnapshotRow | None,
+    after: SnapshotRow | None,
+) -> tuple[list[int], int]:
     """Extend, start earlier, cut and add versions: the origin of each of the file's rows,
     and how many versions are new."""
     spans = {v.id for v in old if after is not None and v.reaches_mark}
@@ -105,8 +121,7 @@ def _diff(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows, old: list[St
             fresh.append(i)
             continue
         origins[i] = version.origin
-    for i, row_id in zip(fresh, uow.delegations.add_rows(snap.id, rows.subset(fresh)),
-                         strict=True):
+    for i, row_id in zip(fresh, uow.delegations.add_rows(snap.id, rows.subset(fresh)), strict=True):
         origins[i] = row_id
     uow.delegations.set_bounds(extend_to, valid_to=snap.snapshot_date)
     uow.delegations.set_bounds(extend_from, valid_from=snap.snapshot_date)

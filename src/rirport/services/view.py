@@ -73,8 +73,9 @@ def load_as_of(store: Store, date: dt.date, cache_dir: Path | None = None) -> Cu
     return view
 
 
-def load_view(store: Store, cache_dir: Path | None = None, as_of: dt.date | None = None
-              ) -> CurrentView:
+def load_view(
+    store: Store, cache_dir: Path | None = None, as_of: dt.date | None = None
+) -> CurrentView:
     """The current view (``as_of`` None) or the view as of a date, from the cache when it
     matches the store's generation.
 
@@ -120,21 +121,27 @@ def _completed_after(uow: UnitOfWork, as_of: dt.date | None) -> list[int]:
     that date shows their resources where they were before."""
     if as_of is None:
         return []
-    return [t.updated_serial for t in uow.transfers.all(("completed",))
-            if t.transfer_date > as_of]
+    return [t.updated_serial for t in uow.transfers.all(("completed",)) if t.transfer_date > as_of]
 
 
-def _read_store(uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int,
-                not_yet: Sequence[int] = ()) -> CurrentView:
+def _read_store(
+    uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int, not_yet: Sequence[int] = ()
+) -> CurrentView:
     tables = [read_snapshot_table(uow, snap, not_yet=not_yet) for snap in snapshots]
-    ids = [np.full(len(t), snap.id, dtype=np.int32) for t, snap in zip(tables, snapshots,
-                                                                      strict=True)]
-    return CurrentView(snapshots, DelegationTable.concat(tables),
-                       np.concatenate(ids) if ids else np.zeros(0, np.int32), generation)
+    ids = [
+        np.full(len(t), snap.id, dtype=np.int32) for t, snap in zip(tables, snapshots, strict=True)
+    ]
+    return CurrentView(
+        snapshots,
+        DelegationTable.concat(tables),
+        np.concatenate(ids) if ids else np.zeros(0, np.int32),
+        generation,
+    )
 
 
-def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow, state: State = "current",
-                        not_yet: Sequence[int] = ()) -> DelegationTable:
+def read_snapshot_table(
+    uow: UnitOfWork, snap: SnapshotRow, state: State = "current", not_yet: Sequence[int] = ()
+) -> DelegationTable:
     """A snapshot's records in file order, read back in chunks (bounded memory): as the
     registry stands (``current``, transfers applied but those completed by ``not_yet``) or
     as the file was (``original``).
@@ -144,16 +151,18 @@ def read_snapshot_table(uow: UnitOfWork, snap: SnapshotRow, state: State = "curr
     """
     tables = []
     for lines, records in uow.delegations.record_chunks(snap.id, state=state, not_yet=not_yet):
-        table, errors = read_record_lines(records, snap.registry,
-                                          f"snapshot {snap.id} ({snap.file_name})", lines)
+        table, errors = read_record_lines(
+            records, snap.registry, f"snapshot {snap.id} ({snap.file_name})", lines
+        )
         if errors:
             raise StorageError(f"stored records no longer parse: {errors[0]}")
         tables.append(table)
     return DelegationTable.concat(tables)
 
 
-def _cache_file(cache_dir: Path | None, store: Store, generation: int, name: str = "current"
-                ) -> Path | None:
+def _cache_file(
+    cache_dir: Path | None, store: Store, generation: int, name: str = "current"
+) -> Path | None:
     if cache_dir is None:
         return None
     tag = hashlib.sha256(store.identity.encode()).hexdigest()[:16]
@@ -181,7 +190,7 @@ def _drop_older(path: Path, generation: int) -> None:
     another writer is renaming into place)."""
     stem = path.name.split("-g")[0]
     for old in path.parent.glob(stem + "-g*.npz"):
-        number = old.name[len(stem) + 2:].split("-")[0]
+        number = old.name[len(stem) + 2 :].split("-")[0]
         if old != path and (not number.isdigit() or int(number) <= generation):
             old.unlink(missing_ok=True)
 

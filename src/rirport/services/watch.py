@@ -56,14 +56,16 @@ class Criteria:
         if unknown:
             raise InputError(f"unknown watch categories: {', '.join(sorted(unknown))}")
         if not any(raw.get(c) for c in CATEGORIES):
-            raise InputError("a watchlist needs at least one resource, holder, country, "
-                             "registry or kind")
+            raise InputError(
+                "a watchlist needs at least one resource, holder, country, registry or kind"
+            )
         return cls(
             resources=tuple(_resource(r) for r in raw.get("resources", ())),
             holders=tuple(h.strip() for h in raw.get("holders", ()) if h.strip()),
             countries=tuple(_country(c) for c in raw.get("countries", ())),
             registries=tuple(_registry(r) for r in raw.get("registries", ())),
-            kinds=tuple(_kind(k) for k in raw.get("kinds", ())))
+            kinds=tuple(_kind(k) for k in raw.get("kinds", ())),
+        )
 
     def to_json(self) -> dict[str, list[str]]:
         return {c: list(getattr(self, c)) for c in CATEGORIES if getattr(self, c)}
@@ -84,8 +86,14 @@ class Matcher:
         self.c = criteria
         self.ranges = criteria.keys()
 
-    def matches(self, kind: str, registries: set[str | None], lo: str | None, hi: str | None,
-                body: dict[str, Any]) -> bool:
+    def matches(
+        self,
+        kind: str,
+        registries: set[str | None],
+        lo: str | None,
+        hi: str | None,
+        body: dict[str, Any],
+    ) -> bool:
         c = self.c
         if c.kinds and kind not in c.kinds:
             return False
@@ -93,8 +101,12 @@ class Matcher:
             return False
         if c.countries and body.get("cc") not in c.countries:
             return False
-        if c.holders and not {body.get("holder"), body.get("old_holder"),
-                              body.get("before"), body.get("after")} & set(c.holders):
+        if c.holders and not {
+            body.get("holder"),
+            body.get("old_holder"),
+            body.get("before"),
+            body.get("after"),
+        } & set(c.holders):
             return False
         if self.ranges:
             if lo is None or hi is None:
@@ -103,13 +115,24 @@ class Matcher:
         return True
 
     def row(self, row: EventRow) -> bool:
-        return self.matches(row.kind, {row.registry, row.from_registry, row.to_registry},
-                            row.lo, row.hi, json.loads(row.body))
+        return self.matches(
+            row.kind,
+            {row.registry, row.from_registry, row.to_registry},
+            row.lo,
+            row.hi,
+            json.loads(row.body),
+        )
 
 
 # -- managing watchlists ---------------------------------------------------------------------
-def add_watch(store: Store, name: str, criteria: Criteria, url: str | None = None,
-              secret: str | None = None, actor: str = "rirport") -> int:
+def add_watch(
+    store: Store,
+    name: str,
+    criteria: Criteria,
+    url: str | None = None,
+    secret: str | None = None,
+    actor: str = "rirport",
+) -> int:
     """Create a watchlist (one transaction, journalled).
 
     Raises:
@@ -126,10 +149,21 @@ def add_watch(store: Store, name: str, criteria: Criteria, url: str | None = Non
     with store.transaction() as uow:
         if uow.watches.find(name) is not None:
             raise InputError(f"a watchlist named {name!r} already exists")
-        watch_id = uow.watches.add({"name": name, "criteria": criteria.to_json(), "url": url,
-                                    "secret": secret, "created_at": dt.datetime.now(dt.UTC)})
-        journal.append(uow, actor, "watch-add", {"watch": watch_id, "name": name,
-                                                 "criteria": criteria.to_json(), "url": url})
+        watch_id = uow.watches.add(
+            {
+                "name": name,
+                "criteria": criteria.to_json(),
+                "url": url,
+                "secret": secret,
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+        )
+        journal.append(
+            uow,
+            actor,
+            "watch-add",
+            {"watch": watch_id, "name": name, "criteria": criteria.to_json(), "url": url},
+        )
     return watch_id
 
 
@@ -150,9 +184,17 @@ def remove_watch(store: Store, name: str, actor: str = "rirport") -> int:
 
 def list_watches(store: Store) -> list[dict[str, Any]]:
     with store.transaction() as uow:
-        return [{"id": w.id, "name": w.name, "criteria": w.criteria, "url": w.url,
-                 "created_at": w.created_at.isoformat(), "deliveries": uow.outbox.by_state(w.id)}
-                for w in uow.watches.active()]
+        return [
+            {
+                "id": w.id,
+                "name": w.name,
+                "criteria": w.criteria,
+                "url": w.url,
+                "created_at": w.created_at.isoformat(),
+                "deliveries": uow.outbox.by_state(w.id),
+            }
+            for w in uow.watches.active()
+        ]
 
 
 def find_watch(uow: UnitOfWork, name: str) -> WatchRow:
@@ -163,22 +205,36 @@ def find_watch(uow: UnitOfWork, name: str) -> WatchRow:
     return row
 
 
-def queue_deliveries(uow: UnitOfWork, events: Sequence[tuple[int, Event]],
-                     now: dt.datetime) -> int:
+def queue_deliveries(uow: UnitOfWork, events: Sequence[tuple[int, Event]], now: dt.datetime) -> int:
     """Queue one webhook delivery per (watchlist with a URL, matching event); returns how
     many. Called in the transaction that stores the events."""
     watches = [w for w in uow.watches.active() if w.url]
     if not watches or not events:
         return 0
-    prepared = [(event_id, e.kind, {e.registry, e.from_registry, e.to_registry},
-                 *event_keys(e), e.to_json()) for event_id, e in events]
+    prepared = [
+        (
+            event_id,
+            e.kind,
+            {e.registry, e.from_registry, e.to_registry},
+            *event_keys(e),
+            e.to_json(),
+        )
+        for event_id, e in events
+    ]
     rows = []
     for watch in watches:
         matcher = Matcher(Criteria.parse(watch.criteria))
-        rows += [{"watch_id": watch.id, "event_id": event_id, "state": "pending",
-                  "attempts": 0, "next_attempt_at": now}
-                 for event_id, kind, regs, lo, hi, body in prepared
-                 if matcher.matches(kind, regs, lo, hi, body)]
+        rows += [
+            {
+                "watch_id": watch.id,
+                "event_id": event_id,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for event_id, kind, regs, lo, hi, body in prepared
+            if matcher.matches(kind, regs, lo, hi, body)
+        ]
     uow.outbox.enqueue(rows)
     return len(rows)
 
@@ -232,10 +288,16 @@ def atom_feed(watch: WatchRow, rows: Sequence[EventRow], base: str = "urn:rirpor
 
 def summary(body: dict[str, Any]) -> str:
     """One line for people: ``moved ipv4 8.128.0.0/4194304 arin -> apnic``."""
-    where = (f"{body.get('from_registry')} -> {body.get('to_registry')}"
-             if body["kind"] == "moved" else body["registry"])
-    what = f"{body['type']} {body['start']}/{body['value']}" if body.get("start") else \
-        f"{body['value']} ids"
+    where = (
+        f"{body.get('from_registry')} -> {body.get('to_registry')}"
+        if body["kind"] == "moved"
+        else body["registry"]
+    )
+    what = (
+        f"{body['type']} {body['start']}/{body['value']}"
+        if body.get("start")
+        else f"{body['value']} ids"
+    )
     return f"{body['kind']} {what} {where}"
 
 
@@ -257,8 +319,10 @@ def _resource(text: str) -> str:
     except InputError as exc:
         raise InputError(f"watch resource {text!r}: {exc}") from None
     if query.resource is None:
-        raise InputError(f"watch resource {text!r} is not an address, prefix or AS number "
-                         "(holders go under --holder)")
+        raise InputError(
+            f"watch resource {text!r} is not an address, prefix or AS number "
+            "(holders go under --holder)"
+        )
     return text.strip()
 
 

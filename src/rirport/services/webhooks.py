@@ -63,8 +63,12 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"delivered": self.delivered, "retried": self.retried, "dead": self.dead,
-                "errors": self.errors}
+        return {
+            "delivered": self.delivered,
+            "retried": self.retried,
+            "dead": self.dead,
+            "errors": self.errors,
+        }
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -88,8 +92,15 @@ def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
         return int(exc.code)
 
 
-def deliver(store: Store, *, now: dt.datetime | None = None, policy: RetryPolicy | None = None,
-            limit: int = 100, post: Poster = post_json, actor: str = "rirport") -> DeliveryReport:
+def deliver(
+    store: Store,
+    *,
+    now: dt.datetime | None = None,
+    policy: RetryPolicy | None = None,
+    limit: int = 100,
+    post: Poster = post_json,
+    actor: str = "rirport",
+) -> DeliveryReport:
     """Post every due delivery once (``now`` defaults to the clock; tests pass their own)."""
     policy = policy or RetryPolicy()
     when = now or dt.datetime.now(dt.UTC)
@@ -105,21 +116,37 @@ def deliver(store: Store, *, now: dt.datetime | None = None, policy: RetryPolicy
         if watch is None or not watch.url or event is None:
             error = "watchlist or event no longer exists"
         else:
-            payload = {"delivery": row.id, "watch": watch.name, "event_id": row.event_id,
-                       "attempt": row.attempts + 1, "event": json.loads(event.body)}
+            payload = {
+                "delivery": row.id,
+                "watch": watch.name,
+                "event_id": row.event_id,
+                "attempt": row.attempts + 1,
+                "event": json.loads(event.body),
+            }
             error = _attempt(watch.url, watch.secret or "", payload, row.id, when, policy, post)
         _record(store, row, error, when, policy, report, actor)
     return report
 
 
-def _attempt(url: str, secret: str, payload: dict[str, Any], delivery: int, when: dt.datetime,
-             policy: RetryPolicy, post: Poster) -> str | None:
+def _attempt(
+    url: str,
+    secret: str,
+    payload: dict[str, Any],
+    delivery: int,
+    when: dt.datetime,
+    policy: RetryPolicy,
+    post: Poster,
+) -> str | None:
     """One post; the error text, or None when the receiver accepted it."""
     body = json.dumps(payload, sort_keys=True).encode()
     stamp = str(int(when.timestamp()))
-    headers = {"Content-Type": "application/json", "User-Agent": "rirport-webhook",
-               "X-Rirport-Delivery": str(delivery), "X-Rirport-Timestamp": stamp,
-               "X-Rirport-Signature": sign(secret, stamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "rirport-webhook",
+        "X-Rirport-Delivery": str(delivery),
+        "X-Rirport-Timestamp": stamp,
+        "X-Rirport-Signature": sign(secret, stamp, body),
+    }
     try:
         status = post(url, body, headers, policy.timeout)
     except (OSError, ValueError) as exc:  # refused, reset, timed out, bad URL
@@ -127,29 +154,58 @@ def _attempt(url: str, secret: str, payload: dict[str, Any], delivery: int, when
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 
-def _record(store: Store, row: OutboxRow, error: str | None, when: dt.datetime,
-            policy: RetryPolicy, report: DeliveryReport, actor: str) -> None:
+def _record(
+    store: Store,
+    row: OutboxRow,
+    error: str | None,
+    when: dt.datetime,
+    policy: RetryPolicy,
+    report: DeliveryReport,
+    actor: str,
+) -> None:
     attempts = row.attempts + 1
     with store.transaction() as uow:
         if error is None:
-            uow.outbox.update(row.id, state="delivered", attempts=attempts, delivered_at=when,
-                              last_error=None)
+            uow.outbox.update(
+                row.id, state="delivered", attempts=attempts, delivered_at=when, last_error=None
+            )
             outcome = "delivered"
             report.delivered += 1
         elif attempts >= policy.max_attempts:
             uow.outbox.update(row.id, state="dead", attempts=attempts, last_error=error)
-            uow.outbox.add_dead_letter({"outbox_id": row.id, "watch_id": row.watch_id,
-                                        "event_id": row.event_id, "attempts": attempts,
-                                        "last_error": error, "failed_at": when})
+            uow.outbox.add_dead_letter(
+                {
+                    "outbox_id": row.id,
+                    "watch_id": row.watch_id,
+                    "event_id": row.event_id,
+                    "attempts": attempts,
+                    "last_error": error,
+                    "failed_at": when,
+                }
+            )
             outcome = "dead"
             report.dead += 1
         else:
-            uow.outbox.update(row.id, attempts=attempts, last_error=error,
-                              next_attempt_at=when + policy.delay(attempts))
+            uow.outbox.update(
+                row.id,
+                attempts=attempts,
+                last_error=error,
+                next_attempt_at=when + policy.delay(attempts),
+            )
             outcome = "retry"
             report.retried += 1
         if error:
             report.errors.append(f"delivery {row.id}: {error}")
-        journal.append(uow, actor, "webhook-delivery", {
-            "delivery": row.id, "watch": row.watch_id, "event": row.event_id,
-            "attempt": attempts, "outcome": outcome, "error": error})
+        journal.append(
+            uow,
+            actor,
+            "webhook-delivery",
+            {
+                "delivery": row.id,
+                "watch": row.watch_id,
+                "event": row.event_id,
+                "attempt": attempts,
+                "outcome": outcome,
+                "error": error,
+            },
+        )

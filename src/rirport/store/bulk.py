@@ -38,17 +38,19 @@ class DelegationRows:
 
     def subset(self, indices: Sequence[int]) -> DelegationRows:
         """The rows at ``indices`` (in that order)."""
-        return DelegationRows([self.lo[i] for i in indices], [self.line[i] for i in indices],
-                              [self.hi[i] for i in indices],
-                              [self.opaque_id[i] for i in indices],
-                              [self.record[i] for i in indices])
+        return DelegationRows(
+            [self.lo[i] for i in indices],
+            [self.line[i] for i in indices],
+            [self.hi[i] for i in indices],
+            [self.opaque_id[i] for i in indices],
+            [self.record[i] for i in indices],
+        )
 
     def interleaved(self, ids: Sequence[int] | None = None) -> list[object]:
         """All values row after row: (id,) lo, line, hi, opaque_id, record, (id,) lo, ..."""
         width = 5 if ids is None else 6
         flat: list[object] = [None] * (width * len(self))
-        columns: list[Sequence[object]] = [self.lo, self.line, self.hi, self.opaque_id,
-                                           self.record]
+        columns: list[Sequence[object]] = [self.lo, self.line, self.hi, self.opaque_id, self.record]
         if ids is not None:
             columns.insert(0, ids)
         for at, column in enumerate(columns):
@@ -89,12 +91,14 @@ def delegation_rows(table: DelegationTable, records: Sequence[str]) -> Delegatio
         opaque[i] = None
     if len(records) != n:
         raise ValueError(f"{len(records)} record lines for {n} rows")
-    return DelegationRows(table_keys(table, "lo"), table.line.tolist(), table_keys(table, "hi"),
-                          opaque, list(records))
+    return DelegationRows(
+        table_keys(table, "lo"), table.line.tolist(), table_keys(table, "hi"), opaque, list(records)
+    )
 
 
-def insert_delegations(connection: Connection, version: Version, rows: DelegationRows,
-                       ids: Sequence[int]) -> None:
+def insert_delegations(
+    connection: Connection, version: Version, rows: DelegationRows, ids: Sequence[int]
+) -> None:
     """Insert prepared rows with the given ids as new versions, on the connection's current
     transaction."""
     if not len(rows):
@@ -108,8 +112,7 @@ def insert_delegations(connection: Connection, version: Version, rows: Delegatio
         _insert_sqlite(raw, version, rows, ids)
 
 
-def _insert_sqlite(raw: Any, version: Version, rows: DelegationRows, ids: Sequence[int]
-                   ) -> None:
+def _insert_sqlite(raw: Any, version: Version, rows: DelegationRows, ids: Sequence[int]) -> None:
     """SQLite numbers rows max(id)+1, +2, ... itself, so the ids are not sent (measured: the
     explicit column cost about 5% of the insert); the caller checks the last id."""
     one = f"({version.literals()}, ?, ?, ?, ?, ?)"
@@ -120,7 +123,7 @@ def _insert_sqlite(raw: Any, version: Version, rows: DelegationRows, ids: Sequen
     cursor = raw.cursor()
     try:
         if whole:
-            chunks = [flat[at:at + width] for at in range(0, whole, width)]  # list slices:
+            chunks = [flat[at : at + width] for at in range(0, whole, width)]  # list slices:
             cursor.executemany(sql + ", ".join([one] * _PER_STATEMENT), chunks)  # 2x zip's speed
         if whole < len(flat):
             rest = list(zip(*[iter(flat[whole:])] * 5, strict=True))
@@ -132,23 +135,36 @@ def _insert_sqlite(raw: Any, version: Version, rows: DelegationRows, ids: Sequen
         raise StorageError(f"SQLite numbered the rows up to {last}, expected {ids[-1]}")
 
 
-def _copy_postgresql(raw: Any, version: Version, rows: DelegationRows, ids: Sequence[int]
-                     ) -> None:
+def _copy_postgresql(raw: Any, version: Version, rows: DelegationRows, ids: Sequence[int]) -> None:
     def text(values: list[str]) -> list[str]:
-        return [_copy_escape(v) for v in values] if any("\\" in v or "\t" in v
-                                                         for v in values) else values
+        return (
+            [_copy_escape(v) for v in values]
+            if any("\\" in v or "\t" in v for v in values)
+            else values
+        )
 
     opaque = [r"\N" if v is None else _copy_escape(v) for v in rows.opaque_id]
     day = version.date.isoformat()
     shared = "\t".join([str(int(version.snapshot_id)), version.registry, day, day])
-    lines = map("\t".join, zip([shared] * len(rows), map(str, ids), rows.lo,
-                               map(str, rows.line), rows.hi, opaque, text(rows.record),
-                               strict=True))
+    lines = map(
+        "\t".join,
+        zip(
+            [shared] * len(rows),
+            map(str, ids),
+            rows.lo,
+            map(str, rows.line),
+            rows.hi,
+            opaque,
+            text(rows.record),
+            strict=True,
+        ),
+    )
     payload = "\n".join(lines) + "\n"
     with raw.cursor() as cursor, cursor.copy(f"COPY delegation ({_COLUMNS}) FROM STDIN") as copy:
         copy.write(payload)
 
 
 def _copy_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace(
-        "\r", "\\r")
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )

@@ -30,13 +30,17 @@ class LineOrder:
         return cls(o[order], li[order])
 
     def encode(self) -> tuple[bytes, bytes]:
-        return (zlib.compress(self.origins.astype("<i8").tobytes(), 1),
-                zlib.compress(self.lines.astype("<i4").tobytes(), 1))
+        return (
+            zlib.compress(self.origins.astype("<i8").tobytes(), 1),
+            zlib.compress(self.lines.astype("<i4").tobytes(), 1),
+        )
 
     @classmethod
     def decode(cls, origins: bytes, lines: bytes) -> LineOrder:
-        return cls(np.frombuffer(zlib.decompress(origins), dtype="<i8").astype(np.int64),
-                   np.frombuffer(zlib.decompress(lines), dtype="<i4").astype(np.int32))
+        return cls(
+            np.frombuffer(zlib.decompress(origins), dtype="<i8").astype(np.int64),
+            np.frombuffer(zlib.decompress(lines), dtype="<i4").astype(np.int32),
+        )
 
     def lines_of(self, origins: npt.ArrayLike) -> npt.NDArray[np.int32]:
         """The line of each origin.

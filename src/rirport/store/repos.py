@@ -101,29 +101,42 @@ class SnapshotRepo:
 
     def get(self, snapshot_id: int) -> SnapshotRow | None:
         row = self._c.execute(
-            select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)).first()
+            select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)
+        ).first()
         return SnapshotRow(**row._mapping) if row else None
 
     def find_content(self, registry: str, content_sha256: str) -> SnapshotRow | None:
-        row = self._c.execute(select(schema.snapshot).where(
-            schema.snapshot.c.registry == registry,
-            schema.snapshot.c.content_sha256 == content_sha256)).first()
+        row = self._c.execute(
+            select(schema.snapshot).where(
+                schema.snapshot.c.registry == registry,
+                schema.snapshot.c.content_sha256 == content_sha256,
+            )
+        ).first()
         return SnapshotRow(**row._mapping) if row else None
 
     def find_sha(self, content_sha256: str) -> SnapshotRow | None:
         """A snapshot with this content in any registry (content hashes do not collide)."""
-        row = self._c.execute(select(schema.snapshot).where(
-            schema.snapshot.c.content_sha256 == content_sha256).limit(1)).first()
+        row = self._c.execute(
+            select(schema.snapshot)
+            .where(schema.snapshot.c.content_sha256 == content_sha256)
+            .limit(1)
+        ).first()
         return SnapshotRow(**row._mapping) if row else None
 
     def find_dated(self, registry: str, date: dt.date) -> list[SnapshotRow]:
-        rows = self._c.execute(select(schema.snapshot).where(
-            schema.snapshot.c.registry == registry, schema.snapshot.c.snapshot_date == date))
+        rows = self._c.execute(
+            select(schema.snapshot).where(
+                schema.snapshot.c.registry == registry, schema.snapshot.c.snapshot_date == date
+            )
+        )
         return [SnapshotRow(**r._mapping) for r in rows]
 
     def all(self) -> list[SnapshotRow]:
-        rows = self._c.execute(select(schema.snapshot).order_by(
-            schema.snapshot.c.registry, schema.snapshot.c.snapshot_date, schema.snapshot.c.id))
+        rows = self._c.execute(
+            select(schema.snapshot).order_by(
+                schema.snapshot.c.registry, schema.snapshot.c.snapshot_date, schema.snapshot.c.id
+            )
+        )
         return [SnapshotRow(**r._mapping) for r in rows]
 
     def current(self) -> list[SnapshotRow]:
@@ -139,8 +152,9 @@ class SnapshotRepo:
                 newest[row.registry] = row
         return sorted(newest.values(), key=lambda r: r.registry)
 
-    def neighbours(self, registry: str, date: dt.date
-                   ) -> tuple[SnapshotRow | None, SnapshotRow | None]:
+    def neighbours(
+        self, registry: str, date: dt.date
+    ) -> tuple[SnapshotRow | None, SnapshotRow | None]:
         """The registry's snapshots just before and just after ``date``."""
         rows = [r for r in self.all() if r.registry == registry]
         before = [r for r in rows if r.snapshot_date < date]
@@ -162,8 +176,9 @@ class DelegationRepo:
         valid on the snapshot's date only; returns their ids (in row order)."""
         snap = self._snapshot(snapshot_id)
         ids = self.allocate_ids(len(rows))
-        insert_delegations(self._c, Version(snapshot_id, snap.registry, snap.snapshot_date),
-                           rows, ids)
+        insert_delegations(
+            self._c, Version(snapshot_id, snap.registry, snap.snapshot_date), rows, ids
+        )
         return ids
 
     def allocate_ids(self, n: int) -> list[int]:
@@ -173,60 +188,95 @@ class DelegationRepo:
 
     def save_order(self, snapshot_id: int, order: LineOrder) -> None:
         origins, lines = order.encode()
-        self._c.execute(insert(schema.snapshot_order).values(
-            snapshot_id=snapshot_id, origins=origins, lines=lines))
+        self._c.execute(
+            insert(schema.snapshot_order).values(
+                snapshot_id=snapshot_id, origins=origins, lines=lines
+            )
+        )
         self._orders[snapshot_id] = order
 
     def order(self, snapshot_id: int) -> LineOrder:
         """The snapshot's line order (cached for the unit of work)."""
         if snapshot_id not in self._orders:
             o = schema.snapshot_order.c
-            row = self._c.execute(select(o.origins, o.lines).where(
-                o.snapshot_id == snapshot_id)).first()
+            row = self._c.execute(
+                select(o.origins, o.lines).where(o.snapshot_id == snapshot_id)
+            ).first()
             if row is None:
                 raise StorageError(f"snapshot {snapshot_id} has no stored line order")
             self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines)
         return self._orders[snapshot_id]
 
-    def file_versions(self, registry: str, date: dt.date, mark: dt.date | None = None
-                      ) -> list[StoredVersion]:
+    def file_versions(
+        self, registry: str, date: dt.date, mark: dt.date | None = None
+    ) -> list[StoredVersion]:
         """The file rows (not added by a transfer, not retired) valid on ``date``, each
         saying whether it is still valid on ``mark`` and whether it starts there."""
         d = schema.delegation.c
         day = mark or date
-        stmt = select(d.id, func.coalesce(d.origin_id, d.id), d.lo, d.hi, d.opaque_id,
-                      d.record, case((d.valid_to >= day, 1), else_=0),
-                      case((d.valid_from == day, 1), else_=0)).where(
-            _valid(registry, date), d.added_serial.is_(None), d.retired_serial.is_(None))
+        stmt = select(
+            d.id,
+            func.coalesce(d.origin_id, d.id),
+            d.lo,
+            d.hi,
+            d.opaque_id,
+            d.record,
+            case((d.valid_to >= day, 1), else_=0),
+            case((d.valid_from == day, 1), else_=0),
+        ).where(_valid(registry, date), d.added_serial.is_(None), d.retired_serial.is_(None))
         cursor = self._c.execute(stmt).cursor
         assert cursor is not None
         return [StoredVersion(*row) for row in cursor.fetchall()]
 
-    def set_bounds(self, ids: Sequence[int], *, valid_from: dt.date | None = None,
-                   valid_to: dt.date | None = None) -> None:
+    def set_bounds(
+        self,
+        ids: Sequence[int],
+        *,
+        valid_from: dt.date | None = None,
+        valid_to: dt.date | None = None,
+    ) -> None:
         """Move the start or the end of these versions (ids are inlined as integers: binding
         thousands of parameters costs more than the update)."""
-        column, day = ("valid_from", valid_from) if valid_from is not None else (
-            "valid_to", valid_to)
+        column, day = (
+            ("valid_from", valid_from) if valid_from is not None else ("valid_to", valid_to)
+        )
         assert day is not None
         for chunk in _chunks(ids, 20_000):
             listed = ",".join(str(int(i)) for i in chunk)
-            self._c.execute(text(f"UPDATE delegation SET {column} = :day "
-                                 f"WHERE id IN ({listed})").bindparams(
-                bindparam("day", type_=Date)), {"day": day})
+            self._c.execute(
+                text(f"UPDATE delegation SET {column} = :day WHERE id IN ({listed})").bindparams(
+                    bindparam("day", type_=Date)
+                ),
+                {"day": day},
+            )
 
     def split(self, ids: Sequence[int], end_first: dt.date, start_second: dt.date) -> None:
         """Cut each version in two around a snapshot it is not in: a copy (same origin) takes
         over from ``start_second``, the row itself now ends at ``end_first``."""
         d = schema.delegation.c
-        copied = [d.snapshot_id, d.line, d.lo, d.hi, d.opaque_id, d.record, d.added_serial,
-                  d.retired_serial, d.registry]
+        copied = [
+            d.snapshot_id,
+            d.line,
+            d.lo,
+            d.hi,
+            d.opaque_id,
+            d.record,
+            d.added_serial,
+            d.retired_serial,
+            d.registry,
+        ]
         for chunk in _chunks(ids):
-            source = select(*copied, literal(start_second, Date).label("valid_from"), d.valid_to,
-                            func.coalesce(d.origin_id, d.id).label("origin_id")).where(
-                d.id.in_(chunk))
-            self._c.execute(insert(schema.delegation).from_select(
-                [*(c.name for c in copied), "valid_from", "valid_to", "origin_id"], source))
+            source = select(
+                *copied,
+                literal(start_second, Date).label("valid_from"),
+                d.valid_to,
+                func.coalesce(d.origin_id, d.id).label("origin_id"),
+            ).where(d.id.in_(chunk))
+            self._c.execute(
+                insert(schema.delegation).from_select(
+                    [*(c.name for c in copied), "valid_from", "valid_to", "origin_id"], source
+                )
+            )
         self.set_bounds(ids, valid_to=end_first)
 
     # -- reading snapshots -------------------------------------------------------------------
@@ -236,13 +286,18 @@ class DelegationRepo:
         total = 0
         for sid in snapshot_ids:
             snap = self._snapshot(sid)
-            total += int(self._c.execute(select(func.count()).select_from(
-                schema.delegation).where(_valid(snap.registry, snap.snapshot_date),
-                                         d.retired_serial.is_(None))).scalar_one())
+            total += int(
+                self._c.execute(
+                    select(func.count())
+                    .select_from(schema.delegation)
+                    .where(_valid(snap.registry, snap.snapshot_date), d.retired_serial.is_(None))
+                ).scalar_one()
+            )
         return total
 
-    def record_columns(self, snapshot_id: int, state: State = "current"
-                       ) -> tuple[list[int], list[str]]:
+    def record_columns(
+        self, snapshot_id: int, state: State = "current"
+    ) -> tuple[list[int], list[str]]:
         """(line numbers, record lines) of a snapshot in file order, fetched in bulk."""
         lines: list[int] = []
         records: list[str] = []
@@ -251,8 +306,13 @@ class DelegationRepo:
             records += chunk_records
         return lines, records
 
-    def record_chunks(self, snapshot_id: int, size: int = 50_000, state: State = "current",
-                      not_yet: Sequence[int] = ()) -> Iterator[tuple[list[int], list[str]]]:
+    def record_chunks(
+        self,
+        snapshot_id: int,
+        size: int = 50_000,
+        state: State = "current",
+        not_yet: Sequence[int] = (),
+    ) -> Iterator[tuple[list[int], list[str]]]:
         """As :meth:`record_columns`, ``size`` rows at a time.
 
         ``state="current"``: the registry as it stands, transfers applied (rows split off by a
@@ -265,13 +325,17 @@ class DelegationRepo:
         """
         snap = self._snapshot(snapshot_id)
         d = schema.delegation.c
-        wanted: ColumnElement[bool] = (d.retired_serial.is_(None) if state == "current"
-                                       else d.added_serial.is_(None))
+        wanted: ColumnElement[bool] = (
+            d.retired_serial.is_(None) if state == "current" else d.added_serial.is_(None)
+        )
         if state == "current" and not_yet:
-            wanted = and_(or_(wanted, d.retired_serial.in_(not_yet)),
-                          or_(d.added_serial.is_(None), d.added_serial.not_in(not_yet)))
+            wanted = and_(
+                or_(wanted, d.retired_serial.in_(not_yet)),
+                or_(d.added_serial.is_(None), d.added_serial.not_in(not_yet)),
+            )
         stmt = select(d.id, d.origin_id, d.line, d.lo, d.added_serial, d.record).where(
-            _valid(snap.registry, snap.snapshot_date), wanted)
+            _valid(snap.registry, snap.snapshot_date), wanted
+        )
         cursor = self._c.execute(stmt).cursor
         assert cursor is not None
         rows = cursor.fetchall()
@@ -293,14 +357,17 @@ class DelegationRepo:
             try:
                 found = self.order(snapshot_id).lines_of(origins).tolist()
             except KeyError as exc:
-                raise StorageError(f"snapshot {snapshot_id}: a row is missing from its line "
-                                   "order (the store was edited by hand?)") from exc
+                raise StorageError(
+                    f"snapshot {snapshot_id}: a row is missing from its line "
+                    "order (the store was edited by hand?)"
+                ) from exc
             for i, line in zip(from_file, found, strict=True):
                 lines[i] = line
         return lines
 
-    def overlapping(self, snapshot_ids: Sequence[int], lo: str, hi: str,
-                    for_update: bool = False) -> list[RecordRow]:
+    def overlapping(
+        self, snapshot_ids: Sequence[int], lo: str, hi: str, for_update: bool = False
+    ) -> list[RecordRow]:
         """Current records sharing at least one number with ``lo..hi``.
 
         ``for_update`` locks the rows until the transaction ends (PostgreSQL; SQLite's
@@ -314,28 +381,48 @@ class DelegationRepo:
         d = schema.delegation.c
         return self._select(snapshot_ids, d.opaque_id == opaque_id)
 
-    def _select(self, snapshot_ids: Sequence[int], where: Any, for_update: bool = False
-                ) -> list[RecordRow]:
+    def _select(
+        self, snapshot_ids: Sequence[int], where: Any, for_update: bool = False
+    ) -> list[RecordRow]:
         """Current rows matching ``where`` in any of the snapshots (one scan), each with the
         snapshot it is valid in and its line there."""
         d = schema.delegation.c
         snaps = [self._snapshot(sid) for sid in snapshot_ids]
         if not snaps:
             return []
-        stmt = select(d.id, d.origin_id, d.line, d.lo, d.added_serial, d.record, d.registry,
-                      d.valid_from, d.valid_to).where(
-            where, or_(*(_valid(s.registry, s.snapshot_date) for s in snaps)),
-            d.retired_serial.is_(None)).order_by(d.id)
+        stmt = (
+            select(
+                d.id,
+                d.origin_id,
+                d.line,
+                d.lo,
+                d.added_serial,
+                d.record,
+                d.registry,
+                d.valid_from,
+                d.valid_to,
+            )
+            .where(
+                where,
+                or_(*(_valid(s.registry, s.snapshot_date) for s in snaps)),
+                d.retired_serial.is_(None),
+            )
+            .order_by(d.id)
+        )
         if for_update:
             stmt = stmt.with_for_update()
         rows = [tuple(r) for r in self._c.execute(stmt)]
         found: list[RecordRow] = []
         for snap in snaps:
-            mine = [r for r in rows if r[6] == snap.registry
-                    and _day(r[7]) <= snap.snapshot_date <= _day(r[8])]
+            mine = [
+                r
+                for r in rows
+                if r[6] == snap.registry and _day(r[7]) <= snap.snapshot_date <= _day(r[8])
+            ]
             lines = self._lines(snap.id, mine)
-            found += [RecordRow(snap.id, line, r[5], r[0]) for r, line in zip(mine, lines,
-                                                                              strict=True)]
+            found += [
+                RecordRow(snap.id, line, r[5], r[0]) for r, line in zip(mine, lines, strict=True)
+            ]
         return sorted(found, key=lambda r: r.id)
 
     def line_before(self, snapshot_id: int, lo: str) -> int:
@@ -344,10 +431,15 @@ class DelegationRepo:
         by start within a type), or 0. One row is read, not the thousands before it."""
         d = schema.delegation.c
         snap = self._snapshot(snapshot_id)
-        rows = [tuple(r) for r in self._c.execute(
-            select(d.id, d.origin_id, d.line, d.lo, d.added_serial).where(
-                _valid(snap.registry, snap.snapshot_date), d.lo <= lo, d.lo >= lo[0])
-            .order_by(d.lo.desc(), d.id.desc()).limit(1))]
+        rows = [
+            tuple(r)
+            for r in self._c.execute(
+                select(d.id, d.origin_id, d.line, d.lo, d.added_serial)
+                .where(_valid(snap.registry, snap.snapshot_date), d.lo <= lo, d.lo >= lo[0])
+                .order_by(d.lo.desc(), d.id.desc())
+                .limit(1)
+            )
+        ]
         return max(self._lines(snapshot_id, rows), default=0)
 
     # -- transfers -----------------------------------------------------------------------
@@ -359,55 +451,94 @@ class DelegationRepo:
         unchanged.
         """
         d = schema.delegation.c
-        for row in self._c.execute(select(d.id, d.registry, d.valid_from, d.valid_to).where(
-                d.id.in_(ids), d.retired_serial.is_(None), d.valid_from < d.valid_to)).all():
-            previous = self._c.execute(select(func.max(schema.snapshot.c.snapshot_date)).where(
-                schema.snapshot.c.registry == row.registry,
-                schema.snapshot.c.snapshot_date < row.valid_to)).scalar_one()
+        for row in self._c.execute(
+            select(d.id, d.registry, d.valid_from, d.valid_to).where(
+                d.id.in_(ids), d.retired_serial.is_(None), d.valid_from < d.valid_to
+            )
+        ).all():
+            previous = self._c.execute(
+                select(func.max(schema.snapshot.c.snapshot_date)).where(
+                    schema.snapshot.c.registry == row.registry,
+                    schema.snapshot.c.snapshot_date < row.valid_to,
+                )
+            ).scalar_one()
             self._keep_past(row.id, _day(previous))
-        result = self._c.execute(update(schema.delegation).where(
-            d.id.in_(ids), d.retired_serial.is_(None)).values(retired_serial=serial))
+        result = self._c.execute(
+            update(schema.delegation)
+            .where(d.id.in_(ids), d.retired_serial.is_(None))
+            .values(retired_serial=serial)
+        )
         return int(result.rowcount)
 
     def _keep_past(self, row_id: int, until: dt.date) -> None:
         """Copy a version for its dates up to ``until``; the row itself keeps only its last
         snapshot."""
         d = schema.delegation.c
-        copied = [d.snapshot_id, d.line, d.lo, d.hi, d.opaque_id, d.record, d.added_serial,
-                  d.registry, d.valid_from]
-        source = select(*copied, literal(until, Date).label("valid_to"),
-                        func.coalesce(d.origin_id, d.id).label("origin_id")).where(
-            d.id == row_id)
-        self._c.execute(insert(schema.delegation).from_select(
-            [*(c.name for c in copied), "valid_to", "origin_id"], source))
-        self._c.execute(update(schema.delegation).where(d.id == row_id).values(
-            valid_from=d.valid_to))
+        copied = [
+            d.snapshot_id,
+            d.line,
+            d.lo,
+            d.hi,
+            d.opaque_id,
+            d.record,
+            d.added_serial,
+            d.registry,
+            d.valid_from,
+        ]
+        source = select(
+            *copied,
+            literal(until, Date).label("valid_to"),
+            func.coalesce(d.origin_id, d.id).label("origin_id"),
+        ).where(d.id == row_id)
+        self._c.execute(
+            insert(schema.delegation).from_select(
+                [*(c.name for c in copied), "valid_to", "origin_id"], source
+            )
+        )
+        self._c.execute(
+            update(schema.delegation).where(d.id == row_id).values(valid_from=d.valid_to)
+        )
 
     def add(self, rows: Sequence[NewDelegation], serial: int) -> None:
         """Rows a transfer creates (the moved part, and remainders of split records), valid
         in their snapshot only."""
         if rows:
             snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
-            self._c.execute(insert(schema.delegation), [
-                {"snapshot_id": r.snapshot_id, "line": r.line, "lo": r.lo, "hi": r.hi,
-                 "opaque_id": r.opaque_id, "record": r.record, "added_serial": serial,
-                 "registry": snaps[r.snapshot_id].registry,
-                 "valid_from": snaps[r.snapshot_id].snapshot_date,
-                 "valid_to": snaps[r.snapshot_id].snapshot_date}
-                for r in rows])
+            self._c.execute(
+                insert(schema.delegation),
+                [
+                    {
+                        "snapshot_id": r.snapshot_id,
+                        "line": r.line,
+                        "lo": r.lo,
+                        "hi": r.hi,
+                        "opaque_id": r.opaque_id,
+                        "record": r.record,
+                        "added_serial": serial,
+                        "registry": snaps[r.snapshot_id].registry,
+                        "valid_from": snaps[r.snapshot_id].snapshot_date,
+                        "valid_to": snaps[r.snapshot_id].snapshot_date,
+                    }
+                    for r in rows
+                ],
+            )
 
     # -- records for change events ------------------------------------------------------------
     def file_records(self, snapshot: SnapshotRow) -> list[str]:
         """A snapshot's record lines as its file had them (rows a transfer added left out), in
         no particular order: diffs need the records, not the line order."""
         d = schema.delegation.c
-        cursor = self._c.execute(select(d.record).where(
-            _valid(snapshot.registry, snapshot.snapshot_date), d.added_serial.is_(None))).cursor
+        cursor = self._c.execute(
+            select(d.record).where(
+                _valid(snapshot.registry, snapshot.snapshot_date), d.added_serial.is_(None)
+            )
+        ).cursor
         assert cursor is not None
         return [row[0] for row in cursor.fetchall()]
 
-    def file_records_near(self, snapshots: Sequence[SnapshotRow],
-                          ranges: Sequence[tuple[str, str]]) -> dict[int, list[str]]:
+    def file_records_near(
+        self, snapshots: Sequence[SnapshotRow], ranges: Sequence[tuple[str, str]]
+    ) -> dict[int, list[str]]:
         """Per snapshot, the file's record lines that may share a number with one of
         ``ranges`` (``(lo, hi)`` key pairs), in one scan: every row starting in the same block
         (IPv4 /16, IPv6 /32, 256 ASNs) as a range, rows spanning blocks, rows overlapping a
@@ -418,21 +549,50 @@ class DelegationRepo:
             return {s.id: [] for s in snapshots}
         stmt = select(d.registry, d.valid_from, d.valid_to, d.record).where(
             or_(*(_valid(s.registry, s.snapshot_date) for s in snapshots)),
-            d.added_serial.is_(None), near)
+            d.added_serial.is_(None),
+            near,
+        )
         cursor = self._c.execute(stmt).cursor
         assert cursor is not None
         rows = cursor.fetchall()
-        return {s.id: [r[3] for r in rows if r[0] == s.registry
-                       and _day(r[1]) <= s.snapshot_date <= _day(r[2])] for s in snapshots}
+        return {
+            s.id: [
+                r[3]
+                for r in rows
+                if r[0] == s.registry and _day(r[1]) <= s.snapshot_date <= _day(r[2])
+            ]
+            for s in snapshots
+        }
 
     # -- history -------------------------------------------------------------------------
     def history(self, where: Any) -> list[HistoryRow]:
         """Every version matching ``where`` (see :meth:`history_overlapping`), oldest first."""
         d = schema.delegation.c
-        stmt = select(d.id, d.registry, d.valid_from, d.valid_to, d.record, d.added_serial,
-                      d.retired_serial).where(where).order_by(d.valid_from, d.lo, d.id)
-        return [HistoryRow(r.id, r.registry, _day(r.valid_from), _day(r.valid_to), r.record,
-                           r.added_serial, r.retired_serial) for r in self._c.execute(stmt)]
+        stmt = (
+            select(
+                d.id,
+                d.registry,
+                d.valid_from,
+                d.valid_to,
+                d.record,
+                d.added_serial,
+                d.retired_serial,
+            )
+            .where(where)
+            .order_by(d.valid_from, d.lo, d.id)
+        )
+        return [
+            HistoryRow(
+                r.id,
+                r.registry,
+                _day(r.valid_from),
+                _day(r.valid_to),
+                r.record,
+                r.added_serial,
+                r.retired_serial,
+            )
+            for r in self._c.execute(stmt)
+        ]
 
     def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
         """Every version, of any registry and date, sharing a number with ``lo..hi``."""
@@ -451,12 +611,16 @@ class DelegationRepo:
         self._c.exec_driver_sql(
             f"INSERT INTO holder_link ({', '.join(fields)}) VALUES "
             f"({', '.join([mark] * len(fields))})",
-            [tuple(getattr(link, f) for f in fields) for link in links])
+            [tuple(getattr(link, f) for f in fields) for link in links],
+        )
 
     def drop_links(self, from_snapshot: int, to_snapshot: int) -> None:
         h = schema.holder_link.c
-        self._c.execute(delete(schema.holder_link).where(h.from_snapshot == from_snapshot,
-                                                         h.to_snapshot == to_snapshot))
+        self._c.execute(
+            delete(schema.holder_link).where(
+                h.from_snapshot == from_snapshot, h.to_snapshot == to_snapshot
+            )
+        )
 
     def links(self, registry: str | None = None) -> list[LinkRow]:
         h = schema.holder_link.c
@@ -466,8 +630,9 @@ class DelegationRepo:
         return [LinkRow(**r._mapping) for r in self._c.execute(stmt)]
 
     def _snapshot(self, snapshot_id: int) -> SnapshotRow:
-        row = self._c.execute(select(schema.snapshot).where(
-            schema.snapshot.c.id == snapshot_id)).first()
+        row = self._c.execute(
+            select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)
+        ).first()
         if row is None:
             raise StorageError(f"no snapshot with id {snapshot_id}")
         return SnapshotRow(**row._mapping)
@@ -533,12 +698,17 @@ def _draw_ids(connection: Connection, table: str, n: int) -> list[int]:
     if n == 0:
         return []
     if connection.dialect.name == "postgresql":
-        rows = connection.execute(text(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": n})
+        rows = connection.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        )
         return [int(r[0]) for r in rows]
-    top = connection.execute(select(func.max(schema.metadata.tables[table].c.id))
-                             ).scalar_one_or_none()
+    top = connection.execute(
+        select(func.max(schema.metadata.tables[table].c.id))
+    ).scalar_one_or_none()
     base = int(top or 0)
     return list(range(base + 1, base + n + 1))
 
@@ -564,7 +734,8 @@ def _near(ranges: Sequence[tuple[str, str]]) -> Any:
             wide.setdefault(lo[0], []).append((lo, hi))
             continue
         blocks.setdefault(lo[0], set()).update(
-            f"{lo[0]}{n:0{width - 1}x}" for n in range(first, last + 1))
+            f"{lo[0]}{n:0{width - 1}x}" for n in range(first, last + 1)
+        )
     clauses: list[Any] = []
     for digit in sorted(set(blocks) | set(wide)):
         of_type = and_(d.lo >= digit, d.lo < chr(ord(digit) + 1))
@@ -574,8 +745,16 @@ def _near(ranges: Sequence[tuple[str, str]]) -> Any:
         clauses += [and_(d.lo <= hi, d.hi >= lo) for lo, hi in wide.get(digit, ())]
         if digit in blocks:
             start = func.substr(d.lo, 1, _BLOCK_CHARS[digit])
-            clauses.append(start.in_(bindparam(f"blocks{digit}", sorted(blocks[digit]),
-                                               expanding=True, literal_execute=True)))
+            clauses.append(
+                start.in_(
+                    bindparam(
+                        f"blocks{digit}",
+                        sorted(blocks[digit]),
+                        expanding=True,
+                        literal_execute=True,
+                    )
+                )
+            )
             clauses.append(and_(of_type, start != func.substr(d.hi, 1, _BLOCK_CHARS[digit])))
     return or_(*clauses) if clauses else None
 
@@ -593,7 +772,8 @@ class MetaRepo:
 
     def get(self, key: str) -> str | None:
         return self._c.execute(
-            select(schema.meta.c.value).where(schema.meta.c.key == key)).scalar_one_or_none()
+            select(schema.meta.c.value).where(schema.meta.c.key == key)
+        ).scalar_one_or_none()
 
     def generation(self) -> int:
         """A counter every write transaction bumps; caches keyed by it are never stale."""
@@ -602,8 +782,9 @@ class MetaRepo:
     def bump_generation(self) -> int:
         m = schema.meta.c
         bumped = cast(cast(m.value, Integer) + 1, Text)
-        updated = self._c.execute(update(schema.meta).where(m.key == "generation")
-                                  .values(value=bumped))
+        updated = self._c.execute(
+            update(schema.meta).where(m.key == "generation").values(value=bumped)
+        )
         if updated.rowcount == 0:
             self._c.execute(insert(schema.meta).values(key="generation", value="1"))
         return self.generation()
@@ -634,8 +815,14 @@ class IanaRepo:
         self._c.execute(delete(s).where(s.c.source == source))
         if rows:
             self._c.execute(insert(b), [r.__dict__ for r in rows])
-        self._c.execute(insert(s).values(source=source, file_name=file_name, sha256=sha256,
-                                         ingested_at=dt.datetime.now(dt.UTC)))
+        self._c.execute(
+            insert(s).values(
+                source=source,
+                file_name=file_name,
+                sha256=sha256,
+                ingested_at=dt.datetime.now(dt.UTC),
+            )
+        )
 
     def sources(self) -> dict[str, str]:
         """Source name → sha256 of the file it was read from."""
@@ -649,16 +836,22 @@ class IanaRepo:
 
     def blocks(self) -> list[IanaRow]:
         b = schema.iana_block.c
-        rows = self._c.execute(select(b.source, b.lo, b.hi, b.prefix, b.designation,
-                                      b.registry, b.status, b.date, b.note).order_by(b.lo))
+        rows = self._c.execute(
+            select(
+                b.source, b.lo, b.hi, b.prefix, b.designation, b.registry, b.status, b.date, b.note
+            ).order_by(b.lo)
+        )
         return [IanaRow(**r._mapping) for r in rows]
 
     def covering(self, lo: str, hi: str) -> list[IanaRow]:
         b = schema.iana_block.c
-        rows = self._c.execute(select(b.source, b.lo, b.hi, b.prefix, b.designation,
-                                      b.registry, b.status, b.date, b.note)
-                               .where(or_(and_(b.lo <= lo, b.hi >= lo),
-                                          and_(b.lo <= hi, b.hi >= hi))).order_by(b.lo))
+        rows = self._c.execute(
+            select(
+                b.source, b.lo, b.hi, b.prefix, b.designation, b.registry, b.status, b.date, b.note
+            )
+            .where(or_(and_(b.lo <= lo, b.hi >= lo), and_(b.lo <= hi, b.hi >= hi)))
+            .order_by(b.lo)
+        )
         return [IanaRow(**r._mapping) for r in rows]
 
 
@@ -687,8 +880,9 @@ class JournalRepo:
 
     def last_hash(self, before: int) -> str | None:
         j = schema.journal.c
-        return self._c.execute(select(j.hash).where(j.serial < before)
-                               .order_by(j.serial.desc()).limit(1)).scalar_one_or_none()
+        return self._c.execute(
+            select(j.hash).where(j.serial < before).order_by(j.serial.desc()).limit(1)
+        ).scalar_one_or_none()
 
     def write(self, row: JournalRow) -> None:
         self._c.execute(insert(schema.journal).values(**row.__dict__))
@@ -696,20 +890,23 @@ class JournalRepo:
     def chunks(self, size: int = 20_000) -> Iterator[Sequence[Any]]:
         """All entries in serial order as plain tuples (field order of :class:`JournalRow`)."""
         j = schema.journal.c
-        cursor = self._c.execute(select(j.serial, j.created_at, j.actor, j.action, j.payload,
-                                        j.prev_hash, j.hash).order_by(j.serial)).cursor
+        cursor = self._c.execute(
+            select(
+                j.serial, j.created_at, j.actor, j.action, j.payload, j.prev_hash, j.hash
+            ).order_by(j.serial)
+        ).cursor
         assert cursor is not None
         while rows := cursor.fetchmany(size):
             yield rows
 
     def get(self, serial: int) -> JournalRow | None:
-        row = self._c.execute(select(schema.journal).where(
-            schema.journal.c.serial == serial)).first()
+        row = self._c.execute(
+            select(schema.journal).where(schema.journal.c.serial == serial)
+        ).first()
         return JournalRow(**row._mapping) if row else None
 
     def count(self) -> int:
-        return int(self._c.execute(select(func.count()).select_from(schema.journal))
-                   .scalar_one())
+        return int(self._c.execute(select(func.count()).select_from(schema.journal)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -750,8 +947,9 @@ class TransferRepo:
         return TransferRow(**row._mapping) if row else None
 
     def update(self, transfer_id: int, **values: Any) -> None:
-        self._c.execute(update(schema.transfer).where(schema.transfer.c.id == transfer_id)
-                        .values(**values))
+        self._c.execute(
+            update(schema.transfer).where(schema.transfer.c.id == transfer_id).values(**values)
+        )
 
     def all(self, states: Sequence[str] = ()) -> list[TransferRow]:
         t = schema.transfer.c
@@ -763,16 +961,19 @@ class TransferRepo:
     def completed_into(self, lo: str, hi: str) -> list[TransferRow]:
         """Completed transfers whose resource overlaps ``lo..hi``, newest last."""
         t = schema.transfer.c
-        rows = self._c.execute(select(schema.transfer).where(
-            t.state == "completed", t.lo <= hi, t.hi >= lo).order_by(t.updated_serial))
+        rows = self._c.execute(
+            select(schema.transfer)
+            .where(t.state == "completed", t.lo <= hi, t.hi >= lo)
+            .order_by(t.updated_serial)
+        )
         return [TransferRow(**r._mapping) for r in rows]
 
-    def open_overlapping(self, lo: str, hi: str, exclude: int | None = None
-                         ) -> list[TransferRow]:
+    def open_overlapping(self, lo: str, hi: str, exclude: int | None = None) -> list[TransferRow]:
         """Transfers not yet finished whose resource overlaps ``lo..hi``."""
         t = schema.transfer.c
         stmt = select(schema.transfer).where(
-            t.state.in_(["requested", "approved", "accepted"]), t.lo <= hi, t.hi >= lo)
+            t.state.in_(["requested", "approved", "accepted"]), t.lo <= hi, t.hi >= lo
+        )
         if exclude is not None:
             stmt = stmt.where(t.id != exclude)
         return [TransferRow(**r._mapping) for r in self._c.execute(stmt)]
@@ -807,21 +1008,34 @@ class HoldRepo:
 
     def lift(self, hold_id: int, serial: int) -> bool:
         h = schema.legal_hold.c
-        done = self._c.execute(update(schema.legal_hold).where(
-            h.id == hold_id, h.lifted_serial.is_(None)).values(lifted_serial=serial))
+        done = self._c.execute(
+            update(schema.legal_hold)
+            .where(h.id == hold_id, h.lifted_serial.is_(None))
+            .values(lifted_serial=serial)
+        )
         return bool(done.rowcount)
 
     def active(self, lo: str, hi: str, on: dt.date) -> list[HoldRow]:
         """Holds in force on ``on`` over numbers of ``lo..hi``."""
         h = schema.legal_hold.c
-        rows = self._c.execute(select(schema.legal_hold).where(
-            h.lifted_serial.is_(None), h.lo <= hi, h.hi >= lo, h.since <= on,
-            or_(h.until.is_(None), h.until >= on)).order_by(h.id))
+        rows = self._c.execute(
+            select(schema.legal_hold)
+            .where(
+                h.lifted_serial.is_(None),
+                h.lo <= hi,
+                h.hi >= lo,
+                h.since <= on,
+                or_(h.until.is_(None), h.until >= on),
+            )
+            .order_by(h.id)
+        )
         return [HoldRow(**r._mapping) for r in rows]
 
     def all(self) -> list[HoldRow]:
-        return [HoldRow(**r._mapping) for r in self._c.execute(
-            select(schema.legal_hold).order_by(schema.legal_hold.c.id))]
+        return [
+            HoldRow(**r._mapping)
+            for r in self._c.execute(select(schema.legal_hold).order_by(schema.legal_hold.c.id))
+        ]
 
 
 # -- change events and monitoring ---------------------------------------------------------------
@@ -853,16 +1067,21 @@ class EventRepo:
         if not rows:
             return []
         ids = _draw_ids(self._c, "event", len(rows))
-        self._c.execute(insert(schema.event), [{**row, "id": i} for row, i in zip(
-            rows, ids, strict=True)])
+        self._c.execute(
+            insert(schema.event), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+        )
         return ids
 
     def chunks(self, after: int = 0, size: int = 5_000) -> Iterator[list[EventRow]]:
         """All events with id above ``after``, in id order, a chunk at a time."""
         e = schema.event.c
         while True:
-            rows = [EventRow(**r._mapping) for r in self._c.execute(
-                select(schema.event).where(e.id > after).order_by(e.id).limit(size))]
+            rows = [
+                EventRow(**r._mapping)
+                for r in self._c.execute(
+                    select(schema.event).where(e.id > after).order_by(e.id).limit(size)
+                )
+            ]
             if not rows:
                 return
             yield rows
@@ -871,8 +1090,12 @@ class EventRepo:
     def of_snapshots(self, snapshot_ids: Sequence[int]) -> list[EventRow]:
         """The events the ingests of these snapshots stored, in id order."""
         e = schema.event.c
-        return [EventRow(**r._mapping) for r in self._c.execute(select(schema.event).where(
-            e.snapshot_id.in_(list(snapshot_ids))).order_by(e.id))]
+        return [
+            EventRow(**r._mapping)
+            for r in self._c.execute(
+                select(schema.event).where(e.snapshot_id.in_(list(snapshot_ids))).order_by(e.id)
+            )
+        ]
 
     def get_many(self, ids: Sequence[int]) -> dict[int, EventRow]:
         rows = self._c.execute(select(schema.event).where(schema.event.c.id.in_(list(ids))))
@@ -906,8 +1129,12 @@ class WatchRepo:
 
     def active(self) -> list[WatchRow]:
         w = schema.watch.c
-        return [WatchRow(**r._mapping) for r in self._c.execute(
-            select(schema.watch).where(w.removed_at.is_(None)).order_by(w.id))]
+        return [
+            WatchRow(**r._mapping)
+            for r in self._c.execute(
+                select(schema.watch).where(w.removed_at.is_(None)).order_by(w.id)
+            )
+        ]
 
     def get(self, watch_id: int) -> WatchRow | None:
         row = self._c.execute(select(schema.watch).where(schema.watch.c.id == watch_id)).first()
@@ -915,14 +1142,18 @@ class WatchRepo:
 
     def find(self, name: str) -> WatchRow | None:
         w = schema.watch.c
-        row = self._c.execute(select(schema.watch).where(
-            w.name == name, w.removed_at.is_(None))).first()
+        row = self._c.execute(
+            select(schema.watch).where(w.name == name, w.removed_at.is_(None))
+        ).first()
         return WatchRow(**row._mapping) if row else None
 
     def remove(self, watch_id: int, when: dt.datetime) -> bool:
         w = schema.watch.c
-        done = self._c.execute(update(schema.watch).where(
-            w.id == watch_id, w.removed_at.is_(None)).values(removed_at=when))
+        done = self._c.execute(
+            update(schema.watch)
+            .where(w.id == watch_id, w.removed_at.is_(None))
+            .values(removed_at=when)
+        )
         return bool(done.rowcount)
 
 
@@ -948,20 +1179,24 @@ class OutboxRepo:
         if rows:
             self._c.execute(insert(schema.outbox), list(rows))
 
-    def due(self, now: dt.datetime, limit: int = 100, for_update: bool = False
-            ) -> list[OutboxRow]:
+    def due(self, now: dt.datetime, limit: int = 100, for_update: bool = False) -> list[OutboxRow]:
         """Pending deliveries whose next attempt is due, oldest first (locked on PostgreSQL
         when ``for_update``, skipping rows another worker holds)."""
         o = schema.outbox.c
-        query = select(schema.outbox).where(o.state == "pending", o.next_attempt_at <= now
-                                            ).order_by(o.next_attempt_at, o.id).limit(limit)
+        query = (
+            select(schema.outbox)
+            .where(o.state == "pending", o.next_attempt_at <= now)
+            .order_by(o.next_attempt_at, o.id)
+            .limit(limit)
+        )
         if for_update:
             query = query.with_for_update(skip_locked=True)
         return [OutboxRow(**r._mapping) for r in self._c.execute(query)]
 
     def update(self, outbox_id: int, **values: Any) -> None:
-        self._c.execute(update(schema.outbox).where(schema.outbox.c.id == outbox_id
-                                                     ).values(**values))
+        self._c.execute(
+            update(schema.outbox).where(schema.outbox.c.id == outbox_id).values(**values)
+        )
 
     def by_state(self, watch_id: int | None = None) -> dict[str, int]:
         o = schema.outbox.c
@@ -971,15 +1206,19 @@ class OutboxRepo:
         return {str(state): int(n) for state, n in self._c.execute(query)}
 
     def all(self) -> list[OutboxRow]:
-        return [OutboxRow(**r._mapping) for r in self._c.execute(
-            select(schema.outbox).order_by(schema.outbox.c.id))]
+        return [
+            OutboxRow(**r._mapping)
+            for r in self._c.execute(select(schema.outbox).order_by(schema.outbox.c.id))
+        ]
 
     def add_dead_letter(self, values: dict[str, Any]) -> None:
         self._c.execute(insert(schema.dead_letter).values(**values))
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return [dict(r._mapping) for r in self._c.execute(
-            select(schema.dead_letter).order_by(schema.dead_letter.c.id))]
+        return [
+            dict(r._mapping)
+            for r in self._c.execute(select(schema.dead_letter).order_by(schema.dead_letter.c.id))
+        ]
 
 
 @dataclass(frozen=True)
@@ -1001,18 +1240,25 @@ class EvidenceRepo:
         self._c = connection
 
     def get(self, key: str) -> EvidenceRow | None:
-        row = self._c.execute(select(schema.evidence).where(schema.evidence.c.key == key)
-                              ).first()
+        row = self._c.execute(select(schema.evidence).where(schema.evidence.c.key == key)).first()
         return EvidenceRow(**row._mapping) if row else None
 
     def add(self, key: str, body: str, serial: int) -> None:
-        self._c.execute(insert(schema.evidence).values(
-            key=key, version=1, body=body, created_serial=serial, updated_serial=serial))
+        self._c.execute(
+            insert(schema.evidence).values(
+                key=key, version=1, body=body, created_serial=serial, updated_serial=serial
+            )
+        )
 
     def replace(self, key: str, body: str, version: int, serial: int) -> None:
-        self._c.execute(update(schema.evidence).where(schema.evidence.c.key == key).values(
-            body=body, version=version, updated_serial=serial))
+        self._c.execute(
+            update(schema.evidence)
+            .where(schema.evidence.c.key == key)
+            .values(body=body, version=version, updated_serial=serial)
+        )
 
     def all(self) -> list[EvidenceRow]:
-        return [EvidenceRow(**r._mapping) for r in self._c.execute(
-            select(schema.evidence).order_by(schema.evidence.c.key))]
+        return [
+            EvidenceRow(**r._mapping)
+            for r in self._c.execute(select(schema.evidence).order_by(schema.evidence.c.key))
+        ]

@@ -90,140 +90,215 @@ class AccountRepo:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def get(self, account_id: int) -> AccountRow | None:
-        row = self._c.execute(select(schema.account).where(
-            schema.account.c.id == account_id)).first()
+        row = self._c.execute(
+            select(schema.account).where(schema.account.c.id == account_id)
+        ).first()
         return AccountRow.of(row._mapping) if row else None
 
     def by_key(self, username_key: str) -> AccountRow | None:
-        row = self._c.execute(select(schema.account).where(
-            schema.account.c.username_key == username_key)).first()
+        row = self._c.execute(
+            select(schema.account).where(schema.account.c.username_key == username_key)
+        ).first()
         return AccountRow.of(row._mapping) if row else None
 
     def all(self) -> list[AccountRow]:
-        return [AccountRow.of(r._mapping) for r in self._c.execute(
-            select(schema.account).order_by(schema.account.c.id))]
+        return [
+            AccountRow.of(r._mapping)
+            for r in self._c.execute(select(schema.account).order_by(schema.account.c.id))
+        ]
 
     def change(self, account_id: int, **values: Any) -> None:
-        self._c.execute(update(schema.account).where(schema.account.c.id == account_id)
-                        .values(**values))
+        self._c.execute(
+            update(schema.account).where(schema.account.c.id == account_id).values(**values)
+        )
 
     def count_admins(self) -> int:
         a = schema.account.c
-        return int(self._c.execute(select(func.count()).select_from(schema.account).where(
-            a.tier == "admin", a.disabled_at.is_(None))).scalar_one())
+        return int(
+            self._c.execute(
+                select(func.count())
+                .select_from(schema.account)
+                .where(a.tier == "admin", a.disabled_at.is_(None))
+            ).scalar_one()
+        )
 
     # -- verified holders -------------------------------------------------------------------
     def holders(self, account_id: int) -> list[HolderRow]:
         h = schema.account_holder.c
-        return [HolderRow(r.registry, r.opaque_id) for r in self._c.execute(
-            select(h.registry, h.opaque_id).where(h.account_id == account_id)
-            .order_by(h.registry, h.opaque_id))]
+        return [
+            HolderRow(r.registry, r.opaque_id)
+            for r in self._c.execute(
+                select(h.registry, h.opaque_id)
+                .where(h.account_id == account_id)
+                .order_by(h.registry, h.opaque_id)
+            )
+        ]
 
     def link(self, account_id: int, registry: str, opaque_id: str, serial: int) -> None:
-        self._c.execute(insert(schema.account_holder).values(
-            account_id=account_id, registry=registry, opaque_id=opaque_id,
-            created_serial=serial))
+        self._c.execute(
+            insert(schema.account_holder).values(
+                account_id=account_id, registry=registry, opaque_id=opaque_id, created_serial=serial
+            )
+        )
 
     def unlink(self, account_id: int, registry: str, opaque_id: str) -> int:
         h = schema.account_holder.c
-        return int(self._c.execute(delete(schema.account_holder).where(
-            h.account_id == account_id, h.registry == registry, h.opaque_id == opaque_id)
-        ).rowcount)
+        return int(
+            self._c.execute(
+                delete(schema.account_holder).where(
+                    h.account_id == account_id, h.registry == registry, h.opaque_id == opaque_id
+                )
+            ).rowcount
+        )
 
     # -- sessions ---------------------------------------------------------------------------
-    def add_session(self, id_hash: str, account_id: int, created: dt.datetime,
-                    expires: dt.datetime) -> None:
-        self._c.execute(insert(schema.auth_session).values(
-            id_hash=id_hash, account_id=account_id, created_at=created, expires_at=expires))
+    def add_session(
+        self, id_hash: str, account_id: int, created: dt.datetime, expires: dt.datetime
+    ) -> None:
+        self._c.execute(
+            insert(schema.auth_session).values(
+                id_hash=id_hash, account_id=account_id, created_at=created, expires_at=expires
+            )
+        )
 
     def session(self, id_hash: str) -> SessionRow | None:
-        row = self._c.execute(select(schema.auth_session).where(
-            schema.auth_session.c.id_hash == id_hash)).first()
-        return SessionRow(**_times(row._mapping, "created_at", "expires_at", "revoked_at")
-                          ) if row else None
+        row = self._c.execute(
+            select(schema.auth_session).where(schema.auth_session.c.id_hash == id_hash)
+        ).first()
+        return (
+            SessionRow(**_times(row._mapping, "created_at", "expires_at", "revoked_at"))
+            if row
+            else None
+        )
 
     def revoke_session(self, id_hash: str, when: dt.datetime) -> int:
         s = schema.auth_session.c
-        return int(self._c.execute(update(schema.auth_session).where(
-            s.id_hash == id_hash, s.revoked_at.is_(None)).values(revoked_at=when)).rowcount)
+        return int(
+            self._c.execute(
+                update(schema.auth_session)
+                .where(s.id_hash == id_hash, s.revoked_at.is_(None))
+                .values(revoked_at=when)
+            ).rowcount
+        )
 
     def revoke_sessions(self, account_id: int, when: dt.datetime) -> int:
         s = schema.auth_session.c
-        return int(self._c.execute(update(schema.auth_session).where(
-            s.account_id == account_id, s.revoked_at.is_(None)).values(revoked_at=when)
-        ).rowcount)
+        return int(
+            self._c.execute(
+                update(schema.auth_session)
+                .where(s.account_id == account_id, s.revoked_at.is_(None))
+                .values(revoked_at=when)
+            ).rowcount
+        )
 
     def drop_expired_sessions(self, before: dt.datetime) -> None:
-        self._c.execute(delete(schema.auth_session).where(
-            schema.auth_session.c.expires_at < before))
+        self._c.execute(
+            delete(schema.auth_session).where(schema.auth_session.c.expires_at < before)
+        )
 
     # -- API tokens -------------------------------------------------------------------------
-    def add_token(self, account_id: int, name: str, token_hash: str, created: dt.datetime,
-                  serial: int) -> int:
-        result = self._c.execute(insert(schema.api_token).values(
-            account_id=account_id, name=name, token_hash=token_hash, created_at=created,
-            created_serial=serial))
+    def add_token(
+        self, account_id: int, name: str, token_hash: str, created: dt.datetime, serial: int
+    ) -> int:
+        result = self._c.execute(
+            insert(schema.api_token).values(
+                account_id=account_id,
+                name=name,
+                token_hash=token_hash,
+                created_at=created,
+                created_serial=serial,
+            )
+        )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def token(self, token_id: int) -> TokenRow | None:
-        row = self._c.execute(select(schema.api_token).where(
-            schema.api_token.c.id == token_id)).first()
-        return TokenRow(**_times(row._mapping, "created_at", "last_used_at", "revoked_at")
-                        ) if row else None
+        row = self._c.execute(
+            select(schema.api_token).where(schema.api_token.c.id == token_id)
+        ).first()
+        return (
+            TokenRow(**_times(row._mapping, "created_at", "last_used_at", "revoked_at"))
+            if row
+            else None
+        )
 
     def token_by_hash(self, token_hash: str) -> TokenRow | None:
-        row = self._c.execute(select(schema.api_token).where(
-            schema.api_token.c.token_hash == token_hash)).first()
-        return TokenRow(**_times(row._mapping, "created_at", "last_used_at", "revoked_at")
-                        ) if row else None
+        row = self._c.execute(
+            select(schema.api_token).where(schema.api_token.c.token_hash == token_hash)
+        ).first()
+        return (
+            TokenRow(**_times(row._mapping, "created_at", "last_used_at", "revoked_at"))
+            if row
+            else None
+        )
 
     def tokens(self, account_id: int | None = None) -> list[TokenRow]:
         t = schema.api_token.c
         query = select(schema.api_token).order_by(t.id)
         if account_id is not None:
             query = query.where(t.account_id == account_id)
-        return [TokenRow(**_times(r._mapping, "created_at", "last_used_at", "revoked_at"))
-                for r in self._c.execute(query)]
+        return [
+            TokenRow(**_times(r._mapping, "created_at", "last_used_at", "revoked_at"))
+            for r in self._c.execute(query)
+        ]
 
     def revoke_token(self, token_id: int, when: dt.datetime) -> int:
         t = schema.api_token.c
-        return int(self._c.execute(update(schema.api_token).where(
-            t.id == token_id, t.revoked_at.is_(None)).values(revoked_at=when)).rowcount)
+        return int(
+            self._c.execute(
+                update(schema.api_token)
+                .where(t.id == token_id, t.revoked_at.is_(None))
+                .values(revoked_at=when)
+            ).rowcount
+        )
 
     def revoke_tokens(self, account_id: int, when: dt.datetime) -> int:
         t = schema.api_token.c
-        return int(self._c.execute(update(schema.api_token).where(
-            t.account_id == account_id, t.revoked_at.is_(None)).values(revoked_at=when)
-        ).rowcount)
+        return int(
+            self._c.execute(
+                update(schema.api_token)
+                .where(t.account_id == account_id, t.revoked_at.is_(None))
+                .values(revoked_at=when)
+            ).rowcount
+        )
 
     def touch_token(self, token_id: int, when: dt.datetime) -> None:
-        self._c.execute(update(schema.api_token).where(schema.api_token.c.id == token_id)
-                        .values(last_used_at=when))
+        self._c.execute(
+            update(schema.api_token)
+            .where(schema.api_token.c.id == token_id)
+            .values(last_used_at=when)
+        )
 
     # -- failed logins ----------------------------------------------------------------------
     def add_failure(self, account_key: str, client: str, when: dt.datetime) -> None:
-        self._c.execute(insert(schema.login_attempt).values(
-            account_key=account_key, client=client, at=when))
+        self._c.execute(
+            insert(schema.login_attempt).values(account_key=account_key, client=client, at=when)
+        )
 
     def failures(self, column: str, value: str, since: dt.datetime) -> list[dt.datetime]:
         """Times of failed logins for one account key or client since a moment, oldest
         first."""
         a = schema.login_attempt.c
-        rows = self._c.execute(select(a.at).where(a[column] == value, a.at >= since)
-                               .order_by(a.at))
+        rows = self._c.execute(select(a.at).where(a[column] == value, a.at >= since).order_by(a.at))
         return [t for t in (utc(r.at) for r in rows) if t is not None]
 
     def clear_failures(self, account_key: str) -> None:
-        self._c.execute(delete(schema.login_attempt).where(
-            schema.login_attempt.c.account_key == account_key))
+        self._c.execute(
+            delete(schema.login_attempt).where(schema.login_attempt.c.account_key == account_key)
+        )
 
     def drop_failures(self, before: dt.datetime) -> None:
-        self._c.execute(delete(schema.login_attempt).where(
-            schema.login_attempt.c.at < before))
+        self._c.execute(delete(schema.login_attempt).where(schema.login_attempt.c.at < before))
 
     def counts(self) -> dict[str, int]:
         """Rows per table (tests compare them before and after a refused request)."""
-        tables = (schema.account, schema.account_holder, schema.auth_session,
-                  schema.api_token, schema.login_attempt)
-        return {t.name: int(self._c.execute(select(func.count()).select_from(t)).scalar_one())
-                for t in tables}
+        tables = (
+            schema.account,
+            schema.account_holder,
+            schema.auth_session,
+            schema.api_token,
+            schema.login_attempt,
+        )
+        return {
+            t.name: int(self._c.execute(select(func.count()).select_from(t)).scalar_one())
+            for t in tables
+        }

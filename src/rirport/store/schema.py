@@ -80,8 +80,9 @@ snapshot = Table(
 delegation = Table(
     "delegation",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("snapshot_id", Integer, nullable=False),
     Column("line", Integer, nullable=False),
     Column("lo", key_type(33), nullable=False),
@@ -134,8 +135,12 @@ holder_link = Table(
 journal = Table(
     "journal",
     metadata,
-    Column("serial", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=False),
+    Column(
+        "serial",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("created_at", String(32), nullable=False),
     Column("actor", String(128), nullable=False),
     Column("action", String(32), nullable=False),
@@ -220,8 +225,9 @@ meta = Table(
 event = Table(
     "event",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("snapshot_id", Integer, index=True),
     Column("kind", String(16), nullable=False),
     Column("type", String(4)),
@@ -254,8 +260,9 @@ post (``url``, payloads signed with ``secret``). Removed watchlists stay, marked
 outbox = Table(
     "outbox",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("watch_id", Integer, nullable=False),
     Column("event_id", BigInteger, nullable=False),
     Column("state", String(12), nullable=False, index=True),
@@ -352,8 +359,9 @@ api_token = Table(
 login_attempt = Table(
     "login_attempt",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("account_key", String(128), nullable=False, index=True),
     Column("client", String(64), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),

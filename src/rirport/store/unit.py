@@ -70,11 +70,19 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 meta = MetaRepo(connection)
-                yield UnitOfWork(connection, SnapshotRepo(connection),
-                                 DelegationRepo(connection), meta, IanaRepo(connection),
-                                 JournalRepo(connection, meta), TransferRepo(connection),
-                                 HoldRepo(connection), EventRepo(connection),
-                                 WatchRepo(connection), OutboxRepo(connection))
+                yield UnitOfWork(
+                    connection,
+                    SnapshotRepo(connection),
+                    DelegationRepo(connection),
+                    meta,
+                    IanaRepo(connection),
+                    JournalRepo(connection, meta),
+                    TransferRepo(connection),
+                    HoldRepo(connection),
+                    EventRepo(connection),
+                    WatchRepo(connection),
+                    OutboxRepo(connection),
+                )
         except RirportError:
             raise
         except SQLAlchemyError as exc:

@@ -41,11 +41,13 @@ def xml_head(name: str, records: int, footnotes: int) -> bytes:
 
 EXCERPTS = {
     "ipv4-address-space-head.csv": lambda: csv_head("ipv4-address-space.csv", 12),
-    "ipv6-unicast-address-assignments-head.csv":
-        lambda: csv_head("ipv6-unicast-address-assignments.csv", 6),
+    "ipv6-unicast-address-assignments-head.csv": lambda: csv_head(
+        "ipv6-unicast-address-assignments.csv", 6
+    ),
     "ipv4-address-space-head.xml": lambda: xml_head("ipv4-address-space.xml", 5, 3),
-    "ipv6-unicast-address-assignments-head.xml":
-        lambda: xml_head("ipv6-unicast-address-assignments.xml", 3, 0),
+    "ipv6-unicast-address-assignments-head.xml": lambda: xml_head(
+        "ipv6-unicast-address-assignments.xml", 3, 0
+    ),
 }
 
 if __name__ == "__main__":

@@ -35,12 +35,17 @@ def bulk_json(served: Served, queries: list[str]) -> bytes:
     slow = dict(zip(others, served.lookup.bulk([texts[i] for i in others]), strict=True))
     table = served.view.table
     picked = np.maximum(rows, 0)
-    exact = ((table.first_lo[picked] == numbers) & (table.last_lo[picked] == numbers)
-             & (table.first_hi[picked] == 0) & (table.last_hi[picked] == 0))
+    exact = (
+        (table.first_lo[picked] == numbers)
+        & (table.last_lo[picked] == numbers)
+        & (table.first_hi[picked] == 0)
+        & (table.last_hi[picked] == 0)
+    )
     fragments: dict[tuple[int, bool], str] = {}
     out = []
-    for i, (text, row, is_exact) in enumerate(zip(texts, rows.tolist(), exact.tolist(),
-                                                    strict=True)):
+    for i, (text, row, is_exact) in enumerate(
+        zip(texts, rows.tolist(), exact.tolist(), strict=True)
+    ):
         if row < 0 or i in slow:
             out.append(_answer_slowly(text, slow.get(i)))
             continue

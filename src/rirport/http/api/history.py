@@ -43,43 +43,57 @@ def _responses(*media: str, not_found: bool = False) -> dict[int | str, dict[str
         ok[NDJSON] = {"schema": {"type": "string"}}
     out: dict[int | str, dict[str, Any]] = {
         200: {"description": "OK (one page; X-Total-Count, Link rel=next)", "content": ok},
-        400: _error("Bad Request"), 406: _error("Not Acceptable"),
-        429: _error("Too Many Requests")}
+        400: _error("Bad Request"),
+        406: _error("Not Acceptable"),
+        429: _error("Too Many Requests"),
+    }
     if not_found:
         out[404] = _error("Not Found")
     return out
 
 
-@router.get("/history", responses=_responses(),
-            summary="Timeline of an address, prefix, range, AS number or holder")
-def history(request: Request, q: str = Query(..., min_length=1, max_length=200),
-            limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
-            offset: int = Query(0, ge=0, le=10_000_000)) -> Response:
+@router.get(
+    "/history",
+    responses=_responses(),
+    summary="Timeline of an address, prefix, range, AS number or holder",
+)
+def history(
+    request: Request,
+    q: str = Query(..., min_length=1, max_length=200),
+    limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> Response:
     periods = timeline(request.app.state.live.store, q)
-    rows = [p.to_json() for p in periods[offset:offset + limit]]
+    rows = [p.to_json() for p in periods[offset : offset + limit]]
     return json_response(rows, headers=_paging(request, len(periods), offset, len(rows)))
 
 
-@router.get("/events", responses=_responses(NDJSON, not_found=True),
-            summary="Typed changes between the snapshots in force on two dates")
-def events(request: Request,
-           start: str = Query(..., alias="from", min_length=1, max_length=40),
-           end: str = Query(..., alias="to", min_length=1, max_length=40),
-           registry: str | None = Query(None, max_length=20),
-           kind: str | None = Query(None, max_length=20),
-           format: str | None = Query(None, pattern="^(json|ndjson)$"),
-           limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
-           offset: int = Query(0, ge=0, le=10_000_000)) -> Response:
+@router.get(
+    "/events",
+    responses=_responses(NDJSON, not_found=True),
+    summary="Typed changes between the snapshots in force on two dates",
+)
+def events(
+    request: Request,
+    start: str = Query(..., alias="from", min_length=1, max_length=40),
+    end: str = Query(..., alias="to", min_length=1, max_length=40),
+    registry: str | None = Query(None, max_length=20),
+    kind: str | None = Query(None, max_length=20),
+    format: str | None = Query(None, pattern="^(json|ndjson)$"),
+    limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> Response:
     day_from, day_to = parse_date(start, "from"), parse_date(end, "to")
     reg = _registry(registry)
     if kind is not None and kind not in KINDS:
         raise HttpError(400, f"kind: {kind[:20]!r} is not one of {', '.join(KINDS)}")
     live = request.app.state.live
     key = ("events", live.served.generation, day_from, day_to, reg)
-    found = live.memo.get(key, lambda: [e.to_json() for e in events_between(
-        live.store, day_from, day_to, reg)])
+    found = live.memo.get(
+        key, lambda: [e.to_json() for e in events_between(live.store, day_from, day_to, reg)]
+    )
     rows = [e for e in found if kind is None or e["kind"] == kind]
-    page = rows[offset:offset + limit]
+    page = rows[offset : offset + limit]
     headers = _paging(request, len(rows), offset, len(page))
     if _wants_ndjson(format, request.headers.get("accept")):
         return _ndjson(page, headers)

@@ -38,13 +38,20 @@ from rirport.services.profiles import ProfileSet, build_profiles
 router = APIRouter(tags=["profiles"])
 OBJECT = {"type": "object"}
 ARRAY = {"type": "array", "items": {"type": "object"}}
-ID = Path(..., min_length=1, max_length=200, description="registry:arin, country:ZA, "
-          "policy:current, holder:ripencc:ID, or a plain name")
+ID = Path(
+    ...,
+    min_length=1,
+    max_length=200,
+    description="registry:arin, country:ZA, policy:current, holder:ripencc:ID, or a plain name",
+)
 SOURCE_LINKS = '<section data-tier="strategy-circle"><h2>Source links</h2><ul>'
-HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'self'; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                "Referrer-Policy": "no-referrer"}
+HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _served(request: Request) -> Served:
@@ -56,8 +63,7 @@ def _profiles(request: Request) -> ProfileSet:
     served = _served(request)
     day = dt.date.today()
     store = request.app.state.live.store
-    return served.derived(f"profiles:{day}",
-                          lambda: build_profiles(store, day, None, served.view))
+    return served.derived(f"profiles:{day}", lambda: build_profiles(store, day, None, served.view))
 
 
 def _profile(request: Request, profile_id: str) -> Profile:
@@ -85,22 +91,31 @@ def page(profile: Profile, tier: str) -> str:
     return text
 
 
-@router.get("/api/profiles/{profile_id}", summary="A profile, cut to the reader's tier",
-            **guarded(None, OBJECT, 404))
+@router.get(
+    "/api/profiles/{profile_id}",
+    summary="A profile, cut to the reader's tier",
+    **guarded(None, OBJECT, 404),
+)
 def profile_json(request: Request, principal: Reader, profile_id: str = ID) -> Response:
     return json_response(cut(_profile(request, profile_id), principal.read_tier))
 
 
-@router.get("/profiles/{profile_id}", summary="A profile as an HTML page, cut to the tier",
-            response_class=HTMLResponse,
-            **guarded(None, {"type": "string"}, 404, media="text/html"))
+@router.get(
+    "/profiles/{profile_id}",
+    summary="A profile as an HTML page, cut to the tier",
+    response_class=HTMLResponse,
+    **guarded(None, {"type": "string"}, 404, media="text/html"),
+)
 def profile_html(request: Request, principal: Reader, profile_id: str = ID) -> Response:
     text = page(_profile(request, profile_id), principal.read_tier)
     return HTMLResponse(text, headers=HTML_HEADERS)
 
 
-@router.get("/api/me/portfolio", summary="Your verified holders and what they hold now",
-            **guarded("portfolio:read", ARRAY))
+@router.get(
+    "/api/me/portfolio",
+    summary="Your verified holders and what they hold now",
+    **guarded("portfolio:read", ARRAY),
+)
 def my_portfolio(request: Request, principal: PortfolioReader) -> Response:
     served = _served(request)
     holdings = portfolio(request.app.state.live.store, served.view, principal)
@@ -110,17 +125,20 @@ def my_portfolio(request: Request, principal: PortfolioReader) -> Response:
 TRANSFER_FIELDS = (("resource", "to", "recipient_holder"), ("kind", "date", "regime"))
 
 
-@router.post("/api/transfers", summary="Request a transfer of a resource you hold",
-             status_code=201,
-             **guarded("transfer:file", OBJECT, 404, 409, 413, 415, ok=201,
-                       body=TRANSFER_FIELDS))
+@router.post(
+    "/api/transfers",
+    summary="Request a transfer of a resource you hold",
+    status_code=201,
+    **guarded("transfer:file", OBJECT, 404, 409, 413, 415, ok=201, body=TRANSFER_FIELDS),
+)
 async def new_transfer(request: Request, principal: TransferFiler) -> Response:
     fields = await json_fields(request, FORM_MAX_BYTES, *TRANSFER_FIELDS)
     args = _transfer_args(fields)
     served = _served(request)
     store = request.app.state.live.store
-    result = await asyncio.to_thread(file_transfer, store, served.view, served.iana, principal,
-                                     *args)
+    result = await asyncio.to_thread(
+        file_transfer, store, served.view, served.iana, principal, *args
+    )
     return json_response(result.to_json(), status=201)
 
 

@@ -46,17 +46,29 @@ ERRORS = documented((JSON,), (400, 404, 406, 413, 422, 429))
 def ok(schema: dict[str, Any], *codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI responses: 200 with ``schema`` and the listed error codes."""
     out: dict[int | str, dict[str, Any]] = {
-        200: {"description": "OK", "content": {JSON: {"schema": schema}}}}
+        200: {"description": "OK", "content": {JSON: {"schema": schema}}}
+    }
     out.update({c: ERRORS[c] for c in (400, 406, 429, *codes)})
     return out
 
 
 OBJECT = {"type": "object"}
 ARRAY = {"type": "array", "items": {"type": "object"}}
-BULK_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["queries"], "additionalProperties": False,
-    "properties": {"queries": {"type": "array", "items": {"type": "string"},
-                               "maxItems": 100_000}}}}}}
+BULK_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["queries"],
+                "additionalProperties": False,
+                "properties": {
+                    "queries": {"type": "array", "items": {"type": "string"}, "maxItems": 100_000}
+                },
+            }
+        }
+    },
+}
 
 
 def served(request: Request) -> Served:
@@ -69,7 +81,7 @@ def _config(request: Request) -> HttpConfig:
     return result
 
 
-@router.get("/health", responses=ok(OBJECT), summary="Always {\"status\": \"ok\"}")
+@router.get("/health", responses=ok(OBJECT), summary='Always {"status": "ok"}')
 async def health() -> Response:
     return json_response({"status": "ok"})
 
@@ -77,27 +89,52 @@ async def health() -> Response:
 @router.get("/status", responses=ok(OBJECT), summary="Generation and files being served")
 async def status(request: Request) -> Response:
     s = served(request)
-    return json_response({"generation": s.generation, "records": len(s.view.table),
-                          "snapshots": [{"id": snap.id, "registry": snap.registry,
-                                         "date": snap.snapshot_date.isoformat(),
-                                         "file": snap.file_name}
-                                        for snap in s.view.snapshots]})
+    return json_response(
+        {
+            "generation": s.generation,
+            "records": len(s.view.table),
+            "snapshots": [
+                {
+                    "id": snap.id,
+                    "registry": snap.registry,
+                    "date": snap.snapshot_date.isoformat(),
+                    "file": snap.file_name,
+                }
+                for snap in s.view.snapshots
+            ],
+        }
+    )
 
 
-@router.get("/lookup", responses=ok(ARRAY, 400, 404),
-            summary="One lookup, most specific first (as of a date with as-of)")
-async def lookup_one(request: Request, q: str = Query(..., min_length=1, max_length=200),
-                     as_of: str | None = Query(None, alias="as-of", max_length=40,
-                                               description="YYYY-MM-DD: the registries as "
-                                               "each one's newest file on or before it")
-                     ) -> Response:
-    s = served(request) if as_of is None else await run_in_threadpool(
-        request.app.state.live.as_of, parse_date(as_of))
+@router.get(
+    "/lookup",
+    responses=ok(ARRAY, 400, 404),
+    summary="One lookup, most specific first (as of a date with as-of)",
+)
+async def lookup_one(
+    request: Request,
+    q: str = Query(..., min_length=1, max_length=200),
+    as_of: str | None = Query(
+        None,
+        alias="as-of",
+        max_length=40,
+        description="YYYY-MM-DD: the registries as each one's newest file on or before it",
+    ),
+) -> Response:
+    s = (
+        served(request)
+        if as_of is None
+        else await run_in_threadpool(request.app.state.live.as_of, parse_date(as_of))
+    )
     return json_response([m.to_json() for m in s.lookup.find(q)])
 
 
-@router.post("/lookup", responses=ok(ARRAY, 400, 413), summary="Bulk lookup, answers in order",
-             openapi_extra={"requestBody": BULK_BODY})
+@router.post(
+    "/lookup",
+    responses=ok(ARRAY, 400, 413),
+    summary="Bulk lookup, answers in order",
+    openapi_extra={"requestBody": BULK_BODY},
+)
 async def lookup_bulk(request: Request) -> Response:
     queries = _queries(await _body(request), _config(request).bulk_max_queries)
     return Response(bulk_json(served(request), queries), media_type=JSON)
@@ -106,44 +143,57 @@ async def lookup_bulk(request: Request) -> Response:
 @router.get("/stats", responses=ok(ARRAY), summary="Counts per registry, type and status")
 async def stats(request: Request) -> Response:
     s = served(request)
-    rows = await s.derived_off_loop("stats",
-                                    lambda: [r.to_json() for r in compute_stats(s.view.table)])
+    rows = await s.derived_off_loop(
+        "stats", lambda: [r.to_json() for r in compute_stats(s.view.table)]
+    )
     return json_response(rows)
 
 
 @router.get("/integrity", responses=ok(OBJECT, 400), summary="Cross-registry findings")
-def integrity(request: Request, kind: str | None = Query(None, max_length=40),
-              limit: int = Query(1000, ge=0, le=100_000)) -> Response:
+def integrity(
+    request: Request,
+    kind: str | None = Query(None, max_length=40),
+    limit: int = Query(1000, ge=0, le=100_000),
+) -> Response:
     s = served(request)
     report = s.derived("integrity", lambda: check(s.view, s.iana))
     findings = [f for f in report.findings if kind is None or f.kind == kind]
-    return json_response({"counts": [c.to_json() for c in report.counts()],
-                          "total": len(findings),
-                          "findings": [f.to_json() for f in findings[:limit]]})
+    return json_response(
+        {
+            "counts": [c.to_json() for c in report.counts()],
+            "total": len(findings),
+            "findings": [f.to_json() for f in findings[:limit]],
+        }
+    )
 
 
 @router.get("/portability", responses=ok(ARRAY, 400), summary="Who could move where")
 def portability(request: Request, regime: str = Query("current", max_length=60)) -> Response:
     if regime not in builtin_names():
-        raise HttpError(400, f"unknown regime {regime!r} (built in: "
-                          f"{', '.join(builtin_names())})")
+        raise HttpError(400, f"unknown regime {regime!r} (built in: {', '.join(builtin_names())})")
     s = served(request)
     day = dt.date.today()
 
     def compute() -> list[dict[str, Any]]:
-        report = run_portability(s.view, s.iana, [load_regime(regime)], day,
-                                 request.app.state.live.store)
+        report = run_portability(
+            s.view, s.iana, [load_regime(regime)], day, request.app.state.live.store
+        )
         return [c.to_json() for c in report.cells]
 
     return json_response(s.derived(f"portability:{regime}:{day}", compute))
 
 
-@router.get("/transfer/evaluate", responses=ok(OBJECT, 400, 404),
-            summary="Would moving a resource to another registry be allowed today?")
-def transfer_evaluate(request: Request,
-                      resource: str = Query(..., min_length=1, max_length=100),
-                      to: str = Query(..., min_length=1, max_length=20),
-                      regime: str = Query("current", max_length=60)) -> Response:
+@router.get(
+    "/transfer/evaluate",
+    responses=ok(OBJECT, 400, 404),
+    summary="Would moving a resource to another registry be allowed today?",
+)
+def transfer_evaluate(
+    request: Request,
+    resource: str = Query(..., min_length=1, max_length=100),
+    to: str = Query(..., min_length=1, max_length=20),
+    regime: str = Query("current", max_length=60),
+) -> Response:
     try:
         recipient = Registry.parse(to)
     except ValueError as exc:
@@ -167,12 +217,25 @@ def transfer_evaluate(request: Request,
 
 
 @router.get("/journal", responses=ok(ARRAY), summary="The newest journal entries")
-def journal_entries(request: Request, limit: int = Query(100, ge=1, le=10_000),
-                    action: str | None = Query(None, max_length=40)) -> Response:
+def journal_entries(
+    request: Request,
+    limit: int = Query(100, ge=1, le=10_000),
+    action: str | None = Query(None, max_length=40),
+) -> Response:
     rows = journal.entries(request.app.state.live.store, action)[-limit:]
-    return json_response([{"serial": r.serial, "created_at": r.created_at, "actor": r.actor,
-                           "action": r.action, "payload": json.loads(r.payload),
-                           "hash": r.hash} for r in reversed(rows)])
+    return json_response(
+        [
+            {
+                "serial": r.serial,
+                "created_at": r.created_at,
+                "actor": r.actor,
+                "action": r.action,
+                "payload": json.loads(r.payload),
+                "hash": r.hash,
+            }
+            for r in reversed(rows)
+        ]
+    )
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -195,12 +258,14 @@ def _queries(body: bytes, limit: int) -> list[str]:
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "the body is not JSON: send {\"queries\": [\"...\", ...]}"
-                          ) from None
+        raise HttpError(400, 'the body is not JSON: send {"queries": ["...", ...]}') from None
     queries = parsed.get("queries") if isinstance(parsed, dict) else None
-    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries) or (
-            set(parsed) != {"queries"}):
-        raise HttpError(400, "send {\"queries\": [\"...\", ...]}: a list of strings")
+    if (
+        not isinstance(queries, list)
+        or not all(isinstance(q, str) for q in queries)
+        or (set(parsed) != {"queries"})
+    ):
+        raise HttpError(400, 'send {"queries": ["...", ...]}: a list of strings')
     if len(queries) > limit:
         raise HttpError(413, f"{len(queries)} queries; the limit is {limit} a request")
     return queries

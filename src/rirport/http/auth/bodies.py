@@ -32,8 +32,9 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def json_fields(request: Request, limit: int, required: tuple[str, ...],
-                      optional: tuple[str, ...] = ()) -> dict[str, str]:
+async def json_fields(
+    request: Request, limit: int, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, str]:
     """A JSON object whose values are strings, with exactly the fields allowed.
 
     Raises:
@@ -51,8 +52,9 @@ async def json_fields(request: Request, limit: int, required: tuple[str, ...],
     return _fields(parsed, required, optional)
 
 
-def _fields(parsed: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]
-            ) -> dict[str, str]:
+def _fields(
+    parsed: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]
+) -> dict[str, str]:
     unknown = sorted(set(parsed) - set(required) - set(optional))
     if unknown:
         raise HttpError(400, f"unknown field(s): {', '.join(unknown)[:200]}")
@@ -75,8 +77,9 @@ async def form_fields(request: Request, limit: int) -> dict[str, str]:
         raise HttpError(415, "send the form as application/x-www-form-urlencoded")
     body = await read_limited(request, limit)
     try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=20)
+        parsed = parse_qs(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=20
+        )
     except (UnicodeDecodeError, ValueError):
         raise HttpError(400, "the form cannot be read") from None
     return {k: v[0] for k, v in parsed.items()}

@@ -12,16 +12,25 @@ from rirport.errors import AuthenticationError, LoginThrottledError, PermissionD
 from rirport.http.auth.state import SESSION_COOKIE
 from rirport.http.responses import JSON, error_body, json_response
 
-TITLES = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized",
-          403: "Forbidden", 404: "Not Found",
-          406: "Not Acceptable", 409: "Conflict", 413: "Content Too Large",
-          415: "Unsupported Media Type", 422: "Unprocessable Content",
-          429: "Too Many Requests", 503: "Service Unavailable"}
+TITLES = {
+    200: "OK",
+    201: "Created",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="rirport"'}
 
 
-def problem(status: int, description: str, headers: dict[str, str] | None = None
-            ) -> Response:
+def problem(status: int, description: str, headers: dict[str, str] | None = None) -> Response:
     body = error_body(status, description)
     body["title"] = TITLES.get(status, body["title"])
     return json_response(body, JSON, status, headers)
@@ -47,19 +56,25 @@ def install_handlers(app: FastAPI) -> None:
         return problem(429, str(exc), {"Retry-After": str(exc.retry_after)})
 
 
-_ERROR_SCHEMA = {"type": "object", "required": ["errorCode", "title", "description"],
-                 "properties": {"errorCode": {"type": "integer"}, "title": {"type": "string"},
-                                "description": {"type": "array", "items": {"type": "string"}}}}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["errorCode", "title", "description"],
+    "properties": {
+        "errorCode": {"type": "integer"},
+        "title": {"type": "string"},
+        "description": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
-def responses(schema: dict[str, Any] | None, *codes: int, ok: int = 200,
-              media: str = JSON) -> dict[int | str, dict[str, Any]]:
+def responses(
+    schema: dict[str, Any] | None, *codes: int, ok: int = 200, media: str = JSON
+) -> dict[int | str, dict[str, Any]]:
     """OpenAPI responses: ``ok`` with ``schema`` and the error codes (400, 406 and 429 from
     the gate always)."""
     out: dict[int | str, dict[str, Any]] = {}
     if schema is not None:
         out[ok] = {"description": TITLES.get(ok, "OK"), "content": {media: {"schema": schema}}}
     for code in sorted({400, 406, 429, *codes}):
-        out[code] = {"description": TITLES[code],
-                     "content": {JSON: {"schema": _ERROR_SCHEMA}}}
+        out[code] = {"description": TITLES[code], "content": {JSON: {"schema": _ERROR_SCHEMA}}}
     return out

@@ -36,15 +36,19 @@ SELF: dict[str, Any] = {"openapi_extra": {PERMISSION_KEY: "account:self"}}
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    text = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title></head><body><main>"
-            f"<h1>{html.escape(title)}</h1>{body}</main></body></html>")
+    text = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body><main>"
+        f"<h1>{html.escape(title)}</h1>{body}</main></body></html>"
+    )
     return HTMLResponse(text, status_code=status, headers=dict(HTML_HEADERS))
 
 
 def _field(name: str, label: str, kind: str = "password", auto: str = "") -> str:
-    return (f'<p><label>{html.escape(label)} <input name="{name}" type="{kind}" required '
-            f'autocomplete="{auto}"></label></p>')
+    return (
+        f'<p><label>{html.escape(label)} <input name="{name}" type="{kind}" required '
+        f'autocomplete="{auto}"></label></p>'
+    )
 
 
 def _hidden(token: str) -> str:
@@ -55,13 +59,25 @@ def _login_form(request: Request, message: str = "", status: int = 200) -> HTMLR
     state = auth_state(request)
     token = new_secret()
     note = f'<p role="alert">{html.escape(message)}</p>' if message else ""
-    response = _page("Log in to rirport", note + '<form method="post" action="/login">'
-                     + _hidden(token) + _field("username", "Username", "text", "username")
-                     + _field("password", "Password", auto="current-password")
-                     + '<button type="submit">Log in</button></form>', status)
-    response.set_cookie(LOGIN_CSRF_COOKIE, sign(state.key, token, "login-csrf"), path="/login",
-                        httponly=True, samesite="strict", secure=state.secure(request),
-                        max_age=3600)
+    response = _page(
+        "Log in to rirport",
+        note
+        + '<form method="post" action="/login">'
+        + _hidden(token)
+        + _field("username", "Username", "text", "username")
+        + _field("password", "Password", auto="current-password")
+        + '<button type="submit">Log in</button></form>',
+        status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        sign(state.key, token, "login-csrf"),
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=state.secure(request),
+        max_age=3600,
+    )
     return response
 
 
@@ -76,11 +92,13 @@ async def login_submit(request: Request) -> Response:
     state = auth_state(request)
     cookie = unsign(state.key, request.cookies.get(LOGIN_CSRF_COOKIE, ""), "login-csrf")
     if cookie is None or not same(cookie, fields.get("csrf_token", "")):
-        return _login_form(request, "The form expired or was not sent from this site; "
-                           "try again.", 403)
+        return _login_form(
+            request, "The form expired or was not sent from this site; try again.", 403
+        )
     try:
-        _principal, sid = await login(request, fields.get("username", ""),
-                                     fields.get("password", ""))
+        _principal, sid = await login(
+            request, fields.get("username", ""), fields.get("password", "")
+        )
     except LoginThrottledError as exc:
         response = _login_form(request, str(exc), 429)
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -100,16 +118,19 @@ def account_page(request: Request, principal: FormReader) -> Response:
     state = auth_state(request)
     row = service.account(state.store, principal.account_id).row
     token = _session_token(request)
-    holders = "".join(f"<li>{html.escape(r)}:{html.escape(o)}</li>"
-                      for r, o in principal.holders)
-    return _page("Your rirport account", (
-        f"<p>Signed in as <strong>{html.escape(row.username)}</strong> "
-        f"(tier: {html.escape(row.tier)}; you read {html.escape(principal.read_tier)} "
-        "sections of profiles).</p>"
-        + (f"<h2>Verified holders</h2><ul>{holders}</ul>" if holders else "")
-        + '<p><a href="/account/password">Change your password</a></p>'
-        + f'<form method="post" action="/logout">{_hidden(token)}'
-        + '<button type="submit">Log out</button></form>'))
+    holders = "".join(f"<li>{html.escape(r)}:{html.escape(o)}</li>" for r, o in principal.holders)
+    return _page(
+        "Your rirport account",
+        (
+            f"<p>Signed in as <strong>{html.escape(row.username)}</strong> "
+            f"(tier: {html.escape(row.tier)}; you read {html.escape(principal.read_tier)} "
+            "sections of profiles).</p>"
+            + (f"<h2>Verified holders</h2><ul>{holders}</ul>" if holders else "")
+            + '<p><a href="/account/password">Change your password</a></p>'
+            + f'<form method="post" action="/logout">{_hidden(token)}'
+            + '<button type="submit">Log out</button></form>'
+        ),
+    )
 
 
 @router.post("/logout", **SELF)
@@ -132,30 +153,39 @@ def password_page(request: Request, principal: FormReader) -> Response:
 
 def _password_form(token: str, message: str = "", status: int = 200) -> HTMLResponse:
     note = f'<p role="alert">{html.escape(message)}</p>' if message else ""
-    return _page("Change your password", note + '<form method="post" '
-                 'action="/account/password">' + _hidden(token)
-                 + _field("current_password", "Current password", auto="current-password")
-                 + _field("new_password", "New password (12 characters or more)",
-                          auto="new-password")
-                 + '<button type="submit">Change</button></form>', status)
+    return _page(
+        "Change your password",
+        note + '<form method="post" '
+        'action="/account/password">'
+        + _hidden(token)
+        + _field("current_password", "Current password", auto="current-password")
+        + _field("new_password", "New password (12 characters or more)", auto="new-password")
+        + '<button type="submit">Change</button></form>',
+        status,
+    )
 
 
 @router.post("/account/password", **SELF)
-async def password_submit(request: Request, principal: FormReader
-                          ) -> Response:
+async def password_submit(request: Request, principal: FormReader) -> Response:
     if principal.account_id is None or principal.via != "session":
         raise AuthenticationError("log in first")
     fields = await form_with_csrf(request)
     state = auth_state(request)
     try:
-        await asyncio.to_thread(service.change_password, state.store, principal.account_id,
-                                fields.get("current_password", ""),
-                                fields.get("new_password", ""), principal.actor)
+        await asyncio.to_thread(
+            service.change_password,
+            state.store,
+            principal.account_id,
+            fields.get("current_password", ""),
+            fields.get("new_password", ""),
+            principal.actor,
+        )
     except (InputError, PermissionDeniedError) as exc:
         status = 403 if isinstance(exc, PermissionDeniedError) else 400
         return _password_form(_session_token(request), str(exc), status)
-    _fresh, sid = await asyncio.to_thread(service.start_session, state.store,
-                                          principal.account_id, state.settings)
+    _fresh, sid = await asyncio.to_thread(
+        service.start_session, state.store, principal.account_id, state.settings
+    )
     response = RedirectResponse("/account", status_code=303)
     set_session(state, request, response, sid)
     return response

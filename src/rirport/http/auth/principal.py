@@ -25,10 +25,17 @@ from rirport.http.auth.errors import responses
 from rirport.http.auth.state import CSRF_HEADER, SESSION_COOKIE, AuthState, auth_state
 
 SAFE = ("GET", "HEAD", "OPTIONS")
-bearer = HTTPBearer(auto_error=False, description="An API token (`rpt_…`), made with "
-                    "`POST /api/auth/tokens` or `rirport accounts token create`.")
-cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The session "
-                      "cookie set by `POST /api/auth/login`; changes also need `X-CSRF-Token`.")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token (`rpt_…`), made with "
+    "`POST /api/auth/tokens` or `rirport accounts token create`.",
+)
+cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The session "
+    "cookie set by `POST /api/auth/login`; changes also need `X-CSRF-Token`.",
+)
 PERMISSION_KEY = "x-rirport-permission"
 """Where a route's OpenAPI operation names the permission it needs (absent: open to all)."""
 
@@ -42,8 +49,9 @@ Cookie = Annotated[str | None, Depends(cookie)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER, max_length=200)]
 
 
-async def identify(request: Request, credentials: Bearer, session_cookie: Cookie,
-                   x_csrf_token: CsrfHeader = None) -> Principal:
+async def identify(
+    request: Request, credentials: Bearer, session_cookie: Cookie, x_csrf_token: CsrfHeader = None
+) -> Principal:
     """The principal of a request (anonymous without credentials); a cookie-authenticated
     change must carry the CSRF token in ``X-CSRF-Token``.
 
@@ -57,16 +65,16 @@ async def identify(request: Request, credentials: Bearer, session_cookie: Cookie
     return principal
 
 
-async def identify_form(request: Request, credentials: Bearer, session_cookie: Cookie
-                        ) -> Principal:
+async def identify_form(request: Request, credentials: Bearer, session_cookie: Cookie) -> Principal:
     """As :func:`identify` for the HTML forms, whose CSRF token is a form field: the handler
     checks it (:func:`rirport.http.auth.forms.form_with_csrf`) before changing anything."""
     principal, _sid = await _identify(request, credentials, session_cookie)
     return principal
 
 
-async def _identify(request: Request, credentials: HTTPAuthorizationCredentials | None,
-                    session_cookie: str | None) -> tuple[Principal, str | None]:
+async def _identify(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, session_cookie: str | None
+) -> tuple[Principal, str | None]:
     state = auth_state(request)
     if request.headers.get("authorization") is not None:
         if credentials is None:
@@ -80,20 +88,24 @@ async def _identify(request: Request, credentials: HTTPAuthorizationCredentials 
     sid = session_id(state, session_cookie)
     found = None if sid is None else await _run(service.from_session, state, sid)
     if found is None or sid is None:
-        raise AuthenticationError("the session is not valid (expired, ended or forged); "
-                                  "log in again")
+        raise AuthenticationError(
+            "the session is not valid (expired, ended or forged); log in again"
+        )
     return found, sid
 
 
 def check_csrf(state: AuthState, sid: str, given: str | None) -> None:
     """Raises: PermissionDeniedError when ``given`` is not the session's CSRF token."""
     if not given or not same(given, csrf_token(state.key, sid)):
-        raise PermissionDeniedError(f"missing or wrong CSRF token: send the session's token "
-                                    f"in {CSRF_HEADER} (GET /api/auth/session gives it)")
+        raise PermissionDeniedError(
+            f"missing or wrong CSRF token: send the session's token "
+            f"in {CSRF_HEADER} (GET /api/auth/session gives it)"
+        )
 
 
-async def _run(function: Callable[..., Principal | None], state: AuthState,
-               value: str) -> Principal | None:
+async def _run(
+    function: Callable[..., Principal | None], state: AuthState, value: str
+) -> Principal | None:
     """A store call off the event loop (the store is synchronous)."""
     return await asyncio.to_thread(function, state.store, value, state.settings.clock)
 
@@ -108,25 +120,43 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
-def guarded(permission: str | None, schema: dict[str, Any] | None, *codes: int,
-            ok: int = 200, media: str = "application/json",
-            body: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> dict[str, Any]:
+def guarded(
+    permission: str | None,
+    schema: dict[str, Any] | None,
+    *codes: int,
+    ok: int = 200,
+    media: str = "application/json",
+    body: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> dict[str, Any]:
     """Route keyword arguments: the OpenAPI responses (with 401/403 when guarded), the
     permission as an operation extension (open routes list the empty requirement: anonymous
     allowed beside the bearer and cookie schemes), and a JSON body of string fields
     (``body``: required and optional names)."""
     if permission is None:
-        out: dict[str, Any] = {"responses": responses(schema, 401, *codes, ok=ok, media=media),
-                               "openapi_extra": {"security": [{}]}}
+        out: dict[str, Any] = {
+            "responses": responses(schema, 401, *codes, ok=ok, media=media),
+            "openapi_extra": {"security": [{}]},
+        }
     else:
-        out = {"responses": responses(schema, 401, 403, *codes, ok=ok, media=media),
-               "openapi_extra": {PERMISSION_KEY: permission}}
+        out = {
+            "responses": responses(schema, 401, 403, *codes, ok=ok, media=media),
+            "openapi_extra": {PERMISSION_KEY: permission},
+        }
     if body is not None:
         required, optional = body
-        out["openapi_extra"]["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": {
-                "type": "object", "required": list(required), "additionalProperties": False,
-                "properties": {k: {"type": "string"} for k in (*required, *optional)}}}}}
+        out["openapi_extra"]["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": list(required),
+                        "additionalProperties": False,
+                        "properties": {k: {"type": "string"} for k in (*required, *optional)},
+                    }
+                }
+            },
+        }
     return out
 
 

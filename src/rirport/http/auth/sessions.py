@@ -19,9 +19,15 @@ def client_of(request: Request) -> str:
 
 
 def set_session(state: AuthState, request: Request, response: Response, sid: str) -> None:
-    response.set_cookie(SESSION_COOKIE, sign(state.key, sid), path="/", httponly=True,
-                        samesite="lax", secure=state.secure(request),
-                        max_age=int(state.settings.session_hours * 3600))
+    response.set_cookie(
+        SESSION_COOKIE,
+        sign(state.key, sid),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=state.secure(request),
+        max_age=int(state.settings.session_hours * 3600),
+    )
 
 
 def clear_session(response: Response) -> None:
@@ -31,13 +37,19 @@ def clear_session(response: Response) -> None:
 async def login(request: Request, username: str, password: str) -> tuple[Principal, str]:
     """Check the password and open a session (see :func:`rirport.accounts.service.login`)."""
     state = auth_state(request)
-    return await asyncio.to_thread(service.login, state.store, username, password,
-                                   client_of(request), state.settings)
+    return await asyncio.to_thread(
+        service.login, state.store, username, password, client_of(request), state.settings
+    )
 
 
 def session_json(state: AuthState, principal: Principal, sid: str | None) -> dict[str, object]:
     """What ``/api/auth/session`` and a login answer: who, which tier, the CSRF token."""
-    return {"authenticated": principal.authenticated, "account": principal.account_id,
-            "tier": principal.role, "reads": principal.read_tier, "via": principal.via,
-            "holders": [{"registry": r, "opaque_id": o} for r, o in principal.holders],
-            "csrf_token": csrf_token(state.key, sid) if sid else None}
+    return {
+        "authenticated": principal.authenticated,
+        "account": principal.account_id,
+        "tier": principal.role,
+        "reads": principal.read_tier,
+        "via": principal.via,
+        "holders": [{"registry": r, "opaque_id": o} for r, o in principal.holders],
+        "csrf_token": csrf_token(state.key, sid) if sid else None,
+    }

@@ -37,13 +37,15 @@ class AuthState:
 def build_state(config: HttpConfig, store: Store) -> AuthState:
     secret = config.session_secret
     if not secret:
-        log.warning("no session secret configured: using a random one; sessions end when "
-                    "this process stops and are not shared between worker processes")
+        log.warning(
+            "no session secret configured: using a random one; sessions end when "
+            "this process stops and are not shared between worker processes"
+        )
         secret = secrets.token_urlsafe(32)
-    limits = Limits(config.login_per_account, config.login_per_client,
-                    config.login_window_seconds)
-    return AuthState(secret.encode(), AuthSettings(config.session_hours, limits),
-                     config.cookie_secure, store)
+    limits = Limits(config.login_per_account, config.login_per_client, config.login_window_seconds)
+    return AuthState(
+        secret.encode(), AuthSettings(config.session_hours, limits), config.cookie_secure, store
+    )
 
 
 def auth_state(request: Request) -> AuthState:

@@ -54,11 +54,17 @@ async def view_for(request: Request) -> tuple[Served, list[dict[str, Any]]]:
 
 
 def snapshot_notice(served: Served, day: dt.date) -> dict[str, Any]:
-    return {"title": "Snapshot", "description": [
-        f"As of {day.isoformat()}: answered from each registry's newest statistics file "
-        "dated on or before that day:",
-        *(f"{Registry(s.registry).label}: {s.file_name} ({s.snapshot_date.isoformat()})"
-          for s in served.view.snapshots)]}
+    return {
+        "title": "Snapshot",
+        "description": [
+            f"As of {day.isoformat()}: answered from each registry's newest statistics file "
+            "dated on or before that day:",
+            *(
+                f"{Registry(s.registry).label}: {s.file_name} ({s.snapshot_date.isoformat()})"
+                for s in served.view.snapshots
+            ),
+        ],
+    }
 
 
 def linked_id(store: Store, served: Served, opaque_id: str, registry: Registry) -> str | None:
@@ -73,6 +79,10 @@ def linked_id(store: Store, served: Served, opaque_id: str, registry: Registry) 
 
 
 def renumbered_notice(asked: str, then: str) -> dict[str, Any]:
-    return {"title": "Holder identity", "description": [
-        f"On that date the holder {asked} had the opaque-id {then} (the two are linked by "
-        "holding the same resources; see docs/history.md)."]}
+    return {
+        "title": "Holder identity",
+        "description": [
+            f"On that date the holder {asked} had the opaque-id {then} (the two are linked by "
+            "holding the same resources; see docs/history.md)."
+        ],
+    }

@@ -28,29 +28,42 @@ from rirport.domain.resources import ResourceRange, merge_ranges
 from rirport.domain.table import REGISTRY_CODE, STATUS_CODE, TYPE_CODE
 from rirport.http.live import Served
 
-FILES = {"ipv4.json": ResourceType.IPV4, "ipv6.json": ResourceType.IPV6,
-         "asn.json": ResourceType.ASN}
+FILES = {
+    "ipv4.json": ResourceType.IPV4,
+    "ipv6.json": ResourceType.IPV6,
+    "asn.json": ResourceType.ASN,
+}
 DELEGATED = [STATUS_CODE[Status.ALLOCATED], STATUS_CODE[Status.ASSIGNED]]
 
 
-def bootstrap_file(served: Served, rtype: ResourceType, urls: Mapping[Registry, str]
-                   ) -> dict[str, Any]:
+def bootstrap_file(
+    served: Served, rtype: ResourceType, urls: Mapping[Registry, str]
+) -> dict[str, Any]:
     """The IANA-format file for one resource type; ``urls`` has every registry's base."""
     blocks = iana_blocks(served.iana, rtype)
     entries = registry_ranges(served, rtype, blocks)
-    services = [[[e for r in ranges for e in _entries(r)], [urls[registry]]]
-                for registry, ranges in entries.items() if ranges]
-    return {"version": "1.0", "publication": _now(),
-            "description": f"rirport: {rtype.value} as the five registries hold it at store "
-                           f"generation {served.generation}, transfers included",
-            "services": services}
+    services = [
+        [[e for r in ranges for e in _entries(r)], [urls[registry]]]
+        for registry, ranges in entries.items()
+        if ranges
+    ]
+    return {
+        "version": "1.0",
+        "publication": _now(),
+        "description": f"rirport: {rtype.value} as the five registries hold it at store "
+        f"generation {served.generation}, transfers included",
+        "services": services,
+    }
 
 
 def object_tags(urls: Mapping[Registry, str]) -> dict[str, Any]:
     """``object-tags.json`` (RFC 8521): entity handles end with ``-<REGISTRY>``."""
-    return {"version": "1.0", "publication": _now(),
-            "description": "rirport: entity handles are <opaque-id>-<REGISTRY>",
-            "services": [[["rirport"], [r.value.upper()], [urls[r]]] for r in REGISTRIES]}
+    return {
+        "version": "1.0",
+        "publication": _now(),
+        "description": "rirport: entity handles are <opaque-id>-<REGISTRY>",
+        "services": [[["rirport"], [r.value.upper()], [urls[r]]] for r in REGISTRIES],
+    }
 
 
 def iana_blocks(blocks: list[IanaBlock], rtype: ResourceType) -> list[IanaBlock]:
@@ -58,13 +71,15 @@ def iana_blocks(blocks: list[IanaBlock], rtype: ResourceType) -> list[IanaBlock]
     for source in SOURCES_BY_TYPE[rtype]:
         chosen = [b for b in blocks if b.source == source and b.resource.type is rtype]
         if chosen:
-            return sorted((b for b in chosen if b.registry is not None),
-                          key=lambda b: b.resource.first)
+            return sorted(
+                (b for b in chosen if b.registry is not None), key=lambda b: b.resource.first
+            )
     return []
 
 
-def registry_ranges(served: Served, rtype: ResourceType, blocks: list[IanaBlock]
-                    ) -> dict[Registry, list[ResourceRange]]:
+def registry_ranges(
+    served: Served, rtype: ResourceType, blocks: list[IanaBlock]
+) -> dict[Registry, list[ResourceRange]]:
     """Per registry, ranges that never overlap another registry's: its IANA blocks with the
     delegations other registries hold in them carved out, and those delegations.
 
@@ -89,8 +104,9 @@ def registry_ranges(served: Served, rtype: ResourceType, blocks: list[IanaBlock]
     return {r: merge_ranges(v) for r, v in out.items()}
 
 
-def _exceptions(served: Served, rtype: ResourceType, blocks: list[IanaBlock]
-                ) -> dict[Registry, list[ResourceRange]]:
+def _exceptions(
+    served: Served, rtype: ResourceType, blocks: list[IanaBlock]
+) -> dict[Registry, list[ResourceRange]]:
     t = served.view.table
     rows = np.flatnonzero((t.type == TYPE_CODE[rtype]) & np.isin(t.status, DELEGATED))
     keys = t.first_hi[rows] if rtype is ResourceType.IPV6 else t.first_lo[rows]
@@ -109,7 +125,8 @@ def _exceptions(served: Served, rtype: ResourceType, blocks: list[IanaBlock]
     grouped: dict[tuple[int, int], list[ResourceRange]] = defaultdict(list)
     for row, block in zip(rows[moved].tolist(), block_of[moved].tolist(), strict=True):
         grouped[(int(t.registry[row]), block)].append(
-            ResourceRange(rtype, t.first_int(row), t.last_int(row)))
+            ResourceRange(rtype, t.first_int(row), t.last_int(row))
+        )
     out: dict[Registry, list[ResourceRange]] = defaultdict(list)
     for (code, _block), ranges in grouped.items():
         out[REGISTRIES[code]] += merge_ranges(ranges)

@@ -25,17 +25,16 @@ AUTNUM = "/rdap/autnum/"
 async def try_fast(scope: Scope, receive: Receive, send: Send) -> bool:
     """Answer a plain ip/ or autnum/ lookup; False when the request is not one."""
     path: str = scope["path"]
-    if scope["method"] != "GET" or scope.get("query_string") or not path.startswith(
-            (IP, AUTNUM)):
+    if scope["method"] != "GET" or scope.get("query_string") or not path.startswith((IP, AUTNUM)):
         return False
     request = Request(scope, receive)
     try:
         if path.startswith(IP):
-            response = await ip(request, path[len(IP):])
-        elif "/" in path[len(AUTNUM):]:
+            response = await ip(request, path[len(IP) :])
+        elif "/" in path[len(AUTNUM) :]:
             return False  # not an autnum path: the router's 404
         else:
-            response = await autnum(request, path[len(AUTNUM):])
+            response = await autnum(request, path[len(AUTNUM) :])
     except HttpError as exc:
         response = error_response(exc.status, exc.description, True, exc.headers)
     except Exception:

@@ -40,8 +40,9 @@ def parse_ip(text: str) -> ResourceRange:
             return ResourceRange.from_network(text)
         return ResourceRange.from_address(text)
     except ValueError as exc:
-        raise HttpError(400, f"{text[:100]!r} is not an IP address or prefix ({exc})"[:300]
-                          ) from None
+        raise HttpError(
+            400, f"{text[:100]!r} is not an IP address or prefix ({exc})"[:300]
+        ) from None
 
 
 def parse_asn(text: str) -> ResourceRange:
@@ -58,8 +59,13 @@ def parse_asn(text: str) -> ResourceRange:
 def match(served: Served, hit: Hit) -> Match:
     view = served.view
     sid = int(view.snapshot_ids[hit.row])
-    return Match(view.table.row(hit.row), hit.relation, sid, served.snapshot(sid).file_name,
-                 int(view.table.line[hit.row]))
+    return Match(
+        view.table.row(hit.row),
+        hit.relation,
+        sid,
+        served.snapshot(sid).file_name,
+        int(view.table.line[hit.row]),
+    )
 
 
 def covering(served: Served, resource: ResourceRange) -> list[Hit]:
@@ -74,8 +80,10 @@ def covering(served: Served, resource: ResourceRange) -> list[Hit]:
     if resource.type is ResourceType.IPV6 and index.ipv6_compact:
         key = np.array([resource.first >> 64], np.uint64)
     elif resource.type is ResourceType.IPV6:
-        key = ipv6_keys(np.array([resource.first >> 64], np.uint64),
-                        np.array([resource.first & (2**64 - 1)], np.uint64))
+        key = ipv6_keys(
+            np.array([resource.first >> 64], np.uint64),
+            np.array([resource.first & (2**64 - 1)], np.uint64),
+        )
     else:
         key = np.array([resource.first], np.uint64)
     t = served.view.table
@@ -84,8 +92,15 @@ def covering(served: Served, resource: ResourceRange) -> list[Hit]:
         first, last = t.first_int(row), t.last_int(row)
         if first <= resource.first and resource.last <= last:
             exact = first == resource.first and last == resource.last
-            found.append((last - first, int(t.registry[row]), first, int(t.line[row]),
-                          Hit(row, "exact" if exact else "covering")))
+            found.append(
+                (
+                    last - first,
+                    int(t.registry[row]),
+                    first,
+                    int(t.line[row]),
+                    Hit(row, "exact" if exact else "covering"),
+                )
+            )
     return [entry[-1] for entry in sorted(found, key=lambda e: e[:4])]
 
 
@@ -99,8 +114,9 @@ def smallest_covering(served: Served, resource: ResourceRange) -> Match:
 def relation_search(served: Served, relation: str, resource: ResourceRange) -> list[Match]:
     """The RFC 9910 relation search (see the module's docstring); 404 when empty."""
     if relation not in RELATIONS:
-        raise HttpError(400, f"unknown relation {relation[:40]!r} (expected one of "
-                          f"{', '.join(RELATIONS)})")
+        raise HttpError(
+            400, f"unknown relation {relation[:40]!r} (expected one of {', '.join(RELATIONS)})"
+        )
     if relation in ("up", "top"):
         hits = covering(served, resource)
         if relation == "top":

@@ -40,28 +40,43 @@ from rirport.store.repos import TransferRow
 from rirport.store.unit import Store
 
 EXTENSION = "history_version_0"
-router = APIRouter(prefix="/rdap/history", tags=["rdap"], responses=documented(
-    (RDAP_JSON, JSON), (400, 404, 406, 429), {"type": "object"}))
-NOTICE = {"title": "History", "description": [
-    "One record per version of a record in the stored statistics files. The files carry "
-    "days: applicableFrom is the first file listing the version (or the transfer that made "
-    "it), applicableUntil the first later file of its registry without it (or the transfer "
-    "that retired it), null while the newest file lists it."]}
+router = APIRouter(
+    prefix="/rdap/history",
+    tags=["rdap"],
+    responses=documented((RDAP_JSON, JSON), (400, 404, 406, 429), {"type": "object"}),
+)
+NOTICE = {
+    "title": "History",
+    "description": [
+        "One record per version of a record in the stored statistics files. The files carry "
+        "days: applicableFrom is the first file listing the version (or the transfer that made "
+        "it), applicableUntil the first later file of its registry without it (or the transfer "
+        "that retired it), null while the newest file lists it."
+    ],
+}
 
 
-@router.get("/ip/{query:path}", summary="Every version of the delegations covering an "
-            "address or prefix (APNIC's history extension)")
+@router.get(
+    "/ip/{query:path}",
+    summary="Every version of the delegations covering an "
+    "address or prefix (APNIC's history extension)",
+)
 def ip_history(request: Request, query: str) -> Response:
     resource = find.parse_ip(query)
-    return _answer(request, f"history/ip/{query}", Query(query, resource=resource),
-                   _covering(resource))
+    return _answer(
+        request, f"history/ip/{query}", Query(query, resource=resource), _covering(resource)
+    )
 
 
 @router.get("/autnum/{asn}", summary="Every version of the AS-number delegation of n")
 def autnum_history(request: Request, asn: str) -> Response:
     resource = find.parse_asn(asn)
-    return _answer(request, f"history/autnum/{resource.first}", Query(asn, resource=resource),
-                   _covering(resource))
+    return _answer(
+        request,
+        f"history/autnum/{resource.first}",
+        Query(asn, resource=resource),
+        _covering(resource),
+    )
 
 
 @router.get("/entity/{handle}", summary="Every version of what a holder held")
@@ -82,13 +97,14 @@ def entity_history(request: Request, handle: str) -> Response:
 def _covering(resource: ResourceRange) -> Callable[[Delegation], bool]:
     def keep(d: Delegation) -> bool:
         r = d.resource
-        return r.type is resource.type and r.first <= resource.first and (
-            resource.last <= r.last)
+        return r.type is resource.type and r.first <= resource.first and (resource.last <= r.last)
+
     return keep
 
 
-def _answer(request: Request, path: str, query: Query,
-            keep: Callable[[Delegation], bool]) -> Response:
+def _answer(
+    request: Request, path: str, query: Query, keep: Callable[[Delegation], bool]
+) -> Response:
     periods = [p for p in timeline(request.app.state.live.store, query) if keep(p.delegation)]
     if not periods:
         raise HttpError(404, f"no stored file lists a delegation covering {query.resource}")
@@ -101,8 +117,12 @@ def _respond(request: Request, path: str, periods: list[Period]) -> Response:
     context = f"{w.base}/{path}"
     nexts = _next_files(request.app.state.live.store)
     records = _ordered([(p.delegation, _record(p, s, w, context, nexts)) for p in periods])
-    return answer(request, {"records": records[:MAX_RESULTS]},
-                  [NOTICE, *truncated(len(records))], (EXTENSION,))
+    return answer(
+        request,
+        {"records": records[:MAX_RESULTS]},
+        [NOTICE, *truncated(len(records))],
+        (EXTENSION,),
+    )
 
 
 def _ordered(records: list[tuple[Delegation, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -131,8 +151,9 @@ def _next_files(store: Store) -> dict[str, list[dt.date]]:
     return {registry: sorted(set(days)) for registry, days in dates.items()}
 
 
-def _record(p: Period, s: Served, w: objects.Where, context: str,
-            nexts: dict[str, list[dt.date]]) -> dict[str, Any]:
+def _record(
+    p: Period, s: Served, w: objects.Where, context: str, nexts: dict[str, list[dt.date]]
+) -> dict[str, Any]:
     d = p.delegation
     moved = _transfer_date(s.transfers, d, p.change)
     start = moved if p.change == "transfer-added" and moved else p.first_seen.isoformat()
@@ -144,27 +165,36 @@ def _record(p: Period, s: Served, w: objects.Where, context: str,
         i = bisect.bisect_right(days, p.last_seen)
         until = days[i].isoformat() if i < len(days) else None
     dates = objects.Dates(start, [moved] if p.change == "transfer-added" and moved else [])
-    source = [f"{d.registry.label} statistics files of {p.first_seen} to {p.last_seen} "
-              f"({p.snapshots} file(s))"]
+    source = [
+        f"{d.registry.label} statistics files of {p.first_seen} to {p.last_seen} "
+        f"({p.snapshots} file(s))"
+    ]
     if p.holder is not None:
         source.append(f"holder {p.holder.key} ({p.holder.weakest or 'exact'})")
     build = objects.autnum_of if d.type is ResourceType.ASN else objects.network_of
-    return {"applicableFrom": objects.stamp(start),
-            "applicableUntil": objects.stamp(until) if until else None,
-            "content": build(d, w, dates, source, context)}
+    return {
+        "applicableFrom": objects.stamp(start),
+        "applicableUntil": objects.stamp(until) if until else None,
+        "content": build(d, w, dates, source, context),
+    }
 
 
-def _transfer_date(transfers: list[TransferRow], d: Delegation, change: str | None
-                   ) -> str | None:
+def _transfer_date(transfers: list[TransferRow], d: Delegation, change: str | None) -> str | None:
     """The date of the completed transfer that added (or retired) this version."""
     if change is None:
         return None
     r = d.resource
     lo, hi = key_of(r.type, r.first), key_of(r.type, r.last)
     registry = d.registry.value
-    dates = [t.transfer_date.isoformat() for t in transfers if t.lo <= hi and lo <= t.hi and (
-        (t.recipient_registry if change == "transfer-added" else t.source_registry)
-        == registry)]
+    dates = [
+        t.transfer_date.isoformat()
+        for t in transfers
+        if t.lo <= hi
+        and lo <= t.hi
+        and (
+            (t.recipient_registry if change == "transfer-added" else t.source_registry) == registry
+        )
+    ]
     return max(dates) if dates else None
 
 

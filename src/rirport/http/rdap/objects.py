@@ -27,10 +27,18 @@ from rirport.domain.resources import ResourceRange
 from rirport.http.responses import RDAP_JSON
 from rirport.services.lookup import Match
 
-STATUS = {Status.ALLOCATED: "active", Status.ASSIGNED: "active",
-          Status.AVAILABLE: "inactive", Status.RESERVED: "reserved"}
-TYPE = {Status.ALLOCATED: "ALLOCATED", Status.ASSIGNED: "ASSIGNED",
-        Status.AVAILABLE: "AVAILABLE", Status.RESERVED: "RESERVED"}
+STATUS = {
+    Status.ALLOCATED: "active",
+    Status.ASSIGNED: "active",
+    Status.AVAILABLE: "inactive",
+    Status.RESERVED: "reserved",
+}
+TYPE = {
+    Status.ALLOCATED: "ALLOCATED",
+    Status.ASSIGNED: "ASSIGNED",
+    Status.AVAILABLE: "AVAILABLE",
+    Status.RESERVED: "RESERVED",
+}
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,7 @@ class Where:
 
     base: str
 
-    def link(self, path: str, rel: str = "self", context: str | None = None
-             ) -> dict[str, str]:
+    def link(self, path: str, rel: str = "self", context: str | None = None) -> dict[str, str]:
         href = f"{self.base}/{path}"
         return {"value": context or href, "rel": rel, "href": href, "type": RDAP_JSON}
 
@@ -99,8 +106,9 @@ def network(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
     return network_of(match.delegation, where, dates, source_remark(match))
 
 
-def network_of(d: Delegation, where: Where, dates: Dates, source: list[str],
-               context: str | None = None) -> dict[str, Any]:
+def network_of(
+    d: Delegation, where: Where, dates: Dates, source: list[str], context: str | None = None
+) -> dict[str, Any]:
     """An ``ip network`` object for a delegation read from ``source`` (remark lines);
     ``context`` is the ``value`` of its self link (the query it answers, as in history)."""
     v4 = d.type is ResourceType.IPV4
@@ -130,8 +138,9 @@ def autnum(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
     return autnum_of(match.delegation, where, dates, source_remark(match))
 
 
-def autnum_of(d: Delegation, where: Where, dates: Dates, source: list[str],
-              context: str | None = None) -> dict[str, Any]:
+def autnum_of(
+    d: Delegation, where: Where, dates: Dates, source: list[str], context: str | None = None
+) -> dict[str, Any]:
     """An ``autnum`` object for a delegation read from ``source`` (see :func:`network_of`)."""
     r = d.resource
     body: dict[str, Any] = {
@@ -147,17 +156,27 @@ def autnum_of(d: Delegation, where: Where, dates: Dates, source: list[str],
     return _common(body, d, where, f"autnum/{r.first}", dates, source, context)
 
 
-def entity(registry: Registry, opaque_id: str, where: Where,
-           dates: list[str] | None = None, roles: list[str] | None = None,
-           remarks: bool = True) -> dict[str, Any]:
+def entity(
+    registry: Registry,
+    opaque_id: str,
+    where: Where,
+    dates: list[str] | None = None,
+    roles: list[str] | None = None,
+    remarks: bool = True,
+) -> dict[str, Any]:
     """An ``entity`` for a holder: all the statistics files say of one is its opaque-id."""
     handle = entity_handle(registry, opaque_id)
     body: dict[str, Any] = {
         "objectClassName": "entity",
         "handle": handle,
-        "vcardArray": ["vcard", [["version", {}, "text", "4.0"],
-                                 ["fn", {}, "text", handle],
-                                 ["kind", {}, "text", "org"]]],
+        "vcardArray": [
+            "vcard",
+            [
+                ["version", {}, "text", "4.0"],
+                ["fn", {}, "text", handle],
+                ["kind", {}, "text", "org"],
+            ],
+        ],
     }
     if roles:
         body["roles"] = roles
@@ -167,9 +186,15 @@ def entity(registry: Registry, opaque_id: str, where: Where,
         body["events"] = [{"eventAction": "registration", "eventDate": stamp(registered[0])}]
     if not remarks:  # nested in a network or autnum: the lookup of its handle says more
         return body
-    body["remarks"] = [{"title": "Holder", "description": [
-        f"The holder with opaque-id {opaque_id} in {registry.label}'s statistics files "
-        "(the files name no holder; the id is stable across a registry's files)."]}]
+    body["remarks"] = [
+        {
+            "title": "Holder",
+            "description": [
+                f"The holder with opaque-id {opaque_id} in {registry.label}'s statistics files "
+                "(the files name no holder; the id is stable across a registry's files)."
+            ],
+        }
+    ]
     return body
 
 
@@ -212,18 +237,33 @@ def source_remark(match: Match) -> list[str]:
     return [f"{d.registry.label} statistics file {match.file_name}, line {match.line}"]
 
 
-def _common(body: dict[str, Any], d: Delegation, where: Where, path: str, dates: Dates,
-            source: list[str], context: str | None = None) -> dict[str, Any]:
-    events = [{"eventAction": "registration", "eventDate": stamp(d.date.isoformat())}
-              ] if d.date else []
+def _common(
+    body: dict[str, Any],
+    d: Delegation,
+    where: Where,
+    path: str,
+    dates: Dates,
+    source: list[str],
+    context: str | None = None,
+) -> dict[str, Any]:
+    events = (
+        [{"eventAction": "registration", "eventDate": stamp(d.date.isoformat())}] if d.date else []
+    )
     events += [{"eventAction": "transfer", "eventDate": stamp(t)} for t in dates.transfers]
     changed = max([dates.file_date, *dates.transfers])
     events.append({"eventAction": "last changed", "eventDate": stamp(changed)})
     body["events"] = events
     if d.opaque_id:
-        body["entities"] = [entity(d.registry, d.opaque_id, where,
-                                   [d.date.isoformat()] if d.date else [], ["registrant"],
-                                   remarks=False)]
+        body["entities"] = [
+            entity(
+                d.registry,
+                d.opaque_id,
+                where,
+                [d.date.isoformat()] if d.date else [],
+                ["registrant"],
+                remarks=False,
+            )
+        ]
     body["links"] = [where.link(path, context=context)]
     body["remarks"] = [{"title": "Source", "description": [*source, d.to_stats_line()]}]
     return body

@@ -34,35 +34,55 @@ from rirport.index.registry import Hit
 from rirport.services.lookup import Match
 from rirport.store.keys import key_of
 
-router = APIRouter(prefix="/rdap", tags=["rdap"], responses=documented(
-    (RDAP_JSON, JSON), (400, 404, 406, 422, 429, 501), {"type": "object"}))
+router = APIRouter(
+    prefix="/rdap",
+    tags=["rdap"],
+    responses=documented((RDAP_JSON, JSON), (400, 404, 406, 422, 429, 501), {"type": "object"}),
+)
 MAX_RESULTS = 1000
 """Search results past this are cut, with a ``truncated`` notice (RFC 9083 §4.3)."""
 
-TERMS = {"title": "About this service", "description": [
-    "rirport serves the five RIRs' public statistics files as one RDAP service. Each object "
-    "says in its remarks which file and line it was read from."]}
-SEMANTICS = {"title": "Query semantics", "description": [
-    "ip/{address} and ip/{prefix} answer the smallest delegation, in any registry, that "
-    "covers the whole query (the prefix itself when a registry lists exactly it).",
-    "autnum/{n} answers the AS-number record or range holding n.",
-    "entity/{handle}: a holder, handle <opaque-id>-<REGISTRY>; network handles are "
-    "<start>-<value>-<REGISTRY>, autnum handles AS<n> or AS<n>-AS<m>.",
-    "Searches: ips?handle=, ips?name=, autnums?handle=, autnums?name=, entities?handle= "
-    "(exact match), and ips/rirSearch1/{up|down|top|bottom}/{address or prefix}, "
-    "autnums/rirSearch1/{up|top}/{n} (RFC 9910).",
-    "Bootstrap files (RFC 9224) with transfers included: bootstrap/ipv4.json, ipv6.json, "
-    "asn.json, object-tags.json.",
-    "?as-of=YYYY-MM-DD on ip/, autnum/ and entity/: the object as each registry's newest "
-    "file on or before that day had it (a Snapshot notice names the files).",
-    "history/ip/{address or prefix}, history/autnum/{n}, history/entity/{handle}: every "
-    "version the stored files show, in the shape of APNIC's history extension "
-    "(history_version_0)."]}
+TERMS = {
+    "title": "About this service",
+    "description": [
+        "rirport serves the five RIRs' public statistics files as one RDAP service. Each object "
+        "says in its remarks which file and line it was read from."
+    ],
+}
+SEMANTICS = {
+    "title": "Query semantics",
+    "description": [
+        "ip/{address} and ip/{prefix} answer the smallest delegation, in any registry, that "
+        "covers the whole query (the prefix itself when a registry lists exactly it).",
+        "autnum/{n} answers the AS-number record or range holding n.",
+        "entity/{handle}: a holder, handle <opaque-id>-<REGISTRY>; network handles are "
+        "<start>-<value>-<REGISTRY>, autnum handles AS<n> or AS<n>-AS<m>.",
+        "Searches: ips?handle=, ips?name=, autnums?handle=, autnums?name=, entities?handle= "
+        "(exact match), and ips/rirSearch1/{up|down|top|bottom}/{address or prefix}, "
+        "autnums/rirSearch1/{up|top}/{n} (RFC 9910).",
+        "Bootstrap files (RFC 9224) with transfers included: bootstrap/ipv4.json, ipv6.json, "
+        "asn.json, object-tags.json.",
+        "?as-of=YYYY-MM-DD on ip/, autnum/ and entity/: the object as each registry's newest "
+        "file on or before that day had it (a Snapshot notice names the files).",
+        "history/ip/{address or prefix}, history/autnum/{n}, history/entity/{handle}: every "
+        "version the stored files show, in the shape of APNIC's history extension "
+        "(history_version_0).",
+    ],
+}
 
 
-AS_OF = {"parameters": [{"name": asof.PARAM, "in": "query", "required": False,
-                         "description": "YYYY-MM-DD: answer from each registry's newest file "
-                         "on or before that day", "schema": {"type": "string"}}]}
+AS_OF = {
+    "parameters": [
+        {
+            "name": asof.PARAM,
+            "in": "query",
+            "required": False,
+            "description": "YYYY-MM-DD: answer from each registry's newest file "
+            "on or before that day",
+            "schema": {"type": "string"},
+        }
+    ]
+}
 """``?as-of=`` in the OpenAPI description (the handlers read it themselves: the fast path
 calls them without FastAPI's parameter machinery)."""
 
@@ -84,22 +104,26 @@ def where(request: Request) -> objects.Where:
     base = config(request).public_url
     if base is None:
         scope = request.scope
-        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"),
-                    "localhost")
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "localhost")
         base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
     return objects.Where(base.rstrip("/") + "/rdap")
 
 
-def answer(request: Request, body: dict[str, Any], notices: list[dict[str, Any]] | None = None,
-           extensions: tuple[str, ...] = ()) -> Response:
+def answer(
+    request: Request,
+    body: dict[str, Any],
+    notices: list[dict[str, Any]] | None = None,
+    extensions: tuple[str, ...] = (),
+) -> Response:
     """Top-level members every response carries, then the media type the client asked for."""
     extra = list(notices or [])
     conformance = [*extensions, *CONFORMANCE]
     if body.get("objectClassName") == "autnum":
         conformance.append("nro_rdap_profile_asn_flat_0")
     full = {"rdapConformance": conformance, **body, "notices": [TERMS, *extra]}
-    accept = next((v.decode("latin-1") for k, v in request.scope["headers"] if k == b"accept"),
-                  None)
+    accept = next(
+        (v.decode("latin-1") for k, v in request.scope["headers"] if k == b"accept"), None
+    )
     media = negotiate(accept, rdap=True) or RDAP_JSON
     return json_response(full, media)
 
@@ -108,8 +132,9 @@ def _dates(s: Served, m: Match) -> objects.Dates:
     moved: list[str] = []
     if s.transfers:
         r = m.delegation.resource
-        moved = s.transfer_dates(m.delegation.registry.value, key_of(r.type, r.first),
-                                 key_of(r.type, r.last))
+        moved = s.transfer_dates(
+            m.delegation.registry.value, key_of(r.type, r.first), key_of(r.type, r.last)
+        )
     return objects.Dates(s.snapshot(m.snapshot_id).snapshot_date.isoformat(), moved)
 
 
@@ -137,40 +162,44 @@ async def help_(request: Request) -> Response:
     return answer(request, {"links": [where(request).link("help")]}, notices)
 
 
-@router.get("/ip/{query:path}", summary="The smallest delegation covering an address or prefix",
-            openapi_extra=AS_OF)
+@router.get(
+    "/ip/{query:path}",
+    summary="The smallest delegation covering an address or prefix",
+    openapi_extra=AS_OF,
+)
 async def ip(request: Request, query: str) -> Response:
     resource = find.parse_ip(query)
-    s, notices = await asof.view_for(request) if request.query_params else (
-        served(request), [])
+    s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
     m = find.smallest_covering(s, resource)
     return _redirect(request, m.delegation.registry, f"ip/{query}") or answer(
-        request, _object(s, m, where(request)), notices)
+        request, _object(s, m, where(request)), notices
+    )
 
 
-@router.get("/autnum/{asn}", summary="The AS-number delegation holding an AS number",
-            openapi_extra=AS_OF)
+@router.get(
+    "/autnum/{asn}", summary="The AS-number delegation holding an AS number", openapi_extra=AS_OF
+)
 async def autnum(request: Request, asn: str) -> Response:
     resource = find.parse_asn(asn)
-    s, notices = await asof.view_for(request) if request.query_params else (
-        served(request), [])
+    s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
     m = find.smallest_covering(s, resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
-        request, _object(s, m, where(request)), notices)
+        request, _object(s, m, where(request)), notices
+    )
 
 
 @router.get("/entity/{handle}", summary="A holder: <opaque-id>-<REGISTRY>", openapi_extra=AS_OF)
 async def entity(request: Request, handle: str) -> Response:
     parsed = objects.parse_entity_handle(handle)
     if parsed is None:
-        raise HttpError(404, f"no entity {handle[:100]!r}: handles are "
-                          "<opaque-id>-<REGISTRY>")
+        raise HttpError(404, f"no entity {handle[:100]!r}: handles are <opaque-id>-<REGISTRY>")
     opaque_id, registry = parsed
     s, notices = await asof.view_for(request)
     opaque_id, hits = _holder(s, opaque_id, registry)
     if not hits and notices:  # as of a date: the holder may have had another id then
-        then = await run_in_threadpool(asof.linked_id, request.app.state.live.store, s,
-                                       opaque_id, registry)
+        then = await run_in_threadpool(
+            asof.linked_id, request.app.state.live.store, s, opaque_id, registry
+        )
         if then is not None:
             notices.append(asof.renumbered_notice(opaque_id, then))
             opaque_id, hits = _holder(s, then, registry)
@@ -181,8 +210,12 @@ async def entity(request: Request, handle: str) -> Response:
         return redirect
     w = where(request)
     matches = [find.match(s, h) for h in hits]
-    body = objects.entity(registry, opaque_id, w, [m.delegation.date.isoformat()
-                                                   for m in matches if m.delegation.date])
+    body = objects.entity(
+        registry,
+        opaque_id,
+        w,
+        [m.delegation.date.isoformat() for m in matches if m.delegation.date],
+    )
     shown = matches[:MAX_RESULTS]
     networks = [_object(s, m, w) for m in shown if m.delegation.type is not ResourceType.ASN]
     autnums = [_object(s, m, w) for m in shown if m.delegation.type is ResourceType.ASN]
@@ -197,8 +230,11 @@ async def entity(request: Request, handle: str) -> Response:
 
 # -- searches -------------------------------------------------------------------------------
 @router.get("/ips", summary="IP networks by handle or name (exact)")
-async def ips(request: Request, handle: str | None = Query(None, max_length=200),
-              name: str | None = Query(None, max_length=200)) -> Response:
+async def ips(
+    request: Request,
+    handle: str | None = Query(None, max_length=200),
+    name: str | None = Query(None, max_length=200),
+) -> Response:
     text = _one_of(handle, name)
     s = served(request)
     parsed = objects.parse_network_handle(text)
@@ -209,8 +245,11 @@ async def ips(request: Request, handle: str | None = Query(None, max_length=200)
 
 
 @router.get("/autnums", summary="Autnums by handle or name (exact)")
-async def autnums(request: Request, handle: str | None = Query(None, max_length=200),
-                  name: str | None = Query(None, max_length=200)) -> Response:
+async def autnums(
+    request: Request,
+    handle: str | None = Query(None, max_length=200),
+    name: str | None = Query(None, max_length=200),
+) -> Response:
     text = _one_of(handle, name)
     s = served(request)
     wanted = text.split("-", 1)[1] if name is not None and "-" in text else text
@@ -223,13 +262,15 @@ async def autnums(request: Request, handle: str | None = Query(None, max_length=
 
 
 @router.get("/entities", summary="Entities by handle (exact)")
-async def entities(request: Request, handle: str | None = Query(None, max_length=200)
-                   ) -> Response:
+async def entities(request: Request, handle: str | None = Query(None, max_length=200)) -> Response:
     fn = request.query_params.get("fn")  # not offered: 501 (holders have no names)
     if handle is None:
-        raise HttpError(501 if fn is not None else 400,
-                          "entity search by fn is not supported: holders have no names"
-                          if fn is not None else "entities search needs handle=")
+        raise HttpError(
+            501 if fn is not None else 400,
+            "entity search by fn is not supported: holders have no names"
+            if fn is not None
+            else "entities search needs handle=",
+        )
     _no_wildcard(handle)
     s = served(request)
     parsed = objects.parse_entity_handle(handle)
@@ -237,8 +278,11 @@ async def entities(request: Request, handle: str | None = Query(None, max_length
     if parsed is not None:
         opaque_id, hits = _holder(s, *parsed)
         if hits:
-            dates = [m.delegation.date.isoformat() for m in (find.match(s, h) for h in hits)
-                     if m.delegation.date]
+            dates = [
+                m.delegation.date.isoformat()
+                for m in (find.match(s, h) for h in hits)
+                if m.delegation.date
+            ]
             found.append(objects.entity(parsed[1], opaque_id, where(request), dates))
     return answer(request, {"entitySearchResults": found})
 
@@ -254,8 +298,7 @@ async def ips_relation(request: Request, relation: str, query: str) -> Response:
 async def autnums_relation(request: Request, relation: str, asn: str) -> Response:
     resource = find.parse_asn(asn)
     s = served(request)
-    return _results(request, s, "autnumSearchResults",
-                    find.relation_search(s, relation, resource))
+    return _results(request, s, "autnumSearchResults", find.relation_search(s, relation, resource))
 
 
 # -- what we do not serve -----------------------------------------------------------------
@@ -280,8 +323,10 @@ async def bootstrap(request: Request, name: str) -> Response:
     elif name == "dns.json":  # clients fetch all five files; we serve no domains
         body = {"version": "1.0", "description": "rirport serves no domains", "services": []}
     else:
-        raise HttpError(404, f"no bootstrap file {name[:60]!r} (ipv4.json, ipv6.json, "
-                          "asn.json, object-tags.json)")
+        raise HttpError(
+            404,
+            f"no bootstrap file {name[:60]!r} (ipv4.json, ipv6.json, asn.json, object-tags.json)",
+        )
     return json_response(body, "application/json")
 
 
@@ -333,8 +378,13 @@ def _by_network_handle(s: Served, parsed: tuple[str, int, Registry]) -> list[Mat
         resource = ResourceRange.from_start_value(rtype, start, value)
     except ValueError:
         return []
-    return [m for m in (find.match(s, h) for h in s.lookup.index.ranges(resource)
-                        if h.relation == "exact") if m.delegation.registry is registry]
+    return [
+        m
+        for m in (
+            find.match(s, h) for h in s.lookup.index.ranges(resource) if h.relation == "exact"
+        )
+        if m.delegation.registry is registry
+    ]
 
 
 def _by_network_name(s: Served, name: str) -> list[Match]:
@@ -347,18 +397,27 @@ def _by_network_name(s: Served, name: str) -> list[Match]:
     except ValueError:
         return []
     hits = [h for h in s.lookup.index.ranges(resource) if h.relation in ("exact", "covered")]
-    return [m for m in (find.match(s, h) for h in hits)
-            if m.delegation.registry is registry and m.delegation.resource.first == resource.first]
+    return [
+        m
+        for m in (find.match(s, h) for h in hits)
+        if m.delegation.registry is registry and m.delegation.resource.first == resource.first
+    ]
 
 
 def _results(request: Request, s: Served, key: str, matches: list[Match]) -> Response:
     w = where(request)
-    return answer(request, {key: [_object(s, m, w) for m in matches[:MAX_RESULTS]]},
-                  truncated(len(matches)))
+    return answer(
+        request, {key: [_object(s, m, w) for m in matches[:MAX_RESULTS]]}, truncated(len(matches))
+    )
 
 
 def truncated(count: int) -> list[dict[str, Any]]:
     if count <= MAX_RESULTS:
         return []
-    return [{"title": "Result set truncated", "type": "result set truncated due to load",
-             "description": [f"{count} results; the first {MAX_RESULTS} are shown"]}]
+    return [
+        {
+            "title": "Result set truncated",
+            "type": "result set truncated due to load",
+            "description": [f"{count} results; the first {MAX_RESULTS} are shown"],
+        }
+    ]

@@ -26,8 +26,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("retired_serial", sa.BigInteger()))
     op.create_table(
         "journal",
-        sa.Column("serial", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  autoincrement=False, nullable=False),
+        sa.Column(
+            "serial",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("created_at", sa.String(32), nullable=False),
         sa.Column("actor", sa.String(128), nullable=False),
         sa.Column("action", sa.String(32), nullable=False),

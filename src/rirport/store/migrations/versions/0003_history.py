@@ -63,17 +63,26 @@ def _convert_copies() -> None:
     conn = op.get_bind()
     snapshots = conn.execute(sa.text("SELECT id, registry, snapshot_date FROM snapshot")).all()
     for sid, registry, date in snapshots:
-        conn.execute(sa.text("UPDATE delegation SET registry = :r, valid_from = :d, "
-                             "valid_to = :d WHERE snapshot_id = :s"),
-                     {"r": registry, "d": date, "s": sid})
-        rows = conn.execute(sa.text("SELECT id, line FROM delegation WHERE snapshot_id = :s "
-                                    "AND added_serial IS NULL ORDER BY id"), {"s": sid}).all()
+        conn.execute(
+            sa.text(
+                "UPDATE delegation SET registry = :r, valid_from = :d, "
+                "valid_to = :d WHERE snapshot_id = :s"
+            ),
+            {"r": registry, "d": date, "s": sid},
+        )
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, line FROM delegation WHERE snapshot_id = :s "
+                "AND added_serial IS NULL ORDER BY id"
+            ),
+            {"s": sid},
+        ).all()
         origins = np.array([r[0] for r in rows], dtype="<i8")
         lines = np.array([r[1] for r in rows], dtype="<i4")
-        conn.execute(sa.text("INSERT INTO snapshot_order (snapshot_id, origins, lines) "
-                             "VALUES (:s, :o, :l)"),
-                     {"s": sid, "o": zlib.compress(origins.tobytes()),
-                      "l": zlib.compress(lines.tobytes())})
+        conn.execute(
+            sa.text("INSERT INTO snapshot_order (snapshot_id, origins, lines) VALUES (:s, :o, :l)"),
+            {"s": sid, "o": zlib.compress(origins.tobytes()), "l": zlib.compress(lines.tobytes())},
+        )
 
 
 def downgrade() -> None:

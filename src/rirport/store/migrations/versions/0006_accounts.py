@@ -19,8 +19,9 @@ TZ = sa.DateTime(timezone=True)
 
 
 def _account_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["account_id"], ["account.id"],
-                                   name=f"fk_{table}_account_id_account")
+    return sa.ForeignKeyConstraint(
+        ["account_id"], ["account.id"], name=f"fk_{table}_account_id_account"
+    )
 
 
 def upgrade() -> None:
@@ -47,8 +48,7 @@ def upgrade() -> None:
         sa.Column("opaque_id", sa.String(128), nullable=False),
         sa.Column("created_serial", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_account_holder"),
-        sa.UniqueConstraint("account_id", "registry", "opaque_id",
-                            name="uq_account_holder_link"),
+        sa.UniqueConstraint("account_id", "registry", "opaque_id", name="uq_account_holder_link"),
         _account_fk("account_holder"),
     )
     op.create_table(
@@ -77,16 +77,24 @@ def upgrade() -> None:
     )
     op.create_table(
         "login_attempt",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  autoincrement=True, nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("account_key", sa.String(128), nullable=False),
         sa.Column("client", sa.String(64), nullable=False),
         sa.Column("at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_login_attempt"),
     )
-    for table, column in (("account_holder", "account_id"), ("auth_session", "account_id"),
-                          ("api_token", "account_id"), ("login_attempt", "account_key"),
-                          ("login_attempt", "client")):
+    for table, column in (
+        ("account_holder", "account_id"),
+        ("auth_session", "account_id"),
+        ("api_token", "account_id"),
+        ("login_attempt", "account_key"),
+        ("login_attempt", "client"),
+    ):
         op.create_index(f"ix_{table}_{column}", table, [column])
 
 
