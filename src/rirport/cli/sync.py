@@ -16,7 +16,7 @@ from rich.text import Text
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.domain.enums import Registry
-from rirport.services.sync import SyncResult, iter_sync, urls_under
+from rirport.services.registry.sync import SyncResult, iter_sync, urls_under
 
 
 def _parse_registries(
