@@ -18,8 +18,8 @@ from bench.common import best_time, files_2018, machine, report
 from rirport.domain.enums import Registry
 from rirport.index.registry import RegistryIndex
 from rirport.policy.loader import builtin_names, load_regime
+from rirport.query.iana import load_iana
 from rirport.query.view import load_current
-from rirport.services.registry.iana import load_iana
 from rirport.services.registry.ingest import ingest_path
 from rirport.services.transfers.portability import run_portability
 from rirport.store.unit import Store

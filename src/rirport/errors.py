@@ -1,7 +1,7 @@
 """The one exception tree of rirport.
 
-Every error the package raises on purpose is a :class:`RirportError`; the CLI and (later) the
-HTTP edge map these classes to exit codes and status codes in one place each, most specific
+Every error the package raises on purpose is a :class:`RirportError`; the CLI and the HTTP
+edge map these classes to exit codes and status codes in one place each, most specific
 class first::
 
     RirportError
@@ -11,6 +11,7 @@ class first::
     │   ├── FileRejectedError  a whole file refused, carrying every ParseError found (capped)
     │   ├── PolicyError        a regime file that does not validate: every problem, by rule
     │   └── QueryError         a lookup query that is not an address, prefix, range, ASN or id
+    │       └── UnsupportedQueryError  a well-formed ask rirport does not answer (wildcards)
     ├── NotFoundError          nothing with that name or id
     ├── ConflictError          the store already holds something incompatible
     ├── DownloadError          fetching from a registry failed (status, checksum, truncation)
@@ -99,6 +100,10 @@ class PolicyError(InputError):
 
 class QueryError(InputError):
     """The query is not an address, prefix, range, AS number or holder id."""
+
+
+class UnsupportedQueryError(QueryError):
+    """The query asks for something rirport does not offer."""
 
 
 class NotFoundError(RirportError):

@@ -82,7 +82,7 @@ def walk(found: Iterable[Any]) -> Iterator[APIRoute]:
 def routes(client: TestClient) -> list[tuple[str, APIRoute]]:
     app = client.app
     assert isinstance(app, FastAPI)
-    return [(method, route) for route in walk(app.routes) for method in sorted(route.methods)]
+    return [(method, route) for route in walk(app.routes) for method in sorted(route.methods or ())]
 
 
 def permission_of(route: APIRoute) -> str | None:
@@ -241,7 +241,7 @@ def _refused(
 def test_anonymous_and_wrong_tier_are_refused_and_change_nothing(
     matrix_client: TestClient, world: World
 ) -> None:
-    failures = []
+    failures: list[str | None] = []
     calls = guarded_calls(matrix_client, world)
     assert len(calls) >= 17
     names = {"strategy-circle": "sc", "leadership-alliance": "la", "admin": "admin"}

@@ -131,7 +131,8 @@ def test_password_change_ends_sessions_keeps_tokens(client: TestClient, world: W
 
 def test_tokens_shown_once_hashed_and_revocable(client: TestClient, world: World) -> None:
     member(world, "flow-tok")
-    headers = {"X-CSRF-Token": (client.cookies.clear(), login(client, "flow-tok"))[1]}
+    client.cookies.clear()
+    headers = {"X-CSRF-Token": login(client, "flow-tok")}
     made = client.post("/api/auth/tokens", json={"name": SCRIPT}, headers=headers)
     assert made.status_code == 201
     token, token_id = made.json()["token"], made.json()["id"]

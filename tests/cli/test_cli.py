@@ -170,3 +170,40 @@ def test_table_cells_are_text_not_rich_markup(capsys: pytest.CaptureFixture[str]
 
     print_table([{"who": "[bold red]x[/bold red]", "n": 1}], ["who", "n"])
     assert "[bold red]x[/bold red]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("query", ["hello", "AS-FOO", "ripenc:ID"])
+def test_a_query_that_is_not_a_resource_is_an_error_listing_what_is_accepted(
+    loaded: Path, query: str
+) -> None:
+    """Issue 11 finding 6: not read as a holder id answering [] with exit 0."""
+    result = run(loaded, "lookup", query, "--format", "json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    for form in ("193.0.0.0/21", "AS3333", "holder:ID or <registry>:ID", "ripencc"):
+        assert form in result.stderr
+
+
+def test_a_holder_query_with_its_prefix_still_answers(loaded: Path) -> None:
+    holder = next(r[7] for r in _records("arin") if len(r) == 8 and r[7])
+    for query in (f"arin:{holder}", f"holder:{holder}"):
+        result = run(loaded, "lookup", query, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert {m["opaque_id"] for m in json.loads(result.stdout)} == {holder}
+
+
+@pytest.mark.parametrize(
+    "args", [("lookup", "8.8.8.8"), ("stats",), ("history", "8.8.8.8"), ("check",)]
+)
+def test_an_empty_store_says_how_to_load_one(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = run(tmp_path, *args)
+    assert result.exit_code == 1
+    assert "the store holds no statistics files yet" in result.stderr
+    assert "rirport demo" in result.stderr and "rirport ingest" in result.stderr
+
+
+def test_a_bad_date_names_its_option(loaded: Path) -> None:
+    for args in (("lookup", "8.8.8.8", "--as-of", "2018-13-01"), ("events", "--from", "x")):
+        result = run(loaded, *args, *(["--to", "2018-10-01"] if args[0] == "events" else []))
+        assert result.exit_code == 2
+        assert f"{args[-2]}: {args[-1]!r} is not a date (YYYY-MM-DD)" in result.stderr

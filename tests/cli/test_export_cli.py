@@ -187,7 +187,8 @@ def test_stats_needs_a_registry_or_snapshot(rirport: Rirport) -> None:
 def test_empty_store_is_not_found(rirport: Rirport) -> None:
     result = rirport("--format", "csv")
     assert result.exit_code == 1
-    assert "no snapshots" in result.stderr
+    assert "the store holds no statistics files yet" in result.stderr
+    assert "rirport demo" in result.stderr and "rirport ingest" in result.stderr
 
 
 def test_unwritable_output_is_a_clear_error(rirport: Rirport, tmp_path: Path) -> None:

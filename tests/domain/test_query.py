@@ -1,4 +1,5 @@
-"""parse_query: every spelling its docstring lists, and the errors it promises."""
+"""parse_query: every spelling its docstring lists, and the errors it promises (anything else
+is an error listing what is accepted)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rirport.domain.enums import Registry, ResourceType
-from rirport.domain.query import Query, parse_query
+from rirport.domain.query import ACCEPTED, Query, parse_query, parse_resource
 from rirport.domain.resources import ResourceRange
 from rirport.errors import InputError, QueryError
 
@@ -96,14 +97,7 @@ def test_resource_spellings(
         ("ripe:abc", "abc", Registry.RIPENCC),
         ("lacnic:20118", "20118", Registry.LACNIC),
         ("afrinic:F36B9F4B", "F36B9F4B", Registry.AFRINIC),
-        # anything else is taken as an opaque-id
-        ("F36B9F4B", "F36B9F4B", None),
-        ("ORG-RIEN1-RIPE", "ORG-RIEN1-RIPE", None),
-        ("foo:bar", "foo:bar", None),
-        ("AS", "AS", None),
-        ("AS-FOO", "AS-FOO", None),
-        ("١٢٣", "١٢٣", None),  # Arabic-Indic digits are not an AS number
-        ("AS１２", "AS１２", None),  # nor are full-width ones
+        ("holder:AS-FOO", "AS-FOO", None),
     ],
 )
 def test_holder_spellings(text: str, holder: str, registry: Registry | None) -> None:
@@ -141,7 +135,7 @@ def test_holder_spellings(text: str, holder: str, registry: Registry | None) -> 
         ("holder:", "'holder:' is not a usable opaque-id"),
         ("holder:a|b", "'holder:a|b' is not a usable opaque-id"),
         ("arin:", "'arin:' is not a usable opaque-id"),
-        ("a|b", "'a|b' is not a usable opaque-id"),
+        ("arin:a|b", "'arin:a|b' is not a usable opaque-id"),
     ],
 )
 def test_errors(text: str, message: str) -> None:
@@ -149,6 +143,44 @@ def test_errors(text: str, message: str) -> None:
         parse_query(text)
     assert message in str(err.value)
     assert isinstance(err.value, InputError)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello",
+        "F36B9F4B",  # an opaque-id needs its prefix: holder:F36B9F4B or afrinic:F36B9F4B
+        "ORG-RIEN1-RIPE",
+        "AS",
+        "AS-FOO",
+        "a|b",
+        "١٢٣",  # Arabic-Indic digits are not an AS number
+        "AS１２",  # nor are full-width ones
+    ],
+)
+def test_a_bare_word_is_an_error_listing_what_is_accepted(text: str) -> None:
+    """Issue 11 finding 6: a query that is not a resource is not read as a holder id."""
+    with pytest.raises(QueryError) as err:
+        parse_query(text)
+    message = str(err.value)
+    assert message.startswith(f"{text!r} is not a query; expected ")
+    assert ACCEPTED in message
+    for form in ("193.0.0.1", "193.0.0.0/21", "AS3333", "holder:ID", "<registry>:ID", "ripencc"):
+        assert form in message
+
+
+@pytest.mark.parametrize(("text", "head"), [("ripenc:ID", "ripenc"), ("foo:bar", "foo")])
+def test_a_misspelt_registry_is_an_error_naming_it(text: str, head: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(text)
+    assert str(err.value).startswith(f"{text!r}: {head!r} is not a registry; expected ")
+    assert "afrinic, apnic, arin, lacnic, ripencc" in str(err.value)
+
+
+def test_parse_resource_refuses_holders() -> None:
+    assert parse_resource("AS3333") == ResourceRange.asn(3333)
+    with pytest.raises(QueryError, match="is not an address, prefix, range or AS number"):
+        parse_resource("ripencc:ABC")
 
 
 @settings(max_examples=100, deadline=None)

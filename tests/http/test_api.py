@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from rirport.cli.main import cli
 from rirport.http.app import create_app
 from rirport.http.config import HttpConfig
+from rirport.query.bulk import bulk
 from rirport.query.lookup import Lookup
 from rirport.query.view import load_current
 from rirport.store.unit import Store
@@ -29,7 +33,7 @@ def test_bulk_answers_in_order_like_the_cli(client: TestClient, filled_store: St
     assert response.status_code == 200
     body = response.json()
     assert [a["query"] for a in body] == queries
-    expected = [a.to_json() for a in Lookup(load_current(filled_store)).bulk(queries)]
+    expected = [a.to_json() for a in bulk(Lookup(load_current(filled_store)), queries)]
     assert body == expected
     assert body[0]["matches"][0]["registry"] == "arin"
     assert "error" in body[3] and body[4]["matches"] == []
@@ -123,7 +127,7 @@ def test_openapi_holds_under_schemathesis(client: TestClient) -> None:
     ]
     failures = []
     for result in schema.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]  # an Err would fail here, loudly
 
         @settings(
             max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
@@ -152,4 +156,38 @@ def test_bulk_fast_path_gives_the_lookups_answers(client: TestClient, filled_sto
     assert len(queries) > 100
     response = client.post("/api/lookup", json={"queries": queries})
     assert response.status_code == 200
-    assert response.json() == [a.to_json() for a in Lookup(view).bulk(queries)]
+    assert response.json() == [a.to_json() for a in bulk(Lookup(view), queries)]
+
+
+def test_the_cli_and_the_api_evaluate_a_transfer_alike(
+    filled_store: Store, client: TestClient, tmp_path: Path
+) -> None:
+    """One use case (services/transfers/evaluate.py) behind both edges."""
+    params = {"resource": "193.0.6.139", "to": "arin"}
+    api = client.get("/api/transfer/evaluate", params=params)
+    assert api.status_code == 200
+    home = ["--db", filled_store.url, "--data-dir", str(tmp_path)]
+    cli_answer = CliRunner().invoke(
+        cli, [*home, "transfer", "evaluate", "193.0.6.139", "--to", "arin", "--format", "json"]
+    )
+    assert cli_answer.exit_code == 0, cli_answer.output
+    assert json.loads(cli_answer.stdout) == api.json()
+
+
+def test_an_unknown_regime_is_refused_alike_everywhere(client: TestClient) -> None:
+    expected = ["unknown regime 'nope' (built in: current, mandatory-portability)"]
+    for path, params in [
+        ("/api/portability", {"regime": "nope"}),
+        ("/api/transfer/evaluate", {"resource": "193.0.6.139", "to": "arin", "regime": "nope"}),
+    ]:
+        response = client.get(path, params=params)
+        assert (response.status_code, response.json()["description"]) == (400, expected)
+
+
+def test_a_query_that_is_not_a_resource_is_a_400_listing_what_is_accepted(
+    client: TestClient,
+) -> None:
+    response = client.get("/api/lookup", params={"q": "hello"})
+    assert response.status_code == 400
+    (line,) = response.json()["description"]
+    assert line.startswith("'hello' is not a query; expected an address")

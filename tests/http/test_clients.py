@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -133,7 +134,7 @@ def test_whodap(base: str) -> None:
     client; entities are checked through the networks it returns."""
     import whodap
 
-    def pointed(cls: type, name: str) -> type:
+    def pointed(cls: Any, name: str) -> Any:
         return type(
             f"Local{cls.__name__}", (cls,), {"_iana_uri": f"{base}/rdap/bootstrap/{name}.json"}
         )

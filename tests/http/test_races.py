@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import multiprocessing
 import sys
 import threading
@@ -149,7 +150,12 @@ def test_two_requests_for_one_as_of_view_load_it_once(filled_store: Store) -> No
 
 def test_memo_keeps_the_last_values_and_forgets_failures() -> None:
     memo: Memo[int, str] = Memo(2)
-    assert [memo.get(k, lambda k=k: f"v{k}") for k in (1, 2, 1, 3)] == ["v1", "v2", "v1", "v3"]
+    assert [memo.get(k, functools.partial("v{}".format, k)) for k in (1, 2, 1, 3)] == [
+        "v1",
+        "v2",
+        "v1",
+        "v3",
+    ]
     assert memo.get(2, lambda: "again") == "again"  # 2 was the oldest: evicted
 
     def fail() -> str:

@@ -13,8 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rirport.domain.enums import Registry
+from rirport.domain.resources import ResourceRange
+from rirport.errors import StorageError
 from rirport.http.app import create_app
 from rirport.http.config import HttpConfig
+from rirport.query.lookup import Lookup
 from rirport.store.unit import Store
 from tests.http.conftest import NEW_HOLDER, RIPE_HOLDER
 
@@ -300,3 +303,37 @@ def test_the_fast_path_answers_as_the_router_does(
         slow.headers["content-type"],
         slow.json(),
     )
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_project_error_on_either_path_is_mapped_not_a_500(
+    filled_store: Store, monkeypatch: pytest.MonkeyPatch, fast_path: bool
+) -> None:
+    """The ip/ fast path runs before the app's handlers: it maps the project's errors the same
+    way (a storage failure is a 503 saying so, not an internal error)."""
+
+    def fail(*_args: object) -> None:
+        raise StorageError("database error: the disk is full")
+
+    app = create_app(filled_store, None, HttpConfig(rate=0, refresh_seconds=0), fast_path=fast_path)
+    with TestClient(app) as each:
+        monkeypatch.setattr(Lookup, "smallest_covering", fail)
+        response = each.get("/rdap/ip/193.0.0.1")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/rdap+json"
+    assert response.json()["description"] == ["database error: the disk is full"]
+
+
+def test_an_answer_reads_no_record_again(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view's table already holds each record's numbers: building an RDAP answer (its
+    dates, CIDRs, handle) parses no ``start`` field again."""
+    expected = client.get("/rdap/ip/193.0.0.1").json()
+
+    def parse_again(*_args: object) -> None:
+        raise AssertionError("a stored record was parsed again")
+
+    monkeypatch.setattr(ResourceRange, "from_start_value", parse_again)
+    assert client.get("/rdap/ip/193.0.0.1").json() == expected
+    assert client.get("/rdap/ips/rirSearch1/down/193.0.0.0/16").status_code == 200

@@ -48,7 +48,7 @@ def test_example_urls() -> None:
     assert example_urls("::1", 80)[0] == "http://[::1]:80/rdap/help"
 
 
-def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch) -> None:
     """What each ``--workers`` process runs: settings and server options from the
     environment ``serve`` prepared (its own variable is not a rirport setting)."""
     import json
@@ -66,7 +66,7 @@ def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch)
     app.state.live.store.close()
 
 
-def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypatch) -> None:
     """Without a secret file, a start with several workers hands them one random secret (a
     session signed by one worker is valid at the next); with one, its content is used."""
     import json
@@ -78,8 +78,7 @@ def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypat
 
     seen: list[str | None] = []
     monkeypatch.setattr(
-        serving.uvicorn,
-        "run",
+        "rirport.http.serve.uvicorn.run",
         lambda *a, **k: seen.append(config_from_json(os.environ[ENV_CONFIG]).session_secret),
     )
     for name in (ENV_CONFIG, "RIRPORT_DATABASE_URL", "RIRPORT_DATA_DIR"):

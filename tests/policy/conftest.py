@@ -17,8 +17,8 @@ from rirport.domain.table import REGISTRY_CODE, TYPE_CODE
 from rirport.domain.transfer import Decision, ResourceFacts, TransferKind, TransferRequest
 from rirport.policy.engine import evaluate
 from rirport.policy.loader import load_regime
+from rirport.query.iana import load_iana
 from rirport.query.view import CurrentView, load_current
-from rirport.services.registry.iana import load_iana
 from rirport.services.registry.ingest import ingest_path
 from rirport.services.transfers.facts import gather_facts
 from rirport.store.unit import Store

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -348,7 +349,8 @@ def test_requester_who_is_not_the_holder_is_refused_under_both_regimes(real: Rea
 @pytest.mark.parametrize("field", ["in_dispute", "legal_hold"])
 def test_disputes_and_legal_holds_block_every_regime(real: Real, field: str) -> None:
     d = ipv4(real, RIPE)
-    facts = dataclasses.replace(real.facts(d), hold_reasons=("dispute #1: court",), **{field: True})
+    flags: dict[str, Any] = {field: True}
+    facts = dataclasses.replace(real.facts(d), hold_reasons=("dispute #1: court",), **flags)
     for regime in ("current", "mandatory-portability"):
         decision = real.decide(d, ARIN, regime=regime, facts=facts)
         assert decision.outcome is Outcome.REFUSED, regime

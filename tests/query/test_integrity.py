@@ -24,8 +24,10 @@ from rirport.domain.resources import ResourceRange
 from rirport.domain.table import REGISTRY_CODE, DelegationTable
 from rirport.errors import ParseError
 from rirport.formats.iana import read_iana
+from rirport.query.iana import BUNDLED_FILES, bundled_iana, load_iana
 from rirport.query.integrity import (
     DuplicateFinding,
+    Finding,
     IntegrityReport,
     OutsideIanaFinding,
     OverlapFinding,
@@ -34,13 +36,7 @@ from rirport.query.integrity import (
     overlapping_pairs,
 )
 from rirport.query.view import CurrentView, load_current
-from rirport.services.registry.iana import (
-    BUNDLED_FILES,
-    bundled_iana,
-    ingest_iana,
-    is_iana_file,
-    load_iana,
-)
+from rirport.services.registry.iana import ingest_iana, is_iana_file
 from rirport.services.registry.ingest import ingest_bytes, ingest_path
 from rirport.store.unit import Store
 from tests.paths import DELEGATED, SHARED, real_files
@@ -370,14 +366,30 @@ def _mixed(views: dict[str, CurrentView], old: Registry) -> CurrentView:
     )
 
 
+def _outside(report: IntegrityReport) -> list[OutsideIanaFinding]:
+    """The findings of space outside IANA's blocks for the registry (they name the record
+    and IANA's block)."""
+    return [f for f in report.findings if isinstance(f, OutsideIanaFinding)]
+
+
+def _range(finding: Finding) -> ResourceRange:
+    assert finding.resource is not None
+    return finding.resource
+
+
+def _value(registry: Registry | None) -> str:
+    assert registry is not None
+    return registry.value
+
+
 def _pairs(
     report: IntegrityReport, cls: str, rtype: str, delegated_only: bool = True
 ) -> dict[tuple[str, str], int]:
     """Findings of a class per (holding registry, registry IANA gave the space to)."""
     return dict(
         Counter(
-            (f.registry.value, f.other_registry.value)
-            for f in report.findings
+            (f.registry.value, _value(f.other_registry))
+            for f in _outside(report)
             if f.cls == cls
             and f.type.value == rtype
             and (not delegated_only or f.record.status.delegated)
@@ -439,7 +451,7 @@ def test_2018_early_registrations_by_registry_pair(report_2018: IntegrityReport)
     ipv4 = _pairs(report_2018, "erx", "ipv4")
     in_192 = [
         f
-        for f in report_2018.findings
+        for f in _outside(report_2018)
         if f.cls == "erx" and f.iana is not None and f.iana.prefix == "192/8"
     ]
 
@@ -465,7 +477,7 @@ def test_2018_most_legacy_findings_are_in_45_slash_8(report_2018: IntegrityRepor
     hand it out since 2014."""
     in_45 = [
         f
-        for f in report_2018.findings
+        for f in _outside(report_2018)
         if f.cls == "legacy" and f.iana is not None and f.iana.prefix == "045/8"
     ]
 
@@ -484,13 +496,14 @@ def test_2018_notable_findings(report_2018: IntegrityReport) -> None:
     by_resource = {(f.registry.value, str(f.resource)): f for f in report_2018.findings}
 
     lisp = by_resource[("ripencc", "2001:5::/32")]
+    assert isinstance(lisp, OutsideIanaFinding)
     assert lisp.cls == "reserved" and lisp.iana is not None and lisp.iana.prefix == "2001::/23"
     ixp = [f for f in report_2018.findings if f.type is ResourceType.IPV6 and f.cls == "transfer"]
     assert {f.registry for f in ixp} == {Registry.APNIC}
-    assert all(ResourceRange.from_network("2001:7fa::/32").contains(f.resource) for f in ixp)
+    assert all(ResourceRange.from_network("2001:7fa::/32").contains(_range(f)) for f in ixp)
     biggest = max(
         (f for f in report_2018.findings if f.cls == "transfer" and f.type is ResourceType.IPV4),
-        key=lambda f: f.resource.size,
+        key=lambda f: _range(f).size,
     )
     assert (biggest.registry.value, str(biggest.resource), biggest.other_registry) == (
         "ripencc",
@@ -510,10 +523,10 @@ def test_2018_asn_findings_agree_with_the_2016_bootstrap(report_2018: IntegrityR
         return next((b.registry for b in early if b.resource.first <= asn <= b.resource.last), None)
 
     asns = [f for f in report_2018.findings if f.type is ResourceType.ASN]
-    disagree = [f for f in asns if served_by(f.resource.first) is not f.registry]
+    disagree = [f for f in asns if served_by(_range(f).first) is not f.registry]
 
     assert len(asns) == 1872
-    assert [(str(f.resource), served_by(f.resource.first)) for f in disagree] == [
+    assert [(str(f.resource), served_by(_range(f).first)) for f in disagree] == [
         ("AS17652", Registry.APNIC),
         ("AS23889", Registry.APNIC),
     ]
@@ -586,10 +599,10 @@ def test_who_keeps_the_date_of_a_block_received_from_another_rir(
 @pytest.mark.slow
 def test_2018_facts_quoted_in_the_docs(report_2018: IntegrityReport) -> None:
     """The remaining numbers and examples docs/integrity.md quotes."""
-    findings = report_2018.findings
+    findings = _outside(report_2018)  # transfers, legacy and ERX space are outside IANA's
     transfers = sorted(
         (f for f in findings if f.cls == "transfer" and f.type is ResourceType.IPV4),
-        key=lambda f: -f.resource.size,
+        key=lambda f: -_range(f).size,
     )
     legacy = [f for f in findings if f.cls == "legacy"]
     ixp = Counter(
@@ -611,7 +624,7 @@ def test_2018_facts_quoted_in_the_docs(report_2018: IntegrityReport) -> None:
         ("116.202.0.0/15", "ripencc"),
         ("193.122.0.0/15", "arin"),
     ]
-    assert sum(f.resource.size for f in transfers if f.record.status.delegated) == 4228096
+    assert sum(_range(f).size for f in transfers if f.record.status.delegated) == 4228096
     assert Counter(f.registry.value for f in legacy) == {
         "lacnic": 6264,
         "apnic": 2527,
@@ -626,7 +639,7 @@ def test_2018_facts_quoted_in_the_docs(report_2018: IntegrityReport) -> None:
         ("168/8", 784),
         ("192/8", 762),
     ]
-    assert sum(f.resource.size for f in legacy if f.iana and f.iana.prefix == "045/8") == 12875776
+    assert sum(_range(f).size for f in legacy if f.iana and f.iana.prefix == "045/8") == 12875776
     assert ixp == {"assigned": 19, "available": 29, "reserved": 2}
     assert {f.iana.prefix for f in arin_in_200 if f.iana} == {"200/8"}
     assert len(arin_in_200) == 27

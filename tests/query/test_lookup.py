@@ -10,11 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rirport.domain.enums import ResourceType
+from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.query import Query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import TYPE_CODE
-from rirport.errors import QueryError
+from rirport.errors import NotFoundError, QueryError
+from rirport.query.bulk import bulk
 from rirport.query.lookup import Lookup, sql_find
 from rirport.query.view import load_current
 from rirport.services.registry.ingest import ingest_path
@@ -86,6 +87,46 @@ def test_index_answers_equal_sql_answers(loaded: tuple[Store, Lookup], data: st.
     assert lookup.find(query) == sql_find(store, query)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_covering_is_the_lookups_exact_and_covering_matches(
+    loaded: tuple[Store, Lookup], data: st.DataObject
+) -> None:
+    """What RDAP ip/ and autnum/ answer (the delegations containing the whole query) is the
+    general lookup's exact and covering matches, in its order; the smallest is the first."""
+    _, lookup = loaded
+    query = data.draw(queries(lookup))
+    if query.resource is None:
+        return
+    expected = [m for m in lookup.find(query) if m.relation in ("exact", "covering")]
+    assert lookup.covering(query.resource) == expected
+    if expected:
+        assert lookup.smallest_covering(query.resource) == expected[0]
+    else:
+        with pytest.raises(NotFoundError, match="no registry holds"):
+            lookup.smallest_covering(query.resource)
+
+
+def test_a_holder_is_found_whatever_the_case_of_its_id(loaded: tuple[Store, Lookup]) -> None:
+    _, lookup = loaded
+    holder = next(r[7] for r in _file_records("arin") if len(r) == 8 and r[7].islower())
+    spelled, matches = lookup.holder(holder.upper(), Registry.ARIN)
+    assert spelled == holder
+    assert matches == lookup.find(f"arin:{holder}") and matches
+    assert lookup.holder("no-such-holder", Registry.ARIN) == ("no-such-holder", [])
+
+
+def test_rows_carry_the_numbers_the_table_holds(loaded: tuple[Store, Lookup]) -> None:
+    """A view's rows are not parsed again: their numbers come from the table's columns, and
+    agree with what the record's fields say."""
+    _, lookup = loaded
+    table = lookup.view.table
+    for row in range(0, len(table), 997):
+        d = table.row(row)
+        assert d.numbers is not None
+        assert d.resource == ResourceRange.from_start_value(d.type, d.start, d.value)
+
+
 def _file_records(registry: str) -> list[list[str]]:
     (path,) = [p for p in real_files("2018") if f"/{registry}/" in str(p)]
     return [
@@ -140,7 +181,7 @@ def test_a_prefix_query_returns_exact_covering_and_covered(loaded: tuple[Store, 
 def test_bulk_answers_keep_input_order_and_report_bad_queries(loaded: tuple[Store, Lookup]) -> None:
     _, lookup = loaded
     texts = ["8.8.8.8", "AS3333", "not a/prefix", "2001:4860::/32", "1.1.1.1", "8.8.8.8"]
-    answers = lookup.bulk(texts)
+    answers = bulk(lookup, texts)
     assert [a.query for a in answers] == texts
     assert answers[2].error and not answers[2].matches
     for answer in answers:

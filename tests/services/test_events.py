@@ -114,6 +114,7 @@ def test_every_move_is_in_the_files(moved: list[Event]) -> None:
     earlier = {f.split("-")[1]: f for f in files if f not in later.values()}
     for e in moved:
         old, new = e.detail["old_record"], e.detail["new_record"]
+        assert e.from_registry and e.to_registry and e.type and e.start is not None
         assert has(e.old_file, old), old
         assert has(e.new_file, new), new
         assert not has(later[e.from_registry], old)

@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -15,11 +16,11 @@ from rirport.domain.query import parse_query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, InputError, NotFoundError
+from rirport.query.iana import load_iana
 from rirport.query.lookup import Lookup
 from rirport.query.view import CurrentView, load_as_of, load_current
 from rirport.services.audit import journal
 from rirport.services.registry.export import export_snapshot
-from rirport.services.registry.iana import load_iana
 from rirport.services.registry.ingest import ingest_bytes
 from rirport.services.transfers.holds import add_hold
 from rirport.services.transfers.lifecycle import (
@@ -79,11 +80,11 @@ def _request(
 
 
 def _step(
-    store: Store, transfer_id: int, step: str, view: CurrentView | None = None, **options: object
+    store: Store, transfer_id: int, step: str, view: CurrentView | None = None, **options: Any
 ) -> StepResult:
     return advance(
         store, view or _view(store), transfer_id, step, "tester", load_iana(store), **options
-    )  # type: ignore[arg-type]
+    )
 
 
 def _through(store: Store, transfer_id: int, last: str = "complete") -> StepResult:

@@ -14,10 +14,10 @@ from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import NotFoundError
 from rirport.query.holders import identity, links
+from rirport.query.iana import load_iana
 from rirport.query.lookup import Lookup
 from rirport.query.view import load_as_of, load_current
 from rirport.services.registry.export import export_snapshot
-from rirport.services.registry.iana import load_iana
 from rirport.services.registry.ingest import ingest_bytes
 from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
 from rirport.store import schema

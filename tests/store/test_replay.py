@@ -9,7 +9,7 @@ import gzip
 import io
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -20,13 +20,15 @@ from click.testing import CliRunner, Result
 
 from rirport.cli.main import cli
 from rirport.domain.enums import Registry
+from rirport.domain.query import parse_resource
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, InputError
+from rirport.query.iana import load_iana
 from rirport.query.view import load_current
 from rirport.services.audit import journal
-from rirport.services.audit.replay import differences, parse_resource, replay
+from rirport.services.audit.replay import differences, replay
 from rirport.services.registry.export import export_combined, export_snapshot
-from rirport.services.registry.iana import ingest_iana, load_iana
+from rirport.services.registry.iana import ingest_iana
 from rirport.services.registry.ingest import ingest_path
 from rirport.services.transfers.holds import add_hold, lift_hold
 from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
@@ -59,7 +61,7 @@ class History:
 
 
 @pytest.fixture
-def other(store_url: str, tmp_path: Path) -> Iterator[Store]:
+def other(store_url: str, tmp_path: Path) -> Generator[Store, None, None]:
     """A second empty store on the same engine as ``store`` (another instance)."""
     if store_url.startswith("sqlite"):
         st = Store(f"sqlite:///{tmp_path / 'other.sqlite'}")
@@ -331,7 +333,8 @@ def test_an_entry_that_no_longer_applies_stops_the_replay(
     instance where the regime is current policy, the request is refused, so its approval
     cannot follow; the replay stops there, the entries before it applied."""
     folder = tmp_path / "inputs"
-    shutil.copy(TEST_DATA / "excerpts" / "afrinic-2018-excerpt.txt", folder.mkdir() or folder)
+    folder.mkdir()
+    shutil.copy(TEST_DATA / "excerpts" / "afrinic-2018-excerpt.txt", folder)
     _write(folder / "ripe.txt", excerpt(real_file("ripencc"), _ripe_sample))
     for path in sorted(folder.iterdir()):
         ingest_path(store, path, actor="alice")

@@ -110,7 +110,7 @@ def create_account(
     hashed = passwords.hash_password(password)
     now = clock()
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         if repo.by_key(passwords.username_key(name)) is not None:
             raise ConflictError("an account with that username exists already")
         serial = uow.journal.reserve()
@@ -141,7 +141,7 @@ def set_tier(store: Store, account_id: int, tier: str, actor: str) -> AccountRow
     """
     role = parse_role(tier)
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = _account(repo, account_id)
         if row.tier == "admin" and role != "admin" and repo.count_admins() <= 1:
             raise ConflictError("that is the last administrator; make another one first")
@@ -177,7 +177,7 @@ def link_holder(
     if not known(reg, holder):
         raise NotFoundError(f"no holder {reg}:{holder} in the current data")
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         _account(repo, account_id)
         if (reg, holder) in {(h.registry, h.opaque_id) for h in repo.holders(account_id)}:
             raise ConflictError(f"account {account_id} is linked to {reg}:{holder} already")
@@ -201,7 +201,7 @@ def unlink_holder(store: Store, account_id: int, registry: str, opaque_id: str, 
     """
     reg, holder = _holder(registry, opaque_id)
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         _account(repo, account_id)
         if not repo.unlink(account_id, reg, holder):
             raise NotFoundError(f"account {account_id} is not linked to {reg}:{holder}")
@@ -225,7 +225,7 @@ def disable(store: Store, account_id: int, actor: str, clock: Clock = utcnow) ->
     """
     now = clock()
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = _account(repo, account_id)
         if row.disabled_at is not None:
             raise ConflictError(f"account {account_id} is disabled already")
@@ -246,7 +246,7 @@ def disable(store: Store, account_id: int, actor: str, clock: Clock = utcnow) ->
 
 def accounts(store: Store) -> list[Account]:
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         return [
             Account(r, [(h.registry, h.opaque_id) for h in repo.holders(r.id)], repo.tokens(r.id))
             for r in repo.all()
@@ -256,7 +256,7 @@ def accounts(store: Store) -> list[Account]:
 def account(store: Store, account_id: int) -> Account:
     """Raises: NotFoundError."""
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = _account(repo, account_id)
         return Account(
             row, [(h.registry, h.opaque_id) for h in repo.holders(row.id)], repo.tokens(row.id)
@@ -270,7 +270,7 @@ def account_id_of(store: Store, username: str) -> int:
         NotFoundError: no such account.
     """
     with store.transaction() as uow:
-        row = AccountRepo(uow.connection).by_key(passwords.username_key(username))
+        row = uow.accounts.by_key(passwords.username_key(username))
     if row is None:
         raise NotFoundError(f"no account {username!r}")
     return row.id
@@ -287,14 +287,14 @@ def change_password(
         PermissionDeniedError: the current password is wrong. InputError: a weak new one.
     """
     with store.transaction() as uow:
-        row = _account(AccountRepo(uow.connection), account_id)
+        row = _account(uow.accounts, account_id)
     if not passwords.verify_password(row.password_hash, current):
         raise PermissionDeniedError("the current password is not right")
     passwords.check_password(new, row.username)
     hashed = passwords.hash_password(new)
     now = clock()
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         serial = uow.journal.reserve()
         repo.change(
             account_id, password_hash=hashed, password_changed_at=now, updated_serial=serial
@@ -321,7 +321,7 @@ def create_token(
     label = text_field(name, "a token name")
     token = new_token()
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         if _account(repo, account_id).disabled_at is not None:
             raise ConflictError(f"account {account_id} is disabled")
         serial = uow.journal.reserve()
@@ -344,7 +344,7 @@ def revoke_token(
         ConflictError: revoked already.
     """
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = repo.token(token_id)
         if row is None or (owner is not None and row.account_id != owner):
             raise NotFoundError(f"no token {token_id}")
@@ -359,7 +359,7 @@ def revoke_token(
 
 def tokens_of(store: Store, account_id: int) -> list[TokenRow]:
     with store.transaction() as uow:
-        return AccountRepo(uow.connection).tokens(account_id)
+        return uow.accounts.tokens(account_id)
 
 
 # -- signing in -----------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def login(
     limits = settings.limits
     since = now - dt.timedelta(seconds=limits.window)
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         wait = max(
             retry_after(
                 repo.failures("account_key", key, since), limits.per_account, limits.window, now
@@ -395,12 +395,12 @@ def login(
     good = passwords.verify_password(row.password_hash if row else None, password)
     if not good or row is None or row.disabled_at is not None:
         with store.transaction() as uow:
-            repo = AccountRepo(uow.connection)
+            repo = uow.accounts
             repo.drop_failures(since)
             repo.add_failure(key, client, now)
         raise AuthenticationError("wrong username or password")
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         repo.clear_failures(key)
         if passwords.needs_rehash(row.password_hash):
             repo.change(row.id, password_hash=passwords.hash_password(password))
@@ -414,7 +414,7 @@ def start_session(store: Store, account_id: int, settings: AuthSettings) -> tupl
         NotFoundError: no such account. AuthenticationError: it is disabled.
     """
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = _account(repo, account_id)
         if row.disabled_at is not None:
             raise AuthenticationError("the account is disabled")
@@ -436,7 +436,7 @@ def _open_session(
 def logout(store: Store, session_hash: str, clock: Clock = utcnow) -> bool:
     """Revoke one session; True if it was open."""
     with store.transaction() as uow:
-        return AccountRepo(uow.connection).revoke_session(session_hash, clock()) > 0
+        return uow.accounts.revoke_session(session_hash, clock()) > 0
 
 
 def from_session(store: Store, session_id: str, clock: Clock = utcnow) -> Principal | None:
@@ -444,7 +444,7 @@ def from_session(store: Store, session_id: str, clock: Clock = utcnow) -> Princi
     last password change, or of a disabled account."""
     now = clock()
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = repo.session(digest(session_id))
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             return None
@@ -462,7 +462,7 @@ def from_token(store: Store, token: str, clock: Clock = utcnow) -> Principal | N
     """The principal of an API token, or None: unknown, revoked or of a disabled account."""
     now = clock()
     with store.transaction() as uow:
-        repo = AccountRepo(uow.connection)
+        repo = uow.accounts
         row = repo.token_by_hash(digest(token))
         if row is None or row.revoked_at is not None:
             return None

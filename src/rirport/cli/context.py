@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from rirport.config import Settings
-from rirport.query.view import CurrentView, load_current
+from rirport.query.view import CurrentView, load_current, require_data
 from rirport.store.unit import Store
 
 
@@ -33,7 +33,8 @@ class AppContext:
         return self._store
 
     def current_view(self) -> CurrentView:
-        return load_current(self.store, self.settings.cache_dir)
+        """The current view; a store with nothing in it is an error saying how to load it."""
+        return require_data(load_current(self.store, self.settings.cache_dir))
 
     def close(self) -> None:
         if self._store is not None:

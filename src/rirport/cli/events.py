@@ -7,7 +7,7 @@ import json
 import click
 
 from rirport.cli.context import AppContext, pass_app
-from rirport.cli.parsing import parse_day
+from rirport.cli.parsing import option_day
 from rirport.domain.enums import Registry
 from rirport.errors import InputError
 from rirport.services.monitoring.events import events_between, record_between
@@ -44,7 +44,7 @@ def command(
         reg = Registry.parse(registry) if registry else None
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    events = events_between(app.store, parse_day(start), parse_day(end), reg)
+    events = events_between(app.store, option_day(start, "--from"), option_day(end, "--to"), reg)
     if record:
         ids = record_between(app.store, events, app.actor)
         click.echo(f"stored {len(ids)} events", err=True)

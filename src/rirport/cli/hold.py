@@ -6,7 +6,8 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
-from rirport.cli.parsing import parse_day, parse_resource
+from rirport.cli.parsing import option_day
+from rirport.query.parse import parse_resource
 from rirport.services.transfers.holds import KINDS, add_hold, lift_hold, list_holds
 
 
@@ -39,8 +40,8 @@ def add(
         kind,
         reason,
         app.actor,
-        parse_day(since_text),
-        parse_day(until_text) if until_text else None,
+        option_day(since_text, "--since"),
+        option_day(until_text, "--until") if until_text else None,
         reference,
     )
     click.echo(f"hold #{hold.id}: {hold.kind} on {hold.resource} since {hold.since}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
+from rirport.cli.parsing import option_date
+from rirport.query.bulk import bulk
 from rirport.query.lookup import Lookup
 from rirport.query.view import CurrentView, load_as_of
 
@@ -28,15 +29,13 @@ COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque
 @click.option(
     "--as-of",
     "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     default=None,
     help="The registries as they stood on this date (YYYY-MM-DD): each one's newest "
     "snapshot on or before it.",
 )
 @pass_app
-def command(
-    app: AppContext, query: str | None, file: Any, fmt: str, as_of: dt.datetime | None
-) -> None:
+def command(app: AppContext, query: str | None, file: Any, fmt: str, as_of: str | None) -> None:
     """Find the delegations of an address, prefix, range, AS number or holder.
 
     QUERY is 193.0.0.1, 193.0.0.0/21, 193.0.0.0-193.0.7.255, 2001:db8::/32, AS3333,
@@ -51,7 +50,7 @@ def command(
         queries = [
             line for line in (raw.strip() for raw in file) if line and not line.startswith("#")
         ]
-        answers = lookup.bulk(queries)
+        answers = bulk(lookup, queries)
         if fmt in ("json", "ndjson"):
             emit([a.to_json() for a in answers], fmt, [])
         else:
@@ -70,8 +69,8 @@ def command(
         click.echo(f"no delegation matches {query}", err=True)
 
 
-def view_for(app: AppContext, as_of: dt.datetime | None) -> CurrentView:
+def view_for(app: AppContext, as_of: str | None) -> CurrentView:
     """The current view, or the view as of a date (``--as-of``)."""
     if as_of is None:
         return app.current_view()
-    return load_as_of(app.store, as_of.date(), app.settings.cache_dir)
+    return load_as_of(app.store, option_date(as_of, "--as-of"), app.settings.cache_dir)

@@ -1,4 +1,5 @@
-"""Parsing command-line values shared by several commands."""
+"""Option values read through the read side's parsers (:mod:`rirport.query.parse`), their
+errors turned into Click usage errors (exit status 2, naming the option)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,17 @@ import datetime as dt
 
 import click
 
-from rirport.domain.query import parse_query
-from rirport.domain.resources import ResourceRange
 from rirport.errors import InputError
+from rirport.query.parse import parse_date
 
 
-def parse_resource(text: str) -> ResourceRange:
-    """An address, prefix, range or AS number (not a holder).
-
-    Raises:
-        InputError: anything else.
-    """
-    query = parse_query(text)
-    if query.resource is None:
-        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
-    return query.resource
+def option_day(text: str | None, option: str) -> dt.date:
+    """The date given to ``option``, or today when none was."""
+    return dt.date.today() if text is None else option_date(text, option)
 
 
-def parse_day(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
+def option_date(text: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(text, option)
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None

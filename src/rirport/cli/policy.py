@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import click
 
 from rirport.cli.output import FORMATS, emit
+from rirport.cli.parsing import option_day
 from rirport.policy.checks import SPECS
 from rirport.policy.compare import compare
 from rirport.policy.loader import builtin_names, load_regime
@@ -89,7 +89,11 @@ def compare_regimes(a: str, b: str, as_of: str | None, show_all: bool, fmt: str)
     """Where regimes A and B differ, per registry pair, type and kind: the outcome for a
     clean resource, and the restrictions (by check) that could stop others."""
     first, second = load_regime(a), load_regime(b)
-    rows = [r.to_json() for r in compare(first, second, parse_day(as_of)) if show_all or r.differs]
+    rows = [
+        r.to_json()
+        for r in compare(first, second, option_day(as_of, "--as-of"))
+        if show_all or r.differs
+    ]
     if fmt in ("table", "csv"):
         rows = [{k: " ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows]
     emit(
@@ -144,13 +148,3 @@ def rule_json(rule: Rule) -> dict[str, object]:
         "reference": rule.reference,
         "url": rule.url,
     }
-
-
-def parse_day(text: str | None) -> dt.date:
-    """``YYYY-MM-DD``, or today."""
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None

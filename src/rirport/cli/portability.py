@@ -6,10 +6,10 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
-from rirport.cli.policy import parse_day
+from rirport.cli.parsing import option_day
 from rirport.domain.enums import Registry
 from rirport.policy.loader import builtin_names, load_regime
-from rirport.services.registry.iana import load_iana
+from rirport.query.iana import load_iana
 from rirport.services.transfers.portability import PortabilityReport, run_portability
 
 MATRIX_COLUMNS = [
@@ -92,7 +92,7 @@ def command(
     would reject. JSON rows: regime, from_registry, to_registry, type, outcome, amount,
     holders (and records, rpki_rejected, rules, confidence, slash24s for IPv4)."""
     loaded = [load_regime(r) for r in (regimes or builtin_names())]
-    day = parse_day(as_of)
+    day = option_day(as_of, "--as-of")
     report = run_portability(
         app.current_view(),
         load_iana(app.store),

@@ -7,7 +7,7 @@ import json
 import click
 
 from rirport.cli.context import AppContext, pass_app
-from rirport.cli.policy import parse_day
+from rirport.cli.parsing import option_day
 from rirport.profiles.render import html_page, markdown
 from rirport.services.profiles.build import build_profiles
 
@@ -49,7 +49,7 @@ def command(
     if every and fmt not in (None, "ndjson"):
         raise click.UsageError("--all writes one profile a line: --format ndjson")
     profiles = build_profiles(
-        app.store, parse_day(as_of), app.settings.cache_dir, app.current_view()
+        app.store, option_day(as_of, "--as-of"), app.settings.cache_dir, app.current_view()
     )
     if every:
         for profile in profiles.all():

@@ -111,7 +111,8 @@ def command(
     session_secret_file: Path | None,
 ) -> None:
     """Serve RDAP (/rdap/) and the JSON API (/api/) over the store."""
-    from rirport.http.serve import example_urls, load_bundled_if_empty, serve
+    from rirport.http.serve import example_urls, serve
+    from rirport.services.registry.mainjob import load_bundled_if_empty
 
     secret = _secret(session_secret_file)
     if bundled:

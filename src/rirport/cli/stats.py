@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
 from rirport.cli.context import AppContext, pass_app
@@ -19,14 +17,12 @@ from rirport.query.stats import compute_stats
 @click.option(
     "--as-of",
     "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     default=None,
     help="Count the registries as they stood on this date (YYYY-MM-DD).",
 )
 @pass_app
-def command(
-    app: AppContext, fmt: str, registries: tuple[str, ...], as_of: dt.datetime | None
-) -> None:
+def command(app: AppContext, fmt: str, registries: tuple[str, ...], as_of: str | None) -> None:
     """Records and addresses / AS numbers / prefixes per registry, type and status, over the
     current view (the newest snapshot of each registry), or as of a date (each registry's
     newest snapshot on or before it)."""
@@ -36,7 +32,7 @@ def command(
         raise click.BadParameter(str(exc), param_hint="--registry") from None
     view = view_for(app, as_of)
     rows = [r.to_json() for r in compute_stats(view.table) if not wanted or r.registry in wanted]
-    label = "current view" if as_of is None else f"as of {as_of:%Y-%m-%d}"
+    label = "current view" if as_of is None else f"as of {as_of}"
     emit(
         rows,
         fmt,

@@ -8,21 +8,16 @@ import json
 import click
 
 from rirport.cli.context import AppContext, pass_app
-from rirport.cli.policy import parse_day
+from rirport.cli.parsing import option_day
 from rirport.domain.enums import Registry
-from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import Decision, Effect, TransferKind, TransferRequest
-from rirport.errors import NotFoundError
-from rirport.policy.engine import evaluate as evaluate_request
+from rirport.errors import InputError
 from rirport.policy.loader import load_regime
 from rirport.policy.model import Regime
-from rirport.query.view import CurrentView
-from rirport.services.registry.iana import load_iana
-from rirport.services.transfers.facts import covering_rows, gather_facts, resource_asked
-from rirport.services.transfers.lifecycle import build_request
+from rirport.query.iana import load_iana
+from rirport.query.parse import parse_registry
+from rirport.services.transfers.evaluate import evaluate_transfer
 
-JSON_KEYS = ("outcome", "rules", "conditions", "rpki")
-"""The contract of ``--format json``: exactly these keys (rules and rpki carry more)."""
 MARKS = {Effect.ALLOW: "ok", Effect.CONDITION: "if", Effect.REFUSE: "NO", Effect.NOTE: "--"}
 
 
@@ -33,8 +28,8 @@ def command() -> None:
 
 def _registry(_ctx: click.Context, _param: click.Parameter, value: str) -> Registry:
     try:
-        return Registry.parse(value)
-    except ValueError as exc:
+        return parse_registry(value, "--to")
+    except InputError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
@@ -85,32 +80,21 @@ def evaluate(
     refusal is an answer, not an error: the exit status is 0 for every decision, 1 for bad
     input (unknown resource, one straddling two holders, recipient = source for inter-RIR).
     """
-    view = app.current_view()
-    day = parse_day(as_of)
-    wanted = resource_asked(view, resource)
-    source = _source_of(view, wanted)
-    chosen = (
-        TransferKind(kind)
-        if kind
-        else (TransferKind.INTRA_RIR if recipient is source else TransferKind.INTER_RIR)
+    evaluation = evaluate_transfer(
+        app.store,
+        app.current_view(),
+        load_iana(app.store),
+        resource,
+        recipient,
+        load_regime(regime),
+        option_day(as_of, "--as-of"),
+        TransferKind(kind) if kind else None,
+        recipient_holder,
     )
-    request = build_request(view, wanted, recipient, recipient_holder, chosen, day)
-    iana = load_iana(app.store)
-    loaded = load_regime(regime)
-    facts = gather_facts(app.store, view, wanted, request.source, day, iana)
-    decision = evaluate_request(request, loaded, facts, day)
     if fmt == "json":
-        body = decision.to_json()
-        click.echo(json.dumps({k: body[k] for k in JSON_KEYS}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(evaluation.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(checklist(request, decision, loaded))
-
-
-def _source_of(view: CurrentView, resource: ResourceRange) -> Registry:
-    rows = covering_rows(view, resource)
-    if not rows:
-        raise NotFoundError(f"no registry holds {resource}")
-    return view.table.row(rows[0]).registry
+        click.echo(checklist(evaluation.request, evaluation.decision, evaluation.regime))
 
 
 def checklist(request: TransferRequest, decision: Decision, regime: Regime) -> str:

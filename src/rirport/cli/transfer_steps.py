@@ -13,10 +13,11 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
-from rirport.cli.parsing import parse_day, parse_resource
+from rirport.cli.parsing import option_day
 from rirport.domain.enums import Registry
 from rirport.domain.transfer import TransferKind
-from rirport.services.registry.iana import load_iana
+from rirport.query.iana import load_iana
+from rirport.query.parse import parse_resource
 from rirport.services.transfers.lifecycle import (
     StepResult,
     advance,
@@ -105,7 +106,7 @@ def request(
         recipient,
         recipient_holder,
         TransferKind(kind),
-        parse_day(date_text),
+        option_day(date_text, "--date"),
         requester,
     )
     _print(request_transfer(app.store, view, req, regime, app.actor, load_iana(app.store)), fmt)
@@ -161,7 +162,11 @@ cancel = _step("cancel", "Withdraw the transfer.", with_reason=True)
 def expire(app: AppContext, today_text: str | None) -> None:
     """Expire open transfers dated more than 90 days ago."""
     results = expire_stale(
-        app.store, app.current_view(), parse_day(today_text), app.actor, load_iana(app.store)
+        app.store,
+        app.current_view(),
+        option_day(today_text, "--today"),
+        app.actor,
+        load_iana(app.store),
     )
     click.echo(f"expired {len(results)} transfer(s)")
 

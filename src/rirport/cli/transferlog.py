@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rirport.cli.context import AppContext, pass_app
-from rirport.cli.parsing import parse_day
+from rirport.cli.parsing import option_day
 from rirport.formats.source import read_source
 from rirport.formats.transferlog import LoggedTransfer, read_transfer_log
 from rirport.services.monitoring.events import events_between
@@ -35,7 +35,7 @@ def reconcile_cmd(app: AppContext, files: tuple[Path, ...], start: str, end: str
     for path in files:
         source = read_source(path)
         transfers += read_transfer_log(source.data, source.name).transfers
-    day_from, day_to = parse_day(start), parse_day(end)
+    day_from, day_to = option_day(start, "--from"), option_day(end, "--to")
     result = reconcile(transfers, events_between(app.store, day_from, day_to), day_from, day_to)
     out = result.to_json()
     if fmt == "json":

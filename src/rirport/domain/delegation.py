@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rirport.domain.enums import Registry, ResourceType, Status
@@ -30,6 +30,9 @@ class Delegation:
     status: Status
     opaque_id: str | None = None
     undated_as: str = ""
+    numbers: ResourceRange | None = field(default=None, compare=False, repr=False)
+    """The numbers as the reader already computed them (a table row carries them), so
+    :attr:`resource` does not parse ``start`` again; None: computed on demand."""
 
     @property
     def resource(self) -> ResourceRange:
@@ -38,6 +41,8 @@ class Delegation:
         Raises:
             ValueError: the record's start/value are not a valid resource.
         """
+        if self.numbers is not None:
+            return self.numbers
         return ResourceRange.from_start_value(self.type, self.start, self.value)
 
     def to_json(self) -> dict[str, Any]:

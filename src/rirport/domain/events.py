@@ -24,7 +24,7 @@ become ONE ``renumbered`` event for the registry instead of a holder event per r
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -600,8 +600,3 @@ def count_by_kind(events: Sequence[Event]) -> dict[str, int]:
     for e in events:
         counts[e.kind] += 1
     return counts
-
-
-def iter_json(events: Sequence[Event]) -> Iterator[dict[str, Any]]:
-    for e in events:
-        yield e.to_json()

@@ -22,13 +22,6 @@ IPV6_UNICAST = "ipv6-unicast-address-assignments"
 ASN_BOOTSTRAP = "asn-bootstrap"
 IPV4_BOOTSTRAP = "ipv4-bootstrap"
 IPV6_BOOTSTRAP = "ipv6-bootstrap"
-IANA_SOURCES: tuple[str, ...] = (
-    IPV4_SPACE,
-    IPV6_UNICAST,
-    ASN_BOOTSTRAP,
-    IPV4_BOOTSTRAP,
-    IPV6_BOOTSTRAP,
-)
 
 #: Per resource type, the sources that can describe it, the richest first: the registries
 #: carry LEGACY and RESERVED status, the bootstrap files only which RIR serves a block.

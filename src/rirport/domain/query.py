@@ -8,7 +8,10 @@ Accepted spellings (case-insensitive where letters appear)::
     AS3333   as3333   3333           one AS number (a bare number is an AS number)
     AS3333-AS3340   3333-3340        an AS-number range
     holder:ID   ripencc:ID           a holder's opaque-id (in one registry with its name)
-    anything else                    taken as an opaque-id
+
+Anything else is a :class:`~rirport.errors.QueryError` that lists these forms: a bare word is
+never taken for an opaque-id, so ``hello`` or a misspelt ``ripenc:ID`` cannot answer "no
+match" as if it had been looked up.
 """
 
 from __future__ import annotations
@@ -20,6 +23,15 @@ from dataclasses import dataclass
 from rirport.domain.enums import Registry
 from rirport.domain.resources import ResourceRange
 from rirport.errors import QueryError
+
+ACCEPTED = (
+    "an address (193.0.0.1, 2001:db8::1), a prefix (193.0.0.0/21), an address range "
+    "(193.0.0.0-193.0.7.255), an AS number or range (AS3333, 3333, AS3333-AS3340), or a "
+    "holder as holder:ID or <registry>:ID (registry one of "
+    + ", ".join(r.value for r in Registry)
+    + ")"
+)
+"""What a query may be, for error messages."""
 
 # ASCII digits only: int() would read other scripts' digits ("١٢٣" or "１２３") as AS numbers
 _ASN = re.compile(r"(?ia)(?:as)?(\d+)")
@@ -49,8 +61,9 @@ def parse_query(text: str) -> Query:
     """Read one query.
 
     Raises:
-        QueryError: empty, or shaped like an address/prefix/ASN but invalid (for example
-            ``10.0.0.1/24`` with host bits set, or ``AS99999999999``).
+        QueryError: empty; shaped like an address/prefix/ASN but invalid (for example
+            ``10.0.0.1/24`` with host bits set, or ``AS99999999999``); or none of the
+            accepted forms (the message lists them).
     """
     raw = text.strip()
     if not raw:
@@ -61,15 +74,31 @@ def parse_query(text: str) -> Query:
     head, sep, tail = raw.partition(":")
     if sep and not _looks_ipv6(raw):
         try:
-            return _holder(raw, tail, Registry.parse(head))
+            registry = Registry.parse(head)
         except ValueError:
-            pass
+            raise QueryError(f"{raw!r}: {head.strip()!r} is not a registry; {_EXPECTED}") from None
+        return _holder(raw, tail, registry)
     try:
         return _numbers(raw)
     except ValueError as exc:
         if _looks_numeric(raw):
             raise QueryError(f"{raw!r}: {exc}") from None
-    return _holder(raw, raw, None)
+    raise QueryError(f"{raw!r} is not a query; {_EXPECTED}")
+
+
+def parse_resource(text: str) -> ResourceRange:
+    """An address, prefix, range or AS number (not a holder).
+
+    Raises:
+        QueryError: anything else.
+    """
+    query = parse_query(text)
+    if query.resource is None:
+        raise QueryError(f"{text.strip()!r} is not an address, prefix, range or AS number")
+    return query.resource
+
+
+_EXPECTED = f"expected {ACCEPTED}"
 
 
 def _numbers(raw: str) -> Query:

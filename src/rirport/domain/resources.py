@@ -124,19 +124,6 @@ class ResourceRange:
     def end_text(self) -> str:
         return _number_text(self.type, self.last)
 
-    def stats_value(self) -> int:
-        """The statistics ``value`` field: count, or prefix length for IPv6.
-
-        Raises:
-            ValueError: an IPv6 range that is not a single prefix cannot be one record.
-        """
-        if self.type is ResourceType.IPV6:
-            plen = self.prefix_length
-            if plen is None:
-                raise ValueError(f"{self} is not a single IPv6 prefix")
-            return plen
-        return self.size
-
     def __str__(self) -> str:
         plen = self.prefix_length
         if plen is not None:
@@ -224,11 +211,6 @@ def _cidr_blocks(first: int, last: int) -> Iterator[tuple[int, int]]:
         block = min(align, fit)
         yield first, block
         first += 1 << block
-
-
-def ranges_from_cidrs(networks: Iterable[str | IPNetwork]) -> list[ResourceRange]:
-    """Merge CIDR prefixes into the fewest inclusive ranges (adjacent and overlapping joined)."""
-    return merge_ranges(ResourceRange.from_network(n) for n in networks)
 
 
 def merge_ranges(ranges: Iterable[ResourceRange]) -> list[ResourceRange]:

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from rirport.domain.delegation import Delegation
 from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceType
+from rirport.domain.resources import ResourceRange
 
 U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
@@ -126,18 +127,21 @@ class DelegationTable:
         return hi + (self.last_lo.astype(np.float64) - self.first_lo.astype(np.float64)) + 1.0
 
     def row(self, i: int) -> Delegation:
-        """Row ``i`` as a :class:`Delegation`."""
+        """Row ``i`` as a :class:`Delegation`, carrying the numbers the columns hold (the start
+        text is not parsed again)."""
         date = int(self.date[i])
+        rtype = RESOURCE_TYPES[self.type[i]]
         return Delegation(
             registry=REGISTRIES[self.registry[i]],
             cc=self.cc[i].decode(),
-            type=RESOURCE_TYPES[self.type[i]],
+            type=rtype,
             start=self.start[i].decode(),
             value=int(self.value[i]),
             date=dt.date(date // 10000, date // 100 % 100, date % 100) if date else None,
             status=STATUSES[self.status[i]],
             opaque_id=self.opaque_id[i].decode() if self.has_opaque[i] else None,
             undated_as="00000000" if self.undated_zeros[i] else "",
+            numbers=ResourceRange(rtype, self.first_int(i), self.last_int(i)),
         )
 
     def rows(self) -> list[Delegation]:

@@ -93,11 +93,6 @@ def iter_combined_lines(header: Header, table: DelegationTable) -> Iterator[str]
         yield "".join(combined_records(part))
 
 
-def render_combined(header: Header, table: DelegationTable) -> str:
-    """The whole combined file as one string (rows in table order)."""
-    return "".join(iter_combined_lines(header, table))
-
-
 def combined_records(table: DelegationTable) -> list[str]:
     """One 9-field record line (with newline) per row.
 

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from rirport.config import Settings
 from rirport.domain.enums import Registry
-from rirport.errors import ConflictError, InputError, NotFoundError, RirportError
+from rirport.errors import RirportError
 from rirport.http.api.accounts import router as accounts_router
 from rirport.http.api.admin import router as admin_router
 from rirport.http.api.history import router as api_history_router
@@ -31,6 +31,7 @@ from rirport.http.auth.errors import install_handlers as install_auth_handlers
 from rirport.http.auth.forms import router as forms_router
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
+from rirport.http.errors import error_response_for
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap.fast import try_fast
@@ -38,7 +39,7 @@ from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import HttpError, error_response
 from rirport.query.live import LiveIndex
-from rirport.store.unit import Store
+from rirport.services.store import Store, open_store
 
 log = logging.getLogger("rirport.http")
 ENV_CONFIG = "RIRPORT_HTTP_CONFIG"
@@ -95,7 +96,7 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HttpError)
     async def problem(request: Request, exc: HttpError) -> Response:
-        return error_response(exc.status, exc.description, rdap(request), exc.headers)
+        return error_response_for(exc, rdap(request))
 
     @app.exception_handler(HTTPException)
     async def http(request: Request, exc: HTTPException) -> Response:
@@ -114,28 +115,18 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RirportError)
     async def domain(request: Request, exc: RirportError) -> Response:
-        status = (
-            404
-            if isinstance(exc, NotFoundError)
-            else 409
-            if isinstance(exc, ConflictError)
-            else 400
-            if isinstance(exc, InputError)
-            else 503
-        )
-        return error_response(status, str(exc)[:500], rdap(request))
+        return error_response_for(exc, rdap(request))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s", request.url.path)
-        return error_response(500, "internal error (logged on the server)", rdap(request))
+        return error_response_for(exc, rdap(request), request.url.path)
 
 
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory`` workers: settings from the environment ``serve`` set."""
     settings = Settings.from_env({k: v for k, v in os.environ.items() if k != ENV_CONFIG})
     config = config_from_json(os.environ.get(ENV_CONFIG, "{}"))
-    return create_app(Store(settings.resolved_database_url), settings.cache_dir, config)
+    return create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
 
 
 def config_from_json(text: str) -> HttpConfig:

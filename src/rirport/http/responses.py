@@ -33,15 +33,20 @@ CONFORMANCE = [
 
 TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    409: "Conflict",
     413: "Content Too Large",
     414: "URI Too Long",
+    415: "Unsupported Media Type",
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
     501: "Not Implemented",
+    503: "Service Unavailable",
 }
 
 
@@ -109,7 +114,8 @@ def error_response(
 
 
 class HttpError(Exception):
-    """An answer other than 200, raised from anywhere below a handler."""
+    """A refusal only HTTP knows (406, 413, 414, 415, 501); everything else is an error of
+    :mod:`rirport.errors`, mapped by :mod:`rirport.http.errors`."""
 
     def __init__(
         self, status: int, description: str, headers: dict[str, str] | None = None

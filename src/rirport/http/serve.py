@@ -6,18 +6,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable
 from dataclasses import asdict, replace
 
 import uvicorn
 
 from rirport.config import Settings
-from rirport.errors import ConflictError, InputError
 from rirport.http.app import ENV_CONFIG, create_app
 from rirport.http.config import HttpConfig
-from rirport.services.registry.bundled import bundled_files
-from rirport.services.registry.ingest import IngestResult, PendingFile, ingest_many
-from rirport.store.unit import Store
+from rirport.services.store import open_store
 
 EXAMPLES = (
     "rdap/help",
@@ -57,25 +53,8 @@ def serve(
             access_log=access_log,
         )
         return
-    app = create_app(Store(settings.resolved_database_url), settings.cache_dir, config)
+    app = create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
-
-
-def load_bundled_if_empty(store: Store, echo: Callable[[str], None]) -> int:
-    """Ingest the bundled 2018 files when the store holds no snapshot; files ingested."""
-    with store.transaction() as uow:
-        if uow.snapshots.current():
-            return 0
-    echo("the store is empty: loading the bundled 2018 files of the five RIRs")
-    count = 0
-    pending = [PendingFile(f.read, f.url) for f in bundled_files()]
-    for outcome in ingest_many(store, pending):
-        if isinstance(outcome, IngestResult):
-            echo(outcome.message)
-            count += 1
-        elif isinstance(outcome, InputError | ConflictError):
-            echo(f"error: {outcome}")
-    return count
 
 
 def example_urls(host: str, port: int) -> list[str]:

@@ -86,6 +86,25 @@ class RegistryIndex:
             local = np.union1d(index.containing(first), index.starting_within(first, last))
         return self.hits(index.row_ids[local], resource)
 
+    def covering(self, resource: ResourceRange) -> list[Hit]:
+        """Rows containing all of ``resource``, most specific first (``exact`` or
+        ``covering``): the rows covering its first number (one segment) that reach its last."""
+        index = self.by_type[resource.type]
+        t = self.table
+        found = []
+        for row in index.row_ids[index.containing(self._point(resource))].tolist():
+            first, last = t.first_int(row), t.last_int(row)
+            if first <= resource.first and resource.last <= last:
+                exact = first == resource.first and last == resource.last
+                found.append(Hit(row, "exact" if exact else "covering"))
+        return self._ordered(found)
+
+    def _point(self, resource: ResourceRange) -> Keys:
+        """The index key of the first number of ``resource``."""
+        if resource.type is ResourceType.IPV6 and self.ipv6_compact:
+            return np.array([resource.first >> 64], np.uint64)
+        return _keys_of(resource.type, resource.first)
+
     @staticmethod
     def _ipv6_compact_overlapping(index: RangeIndex, resource: ResourceRange) -> Rows:
         """Overlap search when keys are the upper 64 bits of /64-aligned ranges.

@@ -85,6 +85,18 @@ def builtin_names() -> list[str]:
     return sorted(names)
 
 
+def load_builtin(name: str) -> Regime:
+    """A regime shipped with rirport, by name only (what a server lets its clients pick:
+    never a path on the server's disk).
+
+    Raises:
+        InputError: no built-in has that name (the message lists them).
+    """
+    if name not in builtin_names():
+        raise InputError(f"unknown regime {name[:60]!r} (built in: {', '.join(builtin_names())})")
+    return _builtin(name)
+
+
 def load_regime(name_or_path: str | Path) -> Regime:
     """A built-in regime by name (``current``, ``mandatory-portability``) or a file by path.
 

@@ -10,15 +10,21 @@ is one scan of the versions, whatever the number of files stored.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from rirport.domain.delegation import Delegation
+from rirport.domain.enums import Registry
 from rirport.domain.query import Query, parse_query
-from rirport.errors import StorageError
+from rirport.domain.resources import ResourceRange
+from rirport.errors import NotFoundError, StorageError
 from rirport.formats.records import RecordError, parse_record
-from rirport.query.holders import HolderIdentity, StableHolder
+from rirport.query.holders import HolderIdentity, StableHolder, spellings
+from rirport.query.transfers import ADDED, RETIRED, CompletedTransfers
+from rirport.query.view import EMPTY_STORE
 from rirport.store.keys import key_of
 from rirport.store.repos.delegations import HistoryRow
 from rirport.store.repos.snapshots import SnapshotRow
@@ -57,14 +63,71 @@ def timeline(store: Store, query: str | Query) -> list[Period]:
 
     Raises:
         QueryError: the text is not a usable query.
+        NotFoundError: the store holds no snapshot (the message says how to load one).
         StorageError: a stored record no longer parses.
     """
-    parsed = parse_query(query) if isinstance(query, str) else query
+    return _timeline(store, parse_query(query) if isinstance(query, str) else query)[0]
+
+
+@dataclass(frozen=True)
+class Version:
+    """A period as a reader dates it (APNIC's history extension, say): from the first file
+    listing it, or the completed transfer that made it; until the first later file of its
+    registry that no longer lists it, or the transfer that retired it; None while the newest
+    file still does."""
+
+    period: Period
+    applicable_from: dt.date
+    applicable_until: dt.date | None
+    transferred: dt.date | None
+    """The date of the completed transfer that made this version (None: the files did)."""
+
+
+def covering_versions(
+    store: Store, resource: ResourceRange, transfers: CompletedTransfers
+) -> list[Version]:
+    """Every version of the delegations containing all of ``resource``.
+
+    Raises:
+        NotFoundError: no stored file lists one.
+    """
+    periods, snapshots = _timeline(store, Query(str(resource), resource=resource))
+    kept = [p for p in periods if _covers(p.delegation, resource)]
+    if not kept:
+        raise NotFoundError(f"no stored file lists a delegation covering {resource}")
+    return _versions(kept, snapshots, transfers)
+
+
+def holder_versions(
+    store: Store, registry: Registry, opaque_id: str, transfers: CompletedTransfers
+) -> tuple[str, list[Version]]:
+    """Every version of what a holder held (under any id its identity links), by the first
+    of its id's :func:`~rirport.query.holders.spellings` any file names; with that spelling.
+
+    Raises:
+        NotFoundError: no stored file names the holder.
+    """
+    for candidate in spellings(opaque_id):
+        query = Query(f"{registry.value}:{candidate}", holder=candidate, registry=registry)
+        periods, snapshots = _timeline(store, query)
+        if periods:
+            return candidate, _versions(periods, snapshots, transfers)
+    raise NotFoundError(f"no stored file names holder {opaque_id[:100]!r} in {registry.label}")
+
+
+def _timeline(store: Store, query: Query) -> tuple[list[Period], list[SnapshotRow]]:
+    """The periods (oldest first) and every snapshot, read in one transaction.
+
+    Raises:
+        NotFoundError: the store holds no snapshot at all (the message says how to load one).
+    """
     with store.transaction() as uow:
-        identity = HolderIdentity.load(uow)
-        rows = _rows(uow, parsed, identity)
         snapshots = uow.snapshots.all()
-    return sorted(
+        if not snapshots:
+            raise NotFoundError(EMPTY_STORE)
+        identity = HolderIdentity.load(uow)
+        rows = _rows(uow, query, identity)
+    periods = sorted(
         (_period(row, snapshots, identity) for row in rows),
         key=lambda p: (
             p.first_seen,
@@ -74,6 +137,33 @@ def timeline(store: Store, query: str | Query) -> list[Period]:
             p.last_seen,
         ),
     )
+    return periods, snapshots
+
+
+def _covers(d: Delegation, resource: ResourceRange) -> bool:
+    r = d.resource
+    return r.type is resource.type and r.first <= resource.first and resource.last <= r.last
+
+
+def _versions(
+    periods: list[Period], snapshots: list[SnapshotRow], transfers: CompletedTransfers
+) -> list[Version]:
+    days: defaultdict[str, set[dt.date]] = defaultdict(set)
+    for snap in snapshots:
+        days[snap.registry].add(snap.snapshot_date)
+    files = {registry: sorted(dates) for registry, dates in days.items()}
+    out = []
+    for p in periods:
+        moved = transfers.made(p.delegation, p.change)
+        if p.change == RETIRED and moved:
+            until: dt.date | None = moved
+        else:
+            dates = files.get(p.delegation.registry.value, [])
+            i = bisect.bisect_right(dates, p.last_seen)
+            until = dates[i] if i < len(dates) else None
+        made = moved if p.change == ADDED else None
+        out.append(Version(p, made or p.first_seen, until, made))
+    return out
 
 
 def _rows(uow: UnitOfWork, query: Query, identity: HolderIdentity) -> list[HistoryRow]:
@@ -109,13 +199,13 @@ def _period(row: HistoryRow, snapshots: list[SnapshotRow], identity: HolderIdent
     )
     holder = identity.holder(row.registry, delegation.opaque_id) if delegation.opaque_id else None
     change = (
-        "transfer-retired"
+        RETIRED
         if row.retired_serial is not None
-        else "transfer-added"
+        else ADDED
         if row.added_serial is not None
         else None
     )
     return Period(delegation, row.valid_from, row.valid_to, seen, holder, change)
 
 
-__all__ = ["Period", "timeline"]
+__all__ = ["Period", "Version", "covering_versions", "holder_versions", "timeline"]

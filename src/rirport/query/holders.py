@@ -219,6 +219,13 @@ class HolderIdentity:
             self._parent[rb] = ra
 
 
+def spellings(opaque_id: str) -> list[str]:
+    """The spellings a holder's id is tried in: as given, lower case, upper case. Handles are
+    case-insensitive to clients (whoisit upper-cases them) and every registry writes its ids in
+    one case (hex, UUIDs, digits), so at most one spelling is ever stored."""
+    return list(dict.fromkeys((opaque_id, opaque_id.lower(), opaque_id.upper())))
+
+
 def identity(store: Store, registry: str | None = None) -> HolderIdentity:
     """The stable holders of the store (of one registry, or of all)."""
     with store.transaction() as uow:
@@ -240,4 +247,5 @@ __all__ = [
     "link_holders",
     "links",
     "relink",
+    "spellings",
 ]

@@ -13,6 +13,7 @@ nor go into, the current :class:`Served`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -21,14 +22,12 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from starlette.concurrency import run_in_threadpool
-
 from rirport.errors import NotFoundError
+from rirport.query.iana import IanaBlocks, load_iana
 from rirport.query.lookup import Lookup
+from rirport.query.transfers import CompletedTransfers
 from rirport.query.view import CurrentView, load_as_of, load_current
-from rirport.services.registry.iana import IanaBlocks, load_iana
 from rirport.store.repos.snapshots import SnapshotRow
-from rirport.store.repos.transfers import TransferRow
 from rirport.store.unit import Store
 
 T = TypeVar("T")
@@ -46,12 +45,12 @@ class Served:
     """
 
     def __init__(
-        self, view: CurrentView, iana: IanaBlocks, transfers: list[TransferRow] | None = None
+        self, view: CurrentView, iana: IanaBlocks, transfers: CompletedTransfers | None = None
     ) -> None:
         self.view = view
         self.lookup = Lookup(view)
         self.iana = iana
-        self.transfers = transfers or []
+        self.transfers = transfers or CompletedTransfers()
         """Completed transfers, for the ``transfer`` events of the objects they moved."""
         self._snapshots = {snap.id: snap for snap in view.snapshots}
         self._derived: dict[str, Any] = {}
@@ -64,14 +63,6 @@ class Served:
     def snapshot(self, snapshot_id: int) -> SnapshotRow:
         return self._snapshots[snapshot_id]
 
-    def transfer_dates(self, registry: str, first_key: str, last_key: str) -> list[str]:
-        """Dates of completed transfers into ``registry`` overlapping the keyed range."""
-        return sorted(
-            t.transfer_date.isoformat()
-            for t in self.transfers
-            if t.recipient_registry == registry and t.lo <= last_key and first_key <= t.hi
-        )
-
     def derived(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per generation (concurrent first callers wait for one)."""
         with self._lock:
@@ -82,13 +73,13 @@ class Served:
 
     async def derived_off_loop(self, key: str, compute: Callable[[], T]) -> T:
         """:meth:`derived` for async handlers: a value already made is returned at once; a
-        first computation (a second or more for bootstrap files) runs in the thread pool, so
+        first computation (a second or more for bootstrap files) runs in a worker thread, so
         the event loop keeps serving other requests meanwhile."""
         made = self._derived.get(key, _MISSING)  # a dict read is atomic: no lock needed
         if made is not _MISSING:
             value: T = made
             return value
-        return await run_in_threadpool(self.derived, key, compute)
+        return await asyncio.to_thread(self.derived, key, compute)
 
 
 class Memo(Generic[K, T]):
@@ -185,9 +176,8 @@ class LiveIndex:
             view = load_as_of(self.store, date, self.cache_dir)
         except OSError:
             view = load_as_of(self.store, date, None)
-        with self.store.transaction() as uow:  # the view shows them on the newest files
-            transfers = uow.transfers.all(("completed",))
-        return Served(view, self._served.iana, transfers)
+        # the view shows them on the newest files
+        return Served(view, self._served.iana, CompletedTransfers.load(self.store))
 
     def _load(self, attempts: int = 5) -> Served:
         """A view of one generation: loaded again when a write landed meanwhile.
@@ -200,8 +190,7 @@ class LiveIndex:
         """
         for _ in range(attempts):
             before = self.store_generation()
-            with self.store.transaction() as uow:
-                transfers = uow.transfers.all(("completed",))
+            transfers = CompletedTransfers.load(self.store)
             served = Served(self._view(), load_iana(self.store), transfers)
             if before == served.generation == self.store_generation():
                 return served

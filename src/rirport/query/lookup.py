@@ -7,19 +7,18 @@ first, each with its relation to the query and the file and line it was read fro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from rirport.domain.delegation import Delegation
-from rirport.domain.enums import REGISTRIES, ResourceType
+from rirport.domain.enums import REGISTRIES, Registry
 from rirport.domain.query import Query, parse_query
 from rirport.domain.resources import ResourceRange, relation
-from rirport.errors import QueryError, StorageError
+from rirport.errors import NotFoundError, StorageError
 from rirport.formats.records import RecordError, parse_record
-from rirport.index.registry import Hit, RegistryIndex, parse_ipv4_strings
+from rirport.index.registry import Hit, RegistryIndex
+from rirport.query.holders import identity, spellings
 from rirport.query.view import CurrentView
 from rirport.store.keys import key_of
 from rirport.store.repos.delegations import RecordRow
@@ -56,23 +55,13 @@ class Match:
         )
 
 
-@dataclass(frozen=True)
-class Answer:
-    """The matches of one query of a bulk lookup, or why the query could not be read."""
-
-    query: str
-    matches: list[Match]
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"query": self.query, "matches": [m.to_json() for m in self.matches]}
-        if self.error:
-            body["error"] = self.error
-        return body
-
-
 class Lookup:
-    """Queries against a current view through its :class:`RegistryIndex`."""
+    """Queries against a current view through its :class:`RegistryIndex`.
+
+    Every edge asks through here: a lookup, the delegation covering a resource (RDAP's
+    ``ip/`` and ``autnum/``), matches by relation, a holder's rows; bulk lookups
+    (:mod:`rirport.query.bulk`) and searches (:mod:`rirport.query.search`) build on it.
+    """
 
     def __init__(self, view: CurrentView) -> None:
         self.view = view
@@ -86,42 +75,62 @@ class Lookup:
             QueryError: the text is not a usable query.
         """
         parsed = parse_query(query) if isinstance(query, str) else query
-        return [self._match(hit) for hit in self.index.lookup(parsed)]
+        return [self.match(hit) for hit in self.index.lookup(parsed)]
 
-    def bulk(self, queries: Iterable[str]) -> list[Answer]:
-        """Answers in input order; addresses go through the vectorised path together."""
-        texts = [q.strip() for q in queries]
-        numbers, is_ipv4 = parse_ipv4_strings(texts)
-        ipv4 = self.index.by_type[ResourceType.IPV4]
-        segments = ipv4.segment_of(numbers)
-        answers = []
-        for i, text in enumerate(texts):
-            if is_ipv4[i]:
-                seg = int(segments[i])
-                local = (
-                    ipv4.covering[ipv4.ptr[seg] : ipv4.ptr[seg + 1]]
-                    if seg >= 0
-                    else (np.zeros(0, np.int64))
-                )
-                address = ResourceRange(ResourceType.IPV4, int(numbers[i]), int(numbers[i]))
-                hits = self.index.hits(ipv4.row_ids[local], address)
-                answers.append(Answer(text, [self._match(h) for h in hits]))
-                continue
-            try:
-                answers.append(Answer(text, self.find(text)))
-            except QueryError as exc:
-                answers.append(Answer(text, [], str(exc)))
-        return answers
+    def covering(self, resource: ResourceRange) -> list[Match]:
+        """Delegations containing all of ``resource``, most specific first."""
+        return [self.match(hit) for hit in self.index.covering(resource)]
 
-    def _match(self, hit: Hit) -> Match:
-        sid = int(self.view.snapshot_ids[hit.row])
+    def smallest_covering(self, resource: ResourceRange) -> Match:
+        """The smallest delegation, in any registry, containing all of ``resource``.
+
+        Raises:
+            NotFoundError: none does.
+        """
+        hits = self.index.covering(resource)
+        if not hits:
+            raise NotFoundError(f"no registry holds {resource}")
+        return self.match(hits[0])
+
+    def overlapping(self, resource: ResourceRange, relations: Collection[str]) -> list[Match]:
+        """Delegations sharing numbers with ``resource`` whose relation to it is one of
+        ``relations`` (``exact``, ``covering``, ``covered``, ``overlaps``)."""
+        return [self.match(h) for h in self.index.ranges(resource) if h.relation in relations]
+
+    def holder(self, opaque_id: str, registry: Registry | None = None) -> tuple[str, list[Match]]:
+        """A holder's rows by its id in any of its :func:`~rirport.query.holders.spellings`,
+        with the spelling found (the one given when none is)."""
+        for candidate in spellings(opaque_id):
+            hits = self.index.holder(candidate, registry)
+            if hits:
+                return candidate, [self.match(h) for h in hits]
+        return opaque_id, []
+
+    def match(self, hit: Hit) -> Match:
+        """The :class:`Match` of an index hit."""
+        return self.match_row(hit.row, hit.relation)
+
+    def match_row(self, row: int, relation_text: str) -> Match:
+        """The :class:`Match` of row ``row`` of the view, as ``relation_text`` to a query."""
+        sid = int(self.view.snapshot_ids[row])
         return Match(
-            self.view.table.row(hit.row),
-            hit.relation,
+            self.view.table.row(row),
+            relation_text,
             sid,
             self._files[sid],
-            int(self.view.table.line[hit.row]),
+            int(self.view.table.line[row]),
         )
+
+
+def linked_holder(store: Store, lookup: Lookup, opaque_id: str, registry: Registry) -> str | None:
+    """The opaque-id the holder ``opaque_id`` has in ``lookup``'s view (another file may have
+    renumbered it: stable holder identity links its ids), or None."""
+    holders = identity(store, registry.value)
+    for candidate in spellings(opaque_id):
+        for other in holders.holder(registry.value, candidate).ids:
+            if lookup.index.holder(other, registry):
+                return other
+    return None
 
 
 def sql_find(store: Store, query: str | Query) -> list[Match]:
@@ -172,4 +181,4 @@ def _resource(query: Query) -> ResourceRange:
     return query.resource
 
 
-__all__ = ["Answer", "Lookup", "Match", "sql_find"]
+__all__ = ["Lookup", "Match", "linked_holder", "sql_find"]

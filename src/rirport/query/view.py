@@ -30,6 +30,11 @@ from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
 
 CACHE_FORMAT = 1
+EMPTY_STORE = (
+    "the store holds no statistics files yet: load the bundled 2018 files with "
+    "`rirport demo`, or your own with `rirport ingest PATH...`"
+)
+"""What a read says when there is nothing to read."""
 
 
 @dataclass
@@ -48,6 +53,17 @@ class CurrentView:
     @property
     def registries(self) -> list[Registry]:
         return [Registry(s.registry) for s in self.snapshots]
+
+
+def require_data(view: CurrentView) -> CurrentView:
+    """``view``, when it holds at least one snapshot.
+
+    Raises:
+        NotFoundError: the store is empty (the message says how to load it).
+    """
+    if not view.snapshots:
+        raise NotFoundError(EMPTY_STORE)
+    return view
 
 
 def load_current(store: Store, cache_dir: Path | None = None) -> CurrentView:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from rirport.errors import RirportError, StorageError
 from rirport.store.engine import make_engine, migrate
+from rirport.store.repos.accounts import AccountRepo
 from rirport.store.repos.delegations import DelegationRepo
 from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
 from rirport.store.repos.evidence import EvidenceRepo
@@ -45,6 +47,11 @@ class UnitOfWork:
     def evidence(self) -> EvidenceRepo:
         """Evidence items (a property: bound to this transaction's connection)."""
         return EvidenceRepo(self.connection)
+
+    @cached_property
+    def accounts(self) -> AccountRepo:
+        """Accounts, sessions and tokens (made on first use: most transactions touch none)."""
+        return AccountRepo(self.connection)
 
 
 class Store:

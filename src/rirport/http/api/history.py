@@ -20,11 +20,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from rirport.domain.enums import Registry
 from rirport.domain.events import KINDS
-from rirport.http.rdap.asof import parse_date
-from rirport.http.responses import JSON, NDJSON, HttpError, json_response
+from rirport.errors import InputError
+from rirport.http.responses import JSON, NDJSON, json_response
 from rirport.query.history import timeline
+from rirport.query.parse import parse_date, parse_registry
 from rirport.services.monitoring.events import events_between
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -84,9 +84,9 @@ def events(
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> Response:
     day_from, day_to = parse_date(start, "from"), parse_date(end, "to")
-    reg = _registry(registry)
+    reg = parse_registry(registry) if registry else None
     if kind is not None and kind not in KINDS:
-        raise HttpError(400, f"kind: {kind[:20]!r} is not one of {', '.join(KINDS)}")
+        raise InputError(f"kind: {kind[:20]!r} is not one of {', '.join(KINDS)}")
     live = request.app.state.live
     key = ("events", live.served.generation, day_from, day_to, reg)
     found = live.memo.get(
@@ -98,13 +98,6 @@ def events(
     if _wants_ndjson(format, request.headers.get("accept")):
         return _ndjson(page, headers)
     return json_response(page, headers=headers)
-
-
-def _registry(text: str | None) -> Registry | None:
-    try:
-        return Registry.parse(text) if text else None
-    except ValueError as exc:
-        raise HttpError(400, f"registry: {exc}"[:200]) from None
 
 
 def _wants_ndjson(format_: str | None, accept: str | None) -> bool:

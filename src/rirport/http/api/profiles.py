@@ -21,18 +21,17 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import HTMLResponse, Response
 
 from rirport.accounts.holdings import file_transfer, portfolio
-from rirport.domain.enums import Registry
-from rirport.domain.query import parse_query
 from rirport.domain.transfer import TransferKind
 from rirport.errors import InputError
 from rirport.http.auth.bodies import json_fields
 from rirport.http.auth.principal import PortfolioReader, Reader, TransferFiler, guarded
 from rirport.http.auth.state import FORM_MAX_BYTES
 from rirport.http.responses import json_response
-from rirport.policy.loader import builtin_names
+from rirport.policy.loader import load_builtin
 from rirport.profiles.model import Profile
 from rirport.profiles.render import html_page
 from rirport.query.live import Served
+from rirport.query.parse import parse_day, parse_registry, parse_resource
 from rirport.services.profiles.build import ProfileSet, build_profiles
 
 router = APIRouter(tags=["profiles"])
@@ -144,19 +143,16 @@ async def new_transfer(request: Request, principal: TransferFiler) -> Response:
 
 def _transfer_args(fields: dict[str, str]) -> tuple[Any, ...]:
     """Raises: InputError naming the field that is wrong."""
-    query = parse_query(fields["resource"])
-    if query.resource is None:
-        raise InputError(f"resource {fields['resource']!r} is not a prefix, range or AS number")
+    resource = parse_resource(fields["resource"])
+    recipient = parse_registry(fields["to"], "to")
     try:
-        recipient = Registry.parse(fields["to"])
         kind = TransferKind(fields.get("kind", "inter-rir"))
-        day = dt.date.fromisoformat(fields["date"]) if "date" in fields else dt.date.today()
     except ValueError as exc:
-        raise InputError(f"bad to, kind or date: {exc}") from None
+        raise InputError(f"kind: {exc}") from None
+    day = parse_day(fields.get("date"), "date")
     regime = fields.get("regime", "current")
-    if regime not in builtin_names():
-        raise InputError(f"unknown regime {regime!r} (built in: {', '.join(builtin_names())})")
+    load_builtin(regime)  # refuse an unknown name before anything is filed
     holder = fields["recipient_holder"].strip()
     if not holder or len(holder) > 128:
         raise InputError("recipient_holder must be 1 to 128 characters")
-    return query.resource, recipient, holder, kind, day, regime
+    return resource, recipient, holder, kind, day, regime

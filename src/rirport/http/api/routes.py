@@ -21,21 +21,17 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rirport.domain.enums import Registry
-from rirport.domain.transfer import TransferKind
-from rirport.errors import NotFoundError
+from rirport.errors import InputError
 from rirport.http.api.bulk import bulk_json
 from rirport.http.config import HttpConfig
-from rirport.http.rdap.asof import parse_date
 from rirport.http.responses import JSON, HttpError, documented, json_response
-from rirport.policy.engine import evaluate as evaluate_request
-from rirport.policy.loader import builtin_names, load_regime
+from rirport.policy.loader import load_builtin
 from rirport.query.integrity import check
-from rirport.query.live import Served
+from rirport.query.live import LiveIndex, Served
+from rirport.query.parse import parse_as_of, parse_registry
 from rirport.query.stats import compute_stats
 from rirport.services.audit import journal
-from rirport.services.transfers.facts import covering_rows, gather_facts, resource_asked
-from rirport.services.transfers.lifecycle import build_request
+from rirport.services.transfers.evaluate import evaluate_transfer
 from rirport.services.transfers.portability import run_portability
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -71,9 +67,13 @@ BULK_BODY = {
 }
 
 
-def served(request: Request) -> Served:
-    result: Served = request.app.state.live.served
+def live(request: Request) -> LiveIndex:
+    result: LiveIndex = request.app.state.live
     return result
+
+
+def served(request: Request) -> Served:
+    return live(request).served
 
 
 def _config(request: Request) -> HttpConfig:
@@ -121,11 +121,8 @@ async def lookup_one(
         description="YYYY-MM-DD: the registries as each one's newest file on or before it",
     ),
 ) -> Response:
-    s = (
-        served(request)
-        if as_of is None
-        else await run_in_threadpool(request.app.state.live.as_of, parse_date(as_of))
-    )
+    day = parse_as_of(as_of)
+    s = served(request) if day is None else await run_in_threadpool(live(request).as_of, day)
     return json_response([m.to_json() for m in s.lookup.find(q)])
 
 
@@ -137,7 +134,7 @@ async def lookup_one(
 )
 async def lookup_bulk(request: Request) -> Response:
     queries = _queries(await _body(request), _config(request).bulk_max_queries)
-    return Response(bulk_json(served(request), queries), media_type=JSON)
+    return Response(bulk_json(served(request).lookup, queries), media_type=JSON)
 
 
 @router.get("/stats", responses=ok(ARRAY), summary="Counts per registry, type and status")
@@ -169,15 +166,12 @@ def integrity(
 
 @router.get("/portability", responses=ok(ARRAY, 400), summary="Who could move where")
 def portability(request: Request, regime: str = Query("current", max_length=60)) -> Response:
-    if regime not in builtin_names():
-        raise HttpError(400, f"unknown regime {regime!r} (built in: {', '.join(builtin_names())})")
+    loaded = load_builtin(regime)
     s = served(request)
     day = dt.date.today()
 
     def compute() -> list[dict[str, Any]]:
-        report = run_portability(
-            s.view, s.iana, [load_regime(regime)], day, request.app.state.live.store
-        )
+        report = run_portability(s.view, s.iana, [loaded], day, live(request).store)
         return [c.to_json() for c in report.cells]
 
     return json_response(s.derived(f"portability:{regime}:{day}", compute))
@@ -194,26 +188,13 @@ def transfer_evaluate(
     to: str = Query(..., min_length=1, max_length=20),
     regime: str = Query("current", max_length=60),
 ) -> Response:
-    try:
-        recipient = Registry.parse(to)
-    except ValueError as exc:
-        raise HttpError(400, str(exc)) from None
-    if regime not in builtin_names():
-        raise HttpError(400, f"unknown regime {regime!r}")
+    recipient = parse_registry(to, "to")
+    loaded = load_builtin(regime)
     s = served(request)
-    store = request.app.state.live.store
-    wanted = resource_asked(s.view, resource)
-    rows = covering_rows(s.view, wanted)
-    if not rows:
-        raise NotFoundError(f"no registry holds {resource}")
-    source = s.view.table.row(rows[0]).registry
-    kind = TransferKind.INTRA_RIR if recipient is source else TransferKind.INTER_RIR
-    day = dt.date.today()
-    req = build_request(s.view, wanted, recipient, "", kind, day)
-    loaded = load_regime(regime)
-    facts = gather_facts(store, s.view, wanted, req.source, day, s.iana)
-    body = evaluate_request(req, loaded, facts, day).to_json()
-    return json_response({k: body[k] for k in ("outcome", "rules", "conditions", "rpki")})
+    evaluation = evaluate_transfer(
+        live(request).store, s.view, s.iana, resource, recipient, loaded, dt.date.today()
+    )
+    return json_response(evaluation.to_json())
 
 
 @router.get("/journal", responses=ok(ARRAY), summary="The newest journal entries")
@@ -222,7 +203,7 @@ def journal_entries(
     limit: int = Query(100, ge=1, le=10_000),
     action: str | None = Query(None, max_length=40),
 ) -> Response:
-    rows = journal.entries(request.app.state.live.store, action)[-limit:]
+    rows = journal.entries(live(request).store, action)[-limit:]
     return json_response(
         [
             {
@@ -258,14 +239,14 @@ def _queries(body: bytes, limit: int) -> list[str]:
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, 'the body is not JSON: send {"queries": ["...", ...]}') from None
+        raise InputError('the body is not JSON: send {"queries": ["...", ...]}') from None
     queries = parsed.get("queries") if isinstance(parsed, dict) else None
     if (
         not isinstance(queries, list)
         or not all(isinstance(q, str) for q in queries)
         or (set(parsed) != {"queries"})
     ):
-        raise HttpError(400, 'send {"queries": ["...", ...]}: a list of strings')
+        raise InputError('send {"queries": ["...", ...]}: a list of strings')
     if len(queries) > limit:
         raise HttpError(413, f"{len(queries)} queries; the limit is {limit} a request")
     return queries

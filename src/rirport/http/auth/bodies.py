@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from rirport.errors import InputError
 from rirport.http.responses import HttpError
 
 
@@ -38,7 +39,8 @@ async def json_fields(
     """A JSON object whose values are strings, with exactly the fields allowed.
 
     Raises:
-        HttpError: 415 not JSON by media type, 413 too large, 400 malformed (naming what).
+        HttpError: 415 not JSON by media type, 413 too large.
+        InputError: malformed (naming what).
     """
     if media_type(request) != "application/json":
         raise HttpError(415, "send the body as application/json")
@@ -46,9 +48,9 @@ async def json_fields(
     try:
         parsed: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "the body is not JSON") from None
+        raise InputError("the body is not JSON") from None
     if not isinstance(parsed, dict):
-        raise HttpError(400, "the body must be a JSON object")
+        raise InputError("the body must be a JSON object")
     return _fields(parsed, required, optional)
 
 
@@ -57,13 +59,13 @@ def _fields(
 ) -> dict[str, str]:
     unknown = sorted(set(parsed) - set(required) - set(optional))
     if unknown:
-        raise HttpError(400, f"unknown field(s): {', '.join(unknown)[:200]}")
+        raise InputError(f"unknown field(s): {', '.join(unknown)[:200]}")
     missing = [k for k in required if k not in parsed]
     if missing:
-        raise HttpError(400, f"missing field(s): {', '.join(missing)}")
+        raise InputError(f"missing field(s): {', '.join(missing)}")
     wrong = [k for k, v in parsed.items() if not isinstance(v, str)]
     if wrong:
-        raise HttpError(400, f"field(s) {', '.join(sorted(wrong))} must be strings")
+        raise InputError(f"field(s) {', '.join(sorted(wrong))} must be strings")
     return {k: str(v) for k, v in parsed.items()}
 
 
@@ -71,7 +73,8 @@ async def form_fields(request: Request, limit: int) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` form (the first value of each field).
 
     Raises:
-        HttpError: 415 another media type, 413 too large, 400 unreadable.
+        HttpError: 415 another media type, 413 too large.
+        InputError: unreadable.
     """
     if media_type(request) != "application/x-www-form-urlencoded":
         raise HttpError(415, "send the form as application/x-www-form-urlencoded")
@@ -81,5 +84,5 @@ async def form_fields(request: Request, limit: int) -> dict[str, str]:
             body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=20
         )
     except (UnicodeDecodeError, ValueError):
-        raise HttpError(400, "the form cannot be read") from None
+        raise InputError("the form cannot be read") from None
     return {k: v[0] for k, v in parsed.items()}

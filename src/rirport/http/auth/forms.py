@@ -29,7 +29,6 @@ from rirport.http.auth.bodies import form_fields
 from rirport.http.auth.principal import PERMISSION_KEY, FormReader, check_csrf, session_id
 from rirport.http.auth.sessions import clear_session, login, set_session
 from rirport.http.auth.state import FORM_MAX_BYTES, LOGIN_CSRF_COOKIE, SESSION_COOKIE, auth_state
-from rirport.http.responses import HttpError
 
 router = APIRouter(include_in_schema=False)
 SELF: dict[str, Any] = {"openapi_extra": {PERMISSION_KEY: "account:self"}}
@@ -195,7 +194,7 @@ def _session_token(request: Request) -> str:
     state = auth_state(request)
     sid = session_id(state, request.cookies.get(SESSION_COOKIE))
     if sid is None:
-        raise HttpError(400, "no session")
+        raise InputError("no session")
     return csrf_token(state.key, sid)
 
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from rirport.accounts.service import AuthSettings
 from rirport.accounts.throttle import Limits
 from rirport.http.config import HttpConfig
-from rirport.store.unit import Store
+from rirport.services.store import Store
 
 log = logging.getLogger("rirport.http")
 SESSION_COOKIE = "rirport_session"

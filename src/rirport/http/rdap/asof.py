@@ -15,30 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from rirport.domain.enums import Registry
-from rirport.http.responses import HttpError
-from rirport.query.holders import identity
 from rirport.query.live import Served
-from rirport.store.unit import Store
+from rirport.query.parse import AS_OF, parse_as_of
 
-PARAM = "as-of"
-
-
-def parse_date(text: str, name: str = PARAM) -> dt.date:
-    """A date (``YYYY-MM-DD``, or an RFC 3339 date-time: its date); 400 otherwise."""
-    try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        if 10 < len(text) <= 40 and text[10] in "Tt ":
-            return dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        pass
-    raise HttpError(400, f"{name}: {text[:40]!r} is not a date (YYYY-MM-DD)")
+PARAM = AS_OF
 
 
 def requested(request: Request) -> dt.date | None:
-    """The ``as-of`` date of the request, or None when it asks for the current view."""
-    text = request.query_params.get(PARAM)
-    return None if text is None else parse_date(text)
+    """The ``as-of`` date of the request, or None when it asks for the current view.
+
+    Raises:
+        InputError: not a date.
+    """
+    return parse_as_of(request.query_params.get(PARAM))
 
 
 async def view_for(request: Request) -> tuple[Served, list[dict[str, Any]]]:
@@ -65,17 +54,6 @@ def snapshot_notice(served: Served, day: dt.date) -> dict[str, Any]:
             ),
         ],
     }
-
-
-def linked_id(store: Store, served: Served, opaque_id: str, registry: Registry) -> str | None:
-    """The opaque-id the holder ``opaque_id`` had in ``served`` (another file may have
-    renumbered it: stable holder identity links its ids), or None."""
-    holders = identity(store, registry.value)
-    for candidate in dict.fromkeys((opaque_id, opaque_id.lower(), opaque_id.upper())):
-        for other in holders.holder(registry.value, candidate).ids:
-            if served.lookup.index.holder(other, registry):
-                return other
-    return None
 
 
 def renumbered_notice(asked: str, then: str) -> dict[str, Any]:

@@ -9,15 +9,12 @@ reach. Anything else — a query string (``as-of``), HEAD, another path — goes
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from rirport.http.errors import error_response_for
 from rirport.http.rdap.routes import autnum, ip
-from rirport.http.responses import HttpError, error_response
 
-log = logging.getLogger("rirport.http")
 IP = "/rdap/ip/"
 AUTNUM = "/rdap/autnum/"
 
@@ -35,10 +32,7 @@ async def try_fast(scope: Scope, receive: Receive, send: Send) -> bool:
             return False  # not an autnum path: the router's 404
         else:
             response = await autnum(request, path[len(AUTNUM) :])
-    except HttpError as exc:
-        response = error_response(exc.status, exc.description, True, exc.headers)
-    except Exception:
-        log.exception("unexpected error on %s", path)
-        response = error_response(500, "internal error (logged on the server)")
+    except Exception as exc:  # mapped as the app maps it: the handlers never see this path
+        response = error_response_for(exc, True, path)
     await response(scope, receive, send)
     return True

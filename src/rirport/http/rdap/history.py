@@ -17,10 +17,6 @@ newest file still does.
 
 from __future__ import annotations
 
-import bisect
-import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,16 +24,11 @@ from starlette.responses import Response
 
 from rirport.domain.delegation import Delegation
 from rirport.domain.enums import ResourceType
-from rirport.domain.query import Query, parse_query
-from rirport.domain.resources import ResourceRange
-from rirport.http.rdap import find, objects
-from rirport.http.rdap.routes import MAX_RESULTS, answer, served, truncated, where
-from rirport.http.responses import JSON, RDAP_JSON, HttpError, documented
-from rirport.query.history import Period, timeline
-from rirport.query.live import Served
-from rirport.store.keys import key_of
-from rirport.store.repos.transfers import TransferRow
-from rirport.store.unit import Store
+from rirport.http.rdap import objects
+from rirport.http.rdap.routes import MAX_RESULTS, answer, live, served, truncated, where
+from rirport.http.responses import JSON, RDAP_JSON, documented
+from rirport.query.history import Version, covering_versions, holder_versions
+from rirport.query.parse import parse_asn, parse_ip
 
 EXTENSION = "history_version_0"
 router = APIRouter(
@@ -62,61 +53,30 @@ NOTICE = {
     "address or prefix (APNIC's history extension)",
 )
 def ip_history(request: Request, query: str) -> Response:
-    resource = find.parse_ip(query)
-    return _answer(
-        request, f"history/ip/{query}", Query(query, resource=resource), _covering(resource)
-    )
+    versions = covering_versions(live(request).store, parse_ip(query), served(request).transfers)
+    return _respond(request, f"history/ip/{query}", versions)
 
 
 @router.get("/autnum/{asn}", summary="Every version of the AS-number delegation of n")
 def autnum_history(request: Request, asn: str) -> Response:
-    resource = find.parse_asn(asn)
-    return _answer(
-        request,
-        f"history/autnum/{resource.first}",
-        Query(asn, resource=resource),
-        _covering(resource),
-    )
+    resource = parse_asn(asn)
+    versions = covering_versions(live(request).store, resource, served(request).transfers)
+    return _respond(request, f"history/autnum/{resource.first}", versions)
 
 
 @router.get("/entity/{handle}", summary="Every version of what a holder held")
 def entity_history(request: Request, handle: str) -> Response:
-    parsed = objects.parse_entity_handle(handle)
-    if parsed is None:
-        raise HttpError(404, f"no entity {handle[:100]!r}: handles are <opaque-id>-<REGISTRY>")
-    opaque_id, registry = parsed
-    store: Store = request.app.state.live.store
-    for candidate in dict.fromkeys((opaque_id, opaque_id.lower(), opaque_id.upper())):
-        query = parse_query(f"{registry.value}:{candidate}")
-        periods = timeline(store, query)
-        if periods:
-            return _respond(request, f"history/entity/{handle}", periods)
-    raise HttpError(404, f"no stored file names holder {opaque_id[:100]!r} in {registry.label}")
+    opaque_id, registry = objects.entity_of_handle(handle)
+    _, versions = holder_versions(
+        live(request).store, registry, opaque_id, served(request).transfers
+    )
+    return _respond(request, f"history/entity/{handle}", versions)
 
 
-def _covering(resource: ResourceRange) -> Callable[[Delegation], bool]:
-    def keep(d: Delegation) -> bool:
-        r = d.resource
-        return r.type is resource.type and r.first <= resource.first and (resource.last <= r.last)
-
-    return keep
-
-
-def _answer(
-    request: Request, path: str, query: Query, keep: Callable[[Delegation], bool]
-) -> Response:
-    periods = [p for p in timeline(request.app.state.live.store, query) if keep(p.delegation)]
-    if not periods:
-        raise HttpError(404, f"no stored file lists a delegation covering {query.resource}")
-    return _respond(request, path, periods)
-
-
-def _respond(request: Request, path: str, periods: list[Period]) -> Response:
-    s = served(request)
+def _respond(request: Request, path: str, versions: list[Version]) -> Response:
     w = where(request)
     context = f"{w.base}/{path}"
-    nexts = _next_files(request.app.state.live.store)
-    records = _ordered([(p.delegation, _record(p, s, w, context, nexts)) for p in periods])
+    records = _ordered([(v.period.delegation, _record(v, w, context)) for v in versions])
     return answer(
         request,
         {"records": records[:MAX_RESULTS]},
@@ -141,30 +101,11 @@ def _ordered(records: list[tuple[Delegation, dict[str, Any]]]) -> list[dict[str,
     return [record for _, record in sorted(records, key=order)]
 
 
-def _next_files(store: Store) -> dict[str, list[dt.date]]:
-    """Each registry's snapshot dates, sorted (to find the first file after a version)."""
-    with store.transaction() as uow:
-        snapshots = uow.snapshots.all()
-    dates: defaultdict[str, list[dt.date]] = defaultdict(list)
-    for snap in snapshots:
-        dates[snap.registry].append(snap.snapshot_date)
-    return {registry: sorted(set(days)) for registry, days in dates.items()}
-
-
-def _record(
-    p: Period, s: Served, w: objects.Where, context: str, nexts: dict[str, list[dt.date]]
-) -> dict[str, Any]:
+def _record(v: Version, w: objects.Where, context: str) -> dict[str, Any]:
+    p = v.period
     d = p.delegation
-    moved = _transfer_date(s.transfers, d, p.change)
-    start = moved if p.change == "transfer-added" and moved else p.first_seen.isoformat()
-    until: str | None = None
-    if p.change == "transfer-retired" and moved:
-        until = moved
-    else:
-        days = nexts.get(d.registry.value, [])
-        i = bisect.bisect_right(days, p.last_seen)
-        until = days[i].isoformat() if i < len(days) else None
-    dates = objects.Dates(start, [moved] if p.change == "transfer-added" and moved else [])
+    start = v.applicable_from.isoformat()
+    dates = objects.Dates(start, [v.transferred.isoformat()] if v.transferred else [])
     source = [
         f"{d.registry.label} statistics files of {p.first_seen} to {p.last_seen} "
         f"({p.snapshots} file(s))"
@@ -174,28 +115,11 @@ def _record(
     build = objects.autnum_of if d.type is ResourceType.ASN else objects.network_of
     return {
         "applicableFrom": objects.stamp(start),
-        "applicableUntil": objects.stamp(until) if until else None,
+        "applicableUntil": (
+            objects.stamp(v.applicable_until.isoformat()) if v.applicable_until else None
+        ),
         "content": build(d, w, dates, source, context),
     }
-
-
-def _transfer_date(transfers: list[TransferRow], d: Delegation, change: str | None) -> str | None:
-    """The date of the completed transfer that added (or retired) this version."""
-    if change is None:
-        return None
-    r = d.resource
-    lo, hi = key_of(r.type, r.first), key_of(r.type, r.last)
-    registry = d.registry.value
-    dates = [
-        t.transfer_date.isoformat()
-        for t in transfers
-        if t.lo <= hi
-        and lo <= t.hi
-        and (
-            (t.recipient_registry if change == "transfer-added" else t.source_registry) == registry
-        )
-    ]
-    return max(dates) if dates else None
 
 
 __all__ = ["EXTENSION", "router"]

@@ -24,6 +24,7 @@ from typing import Any
 from rirport.domain.delegation import Delegation
 from rirport.domain.enums import Registry, ResourceType, Status
 from rirport.domain.resources import ResourceRange
+from rirport.errors import NotFoundError
 from rirport.http.responses import RDAP_JSON
 from rirport.query.lookup import Match
 
@@ -89,6 +90,29 @@ def parse_entity_handle(handle: str) -> tuple[str, Registry] | None:
         return None
 
 
+def entity_of_handle(handle: str) -> tuple[str, Registry]:
+    """(opaque-id, registry) of an entity handle.
+
+    Raises:
+        NotFoundError: it cannot name an entity (no entity has that handle).
+    """
+    parsed = parse_entity_handle(handle)
+    if parsed is None:
+        raise NotFoundError(f"no entity {handle[:100]!r}: handles are <opaque-id>-<REGISTRY>")
+    return parsed
+
+
+def parse_network_name(name: str) -> tuple[Registry, str] | None:
+    """(registry, first CIDR) of a network name (``<REGISTRY>-<first CIDR with - for />``),
+    or None when it cannot be one."""
+    registry_text, _, rest = name.partition("-")
+    try:
+        registry = Registry.parse(registry_text)
+    except ValueError:
+        return None
+    return registry, rest[::-1].replace("-", "/", 1)[::-1]
+
+
 def parse_network_handle(handle: str) -> tuple[str, int, Registry] | None:
     """(start, value, registry) of a network handle, or None."""
     parts = handle.rsplit("-", 2)
@@ -113,8 +137,8 @@ def network_of(
     ``context`` is the ``value`` of its self link (the query it answers, as in history)."""
     v4 = d.type is ResourceType.IPV4
     bits = 32 if v4 else 128
-    first = _number(d.start, v4)
-    last = first + (d.value if v4 else 1 << (128 - d.value)) - 1
+    r = d.resource  # a view's row carries its numbers: nothing is parsed again
+    first, last = r.first, r.last
     cidrs = [(_address(start, v4), bits - size) for start, size in _blocks(first, last)]
     key = "v4prefix" if v4 else "v6prefix"
     path = f"ip/{cidrs[0][0]}/{cidrs[0][1]}" if len(cidrs) == 1 else f"ip/{cidrs[0][0]}"
@@ -196,13 +220,6 @@ def entity(
         }
     ]
     return body
-
-
-def _number(text: str, v4: bool) -> int:
-    if v4:
-        a, b, c, e = (int(p) for p in text.split("."))
-        return (a << 24) | (b << 16) | (c << 8) | e
-    return int(ipaddress.IPv6Address(text))
 
 
 def _address(number: int, v4: bool) -> str:

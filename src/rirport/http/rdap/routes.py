@@ -1,8 +1,10 @@
 """The RDAP endpoints under ``/rdap/``: lookups, searches, help, bootstrap files.
 
 Handlers are ``async`` and short: a lookup is an index search of a few microseconds, so a
-thread hop would cost more than the work. Anything wrong becomes an :class:`HttpError`,
-which the app turns into an RDAP error object.
+thread hop would cost more than the work. They parse the path (:mod:`rirport.query.parse`),
+ask the read side (:mod:`rirport.query.lookup`, :mod:`rirport.query.search`) and render
+(:mod:`rirport.http.rdap.objects`); what goes wrong is an error of :mod:`rirport.errors`, which
+:mod:`rirport.http.errors` turns into an RDAP error object.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from rirport.domain.enums import REGISTRIES, Registry, ResourceType
-from rirport.domain.resources import ResourceRange
+from rirport.errors import InputError, NotFoundError, UnsupportedQueryError
 from rirport.http.config import HttpConfig
 from rirport.http.middleware import rate_notice
 from rirport.http.ratelimit import TokenBuckets
-from rirport.http.rdap import asof, find, objects
+from rirport.http.rdap import asof, objects
 from rirport.http.rdap.bootstrap import FILES, bootstrap_file, object_tags
 from rirport.http.responses import (
     CONFORMANCE,
@@ -29,10 +31,15 @@ from rirport.http.responses import (
     json_response,
     negotiate,
 )
-from rirport.index.registry import Hit
-from rirport.query.live import Served
-from rirport.query.lookup import Match
-from rirport.store.keys import key_of
+from rirport.query.live import LiveIndex, Served
+from rirport.query.lookup import Match, linked_holder
+from rirport.query.parse import parse_asn, parse_asn_range, parse_ip
+from rirport.query.search import (
+    autnums_exactly,
+    networks_by_first_cidr,
+    networks_by_handle,
+    relation_search,
+)
 
 router = APIRouter(
     prefix="/rdap",
@@ -88,10 +95,13 @@ calls them without FastAPI's parameter machinery)."""
 
 
 # -- plumbing -------------------------------------------------------------------------------
-def served(request: Request) -> Served:
-    live = request.app.state.live
-    result: Served = live.served
+def live(request: Request) -> LiveIndex:
+    result: LiveIndex = request.app.state.live
     return result
+
+
+def served(request: Request) -> Served:
+    return live(request).served
 
 
 def config(request: Request) -> HttpConfig:
@@ -129,12 +139,7 @@ def answer(
 
 
 def _dates(s: Served, m: Match) -> objects.Dates:
-    moved: list[str] = []
-    if s.transfers:
-        r = m.delegation.resource
-        moved = s.transfer_dates(
-            m.delegation.registry.value, key_of(r.type, r.first), key_of(r.type, r.last)
-        )
+    moved = [day.isoformat() for day in s.transfers.into(m.delegation)] if s.transfers else []
     return objects.Dates(s.snapshot(m.snapshot_id).snapshot_date.isoformat(), moved)
 
 
@@ -168,9 +173,9 @@ async def help_(request: Request) -> Response:
     openapi_extra=AS_OF,
 )
 async def ip(request: Request, query: str) -> Response:
-    resource = find.parse_ip(query)
+    resource = parse_ip(query)
     s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
-    m = find.smallest_covering(s, resource)
+    m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"ip/{query}") or answer(
         request, _object(s, m, where(request)), notices
     )
@@ -180,9 +185,9 @@ async def ip(request: Request, query: str) -> Response:
     "/autnum/{asn}", summary="The AS-number delegation holding an AS number", openapi_extra=AS_OF
 )
 async def autnum(request: Request, asn: str) -> Response:
-    resource = find.parse_asn(asn)
+    resource = parse_asn(asn)
     s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
-    m = find.smallest_covering(s, resource)
+    m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
         request, _object(s, m, where(request)), notices
     )
@@ -190,26 +195,22 @@ async def autnum(request: Request, asn: str) -> Response:
 
 @router.get("/entity/{handle}", summary="A holder: <opaque-id>-<REGISTRY>", openapi_extra=AS_OF)
 async def entity(request: Request, handle: str) -> Response:
-    parsed = objects.parse_entity_handle(handle)
-    if parsed is None:
-        raise HttpError(404, f"no entity {handle[:100]!r}: handles are <opaque-id>-<REGISTRY>")
-    opaque_id, registry = parsed
+    opaque_id, registry = objects.entity_of_handle(handle)
     s, notices = await asof.view_for(request)
-    opaque_id, hits = _holder(s, opaque_id, registry)
-    if not hits and notices:  # as of a date: the holder may have had another id then
+    opaque_id, matches = s.lookup.holder(opaque_id, registry)
+    if not matches and notices:  # as of a date: the holder may have had another id then
         then = await run_in_threadpool(
-            asof.linked_id, request.app.state.live.store, s, opaque_id, registry
+            linked_holder, live(request).store, s.lookup, opaque_id, registry
         )
         if then is not None:
             notices.append(asof.renumbered_notice(opaque_id, then))
-            opaque_id, hits = _holder(s, then, registry)
-    if not hits:
-        raise HttpError(404, f"no holder {opaque_id[:100]!r} in {registry.label}")
+            opaque_id, matches = s.lookup.holder(then, registry)
+    if not matches:
+        raise NotFoundError(f"no holder {opaque_id[:100]!r} in {registry.label}")
     redirect = _redirect(request, registry, f"entity/{handle}")
     if redirect is not None:
         return redirect
     w = where(request)
-    matches = [find.match(s, h) for h in hits]
     body = objects.entity(
         registry,
         opaque_id,
@@ -238,9 +239,10 @@ async def ips(
     text = _one_of(handle, name)
     s = served(request)
     parsed = objects.parse_network_handle(text)
-    matches = _by_network_handle(s, parsed) if parsed else []
+    matches = networks_by_handle(s.lookup, *parsed) if parsed else []
     if name is not None and not matches:
-        matches = _by_network_name(s, text)
+        named = objects.parse_network_name(text)
+        matches = networks_by_first_cidr(s.lookup, *named) if named else []
     return _results(request, s, "ipSearchResults", matches)
 
 
@@ -254,51 +256,45 @@ async def autnums(
     s = served(request)
     wanted = text.split("-", 1)[1] if name is not None and "-" in text else text
     try:
-        query = _asn_range(wanted)
-    except HttpError:
+        query = parse_asn_range(wanted)
+    except InputError:
         return _results(request, s, "autnumSearchResults", [])
-    hits = [h for h in s.lookup.index.ranges(query) if h.relation == "exact"]
-    return _results(request, s, "autnumSearchResults", [find.match(s, h) for h in hits])
+    return _results(request, s, "autnumSearchResults", autnums_exactly(s.lookup, query))
 
 
 @router.get("/entities", summary="Entities by handle (exact)")
 async def entities(request: Request, handle: str | None = Query(None, max_length=200)) -> Response:
     fn = request.query_params.get("fn")  # not offered: 501 (holders have no names)
+    if handle is None and fn is not None:
+        raise HttpError(501, "entity search by fn is not supported: holders have no names")
     if handle is None:
-        raise HttpError(
-            501 if fn is not None else 400,
-            "entity search by fn is not supported: holders have no names"
-            if fn is not None
-            else "entities search needs handle=",
-        )
+        raise InputError("entities search needs handle=")
     _no_wildcard(handle)
     s = served(request)
     parsed = objects.parse_entity_handle(handle)
     found = []
     if parsed is not None:
-        opaque_id, hits = _holder(s, *parsed)
-        if hits:
-            dates = [
-                m.delegation.date.isoformat()
-                for m in (find.match(s, h) for h in hits)
-                if m.delegation.date
-            ]
+        opaque_id, matches = s.lookup.holder(*parsed)
+        if matches:
+            dates = [m.delegation.date.isoformat() for m in matches if m.delegation.date]
             found.append(objects.entity(parsed[1], opaque_id, where(request), dates))
     return answer(request, {"entitySearchResults": found})
 
 
 @router.get("/ips/rirSearch1/{relation}/{query:path}", summary="RFC 9910 relation search")
 async def ips_relation(request: Request, relation: str, query: str) -> Response:
-    resource = find.parse_ip(query)
+    resource = parse_ip(query)
     s = served(request)
-    return _results(request, s, "ipSearchResults", find.relation_search(s, relation, resource))
+    return _results(request, s, "ipSearchResults", relation_search(s.lookup, relation, resource))
 
 
 @router.get("/autnums/rirSearch1/{relation}/{asn}", summary="RFC 9910 relation search")
 async def autnums_relation(request: Request, relation: str, asn: str) -> Response:
-    resource = find.parse_asn(asn)
+    resource = parse_asn(asn)
     s = served(request)
-    return _results(request, s, "autnumSearchResults", find.relation_search(s, relation, resource))
+    return _results(
+        request, s, "autnumSearchResults", relation_search(s.lookup, relation, resource)
+    )
 
 
 # -- what we do not serve -----------------------------------------------------------------
@@ -323,9 +319,8 @@ async def bootstrap(request: Request, name: str) -> Response:
     elif name == "dns.json":  # clients fetch all five files; we serve no domains
         body = {"version": "1.0", "description": "rirport serves no domains", "services": []}
     else:
-        raise HttpError(
-            404,
-            f"no bootstrap file {name[:60]!r} (ipv4.json, ipv6.json, asn.json, object-tags.json)",
+        raise NotFoundError(
+            f"no bootstrap file {name[:60]!r} (ipv4.json, ipv6.json, asn.json, object-tags.json)"
         )
     return json_response(body, "application/json")
 
@@ -336,21 +331,10 @@ def registry_urls(request: Request) -> dict[Registry, str]:
     return {r: redirects[r].rstrip("/") + "/" if r in redirects else own for r in REGISTRIES}
 
 
-def _holder(s: Served, opaque_id: str, registry: Registry) -> tuple[str, list[Hit]]:
-    """A holder's rows, by its id as given, else in lower or upper case: handles are
-    case-insensitive to clients (whoisit upper-cases them) and every registry writes its ids
-    in one case (hex, UUIDs, digits)."""
-    for candidate in dict.fromkeys((opaque_id, opaque_id.lower(), opaque_id.upper())):
-        hits = s.lookup.index.holder(candidate, registry)
-        if hits:
-            return candidate, hits
-    return opaque_id, []
-
-
 # -- helpers --------------------------------------------------------------------------------
 def _one_of(handle: str | None, name: str | None) -> str:
     if (handle is None) == (name is None):
-        raise HttpError(400, "give exactly one of handle= or name=")
+        raise InputError("give exactly one of handle= or name=")
     text = handle if handle is not None else name
     assert text is not None
     _no_wildcard(text)
@@ -359,49 +343,7 @@ def _one_of(handle: str | None, name: str | None) -> str:
 
 def _no_wildcard(text: str) -> None:
     if "*" in text:
-        raise HttpError(422, "partial matching (*) is not supported: handles are exact")
-
-
-def _asn_range(text: str) -> ResourceRange:
-    first, _, last = text.partition("-")
-    a = find.parse_asn(first)
-    b = find.parse_asn(last) if last else a
-    if b.first < a.first:
-        raise HttpError(400, "AS range ends before it starts")
-    return ResourceRange.asn(a.first, b.first)
-
-
-def _by_network_handle(s: Served, parsed: tuple[str, int, Registry]) -> list[Match]:
-    start, value, registry = parsed
-    try:
-        rtype = ResourceType.IPV6 if ":" in start else ResourceType.IPV4
-        resource = ResourceRange.from_start_value(rtype, start, value)
-    except ValueError:
-        return []
-    return [
-        m
-        for m in (
-            find.match(s, h) for h in s.lookup.index.ranges(resource) if h.relation == "exact"
-        )
-        if m.delegation.registry is registry
-    ]
-
-
-def _by_network_name(s: Served, name: str) -> list[Match]:
-    """Names are ``<REGISTRY>-<first CIDR with - for />``."""
-    registry_text, _, rest = name.partition("-")
-    cidr = rest[::-1].replace("-", "/", 1)[::-1]
-    try:
-        registry = Registry.parse(registry_text)
-        resource = ResourceRange.from_network(cidr)
-    except ValueError:
-        return []
-    hits = [h for h in s.lookup.index.ranges(resource) if h.relation in ("exact", "covered")]
-    return [
-        m
-        for m in (find.match(s, h) for h in hits)
-        if m.delegation.registry is registry and m.delegation.resource.first == resource.first
-    ]
+        raise UnsupportedQueryError("partial matching (*) is not supported: handles are exact")
 
 
 def _results(request: Request, s: Served, key: str, matches: list[Match]) -> Response:

@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from rirport.domain.enums import Registry
-from rirport.domain.query import parse_query
-from rirport.domain.resources import ResourceRange
+from rirport.domain.query import parse_resource
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, InputError, ParseError, RirportError
 from rirport.formats.source import read_source, source_from_bytes
 from rirport.policy.loader import load_regime
+from rirport.query.iana import IanaBlocks, load_iana
 from rirport.query.view import CurrentView, load_current
 from rirport.services.audit import journal
-from rirport.services.registry.iana import IanaBlocks, ingest_iana, load_iana
+from rirport.services.registry.iana import ingest_iana
 from rirport.services.registry.ingest import expand_paths, prepare_source, store_prepared
 from rirport.services.transfers.holds import add_hold, lift_hold
 from rirport.services.transfers.lifecycle import STEPS, advance, build_request, request_transfer
@@ -485,18 +485,6 @@ def _created_key(row: JournalRow) -> tuple[str, int] | None:
             f"{kind} id; nothing was changed"
         )
     return kind, int(payload[kind])
-
-
-def parse_resource(text: str) -> ResourceRange:
-    """A resource as a payload records it (``str`` of a :class:`ResourceRange`).
-
-    Raises:
-        InputError: it is not one.
-    """
-    query = parse_query(text)
-    if query.resource is None:
-        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
-    return query.resource
 
 
 def differences(theirs: Any, mine: Any) -> list[str]:

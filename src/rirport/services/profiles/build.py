@@ -23,9 +23,9 @@ from rirport.policy.model import Regime
 from rirport.profiles import builders, holdings
 from rirport.profiles.builders import Context, FileRef, RuleFact, StoreItem
 from rirport.profiles.model import Profile
+from rirport.query.iana import load_iana
 from rirport.query.view import CurrentView, load_current
 from rirport.services.profiles.evidence import all_evidence
-from rirport.services.registry.iana import load_iana
 from rirport.services.transfers.portability import StoreFacts, build_groups, store_facts
 from rirport.store.keys import number_of
 from rirport.store.unit import Store

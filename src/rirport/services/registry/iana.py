@@ -1,39 +1,27 @@
-"""IANA registries in the store: ingest a newer copy, or fall back on the bundled one.
+"""IANA registries in the store: ingest a newer copy of a source.
 
 The cross-registry check needs IANA's top level (which /8, IPv6 block or AS-number block went
-to which RIR). The package ships copies (``rirport/data/iana``, see PROVENANCE.md) so the check
-works on a fresh store; ``rirport ingest`` of a newer IANA file replaces the copy in use for
-that source, and every answer says which copy it used.
+to which RIR). The package ships copies; ``rirport ingest`` of a newer IANA file replaces the
+copy in use for that source. Reading them back (stored or bundled) is
+:mod:`rirport.query.iana`.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from rirport.domain.enums import Registry
-from rirport.domain.iana import ASN_BOOTSTRAP, IPV4_SPACE, IPV6_UNICAST, IanaBlock
-from rirport.domain.resources import ResourceRange
+from rirport.domain.iana import IanaBlock
 from rirport.errors import ParseError
 from rirport.formats.iana import detect_iana, read_iana
 from rirport.services.audit import journal
-from rirport.store.keys import key_of, number_of
+from rirport.store.keys import key_of
 from rirport.store.repos.iana import IanaRow
 from rirport.store.unit import Store
 
 Outcome = Literal["ingested", "unchanged"]
-Origin = Literal["stored", "bundled"]
-
-#: Source → file name under ``rirport/data/iana``.
-BUNDLED_FILES: dict[str, str] = {
-    IPV4_SPACE: "ipv4-address-space.csv",
-    IPV6_UNICAST: "ipv6-unicast-address-assignments.csv",
-    ASN_BOOTSTRAP: "asn.json",
-}
 
 
 @dataclass(frozen=True)
@@ -54,36 +42,6 @@ class IanaIngestResult:
                 f"({self.sha256[:12]}…) is already stored; nothing changed"
             )
         return f"{self.file_name}: stored {self.blocks} IANA {self.source} blocks"
-
-
-@dataclass(frozen=True)
-class IanaOrigin:
-    """Where the blocks of one source came from."""
-
-    source: str
-    origin: Origin
-    file_name: str
-    sha256: str | None
-    """Of the stored file; None for a bundled copy (PROVENANCE.md lists theirs)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "origin": self.origin,
-            "file": self.file_name,
-            "sha256": self.sha256,
-        }
-
-
-class IanaBlocks(list[IanaBlock]):
-    """The blocks of every source, and for each source whether they are stored or bundled.
-
-    A list, so it goes wherever a ``list[IanaBlock]`` does (such as the integrity check).
-    """
-
-    def __init__(self, blocks: list[IanaBlock], origins: dict[str, IanaOrigin]) -> None:
-        super().__init__(blocks)
-        self.origins = origins
 
 
 def ingest_iana(
@@ -139,33 +97,6 @@ def is_iana_file(path: str | Path) -> bool:
     return detect_iana(str(path), head) is not None
 
 
-def load_iana(store: Store) -> IanaBlocks:
-    """Stored blocks of each stored source, bundled blocks of the sources not stored."""
-    with store.transaction() as uow:
-        rows = uow.iana.blocks()
-        stored = uow.iana.sources()
-        names = uow.iana.file_names()
-    blocks = [from_row(r) for r in rows]
-    origins = {s: IanaOrigin(s, "stored", names.get(s, ""), sha) for s, sha in stored.items()}
-    for source, file_name in BUNDLED_FILES.items():
-        if source not in stored:
-            blocks += bundled_iana(source)
-            origins[source] = IanaOrigin(source, "bundled", file_name, None)
-    return IanaBlocks(blocks, dict(sorted(origins.items())))
-
-
-@functools.cache
-def bundled_iana(source: str) -> tuple[IanaBlock, ...]:
-    """The blocks of the copy of ``source`` shipped with the package (read once).
-
-    Raises:
-        KeyError: no copy of that source is bundled.
-    """
-    file_name = BUNDLED_FILES[source]
-    data = files("rirport").joinpath("data").joinpath("iana").joinpath(file_name).read_bytes()
-    return tuple(read_iana(data, f"rirport/data/iana/{file_name}"))
-
-
 def to_row(block: IanaBlock) -> IanaRow:
     rtype = block.resource.type
     return IanaRow(
@@ -178,21 +109,6 @@ def to_row(block: IanaBlock) -> IanaRow:
         status=block.status,
         date=block.date,
         note=block.note,
-    )
-
-
-def from_row(row: IanaRow) -> IanaBlock:
-    rtype, first = number_of(row.lo)
-    _, last = number_of(row.hi)
-    return IanaBlock(
-        source=row.source,
-        resource=ResourceRange(rtype, first, last),
-        prefix=row.prefix,
-        designation=row.designation,
-        registry=Registry(row.registry) if row.registry else None,
-        status=row.status,
-        date=row.date,
-        note=row.note,
     )
 
 

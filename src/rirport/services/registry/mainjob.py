@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rirport.errors import ConflictError, InputError
+from rirport.query.iana import load_iana
 from rirport.query.integrity import IntegrityReport, check
 from rirport.query.lookup import Lookup, Match
 from rirport.query.stats import StatsRow, compute_stats
 from rirport.query.view import CurrentView, load_current
 from rirport.services.registry.bundled import bundled_files
-from rirport.services.registry.iana import load_iana
 from rirport.services.registry.ingest import IngestResult, PendingFile, ingest_many
 from rirport.store.unit import Store
 
@@ -68,3 +68,20 @@ def run_main_job(
     lookup = Lookup(report.view)
     report.examples = {q: lookup.find(q) for q in EXAMPLE_QUERIES}
     return report
+
+
+def load_bundled_if_empty(store: Store, echo: Callable[[str], None]) -> int:
+    """Ingest the bundled 2018 files when the store holds no snapshot; files ingested."""
+    with store.transaction() as uow:
+        if uow.snapshots.current():
+            return 0
+    echo("the store is empty: loading the bundled 2018 files of the five RIRs")
+    count = 0
+    pending = [PendingFile(f.read, f.url) for f in bundled_files()]
+    for outcome in ingest_many(store, pending):
+        if isinstance(outcome, IngestResult):
+            echo(outcome.message)
+            count += 1
+        elif isinstance(outcome, InputError | ConflictError):
+            echo(f"error: {outcome}")
+    return count

@@ -15,15 +15,15 @@ import numpy as np
 from rirport.domain.delegation import Delegation
 from rirport.domain.enums import STATUSES, Registry, ResourceType
 from rirport.domain.iana import LEGACY, IanaBlock
-from rirport.domain.query import parse_query
+from rirport.domain.query import parse_resource
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import REGISTRY_CODE, TYPE_CODE, DelegationTable, split_key
 from rirport.domain.transfer import ResourceFacts, TransferKind
-from rirport.errors import InputError, NotFoundError
+from rirport.errors import NotFoundError
 from rirport.policy.checks import date_int
+from rirport.query.iana import load_iana
 from rirport.query.integrity import FOUNDED
 from rirport.query.view import CurrentView
-from rirport.services.registry.iana import load_iana
 from rirport.store.keys import key_of
 from rirport.store.unit import Store, UnitOfWork
 
@@ -51,11 +51,13 @@ def covering_rows(
 
 def resource_asked(view: CurrentView, text: str) -> ResourceRange:
     """The resource a user asks about: an address alone stands for the smallest delegation
-    holding it (one rule for the CLI and the HTTP API)."""
-    query = parse_query(text)
-    if query.resource is None:
-        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
-    resource = query.resource
+    holding it (one rule for the CLI and the HTTP API).
+
+    Raises:
+        QueryError: not an address, prefix, range or AS number.
+        NotFoundError: an address no registry holds.
+    """
+    resource = parse_resource(text)
     if resource.is_ip and resource.size == 1 and "/" not in text:
         rows = [r for r in covering_rows(view, resource) if view.table.row(r).status.delegated]
         if not rows:

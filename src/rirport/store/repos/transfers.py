@@ -71,16 +71,6 @@ class TransferRepo:
         )
         return [TransferRow(**r._mapping) for r in rows]
 
-    def open_overlapping(self, lo: str, hi: str, exclude: int | None = None) -> list[TransferRow]:
-        """Transfers not yet finished whose resource overlaps ``lo..hi``."""
-        t = schema.transfer.c
-        stmt = select(schema.transfer).where(
-            t.state.in_(["requested", "approved", "accepted"]), t.lo <= hi, t.hi >= lo
-        )
-        if exclude is not None:
-            stmt = stmt.where(t.id != exclude)
-        return [TransferRow(**r._mapping) for r in self._c.execute(stmt)]
-
 
 @dataclass(frozen=True)
 class HoldRow:
