@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 
 import pytest
@@ -87,7 +88,7 @@ def test_changes_match_the_stated_rate_and_mix(seed: int) -> None:
     history = DailyHistory(excerpts(), seed=seed, rates=ChurnRates(per_record=rate))
     days = list(history.days(12))
     kinds: Counter[str] = Counter()
-    for before, after in zip(days, days[1:], strict=False):
+    for before, after in itertools.pairwise(days):
         for registry, (old, new) in enumerate(zip(before.files, after.files, strict=True)):
             made = after.changes[old.registry]
             kinds.update(made)

@@ -263,9 +263,9 @@ class _RegistryFile:
             status = fields[6]
             if want == "available" and status == "available":
                 return i
-            if want in ("delegated", "holder") and status in DELEGATED:
-                if want == "delegated" or (len(fields) >= 8 and fields[7]):
-                    return i
+            holds = want == "delegated" or (len(fields) >= 8 and bool(fields[7]))
+            if want in ("delegated", "holder") and status in DELEGATED and holds:
+                return i
         return None
 
     def sample(self, rng: random.Random, rtype: str | None = None) -> list[str] | None:
