@@ -13,7 +13,8 @@ Printed per day: the changes made, ingest time of the five files / the time to p
 PostgreSQL: ``pg_database_size``), the same day's changed record lines compressed with xz
 (the anchor of the growth goal: at most 3x that), and the events recorded. Then an
 extrapolation to 20 years x 5 registries (7,300 days): ingest time from a straight line
-fitted to the per-day times (so a cost that grows with the store grows in the total), store
+fitted to the per-day times (so a cost that grows with the store grows in the total; a
+falling fit, noise over a short run, is taken as flat), store
 size from the mean bytes a day, and the as-of lookup: a cold ``load_as_of`` at random days
 measured at half and at all of the run, extended along that line, beside a lookup on the
 loaded view against one on the current view.
@@ -211,12 +212,14 @@ def report(run: Run) -> None:
     x = np.array([d.index for d in later], dtype=float)
     y = np.array([d.ingest for d in later])
     slope, intercept = np.polyfit(x, y, 1) if len(later) > 1 else (0.0, float(y[0]))
+    if slope < 0:  # a falling cost is noise over a short run: extrapolate it flat
+        slope, intercept = 0.0, float(y.mean())
     total = YEARS_DAYS * intercept + slope * YEARS_DAYS * (YEARS_DAYS + 1) / 2
     ratios = [d.ingest / d.parse for d in later]
     per_day = statistics.mean(d.added for d in later)
     xz = statistics.mean(d.changed_xz for d in later) or 1
     halfway = len(later) // 2
-    asof_slope = (run.asof_end - run.asof_half) / max(len(later) - halfway, 1)
+    asof_slope = max(run.asof_end - run.asof_half, 0.0) / max(len(later) - halfway, 1)
     asof_20y = run.asof_end + asof_slope * (YEARS_DAYS - len(later)) if run.asof_half else 0.0
     print(f"-- {run.engine}: days 1..{len(later)}")
     print(
