@@ -10,14 +10,14 @@ as ``rirport ingest`` stores them (one transaction each, with change events unle
 
 Printed per day: the changes made, ingest time of the five files / the time to parse them
 (parsed on their own, the same bytes), store bytes added (SQLite: database + WAL files;
-PostgreSQL: ``pg_database_size`` after a ``VACUUM``, not timed), the same day's changed record lines compressed with xz
-(the anchor of the growth goal: at most 3x that), and the events recorded. Then an
-extrapolation to 20 years x 5 registries (7,300 days): ingest time from a straight line
-fitted to the per-day times (so a cost that grows with the store grows in the total; a
-falling fit, noise over a short run, is taken as flat), store
-size from the mean bytes a day, and the as-of lookup: a cold ``load_as_of`` at random days
-measured at half and at all of the run, extended along that line, beside a lookup on the
-loaded view against one on the current view.
+PostgreSQL: ``pg_database_size`` after a ``VACUUM``, not timed), the same day's changed
+record lines compressed with xz (the anchor of the growth goal: at most 3x that), and the
+events recorded. Then an extrapolation to 20 years x 5 registries (7,300 days): ingest time
+from a straight line fitted to the per-day times (so a cost that grows with the store grows
+in the total; a falling fit, noise over a short run, is taken as flat), store size from the
+mean bytes a day, and the as-of lookup: a cold ``load_as_of`` at random days measured at
+half and at all of the run, extended along that line, beside a lookup on the loaded view
+against one on the current view.
 
     python -m bench.history --days 10 --engines sqlite,postgres
 
