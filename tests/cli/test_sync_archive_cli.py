@@ -51,10 +51,14 @@ def test_archive_run_reports_counts_gaps_and_skipped_files(
     assert "lacnic 2017-03-20 (delegated-lacnic-extended-20170320): skipped: checksum" in text
 
     del mirror.files[bad + ".md5"]
-    again = run(tmp_path, *args, mirror.base_url, "-r", "afrinic", "-r", "lacnic")
+    again = run(tmp_path, *args, mirror.base_url, "-r", "afrinic", "-r", "lacnic", "-r", "ripe")
 
     assert again.exit_code == 0, again.output
     assert "1 file(s) ingested, 0 unchanged, 3 already stored, 0 skipped" in again.stderr
+    assert (
+        f"ripencc: no dated files in the span (listed {mirror.base_url}/ripencc/2017/ .. "
+        f"{mirror.base_url}/ripencc/2018/)" in again.stderr
+    )
 
 
 @pytest.mark.parametrize(

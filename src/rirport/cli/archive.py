@@ -112,7 +112,11 @@ def _summarise(app: AppContext, report: ArchiveReport, start: dt.date, end: dt.d
         soft_wrap=True,
     )
     for registry, days in report.plan.missing.items():
-        if days:
+        if not report.plan.found(registry):
+            folders = report.plan.listed.get(registry, [])
+            where = f"{folders[0]} .. {folders[-1]}" if len(folders) > 1 else "".join(folders)
+            out.print(f"{registry}: no dated files in the span (listed {where})", soft_wrap=True)
+        elif days:
             spans = ", ".join(
                 str(a) if a == b else f"{a} .. {b} ({(b - a).days + 1} days)"
                 for a, b in day_ranges(days)

@@ -89,6 +89,11 @@ class ArchivePlan:
     files: list[ArchiveFile] = field(default_factory=list)
     missing: dict[Registry, list[dt.date]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    listed: dict[Registry, list[str]] = field(default_factory=dict)
+    """The folders listed for each registry (to name them when nothing was found)."""
+
+    def found(self, registry: Registry) -> int:
+        return sum(f.registry == registry for f in self.files)
 
 
 @dataclass
