@@ -193,9 +193,14 @@ def plan_archive(
     order = {r: i for i, r in enumerate(REGISTRIES)}
     for registry in registries:
         found: list[ArchiveFile] = []
-        for folder in LAYOUTS[registry].folders(
-            archive_base(settings, registry), _years(start, end)
-        ):
+        try:
+            base = archive_base(settings, registry)
+        except DownloadError as exc:
+            plan.problems.append(str(exc))
+            continue
+        folders = LAYOUTS[registry].folders(base, _years(start, end))
+        plan.listed[registry] = folders
+        for folder in folders:
             try:
                 names = _list_folder(client, folder, settings.http_timeout, retry)
             except DownloadError as exc:
