@@ -21,9 +21,9 @@ import numpy as np
 from bench.common import DELEGATED, best_time, machine, report
 from rirport.domain.enums import ResourceType
 from rirport.domain.table import TYPE_CODE, DelegationTable
-from rirport.services.ingest import expand_paths, ingest_path
-from rirport.services.lookup import Lookup
-from rirport.services.view import load_as_of, load_current
+from rirport.query.lookup import Lookup
+from rirport.query.view import load_as_of, load_current
+from rirport.services.registry.ingest import expand_paths, ingest_path
 from rirport.store.unit import Store
 
 AS_OF = dt.date(2017, 6, 1)  # every registry's 2017 file (the 2018 ones are newer)

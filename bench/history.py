@@ -50,9 +50,9 @@ from bench.common import files_2018, machine
 from rirport.domain.enums import ResourceType
 from rirport.domain.table import TYPE_CODE
 from rirport.formats.statsfile import read_stats
-from rirport.services.ingest import IngestOptions, IngestResult, ingest_bytes
-from rirport.services.lookup import Lookup
-from rirport.services.view import load_as_of, load_current
+from rirport.query.lookup import Lookup
+from rirport.query.view import load_as_of, load_current
+from rirport.services.registry.ingest import IngestOptions, IngestResult, ingest_bytes
 from rirport.simulation import ChurnRates, DailyHistory, SimulatedDay
 from rirport.store.unit import Store
 

@@ -22,8 +22,8 @@ from bench.common import files_2018, machine
 from bench.httpclient import Load, free_port, request_bytes, run_load, start_server
 from rirport.domain.enums import ResourceType
 from rirport.domain.table import TYPE_CODE
-from rirport.services.ingest import ingest_path
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.ingest import ingest_path
 from rirport.store.unit import Store
 
 

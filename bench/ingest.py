@@ -22,7 +22,7 @@ import pandas as pd
 from bench.common import DELEGATED, best_time, files_2018, machine, report
 from bench.parse import with_pandas
 from rirport.formats.source import read_source
-from rirport.services.ingest import IngestOptions, IngestResult, PendingFile, ingest_many
+from rirport.services.registry.ingest import IngestOptions, IngestResult, PendingFile, ingest_many
 from rirport.store.unit import Store
 
 

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import best_time, machine
-from rirport.services import journal
+from rirport.services.audit import journal
 from rirport.store.unit import Store
 
 ENTRIES = 100_000

@@ -19,8 +19,8 @@ from rirport.domain.enums import REGISTRIES, ResourceType
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import TYPE_CODE
 from rirport.index.registry import RegistryIndex
-from rirport.services.ingest import ingest_path
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.ingest import ingest_path
 from rirport.store.unit import Store
 
 QUERIES = 1_000_000

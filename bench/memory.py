@@ -20,8 +20,8 @@ import psutil
 
 from bench.common import files_2018, machine
 from rirport.index.registry import RegistryIndex
-from rirport.services.ingest import ingest_path
-from rirport.services.view import load_current, release_free_memory
+from rirport.query.view import load_current, release_free_memory
+from rirport.services.registry.ingest import ingest_path
 from rirport.store.unit import Store
 
 

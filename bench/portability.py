@@ -18,10 +18,10 @@ from bench.common import best_time, files_2018, machine, report
 from rirport.domain.enums import Registry
 from rirport.index.registry import RegistryIndex
 from rirport.policy.loader import builtin_names, load_regime
-from rirport.services.iana import load_iana
-from rirport.services.ingest import ingest_path
-from rirport.services.portability import run_portability
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.iana import load_iana
+from rirport.services.registry.ingest import ingest_path
+from rirport.services.transfers.portability import run_portability
 from rirport.store.unit import Store
 
 AS_OF = dt.date(2026, 11, 28)

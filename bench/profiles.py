@@ -18,9 +18,9 @@ from pathlib import Path
 
 from bench.common import best_time, files_2018, machine
 from rirport.index.registry import RegistryIndex
-from rirport.services.ingest import ingest_path
-from rirport.services.profiles import build_profiles
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.profiles.build import build_profiles
+from rirport.services.registry.ingest import ingest_path
 from rirport.store.unit import Store
 
 AS_OF = dt.date(2026, 11, 28)

@@ -21,10 +21,10 @@ from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import REGISTRY_CODE, TYPE_CODE
 from rirport.domain.transfer import TransferKind
-from rirport.services.iana import load_iana
-from rirport.services.ingest import ingest_path
-from rirport.services.transfers import advance, build_request, request_transfer
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.iana import load_iana
+from rirport.services.registry.ingest import ingest_path
+from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
 from rirport.store.unit import Store
 
 TRANSFERS = int(__import__("os").environ.get("BENCH_TRANSFERS", "200"))

@@ -20,9 +20,9 @@ from rirport.accounts import service
 from rirport.accounts.holdings import known_holder
 from rirport.http.app import create_app
 from rirport.http.config import HttpConfig
-from rirport.services.view import load_current
+from rirport.query.view import load_current
 from rirport.store import schema
-from rirport.store.repos_accounts import AccountRepo
+from rirport.store.repos.accounts import AccountRepo
 from rirport.store.unit import Store
 from tests.conftest import _postgres_database
 from tests.http.conftest import NEW_HOLDER, RIPE_HOLDER, fill

@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from rirport.accounts import service
 from rirport.cli.main import cli
-from rirport.services import journal
-from rirport.services.ingest import ingest_bytes
+from rirport.services.audit import journal
+from rirport.services.registry.ingest import ingest_bytes
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 from tests.http.conftest import RIPE_HOLDER

@@ -14,7 +14,7 @@ from rirport.accounts import service
 from rirport.accounts.passwords import MIN_PASSWORD
 from rirport.http.auth.state import FORM_MAX_BYTES, SESSION_COOKIE
 from rirport.profiles.loader import MAX_BYTES
-from rirport.services import journal
+from rirport.services.audit import journal
 from tests.accounts.conftest import PASSWORD, World, login, make_client
 from tests.http.conftest import RIPE_HOLDER
 

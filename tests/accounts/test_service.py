@@ -18,8 +18,8 @@ from rirport.errors import (
     LoginThrottledError,
     NotFoundError,
 )
-from rirport.services import journal
-from rirport.store.repos_accounts import AccountRepo
+from rirport.services.audit import journal
+from rirport.store.repos.accounts import AccountRepo
 from rirport.store.unit import Store
 
 PASSWORD = "correct horse battery staple"

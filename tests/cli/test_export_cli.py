@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from rirport.cli.main import cli
-from rirport.services.ingest import ingest_bytes, ingest_path
+from rirport.services.registry.ingest import ingest_bytes, ingest_path
 from rirport.store.unit import Store
 from tests.conftest import DELEGATED
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from rirport.cli.main import cli
 from rirport.errors import ConflictError, FileRejectedError
-from rirport.services.ingest import IngestOptions, ingest_path
+from rirport.services.registry.ingest import IngestOptions, ingest_path
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from rirport.cli.main import cli
-from rirport.services.ingest import ingest_bytes
+from rirport.services.registry.ingest import ingest_bytes
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 

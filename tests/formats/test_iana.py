@@ -30,7 +30,7 @@ from rirport.formats.iana import (
     read_ipv6_unicast_xml,
     registry_of,
 )
-from rirport.services.iana import BUNDLED_FILES, bundled_iana
+from rirport.services.registry.iana import BUNDLED_FILES, bundled_iana
 from tests.paths import ROOT, SHARED, TEST_DATA
 
 IANA = SHARED / "iana"

@@ -17,10 +17,10 @@ from rirport.domain.query import parse_query
 from rirport.domain.transfer import TransferKind
 from rirport.http.app import create_app
 from rirport.http.config import HttpConfig
-from rirport.services.iana import load_iana
-from rirport.services.ingest import ingest_bytes
-from rirport.services.transfers import advance, build_request, request_transfer
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.iana import load_iana
+from rirport.services.registry.ingest import ingest_bytes
+from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rirport.services.view import load_current
+from rirport.query.view import load_current
 from rirport.store.unit import Store
 
 TIMEOUT = 60  # seconds a barrier waits before the test fails: a hang, not a speed limit

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from rirport.http.app import create_app
 from rirport.http.config import HttpConfig
-from rirport.services.lookup import Lookup
-from rirport.services.view import load_current
+from rirport.query.lookup import Lookup
+from rirport.query.view import load_current
 from rirport.store.unit import Store
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rirport.services.events import events_between
-from rirport.services.history import timeline
-from rirport.services.lookup import Lookup
-from rirport.services.view import load_as_of
+from rirport.query.history import timeline
+from rirport.query.lookup import Lookup
+from rirport.query.view import load_as_of
+from rirport.services.monitoring.events import events_between
 from rirport.store.unit import Store
 from tests.http.conftest import RIPE_HOLDER
 from tests.http.test_rdap import GOLDEN, RDAP, _same_members

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rirport.http.live import LiveIndex, Memo
-from rirport.services import view as view_module
-from rirport.services.view import load_current
+from rirport.query import view as view_module
+from rirport.query.live import LiveIndex, Memo
+from rirport.query.view import load_current
 from rirport.store.unit import Store
 from tests.http.conftest import fill
 from tests.http.race_worker import TIMEOUT, load_in_a_worker, savez_meeting

@@ -17,10 +17,10 @@ from rirport.domain.table import REGISTRY_CODE, TYPE_CODE
 from rirport.domain.transfer import Decision, ResourceFacts, TransferKind, TransferRequest
 from rirport.policy.engine import evaluate
 from rirport.policy.loader import load_regime
-from rirport.services.facts import gather_facts
-from rirport.services.iana import load_iana
-from rirport.services.ingest import ingest_path
-from rirport.services.view import CurrentView, load_current
+from rirport.query.view import CurrentView, load_current
+from rirport.services.registry.iana import load_iana
+from rirport.services.registry.ingest import ingest_path
+from rirport.services.transfers.facts import gather_facts
 from rirport.store.unit import Store
 from tests.paths import real_files
 

@@ -31,9 +31,9 @@ from rirport.policy.portability import (
     row_outcomes,
 )
 from rirport.policy.rpki import rejected_rows
-from rirport.services.facts import covering_rows, gather_facts
-from rirport.services.holds import add_hold
-from rirport.services.portability import build_groups, store_facts
+from rirport.services.transfers.facts import covering_rows, gather_facts
+from rirport.services.transfers.holds import add_hold
+from rirport.services.transfers.portability import build_groups, store_facts
 from tests.policy.conftest import AS_OF, Real, build_real
 
 pytestmark = pytest.mark.slow

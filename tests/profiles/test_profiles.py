@@ -23,11 +23,11 @@ from rirport.domain.resources import ResourceRange
 from rirport.profiles.evidence import grade_of
 from rirport.profiles.model import TIERS, Section, drop_repeats, sentences
 from rirport.profiles.render import html_page, markdown
-from rirport.services.events import events_between, record_between
-from rirport.services.holds import add_hold
-from rirport.services.ingest import IngestOptions, ingest_bytes
-from rirport.services.profiles import build_profiles
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.monitoring.events import events_between, record_between
+from rirport.services.profiles.build import build_profiles
+from rirport.services.registry.ingest import IngestOptions, ingest_bytes
+from rirport.services.transfers.holds import add_hold
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 

@@ -14,7 +14,7 @@ import pytest
 from rirport.archive.layouts import LAYOUTS, files_in, listing_names, missing_days, one_per_day
 from rirport.config import Settings, urls_under
 from rirport.domain.enums import REGISTRIES, Registry
-from rirport.services.archive import ArchiveReport, RetryPolicy, sync_archive
+from rirport.services.registry.archive import ArchiveReport, RetryPolicy, sync_archive
 from rirport.simulation import ChurnRates, DailyHistory
 from rirport.store.unit import Store
 from tests.archive_mirror import ArchiveMirror, index_page, lay_out, serve_archive

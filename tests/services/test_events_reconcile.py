@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rirport.cli.main import cli
 from rirport.domain.events import diff
 from rirport.formats.transferlog import LoggedTransfer, read_transfer_log
-from rirport.services.reconcile import reconcile
+from rirport.services.transfers.reconcile import reconcile
 from rirport.store.unit import Store
 from tests.paths import TEST_DATA
 from tests.services.test_events import _read

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from rirport.cli.main import cli
 from rirport.domain.enums import Registry
 from rirport.errors import NotFoundError, QueryError
-from rirport.services.events import events_between, events_for_ingest
-from rirport.services.ingest import IngestOptions, ingest_bytes
+from rirport.services.monitoring.events import events_between, events_for_ingest
+from rirport.services.registry.ingest import IngestOptions, ingest_bytes
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 

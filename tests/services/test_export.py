@@ -29,7 +29,8 @@ from rirport.errors import InputError, NotFoundError
 from rirport.formats import tabular
 from rirport.formats.records import parse_record
 from rirport.formats.statsfile import read_stats
-from rirport.services.export import (
+from rirport.query.view import CurrentView, load_current
+from rirport.services.registry.export import (
     export_combined,
     export_snapshot,
     find_snapshot,
@@ -40,8 +41,7 @@ from rirport.services.export import (
     write_parquet,
     write_table,
 )
-from rirport.services.ingest import ingest_bytes, ingest_path
-from rirport.services.view import CurrentView, load_current
+from rirport.services.registry.ingest import ingest_bytes, ingest_path
 from rirport.store.unit import Store
 from tests.conftest import DELEGATED, SHARED, real_files
 

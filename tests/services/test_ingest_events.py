@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rirport.domain.events import Event, diff
-from rirport.services.events import (
+from rirport.services.monitoring.events import (
     PUBLISHING_SKEW,
     _tables,
     _world_before,
@@ -17,8 +17,8 @@ from rirport.services.events import (
     involves,
     snapshots_on,
 )
-from rirport.services.ingest import IngestOptions, IngestResult, ingest_bytes
-from rirport.services.watch import Criteria, add_watch
+from rirport.services.monitoring.watch import Criteria, add_watch
+from rirport.services.registry.ingest import IngestOptions, IngestResult, ingest_bytes
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 from tests.paths import DELEGATED

@@ -1,4 +1,5 @@
-"""rirport.services.sync against a real HTTP server on loopback serving the shared 2018 files."""
+"""rirport.services.registry.sync against a real HTTP server on loopback serving the shared 2018
+files."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from rirport.config import Settings
 from rirport.domain.enums import Registry
 from rirport.errors import DownloadError
-from rirport.services.sync import SyncResult, parse_md5, sync, urls_under
+from rirport.services.registry.sync import SyncResult, parse_md5, sync, urls_under
 from rirport.store.unit import Store
 from tests.mirror import Mirror, real_file, refused_url, serve_mirror
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from rirport.cli.main import cli
 from rirport.config import Settings
 from rirport.domain.enums import Registry
-from rirport.services.ingest import ingest_path
-from rirport.services.sync import sync, urls_under
+from rirport.services.registry.ingest import ingest_path
+from rirport.services.registry.sync import sync, urls_under
 from rirport.store.unit import Store
 from tests.excerpts import real_file
 from tests.mirror import Mirror, serve_mirror

@@ -15,14 +15,19 @@ from rirport.domain.query import parse_query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, InputError, NotFoundError
-from rirport.services import journal
-from rirport.services.export import export_snapshot
-from rirport.services.holds import add_hold
-from rirport.services.iana import load_iana
-from rirport.services.ingest import ingest_bytes
-from rirport.services.lookup import Lookup
-from rirport.services.transfers import StepResult, advance, build_request, request_transfer
-from rirport.services.view import CurrentView, load_as_of, load_current
+from rirport.query.lookup import Lookup
+from rirport.query.view import CurrentView, load_as_of, load_current
+from rirport.services.audit import journal
+from rirport.services.registry.export import export_snapshot
+from rirport.services.registry.iana import load_iana
+from rirport.services.registry.ingest import ingest_bytes
+from rirport.services.transfers.holds import add_hold
+from rirport.services.transfers.lifecycle import (
+    StepResult,
+    advance,
+    build_request,
+    request_transfer,
+)
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 
@@ -275,7 +280,7 @@ def test_a_failure_mid_completion_rolls_everything_back(
     def disk_full(*_args: object) -> None:
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr("rirport.store.repos.DelegationRepo.add", disk_full)
+    monkeypatch.setattr("rirport.store.repos.delegations.DelegationRepo.add", disk_full)
     with pytest.raises(RuntimeError, match="simulated"):
         _step(loaded, transfer_id, "complete")
     assert _entries(loaded) == before

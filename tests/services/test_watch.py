@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from rirport.cli.main import cli
 from rirport.errors import InputError, NotFoundError
-from rirport.services.events import events_between, record_between
-from rirport.services.watch import (
+from rirport.services.monitoring.events import events_between, record_between
+from rirport.services.monitoring.watch import (
     Criteria,
     add_watch,
     atom_feed,
@@ -28,7 +28,7 @@ from rirport.services.watch import (
     matching_events,
     remove_watch,
 )
-from rirport.services.webhooks import RetryPolicy, deliver, verify
+from rirport.services.monitoring.webhooks import RetryPolicy, deliver, verify
 from rirport.store.unit import Store
 from tests.services.test_events_store import _ingest
 

@@ -13,13 +13,13 @@ from rirport.domain.enums import Registry
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import NotFoundError
-from rirport.services.export import export_snapshot
-from rirport.services.holders import identity, links
-from rirport.services.iana import load_iana
-from rirport.services.ingest import ingest_bytes
-from rirport.services.lookup import Lookup
-from rirport.services.transfers import advance, build_request, request_transfer
-from rirport.services.view import load_as_of, load_current
+from rirport.query.holders import identity, links
+from rirport.query.lookup import Lookup
+from rirport.query.view import load_as_of, load_current
+from rirport.services.registry.export import export_snapshot
+from rirport.services.registry.iana import load_iana
+from rirport.services.registry.ingest import ingest_bytes
+from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
 from rirport.store import schema
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file

@@ -9,9 +9,9 @@ from sqlalchemy import MetaData, Table, insert
 
 from rirport.formats.source import source_from_bytes
 from rirport.formats.statsfile import read_stats
-from rirport.services.export import export_snapshot
-from rirport.services.ingest import ingest_bytes, snapshot_values
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.export import export_snapshot
+from rirport.services.registry.ingest import ingest_bytes, snapshot_values
 from rirport.store.bulk import delegation_rows
 from rirport.store.engine import MIGRATIONS, make_engine
 from rirport.store.unit import Store

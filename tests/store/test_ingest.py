@@ -12,8 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from rirport.errors import ConflictError, FileRejectedError, ParseError
-from rirport.services.ingest import ingest_bytes, ingest_path
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.registry.ingest import ingest_bytes, ingest_path
 from rirport.store import schema
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
@@ -126,7 +126,9 @@ def test_a_database_failure_mid_file_rolls_everything_back(
     def fail_after_snapshot_row(*_args: object) -> None:
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr("rirport.store.repos.DelegationRepo.add_rows", fail_after_snapshot_row)
+    monkeypatch.setattr(
+        "rirport.store.repos.delegations.DelegationRepo.add_rows", fail_after_snapshot_row
+    )
     with pytest.raises(RuntimeError, match="simulated"):
         ingest_bytes(store, data, "apnic")
     assert _counts(store) == (0, 0, 0)

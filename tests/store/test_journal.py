@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rirport.errors import FileRejectedError, ParseError
-from rirport.services import journal
-from rirport.services.ingest import ingest_bytes
+from rirport.services.audit import journal
+from rirport.services.registry.ingest import ingest_bytes
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 

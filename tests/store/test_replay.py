@@ -22,14 +22,14 @@ from rirport.cli.main import cli
 from rirport.domain.enums import Registry
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, InputError
-from rirport.services import journal
-from rirport.services.export import export_combined, export_snapshot
-from rirport.services.holds import add_hold, lift_hold
-from rirport.services.iana import ingest_iana, load_iana
-from rirport.services.ingest import ingest_path
-from rirport.services.replay import differences, parse_resource, replay
-from rirport.services.transfers import advance, build_request, request_transfer
-from rirport.services.view import load_current
+from rirport.query.view import load_current
+from rirport.services.audit import journal
+from rirport.services.audit.replay import differences, parse_resource, replay
+from rirport.services.registry.export import export_combined, export_snapshot
+from rirport.services.registry.iana import ingest_iana, load_iana
+from rirport.services.registry.ingest import ingest_path
+from rirport.services.transfers.holds import add_hold, lift_hold
+from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
 from rirport.store.unit import Store
 from tests.conftest import _postgres_database
 from tests.excerpts import excerpt, real_file

@@ -2,7 +2,7 @@
 
 An account is linked to holder identities (``registry`` + opaque-id). Opaque-ids change from
 file to file, so both sides are compared by their stable holder key
-(:mod:`rirport.services.holders`): a link made against the 2017 file still covers the same
+(:mod:`rirport.query.holders`): a link made against the 2017 file still covers the same
 holder renumbered in 2018, and a resource counts as the member's when its current holder has
 the same stable key as one of the member's links.
 """
@@ -22,9 +22,9 @@ from rirport.domain.iana import IanaBlock
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import PermissionDeniedError
-from rirport.services.holders import HolderIdentity, identity
-from rirport.services.transfers import StepResult, build_request, request_transfer
-from rirport.services.view import CurrentView
+from rirport.query.holders import HolderIdentity, identity
+from rirport.query.view import CurrentView
+from rirport.services.transfers.lifecycle import StepResult, build_request, request_transfer
 from rirport.store.unit import Store
 
 
@@ -105,7 +105,7 @@ def file_transfer(
     Raises:
         AuthenticationError / PermissionDeniedError: not allowed to file, or the resource is
             not held by one of the member's verified holders.
-        InputError / NotFoundError: as :func:`~rirport.services.transfers.build_request`.
+        InputError / NotFoundError: as :func:`~rirport.services.transfers.lifecycle.build_request`.
     """
     authorize(principal, "transfer:file")
     request = build_request(view, resource, recipient, recipient_holder, kind, date)

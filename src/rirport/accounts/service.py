@@ -26,8 +26,8 @@ from rirport.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from rirport.services import journal
-from rirport.store.repos_accounts import AccountRepo, AccountRow, TokenRow
+from rirport.services.audit import journal
+from rirport.store.repos.accounts import AccountRepo, AccountRow, TokenRow
 from rirport.store.unit import Store
 
 Clock = Callable[[], dt.datetime]

@@ -23,7 +23,7 @@ from rirport.archive.layouts import day_ranges
 from rirport.cli.context import AppContext
 from rirport.config import Settings
 from rirport.domain.enums import Registry
-from rirport.services.archive import ArchiveReport, FileResult, sync_archive
+from rirport.services.registry.archive import ArchiveReport, FileResult, sync_archive
 
 
 def run_archive(

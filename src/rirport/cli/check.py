@@ -9,8 +9,8 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
-from rirport.services.iana import IanaBlocks, load_iana
-from rirport.services.integrity import KINDS, Finding, IntegrityReport, check
+from rirport.query.integrity import KINDS, Finding, IntegrityReport, check
+from rirport.services.registry.iana import IanaBlocks, load_iana
 
 SUMMARY_COLUMNS = ["kind", "class", "severity", "type", "findings", "amount"]
 FINDING_COLUMNS = [

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from rirport.config import Settings
-from rirport.services.view import CurrentView, load_current
+from rirport.query.view import CurrentView, load_current
 from rirport.store.unit import Store
 
 

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from rirport.cli.context import AppContext, pass_app
-from rirport.services.ingest import IngestResult
-from rirport.services.mainjob import MainJobReport, run_main_job
+from rirport.services.registry.ingest import IngestResult
+from rirport.services.registry.mainjob import MainJobReport, run_main_job
 
 
 @click.command("demo")

@@ -10,8 +10,8 @@ from rirport.cli.context import AppContext, pass_app
 from rirport.cli.parsing import parse_day
 from rirport.domain.enums import Registry
 from rirport.errors import InputError
-from rirport.services.events import events_between, record_between
-from rirport.services.watch import summary
+from rirport.services.monitoring.events import events_between, record_between
+from rirport.services.monitoring.watch import summary
 
 
 @click.command("events")

@@ -10,7 +10,7 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
 from rirport.profiles.evidence import to_json
-from rirport.services import evidence as service
+from rirport.services.profiles import evidence as service
 
 
 @click.group("evidence")

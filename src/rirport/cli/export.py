@@ -16,7 +16,8 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.domain.enums import Registry
 from rirport.errors import InputError
-from rirport.services.export import (
+from rirport.query.view import CurrentView
+from rirport.services.registry.export import (
     FORMATS,
     iter_combined,
     iter_snapshot,
@@ -25,7 +26,6 @@ from rirport.services.export import (
     write_parquet,
     write_table,
 )
-from rirport.services.view import CurrentView
 
 Writer = Callable[[TextIO], None]
 

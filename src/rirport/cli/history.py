@@ -6,7 +6,7 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
-from rirport.services.history import timeline
+from rirport.query.history import timeline
 
 COLUMNS = [
     "first_seen",

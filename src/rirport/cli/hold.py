@@ -7,7 +7,7 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
 from rirport.cli.parsing import parse_day, parse_resource
-from rirport.services.holds import KINDS, add_hold, lift_hold, list_holds
+from rirport.services.transfers.holds import KINDS, add_hold, lift_hold, list_holds
 
 
 @click.group("hold")

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rirport.cli.context import AppContext, pass_app
 from rirport.errors import InputError
 from rirport.formats.source import read_source
-from rirport.services.iana import ingest_iana, is_iana_file
-from rirport.services.ingest import (
+from rirport.services.registry.iana import ingest_iana, is_iana_file
+from rirport.services.registry.ingest import (
     IngestOptions,
     IngestResult,
     PendingFile,

@@ -10,7 +10,7 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
-from rirport.services import journal, replay
+from rirport.services.audit import journal, replay
 
 
 @click.group("journal")

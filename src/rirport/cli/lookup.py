@@ -9,8 +9,8 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
-from rirport.services.lookup import Lookup
-from rirport.services.view import CurrentView, load_as_of
+from rirport.query.lookup import Lookup
+from rirport.query.view import CurrentView, load_as_of
 
 COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id", "relation"]
 

@@ -9,8 +9,8 @@ from rirport.cli.output import FORMATS, emit
 from rirport.cli.policy import parse_day
 from rirport.domain.enums import Registry
 from rirport.policy.loader import builtin_names, load_regime
-from rirport.services.iana import load_iana
-from rirport.services.portability import PortabilityReport, run_portability
+from rirport.services.registry.iana import load_iana
+from rirport.services.transfers.portability import PortabilityReport, run_portability
 
 MATRIX_COLUMNS = [
     "regime",

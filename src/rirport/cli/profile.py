@@ -9,7 +9,7 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.policy import parse_day
 from rirport.profiles.render import html_page, markdown
-from rirport.services.profiles import build_profiles
+from rirport.services.profiles.build import build_profiles
 
 FORMATS = ["markdown", "json", "html", "ndjson"]
 

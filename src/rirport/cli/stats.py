@@ -10,7 +10,7 @@ from rirport.cli.context import AppContext, pass_app
 from rirport.cli.lookup import view_for
 from rirport.cli.output import FORMATS, emit
 from rirport.domain.enums import Registry
-from rirport.services.stats import compute_stats
+from rirport.query.stats import compute_stats
 
 
 @click.command("stats")

@@ -18,8 +18,8 @@ from rirport.cli.archive import run_archive
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.parsing import parse_day
 from rirport.domain.enums import Registry
-from rirport.services.archive import DEFAULT_JOBS
-from rirport.services.sync import SyncResult, iter_sync, urls_under
+from rirport.services.registry.archive import DEFAULT_JOBS
+from rirport.services.registry.sync import SyncResult, iter_sync, urls_under
 
 
 def _parse_registries(

@@ -16,10 +16,10 @@ from rirport.errors import NotFoundError
 from rirport.policy.engine import evaluate as evaluate_request
 from rirport.policy.loader import load_regime
 from rirport.policy.model import Regime
-from rirport.services.facts import covering_rows, gather_facts, resource_asked
-from rirport.services.iana import load_iana
-from rirport.services.transfers import build_request
-from rirport.services.view import CurrentView
+from rirport.query.view import CurrentView
+from rirport.services.registry.iana import load_iana
+from rirport.services.transfers.facts import covering_rows, gather_facts, resource_asked
+from rirport.services.transfers.lifecycle import build_request
 
 JSON_KEYS = ("outcome", "rules", "conditions", "rpki")
 """The contract of ``--format json``: exactly these keys (rules and rpki carry more)."""

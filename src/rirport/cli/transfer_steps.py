@@ -16,8 +16,8 @@ from rirport.cli.output import emit
 from rirport.cli.parsing import parse_day, parse_resource
 from rirport.domain.enums import Registry
 from rirport.domain.transfer import TransferKind
-from rirport.services.iana import load_iana
-from rirport.services.transfers import (
+from rirport.services.registry.iana import load_iana
+from rirport.services.transfers.lifecycle import (
     StepResult,
     advance,
     build_request,

@@ -11,8 +11,8 @@ from rirport.cli.context import AppContext, pass_app
 from rirport.cli.parsing import parse_day
 from rirport.formats.source import read_source
 from rirport.formats.transferlog import LoggedTransfer, read_transfer_log
-from rirport.services.events import events_between
-from rirport.services.reconcile import reconcile
+from rirport.services.monitoring.events import events_between
+from rirport.services.transfers.reconcile import reconcile
 
 
 @click.group("transfers-log")

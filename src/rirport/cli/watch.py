@@ -8,7 +8,7 @@ import json
 import click
 
 from rirport.cli.context import AppContext, pass_app
-from rirport.services.watch import (
+from rirport.services.monitoring.watch import (
     Criteria,
     add_watch,
     atom_feed,
@@ -17,7 +17,7 @@ from rirport.services.watch import (
     ndjson_lines,
     remove_watch,
 )
-from rirport.services.webhooks import RetryPolicy, deliver
+from rirport.services.monitoring.webhooks import RetryPolicy, deliver
 
 
 @click.group("watch")

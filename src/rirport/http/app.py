@@ -31,13 +31,13 @@ from rirport.http.auth.errors import install_handlers as install_auth_handlers
 from rirport.http.auth.forms import router as forms_router
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
-from rirport.http.live import LiveIndex
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap.fast import try_fast
 from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import HttpError, error_response
+from rirport.query.live import LiveIndex
 from rirport.store.unit import Store
 
 log = logging.getLogger("rirport.http")

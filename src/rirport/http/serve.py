@@ -15,8 +15,8 @@ from rirport.config import Settings
 from rirport.errors import ConflictError, InputError
 from rirport.http.app import ENV_CONFIG, create_app
 from rirport.http.config import HttpConfig
-from rirport.services.bundled import bundled_files
-from rirport.services.ingest import IngestResult, PendingFile, ingest_many
+from rirport.services.registry.bundled import bundled_files
+from rirport.services.registry.ingest import IngestResult, PendingFile, ingest_many
 from rirport.store.unit import Store
 
 EXAMPLES = (

@@ -12,7 +12,7 @@ reading a snapshot back is one scan either way. Range and holder searches scan t
 lookups are the in-memory index's job (:mod:`rirport.index`), and the SQL searches are its
 reference. There are no foreign keys: PostgreSQL checks one per copied row, which tripled
 ingest time; rows are only ever written together with their snapshot, in one transaction, by
-:mod:`rirport.services.ingest`.
+:mod:`rirport.services.registry.ingest`.
 
 Alembic migrations under ``migrations/`` create exactly these tables; a test compares them.
 """
@@ -130,7 +130,7 @@ holder_link = Table(
     Column("to_records", Integer, nullable=False),
 )
 """Opaque-ids of consecutive snapshots of a registry that hold the same records
-(:mod:`rirport.services.holders`); only links between different ids are stored."""
+(:mod:`rirport.query.holders`); only links between different ids are stored."""
 
 journal = Table(
     "journal",
@@ -148,7 +148,7 @@ journal = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
-"""Append-only and hash-chained (:mod:`rirport.services.journal`); ``payload`` is canonical
+"""Append-only and hash-chained (:mod:`rirport.services.audit.journal`); ``payload`` is canonical
 JSON text and ``created_at`` ISO-8601 UTC text, so the hash covers the stored bytes."""
 
 transfer = Table(

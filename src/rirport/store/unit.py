@@ -11,19 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rirport.errors import RirportError, StorageError
 from rirport.store.engine import make_engine, migrate
-from rirport.store.repos import (
-    DelegationRepo,
-    EventRepo,
-    EvidenceRepo,
-    HoldRepo,
-    IanaRepo,
-    JournalRepo,
-    MetaRepo,
-    OutboxRepo,
-    SnapshotRepo,
-    TransferRepo,
-    WatchRepo,
-)
+from rirport.store.repos.delegations import DelegationRepo
+from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
+from rirport.store.repos.evidence import EvidenceRepo
+from rirport.store.repos.iana import IanaRepo
+from rirport.store.repos.journal import JournalRepo
+from rirport.store.repos.meta import MetaRepo
+from rirport.store.repos.snapshots import SnapshotRepo
+from rirport.store.repos.transfers import HoldRepo, TransferRepo
 
 
 @dataclass

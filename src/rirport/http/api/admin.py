@@ -28,7 +28,7 @@ from rirport.http.auth.principal import AccountsAdmin, EvidenceAdmin, Verificati
 from rirport.http.auth.state import FORM_MAX_BYTES
 from rirport.http.responses import HttpError, json_response
 from rirport.profiles.loader import MAX_BYTES
-from rirport.services import evidence
+from rirport.services.profiles import evidence
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 OBJECT = {"type": "object"}

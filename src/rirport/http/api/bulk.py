@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from rirport.domain.enums import ResourceType
-from rirport.http.live import Served
 from rirport.http.rdap import find
 from rirport.http.responses import dumps
 from rirport.index.registry import Hit, parse_ipv4_strings
-from rirport.services.lookup import Answer
+from rirport.query.live import Served
+from rirport.query.lookup import Answer
 
 
 def bulk_json(served: Served, queries: list[str]) -> bytes:

@@ -24,8 +24,8 @@ from rirport.domain.enums import Registry
 from rirport.domain.events import KINDS
 from rirport.http.rdap.asof import parse_date
 from rirport.http.responses import JSON, NDJSON, HttpError, json_response
-from rirport.services.events import events_between
-from rirport.services.history import timeline
+from rirport.query.history import timeline
+from rirport.services.monitoring.events import events_between
 
 router = APIRouter(prefix="/api", tags=["api"])
 PAGE = 1000

@@ -6,7 +6,7 @@
 * ``GET /api/me/portfolio`` — a Leadership Alliance member's verified holders and what they
   hold now;
 * ``POST /api/transfers`` — request a transfer of a resource a member's verified holder holds
-  (through :mod:`rirport.services.transfers`; refused with 403 for anyone else's).
+  (through :mod:`rirport.services.transfers.lifecycle`; refused with 403 for anyone else's).
 
 Profiles are built once per store generation and day (:meth:`Served.derived`).
 """
@@ -28,12 +28,12 @@ from rirport.errors import InputError
 from rirport.http.auth.bodies import json_fields
 from rirport.http.auth.principal import PortfolioReader, Reader, TransferFiler, guarded
 from rirport.http.auth.state import FORM_MAX_BYTES
-from rirport.http.live import Served
 from rirport.http.responses import json_response
 from rirport.policy.loader import builtin_names
 from rirport.profiles.model import Profile
 from rirport.profiles.render import html_page
-from rirport.services.profiles import ProfileSet, build_profiles
+from rirport.query.live import Served
+from rirport.services.profiles.build import ProfileSet, build_profiles
 
 router = APIRouter(tags=["profiles"])
 OBJECT = {"type": "object"}

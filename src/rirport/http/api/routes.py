@@ -26,17 +26,17 @@ from rirport.domain.transfer import TransferKind
 from rirport.errors import NotFoundError
 from rirport.http.api.bulk import bulk_json
 from rirport.http.config import HttpConfig
-from rirport.http.live import Served
 from rirport.http.rdap.asof import parse_date
 from rirport.http.responses import JSON, HttpError, documented, json_response
 from rirport.policy.engine import evaluate as evaluate_request
 from rirport.policy.loader import builtin_names, load_regime
-from rirport.services import journal
-from rirport.services.facts import covering_rows, gather_facts, resource_asked
-from rirport.services.integrity import check
-from rirport.services.portability import run_portability
-from rirport.services.stats import compute_stats
-from rirport.services.transfers import build_request
+from rirport.query.integrity import check
+from rirport.query.live import Served
+from rirport.query.stats import compute_stats
+from rirport.services.audit import journal
+from rirport.services.transfers.facts import covering_rows, gather_facts, resource_asked
+from rirport.services.transfers.lifecycle import build_request
+from rirport.services.transfers.portability import run_portability
 
 router = APIRouter(prefix="/api", tags=["api"])
 

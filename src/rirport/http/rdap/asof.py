@@ -1,8 +1,8 @@
 """``?as-of=DATE``: answering from the registries as they stood on a date.
 
 The view as of a date is each registry's newest snapshot dated on or before it
-(:func:`rirport.services.view.load_as_of`), loaded on demand by the process's
-:class:`~rirport.http.live.LiveIndex` and never taken from the current view. Every answer
+(:func:`rirport.query.view.load_as_of`), loaded on demand by the process's
+:class:`~rirport.query.live.LiveIndex` and never taken from the current view. Every answer
 says, in a notice, which files answered.
 """
 
@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from rirport.domain.enums import Registry
-from rirport.http.live import Served
 from rirport.http.responses import HttpError
-from rirport.services.holders import identity
+from rirport.query.holders import identity
+from rirport.query.live import Served
 from rirport.store.unit import Store
 
 PARAM = "as-of"

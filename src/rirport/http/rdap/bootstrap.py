@@ -26,7 +26,7 @@ from rirport.domain.enums import REGISTRIES, Registry, ResourceType, Status
 from rirport.domain.iana import SOURCES_BY_TYPE, IanaBlock
 from rirport.domain.resources import ResourceRange, merge_ranges
 from rirport.domain.table import REGISTRY_CODE, STATUS_CODE, TYPE_CODE
-from rirport.http.live import Served
+from rirport.query.live import Served
 
 FILES = {
     "ipv4.json": ResourceType.IPV4,

@@ -23,11 +23,11 @@ import numpy as np
 
 from rirport.domain.enums import ResourceType
 from rirport.domain.resources import ResourceRange
-from rirport.http.live import Served
 from rirport.http.responses import HttpError
 from rirport.index.ranges import Keys, ipv6_keys
 from rirport.index.registry import Hit
-from rirport.services.lookup import Match
+from rirport.query.live import Served
+from rirport.query.lookup import Match
 
 MAX_ASN = 2**32 - 1
 RELATIONS = ("up", "down", "top", "bottom")

@@ -3,7 +3,7 @@
 ``history/ip/{q}``, ``history/autnum/{n}`` and ``history/entity/{handle}`` answer
 ``{"rdapConformance", "notices", "records": [{"applicableFrom", "applicableUntil",
 "content"}]}`` like ``rdap.apnic.net/history/ip/...`` (``shared/data/rdap/apnic``): one
-record per stored version (:func:`rirport.services.history.timeline`), its content the RDAP
+record per stored version (:func:`rirport.query.history.timeline`), its content the RDAP
 object as that version had it. For ip and autnum, the versions covering the whole query (as
 ``ip/`` answers the covering delegation), largest object first and each object's versions
 oldest first, as APNIC orders them; for an entity, the versions of every resource it held
@@ -30,13 +30,13 @@ from rirport.domain.delegation import Delegation
 from rirport.domain.enums import ResourceType
 from rirport.domain.query import Query, parse_query
 from rirport.domain.resources import ResourceRange
-from rirport.http.live import Served
 from rirport.http.rdap import find, objects
 from rirport.http.rdap.routes import MAX_RESULTS, answer, served, truncated, where
 from rirport.http.responses import JSON, RDAP_JSON, HttpError, documented
-from rirport.services.history import Period, timeline
+from rirport.query.history import Period, timeline
+from rirport.query.live import Served
 from rirport.store.keys import key_of
-from rirport.store.repos import TransferRow
+from rirport.store.repos.transfers import TransferRow
 from rirport.store.unit import Store
 
 EXTENSION = "history_version_0"

@@ -25,7 +25,7 @@ from rirport.domain.delegation import Delegation
 from rirport.domain.enums import Registry, ResourceType, Status
 from rirport.domain.resources import ResourceRange
 from rirport.http.responses import RDAP_JSON
-from rirport.services.lookup import Match
+from rirport.query.lookup import Match
 
 STATUS = {
     Status.ALLOCATED: "active",

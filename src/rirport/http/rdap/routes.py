@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 from rirport.domain.enums import REGISTRIES, Registry, ResourceType
 from rirport.domain.resources import ResourceRange
 from rirport.http.config import HttpConfig
-from rirport.http.live import Served
 from rirport.http.middleware import rate_notice
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap import asof, find, objects
@@ -31,7 +30,8 @@ from rirport.http.responses import (
     negotiate,
 )
 from rirport.index.registry import Hit
-from rirport.services.lookup import Match
+from rirport.query.live import Served
+from rirport.query.lookup import Match
 from rirport.store.keys import key_of
 
 router = APIRouter(

@@ -1,0 +1,243 @@
+"""Stable holder identity across snapshots.
+
+Opaque-ids are per file: a registry may renumber every holder between two files (almost every
+RIPE NCC id changed between the March 2017 and October 2018 files, for resources that did not
+change). Identity is therefore inferred from what is held:
+
+* **The link rule.** Between two consecutive snapshots of one registry, an id ``A`` of the
+  older file is linked to the id ``B`` of the newer file that holds the most of ``A``'s
+  records, a record being the same resource (type, first and last number). Ties go to the
+  id that sorts first. Links are computed when a file is ingested (against the snapshots just
+  before and just after it) and stored; only links between *different* ids are stored: an id
+  that appears in both files keeps itself.
+* **Confidence** of a link is the overlap of the two ids' record sets, Jaccard-style:
+  ``shared / (records of A + records of B - shared)``. ``exact`` when 1.0 (the same
+  resources, renumbered), ``high`` from 0.8, ``medium`` from 0.5, ``low`` below.
+* **The stable id** of a holder is ``registry:first-id``: the oldest id of its chain of links
+  of at least ``medium`` confidence (the chain follows links forward and backward; its weakest
+  link is reported with it). A ``low`` link is kept and listed, but does not join two ids
+  into one holder: it mostly records resources passing from one holder to another (an
+  acquisition or a transfer), not one holder renumbered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rirport.store.repos.delegations import LinkRow
+from rirport.store.repos.snapshots import SnapshotRow
+from rirport.store.unit import Store, UnitOfWork
+
+JOIN_SCORE = 0.5
+"""The least confidence (``medium``) of a link that makes two ids one holder."""
+
+Held = tuple[str, str, str | None]
+"""A record as the link rule sees it: range keys ``lo``, ``hi`` and the opaque-id."""
+
+
+def confidence_label(score: float) -> str:
+    """The named level of a link's score (see the module's rule)."""
+    if score >= 1.0:
+        return "exact"
+    if score >= 0.8:
+        return "high"
+    if score >= 0.5:
+        return "medium"
+    return "low"
+
+
+@dataclass(frozen=True)
+class HolderLink(LinkRow):
+    """One stored link with its confidence."""
+
+    @classmethod
+    def of(cls, row: LinkRow) -> HolderLink:
+        return cls(**asdict(row))
+
+    @property
+    def score(self) -> float:
+        return self.shared / (self.from_records + self.to_records - self.shared)
+
+    @property
+    def confidence(self) -> str:
+        return confidence_label(self.score)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry,
+            "from_snapshot": self.from_snapshot,
+            "to_snapshot": self.to_snapshot,
+            "from_id": self.from_id,
+            "to_id": self.to_id,
+            "shared": self.shared,
+            "from_records": self.from_records,
+            "to_records": self.to_records,
+            "score": round(self.score, 4),
+            "confidence": self.confidence,
+        }
+
+
+def link_holders(
+    registry: str,
+    older: SnapshotRow,
+    newer: SnapshotRow,
+    old_rows: Iterable[Held],
+    new_rows: Iterable[Held],
+) -> list[LinkRow]:
+    """Links between the ids of two consecutive snapshots by the module's rule (pure)."""
+    old_list = [row for row in old_rows if row[2]]
+    new_list = [row for row in new_rows if row[2]]
+    old_holder = {(lo, hi): opaque for lo, hi, opaque in old_list}
+    old_count = Counter(row[2] for row in old_list)
+    new_count = Counter(row[2] for row in new_list)
+    pairs = Counter((old_holder.get((lo, hi)), opaque) for lo, hi, opaque in new_list)
+    best: dict[str, tuple[int, str]] = {}
+    for (was, now), shared in pairs.items():
+        if was is None or now is None:
+            continue
+        if was not in best or (-shared, now) < (-best[was][0], best[was][1]):
+            best[was] = (shared, now)
+    return [
+        LinkRow(registry, older.id, newer.id, was, now, shared, old_count[was], new_count[now])
+        for was, (shared, now) in sorted(best.items())
+        if now != was
+    ]
+
+
+def relink(
+    uow: UnitOfWork,
+    registry: str,
+    snapshot: SnapshotRow,
+    rows: Sequence[Held],
+    before: tuple[SnapshotRow, Sequence[Held]] | None,
+    after: tuple[SnapshotRow, Sequence[Held]] | None,
+) -> None:
+    """Store the links of a newly ingested snapshot with its neighbours (replacing the link
+    between the two neighbours, which are no longer consecutive)."""
+    links: list[LinkRow] = []
+    if before is not None:
+        links += link_holders(registry, before[0], snapshot, before[1], rows)
+    if after is not None:
+        links += link_holders(registry, snapshot, after[0], rows, after[1])
+    if before is not None and after is not None:
+        uow.delegations.drop_links(before[0].id, after[0].id)
+    uow.delegations.add_links(links)
+
+
+@dataclass(frozen=True)
+class StableHolder:
+    """A holder across snapshots: its stable id, every opaque-id it had, and the links."""
+
+    key: str
+    registry: str
+    ids: list[str]
+    links: list[HolderLink]
+
+    @property
+    def weakest(self) -> str | None:
+        """The confidence of the weakest link joining the ids (None: a single id)."""
+        if not self.links:
+            return None
+        return confidence_label(min(link.score for link in self.links))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "holder": self.key,
+            "registry": self.registry,
+            "ids": self.ids,
+            "confidence": self.weakest or "exact",
+            "links": [link.to_json() for link in self.links],
+        }
+
+
+class HolderIdentity:
+    """Stable holders of the store (one registry or all), from the stored links."""
+
+    def __init__(self, links: Sequence[HolderLink], first_seen: dict[int, int]) -> None:
+        """``first_seen``: snapshot id → its position in its registry's date order."""
+        self._parent: dict[tuple[str, str], tuple[str, str]] = {}
+        self._seen: dict[tuple[str, str], tuple[int, str]] = {}
+        self._links: defaultdict[tuple[str, str], list[HolderLink]] = defaultdict(list)
+        self._members: dict[tuple[str, str], list[tuple[str, str]]] | None = None
+        joining = [link for link in links if link.score >= JOIN_SCORE]
+        for link in joining:
+            a, b = (link.registry, link.from_id), (link.registry, link.to_id)
+            self._note(a, first_seen.get(link.from_snapshot, 0))
+            self._note(b, first_seen.get(link.to_snapshot, 0))
+            self._union(a, b)
+        for link in joining:
+            self._links[self._find((link.registry, link.from_id))].append(link)
+
+    @classmethod
+    def load(cls, uow: UnitOfWork, registry: str | None = None) -> HolderIdentity:
+        snapshots = uow.snapshots.all()
+        position: dict[int, int] = {}
+        for reg in {s.registry for s in snapshots}:
+            for i, snap in enumerate(s for s in snapshots if s.registry == reg):
+                position[snap.id] = i
+        links = [HolderLink.of(r) for r in uow.delegations.links(registry)]
+        return cls(links, position)
+
+    def holder(self, registry: str, opaque_id: str) -> StableHolder:
+        """The stable holder of one id (itself alone when it was never linked)."""
+        node = (registry, opaque_id)
+        if node not in self._parent:
+            return StableHolder(f"{registry}:{opaque_id}", registry, [opaque_id], [])
+        root = self._find(node)
+        if self._members is None:
+            groups: defaultdict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+            for n in self._parent:
+                groups[self._find(n)].append(n)
+            self._members = {r: sorted(ns, key=self._seen.__getitem__) for r, ns in groups.items()}
+        members = self._members[root]
+        return StableHolder(
+            f"{registry}:{members[0][1]}", registry, [m[1] for m in members], self._links[root]
+        )
+
+    def key(self, registry: str, opaque_id: str) -> str:
+        """The stable id of one opaque-id (``registry:oldest-id``)."""
+        return self.holder(registry, opaque_id).key
+
+    def _note(self, node: tuple[str, str], position: int) -> None:
+        self._parent.setdefault(node, node)
+        seen = (position, node[1])
+        if node not in self._seen or seen < self._seen[node]:
+            self._seen[node] = seen
+
+    def _find(self, node: tuple[str, str]) -> tuple[str, str]:
+        while self._parent[node] != node:
+            self._parent[node] = self._parent[self._parent[node]]
+            node = self._parent[node]
+        return node
+
+    def _union(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self._parent[rb] = ra
+
+
+def identity(store: Store, registry: str | None = None) -> HolderIdentity:
+    """The stable holders of the store (of one registry, or of all)."""
+    with store.transaction() as uow:
+        return HolderIdentity.load(uow, registry)
+
+
+def links(store: Store, registry: str | None = None) -> list[HolderLink]:
+    """Every stored link, with its confidence."""
+    with store.transaction() as uow:
+        return [HolderLink.of(r) for r in uow.delegations.links(registry)]
+
+
+__all__ = [
+    "HolderIdentity",
+    "HolderLink",
+    "StableHolder",
+    "confidence_label",
+    "identity",
+    "link_holders",
+    "links",
+    "relink",
+]

@@ -1,0 +1,1 @@
+"""The journal of every change, and its replay into another store."""

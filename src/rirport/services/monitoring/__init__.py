@@ -1,0 +1,1 @@
+"""Monitoring: change events, watchlists and their feeds, webhook delivery."""

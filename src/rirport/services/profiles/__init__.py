@@ -1,0 +1,1 @@
+"""Evidence in the store and the profiles built from it."""

@@ -1,0 +1,162 @@
+"""What the registry knows about a resource, gathered for the policy engine.
+
+The engine is pure; this is where its inputs come from: the source registry's current records
+covering the resource (the view), IANA's block around it (legacy space, the RIR IANA gave it
+to), rirport's own completed transfers (when the holder received it) and legal holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+from rirport.domain.delegation import Delegation
+from rirport.domain.enums import STATUSES, Registry, ResourceType
+from rirport.domain.iana import LEGACY, IanaBlock
+from rirport.domain.query import parse_query
+from rirport.domain.resources import ResourceRange
+from rirport.domain.table import REGISTRY_CODE, TYPE_CODE, DelegationTable, split_key
+from rirport.domain.transfer import ResourceFacts, TransferKind
+from rirport.errors import InputError, NotFoundError
+from rirport.policy.checks import date_int
+from rirport.query.integrity import FOUNDED
+from rirport.query.view import CurrentView
+from rirport.services.registry.iana import load_iana
+from rirport.store.keys import key_of
+from rirport.store.unit import Store, UnitOfWork
+
+DELEGATED = np.array([i for i, s in enumerate(STATUSES) if s.delegated], dtype=np.uint8)
+"""Status codes of the delegation table that mean "held by someone"."""
+
+
+def covering_rows(
+    view: CurrentView, resource: ResourceRange, registry: Registry | None = None
+) -> list[int]:
+    """Rows of the view sharing numbers with ``resource`` (of one registry, or of all),
+    in address order. Vectorised: a few milliseconds over half a million rows."""
+    t = view.table
+    first_hi, first_lo = split_key(resource.first)
+    last_hi, last_lo = split_key(resource.last)
+    starts_before_end = (t.first_hi < last_hi) | ((t.first_hi == last_hi) & (t.first_lo <= last_lo))
+    ends_after_start = (t.last_hi > first_hi) | ((t.last_hi == first_hi) & (t.last_lo >= first_lo))
+    mask = (t.type == TYPE_CODE[resource.type]) & starts_before_end & ends_after_start
+    if registry is not None:
+        mask &= t.registry == REGISTRY_CODE[registry]
+    rows = np.flatnonzero(mask)
+    order = np.lexsort((t.first_lo[rows], t.first_hi[rows]))
+    return [int(r) for r in rows[order]]
+
+
+def resource_asked(view: CurrentView, text: str) -> ResourceRange:
+    """The resource a user asks about: an address alone stands for the smallest delegation
+    holding it (one rule for the CLI and the HTTP API)."""
+    query = parse_query(text)
+    if query.resource is None:
+        raise InputError(f"{text!r} is not an address, prefix, range or AS number")
+    resource = query.resource
+    if resource.is_ip and resource.size == 1 and "/" not in text:
+        rows = [r for r in covering_rows(view, resource) if view.table.row(r).status.delegated]
+        if not rows:
+            raise NotFoundError(f"no registry holds {text}")
+        smallest = min(rows, key=lambda r: view.table.last_int(r) - view.table.first_int(r))
+        return view.table.row(smallest).resource
+    return resource
+
+
+def gather_facts(
+    store: Store,
+    view: CurrentView,
+    resource: ResourceRange,
+    source_registry: Registry,
+    on_date: dt.date,
+    iana: Sequence[IanaBlock] | None = None,
+) -> ResourceFacts:
+    """The facts of ``resource`` as held by ``source_registry`` on ``on_date``."""
+    blocks = load_iana(store) if iana is None else iana
+    with store.transaction() as uow:
+        return facts_in(uow, view, resource, blocks, source_registry, on_date)
+
+
+def facts_in(
+    uow: UnitOfWork,
+    view: CurrentView,
+    resource: ResourceRange,
+    iana: Sequence[IanaBlock],
+    source_registry: Registry,
+    on_date: dt.date,
+) -> ResourceFacts:
+    """As :func:`gather_facts`, inside a transaction the caller holds (transfer steps)."""
+    delegations = tuple(view.table.row(r) for r in covering_rows(view, resource, source_registry))
+    block = iana_block(iana, resource)
+    lo, hi = key_of(resource.type, resource.first), key_of(resource.type, resource.last)
+    holders = {d.opaque_id or "" for d in delegations}
+    receipts = [
+        t
+        for t in uow.transfers.completed_into(lo, hi)
+        if t.recipient_registry == source_registry.value
+        and t.recipient_holder in holders
+        and t.transfer_date <= on_date
+    ]
+    holds = uow.holds.active(lo, hi, on_date)
+    return ResourceFacts(
+        delegations=delegations,
+        iana_registry=block.registry if block else None,
+        legacy=_legacy(block, delegations, source_registry),
+        received_on=receipts[-1].transfer_date if receipts else None,
+        received_kind=TransferKind(receipts[-1].kind) if receipts else None,
+        in_dispute=any(h.kind == "dispute" for h in holds),
+        legal_hold=any(h.kind == "legal-hold" for h in holds),
+        hold_reasons=tuple(f"{h.kind} #{h.id} since {h.since}: {h.reason}" for h in holds),
+        holder_received_on=(
+            holder_latest(view.table, source_registry, next(iter(holders)), resource.type, on_date)
+            if len(holders) == 1
+            else None
+        ),
+    )
+
+
+def holder_latest(
+    table: DelegationTable, registry: Registry, holder: str, rtype: ResourceType, on_date: dt.date
+) -> dt.date | None:
+    """The newest dated delegation of ``holder`` of this type at ``registry`` on ``on_date``
+    (ARIN's 12-month source rule counts from the holder's latest receipt)."""
+    if not holder:
+        return None
+    limit = date_int(on_date)
+    mask = (
+        (table.registry == REGISTRY_CODE[registry])
+        & (table.type == TYPE_CODE[rtype])
+        & (table.opaque_id == holder.encode())
+        & np.isin(table.status, DELEGATED)
+        & (table.date > 0)
+        & (table.date <= limit)
+    )
+    if not mask.any():
+        return None
+    best = int(table.date[mask].max())
+    return dt.date(best // 10000, best // 100 % 100, best % 100)
+
+
+def iana_block(blocks: Sequence[IanaBlock], resource: ResourceRange) -> IanaBlock | None:
+    """The IANA block containing the resource's first number (registries before bootstrap
+    files, as the integrity check prefers)."""
+    found = [
+        b
+        for b in blocks
+        if b.resource.type == resource.type
+        and b.resource.first <= resource.first <= b.resource.last
+    ]
+    found.sort(key=lambda b: (b.source.endswith("bootstrap"), b.resource.size))
+    return found[0] if found else None
+
+
+def _legacy(
+    block: IanaBlock | None, delegations: tuple[Delegation, ...], registry: Registry
+) -> bool:
+    """Legacy space: IANA says LEGACY, or the record predates the registry holding it."""
+    if block is not None and block.status.upper() == LEGACY:
+        return True
+    dates = [d.date for d in delegations if d.date is not None]
+    return bool(dates) and min(dates).year < FOUNDED[registry]

@@ -1,0 +1,643 @@
+"""Delegations stored as versions, their line order, holder links and history rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from rirport.errors import StorageError
+from rirport.store import schema
+from rirport.store.bulk import DelegationRows, Version, insert_delegations
+from rirport.store.order import LineOrder
+from rirport.store.repos.ids import _draw_ids
+from rirport.store.repos.snapshots import SnapshotRow
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """A stored delegation: its snapshot, source line and statistics line."""
+
+    snapshot_id: int
+    line: int
+    record: str
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class NewDelegation:
+    """A row a transfer adds."""
+
+    snapshot_id: int
+    line: int
+    lo: str
+    hi: str
+    opaque_id: str | None
+    record: str
+
+
+State = Literal["current", "original"]
+
+
+class DelegationRepo:
+    """Versions of records. A snapshot's rows are those of its registry valid on its date;
+    their lines come from the snapshot's :class:`~rirport.store.order.LineOrder`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+        self._orders: dict[int, LineOrder] = {}
+
+    # -- writing a file's rows ---------------------------------------------------------------
+    def add_rows(self, snapshot_id: int, rows: DelegationRows) -> list[int]:
+        """Store rows prepared by :func:`rirport.store.bulk.delegation_rows` as new versions
+        valid on the snapshot's date only; returns their ids (in row order)."""
+        snap = self._snapshot(snapshot_id)
+        ids = self.allocate_ids(len(rows))
+        insert_delegations(
+            self._c, Version(snapshot_id, snap.registry, snap.snapshot_date), rows, ids
+        )
+        return ids
+
+    def allocate_ids(self, n: int) -> list[int]:
+        """``n`` fresh row ids (the writer holds the database lock on SQLite; PostgreSQL
+        draws them from the column's sequence)."""
+        return _draw_ids(self._c, "delegation", n)
+
+    def save_order(self, snapshot_id: int, order: LineOrder) -> None:
+        origins, lines = order.encode()
+        self._c.execute(
+            insert(schema.snapshot_order).values(
+                snapshot_id=snapshot_id, origins=origins, lines=lines
+            )
+        )
+        self._orders[snapshot_id] = order
+
+    def order(self, snapshot_id: int) -> LineOrder:
+        """The snapshot's line order (cached for the unit of work)."""
+        if snapshot_id not in self._orders:
+            o = schema.snapshot_order.c
+            row = self._c.execute(
+                select(o.origins, o.lines).where(o.snapshot_id == snapshot_id)
+            ).first()
+            if row is None:
+                raise StorageError(f"snapshot {snapshot_id} has no stored line order")
+            self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines)
+        return self._orders[snapshot_id]
+
+    def file_versions(
+        self, registry: str, date: dt.date, mark: dt.date | None = None
+    ) -> list[StoredVersion]:
+        """The file rows (not added by a transfer, not retired) valid on ``date``, each
+        saying whether it is still valid on ``mark`` and whether it starts there."""
+        d = schema.delegation.c
+        day = mark or date
+        stmt = select(
+            d.id,
+            func.coalesce(d.origin_id, d.id),
+            d.lo,
+            d.hi,
+            d.opaque_id,
+            d.record,
+            case((d.valid_to >= day, 1), else_=0),
+            case((d.valid_from == day, 1), else_=0),
+        ).where(_valid(registry, date), d.added_serial.is_(None), d.retired_serial.is_(None))
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        return [StoredVersion(*row) for row in cursor.fetchall()]
+
+    def set_bounds(
+        self,
+        ids: Sequence[int],
+        *,
+        valid_from: dt.date | None = None,
+        valid_to: dt.date | None = None,
+    ) -> None:
+        """Move the start or the end of these versions (ids are inlined as integers: binding
+        thousands of parameters costs more than the update)."""
+        column, day = (
+            ("valid_from", valid_from) if valid_from is not None else ("valid_to", valid_to)
+        )
+        assert day is not None
+        for chunk in _chunks(ids, 20_000):
+            listed = ",".join(str(int(i)) for i in chunk)
+            self._c.execute(
+                text(f"UPDATE delegation SET {column} = :day WHERE id IN ({listed})").bindparams(
+                    bindparam("day", type_=Date)
+                ),
+                {"day": day},
+            )
+
+    def split(self, ids: Sequence[int], end_first: dt.date, start_second: dt.date) -> None:
+        """Cut each version in two around a snapshot it is not in: a copy (same origin) takes
+        over from ``start_second``, the row itself now ends at ``end_first``."""
+        d = schema.delegation.c
+        copied = [
+            d.snapshot_id,
+            d.line,
+            d.lo,
+            d.hi,
+            d.opaque_id,
+            d.record,
+            d.added_serial,
+            d.retired_serial,
+            d.registry,
+        ]
+        for chunk in _chunks(ids):
+            source = select(
+                *copied,
+                literal(start_second, Date).label("valid_from"),
+                d.valid_to,
+                func.coalesce(d.origin_id, d.id).label("origin_id"),
+            ).where(d.id.in_(chunk))
+            self._c.execute(
+                insert(schema.delegation).from_select(
+                    [*(c.name for c in copied), "valid_from", "valid_to", "origin_id"], source
+                )
+            )
+        self.set_bounds(ids, valid_to=end_first)
+
+    # -- reading snapshots -------------------------------------------------------------------
+    def count(self, snapshot_ids: Iterable[int]) -> int:
+        """Rows of these snapshots in their current state (transfers applied), summed."""
+        d = schema.delegation.c
+        total = 0
+        for sid in snapshot_ids:
+            snap = self._snapshot(sid)
+            total += int(
+                self._c.execute(
+                    select(func.count())
+                    .select_from(schema.delegation)
+                    .where(_valid(snap.registry, snap.snapshot_date), d.retired_serial.is_(None))
+                ).scalar_one()
+            )
+        return total
+
+    def record_columns(
+        self, snapshot_id: int, state: State = "current"
+    ) -> tuple[list[int], list[str]]:
+        """(line numbers, record lines) of a snapshot in file order, fetched in bulk."""
+        lines: list[int] = []
+        records: list[str] = []
+        for chunk_lines, chunk_records in self.record_chunks(snapshot_id, state=state):
+            lines += chunk_lines
+            records += chunk_records
+        return lines, records
+
+    def record_chunks(
+        self,
+        snapshot_id: int,
+        size: int = 50_000,
+        state: State = "current",
+        not_yet: Sequence[int] = (),
+    ) -> Iterator[tuple[list[int], list[str]]]:
+        """As :meth:`record_columns`, ``size`` rows at a time.
+
+        ``state="current"``: the registry as it stands, transfers applied (rows split off by a
+        transfer share their original line), except the transfers completed by the journal
+        serials ``not_yet`` (dated after an as-of date: their rows are read as before the
+        move); ``"original"``: the file as ingested. The rows
+        are fetched with the driver's ``fetchall`` of plain tuples (SQLAlchemy's row objects
+        would take seconds for half a million), placed by the snapshot's line order, and
+        sorted by line, then range start, then id.
+        """
+        snap = self._snapshot(snapshot_id)
+        d = schema.delegation.c
+        wanted: ColumnElement[bool] = (
+            d.retired_serial.is_(None) if state == "current" else d.added_serial.is_(None)
+        )
+        if state == "current" and not_yet:
+            wanted = and_(
+                or_(wanted, d.retired_serial.in_(not_yet)),
+                or_(d.added_serial.is_(None), d.added_serial.not_in(not_yet)),
+            )
+        stmt = select(d.id, d.origin_id, d.line, d.lo, d.added_serial, d.record).where(
+            _valid(snap.registry, snap.snapshot_date), wanted
+        )
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        lines = self._lines(snapshot_id, rows)
+        order = sorted(range(len(rows)), key=lambda i: (lines[i], rows[i][3], rows[i][0]))
+        for at in range(0, len(order), size):
+            part = order[at : at + size]
+            yield [lines[i] for i in part], [rows[i][5] for i in part]
+
+    def _lines(self, snapshot_id: int, rows: Sequence[Any]) -> list[int]:
+        """Lines of rows (id, origin_id, line, _, added_serial, ...) in a snapshot: a file
+        row's from the snapshot's order, a transfer's row's its own."""
+        from_file = [i for i, r in enumerate(rows) if r[4] is None]
+        lines = [int(r[2]) for r in rows]
+        if from_file:
+            origins = [rows[i][1] or rows[i][0] for i in from_file]
+            try:
+                found = self.order(snapshot_id).lines_of(origins).tolist()
+            except KeyError as exc:
+                raise StorageError(
+                    f"snapshot {snapshot_id}: a row is missing from its line "
+                    "order (the store was edited by hand?)"
+                ) from exc
+            for i, line in zip(from_file, found, strict=True):
+                lines[i] = line
+        return lines
+
+    def overlapping(
+        self, snapshot_ids: Sequence[int], lo: str, hi: str, for_update: bool = False
+    ) -> list[RecordRow]:
+        """Current records sharing at least one number with ``lo..hi``.
+
+        ``for_update`` locks the rows until the transaction ends (PostgreSQL; SQLite's
+        ``BEGIN IMMEDIATE`` already serialises writers), so two transfers of the same numbers
+        cannot both see them current.
+        """
+        d = schema.delegation.c
+        return self._select(snapshot_ids, and_(d.lo <= hi, d.hi >= lo), for_update)
+
+    def holder(self, snapshot_ids: Sequence[int], opaque_id: str) -> list[RecordRow]:
+        d = schema.delegation.c
+        return self._select(snapshot_ids, d.opaque_id == opaque_id)
+
+    def _select(
+        self, snapshot_ids: Sequence[int], where: Any, for_update: bool = False
+    ) -> list[RecordRow]:
+        """Current rows matching ``where`` in any of the snapshots (one scan), each with the
+        snapshot it is valid in and its line there."""
+        d = schema.delegation.c
+        snaps = [self._snapshot(sid) for sid in snapshot_ids]
+        if not snaps:
+            return []
+        stmt = (
+            select(
+                d.id,
+                d.origin_id,
+                d.line,
+                d.lo,
+                d.added_serial,
+                d.record,
+                d.registry,
+                d.valid_from,
+                d.valid_to,
+            )
+            .where(
+                where,
+                or_(*(_valid(s.registry, s.snapshot_date) for s in snaps)),
+                d.retired_serial.is_(None),
+            )
+            .order_by(d.id)
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = [tuple(r) for r in self._c.execute(stmt)]
+        found: list[RecordRow] = []
+        for snap in snaps:
+            mine = [
+                r
+                for r in rows
+                if r[6] == snap.registry and _day(r[7]) <= snap.snapshot_date <= _day(r[8])
+            ]
+            lines = self._lines(snap.id, mine)
+            found += [
+                RecordRow(snap.id, line, r[5], r[0]) for r, line in zip(mine, lines, strict=True)
+            ]
+        return sorted(found, key=lambda r: r.id)
+
+    def line_before(self, snapshot_id: int, lo: str) -> int:
+        """The line of the snapshot's record of this type with the greatest start at or
+        before ``lo`` (where a record added there sorts in the file, the files being sorted
+        by start within a type), or 0. One row is read, not the thousands before it."""
+        d = schema.delegation.c
+        snap = self._snapshot(snapshot_id)
+        rows = [
+            tuple(r)
+            for r in self._c.execute(
+                select(d.id, d.origin_id, d.line, d.lo, d.added_serial)
+                .where(_valid(snap.registry, snap.snapshot_date), d.lo <= lo, d.lo >= lo[0])
+                .order_by(d.lo.desc(), d.id.desc())
+                .limit(1)
+            )
+        ]
+        return max(self._lines(snapshot_id, rows), default=0)
+
+    # -- transfers -----------------------------------------------------------------------
+    def retire(self, ids: Sequence[int], serial: int) -> int:
+        """Take rows out of the current state (a transfer moved or split them).
+
+        A version valid in older snapshots too is first cut: a copy keeps those, and the row
+        retired covers only the current snapshot, so history before the transfer is
+        unchanged.
+        """
+        d = schema.delegation.c
+        for row in self._c.execute(
+            select(d.id, d.registry, d.valid_from, d.valid_to).where(
+                d.id.in_(ids), d.retired_serial.is_(None), d.valid_from < d.valid_to
+            )
+        ).all():
+            previous = self._c.execute(
+                select(func.max(schema.snapshot.c.snapshot_date)).where(
+                    schema.snapshot.c.registry == row.registry,
+                    schema.snapshot.c.snapshot_date < row.valid_to,
+                )
+            ).scalar_one()
+            self._keep_past(row.id, _day(previous))
+        result = self._c.execute(
+            update(schema.delegation)
+            .where(d.id.in_(ids), d.retired_serial.is_(None))
+            .values(retired_serial=serial)
+        )
+        return int(result.rowcount)
+
+    def _keep_past(self, row_id: int, until: dt.date) -> None:
+        """Copy a version for its dates up to ``until``; the row itself keeps only its last
+        snapshot."""
+        d = schema.delegation.c
+        copied = [
+            d.snapshot_id,
+            d.line,
+            d.lo,
+            d.hi,
+            d.opaque_id,
+            d.record,
+            d.added_serial,
+            d.registry,
+            d.valid_from,
+        ]
+        source = select(
+            *copied,
+            literal(until, Date).label("valid_to"),
+            func.coalesce(d.origin_id, d.id).label("origin_id"),
+        ).where(d.id == row_id)
+        self._c.execute(
+            insert(schema.delegation).from_select(
+                [*(c.name for c in copied), "valid_to", "origin_id"], source
+            )
+        )
+        self._c.execute(
+            update(schema.delegation).where(d.id == row_id).values(valid_from=d.valid_to)
+        )
+
+    def add(self, rows: Sequence[NewDelegation], serial: int) -> None:
+        """Rows a transfer creates (the moved part, and remainders of split records), valid
+        in their snapshot only."""
+        if rows:
+            snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
+            self._c.execute(
+                insert(schema.delegation),
+                [
+                    {
+                        "snapshot_id": r.snapshot_id,
+                        "line": r.line,
+                        "lo": r.lo,
+                        "hi": r.hi,
+                        "opaque_id": r.opaque_id,
+                        "record": r.record,
+                        "added_serial": serial,
+                        "registry": snaps[r.snapshot_id].registry,
+                        "valid_from": snaps[r.snapshot_id].snapshot_date,
+                        "valid_to": snaps[r.snapshot_id].snapshot_date,
+                    }
+                    for r in rows
+                ],
+            )
+
+    # -- records for change events ------------------------------------------------------------
+    def file_records(self, snapshot: SnapshotRow) -> list[str]:
+        """A snapshot's record lines as its file had them (rows a transfer added left out), in
+        no particular order: diffs need the records, not the line order."""
+        d = schema.delegation.c
+        cursor = self._c.execute(
+            select(d.record).where(
+                _valid(snapshot.registry, snapshot.snapshot_date), d.added_serial.is_(None)
+            )
+        ).cursor
+        assert cursor is not None
+        return [row[0] for row in cursor.fetchall()]
+
+    def file_records_near(
+        self, snapshots: Sequence[SnapshotRow], ranges: Sequence[tuple[str, str]]
+    ) -> dict[int, list[str]]:
+        """Per snapshot, the file's record lines that may share a number with one of
+        ``ranges`` (``(lo, hi)`` key pairs), in one scan: every row starting in the same block
+        (IPv4 /16, IPv6 /32, 256 ASNs) as a range, rows spanning blocks, rows overlapping a
+        range too wide for blocks. A superset, kept small without an index on the keys."""
+        d = schema.delegation.c
+        near = _near(ranges)
+        if not snapshots or near is None:
+            return {s.id: [] for s in snapshots}
+        stmt = select(d.registry, d.valid_from, d.valid_to, d.record).where(
+            or_(*(_valid(s.registry, s.snapshot_date) for s in snapshots)),
+            d.added_serial.is_(None),
+            near,
+        )
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        rows = cursor.fetchall()
+        return {
+            s.id: [
+                r[3]
+                for r in rows
+                if r[0] == s.registry and _day(r[1]) <= s.snapshot_date <= _day(r[2])
+            ]
+            for s in snapshots
+        }
+
+    # -- history -------------------------------------------------------------------------
+    def history(self, where: Any) -> list[HistoryRow]:
+        """Every version matching ``where`` (see :meth:`history_overlapping`), oldest first."""
+        d = schema.delegation.c
+        stmt = (
+            select(
+                d.id,
+                d.registry,
+                d.valid_from,
+                d.valid_to,
+                d.record,
+                d.added_serial,
+                d.retired_serial,
+            )
+            .where(where)
+            .order_by(d.valid_from, d.lo, d.id)
+        )
+        return [
+            HistoryRow(
+                r.id,
+                r.registry,
+                _day(r.valid_from),
+                _day(r.valid_to),
+                r.record,
+                r.added_serial,
+                r.retired_serial,
+            )
+            for r in self._c.execute(stmt)
+        ]
+
+    def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
+        """Every version, of any registry and date, sharing a number with ``lo..hi``."""
+        d = schema.delegation.c
+        return self.history(and_(d.lo <= hi, d.hi >= lo))
+
+    def history_holder(self, opaque_id: str) -> list[HistoryRow]:
+        return self.history(schema.delegation.c.opaque_id == opaque_id)
+
+    # -- holder links ----------------------------------------------------------------------
+    def add_links(self, links: Sequence[LinkRow]) -> None:
+        if not links:
+            return
+        mark = "?" if self._c.dialect.name == "sqlite" else "%s"
+        fields = list(LinkRow.__dataclass_fields__)[:-1]  # all but id
+        self._c.exec_driver_sql(
+            f"INSERT INTO holder_link ({', '.join(fields)}) VALUES "
+            f"({', '.join([mark] * len(fields))})",
+            [tuple(getattr(link, f) for f in fields) for link in links],
+        )
+
+    def drop_links(self, from_snapshot: int, to_snapshot: int) -> None:
+        h = schema.holder_link.c
+        self._c.execute(
+            delete(schema.holder_link).where(
+                h.from_snapshot == from_snapshot, h.to_snapshot == to_snapshot
+            )
+        )
+
+    def links(self, registry: str | None = None) -> list[LinkRow]:
+        h = schema.holder_link.c
+        stmt = select(schema.holder_link).order_by(h.id)
+        if registry is not None:
+            stmt = stmt.where(h.registry == registry)
+        return [LinkRow(**r._mapping) for r in self._c.execute(stmt)]
+
+    def _snapshot(self, snapshot_id: int) -> SnapshotRow:
+        row = self._c.execute(
+            select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)
+        ).first()
+        if row is None:
+            raise StorageError(f"no snapshot with id {snapshot_id}")
+        return SnapshotRow(**row._mapping)
+
+
+class StoredVersion(NamedTuple):
+    """A stored version as the ingest diff sees it."""
+
+    id: int
+    origin: int
+    lo: str
+    hi: str
+    opaque_id: str | None
+    record: str
+    reaches_mark: int
+    """1 when the version is still valid on the date the query marked."""
+    starts_at_mark: int
+    """1 when the version starts on that date."""
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """Two opaque-ids of consecutive snapshots of a registry holding ``shared`` of the same
+    records (out of ``from_records`` and ``to_records``)."""
+
+    registry: str
+    from_snapshot: int
+    to_snapshot: int
+    from_id: str
+    to_id: str
+    shared: int
+    from_records: int
+    to_records: int
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A version with its interval, for timelines."""
+
+    id: int
+    registry: str
+    valid_from: dt.date
+    valid_to: dt.date
+    record: str
+    added_serial: int | None
+    retired_serial: int | None
+
+
+def _valid(registry: str, date: dt.date) -> Any:
+    """Rows of ``registry`` valid on the snapshot date ``date``."""
+    d = schema.delegation.c
+    return and_(d.registry == registry, d.valid_from <= date, d.valid_to >= date)
+
+
+def _day(value: Any) -> dt.date:
+    """A date column's value (SQLite hands back text through raw and aggregate queries)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+#: Per type digit of a key: how many leading characters name its block (16 ASNs, an IPv4 /16,
+#: an IPv6 /24: measured on the real files, finer blocks let in more rows spanning blocks).
+_BLOCK_CHARS = {"0": 8, "1": 5, "2": 7}
+
+
+#: A range spanning more blocks is matched by its bounds; past this many such ranges, its
+#: whole type is read (SQLite refuses deeper expressions).
+_MAX_BLOCKS_PER_RANGE = 64
+
+
+_MAX_WIDE = 100
+
+
+def _near(ranges: Sequence[tuple[str, str]]) -> Any:
+    """The condition of :meth:`DelegationRepo.file_records_near` (None: no range given)."""
+    d = schema.delegation.c
+    blocks: dict[str, set[str]] = {}
+    wide: dict[str, list[tuple[str, str]]] = {}
+    for lo, hi in ranges:
+        width = _BLOCK_CHARS[lo[0]]
+        first, last = int(lo[1:width], 16), int(hi[1:width], 16)
+        if last - first >= _MAX_BLOCKS_PER_RANGE:
+            wide.setdefault(lo[0], []).append((lo, hi))
+            continue
+        blocks.setdefault(lo[0], set()).update(
+            f"{lo[0]}{n:0{width - 1}x}" for n in range(first, last + 1)
+        )
+    clauses: list[Any] = []
+    for digit in sorted(set(blocks) | set(wide)):
+        of_type = and_(d.lo >= digit, d.lo < chr(ord(digit) + 1))
+        if len(wide.get(digit, ())) > _MAX_WIDE:
+            clauses.append(of_type)
+            continue
+        clauses += [and_(d.lo <= hi, d.hi >= lo) for lo, hi in wide.get(digit, ())]
+        if digit in blocks:
+            start = func.substr(d.lo, 1, _BLOCK_CHARS[digit])
+            clauses.append(
+                start.in_(
+                    bindparam(
+                        f"blocks{digit}",
+                        sorted(blocks[digit]),
+                        expanding=True,
+                        literal_execute=True,
+                    )
+                )
+            )
+            clauses.append(and_(of_type, start != func.substr(d.hi, 1, _BLOCK_CHARS[digit])))
+    return or_(*clauses) if clauses else None
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[list[int]]:
+    for at in range(0, len(ids), size):
+        yield list(ids[at : at + size])

@@ -1,0 +1,141 @@
+"""Transfer requests and the legal holds that stop resources moving."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select, update
+
+from rirport.store import schema
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    id: int
+    state: str
+    kind: str
+    type: str
+    resource: str
+    lo: str
+    hi: str
+    source_registry: str
+    source_holder: str
+    recipient_registry: str
+    recipient_holder: str
+    transfer_date: dt.date
+    regime: str
+    decision: dict[str, Any]
+    conditions_met: bool
+    created_serial: int
+    updated_serial: int
+
+
+class TransferRepo:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, values: dict[str, Any]) -> int:
+        key = self._c.execute(insert(schema.transfer).values(**values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def get(self, transfer_id: int, for_update: bool = False) -> TransferRow | None:
+        stmt = select(schema.transfer).where(schema.transfer.c.id == transfer_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._c.execute(stmt).first()
+        return TransferRow(**row._mapping) if row else None
+
+    def update(self, transfer_id: int, **values: Any) -> None:
+        self._c.execute(
+            update(schema.transfer).where(schema.transfer.c.id == transfer_id).values(**values)
+        )
+
+    def all(self, states: Sequence[str] = ()) -> list[TransferRow]:
+        t = schema.transfer.c
+        stmt = select(schema.transfer).order_by(t.id)
+        if states:
+            stmt = stmt.where(t.state.in_(states))
+        return [TransferRow(**r._mapping) for r in self._c.execute(stmt)]
+
+    def completed_into(self, lo: str, hi: str) -> list[TransferRow]:
+        """Completed transfers whose resource overlaps ``lo..hi``, newest last."""
+        t = schema.transfer.c
+        rows = self._c.execute(
+            select(schema.transfer)
+            .where(t.state == "completed", t.lo <= hi, t.hi >= lo)
+            .order_by(t.updated_serial)
+        )
+        return [TransferRow(**r._mapping) for r in rows]
+
+    def open_overlapping(self, lo: str, hi: str, exclude: int | None = None) -> list[TransferRow]:
+        """Transfers not yet finished whose resource overlaps ``lo..hi``."""
+        t = schema.transfer.c
+        stmt = select(schema.transfer).where(
+            t.state.in_(["requested", "approved", "accepted"]), t.lo <= hi, t.hi >= lo
+        )
+        if exclude is not None:
+            stmt = stmt.where(t.id != exclude)
+        return [TransferRow(**r._mapping) for r in self._c.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    id: int
+    kind: str
+    type: str
+    resource: str
+    lo: str
+    hi: str
+    reason: str
+    reference: str | None
+    since: dt.date
+    until: dt.date | None
+    created_serial: int
+    lifted_serial: int | None
+
+
+class HoldRepo:
+    """Legal holds and disputes on resources (they block transfers under every regime)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, values: dict[str, Any]) -> int:
+        key = self._c.execute(insert(schema.legal_hold).values(**values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def lift(self, hold_id: int, serial: int) -> bool:
+        h = schema.legal_hold.c
+        done = self._c.execute(
+            update(schema.legal_hold)
+            .where(h.id == hold_id, h.lifted_serial.is_(None))
+            .values(lifted_serial=serial)
+        )
+        return bool(done.rowcount)
+
+    def active(self, lo: str, hi: str, on: dt.date) -> list[HoldRow]:
+        """Holds in force on ``on`` over numbers of ``lo..hi``."""
+        h = schema.legal_hold.c
+        rows = self._c.execute(
+            select(schema.legal_hold)
+            .where(
+                h.lifted_serial.is_(None),
+                h.lo <= hi,
+                h.hi >= lo,
+                h.since <= on,
+                or_(h.until.is_(None), h.until >= on),
+            )
+            .order_by(h.id)
+        )
+        return [HoldRow(**r._mapping) for r in rows]
+
+    def all(self) -> list[HoldRow]:
+        return [
+            HoldRow(**r._mapping)
+            for r in self._c.execute(select(schema.legal_hold).order_by(schema.legal_hold.c.id))
+        ]
