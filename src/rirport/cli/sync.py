@@ -14,8 +14,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from rirport.cli.archive import run_archive
 from rirport.cli.context import AppContext, pass_app
+from rirport.cli.parsing import option_day
 from rirport.domain.enums import Registry
+from rirport.services.registry.archive import DEFAULT_JOBS
 from rirport.services.registry.sync import SyncResult, iter_sync, urls_under
 
 
@@ -48,9 +51,31 @@ def _parse_registries(
     "$RIRPORT_SYNC_URL_<RIR>, else the RIRs' own sites).",
 )
 @click.option("--no-events", is_flag=True, help="Do not compute and record change events.")
+@click.option(
+    "--archive",
+    is_flag=True,
+    help="Fetch every dated file from the RIRs' archives (--from .. --to) instead of the "
+    "latest one; resumes where it stopped.",
+)
+@click.option("--from", "start", metavar="DATE", help="First day of --archive (YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Last day of --archive (default: today).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=DEFAULT_JOBS,
+    show_default=True,
+    help="Downloads at once for --archive.",
+)
 @pass_app
 def command(
-    app: AppContext, registries: tuple[Registry, ...], base_url: str | None, no_events: bool
+    app: AppContext,
+    registries: tuple[Registry, ...],
+    base_url: str | None,
+    no_events: bool,
+    archive: bool,
+    start: str | None,
+    end: str | None,
+    jobs: int,
 ) -> None:
     """Download the latest extended statistics file of each RIR, check it against its
     published .md5, and ingest it.
@@ -59,10 +84,19 @@ def command(
     fails (download, checksum, refused file) leaves its data as it was and the others go on.
     A file already stored is reported unchanged; gaps between snapshots are warned of.
     Exit status 1 if any registry failed.
+
+    With --archive: every dated file from --from to --to, found in each RIR's archive folders
+    (docs/sync.md), checked against its published .md5, ingested in date order; files
+    already stored are not fetched again. Exit status 1 if any file was skipped.
     """
     settings = app.settings
     if base_url:
         settings = settings.with_overrides(sync_urls=urls_under(base_url))
+    if archive or start or end:
+        if not (archive and start):
+            raise click.UsageError("--archive needs --from DATE (and takes --to DATE)")
+        first, last = option_day(start, "--from"), option_day(end, "--to")
+        return run_archive(app, settings, registries, first, last, jobs, not no_events)
     failed = 0
     with _progress(app) as progress:
         tasks: dict[Registry, TaskID] = {}

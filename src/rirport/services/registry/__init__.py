@@ -1,2 +1,2 @@
-"""Registry data in and out: ingest (with versioning), the bundled files, IANA, sync, export
-and the main job."""
+"""Registry data in and out: ingest (with versioning), the bundled files, IANA, sync (the latest
+files and the archive), export and the main job."""
