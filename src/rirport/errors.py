@@ -16,6 +16,7 @@ class first::
     ├── ConflictError          the store already holds something incompatible
     ├── DownloadError          fetching from a registry failed (status, checksum, truncation)
     ├── StorageError           the database failed; wraps the driver's exception
+    │   └── StoreBusyError     another write held the store past the bounded wait
     └── AuthError              a request is not allowed (HTTP: 401, 403, 429)
         ├── AuthenticationError  no valid credentials (or bad ones): 401
         ├── PermissionDeniedError  valid credentials without the right: 403
@@ -120,6 +121,10 @@ class DownloadError(RirportError):
 
 class StorageError(RirportError):
     """The database failed."""
+
+
+class StoreBusyError(StorageError):
+    """Another write held the store longer than a write waits (HTTP: 503, Retry-After)."""
 
 
 class AuthError(RirportError):

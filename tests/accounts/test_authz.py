@@ -335,3 +335,42 @@ def test_portfolio_shows_only_the_members_own_holders(client: TestClient, world:
     assert all(r["opaque_id"] == RIPE_HOLDER for r in mine[0]["resources"])
     theirs = client.get("/api/me/portfolio", headers=world.bearer("la2")).json()
     assert [r["start"] for h in theirs for r in h["resources"]] == ["193.0.16.0"]
+
+
+RIPE_2017_ID = "bc925b1f-8673-4b03-acf4-c70605c7ef6e"
+"""RIPE NCC's own opaque-id in the 2017 file: the holder identity joins it to
+:data:`RIPE_HOLDER`, the id the current (2018) file lists 193.0.0.0/20 under."""
+
+
+def test_an_inferred_holder_link_shows_history_but_files_nothing(
+    client: TestClient, world: World
+) -> None:
+    """Verified for the 2017 id only: the portfolio follows the holder to its 2018 id, but a
+    transfer request needs an explicit link for the holder of record (issue 11 #27)."""
+    from rirport.accounts.holdings import known_holder
+    from rirport.query.view import load_current
+
+    account = service.create_account(
+        world.store, "old-id-member", PASSWORD, "leadership-alliance", "tester"
+    ).id
+    known = known_holder(load_current(world.store), world.store)
+    service.link_holder(world.store, account, "ripencc", RIPE_2017_ID, "tester", known)
+    _row, token = service.create_token(world.store, account, "t", "tester")
+    bearer = {"Authorization": f"Bearer {token}"}
+    portfolio = client.get("/api/me/portfolio", headers=bearer).json()
+    assert portfolio[0]["current_ids"] == [RIPE_HOLDER]  # history is shown
+    body = {
+        "resource": "193.0.0.0/20",
+        "to": "arin",
+        "recipient_holder": "someone",
+        "regime": "mandatory-portability",
+    }
+    before = world.state()
+    refused = client.post("/api/transfers", json=body, headers=bearer)
+    assert refused.status_code == 403, refused.text
+    reason = refused.json()["description"][0]
+    assert f"ripencc:{RIPE_HOLDER}" in reason and "inferred holder identity" in reason
+    assert world.state() == before
+    service.link_holder(world.store, account, "ripencc", RIPE_HOLDER, "tester", known)
+    filed = client.post("/api/transfers", json=body, headers=bearer)
+    assert filed.status_code == 201, filed.text

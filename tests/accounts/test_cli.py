@@ -102,3 +102,27 @@ def test_bad_input_exits_1_and_changes_nothing(url: str, store: Store, tmp_path:
         assert message in result.output, (args, result.output)
     assert run(url, tmp_path, "link-holder", "root", "no-colon").exit_code == 2
     assert entries(store) == before
+
+
+def test_a_disabled_administrator_is_enabled_again_from_the_cli(
+    url: str, store: Store, tmp_path: Path
+) -> None:
+    for name in ("root", "second"):
+        made = run(
+            url, tmp_path, "create", name, "--tier", "admin", "--password-stdin", stdin=PASSWORD
+        )
+        assert made.exit_code == 0, made.output
+    assert run(url, tmp_path, "disable", "second").exit_code == 0
+    last = run(url, tmp_path, "disable", "root")
+    assert last.exit_code == 1 and "last administrator" in last.output
+    enabled = run(url, tmp_path, "enable", "second")
+    assert enabled.exit_code == 0, enabled.output
+    assert "enabled" in enabled.output
+    again = run(url, tmp_path, "enable", "second")
+    assert again.exit_code == 1 and "is not disabled" in again.output
+    listed = json.loads(run(url, tmp_path, "list", "--format", "json").output)
+    assert [(a["username"], a["disabled"]) for a in listed] == [
+        ("root", False),
+        ("second", False),
+    ]
+    assert journal.entries(store)[-1].action == "account-enable"

@@ -3,11 +3,10 @@ values and CSRF tokens, and the throttle's arithmetic."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from limits.storage import MemoryStorage
 
 from rirport.accounts import passwords
 from rirport.accounts.credentials import csrf_token, digest, new_token, sign, unsign
@@ -20,8 +19,13 @@ from rirport.accounts.policy import (
     authorize,
     parse_role,
 )
-from rirport.accounts.throttle import retry_after
-from rirport.errors import AuthenticationError, InputError, PermissionDeniedError
+from rirport.accounts.throttle import Limits, LoginThrottle
+from rirport.errors import (
+    AuthenticationError,
+    InputError,
+    LoginThrottledError,
+    PermissionDeniedError,
+)
 from rirport.profiles.model import TIERS
 
 KEY = b"k" * 32
@@ -130,10 +134,21 @@ def test_tokens_and_csrf() -> None:
     assert csrf_token(KEY, "s1") != csrf_token(b"other", "s1")
 
 
-def test_retry_after_counts_from_the_oldest_failure_in_the_window() -> None:
-    now = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
-    failures = [now - dt.timedelta(seconds=s) for s in (800, 600, 300, 10, 5)]
-    assert retry_after(failures[1:], 5, 900, now) == 0  # four: not yet
-    assert retry_after(failures, 5, 900, now) == 100  # the 800 s old one leaves in 100 s
-    assert retry_after(failures, 3, 900, now) == 600  # the third newest decides
-    assert retry_after(failures, 0, 900, now) == 0  # 0 turns it off
+def test_throttle_counts_a_name_per_client_and_a_client_over_names() -> None:
+    throttle = LoginThrottle(MemoryStorage(), Limits(per_account=3, per_client=5, window=900))
+    for _ in range(3):
+        throttle.admit("member", "10.0.0.1")
+    with pytest.raises(LoginThrottledError) as caught:
+        throttle.admit("member", "10.0.0.1")
+    assert 895 <= caught.value.retry_after <= 900
+    throttle.admit("member", "10.0.0.2")  # the member's own address is not locked out
+    throttle.admit("other", "10.0.0.1")
+    throttle.admit("third", "10.0.0.1")  # five admitted from 10.0.0.1 (a refusal is none)
+    with pytest.raises(LoginThrottledError):
+        throttle.admit("fourth", "10.0.0.1")
+    throttle.succeeded("member", "10.0.0.2")  # forgiven: its attempt is given back
+    for _ in range(3):
+        throttle.admit("member", "10.0.0.2")
+    off = LoginThrottle(MemoryStorage(), Limits(per_account=0, per_client=0))
+    for _ in range(50):
+        off.admit("member", "10.0.0.1")

@@ -136,3 +136,33 @@ def test_names_that_say_nothing_are_not_checked(store: Store, tmp_path: Path) ->
         _write(tmp_path / "lacnic", "delegated-lacnic-extended-latest", data),
     ):
         assert ingest_path(store, path).warnings == []
+
+
+def test_a_file_listing_a_block_twice_is_stored_with_a_warning(
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
+    """Said at ingest, as ``check`` says it later (issue 11 #35); the real AFRINIC 2017 file
+    has one such pair (two records overlapping in 2001:43f8:d0::/48)."""
+    data = (
+        b"2.3|lacnic|20181012|4|19870101|20181012|-0300\n"
+        b"lacnic|*|ipv4|*|4|summary\n"
+        b"lacnic|AR|ipv4|24.232.0.0|65536|19970602|allocated|20118\n"
+        b"lacnic|BR|ipv4|200.0.0.0|256|19970602|allocated|20119\n"
+        b"lacnic|AR|ipv4|24.232.0.0|65536|19970602|allocated|20118\n"
+        b"lacnic|BR|ipv4|200.0.0.128|256|19970602|allocated|20120\n"
+    )
+    path = _write(tmp_path, "delegated-lacnic-extended-20181012", data)
+    result = _run(store_url, tmp_path, str(path))
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}: lines 3 and 5 both list 24.232.0.0/16" in result.output
+    assert "lines 4 and 6 both list 200.0.0.128/25 (the records overlap)" in result.output
+    with store.read() as uow:
+        (snap,) = uow.snapshots.current()
+        entry = uow.journal.get(uow.meta.generation())
+    assert snap.records == 4
+    assert entry is not None and "both list 24.232.0.0/16" in entry.payload
+    real = ingest_path(store, real_file("afrinic", "2017"))
+    assert real.warnings == [
+        f"{real_file('afrinic', '2017')}: lines 5958 and 5959 both list 2001:43f8:d0::/48 "
+        "(the records overlap)"
+    ]

@@ -104,3 +104,24 @@ def test_oversized_files_are_refused_before_reading(tmp_path: Path) -> None:
 def test_every_problem_is_listed_at_once() -> None:
     text = GOOD.replace("reliability: A", "reliability: Z").replace("tag: V", "tag: Q")
     assert len(problems(text)) == 2
+
+
+#: 355 bytes of nested aliases: nine levels of nine, about 387 million nodes when expanded.
+ALIAS_BOMB = (
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{b}: &{b} [{','.join(['*' + a] * 9)}]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "evidence: *i\n"
+)
+
+
+def test_yaml_aliases_are_refused_with_their_line() -> None:
+    """A "billion laughs" evidence file is refused at its first alias, in no time, instead of
+    keeping a server thread busy expanding it (issue 11 #32)."""
+    assert len(ALIAS_BOMB) < 400
+    (problem,) = problems(ALIAS_BOMB, "bomb.yaml")
+    assert problem.startswith("bomb.yaml:2: not valid YAML: aliases (*name) are not accepted")
+    harmless = GOOD.replace("evidence:", "evidence: &all", 1)  # an anchor alone is fine
+    assert parse_evidence(harmless, "f.yaml")[0].id == "good-1"

@@ -41,8 +41,10 @@ POLICY = RetryPolicy(max_attempts=6, base_delay=dt.timedelta(seconds=30), timeou
 class Receiver:
     """What the loopback receiver does with each post, and what it got."""
 
-    mode: str = "ok"  # ok | fail | slow
+    mode: str = "ok"  # ok | fail | slow | redirect
     received: list[dict[str, object]] = field(default_factory=list)
+    stamps: list[int] = field(default_factory=list)
+    gets: int = 0
     bad_signatures: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -59,6 +61,12 @@ def _handler(state: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.send_response(500)
                 self.end_headers()
                 return
+            if state.mode in ("301", "302", "307"):
+                self.send_response(int(state.mode))
+                self.send_header("Location", "/moved")
+                self.end_headers()
+                return
+            state.stamps.append(int(self.headers["X-Rirport-Timestamp"]))
             if not verify(
                 SECRET,
                 self.headers["X-Rirport-Timestamp"],
@@ -69,6 +77,11 @@ def _handler(state: Receiver) -> type[BaseHTTPRequestHandler]:
             if state.mode == "ok":
                 state.received.append(json.loads(body))
             self.send_response(204)
+            self.end_headers()
+
+        def do_GET(self) -> None:  # what a redirect followed with GET would reach
+            state.gets += 1
+            self.send_response(200)
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
@@ -130,8 +143,8 @@ def test_nothing_is_lost_through_outage_slowness_and_errors(store: Store, port: 
         state.mode = "fail"
         report = deliver(store, now=T0 + dt.timedelta(seconds=90), policy=POLICY)
         assert report.errors[0].endswith("HTTP 500") and report.retried == 3
-        state.mode = "ok"
-        assert deliver(store, now=T0 + dt.timedelta(seconds=200), policy=POLICY).delivered == 0
+        state.mode = "ok"  # the third backoff is 60 to 120 s (jitter), from T0 + 90 s
+        assert deliver(store, now=T0 + dt.timedelta(seconds=149), policy=POLICY).delivered == 0
         report = deliver(store, now=T0 + dt.timedelta(seconds=210), policy=POLICY)
         assert (report.delivered, report.retried, report.dead) == (3, 0, 0)
     finally:
@@ -299,3 +312,85 @@ def test_recorded_events_reach_the_cli_feed(store: Store, store_url: str) -> Non
     assert json.loads(report.output)["retried"] == 3
     listed = json.loads(runner.invoke(cli, [*base, "watch", "list"]).output)
     assert listed[0]["deliveries"] == {"pending": 3}  # waiting for their next attempt
+
+
+@pytest.mark.parametrize("status", ["301", "302", "307"])
+def test_a_redirect_is_not_a_delivery(store: Store, port: int, status: str) -> None:
+    """Only a 2xx to the POST counts: a receiver answering a redirect has accepted nothing,
+    and the redirect is not followed (issue 11 #28)."""
+    add_watch(
+        store, "moves", Criteria.parse({"kinds": ["moved"]}), f"http://127.0.0.1:{port}/", SECRET
+    )
+    _load_events(store)
+    state = Receiver(mode=status)
+    server = _listen(port, state)
+    try:
+        report = deliver(store, now=T0, policy=POLICY)
+        assert (report.delivered, report.retried) == (0, 3)
+        assert f"HTTP {status} redirect to /moved (not followed" in report.errors[0]
+        assert state.gets == 0
+        state.mode = "ok"
+        report = deliver(store, now=T0 + dt.timedelta(seconds=30), policy=POLICY)
+        assert report.delivered == 3
+    finally:
+        _stop(server)
+    with store.read() as uow:
+        assert uow.outbox.by_state() == {"delivered": 3}
+
+
+def test_each_post_is_signed_at_its_own_send_time(store: Store, port: int) -> None:
+    """The signature timestamp is the moment of sending, not the start of the run (#28)."""
+    add_watch(
+        store, "moves", Criteria.parse({"kinds": ["moved"]}), f"http://127.0.0.1:{port}/", SECRET
+    )
+    _load_events(store)
+    state = Receiver()
+    ticks = iter(range(0, 10_000, 40))  # each clock reading 40 s after the one before
+    start = dt.datetime.now(dt.UTC)
+
+    def clock() -> dt.datetime:
+        return start + dt.timedelta(seconds=next(ticks))
+
+    server = _listen(port, state)
+    try:
+        report = deliver(store, now=T0, policy=POLICY, clock=clock)
+    finally:
+        _stop(server)
+    assert report.delivered == 3 and state.bad_signatures == 0
+    assert state.stamps == sorted(state.stamps) and len(set(state.stamps)) == 3
+    assert state.stamps[-1] - state.stamps[0] == 80  # one clock reading per post
+
+
+def test_deliveries_do_not_invalidate_the_read_side(store: Store, port: int) -> None:
+    """Delivery bookkeeping (and account or watch changes) is journaled but moves no data
+    generation, so no server process reloads its index for it (#29)."""
+    from rirport.query.live import LiveIndex
+
+    add_watch(
+        store, "moves", Criteria.parse({"kinds": ["moved"]}), f"http://127.0.0.1:{port}/", SECRET
+    )
+    _load_events(store)
+    live = LiveIndex(store)
+    with store.read() as uow:
+        data_before, journal_before = uow.meta.data_generation(), uow.meta.generation()
+    add_watch(store, "another", Criteria.parse({"countries": ["NL"]}))
+    deliver(store, now=T0, policy=POLICY)  # nothing listens: three failed attempts
+    server = _listen(port, Receiver())
+    try:
+        assert deliver(store, now=T0 + dt.timedelta(seconds=30), policy=POLICY).delivered == 3
+    finally:
+        _stop(server)
+    with store.read() as uow:
+        assert uow.meta.generation() == journal_before + 7  # watch-add, 6 delivery entries
+        assert uow.meta.data_generation() == data_before
+    assert live.refresh() is False
+    _ingest(store, "lacnic", "2018")  # a registry change still moves it
+    assert live.refresh() is True
+
+
+def test_backoff_has_jitter_within_its_bounds() -> None:
+    policy = RetryPolicy(base_delay=dt.timedelta(seconds=30), max_delay=dt.timedelta(hours=1))
+    for attempt, (low, high) in {1: (15, 30), 3: (60, 120), 12: (1800, 3600)}.items():
+        waits = [policy.delay(attempt).total_seconds() for _ in range(200)]
+        assert low <= min(waits) and max(waits) <= high
+        assert len(set(waits)) > 150  # spread out, not one value

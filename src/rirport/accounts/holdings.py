@@ -1,10 +1,11 @@
 """What a verified member holds, and filing transfers for it (only for it).
 
-An account is linked to holder identities (``registry`` + opaque-id). Opaque-ids change from
-file to file, so both sides are compared by their stable holder key
-(:mod:`rirport.query.holders`): a link made against the 2017 file still covers the same
-holder renumbered in 2018, and a resource counts as the member's when its current holder has
-the same stable key as one of the member's links.
+An account is linked to holder identities (``registry`` + opaque-id) by an administrator.
+Opaque-ids change from file to file, so the portfolio follows the stable holder key
+(:mod:`rirport.query.holders`): a link made against the 2017 file still *shows* the same
+holder renumbered in 2018. That key is inferred (from shared resources), so it never widens
+the right to act: filing a transfer needs an explicit link for the holder of record on the
+current file (:func:`may_act_for`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rirport.domain.iana import IanaBlock
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import PermissionDeniedError
-from rirport.query.holders import HolderIdentity, identity
+from rirport.query.holders import identity
 from rirport.query.view import CurrentView
 from rirport.services.transfers.lifecycle import StepResult, build_request, request_transfer
 from rirport.store.unit import Store
@@ -109,18 +110,29 @@ def file_transfer(
     """
     authorize(principal, "transfer:file")
     request = build_request(view, resource, recipient, recipient_holder, kind, date)
-    ids = identity(store)
-    if not holds(ids, principal, request.source.value, request.source_holder):
+    registry, holder = request.source.value, request.source_holder
+    if not may_act_for(principal, registry, holder):
+        ids = identity(store)
+        inferred = bool(holder) and ids.key(registry, holder) in {
+            ids.key(r, o) for r, o in principal.holders
+        }
         raise PermissionDeniedError(
-            f"{resource} is not held by a holder verified for your "
-            "account; you may file transfers only for your own"
+            f"{resource} is not held by a holder verified for your account: the current "
+            f"{registry} file lists it under {registry}:{holder}"
+            + (
+                ", which the inferred holder identity joins to an id you were verified for; "
+                f"that shows history but gives no right to act: an administrator must link "
+                f"{registry}:{holder} itself"
+                if inferred
+                else "; you may file transfers only for your own"
+            )
         )
     return request_transfer(store, view, request, regime, principal.actor, iana)
 
 
-def holds(ids: HolderIdentity, principal: Principal, registry: str, opaque_id: str) -> bool:
-    """Whether a holder (by its current id) is one the principal was verified for."""
-    if not opaque_id:
-        return False
-    mine = {ids.key(r, o) for r, o in principal.holders}
-    return ids.key(registry, opaque_id) in mine
+def may_act_for(principal: Principal, registry: str, opaque_id: str) -> bool:
+    """Whether the principal may act for the holder of record ``registry:opaque_id`` (the
+    id on the current file): only through an administrator's explicit link for that very
+    id. The inferred stable identity (:mod:`rirport.query.holders`) shows a holder's history
+    across renumberings; it never widens the right to act."""
+    return bool(opaque_id) and (registry, opaque_id) in set(principal.holders)

@@ -1,32 +1,36 @@
 """Accounts as use cases: each change one transaction with its journal entry.
 
 Journal entries name accounts by id and never carry a username, password, hash or token (the
-journal is public at ``/api/journal``). Signing in and out and the login throttle's failure
-rows are authentication bookkeeping, not changes to the registry: each is one transaction, but
+journal is public at ``/api/journal``). Signing in and out and the login throttle's counters
+are authentication bookkeeping, not changes to the registry: each is one transaction, but
 without a journal entry (an entry bumps the store generation, which makes every server process
 reload its index; a login must not, and failed logins must not let anyone force reloads).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from limits.storage import Storage
+
 from rirport.accounts import passwords
 from rirport.accounts.credentials import digest, new_secret, new_token
 from rirport.accounts.policy import ROLES, Principal, parse_role
-from rirport.accounts.throttle import Limits, retry_after
+from rirport.accounts.throttle import Limits, LoginThrottle
 from rirport.errors import (
     AuthenticationError,
     ConflictError,
     InputError,
-    LoginThrottledError,
     NotFoundError,
     PermissionDeniedError,
+    StoreBusyError,
 )
 from rirport.services.audit import journal
+from rirport.store.counters import StoreCounters
 from rirport.store.repos.accounts import AccountRepo, AccountRow, TokenRow
 from rirport.store.unit import Store
 
@@ -35,6 +39,8 @@ MAX_NAME = 128
 TOUCH_EVERY = dt.timedelta(seconds=60)
 """A token's ``last_used_at`` is written at most once a minute (a write per request would
 serialise every API call on SQLite)."""
+TOUCH_WAIT = 0.2
+"""Seconds the last-use write waits for another write before it is skipped."""
 
 
 def utcnow() -> dt.datetime:
@@ -43,11 +49,23 @@ def utcnow() -> dt.datetime:
 
 @dataclass(frozen=True)
 class AuthSettings:
-    """How long sessions live and how logins are throttled (passed in by the edge)."""
+    """How long sessions live and how logins are throttled (passed in by the edge).
+
+    ``counters`` makes the ``limits`` storage the throttle counts in (default: the store's
+    own table, shared by every process on it).
+    """
 
     session_hours: float = 12.0
     limits: Limits = field(default_factory=Limits)
     clock: Clock = utcnow
+    counters: Callable[[Store, Callable[[], float]], Storage] = StoreCounters
+
+    def throttle(self, store: Store) -> LoginThrottle:
+        return LoginThrottle(
+            self.counters(store, lambda: self.clock().timestamp()),
+            self.limits,
+            lambda: self.clock().timestamp(),
+        )
 
 
 @dataclass(frozen=True)
@@ -142,9 +160,9 @@ def set_tier(store: Store, account_id: int, tier: str, actor: str) -> AccountRow
     role = parse_role(tier)
     with store.transaction() as uow:
         repo = uow.accounts
+        if role != "admin":
+            _keep_an_administrator(repo, account_id)
         row = _account(repo, account_id)
-        if row.tier == "admin" and role != "admin" and repo.count_admins() <= 1:
-            raise ConflictError("that is the last administrator; make another one first")
         serial = uow.journal.reserve()
         repo.change(account_id, tier=role, updated_serial=serial)
         journal.append(
@@ -226,11 +244,10 @@ def disable(store: Store, account_id: int, actor: str, clock: Clock = utcnow) ->
     now = clock()
     with store.transaction() as uow:
         repo = uow.accounts
+        _keep_an_administrator(repo, account_id)
         row = _account(repo, account_id)
         if row.disabled_at is not None:
             raise ConflictError(f"account {account_id} is disabled already")
-        if row.tier == "admin" and repo.count_admins() <= 1:
-            raise ConflictError("that is the last administrator; make another one first")
         serial = uow.journal.reserve()
         repo.change(account_id, disabled_at=now, updated_serial=serial)
         sessions = repo.revoke_sessions(account_id, now)
@@ -244,8 +261,39 @@ def disable(store: Store, account_id: int, actor: str, clock: Clock = utcnow) ->
         )
 
 
-def accounts(store: Store) -> list[Account]:
+def enable(store: Store, account_id: int, actor: str) -> AccountRow:
+    """Enable a disabled account again (the way back, also for an administrator). Its old
+    sessions and tokens stay revoked: it signs in anew.
+
+    Raises:
+        NotFoundError: no such account. ConflictError: it is not disabled.
+    """
     with store.transaction() as uow:
+        repo = uow.accounts
+        if _account(repo, account_id).disabled_at is None:
+            raise ConflictError(f"account {account_id} is not disabled")
+        serial = uow.journal.reserve()
+        repo.change(account_id, disabled_at=None, updated_serial=serial)
+        journal.append(uow, actor, "account-enable", {"account": account_id}, serial)
+        changed = repo.get(account_id)
+    assert changed is not None
+    return changed
+
+
+def _keep_an_administrator(repo: AccountRepo, account_id: int) -> None:
+    """Refuse to take away the last enabled administrator: the administrators' rows are
+    locked before they are counted, so two administrators demoting or disabling each other
+    at once cannot both succeed (the second sees the first's change).
+
+    Raises:
+        ConflictError: ``account_id`` is the only enabled administrator.
+    """
+    if repo.lock_admins() == [account_id]:
+        raise ConflictError("that is the last administrator; make another one first")
+
+
+def accounts(store: Store) -> list[Account]:
+    with store.read() as uow:
         repo = uow.accounts
         return [
             Account(r, [(h.registry, h.opaque_id) for h in repo.holders(r.id)], repo.tokens(r.id))
@@ -255,7 +303,7 @@ def accounts(store: Store) -> list[Account]:
 
 def account(store: Store, account_id: int) -> Account:
     """Raises: NotFoundError."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         repo = uow.accounts
         row = _account(repo, account_id)
         return Account(
@@ -269,7 +317,7 @@ def account_id_of(store: Store, username: str) -> int:
     Raises:
         NotFoundError: no such account.
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         row = uow.accounts.by_key(passwords.username_key(username))
     if row is None:
         raise NotFoundError(f"no account {username!r}")
@@ -286,7 +334,7 @@ def change_password(
     Raises:
         PermissionDeniedError: the current password is wrong. InputError: a weak new one.
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         row = _account(uow.accounts, account_id)
     if not passwords.verify_password(row.password_hash, current):
         raise PermissionDeniedError("the current password is not right")
@@ -358,7 +406,7 @@ def revoke_token(
 
 
 def tokens_of(store: Store, account_id: int) -> list[TokenRow]:
-    with store.transaction() as uow:
+    with store.read() as uow:
         return uow.accounts.tokens(account_id)
 
 
@@ -371,37 +419,22 @@ def login(
     The same error for an unknown name, a disabled account and a wrong password.
 
     Raises:
-        LoginThrottledError: too many recent failures for the name or the client (checked
-            before the password). AuthenticationError: the name and password do not match.
+        LoginThrottledError: too many recent attempts for the name from this client, or from
+            the client (:mod:`rirport.accounts.throttle`; counted before the password is
+            checked). AuthenticationError: the name and password do not match.
     """
     key = passwords.username_key(username)[:MAX_NAME]
     client = client[:64]
-    now = settings.clock()
-    limits = settings.limits
-    since = now - dt.timedelta(seconds=limits.window)
-    with store.transaction() as uow:
-        repo = uow.accounts
-        wait = max(
-            retry_after(
-                repo.failures("account_key", key, since), limits.per_account, limits.window, now
-            ),
-            retry_after(
-                repo.failures("client", client, since), limits.per_client, limits.window, now
-            ),
-        )
-        row = repo.by_key(key)
-    if wait:
-        raise LoginThrottledError(wait)
+    throttle = settings.throttle(store)
+    throttle.admit(key, client)
+    with store.read() as uow:
+        row = uow.accounts.by_key(key)
     good = passwords.verify_password(row.password_hash if row else None, password)
     if not good or row is None or row.disabled_at is not None:
-        with store.transaction() as uow:
-            repo = uow.accounts
-            repo.drop_failures(since)
-            repo.add_failure(key, client, now)
         raise AuthenticationError("wrong username or password")
+    throttle.succeeded(key, client)
     with store.transaction() as uow:
         repo = uow.accounts
-        repo.clear_failures(key)
         if passwords.needs_rehash(row.password_hash):
             repo.change(row.id, password_hash=passwords.hash_password(password))
         return _open_session(repo, row, settings)
@@ -443,7 +476,7 @@ def from_session(store: Store, session_id: str, clock: Clock = utcnow) -> Princi
     """The principal of a session id, or None: unknown, revoked, expired, older than the
     last password change, or of a disabled account."""
     now = clock()
-    with store.transaction() as uow:
+    with store.read() as uow:
         repo = uow.accounts
         row = repo.session(digest(session_id))
         if row is None or row.revoked_at is not None or row.expires_at <= now:
@@ -459,9 +492,13 @@ def from_session(store: Store, session_id: str, clock: Clock = utcnow) -> Princi
 
 
 def from_token(store: Store, token: str, clock: Clock = utcnow) -> Principal | None:
-    """The principal of an API token, or None: unknown, revoked or of a disabled account."""
+    """The principal of an API token, or None: unknown, revoked or of a disabled account.
+
+    A read: it never waits for a write in progress. The token's last-use time (written at
+    most once a minute) is bookkeeping, skipped when another write holds the store.
+    """
     now = clock()
-    with store.transaction() as uow:
+    with store.read() as uow:
         repo = uow.accounts
         row = repo.token_by_hash(digest(token))
         if row is None or row.revoked_at is not None:
@@ -469,9 +506,11 @@ def from_token(store: Store, token: str, clock: Clock = utcnow) -> Principal | N
         account_row = repo.get(row.account_id)
         if account_row is None or account_row.disabled_at is not None:
             return None
-        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-            repo.touch_token(row.id, now)
-        return _principal(repo, account_row, "token")
+        principal = _principal(repo, account_row, "token")
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        with contextlib.suppress(StoreBusyError), store.transaction(wait=TOUCH_WAIT) as uow:
+            uow.accounts.touch_token(row.id, now)
+    return principal
 
 
 # -- helpers ---------------------------------------------------------------------------------

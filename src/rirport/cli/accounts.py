@@ -112,6 +112,15 @@ def disable(app: AppContext, account: str) -> None:
     click.echo("disabled; its sessions and tokens are revoked")
 
 
+@command.command("enable")
+@click.argument("account")
+@pass_app
+def enable(app: AppContext, account: str) -> None:
+    """Enable a disabled ACCOUNT again (its old sessions and tokens stay revoked)."""
+    service.enable(app.store, _account(app, account), app.actor)
+    click.echo("enabled; it signs in anew")
+
+
 @command.group("token")
 def token() -> None:
     """API tokens (shown once, stored hashed)."""

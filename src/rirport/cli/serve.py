@@ -117,7 +117,7 @@ def command(
     secret = _secret(session_secret_file)
     if bundled:
         load_bundled_if_empty(app.store, lambda text: click.echo(text, err=True))
-    with app.store.transaction() as uow:
+    with app.store.read() as uow:
         if not uow.snapshots.current():
             raise ConfigError("the store is empty: ingest files first, or use --bundled")
     config = HttpConfig(

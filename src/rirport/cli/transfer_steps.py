@@ -179,7 +179,7 @@ def expire(app: AppContext, today_text: str | None) -> None:
 @pass_app
 def list_transfers(app: AppContext, states: tuple[str, ...], fmt: str) -> None:
     """List transfers."""
-    with app.store.transaction() as uow:
+    with app.store.read() as uow:
         rows = uow.transfers.all(states)
     emit(
         [StepResult(r, None, r.updated_serial).to_json() for r in rows],

@@ -74,6 +74,10 @@ class Header:
         )
 
 
+MAX_DIGITS = 39
+"""Digits of the longest decimal field that can be valid (2**128 has 39)."""
+
+
 def parse_header(fields: list[str]) -> Header:
     """Read the version line's fields.
 
@@ -102,7 +106,7 @@ def parse_header(fields: list[str]) -> Header:
             _date_field(text, name)
     if not _OFFSET.fullmatch(offset):
         raise RecordError(f"UTC offset {offset!r} is not +HHMM or -HHMM")
-    header = Header(version, registry, serial, int(records), start, end, offset)
+    header = Header(version, registry, serial, _count(records, "record count"), start, end, offset)
     header.snapshot_date()
     return header
 
@@ -120,9 +124,9 @@ def parse_summary(fields: list[str], registry: str) -> tuple[ResourceType, int]:
     if fields[0] != registry:
         raise RecordError(f"summary line names registry {fields[0]!r}, the file is {registry!r}")
     rtype = _type(fields[2])
-    if not _DIGITS.fullmatch(fields[4]):
+    if len(fields[4]) <= MAX_DIGITS and not _DIGITS.fullmatch(fields[4]):
         raise RecordError(f"summary count {fields[4]!r} is not a number")
-    return rtype, int(fields[4])
+    return rtype, _count(fields[4], "summary count")
 
 
 def parse_record(text: str, registry: str) -> Delegation:
@@ -202,6 +206,10 @@ def _status(text: str) -> Status:
 
 
 def _count(text: str, what: str) -> int:
+    """A decimal field as a number; one longer than any count can be (39 digits hold 2**128)
+    is refused before Python's integer conversion would refuse it with a ValueError."""
+    if len(text) > MAX_DIGITS:
+        raise RecordError(f"{what} has {len(text)} digits (at most {MAX_DIGITS} can be valid)")
     if not _DIGITS.fullmatch(text):
         raise RecordError(f"{what} {text!r} is not a decimal number")
     return int(text)

@@ -30,13 +30,11 @@ from typing import Any, TextIO
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceType
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import TYPE_CODE, DelegationTable, keys_be
+from rirport.errors import ConfigError
 
 COLUMNS = (
     "registry",
@@ -385,9 +383,31 @@ def write_ndjson(rows: ExportRows, out: TextIO) -> None:
 
 
 # -- Parquet -------------------------------------------------------------------------------
+PARQUET_EXTRA = "pip install 'rirport[parquet]'"
+
+
+def arrow() -> tuple[Any, Any, Any]:
+    """``pyarrow`` and its ``compute`` and ``parquet`` modules, imported on first use: pyarrow
+    is an optional extra (about half of an installed environment), needed only for Parquet.
+
+    Raises:
+        ConfigError: pyarrow is not installed (says how to install it).
+    """
+    try:
+        import pyarrow
+        import pyarrow.compute
+        import pyarrow.parquet
+    except ImportError:
+        raise ConfigError(
+            f"Parquet export needs the optional package pyarrow: {PARQUET_EXTRA}"
+        ) from None
+    return pyarrow, pyarrow.compute, pyarrow.parquet
+
+
 def arrow_schema() -> Any:
     """Typed columns: enum columns dictionary-encoded, ``value`` int64, ``date`` date32,
     ``prefixes`` a list of strings (null for AS numbers), ``line`` int32."""
+    pa, _pc, _pq = arrow()
     vocab = pa.dictionary(pa.int8(), pa.string())
     return pa.schema(
         [
@@ -409,6 +429,7 @@ def arrow_schema() -> Any:
 
 def to_arrow(rows: ExportRows) -> Any:
     """The rows as a ``pyarrow.Table`` with :func:`arrow_schema`."""
+    pa, pc, _pq = arrow()
     t = rows.table
     schema = arrow_schema()
     columns = [
@@ -431,13 +452,19 @@ def to_arrow(rows: ExportRows) -> Any:
 
 
 def write_parquet(rows: ExportRows, path: str | Path) -> None:
-    """A Parquet file (zstd-compressed) of :func:`to_arrow`."""
+    """A Parquet file (zstd-compressed) of :func:`to_arrow`.
+
+    Raises:
+        ConfigError: pyarrow is not installed.
+    """
+    _pa, _pc, pq = arrow()
     pq.write_table(to_arrow(rows), str(path), compression="zstd")
 
 
 def _dictionary(
     codes: npt.NDArray[np.uint8], vocab: Sequence[Any], index_type: type[np.int8]
 ) -> Any:
+    pa, _pc, _pq = arrow()
     return pa.DictionaryArray.from_arrays(
         pa.array(codes.astype(index_type)), pa.array([v.value for v in vocab], pa.string())
     )
@@ -452,6 +479,7 @@ def _date32(dates: npt.NDArray[np.int32]) -> Any:
         + (np.where(dated, months, 1) - 1).astype("timedelta64[M]")
     ).astype("datetime64[D]")
     stamps = stamps + (np.where(dated, days, 1) - 1).astype("timedelta64[D]")
+    pa, _pc, _pq = arrow()
     return pa.array(stamps.astype(np.int64).astype(np.int32), pa.date32(), mask=~dated)
 
 

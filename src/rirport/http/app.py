@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -28,7 +28,9 @@ from rirport.http.api.history import router as api_history_router
 from rirport.http.api.profiles import router as profiles_router
 from rirport.http.api.routes import router as api_router
 from rirport.http.auth.errors import install_handlers as install_auth_handlers
+from rirport.http.auth.errors import unauthorized
 from rirport.http.auth.forms import router as forms_router
+from rirport.http.auth.principal import check_presented
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
 from rirport.http.errors import error_response_for
@@ -37,7 +39,7 @@ from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap.fast import try_fast
 from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
-from rirport.http.responses import HttpError, error_response
+from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
 from rirport.query.live import LiveIndex
 from rirport.services.store import Store, open_store
 
@@ -77,10 +79,14 @@ def create_app(
     app.state.live = live
     app.state.config = cfg
     app.state.buckets = TokenBuckets(cfg.rate, cfg.burst)
-    app.include_router(rdap_router)
-    app.include_router(rdap_history_router)
-    app.include_router(api_router)
-    app.include_router(api_history_router)
+    presented = [Depends(check_presented)]  # a bad credential is a 401 on open routes too
+    for router, media in (
+        (rdap_router, RDAP_JSON),
+        (rdap_history_router, RDAP_JSON),
+        (api_router, JSON),
+        (api_history_router, JSON),
+    ):
+        app.include_router(router, dependencies=presented, responses=unauthorized(media))
     app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)
     for router in (accounts_router, admin_router, profiles_router, forms_router):
         app.include_router(router)
@@ -115,7 +121,7 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RirportError)
     async def domain(request: Request, exc: RirportError) -> Response:
-        return error_response_for(exc, rdap(request))
+        return error_response_for(exc, rdap(request), request.url.path)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

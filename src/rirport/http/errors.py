@@ -21,6 +21,8 @@ from rirport.errors import (
     NotFoundError,
     PermissionDeniedError,
     RirportError,
+    StorageError,
+    StoreBusyError,
     UnsupportedQueryError,
 )
 from rirport.http.responses import HttpError, error_response
@@ -53,6 +55,8 @@ def headers_of(exc: RirportError) -> dict[str, str] | None:
         return dict(CHALLENGE)
     if isinstance(exc, LoginThrottledError):
         return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, StoreBusyError):
+        return {"Retry-After": "5"}
     return None
 
 
@@ -61,6 +65,9 @@ def error_response_for(exc: Exception, rdap: bool, path: str = "") -> Response:
     unexpected is logged and answered 500 without its details."""
     if isinstance(exc, HttpError):
         return error_response(exc.status, exc.description, rdap, exc.headers)
+    if isinstance(exc, StorageError) and not isinstance(exc, StoreBusyError):
+        log.error("database error on %s: %s", path, exc)  # the driver's text stays here
+        return error_response(503, "the database failed (logged on the server)", rdap)
     if isinstance(exc, RirportError):
         return error_response(status_of(exc), str(exc)[:MAX_DESCRIPTION], rdap, headers_of(exc))
     log.error("unexpected error on %s", path, exc_info=exc)

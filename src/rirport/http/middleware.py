@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rirport.http.auth.principal import presents_credentials
 from rirport.http.config import MAX_PATH
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.responses import error_response, negotiate
@@ -71,7 +72,11 @@ class Gate:
                 message["headers"] = [*message.get("headers", []), *CORS]
             await send(message)
 
-        if self.fast is not None and await self.fast(scope, receive, send_with_cors):
+        if (
+            self.fast is not None
+            and not presents_credentials(scope["headers"])
+            and await self.fast(scope, receive, send_with_cors)
+        ):
             return
         await self.app(scope, receive, send_with_cors)
 

@@ -6,16 +6,19 @@ themselves, so nothing gains from FastAPI's response models but their cost.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
+import mimeparse
 import orjson
 from starlette.responses import Response
 
 RDAP_JSON = "application/rdap+json"
 JSON = "application/json"
 #: What ``Accept`` may ask for; anything else is a 406.
-ACCEPTABLE = (RDAP_JSON, JSON, "application/*", "*/*")
+MAX_RANGES = 32
+"""Media ranges of an ``Accept`` header read (the rest are ignored)."""
 NDJSON = "application/x-ndjson"
 """Also acceptable under ``/api/``: the endpoints that offer it answer it (events)."""
 
@@ -50,20 +53,34 @@ TITLES = {
 }
 
 
+@functools.lru_cache(maxsize=512)
 def negotiate(accept: str | None, rdap: bool) -> str | None:
     """The media type to answer with, or None when the client accepts none we make.
 
-    RDAP answers ``application/rdap+json`` unless the client asked for ``application/json``
-    only; the API answers ``application/json``. No ``Accept`` header accepts anything.
+    ``Accept`` is read by python-mimeparse: quality values count (``q=0`` refuses a type),
+    the most specific range decides a type's quality, and RDAP prefers
+    ``application/rdap+json`` when both JSON types rank the same. The API answers
+    ``application/json`` (its NDJSON endpoints decide for themselves). No ``Accept`` header
+    accepts anything; unreadable ranges in it are ignored. Cached: clients send few
+    distinct headers.
     """
-    if not accept:
+    if not accept or not accept.strip():
         return RDAP_JSON if rdap else JSON
-    wanted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if not any(w in ACCEPTABLE or (w == NDJSON and not rdap) for w in wanted):
+    ranges = []
+    for part in accept.lower().split(",")[:MAX_RANGES]:
+        if part.strip():
+            try:
+                ranges.append(mimeparse.parse_media_range(part))
+            except mimeparse.MimeTypeParseException:
+                continue
+    offered = (JSON, RDAP_JSON) if rdap else (NDJSON, RDAP_JSON, JSON)  # rising preference
+    quality, _place, best = max(
+        (mimeparse.quality_parsed(media, ranges), place, media)
+        for place, media in enumerate(offered)
+    )
+    if quality <= 0:
         return None
-    if rdap and (RDAP_JSON in wanted or "*/*" in wanted or "application/*" in wanted):
-        return RDAP_JSON
-    return JSON
+    return best if rdap else JSON
 
 
 def dumps(body: Any) -> bytes:

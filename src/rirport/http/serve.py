@@ -13,6 +13,7 @@ import uvicorn
 from rirport.config import Settings
 from rirport.http.app import ENV_CONFIG, create_app
 from rirport.http.config import HttpConfig
+from rirport.http.guard import uvicorn_limits
 from rirport.services.store import open_store
 
 EXAMPLES = (
@@ -51,10 +52,13 @@ def serve(
             workers=workers,
             log_level=log_level,
             access_log=access_log,
+            **uvicorn_limits(),
         )
         return
     app = create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_limits()
+    )
 
 
 def example_urls(host: str, port: int) -> list[str]:

@@ -66,7 +66,19 @@ ENTITY_FIELDS = {"id", "name", "type", "region", "focus"}
 
 class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # untyped base
     """Safe YAML that leaves dates as text, so a bad date is our error with its line, not
-    the YAML library's exception."""
+    the YAML library's exception, and that refuses aliases (``*name``): an evidence file has
+    no use for them, and a few hundred bytes of nested aliases ("billion laughs") expand to
+    billions of nodes when walked or built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name) are not accepted in evidence files; write the value out",
+                self.peek_event().start_mark,
+            )
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {

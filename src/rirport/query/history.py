@@ -121,7 +121,7 @@ def _timeline(store: Store, query: Query) -> tuple[list[Period], list[SnapshotRo
     Raises:
         NotFoundError: the store holds no snapshot at all (the message says how to load one).
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         snapshots = uow.snapshots.all()
         if not snapshots:
             raise NotFoundError(EMPTY_STORE)

@@ -228,13 +228,13 @@ def spellings(opaque_id: str) -> list[str]:
 
 def identity(store: Store, registry: str | None = None) -> HolderIdentity:
     """The stable holders of the store (of one registry, or of all)."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         return HolderIdentity.load(uow, registry)
 
 
 def links(store: Store, registry: str | None = None) -> list[HolderLink]:
     """Every stored link, with its confidence."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         return [HolderLink.of(r) for r in uow.delegations.links(registry)]
 
 

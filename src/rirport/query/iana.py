@@ -61,7 +61,7 @@ class IanaBlocks(list[IanaBlock]):
 
 def load_iana(store: Store) -> IanaBlocks:
     """Stored blocks of each stored source, bundled blocks of the sources not stored."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         rows = uow.iana.blocks()
         stored = uow.iana.sources()
         names = uow.iana.file_names()

@@ -478,8 +478,48 @@ class _Columns:
             )
         return cls(rtype, rows, table.first_lo[rows], table.last_lo[rows])
 
+    @classmethod
+    def of_file(cls, table: DelegationTable, rtype: ResourceType) -> _Columns:
+        """As :meth:`of`; IPv6 ranges that are all /64-aligned (every real file) are keyed
+        by their upper 64 bits, which sorts several times faster than 17-byte keys."""
+        rows = np.flatnonzero(table.type == TYPE_CODE[rtype]).astype(np.int64)
+        if rtype is not ResourceType.IPV6:
+            return cls(rtype, rows, table.first_lo[rows], table.last_lo[rows])
+        first_lo, last_lo = table.first_lo[rows], table.last_lo[rows]
+        if (first_lo == 0).all() and (last_lo == np.uint64(2**64 - 1)).all():
+            return cls(rtype, rows, table.first_hi[rows], table.last_hi[rows])
+        return cls.of(table, rtype)
+
 
 # -- overlaps and duplicates -----------------------------------------------------------------
+def repeated_in_file(table: DelegationTable, name: str, listed: int = 5) -> list[str]:
+    """Warnings for the records of one file that list the same numbers twice (or overlap):
+    what ``check`` reports as ``duplicate`` later, said when the file is ingested. At most
+    ``listed`` pairs are named, then how many more."""
+    pairs: list[tuple[int, int, ResourceRange, bool]] = []
+    total = 0
+    for rtype in ResourceType:
+        columns = _Columns.of_file(table, rtype)
+        left, right = overlapping_pairs(columns.firsts, columns.lasts)
+        total += len(left)
+        for a, b in zip(
+            columns.rows[left][:listed].tolist(), columns.rows[right][:listed].tolist(), strict=True
+        ):
+            first, second = table.row(a).resource, table.row(b).resource
+            shared = first.intersection(second)
+            assert shared is not None  # overlapping_pairs gives pairs that share a number
+            lines = int(table.line[a]), int(table.line[b])
+            pairs.append((*lines, shared, first == second))
+    out = [
+        f"{name}: lines {min(x, y)} and {max(x, y)} both list {shared}"
+        + ("" if same else " (the records overlap)")
+        for x, y, shared, same in sorted(pairs, key=lambda p: min(p[0], p[1]))[:listed]
+    ]
+    if total > listed:
+        out.append(f"{name}: {total - listed} more pairs of records list the same numbers twice")
+    return out
+
+
 def overlapping_pairs(
     firsts: Keys, lasts: Keys
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

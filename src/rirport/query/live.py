@@ -142,8 +142,8 @@ class LiveIndex:
         return self._served
 
     def store_generation(self) -> int:
-        with self.store.transaction() as uow:
-            return uow.meta.generation()
+        with self.store.read() as uow:
+            return uow.meta.data_generation()
 
     def refresh(self) -> bool:
         """Reload when the store's generation differs from the one served; True if it did."""
@@ -164,8 +164,8 @@ class LiveIndex:
         return self._as_of.get(key, lambda: self._load_as_of(date))
 
     def _as_of_key(self, date: dt.date) -> tuple[int, tuple[int, ...]]:
-        with self.store.transaction() as uow:
-            generation = uow.meta.generation()
+        with self.store.read() as uow:
+            generation = uow.meta.data_generation()
             ids = tuple(s.id for s in uow.snapshots.as_of(date))
         if not ids:
             raise NotFoundError(f"no snapshot is dated on or before {date.isoformat()}")

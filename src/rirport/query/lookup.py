@@ -140,7 +140,7 @@ def sql_find(store: Store, query: str | Query) -> list[Match]:
         QueryError: the text is not a usable query.
     """
     parsed = parse_query(query) if isinstance(query, str) else query
-    with store.transaction() as uow:
+    with store.read() as uow:
         current = uow.snapshots.current()
         ids = [s.id for s in current]
         if parsed.holder is not None:

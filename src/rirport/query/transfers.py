@@ -27,7 +27,7 @@ class CompletedTransfers:
 
     @classmethod
     def load(cls, store: Store) -> CompletedTransfers:
-        with store.transaction() as uow:
+        with store.read() as uow:
             return cls(uow.transfers.all(("completed",)))
 
     def __len__(self) -> int:

@@ -99,9 +99,9 @@ def load_view(
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         _one_snapshot_of_the_store(uow)
-        generation = uow.meta.generation()
+        generation = uow.meta.data_generation()
         snapshots = uow.snapshots.as_of(as_of)
         name = "current" if as_of is None else f"asof{as_of:%Y%m%d}"
         cache = _cache_file(cache_dir, store, generation, name)

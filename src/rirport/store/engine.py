@@ -14,14 +14,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from rirport.errors import ConfigError, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_WAIT_SECONDS = 60
+"""How long a write waits for another write to finish (SQLite's busy timeout, PostgreSQL's
+``lock_timeout``) before it fails with :class:`~rirport.errors.StorageError` saying so. The
+longest single write is one file's ingest (about 15 s for RIPE NCC's full file here)."""
+READ_ONLY = "rirport_read_only"
+"""The connection execution option :meth:`rirport.store.unit.Store.read` sets."""
+WAIT = "rirport_wait_ms"
+"""The execution option of a write that waits less than :data:`WRITE_WAIT_SECONDS`."""
+JOURNAL_MODE = "WAL"
+"""SQLite's journal mode for files (``bench/sqlite_modes.py`` compares it with ``DELETE``)."""
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+"""The write-ahead log is truncated to this after a checkpoint (a full ingest grows it)."""
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and their pragmas set.
 
-    SQLite uses a rollback journal, not WAL: a bulk ingest then writes each new page once
-    instead of twice (WAL, then checkpoint), which halves the time of a large commit. Readers
-    wait for a commit to finish; deployments that serve while ingesting use PostgreSQL.
+    SQLite files use write-ahead logging (WAL): a read never takes the write lock and never
+    waits for, nor fails because of, a writer (measured in docs/deploy.md); writers are
+    serialised by ``BEGIN IMMEDIATE`` and wait up to :data:`WRITE_WAIT_SECONDS` for each
+    other. A read transaction (:meth:`~rirport.store.unit.Store.read`) begins deferred and
+    ``query_only``; on PostgreSQL it is ``READ ONLY``.
 
     Raises:
         ConfigError: the URL cannot be parsed or names an unsupported database.
@@ -36,13 +50,32 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return _postgres_engine(parsed)
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
+def _postgres_engine(url: Any) -> Engine:
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": f"-c lock_timeout={WRITE_WAIT_SECONDS * 1000}"},
+    )
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        elif options.get(WAIT) is not None:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(options[WAIT])}")
+
+    return engine
+
+
 def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    on_disk = bool(database) and database != ":memory:"
+    if on_disk:
+        Path(str(database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -51,17 +84,35 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=DELETE")
+        if on_disk:
+            cursor.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-32768")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={WRITE_WAIT_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        wait = options.get(WAIT)
+        conn.exec_driver_sql(
+            f"PRAGMA busy_timeout={int(WRITE_WAIT_SECONDS * 1000 if wait is None else wait)}"
+        )
+        if options.get(READ_ONLY):
+            conn.exec_driver_sql("PRAGMA query_only=1")
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("PRAGMA query_only=0")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def busy(exc: BaseException) -> bool:
+    """Whether a driver error means another write held the store past the wait."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "lock timeout" in text or "locknotavailable" in text
 
 
 def migrate(engine: Engine) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -356,15 +357,12 @@ api_token = Table(
 )
 """An API token: only its sha256 is kept; the token itself is shown once."""
 
-login_attempt = Table(
-    "login_attempt",
+rate_counter = Table(
+    "rate_counter",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("account_key", String(128), nullable=False, index=True),
-    Column("client", String(64), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("key", String(400), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
 )
-"""A failed login (by account name as typed, known or not, and client address), kept for the
-rate limit's window (:mod:`rirport.accounts.throttle`)."""
+"""Fixed-window counters of the login throttle (:mod:`rirport.store.counters`): one row per
+key, its count and when its window ends (seconds since the epoch)."""

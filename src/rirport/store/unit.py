@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from rirport.errors import RirportError, StorageError
-from rirport.store.engine import make_engine, migrate
+from rirport.errors import RirportError, StorageError, StoreBusyError
+from rirport.store import engine as engines
+from rirport.store.engine import READ_ONLY, WAIT, busy, make_engine, migrate
 from rirport.store.repos.accounts import AccountRepo
 from rirport.store.repos.delegations import DelegationRepo
 from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
@@ -55,7 +57,7 @@ class UnitOfWork:
 
 
 class Store:
-    """A migrated database. ``transaction()`` is the only way in."""
+    """A migrated database. :meth:`transaction` (to write) and :meth:`read` are the ways in."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -63,32 +65,66 @@ class Store:
         migrate(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[UnitOfWork]:
-        """Commit when the block ends, roll back everything if it raises.
+    def transaction(self, wait: float | None = None) -> Iterator[UnitOfWork]:
+        """A write transaction: commit when the block ends, roll back everything if it raises.
+
+        Writers run one at a time; each waits up to
+        :data:`~rirport.store.engine.WRITE_WAIT_SECONDS` (or ``wait`` seconds) for the one
+        before it.
 
         Raises:
-            StorageError: the database failed (the driver's error is chained).
+            StorageError: the database failed (the driver's error is chained), or another
+                write held the store longer than the wait (the message says so).
         """
+        with self._unit({} if wait is None else {WAIT: round(wait * 1000)}) as uow:
+            yield uow
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        """A read-only transaction: one consistent snapshot, never the write lock, so it
+        neither waits for nor fails because of a writer (SQLite in WAL mode, PostgreSQL
+        ``READ ONLY``). A write inside it fails.
+
+        Raises:
+            StorageError: the database failed.
+        """
+        with self._unit({READ_ONLY: True}) as uow:
+            yield uow
+
+    @contextmanager
+    def _unit(self, options: dict[str, Any]) -> Iterator[UnitOfWork]:
         try:
-            with self.engine.begin() as connection:
-                meta = MetaRepo(connection)
-                yield UnitOfWork(
-                    connection,
-                    SnapshotRepo(connection),
-                    DelegationRepo(connection),
-                    meta,
-                    IanaRepo(connection),
-                    JournalRepo(connection, meta),
-                    TransferRepo(connection),
-                    HoldRepo(connection),
-                    EventRepo(connection),
-                    WatchRepo(connection),
-                    OutboxRepo(connection),
-                )
+            with self.engine.connect() as connection:
+                connection.execution_options(**options)
+                with connection.begin():
+                    yield self._bound(connection)
         except RirportError:
             raise
         except SQLAlchemyError as exc:
+            if busy(exc):
+                raise StoreBusyError(
+                    f"the store is busy: another write held it for more than "
+                    f"{engines.WRITE_WAIT_SECONDS} s (an ingest, say); nothing was changed, "
+                    "try again when it has finished"
+                ) from exc
             raise StorageError(f"database error: {exc}") from exc
+
+    @staticmethod
+    def _bound(connection: Connection) -> UnitOfWork:
+        meta = MetaRepo(connection)
+        return UnitOfWork(
+            connection,
+            SnapshotRepo(connection),
+            DelegationRepo(connection),
+            meta,
+            IanaRepo(connection),
+            JournalRepo(connection, meta),
+            TransferRepo(connection),
+            HoldRepo(connection),
+            EventRepo(connection),
+            WatchRepo(connection),
+            OutboxRepo(connection),
+        )
 
     @property
     def identity(self) -> str:

@@ -161,6 +161,16 @@ def disable(request: Request, principal: AccountsAdmin, account_id: int = ACCOUN
 
 
 @router.post(
+    "/accounts/{account_id}/enable",
+    summary="Enable a disabled account again (it signs in anew)",
+    **guarded("accounts:manage", OBJECT, 404, 409),
+)
+def enable(request: Request, principal: AccountsAdmin, account_id: int = ACCOUNT) -> Response:
+    service.enable(_store(request), account_id, principal.actor)
+    return json_response(service.account(_store(request), account_id).to_json())
+
+
+@router.post(
     "/evidence",
     summary="Add evidence items (an evidence file as the body)",
     status_code=201,

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from rirport.errors import InputError
 from rirport.http.api.bulk import bulk_json
+from rirport.http.auth.bodies import parse_json
 from rirport.http.config import HttpConfig
 from rirport.http.responses import JSON, HttpError, documented, json_response
 from rirport.policy.loader import load_builtin
@@ -236,10 +237,7 @@ async def _body(request: Request) -> bytes:
 
 
 def _queries(body: bytes, limit: int) -> list[str]:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError('the body is not JSON: send {"queries": ["...", ...]}') from None
+    parsed = parse_json(body, ': send {"queries": ["...", ...]}')
     queries = parsed.get("queries") if isinstance(parsed, dict) else None
     if (
         not isinstance(queries, list)

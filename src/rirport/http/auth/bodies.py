@@ -29,6 +29,20 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def parse_json(body: bytes, hint: str = "") -> Any:
+    """A JSON body; one nested too deeply for the parser is malformed like any other.
+
+    Raises:
+        InputError: not JSON (with ``hint`` on what to send).
+    """
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise InputError(f"the body is not JSON: nested too deeply{hint}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(f"the body is not JSON{hint}") from None
+
+
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -44,11 +58,7 @@ async def json_fields(
     """
     if media_type(request) != "application/json":
         raise HttpError(415, "send the body as application/json")
-    body = await read_limited(request, limit)
-    try:
-        parsed: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("the body is not JSON") from None
+    parsed = parse_json(await read_limited(request, limit))
     if not isinstance(parsed, dict):
         raise InputError("the body must be a JSON object")
     return _fields(parsed, required, optional)

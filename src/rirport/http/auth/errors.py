@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from rirport.errors import AuthenticationError, LoginThrottledError, PermissionDeniedError
 from rirport.http.auth.state import SESSION_COOKIE
-from rirport.http.responses import JSON, error_body, json_response
+from rirport.http.responses import JSON, error_body, error_response, json_response
 
 TITLES = {
     200: "OK",
@@ -42,7 +42,10 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthenticationError)
     async def unauthenticated(request: Request, exc: AuthenticationError) -> Response:
-        response = problem(401, str(exc), CHALLENGE)
+        if request.url.path.startswith("/rdap"):  # RDAP's error shape and media type
+            response = error_response(401, str(exc), True, CHALLENGE)
+        else:
+            response = problem(401, str(exc), CHALLENGE)
         if SESSION_COOKIE in request.cookies:  # a stale cookie: let the browser drop it
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -78,3 +81,14 @@ def responses(
     for code in sorted({400, 406, 429, *codes}):
         out[code] = {"description": TITLES[code], "content": {JSON: {"schema": _ERROR_SCHEMA}}}
     return out
+
+
+def unauthorized(media: str) -> dict[int | str, dict[str, Any]]:
+    """The 401 of an open route: a token or session cookie was presented and is not valid."""
+    return {
+        401: {
+            "description": "Unauthorized: a presented token or session cookie is not valid "
+            "(anonymous requests are welcome)",
+            "content": {media: {"schema": _ERROR_SCHEMA}},
+        }
+    }

@@ -28,6 +28,24 @@ from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
 GENESIS = "0" * 64
+BOOKKEEPING = frozenset(
+    {
+        "account-create",
+        "account-disable",
+        "account-enable",
+        "account-link",
+        "account-password",
+        "account-tier",
+        "account-unlink",
+        "token-create",
+        "token-revoke",
+        "watch-add",
+        "watch-remove",
+        "webhook-delivery",
+    }
+)
+"""Journaled actions that change no registry data: they do not move the data generation, so
+no server process reloads its index for them (any other action does)."""
 
 
 def canonical(payload: Any) -> str:
@@ -71,6 +89,8 @@ def append(
         entry_hash(number, created, actor, action, prev, text),
     )
     uow.journal.write(row)
+    if action not in BOOKKEEPING:
+        uow.meta.mark_data_changed(number)
     return row
 
 
@@ -178,7 +198,7 @@ def _check(
 
 def verify(store: Store, known_head: str | None = None) -> Verification:
     """Verify the store's journal (see :func:`verify_rows`)."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         return verify_rows(
             (row for chunk in uow.journal.chunks() for row in chunk), known_head=known_head
         )
@@ -187,7 +207,7 @@ def verify(store: Store, known_head: str | None = None) -> Verification:
 def export(store: Store, out: TextIO) -> int:
     """Write the journal as NDJSON, one entry a line, in serial order; returns the count."""
     count = 0
-    with store.transaction() as uow:
+    with store.read() as uow:
         for chunk in uow.journal.chunks():
             for serial, created, actor, action, payload, prev, digest in chunk:
                 out.write(
@@ -241,6 +261,6 @@ def verify_file(path: Path, known_head: str | None = None) -> Verification:
 
 def entries(store: Store, action: str | None = None) -> list[JournalRow]:
     """Entries (optionally of one action), for display."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         rows = [JournalRow(*r) for chunk in uow.journal.chunks() for r in chunk]
     return [r for r in rows if action is None or r.action == action]

@@ -57,7 +57,7 @@ def events_between(
     """
     if start > end:
         raise QueryError(f"--from {start} is after --to {end}")
-    with store.transaction() as uow:
+    with store.read() as uow:
         old, new = snapshots_on(uow, start), snapshots_on(uow, end)
         if not old:
             raise NotFoundError(f"no stored snapshot is dated on or before {start}")

@@ -18,7 +18,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree as ET
+
+from feedgen.feed import FeedGenerator
 
 from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.events import KINDS, Event
@@ -31,7 +32,6 @@ from rirport.store.repos.events import EventRow, WatchRow
 from rirport.store.unit import Store, UnitOfWork
 
 CATEGORIES = ("resources", "holders", "countries", "registries", "kinds")
-ATOM = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def remove_watch(store: Store, name: str, actor: str = "rirport") -> int:
 
 
 def list_watches(store: Store) -> list[dict[str, Any]]:
-    with store.transaction() as uow:
+    with store.read() as uow:
         return [
             {
                 "id": w.id,
@@ -250,7 +250,7 @@ def event_keys(event: Event) -> tuple[str | None, str | None]:
 # -- feeds -----------------------------------------------------------------------------------
 def matching_events(store: Store, name: str, limit: int = 100) -> tuple[WatchRow, list[EventRow]]:
     """The newest ``limit`` stored events matching a watchlist, oldest first."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         watch = find_watch(uow, name)
         matcher = Matcher(Criteria.parse(watch.criteria))
         found: list[EventRow] = []
@@ -266,24 +266,22 @@ def ndjson_lines(rows: Sequence[EventRow]) -> Iterator[str]:
 
 
 def atom_feed(watch: WatchRow, rows: Sequence[EventRow], base: str = "urn:rirport") -> str:
-    """An Atom 1.0 feed (RFC 4287) of the events, newest first."""
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    _text(feed, "title", f"rirport watchlist {watch.name}")
-    _text(feed, "id", f"{base}:watch:{watch.id}")
-    updated = max((r.created_at for r in rows), default=watch.created_at)
-    _text(feed, "updated", _iso(updated))
-    author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    _text(author, "name", "rirport")
+    """An Atom 1.0 feed (RFC 4287) of the events, newest first, written by feedgen."""
+    feed = FeedGenerator()
+    feed.id(f"{base}:watch:{watch.id}")
+    feed.title(f"rirport watchlist {watch.name}")
+    feed.updated(_utc(max((r.created_at for r in rows), default=watch.created_at)))
+    feed.author({"name": "rirport"})
+    feed.generator("rirport")
     for row in reversed(rows):
         body = json.loads(row.body)
-        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        _text(entry, "id", f"{base}:event:{row.id}")
-        _text(entry, "title", summary(body))
-        _text(entry, "updated", _iso(row.created_at))
-        content = _text(entry, "content", json.dumps(body, sort_keys=True))
-        content.set("type", "text")
-    return ET.tostring(feed, encoding="unicode", xml_declaration=True)
+        entry = feed.add_entry(order="append")
+        entry.id(f"{base}:event:{row.id}")
+        entry.title(summary(body))
+        entry.updated(_utc(row.created_at))
+        entry.content(json.dumps(body, sort_keys=True), type="text")
+    text: str = feed.atom_str(pretty=True).decode()
+    return text
 
 
 def summary(body: dict[str, Any]) -> str:
@@ -301,16 +299,9 @@ def summary(body: dict[str, Any]) -> str:
     return f"{body['kind']} {what} {where}"
 
 
-def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    element.text = text
-    return element
-
-
-def _iso(when: dt.datetime) -> str:
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _utc(when: dt.datetime) -> dt.datetime:
+    """Stored times as aware UTC (SQLite hands back naive ones; feedgen needs aware)."""
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 def _resource(text: str) -> str:

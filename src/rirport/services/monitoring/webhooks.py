@@ -6,16 +6,21 @@ Deliveries are queued in the ``outbox`` table in the same transaction as their e
 posts them. It never holds a transaction open while waiting on a receiver: it reads the due
 rows, posts each one outside any transaction, then records the outcome in a short transaction
 of its own (with a journal entry). So a slow receiver delays only its own deliveries, never an
-ingest, and a receiver that is down loses nothing: a failed post is retried after
-``base_delay * 2**(attempts-1)`` (capped at ``max_delay``) until ``max_attempts``, then the row
-becomes ``dead`` with a ``dead_letter`` record naming the last error.
+ingest, and a receiver that is down loses nothing: a failed post is retried after an
+exponential backoff with jitter (:meth:`RetryPolicy.delay`) until ``max_attempts``, then the
+row becomes ``dead`` with a ``dead_letter`` record naming the last error.
+
+Only a 2xx answer to the POST itself counts as delivered: redirects are not followed (a
+receiver answering 301/302 would otherwise be "delivered" by a GET that posted nothing), and a
+3xx is a failed attempt naming its ``Location``.
 
 Delivery is at least once: a worker that dies between a post and its record posts again, so
 receivers deduplicate on ``X-Rirport-Delivery`` (the outbox id, also in the payload).
 
-Each post carries ``X-Rirport-Timestamp`` and ``X-Rirport-Signature: sha256=HEX`` where HEX is
-HMAC-SHA256 with the watchlist's secret over ``timestamp + "." + body``; a receiver recomputes
-it (:func:`verify`) and rejects old timestamps to stop replays.
+Each post carries ``X-Rirport-Timestamp`` (the moment it is sent, not the start of the run)
+and ``X-Rirport-Signature: sha256=HEX`` where HEX is HMAC-SHA256 with the watchlist's secret
+over ``timestamp + "." + body``; a receiver recomputes it (:func:`verify`) and rejects old
+timestamps to stop replays.
 """
 
 from __future__ import annotations
@@ -24,18 +29,25 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
+import tenacity
 
 from rirport.services.audit import journal
 from rirport.store.repos.events import OutboxRow
 from rirport.store.unit import Store
 
-#: (url, body, headers, timeout) -> HTTP status; raises OSError when nothing answers in time.
-Poster = Callable[[str, bytes, dict[str, str], float], int]
+#: (url, body, headers, timeout) -> the answer; raises httpx.HTTPError (or OSError) when
+#: nothing answers in time.
+Poster = Callable[[str, bytes, dict[str, str], float], httpx.Response]
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,19 @@ class RetryPolicy:
     """Seconds to wait for a receiver's answer (a slower receiver counts as failed)."""
 
     def delay(self, attempts: int) -> dt.timedelta:
-        """The wait after the ``attempts``-th failure."""
-        delay: dt.timedelta = self.base_delay * 2 ** (attempts - 1)
-        return min(delay, self.max_delay)
+        """The wait after the ``attempts``-th failure: with ``d = min(max_delay, base_delay *
+        2**(attempts-1))``, half of ``d`` plus a random share of the other half ("equal
+        jitter"), so deliveries that failed together (a receiver down) come back spread out
+        yet never sooner than half the backoff. Computed by tenacity's wait strategies."""
+        half = tenacity.wait_exponential(
+            multiplier=self.base_delay.total_seconds() / 2, max=self.max_delay.total_seconds() / 2
+        )
+        spread = tenacity.wait_random_exponential(
+            multiplier=self.base_delay.total_seconds() / 2, max=self.max_delay.total_seconds() / 2
+        )
+        state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
+        state.attempt_number = attempts
+        return dt.timedelta(seconds=(half + spread)(state))
 
 
 @dataclass
@@ -83,14 +105,9 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST with the standard library; a non-2xx answer returns its status."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> httpx.Response:
+    """POST with httpx, never following a redirect (the answer is the POST's own)."""
+    return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
 
 
 def deliver(
@@ -101,12 +118,15 @@ def deliver(
     limit: int = 100,
     post: Poster = post_json,
     actor: str = "rirport",
+    clock: Clock = utcnow,
 ) -> DeliveryReport:
-    """Post every due delivery once (``now`` defaults to the clock; tests pass their own)."""
+    """Post every due delivery once (``now``, the time deliveries fall due and retries are
+    counted from, defaults to the clock; tests pass their own). Each post's signature
+    timestamp is ``clock()`` as it is sent."""
     policy = policy or RetryPolicy()
-    when = now or dt.datetime.now(dt.UTC)
+    when = now or clock()
     report = DeliveryReport()
-    with store.transaction() as uow:
+    with store.read() as uow:
         due = uow.outbox.due(when, limit)
         watches = {w: uow.watches.get(w) for w in {row.watch_id for row in due}}
         events = uow.events.get_many([row.event_id for row in due])
@@ -124,7 +144,7 @@ def deliver(
                 "attempt": row.attempts + 1,
                 "event": json.loads(event.body),
             }
-            error = _attempt(watch.url, watch.secret or "", payload, row.id, when, policy, post)
+            error = _attempt(watch.url, watch.secret or "", payload, row.id, clock, policy, post)
         _record(store, row, error, when, policy, report, actor)
     return report
 
@@ -134,13 +154,14 @@ def _attempt(
     secret: str,
     payload: dict[str, Any],
     delivery: int,
-    when: dt.datetime,
+    clock: Clock,
     policy: RetryPolicy,
     post: Poster,
 ) -> str | None:
-    """One post; the error text, or None when the receiver accepted it."""
+    """One post, signed as it is sent; the error text, or None when the receiver accepted
+    it (a 2xx to the POST: a redirect is a failure)."""
     body = json.dumps(payload, sort_keys=True).encode()
-    stamp = str(int(when.timestamp()))
+    stamp = str(int(clock().timestamp()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "rirport-webhook",
@@ -149,10 +170,16 @@ def _attempt(
         "X-Rirport-Signature": sign(secret, stamp, body),
     }
     try:
-        status = post(url, body, headers, policy.timeout)
-    except (OSError, ValueError) as exc:  # refused, reset, timed out, bad URL
-        return f"{type(exc).__name__}: {exc}"
-    return None if 200 <= status < 300 else f"HTTP {status}"
+        response = post(url, body, headers, policy.timeout)
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"  # refused, reset, timed out, bad URL
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        where = response.headers.get("location", "no Location")
+        return f"HTTP {status} redirect to {where[:200]} (not followed: POST to that URL)"
+    return f"HTTP {status}"
 
 
 def _record(

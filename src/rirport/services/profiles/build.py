@@ -153,7 +153,7 @@ def rule_facts(regimes: list[Regime]) -> list[RuleFact]:
 def store_items(store: Store, table: DelegationTable, facts: StoreFacts) -> list[StoreItem]:
     """rirport's transfers (every state) and the holds in force, as dated watch lines, with
     the registries and holders they touch."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         transfers = uow.transfers.all()
         holds = uow.holds.all()
     items = []
@@ -213,7 +213,7 @@ def change_events(store: Store) -> list[StoreItem]:
     kind (a registry profile lists how many of each, with the newest date)."""
     counts: dict[tuple[Registry, str], int] = {}
     newest: dict[tuple[Registry, str], dt.datetime] = {}
-    with store.transaction() as uow:
+    with store.read() as uow:
         for chunk in uow.events.chunks():
             for event in chunk:
                 for name in {event.registry, event.from_registry, event.to_registry}:

@@ -31,7 +31,7 @@ def all_evidence(store: Store | None) -> tuple[list[Stored], list[CatalogueEntry
     shipped, catalogue = starter()
     merged = {i.id: Stored(i, "starter", 1) for i in shipped}
     if store is not None:
-        with store.transaction() as uow:
+        with store.read() as uow:
             rows = uow.evidence.all()
         for row in rows:
             origin = "corrected" if row.key in merged else "store"

@@ -48,7 +48,7 @@ def find_snapshot(
         InputError: neither given, or the snapshot is of another registry than the one named.
         NotFoundError: no snapshot with that id, or none of that registry.
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         return _find_snapshot(uow, snapshot_id, registry)
 
 
@@ -136,10 +136,10 @@ def snapshot_view(
         InputError, NotFoundError: as :func:`find_snapshot`.
         StorageError: a stored record no longer parses.
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         snap = _find_snapshot(uow, snapshot_id, registry)
         table = read_snapshot_table(uow, snap, state)
-        generation = uow.meta.generation()
+        generation = uow.meta.data_generation()
     return CurrentView([snap], table, np.full(len(table), snap.id, dtype=np.int32), generation)
 
 
@@ -212,8 +212,10 @@ def write_parquet(view: CurrentView, path: str | Path) -> None:
     """Write the view as a Parquet file at ``path`` (Parquet needs a seekable file).
 
     Raises:
-        NotFoundError: the view is empty.
+        NotFoundError: the view is empty. ConfigError: pyarrow (the ``parquet`` extra) is not
+            installed; checked before any row is computed.
     """
+    tabular.arrow()
     tabular.write_parquet(table_rows(view), path)
 
 

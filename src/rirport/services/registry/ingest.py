@@ -18,9 +18,16 @@ from typing import Literal
 
 from rirport.domain.events import Event
 from rirport.domain.table import DelegationTable
-from rirport.errors import ConflictError, FileRejectedError, InputError, ParseError
+from rirport.errors import (
+    ConflictError,
+    FileRejectedError,
+    InputError,
+    ParseError,
+    StorageError,
+)
 from rirport.formats.source import SourceFile, read_source, source_from_bytes
 from rirport.formats.statsfile import StatsFile, name_mismatches, read_stats
+from rirport.query.integrity import repeated_in_file
 from rirport.services.audit import journal
 from rirport.services.monitoring import events
 from rirport.services.registry import versioning
@@ -137,6 +144,7 @@ def prepare_source(
     ensure_acceptable(stats, skip_bad_lines)
     rows = delegation_rows(stats.table, record_texts(source.data, stats.table))
     warnings = [f"{m}; stored as the version line says" for m in mismatches]
+    warnings += repeated_in_file(stats.table, source.name)  # as `check` will say later
     return PreparedFile(source, stats, rows, source_url, warnings)
 
 
@@ -328,7 +336,7 @@ def ingest_many(
     def prepare(pending: PendingFile) -> PreparedFile | IngestResult | InputError:
         try:
             source = pending.read()
-            known = already_stored(store, source)
+            known = _stored_or_none(store, source)
             if known is not None:  # skip parsing a file the store already holds
                 return known
             return prepare_source(
@@ -357,14 +365,25 @@ def ingest_many(
                 yield exc
 
 
+def _stored_or_none(store: Store, source: SourceFile) -> IngestResult | None:
+    """:func:`already_stored` for the read-ahead thread: a store that cannot answer now
+    means "parse it" (storing checks again in its own transaction), never the end of the run.
+    """
+    try:
+        return already_stored(store, source)
+    except StorageError:
+        return None
+
+
 def already_stored(
     store: Store, source: SourceFile, registry: str | None = None
 ) -> IngestResult | None:
     """The stored snapshot with this content (of ``registry``, or of any), as "unchanged".
 
-    Lets callers skip parsing a file the store already holds.
+    Lets callers skip parsing a file the store already holds (a read: it never waits for a
+    write in progress).
     """
-    with store.transaction() as uow:
+    with store.read() as uow:
         if registry is None:
             existing = uow.snapshots.find_sha(source.content_sha256)
         else:

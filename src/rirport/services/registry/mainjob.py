@@ -72,7 +72,7 @@ def run_main_job(
 
 def load_bundled_if_empty(store: Store, echo: Callable[[str], None]) -> int:
     """Ingest the bundled 2018 files when the store holds no snapshot; files ingested."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         if uow.snapshots.current():
             return 0
     echo("the store is empty: loading the bundled 2018 files of the five RIRs")

@@ -77,7 +77,7 @@ def gather_facts(
 ) -> ResourceFacts:
     """The facts of ``resource`` as held by ``source_registry`` on ``on_date``."""
     blocks = load_iana(store) if iana is None else iana
-    with store.transaction() as uow:
+    with store.read() as uow:
         return facts_in(uow, view, resource, blocks, source_registry, on_date)
 
 

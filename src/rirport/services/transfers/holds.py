@@ -96,5 +96,5 @@ def lift_hold(
 
 
 def list_holds(store: Store) -> list[HoldRow]:
-    with store.transaction() as uow:
+    with store.read() as uow:
         return uow.holds.all()

@@ -63,7 +63,7 @@ class PortabilityReport:
 
 def store_facts(store: Store, on_date: dt.date) -> StoreFacts:
     """Completed transfers (oldest first) and the holds in force on ``on_date``."""
-    with store.transaction() as uow:
+    with store.read() as uow:
         transfers = sorted(uow.transfers.all(("completed",)), key=lambda t: t.updated_serial)
         holds = uow.holds.all()
     receipts = [

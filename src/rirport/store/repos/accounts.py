@@ -1,4 +1,4 @@
-"""Repositories of accounts, verified holders, sessions, API tokens and failed logins.
+"""Repositories of accounts, verified holders, sessions and API tokens.
 
 Bound to one transaction's connection like the others (:mod:`rirport.store.repos`); no
 business rules here: :mod:`rirport.accounts.service` decides, these read and write rows.
@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from rirport.errors import ConflictError
 from rirport.store import schema
 
 
@@ -79,14 +81,23 @@ def _times(mapping: Any, *keys: str) -> dict[str, Any]:
 
 
 class AccountRepo:
-    """Rows of the five account tables."""
+    """Rows of the account tables."""
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
     # -- accounts ---------------------------------------------------------------------------
     def add(self, values: dict[str, Any]) -> int:
-        result = self._c.execute(insert(schema.account).values(**values))
+        """A new account's id.
+
+        Raises:
+            ConflictError: the username key is taken (by a concurrent creation that committed
+                first: the service checks before, the unique index decides).
+        """
+        try:
+            result = self._c.execute(insert(schema.account).values(**values))
+        except IntegrityError:
+            raise ConflictError("an account with that username exists already") from None
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def get(self, account_id: int) -> AccountRow | None:
@@ -112,15 +123,18 @@ class AccountRepo:
             update(schema.account).where(schema.account.c.id == account_id).values(**values)
         )
 
-    def count_admins(self) -> int:
+    def lock_admins(self) -> list[int]:
+        """The enabled administrators' ids, their rows locked to the end of the transaction
+        (``FOR UPDATE`` on PostgreSQL; SQLite's write lock already serialises writers), so
+        a count read here stays true until this transaction commits."""
         a = schema.account.c
-        return int(
-            self._c.execute(
-                select(func.count())
-                .select_from(schema.account)
-                .where(a.tier == "admin", a.disabled_at.is_(None))
-            ).scalar_one()
+        query = (
+            select(a.id)
+            .where(a.tier == "admin", a.disabled_at.is_(None))
+            .order_by(a.id)
+            .with_for_update()
         )
+        return [int(i) for i in self._c.execute(query).scalars()]
 
     # -- verified holders -------------------------------------------------------------------
     def holders(self, account_id: int) -> list[HolderRow]:
@@ -268,27 +282,6 @@ class AccountRepo:
             .values(last_used_at=when)
         )
 
-    # -- failed logins ----------------------------------------------------------------------
-    def add_failure(self, account_key: str, client: str, when: dt.datetime) -> None:
-        self._c.execute(
-            insert(schema.login_attempt).values(account_key=account_key, client=client, at=when)
-        )
-
-    def failures(self, column: str, value: str, since: dt.datetime) -> list[dt.datetime]:
-        """Times of failed logins for one account key or client since a moment, oldest
-        first."""
-        a = schema.login_attempt.c
-        rows = self._c.execute(select(a.at).where(a[column] == value, a.at >= since).order_by(a.at))
-        return [t for t in (utc(r.at) for r in rows) if t is not None]
-
-    def clear_failures(self, account_key: str) -> None:
-        self._c.execute(
-            delete(schema.login_attempt).where(schema.login_attempt.c.account_key == account_key)
-        )
-
-    def drop_failures(self, before: dt.datetime) -> None:
-        self._c.execute(delete(schema.login_attempt).where(schema.login_attempt.c.at < before))
-
     def counts(self) -> dict[str, int]:
         """Rows per table (tests compare them before and after a refused request)."""
         tables = (
@@ -296,7 +289,7 @@ class AccountRepo:
             schema.account_holder,
             schema.auth_session,
             schema.api_token,
-            schema.login_attempt,
+            schema.rate_counter,
         )
         return {
             t.name: int(self._c.execute(select(func.count()).select_from(t)).scalar_one())

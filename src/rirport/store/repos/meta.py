@@ -19,8 +19,24 @@ class MetaRepo:
         ).scalar_one_or_none()
 
     def generation(self) -> int:
-        """A counter every write transaction bumps; caches keyed by it are never stale."""
+        """The journal's newest serial: a counter every journaled write bumps (its row lock
+        orders concurrent writers on PostgreSQL)."""
         return int(self.get("generation") or 0)
+
+    def data_generation(self) -> int:
+        """The serial of the newest write that changed registry data (not bookkeeping such
+        as accounts or webhook deliveries): what the read side follows, and what its caches
+        are keyed by, so they are never stale and never dropped for nothing. A store from
+        before this key existed reads as its journal generation."""
+        return int(self.get("data_generation") or self.get("generation") or 0)
+
+    def mark_data_changed(self, serial: int) -> None:
+        m = schema.meta.c
+        updated = self._c.execute(
+            update(schema.meta).where(m.key == "data_generation").values(value=str(serial))
+        )
+        if updated.rowcount == 0:
+            self._c.execute(insert(schema.meta).values(key="data_generation", value=str(serial)))
 
     def bump_generation(self) -> int:
         m = schema.meta.c
