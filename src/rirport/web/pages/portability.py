@@ -121,7 +121,10 @@ def _render(
         numeric=("allowed", "conditional", "refused", "allowed share", "rpki rejected"),
         links={"from": registry_path, "to": registry_path},
     )
-    grid = {(r[0], r[1]): r[5] for r in rows}
+    grid = {
+        (r[0], r[1]): (r[2] + r[3]) / (r[2] + r[3] + r[4]) if r[2] + r[3] + r[4] else None
+        for r in rows
+    }
     scen = [s for s in report.scenarios if s.failing_registry is down and s.type is rtype]
     srows = []
     for s in sorted(scen, key=lambda s: -s.stuck_amount):

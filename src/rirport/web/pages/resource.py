@@ -77,9 +77,11 @@ async def _resource_page(page: PageContext, query: Query) -> Response:
         )
     main = next((m for m in matches if m.relation in ("exact", "covering")), matches[0])
     facts = await run_in_threadpool(_facts, page, query, main, matches)
+    shown = query.text if query.kind == "address" else str(resource)
     return page.render(
         "resource.html",
-        title=f"{resource} — {main.delegation.registry.label}",
+        title=f"{shown} — {main.delegation.registry.label}",
+        shown=shown,
         data=facts["data"],
         tables=facts["tables"],
         main=main,

@@ -44,29 +44,40 @@
   var KINDS = {
     line: function (rows, spec, width) {
       var marks = [Plot.ruleY([0]), Plot.lineY(rows, { x: spec.x, y: spec.y, stroke: spec.series, marker: "circle" })];
-      return { width: width, height: 260, color: spec.series ? colors(rows, spec.series) : undefined, y: { grid: true, label: spec.y }, marks: marks };
+      return { width: width, height: 260, marginLeft: 60, color: spec.series ? colors(rows, spec.series) : undefined, y: { grid: true, label: spec.y, tickFormat: "s" }, marks: marks };
     },
     bar: function (rows, spec, width) {
-      var marks = [Plot.ruleY([0]), Plot.barY(rows, { x: spec.x, y: spec.y, fill: spec.series || "#0b4fa8", tip: false })];
-      return { width: width, height: 260, marginLeft: 60, color: spec.series ? colors(rows, spec.series) : undefined, x: { label: spec.x, tickRotate: rows.length > 8 ? -30 : 0 }, y: { grid: true, label: spec.y }, marks: marks };
+      // stacked by series (the parts of one whole: statuses of a type, kinds in a month)
+      var marks = [Plot.ruleY([0]), Plot.barY(rows, { x: spec.x, y: spec.y, fill: spec.series || "#0b4fa8" })];
+      var many = new Set(rows.map(function (r) { return String(r[spec.x]); })).size > 8;
+      return { width: width, height: 260, marginLeft: 60, marginBottom: many ? 60 : 40, color: spec.series ? colors(rows, spec.series) : undefined,
+        x: { label: spec.x, tickRotate: many ? -40 : 0 }, y: { grid: true, label: spec.y, tickFormat: "s" }, marks: marks };
+    },
+    group: function (rows, spec, width) {
+      // side by side by series (one measure under several regimes)
+      return { width: width, height: 260, marginLeft: 60, color: colors(rows, spec.series), fx: { label: spec.x }, x: { axis: null },
+        y: { grid: true, label: spec.y, tickFormat: "s" },
+        marks: [Plot.ruleY([0]), Plot.barY(rows, { fx: spec.x, x: spec.series, y: spec.y, fill: spec.series })] };
     },
     hbar: function (rows, spec, width) {
-      return { width: width, height: 40 + 24 * rows.length, marginLeft: 120, color: spec.series ? colors(rows, spec.series) : undefined, x: { grid: true, label: spec.y }, y: { label: null },
+      return { width: width, height: 40 + 24 * rows.length, marginLeft: 60, color: spec.series ? colors(rows, spec.series) : undefined, x: { grid: true, label: spec.y, tickFormat: "s" }, y: { label: null },
         marks: [Plot.ruleX([0]), Plot.barX(rows, { y: spec.x, x: spec.y, fill: spec.series || "#0b4fa8", sort: { y: "-x" } })] };
     },
     timeline: function (rows, spec, width) {
       // one bar per period: from first_seen to last_seen, on the lane of `x`, coloured by series
       return { width: width, height: 60 + 34 * new Set(rows.map(function (r) { return r[spec.x]; })).size, marginLeft: 110,
         color: spec.series ? colors(rows, spec.series) : undefined, x: { type: "utc", label: "snapshot date" }, y: { label: null },
-        marks: [Plot.barX(rows, { y: spec.x, x1: "first seen", x2: "last seen", fill: spec.series, inset: 2 }),
-                Plot.dot(rows, { y: spec.x, x: "first seen", fill: spec.series, r: 4 })] };
+        marks: [Plot.lineX(rows, { y: spec.x, x: "first seen", stroke: "#9aa3ad", sort: "first seen" }),
+                Plot.barX(rows, { y: spec.x, x1: "first seen", x2: "last seen", fill: spec.series, inset: 2 }),
+                Plot.dot(rows, { y: spec.x, x: "first seen", fill: spec.series, r: 5 }),
+                Plot.dot(rows, { y: spec.x, x: "last seen", fill: spec.series, r: 5 })] };
     },
     map: function (rows, spec, width, figure) {
       var world = figure._world;
       var countries = topojson.feature(world, world.objects.countries);
       var value = new Map(rows.map(function (r) { return [String(r[spec.x]).padStart(3, "0"), r[spec.y]]; }));
       return { width: width, height: Math.round(width * 0.52), projection: "equal-earth",
-        color: { type: "linear", scheme: "oranges", legend: true, label: spec.y, unknown: "#e6e8ec" },
+        color: { type: "linear", scheme: "oranges", domain: [0, 1], legend: true, label: spec.y, unknown: "#e6e8ec" },
         marks: [Plot.geo(countries, { fill: function (d) { return value.get(String(d.id)); }, stroke: "#ffffff", strokeWidth: 0.5 }),
                 Plot.sphere({ stroke: "#9aa3ad" })] };
     }
