@@ -125,8 +125,8 @@ class PageContext:
         try:
             text = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS, default=str)
         except TypeError:  # integers past 64 bits (IPv6 address counts): the slow encoder
-            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-            text = text.encode()
+            slow = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+            text = slow.encode()
         return compressed(self.request, text, "application/json", status)
 
     def csv(self, tables: Sequence[Table], status: int = 200) -> Response:
