@@ -46,11 +46,8 @@ def snapshot_counts(store: Store, registry: Registry) -> list[SnapshotCount]:
         snaps = [s for s in uow.snapshots.all() if s.registry == registry.value]
     out = []
     for snap in sorted(snaps, key=lambda s: (s.snapshot_date, s.id)):
-        for line in snap.summary:
-            if len(line) >= 5 and str(line[2]) in ("asn", "ipv4", "ipv6"):
-                out.append(
-                    SnapshotCount(snap.snapshot_date, snap.file_name, str(line[2]), int(line[4]))
-                )
+        for rtype, count in snap.summary:  # [[type, records], ...] from the file's summary
+            out.append(SnapshotCount(snap.snapshot_date, snap.file_name, str(rtype), int(count)))
     return out
 
 
