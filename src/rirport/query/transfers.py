@@ -82,4 +82,11 @@ def _keys(d: Delegation) -> tuple[str, str]:
     return key_of(r.type, r.first), key_of(r.type, r.last)
 
 
-__all__ = ["ADDED", "RETIRED", "CompletedTransfers", "all_transfers", "monthly_flows"]
+__all__ = [
+    "ADDED",
+    "RETIRED",
+    "CompletedTransfers",
+    "TransferRow",
+    "all_transfers",
+    "monthly_flows",
+]

@@ -10,9 +10,10 @@ from starlette.responses import Response
 
 from rirport.domain.enums import Registry
 from rirport.domain.query import parse_query
+from rirport.domain.resources import ResourceRange
 from rirport.errors import InputError, QueryError
 from rirport.query.events import EventEntry, filter_events, kinds, net_flows
-from rirport.query.transfers import all_transfers, monthly_flows
+from rirport.query.transfers import TransferRow, all_transfers, monthly_flows
 from rirport.services.transfers.lifecycle import OPEN, STEPS
 from rirport.web.context import Page
 from rirport.web.feeds import Entry, atom, utc
@@ -34,7 +35,7 @@ def _registry(text: str | None) -> str | None:
         raise InputError(f"registry: {exc}") from None
 
 
-def _resource(text: str | None):  # type: ignore[no-untyped-def]
+def _resource(text: str | None) -> ResourceRange | None:
     if not text:
         return None
     try:
@@ -235,7 +236,7 @@ async def transfers_feed(
     return atom(page.request, "rirport transfers", "/transfers", entries)
 
 
-async def _transfers(page: Page, state: str | None, registry: str | None):  # type: ignore[no-untyped-def]
+async def _transfers(page: Page, state: str | None, registry: str | None) -> list[TransferRow]:
     if state and state not in STATES:
         raise InputError(f"state: {state[:20]!r} is not one of {', '.join(STATES)}")
     wanted = _registry(registry)

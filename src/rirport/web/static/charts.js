@@ -43,7 +43,7 @@
 
   var KINDS = {
     line: function (rows, spec, width) {
-      var marks = [Plot.ruleY([0]), Plot.lineY(rows, { x: spec.x, y: spec.y, stroke: spec.series, marker: "circle" })];
+      var marks = [Plot.ruleY([0]), Plot.lineY(rows, { x: spec.x, y: spec.y, stroke: spec.series, z: spec.series || null, marker: "circle" })];
       return { width: width, height: 260, marginLeft: 60, color: spec.series ? colors(rows, spec.series) : undefined, y: { grid: true, label: spec.y, tickFormat: "s" }, marks: marks };
     },
     bar: function (rows, spec, width) {
