@@ -110,6 +110,33 @@ def test_whoisit(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
         whoisit.clear_bootstrapping()
 
 
+def test_whoisit_bootstraps_from_our_five_files(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """whoisit's own ``bootstrap()`` fetching all five files from here (``dns.json`` once
+    had no ``publication`` and no services, which it refuses), then a lookup."""
+    import whoisit
+
+    bootstrap = sys.modules["whoisit.bootstrap"]
+    urls = {
+        name: f"{base}/rdap/bootstrap/{file}.json"
+        for name, file in (
+            ("asn", "asn"),
+            ("dns", "dns"),
+            ("ipv4", "ipv4"),
+            ("ipv6", "ipv6"),
+            ("object", "object-tags"),
+        )
+    }
+    monkeypatch.setattr(bootstrap.Bootstrap, "BOOTSTRAP_URLS", urls)
+    whoisit.clear_bootstrapping()
+    try:
+        whoisit.bootstrap(allow_insecure=True)
+        assert whoisit.is_bootstrapped()
+        assert whoisit.ip("193.0.17.1")["handle"] == "193.0.16.0-2048-ARIN"
+        assert whoisit.asn(3333)["handle"] == "AS3333"
+    finally:
+        whoisit.clear_bootstrapping()
+
+
 def test_ipwhois(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """ipwhois: its bootstrap base pointed here; entities come from following the networks'
     entity links (depth=1). It looks up IP addresses only (ASNs go to Team Cymru's whois)."""

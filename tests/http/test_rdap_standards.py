@@ -342,3 +342,20 @@ def test_a_huge_search_does_not_stall_a_concurrent_lookup(
         search_took, lookup_took = asyncio.run(both())
     assert search_took >= 1.0
     assert lookup_took < 0.5
+
+
+def test_history_over_a_huge_range_reads_only_covering_versions(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """history/ip/0.0.0.0/0 once read (and parsed) every stored IPv4 version to answer 404:
+    a covering query asks the store for the versions containing all of it."""
+    from rirport.store.repos.delegations import DelegationRepo
+
+    def everything(*_args: object) -> None:
+        raise AssertionError("read every overlapping version")
+
+    monkeypatch.setattr(DelegationRepo, "history_overlapping", everything)
+    assert client.get("/rdap/history/ip/0.0.0.0/0").status_code == 404
+    assert client.get("/rdap/history/ip/::/0").status_code == 404
+    records = client.get("/rdap/history/ip/193.0.17.1").json()["records"]
+    assert [r["content"]["handle"] for r in records][-1] == "193.0.16.0-2048-ARIN"

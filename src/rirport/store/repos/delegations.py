@@ -494,6 +494,12 @@ class DelegationRepo:
         d = schema.delegation.c
         return self.history(and_(d.lo <= hi, d.hi >= lo))
 
+    def history_covering(self, lo: str, hi: str) -> list[HistoryRow]:
+        """Every version, of any registry and date, containing all of ``lo..hi`` (what a
+        covering query needs: ``0.0.0.0/0`` reads the few versions that big, not the table)."""
+        d = schema.delegation.c
+        return self.history(and_(d.lo <= lo, d.hi >= hi))
+
     def history_holder(self, opaque_id: str) -> list[HistoryRow]:
         return self.history(schema.delegation.c.opaque_id == opaque_id)
 
