@@ -359,3 +359,34 @@ def test_history_over_a_huge_range_reads_only_covering_versions(
     assert client.get("/rdap/history/ip/::/0").status_code == 404
     records = client.get("/rdap/history/ip/193.0.17.1").json()["records"]
     assert [r["content"]["handle"] for r in records][-1] == "193.0.16.0-2048-ARIN"
+
+
+# -- #8 a moved block's source -----------------------------------------------------------------
+def test_a_moved_block_names_the_transfer_as_its_source(
+    client: TestClient, filled_store: Store
+) -> None:
+    """193.0.16.0/21 moved from RIPE NCC to ARIN: its source is the transfer (journal serial
+    and date), and the RIPE NCC file's line that listed it is kept as its origin — not the
+    line of ARIN's file it sorts at, which holds another block."""
+    with filled_store.read() as uow:
+        (transfer,) = uow.transfers.all(("completed",))
+        ripe = next(s for s in uow.snapshots.current() if s.registry == "ripencc")
+        lines, records = uow.delegations.record_columns(ripe.id, state="original")
+    line, record = next(
+        (n, r) for n, r in zip(lines, records, strict=True) if "|193.0.16.0|2048|" in r
+    )
+    body = client.get("/rdap/ip/193.0.17.1").json()
+    (remark,) = [r for r in body["remarks"] if r["title"] == "Source"]
+    first, origin = remark["description"][:2]
+    assert f"journal serial {transfer.updated_serial}" in first
+    assert f"transfer date {transfer.transfer_date.isoformat()}" in first
+    assert origin == f"Origin: RIPE NCC statistics file {ripe.file_name}, line {line}: {record}"
+    history = client.get("/rdap/history/ip/193.0.17.1").json()["records"]
+    moved = next(r for r in history if r["content"]["handle"] == "193.0.16.0-2048-ARIN")
+    assert moved["applicableFrom"] == f"{transfer.transfer_date.isoformat()}T00:00:00Z"
+    source = next(r for r in moved["content"]["remarks"] if r["title"] == "Source")
+    assert f"journal serial {transfer.updated_serial}" in source["description"][0]
+    assert f"line {line}: {record}" in source["description"][1]
+    # what was not moved still names its file and line
+    kept = client.get("/rdap/ip/193.0.6.139").json()["remarks"][0]["description"][0]
+    assert kept.startswith("RIPE NCC statistics file ")

@@ -42,6 +42,8 @@ class Period:
     holder: StableHolder | None
     change: str | None
     """``transfer-added`` / ``transfer-retired`` for rows a transfer made or took out."""
+    transfer_serial: int | None = None
+    """The journal serial of that transfer (None: the files made and ended the version)."""
 
     def to_json(self) -> dict[str, Any]:
         body = self.delegation.to_json()
@@ -53,6 +55,7 @@ class Period:
                 "last_seen": self.last_seen.isoformat(),
                 "snapshots": self.snapshots,
                 "change": self.change,
+                "transfer_serial": self.transfer_serial,
             }
         )
         return body
@@ -157,7 +160,8 @@ def _versions(
     files = {registry: sorted(dates) for registry, dates in days.items()}
     out = []
     for p in periods:
-        moved = transfers.made(p.delegation, p.change)
+        exact = transfers.by_serial.get(p.transfer_serial) if p.transfer_serial else None
+        moved = exact.transfer_date if exact else transfers.made(p.delegation, p.change)
         if p.change == RETIRED and moved:
             until: dt.date | None = moved
         else:
@@ -214,7 +218,8 @@ def _period(row: HistoryRow, snapshots: list[SnapshotRow], identity: HolderIdent
         if row.added_serial is not None
         else None
     )
-    return Period(delegation, row.valid_from, row.valid_to, seen, holder, change)
+    serial = row.retired_serial if row.retired_serial is not None else row.added_serial
+    return Period(delegation, row.valid_from, row.valid_to, seen, holder, change, serial)
 
 
 __all__ = ["Period", "Version", "covering_versions", "holder_versions", "timeline"]

@@ -195,10 +195,25 @@ def autnum(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
 
 
 def autnum_of(
-    d: Delegation, where: Where, dates: Dates, source: list[str], context: str | None = None
+    d: Delegation,
+    where: Where,
+    dates: Dates,
+    source: list[str],
+    context: str | None = None,
+    only: int | None = None,
 ) -> dict[str, Any]:
-    """An ``autnum`` object for a delegation read from ``source`` (see :func:`network_of`)."""
+    """An ``autnum`` object for a delegation read from ``source`` (see :func:`network_of`).
+
+    ``only``: the one AS number of a multi-ASN record a lookup asked for. The object is
+    then that number alone (``startAutnum`` = ``endAutnum``, handle ``AS<n>``), its record's
+    range named in the remarks — the flat model the answers declare
+    (``nro_rdap_profile_asn_flat_0``), which clients read as "allocated" (20c ``rdap``
+    takes any range for an unallocated block)."""
     r = d.resource
+    whole = r
+    if only is not None and r.first != r.last:
+        r = ResourceRange.asn(only)
+        source = [*source, f"AS{only} is one of the record {autnum_handle(whole)}"]
     body: dict[str, Any] = {
         "objectClassName": "autnum",
         "handle": autnum_handle(r),

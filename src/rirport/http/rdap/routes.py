@@ -76,8 +76,9 @@ SEMANTICS = {
         "entity/{handle}: a holder, handle <opaque-id>-<REGISTRY>; network handles are "
         "<start>-<value>-<REGISTRY>, autnum handles AS<n> or AS<n>-AS<m>.",
         "Searches: ips?handle=, ips?name=, autnums?handle=, autnums?name=, entities?handle= "
-        "(exact match), and ips/rirSearch1/{up|down|top|bottom}/{address or prefix}, "
-        "autnums/rirSearch1/{up|top}/{n} (RFC 9910).",
+        "(exact match), and ips/rirSearch1/{rdap-up|rdap-down|rdap-top|rdap-bottom}/"
+        "{address or prefix}, autnums/rirSearch1/{rdap-up|rdap-top|…}/{n} (RFC 9910; "
+        "?status=active for the active hierarchy only), at most 1000 results a search.",
         "Bootstrap files (RFC 9224) with transfers included: bootstrap/ipv4.json, ipv6.json, "
         "asn.json, object-tags.json.",
         "?as-of=YYYY-MM-DD on ip/, autnum/ and entity/: the object as each registry's newest "
@@ -154,9 +155,34 @@ def _dates(s: Served, m: Match) -> objects.Dates:
     return objects.Dates(s.snapshot(m.snapshot_id).snapshot_date.isoformat(), moved)
 
 
-def _object(s: Served, m: Match, w: objects.Where) -> dict[str, Any]:
-    build = objects.autnum if m.delegation.type is ResourceType.ASN else objects.network
-    return build(m, w, _dates(s, m))
+def _object(s: Served, m: Match, w: objects.Where, asn: int | None = None) -> dict[str, Any]:
+    """The RDAP object of a match; ``asn``: the AS number an ``autnum/`` lookup asked for
+    (a multi-ASN record then answers as that number, see :func:`objects.autnum_of`)."""
+    d = m.delegation
+    if d.type is ResourceType.ASN:
+        return objects.autnum_of(d, w, _dates(s, m), _source(s, m), only=asn)
+    return objects.network_of(d, w, _dates(s, m), _source(s, m))
+
+
+def _source(s: Served, m: Match) -> list[str]:
+    """The ``Source`` remark: the file and line a record was read from — or, for a row a
+    completed transfer made, that transfer (its journal serial and date), with the line of
+    the original file it was moved or split from kept as its origin."""
+    transfer = s.transfers.by_serial.get(m.transfer_serial) if m.transfer_serial else None
+    if transfer is None:
+        return objects.source_remark(m)
+    lines = [
+        f"rirport transfer #{transfer.id} (journal serial {transfer.updated_serial}), "
+        f"transfer date {transfer.transfer_date.isoformat()}: "
+        f"{Registry(transfer.source_registry).label} to "
+        f"{Registry(transfer.recipient_registry).label}"
+    ]
+    lines += [
+        f"Origin: {Registry(o.registry).label} statistics file {o.file_name}, line {o.line}: "
+        f"{o.record}"
+        for o in s.transfers.origins(transfer.updated_serial, m.delegation)
+    ]
+    return lines
 
 
 def _redirect(request: Request, registry: Registry, path: str) -> Response | None:
@@ -200,7 +226,7 @@ async def autnum(request: Request, asn: str) -> Response:
     s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
     m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
-        request, _object(s, m, where(request)), notices
+        request, _object(s, m, where(request), resource.first), notices
     )
 
 
