@@ -10,6 +10,7 @@ is given, one of those. Anything else is a 400 before routing.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -20,8 +21,10 @@ _PORT = re.compile(r"^[0-9]{1,5}$")
 MAX_HOST = 255
 
 
+@functools.lru_cache(maxsize=256)
 def split_host(value: str) -> tuple[str, str | None] | None:
-    """(host, port) of a ``Host`` value, or None when it is not a well-formed host."""
+    """(host, port) of a ``Host`` value, or None when it is not a well-formed host (cached,
+    bounded: clients send few distinct values, and each is checked on every request)."""
     if not value or len(value) > MAX_HOST:
         return None
     if value.startswith("["):
