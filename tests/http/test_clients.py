@@ -75,6 +75,32 @@ def test_rdap_20c(base: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     assert moved.data["entities"][0]["handle"] == ARIN_ENTITY
 
 
+def test_rdap_20c_an_asn_inside_a_multi_asn_record(
+    base: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """AS2500 is one of APNIC's record AS2497-AS2528: 20c ``rdap`` once refused the range
+    answer as "AS is reported not allocated"; the lookup answers that AS number alone, and
+    the client's normalised output says it is allocated, APNIC's, JP's."""
+    from rdap import RdapClient
+
+    client = RdapClient(
+        config={
+            "bootstrap_url": f"{base}/rdap/",
+            "self_bootstrap": True,
+            "bootstrap_data_url": f"{base}/rdap/bootstrap/",
+            "bootstrap_dir": str(tmp_path_factory.mktemp("20c-range")),
+        }
+    )
+    asn = client.get_asn(2500)
+    assert (asn.data["startAutnum"], asn.data["endAutnum"]) == (2500, 2500)
+    normalized = asn.normalized
+    assert (normalized["asn"], normalized["name"]) == (2500, "APNIC-AS2500")
+    assert normalized["organization"]["name"] == "A91A7381-APNIC"
+    assert normalized["created"] == "2002-04-05T00:00:00Z"
+    assert "AS2500" in [source["handle"] for source in normalized["sources"]]
+    assert any("AS2497-AS2528" in line for r in asn.data["remarks"] for line in r["description"])
+
+
 def test_whoisit(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """whoisit: bootstrapped from our files (fetched here, loaded with its
     ``load_bootstrap_data``); entities by its handle-suffix guess, with its RIR endpoint table
@@ -106,6 +132,33 @@ def test_whoisit(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
         moved = whoisit.ip("193.0.17.1")
         assert moved["handle"] == "193.0.16.0-2048-ARIN"
         assert moved["entities"]["registrant"][0]["handle"] == ARIN_ENTITY.upper()
+    finally:
+        whoisit.clear_bootstrapping()
+
+
+def test_whoisit_bootstraps_from_our_five_files(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """whoisit's own ``bootstrap()`` fetching all five files from here (``dns.json`` once
+    had no ``publication`` and no services, which it refuses), then a lookup."""
+    import whoisit
+
+    bootstrap = sys.modules["whoisit.bootstrap"]
+    urls = {
+        name: f"{base}/rdap/bootstrap/{file}.json"
+        for name, file in (
+            ("asn", "asn"),
+            ("dns", "dns"),
+            ("ipv4", "ipv4"),
+            ("ipv6", "ipv6"),
+            ("object", "object-tags"),
+        )
+    }
+    monkeypatch.setattr(bootstrap.Bootstrap, "BOOTSTRAP_URLS", urls)
+    whoisit.clear_bootstrapping()
+    try:
+        whoisit.bootstrap(allow_insecure=True)
+        assert whoisit.is_bootstrapped()
+        assert whoisit.ip("193.0.17.1")["handle"] == "193.0.16.0-2048-ARIN"
+        assert whoisit.asn(3333)["handle"] == "AS3333"
     finally:
         whoisit.clear_bootstrapping()
 

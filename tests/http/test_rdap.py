@@ -241,7 +241,7 @@ def test_bad_requests_get_rdap_errors(client: TestClient, path: str, status: int
 def test_wrong_methods_and_preflight(client: TestClient) -> None:
     response = client.post("/rdap/ip/193.0.6.139")
     assert (response.status_code, response.json()["errorCode"]) == (405, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert client.delete("/api/stats").status_code == 405
     preflight = client.options(
         "/rdap/ip/193.0.6.139",

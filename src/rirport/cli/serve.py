@@ -27,6 +27,27 @@ def _redirects(
     return out
 
 
+def _public_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from rirport.http.hosts import public_base
+
+    try:
+        return None if value is None else public_base(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _hosts(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    from rirport.http.hosts import normalised
+
+    try:
+        normalised(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return values
+
+
 def _secret(path: Path | None) -> str | None:
     """The session secret from its file (at least 32 characters), or None for a random one."""
     if path is None:
@@ -75,7 +96,19 @@ def _secret(path: Path | None) -> str | None:
     "resources to its RDAP base URL (repeat per registry).",
 )
 @click.option(
-    "--public-url", default=None, help="Base URL for self links (default: the request's)."
+    "--public-url",
+    default=None,
+    callback=_public_url,
+    help="Base URL of links in answers, https://host[/prefix] (default: the request's Host).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    callback=_hosts,
+    metavar="HOST",
+    help="Answer only requests whose Host is this name (repeatable; default: any "
+    "well-formed host). Links are built from it when --public-url is not given.",
 )
 @click.option(
     "--access-log/--no-access-log",
@@ -106,6 +139,7 @@ def command(
     burst: int,
     redirects: dict[Registry, str],
     public_url: str | None,
+    allowed_hosts: tuple[str, ...],
     access_log: bool,
     bundled: bool,
     session_secret_file: Path | None,
@@ -126,6 +160,7 @@ def command(
         refresh_seconds=refresh,
         redirects=redirects,
         public_url=public_url,
+        allowed_hosts=allowed_hosts,
         session_secret=secret,
     )
     click.echo(f"rirport: serving {app.store.identity} on http://{host}:{port}/ ; try:")

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from rirport.config import Settings
 from rirport.domain.enums import Registry
 from rirport.errors import RirportError
+from rirport.http import hosts
 from rirport.http.api.accounts import router as accounts_router
 from rirport.http.api.admin import router as admin_router
 from rirport.http.api.history import router as api_history_router
@@ -94,7 +95,12 @@ def create_app(
     _handlers(app)
     install_auth_handlers(app)
     install_pages(app)  # the HTML pages at / (rirport.web), after the handlers it wraps
-    app.add_middleware(Gate, buckets=app.state.buckets, fast=try_fast if fast_path else None)
+    app.add_middleware(
+        Gate,
+        buckets=app.state.buckets,
+        fast=try_fast if fast_path else None,
+        allowed_hosts=hosts.normalised(cfg.allowed_hosts),
+    )
     return app
 
 
@@ -141,4 +147,5 @@ def config_from_json(text: str) -> HttpConfig:
     """The :class:`HttpConfig` ``serve`` wrote as JSON for its worker processes."""
     raw = json.loads(text)
     raw["redirects"] = {Registry(k): v for k, v in raw.get("redirects", {}).items()}
+    raw["allowed_hosts"] = tuple(raw.get("allowed_hosts", ()))
     return HttpConfig(**raw)

@@ -22,7 +22,8 @@ class HttpConfig:
     ``refresh_seconds`` is how often the process asks the store whether its generation
     moved (0: never in the background; :meth:`LiveIndex.refresh` still works).
     ``redirects`` turns lookups into 302s to each registry's own RDAP base URL.
-    ``public_url`` is the base of self links (default: from the request).
+    ``public_url`` is the base of self links (default: from the request's ``Host``, when it
+    is a well-formed host and, if ``allowed_hosts`` names any, one of them; others are 400).
     """
 
     rate: float = 20.0
@@ -30,6 +31,7 @@ class HttpConfig:
     refresh_seconds: float = 2.0
     redirects: dict[Registry, str] = field(default_factory=dict)
     public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
     bulk_max_queries: int = BULK_MAX_QUERIES
     bulk_max_bytes: int = BULK_MAX_BYTES
     # accounts (docs/accounts.md): the secret signing session cookies (None: a random one

@@ -1,6 +1,9 @@
-"""Checks every request passes before routing: target length, rate limit, ``Accept`` (for
-RDAP and the API: the pages answer HTML, JSON or CSV and choose by ``?format=``); and
-the CORS header every response carries (``*``: RDAP data is public).
+"""Checks every request passes before routing: target length, ``Host``, rate limit,
+``Accept``; the CORS header every response carries (``*``: RDAP data is public), whatever
+answers it — the fast path, the router, an error handler, or an unexpected failure; and, for
+RDAP, ``HEAD`` (RFC 7480 §4.1: answered as ``GET`` without the body) and one trailing slash
+(``ip/…/``, ``autnum/…/``, ``help/`` answer as without it: no redirect, whose target would
+have to be built from the request).
 
 A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a task and a queue to
 each request, which the load benchmark would see.
@@ -14,8 +17,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rirport.http import hosts
 from rirport.http.auth.principal import presents_credentials
 from rirport.http.config import MAX_PATH
+from rirport.http.errors import error_response_for
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.responses import error_response, negotiate
 
@@ -41,13 +46,24 @@ def rate_notice(buckets: TokenBuckets) -> dict[str, Any]:
     }
 
 
+BARE = frozenset({"/rdap/", "/rdap/ip/", "/rdap/autnum/", "/rdap/entity/", "/rdap/history/"})
+"""RDAP paths whose trailing slash is not stripped: without it they name no object."""
+
+
 class Gate:
     """Refuse before routing what need not be routed; add CORS headers to everything."""
 
-    def __init__(self, app: ASGIApp, buckets: TokenBuckets, fast: Fast | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        buckets: TokenBuckets,
+        fast: Fast | None = None,
+        allowed_hosts: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.buckets = buckets
         self.fast = fast
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,6 +76,10 @@ class Gate:
                 414, f"request target longer than {MAX_PATH} characters", rdap, dict(CORS_TEXT)
             )(scope, receive, send)
             return
+        bad_host = hosts.refusal(scope["headers"], self.allowed_hosts)
+        if bad_host is not None:
+            await error_response(400, bad_host, rdap, dict(CORS_TEXT))(scope, receive, send)
+            return
         if scope["method"] == "OPTIONS":
             await self._preflight(send)
             return
@@ -69,19 +89,33 @@ class Gate:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
+        head = rdap and scope["method"] == "HEAD"
+        if rdap:
+            scope = _as_rdap_get(scope)
+        started = False
 
         async def send_with_cors(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *CORS]
+                started = True
+                headers = [*message.get("headers", []), *CORS]
+                message["headers"] = [_with_head(h) for h in headers] if rdap else headers
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
-        if (
-            self.fast is not None
-            and not presents_credentials(scope["headers"])
-            and await self.fast(scope, receive, send_with_cors)
-        ):
-            return
-        await self.app(scope, receive, send_with_cors)
+        try:
+            if (
+                self.fast is not None
+                and not presents_credentials(scope["headers"])
+                and await self.fast(scope, receive, send_with_cors)
+            ):
+                return
+            await self.app(scope, receive, send_with_cors)
+        except Exception as exc:  # what no handler answered: a 500 that still carries CORS
+            if started:
+                raise
+            await error_response_for(exc, rdap, path)(scope, receive, send_with_cors)
 
     def _limited(self, scope: Scope, rdap: bool) -> Any:
         if not self.buckets.enabled:
@@ -117,3 +151,25 @@ class Gate:
 
 
 CORS_TEXT = {"Access-Control-Allow-Origin": "*"}
+
+
+def _as_rdap_get(scope: Scope) -> Scope:
+    """An RDAP request as the router sees it: HEAD as GET, one trailing slash dropped."""
+    path: str = scope["path"]
+    changed: dict[str, Any] = {}
+    if scope["method"] == "HEAD":
+        changed["method"] = "GET"
+    if path.endswith("/") and path not in BARE and not path.endswith("//"):
+        changed["path"] = path[:-1]
+        raw = scope.get("raw_path")
+        if raw and raw.endswith(b"/"):
+            changed["raw_path"] = raw[:-1]
+    return {**scope, **changed} if changed else scope
+
+
+def _with_head(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    """``Allow: GET`` says ``GET, HEAD``: every RDAP GET route answers HEAD too."""
+    name, value = header
+    if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
+        return name, value.replace(b"GET", b"GET, HEAD", 1)
+    return header

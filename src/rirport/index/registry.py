@@ -99,6 +99,25 @@ class RegistryIndex:
                 found.append(Hit(row, "exact" if exact else "covering"))
         return self._ordered(found)
 
+    def starting_in(self, resource: ResourceRange) -> Rows:
+        """Rows of ``resource``'s type that start inside it, ordered by start (a slice of the
+        index's sorted starts: nothing is classified, so a caller may stop early)."""
+        index = self.by_type[resource.type]
+        if resource.type is ResourceType.IPV6 and self.ipv6_compact:
+            first_hi, first_lo = split_key(resource.first)
+            low = first_hi + (1 if first_lo else 0)
+            if low > 2**64 - 1:
+                return np.zeros(0, np.int32)
+            local = index.starting_within(
+                np.array([low], np.uint64), np.array([resource.last >> 64], np.uint64)
+            )
+        else:
+            local = index.starting_within(
+                _keys_of(resource.type, resource.first), _keys_of(resource.type, resource.last)
+            )
+        rows: Rows = index.row_ids[local]
+        return rows
+
     def _point(self, resource: ResourceRange) -> Keys:
         """The index key of the first number of ``resource``."""
         if resource.type is ResourceType.IPV6 and self.ipv6_compact:

@@ -42,6 +42,8 @@ class Period:
     holder: StableHolder | None
     change: str | None
     """``transfer-added`` / ``transfer-retired`` for rows a transfer made or took out."""
+    transfer_serial: int | None = None
+    """The journal serial of that transfer (None: the files made and ended the version)."""
 
     def to_json(self) -> dict[str, Any]:
         body = self.delegation.to_json()
@@ -53,6 +55,7 @@ class Period:
                 "last_seen": self.last_seen.isoformat(),
                 "snapshots": self.snapshots,
                 "change": self.change,
+                "transfer_serial": self.transfer_serial,
             }
         )
         return body
@@ -91,7 +94,7 @@ def covering_versions(
     Raises:
         NotFoundError: no stored file lists one.
     """
-    periods, snapshots = _timeline(store, Query(str(resource), resource=resource))
+    periods, snapshots = _timeline(store, Query(str(resource), resource=resource), covering=True)
     kept = [p for p in periods if _covers(p.delegation, resource)]
     if not kept:
         raise NotFoundError(f"no stored file lists a delegation covering {resource}")
@@ -115,8 +118,11 @@ def holder_versions(
     raise NotFoundError(f"no stored file names holder {opaque_id[:100]!r} in {registry.label}")
 
 
-def _timeline(store: Store, query: Query) -> tuple[list[Period], list[SnapshotRow]]:
-    """The periods (oldest first) and every snapshot, read in one transaction.
+def _timeline(
+    store: Store, query: Query, covering: bool = False
+) -> tuple[list[Period], list[SnapshotRow]]:
+    """The periods (oldest first) and every snapshot, read in one transaction; with
+    ``covering``, only the versions containing all of the query's resource.
 
     Raises:
         NotFoundError: the store holds no snapshot at all (the message says how to load one).
@@ -126,7 +132,7 @@ def _timeline(store: Store, query: Query) -> tuple[list[Period], list[SnapshotRo
         if not snapshots:
             raise NotFoundError(EMPTY_STORE)
         identity = HolderIdentity.load(uow)
-        rows = _rows(uow, query, identity)
+        rows = _rows(uow, query, identity, covering)
     periods = sorted(
         (_period(row, snapshots, identity) for row in rows),
         key=lambda p: (
@@ -154,7 +160,8 @@ def _versions(
     files = {registry: sorted(dates) for registry, dates in days.items()}
     out = []
     for p in periods:
-        moved = transfers.made(p.delegation, p.change)
+        exact = transfers.by_serial.get(p.transfer_serial) if p.transfer_serial else None
+        moved = exact.transfer_date if exact else transfers.made(p.delegation, p.change)
         if p.change == RETIRED and moved:
             until: dt.date | None = moved
         else:
@@ -166,7 +173,9 @@ def _versions(
     return out
 
 
-def _rows(uow: UnitOfWork, query: Query, identity: HolderIdentity) -> list[HistoryRow]:
+def _rows(
+    uow: UnitOfWork, query: Query, identity: HolderIdentity, covering: bool = False
+) -> list[HistoryRow]:
     wanted = query.registry.value if query.registry else None
     if query.holder is not None:
         registries = [wanted] if wanted else sorted({s.registry for s in uow.snapshots.all()})
@@ -183,7 +192,11 @@ def _rows(uow: UnitOfWork, query: Query, identity: HolderIdentity) -> list[Histo
         return rows
     assert query.resource is not None
     r = query.resource
-    found = uow.delegations.history_overlapping(key_of(r.type, r.first), key_of(r.type, r.last))
+    lo, hi = key_of(r.type, r.first), key_of(r.type, r.last)
+    if covering:
+        found = uow.delegations.history_covering(lo, hi)
+    else:
+        found = uow.delegations.history_overlapping(lo, hi)
     return [row for row in found if wanted is None or row.registry == wanted]
 
 
@@ -205,7 +218,8 @@ def _period(row: HistoryRow, snapshots: list[SnapshotRow], identity: HolderIdent
         if row.added_serial is not None
         else None
     )
-    return Period(delegation, row.valid_from, row.valid_to, seen, holder, change)
+    serial = row.retired_serial if row.retired_serial is not None else row.added_serial
+    return Period(delegation, row.valid_from, row.valid_to, seen, holder, change, serial)
 
 
 __all__ = ["Period", "Version", "covering_versions", "holder_versions", "timeline"]

@@ -34,14 +34,20 @@ class Match:
     snapshot_id: int
     file_name: str
     line: int
+    transfer_serial: int = 0
+    """The journal serial of the completed transfer that made this row (0: its file did);
+    ``file_name`` and ``line`` are then where the row sorts in its registry's file."""
 
     def to_json(self) -> dict[str, Any]:
         """The CLI/API shape: the delegation's fixed keys, then relation and source."""
-        return {
-            **self.delegation.to_json(),
-            "relation": self.relation,
-            "source": {"snapshot": self.snapshot_id, "file": self.file_name, "line": self.line},
+        source: dict[str, Any] = {
+            "snapshot": self.snapshot_id,
+            "file": self.file_name,
+            "line": self.line,
         }
+        if self.transfer_serial:
+            source["transfer_serial"] = self.transfer_serial
+        return {**self.delegation.to_json(), "relation": self.relation, "source": source}
 
     def sort_key(self) -> tuple[int, int, str, int, int]:
         """Most specific first, then registry, type, start and line (the index's order)."""
@@ -119,6 +125,7 @@ class Lookup:
             sid,
             self._files[sid],
             int(self.view.table.line[row]),
+            self.view.added_serial(row),
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rirport.domain.delegation import Delegation
 from rirport.store.keys import key_of
@@ -19,16 +20,45 @@ ADDED = "transfer-added"
 RETIRED = "transfer-retired"
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a block a transfer moved stood before it: its registry's file and line."""
+
+    registry: str
+    file_name: str
+    line: int
+    record: str
+    lo: str
+    hi: str
+
+
 class CompletedTransfers:
-    """The completed transfers of one store generation."""
+    """The completed transfers of one store generation, by the journal serial that completed
+    them, with the records each one retired (the origin of what it moved)."""
 
     def __init__(self, rows: Sequence[TransferRow] = ()) -> None:
         self.rows = list(rows)
+        self.by_serial = {t.updated_serial: t for t in self.rows}
+        self._retired: dict[int, list[Origin]] = {}
 
     @classmethod
     def load(cls, store: Store) -> CompletedTransfers:
         with store.read() as uow:
-            return cls(uow.transfers.all(("completed",)))
+            rows = uow.transfers.all(("completed",))
+            retired = uow.delegations.retired_by([t.updated_serial for t in rows])
+            files = {s.id: s for s in uow.snapshots.all()}
+        done = cls(rows)
+        for r in retired:
+            snap = files[r.snapshot_id]
+            origin = Origin(snap.registry, snap.file_name, r.line, r.record, r.lo, r.hi)
+            done._retired.setdefault(r.serial, []).append(origin)
+        return done
+
+    def origins(self, serial: int, d: Delegation) -> list[Origin]:
+        """The records the transfer of ``serial`` retired that share numbers with ``d`` (the
+        moved block's, or the split record a remainder was cut from)."""
+        lo, hi = _keys(d)
+        return [o for o in self._retired.get(serial, []) if o.lo <= hi and lo <= o.hi]
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -86,6 +116,7 @@ __all__ = [
     "ADDED",
     "RETIRED",
     "CompletedTransfers",
+    "Origin",
     "TransferRow",
     "all_transfers",
     "monthly_flows",

@@ -29,7 +29,7 @@ from rirport.store.repos.delegations import State
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 EMPTY_STORE = (
     "the store holds no statistics files yet: load the bundled 2018 files with "
     "`rirport demo`, or your own with `rirport ingest PATH...`"
@@ -46,6 +46,12 @@ class CurrentView:
     snapshot_ids: npt.NDArray[np.int32]
     """Per row: the id of the snapshot (file) it was read from."""
     generation: int
+    added_serials: npt.NDArray[np.int64] | None = None
+    """Per row: the journal serial of the transfer that made it (0: read from its file);
+    None when no row was made by a transfer."""
+
+    def added_serial(self, row: int) -> int:
+        return 0 if self.added_serials is None else int(self.added_serials[row])
 
     def snapshot(self, snapshot_id: int) -> SnapshotRow:
         return next(s for s in self.snapshots if s.id == snapshot_id)
@@ -144,15 +150,18 @@ def _completed_after(uow: UnitOfWork, as_of: dt.date | None) -> list[int]:
 def _read_store(
     uow: UnitOfWork, snapshots: list[SnapshotRow], generation: int, not_yet: Sequence[int] = ()
 ) -> CurrentView:
-    tables = [read_snapshot_table(uow, snap, not_yet=not_yet) for snap in snapshots]
+    read = [read_snapshot_rows(uow, snap, not_yet=not_yet) for snap in snapshots]
+    tables = [table for table, _ in read]
     ids = [
         np.full(len(t), snap.id, dtype=np.int32) for t, snap in zip(tables, snapshots, strict=True)
     ]
+    serials = np.concatenate([s for _, s in read]) if read else np.zeros(0, np.int64)
     return CurrentView(
         snapshots,
         DelegationTable.concat(tables),
         np.concatenate(ids) if ids else np.zeros(0, np.int32),
         generation,
+        serials if serials.any() else None,
     )
 
 
@@ -166,15 +175,30 @@ def read_snapshot_table(
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
+    return read_snapshot_rows(uow, snap, state, not_yet)[0]
+
+
+def read_snapshot_rows(
+    uow: UnitOfWork, snap: SnapshotRow, state: State = "current", not_yet: Sequence[int] = ()
+) -> tuple[DelegationTable, npt.NDArray[np.int64]]:
+    """:func:`read_snapshot_table`, with each row's ``added_serial`` (0: from the file).
+
+    Raises:
+        StorageError: a stored record no longer parses (the store was edited by hand).
+    """
     tables = []
-    for lines, records in uow.delegations.record_chunks(snap.id, state=state, not_yet=not_yet):
+    serials: list[int] = []
+    for lines, records, added in uow.delegations.record_chunks(
+        snap.id, state=state, not_yet=not_yet
+    ):
         table, errors = read_record_lines(
             records, snap.registry, f"snapshot {snap.id} ({snap.file_name})", lines
         )
         if errors:
             raise StorageError(f"stored records no longer parse: {errors[0]}")
         tables.append(table)
-    return DelegationTable.concat(tables)
+        serials += added
+    return DelegationTable.concat(tables), np.array(serials, dtype=np.int64)
 
 
 def _cache_file(
@@ -196,6 +220,8 @@ def _write_cache(path: Path, view: CurrentView) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     try:
         with tmp.open("wb") as out:
+            if view.added_serials is not None:
+                columns["added_serials"] = view.added_serials
             np.savez(out, snapshot_ids=view.snapshot_ids, **columns)
         tmp.replace(path)
     finally:
@@ -216,6 +242,7 @@ def _read_cache(path: Path, snapshots: list[SnapshotRow], generation: int) -> Cu
     with np.load(path) as data:
         table = DelegationTable(**{f.name: data[f.name] for f in fields(DelegationTable)})
         ids = data["snapshot_ids"]
+        serials = data["added_serials"] if "added_serials" in data.files else None
     if set(np.flatnonzero(np.bincount(ids)).tolist()) - {s.id for s in snapshots}:
         raise ValueError("cache names snapshots the store does not have")
-    return CurrentView(snapshots, table, ids, generation)
+    return CurrentView(snapshots, table, ids, generation, serials)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from rirport.domain.enums import Registry
+from rirport.errors import InputError
 from rirport.query.live import Served
 from rirport.query.parse import AS_OF, parse_as_of
 
@@ -25,9 +26,12 @@ def requested(request: Request) -> dt.date | None:
     """The ``as-of`` date of the request, or None when it asks for the current view.
 
     Raises:
-        InputError: not a date.
+        InputError: not a date, or given more than once (which one would count?).
     """
-    return parse_as_of(request.query_params.get(PARAM))
+    given = request.query_params.getlist(PARAM)
+    if len(given) > 1:
+        raise InputError(f"{PARAM}: give it once (got {len(given)} values)")
+    return parse_as_of(given[0] if given else None)
 
 
 async def view_for(request: Request) -> tuple[Served, list[dict[str, Any]]]:

@@ -40,19 +40,48 @@ def bootstrap_file(
     served: Served, rtype: ResourceType, urls: Mapping[Registry, str]
 ) -> dict[str, Any]:
     """The IANA-format file for one resource type; ``urls`` has every registry's base."""
+    return bootstrap_body(served, rtype, registry_entries(served, rtype), urls)
+
+
+def registry_entries(served: Served, rtype: ResourceType) -> dict[Registry, list[str]]:
+    """Per registry, the entries of its service (the costly part: about a second for IPv4
+    on the 2018 files). It names no URL, so one computation per generation serves every
+    request whatever its ``Host`` (a cache keyed by URL would grow with each new ``Host``)."""
     blocks = iana_blocks(served.iana, rtype)
-    entries = registry_ranges(served, rtype, blocks)
-    services = [
-        [[e for r in ranges for e in _entries(r)], [urls[registry]]]
-        for registry, ranges in entries.items()
+    return {
+        registry: [e for r in ranges for e in _entries(r)]
+        for registry, ranges in registry_ranges(served, rtype, blocks).items()
         if ranges
-    ]
+    }
+
+
+def bootstrap_body(
+    served: Served,
+    rtype: ResourceType,
+    entries: Mapping[Registry, list[str]],
+    urls: Mapping[Registry, str],
+) -> dict[str, Any]:
+    """The file from :func:`registry_entries` and the registries' URLs (cheap)."""
     return {
         "version": "1.0",
         "publication": _now(),
         "description": f"rirport: {rtype.value} as the five registries hold it at store "
         f"generation {served.generation}, transfers included",
-        "services": services,
+        "services": [[list(found), [urls[registry]]] for registry, found in entries.items()],
+    }
+
+
+def dns_file(urls: Mapping[Registry, str]) -> dict[str, Any]:
+    """``dns.json``: rirport serves no domains, but clients (whoisit's ``bootstrap()``) fetch
+    all five files and refuse one without ``publication`` or services. One service names the
+    reserved ``invalid`` TLD (RFC 2606: never a real domain) at this server, whose
+    ``domain/`` answers 501: a valid file that sends no real domain here."""
+    own = sorted(set(urls.values()))
+    return {
+        "version": "1.0",
+        "publication": _now(),
+        "description": "rirport serves no domains: only the reserved TLD invalid is listed",
+        "services": [[["invalid"], own[:1]]],
     }
 
 

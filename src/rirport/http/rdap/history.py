@@ -29,6 +29,7 @@ from rirport.http.rdap.routes import MAX_RESULTS, answer, live, served, truncate
 from rirport.http.responses import JSON, RDAP_JSON, documented
 from rirport.query.history import Version, covering_versions, holder_versions
 from rirport.query.parse import parse_asn, parse_ip
+from rirport.query.transfers import ADDED, CompletedTransfers
 
 EXTENSION = "history_version_0"
 router = APIRouter(
@@ -76,7 +77,8 @@ def entity_history(request: Request, handle: str) -> Response:
 def _respond(request: Request, path: str, versions: list[Version]) -> Response:
     w = where(request)
     context = f"{w.base}/{path}"
-    records = _ordered([(v.period.delegation, _record(v, w, context)) for v in versions])
+    transfers = served(request).transfers
+    records = _ordered([(v.period.delegation, _record(v, w, context, transfers)) for v in versions])
     return answer(
         request,
         {"records": records[:MAX_RESULTS]},
@@ -101,7 +103,9 @@ def _ordered(records: list[tuple[Delegation, dict[str, Any]]]) -> list[dict[str,
     return [record for _, record in sorted(records, key=order)]
 
 
-def _record(v: Version, w: objects.Where, context: str) -> dict[str, Any]:
+def _record(
+    v: Version, w: objects.Where, context: str, transfers: CompletedTransfers
+) -> dict[str, Any]:
     p = v.period
     d = p.delegation
     start = v.applicable_from.isoformat()
@@ -110,6 +114,18 @@ def _record(v: Version, w: objects.Where, context: str) -> dict[str, Any]:
         f"{d.registry.label} statistics files of {p.first_seen} to {p.last_seen} "
         f"({p.snapshots} file(s))"
     ]
+    transfer = transfers.by_serial.get(p.transfer_serial) if p.transfer_serial else None
+    if transfer is not None:
+        made = "made" if p.change == ADDED else "ended"
+        source = [
+            f"{made} by rirport transfer #{transfer.id} (journal serial "
+            f"{transfer.updated_serial}), transfer date {transfer.transfer_date.isoformat()}"
+        ]
+        if p.change == ADDED:
+            source += [
+                f"Origin: {o.file_name}, line {o.line}: {o.record}"
+                for o in transfers.origins(transfer.updated_serial, d)
+            ]
     if p.holder is not None:
         source.append(f"holder {p.holder.key} ({p.holder.weakest or 'exact'})")
     build = objects.autnum_of if d.type is ResourceType.ASN else objects.network_of

@@ -52,6 +52,17 @@ class Where:
         href = f"{self.base}/{path}"
         return {"value": context or href, "rel": rel, "href": href, "type": RDAP_JSON}
 
+    def relation_links(
+        self, search: str, targets: dict[str, str], path: str
+    ) -> list[dict[str, str]]:
+        """RFC 9910 links from an object (its ``self`` URL as ``value``) to its relation
+        searches: ``targets`` maps a relation (``rdap-up`` …) to the query it is asked of."""
+        here = f"{self.base}/{path}"
+        return [
+            self.link(f"{search}/rirSearch1/{rel}/{query}", rel, here)
+            for rel, query in targets.items()
+        ]
+
 
 @dataclass(frozen=True)
 class Dates:
@@ -113,6 +124,19 @@ def parse_network_name(name: str) -> tuple[Registry, str] | None:
     return registry, rest[::-1].replace("-", "/", 1)[::-1]
 
 
+def parse_autnum_name(name: str) -> tuple[Registry | None, str]:
+    """(registry, ``AS<n>`` or ``AS<n>-AS<m>``) of an autnum name (``ARIN-AS3333``): the
+    registry part counts; a name without one (``AS3333``) is read as the handle, any
+    registry."""
+    registry_text, sep, rest = name.partition("-")
+    if sep and not registry_text.upper().startswith("AS"):
+        try:
+            return Registry.parse(registry_text), rest
+        except ValueError:
+            pass
+    return None, name
+
+
 def parse_network_handle(handle: str) -> tuple[str, int, Registry] | None:
     """(start, value, registry) of a network handle, or None."""
     parts = handle.rsplit("-", 2)
@@ -141,7 +165,13 @@ def network_of(
     first, last = r.first, r.last
     cidrs = [(_address(start, v4), bits - size) for start, size in _blocks(first, last)]
     key = "v4prefix" if v4 else "v6prefix"
-    path = f"ip/{cidrs[0][0]}/{cidrs[0][1]}" if len(cidrs) == 1 else f"ip/{cidrs[0][0]}"
+    prefix = f"{cidrs[0][0]}/{cidrs[0][1]}"
+    path = f"ip/{prefix}" if len(cidrs) == 1 else f"ip/{cidrs[0][0]}"
+    # up and top from the object's first address (the object covers it); down and bottom
+    # ask for what lies inside it, which a search can name only when it is one prefix
+    targets = {"rdap-up": path[3:], "rdap-top": path[3:]}
+    if len(cidrs) == 1:
+        targets |= {"rdap-down": prefix, "rdap-bottom": prefix}
     body: dict[str, Any] = {
         "objectClassName": "ip network",
         "handle": network_handle(d),
@@ -154,7 +184,9 @@ def network_of(
         "status": [STATUS[d.status]],
         "cidr0_cidrs": [{key: start, "length": length} for start, length in cidrs],
     }
-    return _common(body, d, where, path, dates, source, context)
+    _common(body, d, where, path, dates, source, context)
+    body["links"] += where.relation_links("ips", targets, path)
+    return body
 
 
 def autnum(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
@@ -163,10 +195,25 @@ def autnum(match: Match, where: Where, dates: Dates) -> dict[str, Any]:
 
 
 def autnum_of(
-    d: Delegation, where: Where, dates: Dates, source: list[str], context: str | None = None
+    d: Delegation,
+    where: Where,
+    dates: Dates,
+    source: list[str],
+    context: str | None = None,
+    only: int | None = None,
 ) -> dict[str, Any]:
-    """An ``autnum`` object for a delegation read from ``source`` (see :func:`network_of`)."""
+    """An ``autnum`` object for a delegation read from ``source`` (see :func:`network_of`).
+
+    ``only``: the one AS number of a multi-ASN record a lookup asked for. The object is
+    then that number alone (``startAutnum`` = ``endAutnum``, handle ``AS<n>``), its record's
+    range named in the remarks — the flat model the answers declare
+    (``nro_rdap_profile_asn_flat_0``), which clients read as "allocated" (20c ``rdap``
+    takes any range for an unallocated block)."""
     r = d.resource
+    whole = r
+    if only is not None and r.first != r.last:
+        r = ResourceRange.asn(only)
+        source = [*source, f"AS{only} is one of the record {autnum_handle(whole)}"]
     body: dict[str, Any] = {
         "objectClassName": "autnum",
         "handle": autnum_handle(r),
@@ -177,7 +224,13 @@ def autnum_of(
         **_country(d),
         "status": [STATUS[d.status]],
     }
-    return _common(body, d, where, f"autnum/{r.first}", dates, source, context)
+    path = f"autnum/{r.first}"
+    _common(body, d, where, path, dates, source, context)
+    # RFC 9910's autnum searches take one AS number: up and top from the object's first
+    body["links"] += where.relation_links(
+        "autnums", {"rdap-up": str(r.first), "rdap-top": str(r.first)}, path
+    )
+    return body
 
 
 def entity(

@@ -17,11 +17,18 @@ from starlette.responses import RedirectResponse, Response
 
 from rirport.domain.enums import REGISTRIES, Registry, ResourceType
 from rirport.errors import InputError, NotFoundError, UnsupportedQueryError
+from rirport.http import hosts
 from rirport.http.config import HttpConfig
 from rirport.http.middleware import rate_notice
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap import asof, objects
-from rirport.http.rdap.bootstrap import FILES, bootstrap_file, object_tags
+from rirport.http.rdap.bootstrap import (
+    FILES,
+    bootstrap_body,
+    dns_file,
+    object_tags,
+    registry_entries,
+)
 from rirport.http.responses import (
     CONFORMANCE,
     JSON,
@@ -35,6 +42,9 @@ from rirport.query.live import LiveIndex, Served
 from rirport.query.lookup import Match, linked_holder
 from rirport.query.parse import parse_asn, parse_asn_range, parse_ip
 from rirport.query.search import (
+    RELATIONS,
+    SEARCH_LIMIT,
+    Found,
     autnums_exactly,
     networks_by_first_cidr,
     networks_by_handle,
@@ -46,8 +56,9 @@ router = APIRouter(
     tags=["rdap"],
     responses=documented((RDAP_JSON, JSON), (400, 404, 406, 422, 429, 501), {"type": "object"}),
 )
-MAX_RESULTS = 1000
-"""Search results past this are cut, with a ``truncated`` notice (RFC 9083 §4.3)."""
+MAX_RESULTS = SEARCH_LIMIT
+"""Search results (and an entity's networks) past this are cut, with a registered
+truncation notice (RFC 9083 §4.8, §10.2.1)."""
 
 TERMS = {
     "title": "About this service",
@@ -65,8 +76,9 @@ SEMANTICS = {
         "entity/{handle}: a holder, handle <opaque-id>-<REGISTRY>; network handles are "
         "<start>-<value>-<REGISTRY>, autnum handles AS<n> or AS<n>-AS<m>.",
         "Searches: ips?handle=, ips?name=, autnums?handle=, autnums?name=, entities?handle= "
-        "(exact match), and ips/rirSearch1/{up|down|top|bottom}/{address or prefix}, "
-        "autnums/rirSearch1/{up|top}/{n} (RFC 9910).",
+        "(exact match), and ips/rirSearch1/{rdap-up|rdap-down|rdap-top|rdap-bottom}/"
+        "{address or prefix}, autnums/rirSearch1/{rdap-up|rdap-top|…}/{n} (RFC 9910; "
+        "?status=active for the active hierarchy only), at most 1000 results a search.",
         "Bootstrap files (RFC 9224) with transfers included: bootstrap/ipv4.json, ipv6.json, "
         "asn.json, object-tags.json.",
         "?as-of=YYYY-MM-DD on ip/, autnum/ and entity/: the object as each registry's newest "
@@ -112,9 +124,9 @@ def config(request: Request) -> HttpConfig:
 def where(request: Request) -> objects.Where:
     """Self links' base: the configured public URL, else scheme and Host of the request."""
     base = config(request).public_url
-    if base is None:
+    if base is None:  # the Gate let through only a well-formed (and allowed) Host
         scope = request.scope
-        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "localhost")
+        host = next(iter(hosts.host_headers(scope["headers"])), "localhost")
         base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
     return objects.Where(base.rstrip("/") + "/rdap")
 
@@ -143,9 +155,34 @@ def _dates(s: Served, m: Match) -> objects.Dates:
     return objects.Dates(s.snapshot(m.snapshot_id).snapshot_date.isoformat(), moved)
 
 
-def _object(s: Served, m: Match, w: objects.Where) -> dict[str, Any]:
-    build = objects.autnum if m.delegation.type is ResourceType.ASN else objects.network
-    return build(m, w, _dates(s, m))
+def _object(s: Served, m: Match, w: objects.Where, asn: int | None = None) -> dict[str, Any]:
+    """The RDAP object of a match; ``asn``: the AS number an ``autnum/`` lookup asked for
+    (a multi-ASN record then answers as that number, see :func:`objects.autnum_of`)."""
+    d = m.delegation
+    if d.type is ResourceType.ASN:
+        return objects.autnum_of(d, w, _dates(s, m), _source(s, m), only=asn)
+    return objects.network_of(d, w, _dates(s, m), _source(s, m))
+
+
+def _source(s: Served, m: Match) -> list[str]:
+    """The ``Source`` remark: the file and line a record was read from — or, for a row a
+    completed transfer made, that transfer (its journal serial and date), with the line of
+    the original file it was moved or split from kept as its origin."""
+    transfer = s.transfers.by_serial.get(m.transfer_serial) if m.transfer_serial else None
+    if transfer is None:
+        return objects.source_remark(m)
+    lines = [
+        f"rirport transfer #{transfer.id} (journal serial {transfer.updated_serial}), "
+        f"transfer date {transfer.transfer_date.isoformat()}: "
+        f"{Registry(transfer.source_registry).label} to "
+        f"{Registry(transfer.recipient_registry).label}"
+    ]
+    lines += [
+        f"Origin: {Registry(o.registry).label} statistics file {o.file_name}, line {o.line}: "
+        f"{o.record}"
+        for o in s.transfers.origins(transfer.updated_serial, m.delegation)
+    ]
+    return lines
 
 
 def _redirect(request: Request, registry: Registry, path: str) -> Response | None:
@@ -164,7 +201,7 @@ async def help_(request: Request) -> Response:
     buckets: TokenBuckets = request.app.state.buckets
     if buckets.enabled:
         notices.append(rate_notice(buckets))
-    return answer(request, {"links": [where(request).link("help")]}, notices)
+    return answer(request, {}, notices)  # no top-level links: RFC 9083 §7 gives help none
 
 
 @router.get(
@@ -189,7 +226,7 @@ async def autnum(request: Request, asn: str) -> Response:
     s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
     m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
-        request, _object(s, m, where(request)), notices
+        request, _object(s, m, where(request), resource.first), notices
     )
 
 
@@ -210,7 +247,15 @@ async def entity(request: Request, handle: str) -> Response:
     redirect = _redirect(request, registry, f"entity/{handle}")
     if redirect is not None:
         return redirect
-    w = where(request)
+    body = await run_in_threadpool(_entity_body, s, registry, opaque_id, matches, where(request))
+    cut = object_truncated(len(matches)) if len(matches) > MAX_RESULTS else []
+    return answer(request, body, [*notices, *cut])
+
+
+def _entity_body(
+    s: Served, registry: Registry, opaque_id: str, matches: list[Match], w: objects.Where
+) -> dict[str, Any]:
+    """An entity with the networks and autnums it holds (at most :data:`MAX_RESULTS`)."""
     body = objects.entity(
         registry,
         opaque_id,
@@ -226,7 +271,7 @@ async def entity(request: Request, handle: str) -> Response:
         body["networks"] = networks
     if autnums:
         body["autnums"] = autnums
-    return answer(request, body, [*notices, *truncated(len(matches))])
+    return body
 
 
 # -- searches -------------------------------------------------------------------------------
@@ -243,7 +288,7 @@ async def ips(
     if name is not None and not matches:
         named = objects.parse_network_name(text)
         matches = networks_by_first_cidr(s.lookup, *named) if named else []
-    return _results(request, s, "ipSearchResults", matches)
+    return await _results(request, s, "ipSearchResults", Found(matches, False))
 
 
 @router.get("/autnums", summary="Autnums by handle or name (exact)")
@@ -254,12 +299,13 @@ async def autnums(
 ) -> Response:
     text = _one_of(handle, name)
     s = served(request)
-    wanted = text.split("-", 1)[1] if name is not None and "-" in text else text
+    registry, wanted = objects.parse_autnum_name(text) if name is not None else (None, text)
     try:
         query = parse_asn_range(wanted)
     except InputError:
-        return _results(request, s, "autnumSearchResults", [])
-    return _results(request, s, "autnumSearchResults", autnums_exactly(s.lookup, query))
+        return await _results(request, s, "autnumSearchResults", Found([], False))
+    found = autnums_exactly(s.lookup, query, registry)
+    return await _results(request, s, "autnumSearchResults", Found(found, False))
 
 
 @router.get("/entities", summary="Entities by handle (exact)")
@@ -281,20 +327,61 @@ async def entities(request: Request, handle: str | None = Query(None, max_length
     return answer(request, {"entitySearchResults": found})
 
 
-@router.get("/ips/rirSearch1/{relation}/{query:path}", summary="RFC 9910 relation search")
+RELATIONS_SPELT = {f"rdap-{name}": name for name in RELATIONS} | {n: n for n in RELATIONS}
+"""RFC 9910 §3 names the relations ``rdap-up``, ``rdap-down``, ``rdap-top``,
+``rdap-bottom``; the bare ``up`` … of its drafts (and of rirport before) still work."""
+STATUS = {
+    "name": "status",
+    "in": "query",
+    "required": False,
+    "description": "active: search the hierarchy of active (allocated, assigned) delegations "
+    "only (RFC 9910)",
+    "schema": {"type": "string", "enum": ["active"]},
+}
+
+
+@router.get(
+    "/ips/rirSearch1/{relation}/{query:path}",
+    summary="RFC 9910 relation search (rdap-up, rdap-down, rdap-top, rdap-bottom)",
+    openapi_extra={"parameters": [STATUS]},
+)
 async def ips_relation(request: Request, relation: str, query: str) -> Response:
     resource = parse_ip(query)
-    s = served(request)
-    return _results(request, s, "ipSearchResults", relation_search(s.lookup, relation, resource))
+    return await _relation(request, "ipSearchResults", relation, resource)
 
 
-@router.get("/autnums/rirSearch1/{relation}/{asn}", summary="RFC 9910 relation search")
+@router.get(
+    "/autnums/rirSearch1/{relation}/{asn}",
+    summary="RFC 9910 relation search (rdap-up, rdap-down, rdap-top, rdap-bottom)",
+    openapi_extra={"parameters": [STATUS]},
+)
 async def autnums_relation(request: Request, relation: str, asn: str) -> Response:
     resource = parse_asn(asn)
+    return await _relation(request, "autnumSearchResults", relation, resource)
+
+
+async def _relation(request: Request, key: str, relation: str, resource: Any) -> Response:
+    """A relation search in a worker thread (a search over ``0.0.0.0/0`` walks a thousand
+    records: the event loop keeps answering meanwhile), at most :data:`MAX_RESULTS`."""
+    active = _status_active(request)
     s = served(request)
-    return _results(
-        request, s, "autnumSearchResults", relation_search(s.lookup, relation, resource)
-    )
+    name = RELATIONS_SPELT.get(relation)
+    if name is None:
+        raise InputError(
+            f"unknown relation {relation[:40]!r} (rdap-up, rdap-down, rdap-top, rdap-bottom)"
+        )
+    found = await run_in_threadpool(relation_search, s.lookup, name, resource, MAX_RESULTS, active)
+    return await _results(request, s, key, found)
+
+
+def _status_active(request: Request) -> bool:
+    """``?status=active`` (RFC 9910): True; absent: False; anything else is a 400."""
+    given = request.query_params.getlist("status")
+    if not given:
+        return False
+    if given != ["active"]:
+        raise InputError("status: the relation searches take status=active only (RFC 9910)")
+    return True
 
 
 # -- what we do not serve -----------------------------------------------------------------
@@ -311,13 +398,14 @@ async def not_numbers(request: Request) -> Response:
 async def bootstrap(request: Request, name: str) -> Response:
     urls = registry_urls(request)
     s = served(request)
-    key = f"bootstrap:{name}:{sorted(urls.items())}"
     if name in FILES:
-        body = await s.derived_off_loop(key, lambda: bootstrap_file(s, FILES[name], urls))
+        rtype = FILES[name]
+        entries = await s.derived_off_loop(f"bootstrap:{name}", lambda: registry_entries(s, rtype))
+        body = bootstrap_body(s, rtype, entries, urls)
     elif name == "object-tags.json":
         body = object_tags(urls)
     elif name == "dns.json":  # clients fetch all five files; we serve no domains
-        body = {"version": "1.0", "description": "rirport serves no domains", "services": []}
+        body = dns_file(urls)
     else:
         raise NotFoundError(
             f"no bootstrap file {name[:60]!r} (ipv4.json, ipv6.json, asn.json, object-tags.json)"
@@ -346,20 +434,48 @@ def _no_wildcard(text: str) -> None:
         raise UnsupportedQueryError("partial matching (*) is not supported: handles are exact")
 
 
-def _results(request: Request, s: Served, key: str, matches: list[Match]) -> Response:
+async def _results(request: Request, s: Served, key: str, found: Found) -> Response:
+    """Search results, rendered in a worker thread (up to :data:`MAX_RESULTS` objects)."""
     w = where(request)
-    return answer(
-        request, {key: [_object(s, m, w) for m in matches[:MAX_RESULTS]]}, truncated(len(matches))
-    )
+    shown = found.matches[:MAX_RESULTS]
+    rendered = await run_in_threadpool(lambda: [_object(s, m, w) for m in shown])
+    cut = found.truncated or len(found.matches) > MAX_RESULTS
+    return answer(request, {key: rendered}, result_truncated(len(shown)) if cut else [])
 
 
-def truncated(count: int) -> list[dict[str, Any]]:
-    if count <= MAX_RESULTS:
-        return []
+TRUNCATED_LOAD = "result set truncated due to excessive load"
+OBJECT_TRUNCATED_LOAD = "object truncated due to excessive load"
+"""The registered notice types (RFC 9083 §10.2.1, IANA's RDAP JSON Values) for a result set
+or an object cut at :data:`MAX_RESULTS`: the limit is there to bound the load one request
+puts on the server."""
+
+
+def result_truncated(shown: int) -> list[dict[str, Any]]:
     return [
         {
             "title": "Result set truncated",
-            "type": "result set truncated due to load",
-            "description": [f"{count} results; the first {MAX_RESULTS} are shown"],
+            "type": TRUNCATED_LOAD,
+            "description": [
+                f"More than {shown} results: the first {shown} are shown (this server "
+                f"answers at most {MAX_RESULTS} a search; narrow the query for the rest)."
+            ],
         }
     ]
+
+
+def object_truncated(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": "Object truncated",
+            "type": OBJECT_TRUNCATED_LOAD,
+            "description": [
+                f"The holder holds {count} networks and autnums; the first {MAX_RESULTS} "
+                "are listed."
+            ],
+        }
+    ]
+
+
+def truncated(count: int) -> list[dict[str, Any]]:
+    """The notice for ``count`` results cut at :data:`MAX_RESULTS` (none when they fit)."""
+    return result_truncated(MAX_RESULTS) if count > MAX_RESULTS else []

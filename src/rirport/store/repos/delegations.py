@@ -196,7 +196,7 @@ class DelegationRepo:
         """(line numbers, record lines) of a snapshot in file order, fetched in bulk."""
         lines: list[int] = []
         records: list[str] = []
-        for chunk_lines, chunk_records in self.record_chunks(snapshot_id, state=state):
+        for chunk_lines, chunk_records, _ in self.record_chunks(snapshot_id, state=state):
             lines += chunk_lines
             records += chunk_records
         return lines, records
@@ -207,8 +207,10 @@ class DelegationRepo:
         size: int = 50_000,
         state: State = "current",
         not_yet: Sequence[int] = (),
-    ) -> Iterator[tuple[list[int], list[str]]]:
-        """As :meth:`record_columns`, ``size`` rows at a time.
+    ) -> Iterator[tuple[list[int], list[str], list[int]]]:
+        """As :meth:`record_columns`, ``size`` rows at a time, with each row's
+        ``added_serial`` (0 for a row read from the file, else the journal serial of the
+        transfer that made it).
 
         ``state="current"``: the registry as it stands, transfers applied (rows split off by a
         transfer share their original line), except the transfers completed by the journal
@@ -240,7 +242,11 @@ class DelegationRepo:
         order = sorted(range(len(rows)), key=lambda i: (lines[i], rows[i][3], rows[i][0]))
         for at in range(0, len(order), size):
             part = order[at : at + size]
-            yield [lines[i] for i in part], [rows[i][5] for i in part]
+            yield (
+                [lines[i] for i in part],
+                [rows[i][5] for i in part],
+                [rows[i][4] or 0 for i in part],
+            )
 
     def _lines(self, snapshot_id: int, rows: Sequence[Any]) -> list[int]:
         """Lines of rows (id, origin_id, line, _, added_serial, ...) in a snapshot: a file
@@ -494,6 +500,42 @@ class DelegationRepo:
         d = schema.delegation.c
         return self.history(and_(d.lo <= hi, d.hi >= lo))
 
+    def retired_by(self, serials: Sequence[int]) -> list[RetiredRow]:
+        """The rows the transfers of these journal serials took out of their registry, each
+        with the snapshot it was retired in and its line there (where a moved block came
+        from)."""
+        if not serials:
+            return []
+        d = schema.delegation.c
+        s = schema.snapshot.c
+        found = self._c.execute(
+            select(
+                d.id,
+                d.origin_id,
+                d.line,
+                d.lo,
+                d.added_serial,
+                d.record,
+                d.hi,
+                d.retired_serial,
+                s.id,
+            )
+            .join(schema.snapshot, and_(s.registry == d.registry, s.snapshot_date == d.valid_to))
+            .where(d.retired_serial.in_(list(serials)))
+            .order_by(d.id)
+        ).all()
+        out = []
+        for row in found:
+            (line,) = self._lines(row[8], [tuple(row[:6])])
+            out.append(RetiredRow(row[7], row[8], line, row[3], row[6], row[5]))
+        return out
+
+    def history_covering(self, lo: str, hi: str) -> list[HistoryRow]:
+        """Every version, of any registry and date, containing all of ``lo..hi`` (what a
+        covering query needs: ``0.0.0.0/0`` reads the few versions that big, not the table)."""
+        d = schema.delegation.c
+        return self.history(and_(d.lo <= lo, d.hi >= hi))
+
     def history_holder(self, opaque_id: str) -> list[HistoryRow]:
         return self.history(schema.delegation.c.opaque_id == opaque_id)
 
@@ -562,6 +604,19 @@ class LinkRow:
     from_records: int
     to_records: int
     id: int = 0
+
+
+@dataclass(frozen=True)
+class RetiredRow:
+    """A row a transfer retired: the transfer's journal serial, the snapshot and line the
+    record stood at, its keys and its record."""
+
+    serial: int
+    snapshot_id: int
+    line: int
+    lo: str
+    hi: str
+    record: str
 
 
 @dataclass(frozen=True)
