@@ -13,6 +13,7 @@ from typing import IO, Any
 import click
 
 from rirport.cli.context import make_context
+from rirport.cli.settings import global_option
 from rirport.errors import ConfigError, RirportError
 
 
@@ -38,18 +39,8 @@ class RirportGroup(click.Group):
 
 
 @click.group(cls=RirportGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    metavar="URL",
-    help="Database URL (default: $RIRPORT_DATABASE_URL, else "
-    "SQLite in the data folder). PostgreSQL: postgresql://user@host/db",
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Folder for the SQLite "
-    "store, caches and downloads (default: $RIRPORT_DATA_DIR or the user data folder).",
-)
+@global_option("database_url")
+@global_option("data_dir")
 @click.option(
     "--actor",
     metavar="NAME",
@@ -57,10 +48,12 @@ class RirportGroup(click.Group):
 )
 @click.version_option(package_name="rirport")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, data_dir: Path | None, actor: str | None) -> None:
+def cli(
+    ctx: click.Context, database_url: str | None, data_dir: Path | None, actor: str | None
+) -> None:
     """rirport: one registry of the five RIRs' number resources."""
     try:
-        app = make_context(db, data_dir, actor)
+        app = make_context(database_url, data_dir, actor)
     except ConfigError as exc:
         raise CliError(str(exc), 2) from exc
     ctx.obj = app
@@ -84,6 +77,7 @@ def _register() -> None:
         portability,
         profile,
         serve,
+        settings,
         stats,
         sync,
         transfer,
@@ -106,6 +100,7 @@ def _register() -> None:
         transfer,
         demo,
         serve,
+        settings,
     ):
         cli.add_command(module.command)
     transfer_steps.attach(transfer.command)
