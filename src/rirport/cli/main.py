@@ -7,6 +7,8 @@ download, a store error). Click's own usage errors also exit with 2.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +38,23 @@ class RirportGroup(click.Group):
             raise CliError(str(exc), 2) from exc
         except RirportError as exc:
             raise CliError(str(exc), 1) from exc
+        except BrokenPipeError:
+            # the reader went away (``rirport export ... | head``): not an error of ours
+            _quiet_stdout()
+            raise click.exceptions.Exit(0) from None
+        except OSError as exc:  # a file or folder we could not read or write
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CliError(f"{where}{exc.strerror or exc}", 1) from exc
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of what is still buffered
+    does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 @click.group(cls=RirportGroup, context_settings={"help_option_names": ["-h", "--help"]})
