@@ -35,7 +35,7 @@ def test_moves_recorded_by_ingest_are_the_moves_between_the_sets(
         cli, [*base, "events", "--from", "2017-04-01", "--to", "2018-10-31", "--format", "ndjson"]
     )
     assert printed.exit_code == 0
-    rows = [json.loads(line) for line in printed.output.splitlines()]
+    rows = [json.loads(line) for line in printed.stdout.splitlines()]
     assert rows and all(set(r) >= CONTRACT for r in rows)
     moves = [r for r in rows if r["kind"] == "moved"]
     assert len(moves) == 397  # docs/events.md

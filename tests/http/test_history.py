@@ -101,7 +101,7 @@ def test_entity_as_of_follows_the_holder_through_renumbering(client: TestClient)
         ("/api/events?from=2017-01-01", 400),
         ("/api/events?from=x&to=2018-12-31", 400),
         ("/api/events?from=2018-12-31&to=2017-01-01", 400),
-        ("/api/events?from=2010-01-01&to=2018-12-31", 404),
+        ("/api/events?from=2000-01-01&to=2010-12-31", 404),
         ("/api/events?from=2017-06-01&to=2018-12-31&kind=nope", 400),
         ("/api/events?from=2017-06-01&to=2018-12-31&registry=nope", 400),
         ("/api/events?from=2017-06-01&to=2018-12-31&format=xml", 400),

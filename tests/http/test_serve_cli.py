@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from rirport.cli.main import cli
 from rirport.domain.enums import Registry
-from rirport.http.app import config_from_json
 from rirport.http.config import HttpConfig
-from rirport.http.serve import _config_json, example_urls
+from rirport.http.serve import example_urls
 
 
 def test_an_empty_store_is_refused(tmp_path: Path) -> None:
@@ -27,7 +26,13 @@ def test_bad_redirects_are_usage_errors(tmp_path: Path, value: str) -> None:
     assert result.exit_code == 2 and "--redirect" in result.output
 
 
-def test_worker_configuration_round_trips() -> None:
+def test_worker_app_pickles_with_its_configuration(tmp_path: Path) -> None:
+    """Workers get settings and configuration as one picklable object (spawned processes)."""
+    import pickle
+
+    from rirport.config import Settings
+    from rirport.http.worker import WorkerApp
+
     config = HttpConfig(
         rate=5,
         burst=7,
@@ -35,9 +40,8 @@ def test_worker_configuration_round_trips() -> None:
         public_url="https://r.example",
         redirects={Registry.ARIN: "https://rdap.arin.net/registry/"},
     )
-    import json
-
-    assert config_from_json(json.dumps(_config_json(config))) == config
+    worker = WorkerApp(Settings(data_dir=tmp_path), config)
+    assert pickle.loads(pickle.dumps(worker)) == worker
 
 
 def test_example_urls() -> None:
@@ -48,18 +52,24 @@ def test_example_urls() -> None:
     assert example_urls("::1", 80)[0] == "http://[::1]:80/rdap/help"
 
 
-def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch) -> None:
-    """What each ``--workers`` process runs: settings and server options from the
-    environment ``serve`` prepared (its own variable is not a rirport setting)."""
-    import json
+def test_workers_build_their_app_from_what_serve_hands_them(filled_store, tmp_path) -> None:
+    """What each ``--workers`` process runs: the uvicorn config's factory, with the settings
+    and server options of this start and nothing read from the environment."""
+    import os
 
     from fastapi.testclient import TestClient
 
-    from rirport.http.app import ENV_CONFIG, app_from_env
+    from rirport.config import Settings
+    from rirport.http.serve import worker_config
+    from rirport.http.worker import WorkerApp
 
-    monkeypatch.setenv("RIRPORT_DATABASE_URL", filled_store.url)
-    monkeypatch.setenv(ENV_CONFIG, json.dumps(_config_json(HttpConfig(rate=0, burst=9))))
-    app = app_from_env()
+    before = dict(os.environ)
+    settings = Settings(data_dir=tmp_path, database_url=filled_store.url)
+    config = worker_config(settings, HttpConfig(rate=0, burst=9), "127.0.0.1", 0, workers=2)
+    assert dict(os.environ) == before
+    assert config.factory and config.workers == 2
+    assert isinstance(config.app, WorkerApp)
+    app = config.app()
     assert app.state.config.burst == 9
     with TestClient(app) as client:
         assert client.get("/rdap/autnum/3333").json()["handle"] == "AS3333"
@@ -69,27 +79,20 @@ def test_workers_build_their_app_from_the_environment(filled_store, monkeypatch)
 def test_workers_of_one_start_share_one_session_secret(tmp_path: Path, monkeypatch) -> None:
     """Without a secret file, a start with several workers hands them one random secret (a
     session signed by one worker is valid at the next); with one, its content is used."""
-    import json
-    import os
-
     from rirport.config import Settings
     from rirport.http import serve as serving
-    from rirport.http.app import ENV_CONFIG
 
     seen: list[str | None] = []
     monkeypatch.setattr(
-        "rirport.http.serve.uvicorn.run",
-        lambda *a, **k: seen.append(config_from_json(os.environ[ENV_CONFIG]).session_secret),
+        "rirport.http.serve.run_workers",
+        lambda config: seen.append(config.app.config.session_secret),
     )
-    for name in (ENV_CONFIG, "RIRPORT_DATABASE_URL", "RIRPORT_DATA_DIR"):
-        monkeypatch.setenv(name, "")  # serve() sets them; restored after the test
     settings = Settings(data_dir=tmp_path)
     serving.serve(settings, HttpConfig(), "127.0.0.1", 0, workers=2)
     serving.serve(settings, HttpConfig(), "127.0.0.1", 0, workers=2)
     serving.serve(settings, HttpConfig(session_secret="s" * 40), "127.0.0.1", 0, workers=2)
     assert seen[0] and seen[1] and seen[0] != seen[1] and len(seen[0]) >= 32
     assert seen[2] == "s" * 40
-    assert json.loads(os.environ[ENV_CONFIG])["session_secret"] == "s" * 40
 
 
 @pytest.mark.parametrize(

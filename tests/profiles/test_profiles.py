@@ -248,5 +248,7 @@ def test_change_events_show_in_what_to_watch(url: str, store: Store) -> None:
     )
     watch = build_profiles(store, DAY).get("afrinic").to_json()["sections"]["What to watch"]
     assert any(
-        "817 change event(s) of kind new recorded for AFRINIC (rirport events)" in w for w in watch
+        "817 change event(s) of kind new recorded for AFRINIC between the snapshots of "
+        "2017-03-21 and 2018-10-13 (rirport events)" in w
+        for w in watch
     ), watch

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from rirport.cli.main import cli
 from rirport.domain.enums import Registry
+from rirport.domain.events import identity
 from rirport.errors import NotFoundError, QueryError
 from rirport.services.monitoring.events import events_between, events_for_ingest
 from rirport.services.registry.ingest import IngestOptions, ingest_bytes
@@ -95,8 +96,11 @@ def test_events_between_dates_pick_the_snapshots_in_force(store: Store) -> None:
     assert events_between(store, dt.date(2017, 6, 1), dt.date(2017, 7, 1)) == []
     only_apnic = events_between(store, dt.date(2017, 6, 1), dt.date(2018, 12, 31), Registry.APNIC)
     assert {e.registry for e in only_apnic} == {"apnic"}
-    with pytest.raises(NotFoundError, match="2016-01-01"):
-        events_between(store, dt.date(2016, 1, 1), dt.date(2018, 1, 1))
+    with pytest.raises(NotFoundError, match="2016-12-31"):
+        events_between(store, dt.date(2016, 1, 1), dt.date(2016, 12, 31))
+    # a calendar window starting before the first snapshot is answered from the first inside
+    early = events_between(store, dt.date(2016, 1, 1), dt.date(2018, 12, 31))
+    assert {identity(e) for e in early} == {identity(e) for e in events}
     with pytest.raises(QueryError, match="after"):
         events_between(store, dt.date(2018, 1, 1), dt.date(2017, 1, 1))
 
@@ -121,7 +125,7 @@ def test_cli_prints_one_event_per_line(store: Store, store_url: str) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows and all({"kind", "type", "start", "value", "registry"} <= set(r) for r in rows)
     move = next(r for r in rows if r["kind"] == "moved" and r["start"] == "23.226.0.0")
     assert (move["from_registry"], move["to_registry"]) == ("arin", "apnic")

@@ -218,7 +218,7 @@ def test_feeds_match_stored_events(store: Store) -> None:
     feed = ET.fromstring(atom_feed(watch, rows))
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
-    assert "moved ipv4 23.226.0.0/4096 arin -> apnic" in titles
+    assert "moved ipv4 23.226.0.0/20 arin -> apnic" in titles
     _, sg = matching_events(store, "sg")
     assert {json.loads(r.body)["start"] for r in sg} == {"8.128.0.0", "8.208.0.0"}
 

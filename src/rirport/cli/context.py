@@ -23,7 +23,9 @@ class AppContext:
     settings: Settings
     actor: str = "rirport"
     """Who the journal records as making the changes of this invocation."""
-    console: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=lambda: Console(stderr=True, emoji=False))
+    """Messages for people; Rich's emoji codes are off (a quoted file line holding ``:x:``
+    must print as it is)."""
     _store: Store | None = None
 
     @property

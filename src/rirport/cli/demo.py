@@ -20,7 +20,7 @@ def command(app: AppContext) -> None:
 
     Files already stored are skipped, so this is quick the second time.
     """
-    out = Console(width=None if Console().is_terminal else 150)
+    out = Console(width=None if Console().is_terminal else 150, emoji=False)
     out.print(f"store: {app.store.identity}")
 
     def on_file(outcome: IngestResult | Exception) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from rirport import present
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
 from rirport.cli.parsing import option_date
@@ -14,6 +15,18 @@ from rirport.query.lookup import Lookup
 from rirport.query.view import CurrentView, load_as_of
 
 COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id", "relation"]
+
+TABLE_COLUMNS = ["registry", "resource", "cc", "date", "status", "opaque_id", "relation", "source"]
+
+
+def _for_people(match: dict[str, Any]) -> dict[str, Any]:
+    """A match as the table shows it: the resource as a prefix or range, the country named."""
+    return {
+        **match,
+        "resource": present.resource(match["type"], match["start"], match["value"]),
+        "cc": present.country(match.get("cc")),
+        "source": f"{match['source']['file']}:{match['source']['line']}",
+    }
 
 
 @click.command("lookup")
@@ -64,7 +77,9 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str, as_of: str 
         return
     assert query is not None
     matches = [m.to_json() for m in lookup.find(query)]
-    emit(matches, fmt, COLUMNS, title=f"{query}: {len(matches)} match(es)")
+    shown = [_for_people(m) for m in matches] if fmt == "table" else matches
+    columns = TABLE_COLUMNS if fmt == "table" else COLUMNS
+    emit(shown, fmt, columns, title=f"{query}: {len(matches)} match(es)")
     if not matches and fmt == "table":
         click.echo(f"no delegation matches {query}", err=True)
 

@@ -7,12 +7,15 @@ download, a store error). Click's own usage errors also exit with 2.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from rirport.cli.context import make_context
+from rirport.cli.settings import global_option
 from rirport.errors import ConfigError, RirportError
 
 
@@ -35,21 +38,28 @@ class RirportGroup(click.Group):
             raise CliError(str(exc), 2) from exc
         except RirportError as exc:
             raise CliError(str(exc), 1) from exc
+        except BrokenPipeError:
+            # the reader went away (``rirport export ... | head``): not an error of ours
+            _quiet_stdout()
+            raise click.exceptions.Exit(0) from None
+        except OSError as exc:  # a file or folder we could not read or write
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CliError(f"{where}{exc.strerror or exc}", 1) from exc
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of what is still buffered
+    does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 @click.group(cls=RirportGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    metavar="URL",
-    help="Database URL (default: $RIRPORT_DATABASE_URL, else "
-    "SQLite in the data folder). PostgreSQL: postgresql://user@host/db",
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Folder for the SQLite "
-    "store, caches and downloads (default: $RIRPORT_DATA_DIR or the user data folder).",
-)
+@global_option("database_url")
+@global_option("data_dir")
 @click.option(
     "--actor",
     metavar="NAME",
@@ -57,10 +67,12 @@ class RirportGroup(click.Group):
 )
 @click.version_option(package_name="rirport")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, data_dir: Path | None, actor: str | None) -> None:
+def cli(
+    ctx: click.Context, database_url: str | None, data_dir: Path | None, actor: str | None
+) -> None:
     """rirport: one registry of the five RIRs' number resources."""
     try:
-        app = make_context(db, data_dir, actor)
+        app = make_context(database_url, data_dir, actor)
     except ConfigError as exc:
         raise CliError(str(exc), 2) from exc
     ctx.obj = app
@@ -84,6 +96,7 @@ def _register() -> None:
         portability,
         profile,
         serve,
+        settings,
         stats,
         sync,
         transfer,
@@ -106,6 +119,7 @@ def _register() -> None:
         transfer,
         demo,
         serve,
+        settings,
     ):
         cli.add_command(module.command)
     transfer_steps.attach(transfer.command)

@@ -52,9 +52,9 @@ def print_table(
         table.add_row(
             *["" if row.get(c) is None else escape(str(_flat(row.get(c)))) for c in columns]
         )
-    console = Console()
+    console = Console(emoji=False)
     if not console.is_terminal:
-        console = Console(width=150)
+        console = Console(width=150, emoji=False)
     console.print(table)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
+from rich.console import Console
 
+from rirport import present
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.parsing import option_day
 from rirport.profiles.render import html_page, markdown
@@ -63,5 +66,17 @@ def command(
         click.echo(json.dumps(profile.to_json(), ensure_ascii=False))
     elif fmt == "html":
         click.echo(html_page(profile))
+    elif fmt is None and sys.stdout.isatty():
+        show_markdown(markdown(profile))
     else:
         click.echo(markdown(profile))
+
+
+def show_markdown(text: str, console: Console | None = None) -> None:
+    """A profile for the terminal: rendered by Rich, without the ``<!-- tier -->`` markers
+    (raw Markdown, comments kept, when the output is a file or a pipe or ``--format
+    markdown`` is asked)."""
+    from rich.markdown import Markdown
+
+    out = console or Console(emoji=False)
+    out.print(Markdown(present.strip_comments(text)))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from rirport.cli.context import AppContext, pass_app
+from rirport.cli.settings import serve_options
+from rirport.config import ServeSettings
 from rirport.domain.enums import Registry
 from rirport.errors import ConfigError
 from rirport.http.config import HttpConfig
@@ -27,13 +30,14 @@ def _redirects(
     return out
 
 
-def _public_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def _public_url(value: str) -> str:
+    """The public URL checked (``RIRPORT_PUBLIC_URL`` or ``--public-url``)."""
     from rirport.http.hosts import public_base
 
     try:
-        return None if value is None else public_base(value)
+        return public_base(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise ConfigError(f"--public-url / RIRPORT_PUBLIC_URL: {exc}") from None
 
 
 def _hosts(
@@ -62,30 +66,7 @@ def _secret(path: Path | None) -> str | None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Worker processes, each with its own index following the store.",
-)
-@click.option(
-    "--refresh",
-    default=2.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds between checks of the store's generation (0: never).",
-)
-@click.option(
-    "--rate",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Requests a second per client after the burst (0: no limit).",
-)
-@click.option("--burst", default=200, show_default=True, type=click.IntRange(1))
+@serve_options
 @click.option(
     "--redirect",
     "redirects",
@@ -94,12 +75,6 @@ def _secret(path: Path | None) -> str | None:
     metavar="RIR=URL",
     help="Redirect mode: 302 lookups of this registry's "
     "resources to its RDAP base URL (repeat per registry).",
-)
-@click.option(
-    "--public-url",
-    default=None,
-    callback=_public_url,
-    help="Base URL of links in answers, https://host[/prefix] (default: the request's Host).",
 )
 @click.option(
     "--allowed-host",
@@ -111,59 +86,34 @@ def _secret(path: Path | None) -> str | None:
     "well-formed host). Links are built from it when --public-url is not given.",
 )
 @click.option(
-    "--access-log/--no-access-log",
-    default=True,
-    show_default=True,
-    help="Log every request (uvicorn's access log).",
-)
-@click.option(
     "--bundled", is_flag=True, help="Load the bundled 2018 files first if the store is empty."
-)
-@click.option(
-    "--session-secret-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="RIRPORT_SESSION_SECRET_FILE",
-    default=None,
-    help="File holding the secret that signs session cookies (set it so sessions "
-    "survive restarts and are shared by several servers; default: a random secret "
-    "per start, shared by this start's workers).",
 )
 @pass_app
 def command(
     app: AppContext,
-    host: str,
-    port: int,
-    workers: int,
-    refresh: float,
-    rate: float,
-    burst: int,
+    /,
     redirects: dict[Registry, str],
-    public_url: str | None,
     allowed_hosts: tuple[str, ...],
-    access_log: bool,
     bundled: bool,
-    session_secret_file: Path | None,
+    **options: Any,
 ) -> None:
-    """Serve RDAP (/rdap/) and the JSON API (/api/) over the store."""
+    """Serve RDAP (/rdap/) and the JSON API (/api/) over the store (every option also has
+    its variable: `rirport settings`)."""
     from rirport.http.serve import example_urls, serve
     from rirport.services.registry.mainjob import load_bundled_if_empty
 
-    secret = _secret(session_secret_file)
+    chosen = ServeSettings(**options)
+    if chosen.public_url is not None:
+        chosen = chosen.model_copy(update={"public_url": _public_url(chosen.public_url)})
+    secret = _secret(chosen.session_secret_file)
     if bundled:
         load_bundled_if_empty(app.store, lambda text: click.echo(text, err=True))
     with app.store.read() as uow:
         if not uow.snapshots.current():
             raise ConfigError("the store is empty: ingest files first, or use --bundled")
-    config = HttpConfig(
-        rate=rate,
-        burst=burst,
-        refresh_seconds=refresh,
-        redirects=redirects,
-        public_url=public_url,
-        allowed_hosts=allowed_hosts,
-        session_secret=secret,
-    )
+    config = HttpConfig.from_settings(chosen, redirects, secret, allowed_hosts)
+    host, port = chosen.host, chosen.port
     click.echo(f"rirport: serving {app.store.identity} on http://{host}:{port}/ ; try:")
     for url in example_urls(host, port):
         click.echo(f"  {url}")
-    serve(app.settings, config, host, port, workers, access_log=access_log)
+    serve(app.settings, config, host, port, chosen.workers, access_log=chosen.access_log)

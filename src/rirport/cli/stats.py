@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from rirport import present
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.lookup import view_for
 from rirport.cli.output import FORMATS, emit
@@ -31,11 +32,25 @@ def command(app: AppContext, fmt: str, registries: tuple[str, ...], as_of: str |
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--registry") from None
     view = view_for(app, as_of)
-    rows = [r.to_json() for r in compute_stats(view.table) if not wanted or r.registry in wanted]
+    stats = [r for r in compute_stats(view.table) if not wanted or r.registry in wanted]
     label = "current view" if as_of is None else f"as of {as_of}"
+    title = f"{label}: " + ", ".join(f"{s.registry} {s.snapshot_date}" for s in view.snapshots)
+    if fmt == "table":  # for people: amounts with their unit (IPv6 in /32s or /48s)
+        rows = [
+            {
+                "registry": r.registry,
+                "type": r.type.value,
+                "status": r.status,
+                "records": f"{r.records:,}",
+                "amount": present.amount(r.type.value, r.amount),
+            }
+            for r in stats
+        ]
+        emit(rows, fmt, ["registry", "type", "status", "records", "amount"], title=title)
+        return
     emit(
-        rows,
+        [r.to_json() for r in stats],
         fmt,
         ["registry", "type", "status", "records", "addresses", "asns", "prefixes"],
-        title=f"{label}: " + ", ".join(f"{s.registry} {s.snapshot_date}" for s in view.snapshots),
+        title=title,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rirport import present
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.parsing import option_day
 from rirport.formats.source import read_source
@@ -52,5 +53,6 @@ def reconcile_cmd(app: AppContext, files: tuple[Path, ...], start: str, end: str
             f"{', '.join(str(r) for r in t.resources)} {t.date}"
         )
     for e in result.only_data:
-        click.echo(f"only-data {e.from_registry}->{e.to_registry} {e.type} {e.start}/{e.value}")
+        where = present.resource(e.type or "", e.start or "", e.value)
+        click.echo(f"only-data {e.from_registry}->{e.to_registry} {e.type} {where}")
     click.echo(json.dumps(out["counts"]))

@@ -17,8 +17,12 @@ of different dates — are still paired correctly). Then:
 
 Holder ids are opaque and some registries re-issue all of them between files. A one-to-one
 mapping old id → new id (the old id gone, the new id unseen, every record of the one going to
-the other) is a renaming; when renamings are the majority of a registry's changed ids they
-become ONE ``renumbered`` event for the registry instead of a holder event per record.
+the other) is a renaming. A registry *renumbers* when most of its ids change — more than
+:data:`RENUMBER_SHARE` of the distinct ids on the records that stayed — and renamings are the
+majority of the changed ids; only then do they become ONE ``renumbered`` event for the registry
+instead of a holder event per record. (Judging by the changed ids alone would call one holder's
+fresh id on a daily file, or a handful of renamings between distant files, a renumbering and
+hide those real holder changes.)
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ I64 = npt.NDArray[np.int64]
 Keys = npt.NDArray[Any]
 _MAX64 = np.uint64((1 << 64) - 1)
 _DELEGATED = [STATUS_CODE[Status.ALLOCATED], STATUS_CODE[Status.ASSIGNED]]
-#: Share of a registry's changed holder ids that must be clean renamings to call it renumbered.
+#: Share of a registry's holder ids (on records that stayed) that must change, and share of the
+#: changed ones that must be clean renamings, to call it renumbered.
 RENUMBER_SHARE = 0.5
 _REG_NAMES = [r.value for r in REGISTRIES]
 _STATUS_NAMES = [s.value for s in STATUSES]
@@ -453,6 +458,8 @@ class _RegistryIds:
 
     changed_ids: int
     """Old ids of records that stayed but show another id."""
+    stayed_ids: int
+    """Old ids of the records that stayed (holder ids on both sides), changed or not."""
     clean: int
     """Old ids renamed one-to-one (all records to one new id, which holds nothing else)."""
     merged: int
@@ -467,7 +474,10 @@ class _RegistryIds:
 
     @property
     def renumbered(self) -> bool:
-        return self.changed_ids > 0 and self.clean >= RENUMBER_SHARE * self.changed_ids
+        return (
+            self.changed_ids > RENUMBER_SHARE * self.stayed_ids
+            and self.clean >= RENUMBER_SHARE * self.changed_ids
+        )
 
 
 @dataclass
@@ -517,6 +527,8 @@ def _row_keys(t: DelegationTable) -> npt.NDArray[np.void]:
 def _find_renaming(a: Side, b: Side) -> _Renaming:
     ra, rb = _exact_pairs(a, b)
     ta, tb = a.table, b.table
+    both = ta.has_opaque[ra] & tb.has_opaque[rb]
+    stayed_regs, stayed_ids = ta.registry[ra[both]], ta.opaque_id[ra[both]]
     changed = _holder_changed(ta, tb, ra, rb)
     ra, rb = ra[changed], rb[changed]
     regs = ta.registry[ra]
@@ -528,11 +540,14 @@ def _find_renaming(a: Side, b: Side) -> _Renaming:
             tb.opaque_id[rb[sel]],
             ta.opaque_id[ta.registry == reg],
             tb.opaque_id[tb.registry == reg],
+            len(np.unique(stayed_ids[stayed_regs == reg])),
         )
     return _Renaming(out)
 
 
-def _registry_ids(old_ids: Bytes, new_ids: Bytes, all_old: Bytes, all_new: Bytes) -> _RegistryIds:
+def _registry_ids(
+    old_ids: Bytes, new_ids: Bytes, all_old: Bytes, all_new: Bytes, stayed: int
+) -> _RegistryIds:
     """Classify the old→new id pairs of one registry's stayed records (codes, not strings)."""
     old_u, oc = np.unique(old_ids, return_inverse=True)
     new_u, nc = np.unique(new_ids, return_inverse=True)
@@ -549,6 +564,7 @@ def _registry_ids(old_ids: Bytes, new_ids: Bytes, all_old: Bytes, all_new: Bytes
     sample = list(zip(old_u[po[clean][:3]].tolist(), new_u[pn[clean][:3]].tolist(), strict=True))
     return _RegistryIds(
         len(old_u),
+        stayed,
         int(clean.sum()),
         int((ins > 1).sum()),
         int((outs > 1).sum()),

@@ -1,15 +1,13 @@
 """The application factory: one FastAPI app over one store.
 
 ``create_app`` takes everything it needs (store, cache folder, :class:`HttpConfig`);
-``app_from_env`` is the edge where ``uvicorn`` worker processes read the settings ``rirport
-serve`` put in their environment.
+:class:`rirport.http.worker.WorkerApp` carries the same to ``uvicorn`` worker processes as one
+picklable object (never through the environment).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,8 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from rirport.config import Settings
-from rirport.domain.enums import Registry
 from rirport.errors import RirportError
 from rirport.http import hosts
 from rirport.http.api.accounts import router as accounts_router
@@ -42,11 +38,10 @@ from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
 from rirport.query.live import LiveIndex
-from rirport.services.store import Store, open_store
+from rirport.services.store import Store
 from rirport.web.mount import install as install_pages
 
 log = logging.getLogger("rirport.http")
-ENV_CONFIG = "RIRPORT_HTTP_CONFIG"
 
 
 def create_app(
@@ -134,18 +129,3 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         return error_response_for(exc, rdap(request), request.url.path)
-
-
-def app_from_env() -> FastAPI:
-    """For ``uvicorn --factory`` workers: settings from the environment ``serve`` set."""
-    settings = Settings.from_env({k: v for k, v in os.environ.items() if k != ENV_CONFIG})
-    config = config_from_json(os.environ.get(ENV_CONFIG, "{}"))
-    return create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
-
-
-def config_from_json(text: str) -> HttpConfig:
-    """The :class:`HttpConfig` ``serve`` wrote as JSON for its worker processes."""
-    raw = json.loads(text)
-    raw["redirects"] = {Registry(k): v for k, v in raw.get("redirects", {}).items()}
-    raw["allowed_hosts"] = tuple(raw.get("allowed_hosts", ()))
-    return HttpConfig(**raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rirport.config import ServeSettings
 from rirport.domain.enums import Registry
 
 #: Queries one bulk POST may carry, and the body size that goes with them; more is a 413.
@@ -43,3 +44,23 @@ class HttpConfig:
     login_per_client: int = 20
     login_window_seconds: float = 900.0
     cookie_secure: bool | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        serve: ServeSettings,
+        redirects: dict[Registry, str],
+        secret: str | None,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> HttpConfig:
+        """The configuration of a server started with these settings (the one place the
+        declared serve settings become the http layer's names)."""
+        return cls(
+            rate=serve.rate,
+            burst=serve.burst,
+            refresh_seconds=serve.refresh,
+            redirects=dict(redirects),
+            public_url=serve.public_url,
+            allowed_hosts=tuple(allowed_hosts),
+            session_secret=secret,
+        )

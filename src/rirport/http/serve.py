@@ -3,18 +3,23 @@ main job (set up, load the bundled files into an empty store, print URLs, serve)
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from rirport.config import Settings
-from rirport.http.app import ENV_CONFIG, create_app
+from rirport.http.app import create_app
 from rirport.http.config import HttpConfig
 from rirport.http.guard import uvicorn_limits
+from rirport.http.worker import WorkerApp
 from rirport.services.store import open_store
+
+#: Seconds a worker may take to answer the supervisor's health ping before it is killed and
+#: restarted (uvicorn's default, 5, is shorter than a cold start of the app on a busy machine,
+#: which re-imports the command line as the spawned process's main module).
+WORKER_HEALTHCHECK_SECONDS = 30
 
 EXAMPLES = (
     "rdap/help",
@@ -37,23 +42,10 @@ def serve(
     access_log: bool = True,
 ) -> None:
     """Serve until interrupted. Several workers are separate processes, each with its own
-    index following the store (they read their settings from the environment)."""
+    index following the store; each gets the settings and configuration as one object
+    (:class:`WorkerApp`), so nothing passes through the environment."""
     if workers > 1:
-        if config.session_secret is None:  # one secret for all workers of this start
-            config = replace(config, session_secret=secrets.token_urlsafe(32))
-        os.environ["RIRPORT_DATABASE_URL"] = settings.resolved_database_url
-        os.environ["RIRPORT_DATA_DIR"] = str(settings.data_dir)
-        os.environ[ENV_CONFIG] = json.dumps(_config_json(config))
-        uvicorn.run(
-            "rirport.http.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=log_level,
-            access_log=access_log,
-            **uvicorn_limits(),
-        )
+        run_workers(worker_config(settings, config, host, port, workers, log_level, access_log))
         return
     app = create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
     uvicorn.run(
@@ -61,13 +53,44 @@ def serve(
     )
 
 
+def worker_config(
+    settings: Settings,
+    config: HttpConfig,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> uvicorn.Config:
+    """uvicorn's configuration for several workers: the app is a :class:`WorkerApp` factory
+    (uvicorn.run insists on an import string for workers, the supervisor does not)."""
+    if config.session_secret is None:  # one secret for all workers of this start
+        config = replace(config, session_secret=secrets.token_urlsafe(32))
+    return uvicorn.Config(
+        WorkerApp(settings, config),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **uvicorn_limits(),
+    )
+
+
+def run_workers(config: uvicorn.Config) -> None:
+    """Bind once and let uvicorn's supervisor run (and restart) the worker processes."""
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+
+
 def example_urls(host: str, port: int) -> list[str]:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     shown = f"[{shown}]" if ":" in shown else shown
     return [f"http://{shown}:{port}/{path}" for path in EXAMPLES]
-
-
-def _config_json(config: HttpConfig) -> dict[str, object]:
-    raw = asdict(config)
-    raw["redirects"] = {k.value: v for k, v in config.redirects.items()}
-    return raw

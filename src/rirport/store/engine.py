@@ -75,7 +75,14 @@ def _postgres_engine(url: Any) -> Engine:
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     on_disk = bool(database) and database != ":memory:"
     if on_disk:
-        Path(str(database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(str(database)).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"{folder}: cannot create the store's folder ({exc.strerror}); choose another "
+                "with --data-dir or RIRPORT_DATA_DIR"
+            ) from None
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")

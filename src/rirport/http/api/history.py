@@ -13,6 +13,7 @@ files), so the last few are kept per generation for the pages that follow.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -20,12 +21,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from rirport.domain.enums import Registry
 from rirport.domain.events import KINDS
 from rirport.errors import InputError
 from rirport.http.responses import JSON, NDJSON, json_response
 from rirport.query.history import timeline
 from rirport.query.parse import parse_date, parse_registry
-from rirport.services.monitoring.events import events_between
+from rirport.services.monitoring.events import events_window
+from rirport.services.store import Store
 
 router = APIRouter(prefix="/api", tags=["api"])
 PAGE = 1000
@@ -89,15 +92,26 @@ def events(
         raise InputError(f"kind: {kind[:20]!r} is not one of {', '.join(KINDS)}")
     live = request.app.state.live
     key = ("events", live.served.generation, day_from, day_to, reg)
-    found = live.memo.get(
-        key, lambda: [e.to_json() for e in events_between(live.store, day_from, day_to, reg)]
-    )
+    found, coverage = live.memo.get(key, lambda: _window(live.store, day_from, day_to, reg))
     rows = [e for e in found if kind is None or e["kind"] == kind]
     page = rows[offset : offset + limit]
-    headers = _paging(request, len(rows), offset, len(page))
+    headers = {**_paging(request, len(rows), offset, len(page)), COVERAGE_HEADER: coverage}
     if _wants_ndjson(format, request.headers.get("accept")):
         return _ndjson(page, headers)
     return json_response(page, headers=headers)
+
+
+#: The span of the window the snapshots cover, with the gaps, as compact JSON (the body stays
+#: the list of events, as before): ``{"from", "to", "uncovered", "registries", "gaps"}``.
+COVERAGE_HEADER = "X-Coverage"
+
+
+def _window(
+    store: Store, start: dt.date, end: dt.date, reg: Registry | None
+) -> tuple[list[dict[str, Any]], str]:
+    window = events_window(store, start, end, reg)
+    coverage = json.dumps(window.coverage_json(), separators=(",", ":"), sort_keys=True)
+    return [e.to_json() for e in window.events], coverage
 
 
 def _wants_ndjson(format_: str | None, accept: str | None) -> bool:

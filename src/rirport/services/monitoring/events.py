@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import itertools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from rirport.domain.enums import Registry, ResourceType
@@ -45,25 +47,151 @@ _JSON = json.JSONEncoder(sort_keys=True)
 PUBLISHING_SKEW = dt.timedelta(days=3)
 
 
-def events_between(
+@dataclass(frozen=True)
+class Coverage:
+    """What one registry's part of a window rests on: the snapshot the window starts from and
+    the one it ends at, and the gaps (consecutive snapshots more than
+    :data:`~rirport.services.registry.versioning.MAX_GAP` apart) in between."""
+
+    registry: str
+    start: SnapshotRow
+    end: SnapshotRow
+    gaps: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry,
+            "from": self.start.snapshot_date.isoformat(),
+            "to": self.end.snapshot_date.isoformat(),
+            "from_snapshot": self.start.file_name,
+            "to_snapshot": self.end.file_name,
+            "gaps": self.gaps,
+        }
+
+
+@dataclass
+class Window:
+    """The answer for a calendar window: the events, and which span of it the stored
+    snapshots cover (per registry, with the gaps), so an answer never looks more complete
+    than the files behind it."""
+
+    start: dt.date
+    end: dt.date
+    coverage: list[Coverage]
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def covered(self) -> tuple[dt.date, dt.date] | None:
+        """The span every registry's snapshots reach (earliest start, latest end)."""
+        if not self.coverage:
+            return None
+        return (
+            min(c.start.snapshot_date for c in self.coverage),
+            max(c.end.snapshot_date for c in self.coverage),
+        )
+
+    def coverage_json(self) -> dict[str, Any]:
+        span = self.covered
+        assert span is not None
+        uncovered = []
+        if span[0] > self.start:
+            uncovered.append({"from": self.start.isoformat(), "to": span[0].isoformat()})
+        if span[1] < self.end:
+            uncovered.append({"from": span[1].isoformat(), "to": self.end.isoformat()})
+        return {
+            "from": span[0].isoformat(),
+            "to": span[1].isoformat(),
+            "uncovered": uncovered,
+            "registries": [c.to_json() for c in self.coverage],
+            "gaps": [{"registry": c.registry, **g} for c in self.coverage for g in c.gaps],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "window": {"from": self.start.isoformat(), "to": self.end.isoformat()},
+            "coverage": self.coverage_json(),
+            "events": [e.to_json() for e in self.events],
+        }
+
+    def coverage_lines(self) -> list[str]:
+        """The coverage for people (printed beside a table of events)."""
+        cov = self.coverage_json()
+        lines = [f"window {self.start} .. {self.end}: snapshots cover {cov['from']} .. {cov['to']}"]
+        lines += [f"  not covered: {u['from']} .. {u['to']}" for u in cov["uncovered"]]
+        lines += [
+            f"  {c.registry}: {c.start.file_name} -> {c.end.file_name}" for c in self.coverage
+        ]
+        lines += [
+            f"  gap: no {g['registry']} snapshot between {g['from']} and {g['to']} "
+            f"({g['days']} days); changes in between are seen only as their sum"
+            for g in cov["gaps"]
+        ]
+        return lines
+
+
+def window_sides(uow: UnitOfWork, start: dt.date, end: dt.date) -> list[Coverage]:
+    """Per registry, the snapshots a calendar window is answered from: the one in force on
+    ``start`` (or, when none is that old, the first inside the window) and the one in force
+    on ``end``; a registry with no snapshot on or before ``end`` takes no part."""
+    rows = uow.snapshots.all()  # by registry, date, then ingest order
+    out = []
+    for registry in sorted({r.registry for r in rows}):
+        mine = [r for r in rows if r.registry == registry and r.snapshot_date <= end]
+        if not mine:
+            continue
+        before = [r for r in mine if r.snapshot_date <= start]
+        first = before[-1] if before else mine[0]
+        last = mine[-1]
+        inside = [r for r in mine if first.snapshot_date <= r.snapshot_date]
+        gaps = [g for a, b in itertools.pairwise(inside) if (g := gap_between(a, b)) is not None]
+        out.append(Coverage(registry, first, last, gaps))
+    return out
+
+
+def events_window(
     store: Store, start: dt.date, end: dt.date, registry: Registry | None = None
-) -> list[Event]:
-    """Events from the snapshots in force on ``start`` to those in force on ``end``, all
-    registries diffed together (so moves are seen), kept to ``registry`` when given.
+) -> Window:
+    """Events over a calendar window, with what the snapshots cover of it.
+
+    All registries are diffed together (so moves are seen), each from the snapshot the window
+    starts from to the one it ends at (:func:`window_sides`); events are kept to ``registry``
+    when given. People give calendar windows ("2017-03-01 to 2018-10-31"): a window that starts
+    before the first snapshot is answered from the first one inside it, and says so.
 
     Raises:
         QueryError: ``start`` is after ``end``.
-        NotFoundError: no snapshot is dated on or before ``start``.
+        NotFoundError: no snapshot is dated on or before ``end``.
     """
     if start > end:
         raise QueryError(f"--from {start} is after --to {end}")
     with store.read() as uow:
-        old, new = snapshots_on(uow, start), snapshots_on(uow, end)
-        if not old:
-            raise NotFoundError(f"no stored snapshot is dated on or before {start}")
+        sides = window_sides(uow, start, end)
+        if not sides:
+            raise NotFoundError(
+                f"no stored snapshot is dated on or before {end}: the window {start} .. {end} "
+                "holds no snapshot"
+            )
         cache: dict[int, DelegationTable] = {}
-        events = diff(_tables(uow, old, cache), _tables(uow, new, cache))
-    return [e for e in events if registry is None or involves(e, registry.value)]
+        old = _tables(uow, [c.start for c in sides], cache)
+        new = _tables(uow, [c.end for c in sides], cache)
+        events = diff(old, new)
+    gaps = {c.registry: c.gaps for c in sides if c.gaps}
+    kept = [e for e in events if registry is None or involves(e, registry.value)]
+    for e in kept:  # a change across a long gap is marked (seen only as its sum)
+        if e.registry in gaps and "gap" not in e.detail:
+            e.detail["gap"] = (
+                gaps[e.registry][0] if len(gaps[e.registry]) == 1 else gaps[e.registry]
+            )
+    if registry is not None:
+        sides = [c for c in sides if c.registry == registry.value] or sides
+    return Window(start, end, sides, kept)
+
+
+def events_between(
+    store: Store, start: dt.date, end: dt.date, registry: Registry | None = None
+) -> list[Event]:
+    """The events of :func:`events_window` (for callers that need only them)."""
+    return events_window(store, start, end, registry).events
 
 
 def events_for_ingest(

@@ -21,6 +21,7 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
+from rirport import present
 from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.events import KINDS, Event
 from rirport.domain.query import parse_query
@@ -285,14 +286,14 @@ def atom_feed(watch: WatchRow, rows: Sequence[EventRow], base: str = "urn:rirpor
 
 
 def summary(body: dict[str, Any]) -> str:
-    """One line for people: ``moved ipv4 8.128.0.0/4194304 arin -> apnic``."""
+    """One line for people: ``moved ipv4 8.128.0.0/10 arin -> apnic``."""
     where = (
         f"{body.get('from_registry')} -> {body.get('to_registry')}"
         if body["kind"] == "moved"
         else body["registry"]
     )
     what = (
-        f"{body['type']} {body['start']}/{body['value']}"
+        f"{body['type']} {present.resource(body['type'], body['start'], body['value'])}"
         if body.get("start")
         else f"{body['value']} ids"
     )

@@ -9,6 +9,7 @@ at once (:mod:`rirport.profiles.holdings`) and then formats profiles on demand; 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from rirport.query.view import CurrentView, load_current
 from rirport.services.profiles.evidence import all_evidence
 from rirport.services.transfers.portability import StoreFacts, build_groups, store_facts
 from rirport.store.keys import number_of
+from rirport.store.repos.events import EventRow
 from rirport.store.unit import Store
 
 REGIMES = ("current", "mandatory-portability")
@@ -209,27 +211,50 @@ def _touching(
 
 def change_events(store: Store) -> list[StoreItem]:
     """The change events stored by :mod:`rirport.services.monitoring.events`, counted per
-    registry and
-    kind (a registry profile lists how many of each, with the newest date)."""
+    registry and kind (a registry profile lists how many of each, with the newest date).
+
+    An event is dated by its snapshots — the date of the file it was first seen in — never by
+    the day it was ingested: loading the 2014–2018 files today must not make their changes
+    look like today's news.
+    """
     counts: dict[tuple[Registry, str], int] = {}
-    newest: dict[tuple[Registry, str], dt.datetime] = {}
+    newest: dict[tuple[Registry, str], dt.date] = {}
+    spans: dict[tuple[Registry, str], dt.date] = {}
     with store.read() as uow:
+        snapshots = uow.snapshots.all()
+        by_name = {s.file_name: s.snapshot_date for s in snapshots}
+        by_id = {s.id: s.snapshot_date for s in snapshots}
         for chunk in uow.events.chunks():
             for event in chunk:
+                seen, since = _event_dates(event, by_name, by_id)
                 for name in {event.registry, event.from_registry, event.to_registry}:
                     registry = _registry(name) if name else None
                     if registry is None:
                         continue
                     key = (registry, event.kind)
                     counts[key] = counts.get(key, 0) + 1
-                    newest[key] = max(newest.get(key, event.created_at), event.created_at)
+                    newest[key] = max(newest.get(key, seen), seen)
+                    spans[key] = min(spans.get(key, since), since)
     return [
         StoreItem(
-            f"{n} change event(s) of kind {kind} recorded for {registry.label}",
-            newest[registry, kind].date(),
+            f"{n} change event(s) of kind {kind} recorded for {registry.label} between the "
+            f"snapshots of {spans[registry, kind]} and {newest[registry, kind]}",
+            newest[registry, kind],
             (registry,),
             (),
             "rirport events",
         )
         for (registry, kind), n in sorted(counts.items())
     ]
+
+
+def _event_dates(
+    event: EventRow, by_name: dict[str, dt.date], by_id: dict[int, dt.date]
+) -> tuple[dt.date, dt.date]:
+    """(date of the newer snapshot, date of the older one) an event was seen between; the
+    snapshot that produced it when the body names no known file, its ingest day last."""
+    fallback = by_id.get(event.snapshot_id or -1, event.created_at.date())
+    names = json.loads(event.body).get("snapshots") or {}
+    seen = by_name.get(names.get("to") or "", fallback)
+    since = by_name.get(names.get("from") or "", seen)
+    return seen, min(since, seen)

@@ -80,25 +80,36 @@ class IngestResult:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and the files inside folders named (recursively, sorted; dotfiles skipped).
+    """Files named, and the files inside folders named (recursively, sorted).
+
+    Inside a folder, entries whose own name starts with "." are skipped (and what is under
+    a hidden folder); the path as given is never judged by its components, so ``..``,
+    ``./x`` and ``~/.local/...`` work. A path that yields no file at all is an error: a
+    command given paths that store nothing should say so rather than succeed quietly.
 
     Raises:
-        ParseError: a path does not exist.
+        ParseError: a path does not exist, or is a folder holding no (visible) file.
     """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            inside = sorted(
+                p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))
             )
+            if not inside:
+                raise ParseError(str(path), None, "folder holds no file (hidden files skipped)")
+            found += inside
         elif path.exists():
             found.append(path)
         else:
             raise ParseError(str(path), None, "no such file or folder")
     return found
+
+
+def _hidden(relative: Path) -> bool:
+    """Whether an entry found inside a folder is hidden by its own name or a parent's."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 @dataclass
