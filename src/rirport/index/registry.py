@@ -105,6 +105,17 @@ class RegistryIndex:
             return np.array([resource.first >> 64], np.uint64)
         return _keys_of(resource.type, resource.first)
 
+    def point_keys(
+        self, rtype: ResourceType, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64]
+    ) -> Keys:
+        """Index keys of many single numbers of one type (upper and lower 64 bits), for
+        :meth:`RangeIndex.segment_of`: what :meth:`_point` is for one."""
+        if rtype is not ResourceType.IPV6:
+            return lo
+        if self.ipv6_compact:
+            return hi
+        return ipv6_keys(hi, lo)
+
     @staticmethod
     def _ipv6_compact_overlapping(index: RangeIndex, resource: ResourceRange) -> Rows:
         """Overlap search when keys are the upper 64 bits of /64-aligned ranges.
