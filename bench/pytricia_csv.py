@@ -6,13 +6,14 @@ statistics files and prints the CSV of ``rirport lookup --file F --format csv``.
 
 import sys
 from ipaddress import IPv4Address, summarize_address_range
+from pathlib import Path
 
 import pytricia
 
 trie = pytricia.PyTricia(32)
 for path in sys.argv[2:]:
-    for line in open(path):
-        f = line.rstrip("\n").split("|")
+    for line in Path(path).read_text().splitlines():
+        f = line.split("|")
         if len(f) < 7 or f[2] != "ipv4" or f[1] == "*" or line.startswith("#"):
             continue
         first = IPv4Address(f[3])
@@ -22,7 +23,7 @@ for path in sys.argv[2:]:
         for net in summarize_address_range(first, first + int(f[4]) - 1):
             trie[str(net)] = (row, int(f[4]) == 1)
 out = ["query,registry,cc,type,start,value,date,status,opaque_id,relation"]
-for query in open(sys.argv[1]).read().split():
+for query in Path(sys.argv[1]).read_text().split():
     hit = trie.get(query)
     if hit is not None:
         out.append(f"{query},{hit[0]},{'exact' if hit[1] else 'covering'}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any
 
 import click
@@ -44,22 +44,47 @@ CSV_COLUMNS = [
     "opaque_id",
     "relation",
 ]
-_CSV_SPECIAL = frozenset(',"\r\n')
 
 
-def batches(lines: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
+def batches(lines: IO[str], size: int | None = None) -> Iterator[list[str]]:
     """The queries of ``lines`` (stripped; blank lines and ``#`` comments skipped), ``size``
-    at a time."""
+    at a time.
+
+    The file is read in blocks of a few MB; a block that is plain ASCII with no blank line,
+    no ``#`` and no whitespace but line breaks is split in one call (the common case of a
+    machine-made file), any other block line by line.
+    """
+    size = size or BATCH
     batch: list[str] = []
-    for raw in lines:
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            batch.append(line)
-            if len(batch) == size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+    tail = ""
+    while True:
+        block = lines.read(_BLOCK)
+        if not block:
+            break
+        block = tail + block
+        cut = block.rfind("\n") + 1
+        block, tail = block[:cut], block[cut:]
+        batch.extend(_queries(block))
+        while len(batch) >= size:
+            yield batch[:size]
+            batch = batch[size:]
+    batch.extend(_queries(tail))
+    while batch:
+        yield batch[:size]
+        batch = batch[size:]
+
+
+_BLOCK = 4 << 20
+_AWKWARD = ("#", " ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\n\n")
+
+
+def _queries(block: str) -> list[str]:
+    """The queries in a block of whole lines."""
+    if not block:
+        return []
+    if block.isascii() and not block.startswith("\n") and not any(a in block for a in _AWKWARD):
+        return block.rstrip("\n").split("\n")
+    return [q for q in (raw.strip() for raw in block.splitlines()) if q and not q.startswith("#")]
 
 
 class BatchWriter:
@@ -71,12 +96,13 @@ class BatchWriter:
         self.fmt = fmt
         self.out = out
         self.errors = 0
-        self._csv: dict[int, str] = {}
+        self._fragments: Any = None  # per row of the view: its CSV text, once made
+        self._made: Any = None
         self._json: dict[tuple[int, bool], dict[str, Any]] = {}
         self._items = 0
 
     def write(self, queries: list[str]) -> None:
-        plan = single_rows(self.lookup, queries)
+        plan = single_rows(self.lookup, queries, stripped=True)
         slow = dict(
             zip(plan.others, bulk(self.lookup, [plan.texts[i] for i in plan.others]), strict=True)
         )
@@ -107,60 +133,74 @@ class BatchWriter:
         self, texts: list[str], rows: np.ndarray, exact: np.ndarray, slow: dict[int, Answer]
     ) -> None:
         self._prepare_csv(rows)
-        fragments = self._csv
-        lines = [] if self._items else [",".join(CSV_COLUMNS)]
-        for i, (text, row, is_exact) in enumerate(
-            zip(texts, rows.tolist(), exact.tolist(), strict=True)
-        ):
-            if row >= 0 and i not in slow:
-                relation = "exact" if is_exact else "covering"
-                lines.append(f"{text},{fragments[row]},{relation}")
-            elif i in slow and slow[i].matches:
-                match_rows = [{"query": text, **m.to_json()} for m in slow[i].matches]
-                lines.append(to_csv(match_rows, CSV_COLUMNS).split("\n", 1)[1].rstrip("\n"))
+        fast = rows >= 0
+        if slow:
+            fast[list(slow)] = False
+        positions = np.flatnonzero(fast)
+        queries = np.array(texts, dtype=object)[positions].tolist()
+        # query, ",<the row's fields>,", relation: three strings a line, joined once
+        parts: list[Any] = [None] * (3 * len(queries))
+        parts[0::3] = queries
+        parts[1::3] = self._fragments[rows[positions]].tolist()
+        parts[2::3] = np.where(exact[positions], "exact\n", "covering\n").tolist()
+        text = "".join(parts)
+        if slow:  # the general path's lines, put back in input order
+            lines = text.splitlines()
+            ordered = np.full(len(texts), None, dtype=object)
+            ordered[positions] = lines
+            for i, answer in slow.items():
+                if answer.matches:
+                    rows_of = [{"query": answer.query, **m.to_json()} for m in answer.matches]
+                    ordered[i] = to_csv(rows_of, CSV_COLUMNS).split("\n", 1)[1].rstrip("\n")
+            kept = [line for line in ordered.tolist() if line is not None]
+            text = "\n".join(kept) + "\n" if kept else ""
+        if not self._items:
+            text = ",".join(CSV_COLUMNS) + "\n" + text
         self._items += len(texts)
-        if len(lines):
-            self.out.write("\n".join(lines) + "\n")
+        self.out.write(text)
 
     def _prepare_csv(self, rows: np.ndarray) -> None:
         """Make the CSV text of the rows this batch needs that no earlier batch did, from
-        the view's columns (no :class:`Match` per row)."""
-        wanted = np.unique(rows[rows >= 0])
-        new = np.array([r for r in wanted.tolist() if r not in self._csv], np.int64)
+        the view's columns (no :class:`Match` per row): ``,registry,...,opaque_id,``."""
+        t = self.lookup.view.table
+        if self._fragments is None:
+            self._fragments = np.full(len(t), None, dtype=object)
+            self._made = np.zeros(len(t), bool)
+        wanted = np.zeros(len(t), bool)
+        wanted[rows[rows >= 0]] = True
+        new = np.flatnonzero(wanted & ~self._made)
         if not len(new):
             return
-        t = self.lookup.view.table
+        self._made[new] = True
         registries = [r.value for r in REGISTRIES]
         types = [r.value for r in RESOURCE_TYPES]
         statuses = [s.value for s in STATUSES]
+        dates: dict[int, str] = {0: ""}
+        for day in np.unique(t.date[new]).tolist():
+            if day:
+                dates[day] = f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
+        opaque = np.where(t.has_opaque[new], t.opaque_id[new], b"")
         columns = zip(
-            new.tolist(),
             t.registry[new].tolist(),
-            t.cc[new].tolist(),
+            _texts(t.cc[new]),
             t.type[new].tolist(),
-            t.start[new].tolist(),
+            _texts(t.start[new]),
             t.value[new].tolist(),
             t.date[new].tolist(),
             t.status[new].tolist(),
-            t.opaque_id[new].tolist(),
-            t.has_opaque[new].tolist(),
+            _texts(opaque),
             strict=True,
         )
-        for row, reg, cc, rtype, start, value, date, status, opaque, has in columns:
-            fields = [
-                registries[reg],
-                cc.decode(),
-                types[rtype],
-                start.decode(),
-                str(value),
-                f"{date // 10000:04d}-{date // 100 % 100:02d}-{date % 100:02d}" if date else "",
-                statuses[status],
-                opaque.decode() if has else "",
-            ]
-            text = ",".join(fields)
-            if _CSV_SPECIAL.intersection(text.replace(",", "", 7)):
-                text = _csv_line(fields)
-            self._csv[row] = text
+        texts = [
+            f",{registries[reg]},{cc},{types[rtype]},{start},{value},{dates[day]},"
+            f"{statuses[status]},{oid},"
+            for reg, cc, rtype, start, value, day, status, oid in columns
+        ]
+        for k in np.flatnonzero(_needs_quotes(t.cc[new], t.start[new], opaque)).tolist():
+            values = t.row(int(new[k])).to_json().values()  # the columns of CSV_COLUMNS[1:-1]
+            fields = ["" if v is None else str(v) for v in values]
+            texts[k] = "," + _csv_line(fields) + ","
+        self._fragments[new] = texts
 
     # -- JSON and NDJSON ---------------------------------------------------------------
     def _write_json(
@@ -204,6 +244,27 @@ class BatchWriter:
         return Answer(text, [self.lookup.match_row(row, "exact" if exact[i] else "covering")])
 
 
+def _texts(column: np.ndarray) -> list[str]:
+    """A byte-string column as text (decoded as a whole when it is ASCII, as it is in every
+    registry's file)."""
+    try:
+        result: list[str] = column.astype("U").tolist()
+    except UnicodeDecodeError:
+        return [value.decode() for value in column.tolist()]
+    return result
+
+
+def _needs_quotes(*columns: np.ndarray) -> np.ndarray:
+    """Per row: some byte-string column holds a comma, quote or line break (CSV quotes it)."""
+    special = np.frombuffer(b',"\r\n', np.uint8)
+    found = np.zeros(len(columns[0]), bool)
+    for column in columns:
+        if column.dtype.itemsize:
+            chars = np.ascontiguousarray(column).view(np.uint8).reshape(len(column), -1)
+            found |= np.isin(chars, special).any(axis=1)
+    return found
+
+
 def _csv_line(fields: list[str]) -> str:
     """One CSV line quoted as :func:`~rirport.cli.output.to_csv` quotes (a field holding a
     comma, quote or line break)."""
@@ -212,7 +273,7 @@ def _csv_line(fields: list[str]) -> str:
     return buffer.getvalue()[:-1]
 
 
-def lookup_file(lookup: Lookup, lines: Iterable[str], fmt: str, out: IO[str]) -> int:
+def lookup_file(lookup: Lookup, lines: IO[str], fmt: str, out: IO[str]) -> int:
     """Answer every query of ``lines`` into ``out`` in format ``fmt``; the number of queries
     that could not be read."""
     writer = BatchWriter(lookup, fmt, out)

@@ -87,15 +87,15 @@ _PLAIN = re.compile(r"[0-9A-Za-z:.]+")
 CSV or JSON (a scoped IPv6 address, ``fe80::1%eth0``, is left to the general path)."""
 
 
-def single_rows(lookup: Lookup, queries: Iterable[str]) -> SingleRows:
+def single_rows(lookup: Lookup, queries: Iterable[str], stripped: bool = False) -> SingleRows:
     """Sort the queries into simple numbers (answered by one row, or none) and the rest.
 
     Dotted quads are parsed together (numpy); any other query is parsed by
     :func:`~rirport.domain.query.parse_query`, the one parser, and is simple when it names one
     IPv6 address or AS number with no registry. The points of each type are then looked up
-    in the index by segment, all at once.
+    in the index by segment, all at once. ``stripped``: the caller has stripped the queries.
     """
-    texts = [q.strip() for q in queries]
+    texts = list(queries) if stripped else [q.strip() for q in queries]
     numbers, is_ipv4 = parse_ipv4_strings(texts)
     rows = np.full(len(texts), -1, np.int64)
     exact = np.zeros(len(texts), bool)
