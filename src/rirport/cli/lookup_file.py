@@ -98,7 +98,7 @@ class BatchWriter:
         self.errors = 0
         self._fragments: Any = None  # per row of the view: its CSV text, once made
         self._made: Any = None
-        self._json: dict[tuple[int, bool], dict[str, Any]] = {}
+        self._json: dict[tuple[int, bool], str] = {}
         self._items = 0
 
     def write(self, queries: list[str]) -> None:
@@ -206,32 +206,45 @@ class BatchWriter:
     def _write_json(
         self, texts: list[str], rows: np.ndarray, exact: np.ndarray, slow: dict[int, Answer]
     ) -> None:
+        """Each answer as ``json.dumps`` writes it (NDJSON: one line; JSON: an item of an
+        indented list), from the JSON text of its one match made once per row."""
+        ndjson = self.fmt == "ndjson"
         parts = []
-        for i, text in enumerate(texts):
-            body = self._answer_json(i, text, rows, exact, slow)
-            if self.fmt == "ndjson":
-                parts.append(json.dumps(body, ensure_ascii=False) + "\n")
+        for i, (text, row, is_exact) in enumerate(
+            zip(texts, rows.tolist(), exact.tolist(), strict=True)
+        ):
+            if i in slow:
+                body = slow[i].to_json()
+                if ndjson:
+                    item = json.dumps(body, ensure_ascii=False)
+                else:
+                    item = json.dumps(body, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            elif ndjson:
+                matches = self._match_json(row, is_exact) if row >= 0 else ""
+                item = f'{{"query": "{text}", "matches": [{matches}]}}'
             else:
-                item = json.dumps(body, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+                matches = f"[\n      {self._match_json(row, is_exact)}\n    ]" if row >= 0 else "[]"
+                item = f'{{\n    "query": "{text}",\n    "matches": {matches}\n  }}'
+            if ndjson:
+                parts.append(item + "\n")
+            else:
                 parts.append(("[\n  " if self._items == 0 else ",\n  ") + item)
                 self._items += 1
         self.out.write("".join(parts))
 
-    def _answer_json(
-        self, i: int, text: str, rows: np.ndarray, exact: np.ndarray, slow: dict[int, Answer]
-    ) -> dict[str, Any]:
-        if i in slow:
-            return slow[i].to_json()
-        row = int(rows[i])
-        if row < 0:
-            return {"query": text, "matches": []}
-        key = (row, bool(exact[i]))
-        match = self._json.get(key)
-        if match is None:
-            match = self._json[key] = self.lookup.match_row(
-                row, "exact" if key[1] else "covering"
-            ).to_json()
-        return {"query": text, "matches": [match]}
+    def _match_json(self, row: int, is_exact: bool) -> str:
+        """The JSON text of row ``row`` as a match (one line, or indented as the third level
+        of the JSON list), made once."""
+        key = (row, is_exact)
+        made = self._json.get(key)
+        if made is None:
+            body = self.lookup.match_row(row, "exact" if is_exact else "covering").to_json()
+            if self.fmt == "ndjson":
+                made = json.dumps(body, ensure_ascii=False)
+            else:
+                made = json.dumps(body, indent=2, ensure_ascii=False).replace("\n", "\n      ")
+            self._json[key] = made
+        return made
 
     def _answer(
         self, i: int, text: str, rows: np.ndarray, exact: np.ndarray, slow: dict[int, Answer]

@@ -22,6 +22,7 @@ from rirport.domain.query import parse_query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.table import MASK64
 from rirport.errors import QueryError
+from rirport.formats import vectorized as vec
 from rirport.index.registry import parse_ipv4_strings
 from rirport.query.lookup import Lookup, Match
 
@@ -100,20 +101,17 @@ def single_rows(lookup: Lookup, queries: Iterable[str], stripped: bool = False) 
     rows = np.full(len(texts), -1, np.int64)
     exact = np.zeros(len(texts), bool)
     simple = np.zeros(len(texts), bool)
-    _points(
-        lookup,
-        ResourceType.IPV4,
-        np.flatnonzero(is_ipv4),
-        numbers[is_ipv4],
-        0,
-        (rows, exact, simple),
-    )
-    rest = np.flatnonzero(~is_ipv4).tolist()
+    out = (rows, exact, simple)
+    _points(lookup, ResourceType.IPV4, np.flatnonzero(is_ipv4), numbers[is_ipv4], 0, out)
+    rest = np.flatnonzero(~is_ipv4)
+    hi, lo, is_ipv6, asn, is_asn = _parse_points([texts[i] for i in rest.tolist()])
+    _points(lookup, ResourceType.IPV6, rest[is_ipv6], lo[is_ipv6], hi[is_ipv6], out)
+    _points(lookup, ResourceType.ASN, rest[is_asn], asn[is_asn], 0, out)
     by_type: dict[ResourceType, tuple[list[int], list[int]]] = {
         ResourceType.IPV6: ([], []),
         ResourceType.ASN: ([], []),
     }
-    for i in rest:
+    for i in rest[~(is_ipv6 | is_asn)].tolist():  # unusual spellings: the one parser decides
         resource = _point_of(texts[i])
         if resource is not None:
             positions, values = by_type[resource.type]
@@ -123,8 +121,42 @@ def single_rows(lookup: Lookup, queries: Iterable[str], stripped: bool = False) 
         if positions:
             his = np.array([v >> 64 for v in values], np.uint64)
             los = np.array([v & MASK64 for v in values], np.uint64)
-            _points(lookup, rtype, np.array(positions, np.intp), los, his, (rows, exact, simple))
+            _points(lookup, rtype, np.array(positions, np.intp), los, his, out)
     return SingleRows(texts, rows, exact, np.flatnonzero(~simple).tolist())
+
+
+def _parse_points(
+    texts: list[str],
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.bool_],
+]:
+    """IPv6 addresses in plain hex-and-colon form and AS numbers (``AS3333``, ``3333``, no
+    leading zero) among ``texts``, read together: (hi, lo, is_ipv6, asn, is_asn). The readers
+    are conservative (:mod:`rirport.formats.vectorized`): what they refuse goes to
+    :func:`~rirport.domain.query.parse_query`."""
+    n = len(texts)
+    if not n:
+        empty, none = np.zeros(0, np.uint64), np.zeros(0, bool)
+        return empty, empty, none, empty, none
+    data = ("\n".join(texts) + "\n").encode()
+    buf = np.frombuffer(data + b"\0" * 48, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) != n:  # a query held a line break: leave them all to the parser
+        zeros, none = np.zeros(n, np.uint64), np.zeros(n, bool)
+        return zeros, zeros, none, zeros, none
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    hi, lo, is_ipv6 = vec.parse_ipv6(vec.gather(buf, starts, lengths, 39), lengths)
+    prefixed = ((buf[starts] | 32) == ord("a")) & ((buf[starts + 1] | 32) == ord("s"))
+    skip = np.where(prefixed, 2, 0)
+    digits = lengths - skip
+    asn, is_asn = vec.parse_uint(vec.gather(buf, starts + skip, digits, 10), digits, 10)
+    is_asn &= asn <= np.uint64(2**32 - 1)
+    return hi, lo, is_ipv6, asn, is_asn
 
 
 def _point_of(text: str) -> ResourceRange | None:
