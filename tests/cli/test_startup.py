@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import rirport
+from rirport.store.unit import Store
 
 HEAVY = ("sqlalchemy", "alembic", "pyarrow", "rich", "argon2", "numpy", "fastapi", "starlette")
 
@@ -61,3 +63,22 @@ def test_importing_the_password_module_hashes_nothing() -> None:
         "assert not pw.verify_password(None, 'whatever password')\nassert len(calls) == 1\n"
     )
     _modules_after(code)
+
+
+def test_head_revision_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from rirport.store.engine import MIGRATIONS, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_store_at_the_newest_revision_opens_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    Store(url).close()  # created and migrated: alembic ran
+    loaded = _modules_after(f"from rirport.store.unit import Store\nStore({url!r}).close()")
+    assert "sqlalchemy" in loaded
+    assert "alembic" not in loaded
