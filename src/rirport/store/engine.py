@@ -152,7 +152,7 @@ def head_revision() -> str | None:
     decides, as it always did)."""
     revisions, parents = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict(m.groups() for m in _REVISION.finditer(path.read_text()))
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(path.read_text())}
         if "revision" not in found:
             continue
         revisions.add(found["revision"].strip("\"'"))
