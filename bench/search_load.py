@@ -3,8 +3,8 @@
 One ``rirport serve`` (one uvicorn worker, the five 2018 files in SQLite). Rounds alternate:
 ``ip/`` lookups alone on many keep-alive connections, then the same lookups while a few more
 connections send, back to back, the searches that touch the most of the table
-(``ips/rirSearch1/down/0.0.0.0/0``, ``bottom`` over the same, the IPv6 ``::/0`` and
-AS-number 0 equivalents). Target: ``ip/`` p99 with the searches at most 2x its p99 without.
+(``ips/rirSearch1/down/0.0.0.0/0``, ``bottom`` over the same, and their
+IPv6 equivalents). Target: ``ip/`` p99 with the searches at most 2x its p99 without.
 The searches' own rate, latency and answer sizes are printed too.
 
     python -m bench.search_load [--connections 32] [--searchers 2] [--seconds 8] [--rounds 3]
@@ -28,7 +28,7 @@ SEARCHES = [
     "/rdap/ips/rirSearch1/down/0.0.0.0/0",
     "/rdap/ips/rirSearch1/bottom/0.0.0.0/0",
     "/rdap/ips/rirSearch1/down/::/0",
-    "/rdap/autnums/rirSearch1/down/0",
+    "/rdap/ips/rirSearch1/bottom/::/0",
 ]
 
 
