@@ -5,6 +5,7 @@ recording each request's latency. Runs in the benchmark's process; the server is
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -122,17 +123,21 @@ def start_server(db_url: str, data_dir: Path, port: int) -> subprocess.Popen[byt
         "0",
         "--no-access-log",
     ]
+    return start_process(command, port)
+
+
+def start_process(
+    command: list[str], port: int, path: str = "/api/health"
+) -> subprocess.Popen[bytes]:
+    """A server process, once ``path`` answers 200 on ``port``."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"the server exited: {process.stderr.read().decode()[-2000:]}"
-                if process.stderr
-                else "the server exited"
-            )
+            stderr = process.stderr.read().decode()[-2000:] if process.stderr else ""
+            raise RuntimeError(f"the server exited: {stderr}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -140,10 +145,24 @@ def start_server(db_url: str, data_dir: Path, port: int) -> subprocess.Popen[byt
     raise RuntimeError("the server did not start in 300 s")
 
 
+def start_trivial(port: int) -> subprocess.Popen[bytes]:
+    """bench/trivial_app.py on ``port``."""
+    return start_process([sys.executable, "-m", "bench.trivial_app", str(port)], port, "/")
+
+
+_next_port = [int(os.environ.get("BENCH_PORTS", "0").split("-")[0] or 0)]
+
+
 def free_port() -> int:
+    """A free loopback port: the next of ``$BENCH_PORTS`` (``8170-8179``) when set, so
+    benchmarks on a shared machine stay in their own range; else one the system picks."""
     import socket
 
+    if _next_port[0]:
+        port = _next_port[0]
+        _next_port[0] += 1
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen

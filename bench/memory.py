@@ -52,7 +52,7 @@ def measure(url: str, cache: Path | None) -> None:
     index = RegistryIndex(view.table)
     after_index = rss()
     exact_view = array_bytes(view.table) + view.snapshot_ids.nbytes
-    exact_index = array_bytes(index) + sum(array_bytes(r) for r in index.by_type.values())
+    exact_index = array_bytes(index) + sum(array_bytes(r) for r in index.by_type.every())
     total = (after_index - before) / 1e6
     print(f"rows: {len(view.table):,}")
     print(

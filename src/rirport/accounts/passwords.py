@@ -9,6 +9,7 @@ characters: stored verbatim, compared by their NFKC casefold, escaped wherever s
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -21,7 +22,13 @@ MAX_PASSWORD = 256
 MAX_USERNAME = 128
 HASHER = PasswordHasher()
 """argon2id with argon2-cffi's RFC 9106 "low memory" defaults (t=3, m=64 MiB, p=4)."""
-_DUMMY = HASHER.hash("rirport: no such account, but take as long as if there were")
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash to check when there is no account: made on first use, not at import (one
+    argon2 hash costs 150-800 ms, which every command importing this module paid)."""
+    return HASHER.hash("rirport: no such account, but take as long as if there were")
 
 
 def username_key(name: str) -> str:
@@ -69,7 +76,7 @@ def verify_password(stored: str | None, password: str) -> bool:
     """True when ``password`` matches ``stored``; with ``stored`` None (no such account) a
     dummy hash is checked, so an unknown name costs the same time as a wrong password."""
     try:
-        return HASHER.verify(stored or _DUMMY, password[:MAX_PASSWORD]) and stored is not None
+        return HASHER.verify(stored or _dummy(), password[:MAX_PASSWORD]) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

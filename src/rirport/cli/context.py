@@ -1,19 +1,26 @@
-"""What every command gets: settings (read once from the environment) and a store."""
+"""What every command gets: settings (read once from the environment) and a store.
+
+Nothing heavy is imported here: the store (SQLAlchemy), the read side (numpy) and Rich are
+imported when a command first asks for them, so a command pays only for what it uses."""
 
 from __future__ import annotations
 
 import getpass
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from rirport.config import Settings
-from rirport.query.view import CurrentView, load_current, require_data
-from rirport.store.unit import Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rirport.query.view import CurrentView
+    from rirport.store.unit import Store
 
 
 @dataclass
@@ -23,19 +30,31 @@ class AppContext:
     settings: Settings
     actor: str = "rirport"
     """Who the journal records as making the changes of this invocation."""
-    console: Console = field(default_factory=lambda: Console(stderr=True, emoji=False))
-    """Messages for people; Rich's emoji codes are off (a quoted file line holding ``:x:``
-    must print as it is)."""
     _store: Store | None = None
+    _console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """Rich's console on stderr, for progress and status lines; emoji codes off (a quoted file
+        line holding ``:x:`` must print as it is)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, emoji=False)
+        return self._console
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            from rirport.store.unit import Store
+
             self._store = Store(self.settings.resolved_database_url)
         return self._store
 
     def current_view(self) -> CurrentView:
         """The current view; a store with nothing in it is an error saying how to load it."""
+        from rirport.query.view import load_current, require_data
+
         return require_data(load_current(self.store, self.settings.cache_dir))
 
     def close(self) -> None:

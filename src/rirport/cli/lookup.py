@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
 from rirport import present
 from rirport.cli.context import AppContext, pass_app
+from rirport.cli.lookup_file import lookup_file
 from rirport.cli.output import FORMATS, emit
 from rirport.cli.parsing import option_date
-from rirport.query.bulk import bulk
 from rirport.query.lookup import Lookup
 from rirport.query.view import CurrentView, load_as_of
 
@@ -60,19 +61,7 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str, as_of: str 
         raise click.UsageError("give a QUERY or --file (one of them)")
     lookup = Lookup(view_for(app, as_of))
     if file is not None:
-        queries = [
-            line for line in (raw.strip() for raw in file) if line and not line.startswith("#")
-        ]
-        answers = bulk(lookup, queries)
-        if fmt in ("json", "ndjson"):
-            emit([a.to_json() for a in answers], fmt, [])
-        else:
-            rows = [{"query": a.query, **m.to_json()} for a in answers for m in a.matches]
-            emit(rows, fmt, ["query", *COLUMNS])
-        errors = [a for a in answers if a.error]
-        for answer in errors:
-            click.echo(f"rirport: {answer.query!r}: {answer.error}", err=True)
-        if errors:
+        if lookup_file(lookup, file, fmt, sys.stdout):
             raise click.exceptions.Exit(1)
         return
     assert query is not None

@@ -7,6 +7,7 @@ download, a store error). Click's own usage errors also exit with 2.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import IO, Any
 
 import click
 
-from rirport.cli.context import make_context
+from rirport import __version__
 from rirport.cli.settings import global_option
 from rirport.errors import ConfigError, RirportError
 
@@ -31,6 +32,17 @@ class CliError(click.ClickException):
 
 
 class RirportGroup(click.Group):
+    """The ``rirport`` group: commands loaded lazily from :data:`COMMANDS`, and the project's
+    errors mapped to messages and exit statuses."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(_load(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -65,12 +77,14 @@ def _quiet_stdout() -> None:
     metavar="NAME",
     help="Who the journal records for the changes this command makes (default: user@host).",
 )
-@click.version_option(package_name="rirport")
+@click.version_option(__version__, package_name="rirport")
 @click.pass_context
 def cli(
     ctx: click.Context, database_url: str | None, data_dir: Path | None, actor: str | None
 ) -> None:
     """rirport: one registry of the five RIRs' number resources."""
+    from rirport.cli.context import make_context
+
     try:
         app = make_context(database_url, data_dir, actor)
     except ConfigError as exc:
@@ -79,59 +93,44 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-def _register() -> None:
-    from rirport.cli import (
-        accounts,
-        check,
-        demo,
-        events,
-        evidence,
-        export,
-        history,
-        hold,
-        ingest,
-        journal,
-        lookup,
-        policy,
-        portability,
-        profile,
-        serve,
-        settings,
-        stats,
-        sync,
-        transfer,
-        transfer_steps,
-        transferlog,
-        watch,
-    )
-
-    for module in (
-        ingest,
-        lookup,
-        stats,
-        check,
-        export,
-        sync,
-        journal,
-        hold,
-        policy,
-        portability,
-        transfer,
-        demo,
-        serve,
-        settings,
-    ):
-        cli.add_command(module.command)
-    transfer_steps.attach(transfer.command)
-    for module in (events, watch, transferlog):  # change events and monitoring
-        cli.add_command(module.command)
-    cli.add_command(history.command)  # timelines over stored snapshots
-    for module in (evidence, profile):  # graded evidence and profiles
-        cli.add_command(module.command)
-    cli.add_command(accounts.command)  # member accounts and tiers
+COMMANDS: dict[str, str] = {
+    "ingest": "ingest",
+    "lookup": "lookup",
+    "stats": "stats",
+    "check": "check",
+    "export": "export",
+    "sync": "sync",
+    "journal": "journal",
+    "hold": "hold",
+    "policy": "policy",
+    "portability": "portability",
+    "transfer": "transfer",
+    "demo": "demo",
+    "serve": "serve",
+    "events": "events",  # change events and monitoring
+    "watch": "watch",
+    "transfers-log": "transferlog",
+    "history": "history",  # timelines over stored snapshots
+    "evidence": "evidence",  # graded evidence and profiles
+    "profile": "profile",
+    "accounts": "accounts",  # member accounts and tiers
+    "settings": "settings",  # every declared setting
+}
+"""Command name -> module under ``rirport.cli`` holding it as ``command``, imported only
+when that command runs (or ``--help`` lists them all): a command pays for its own imports
+only, and ``--version`` for none."""
 
 
-_register()
+def _load(name: str) -> click.Command:
+    module = importlib.import_module(f"rirport.cli.{COMMANDS[name]}")
+    command: click.Command = module.command
+    if name == "transfer":
+        from rirport.cli import transfer_steps
+
+        assert isinstance(command, click.Group)
+        if "request" not in command.commands:
+            transfer_steps.attach(command)
+    return command
 
 
 def main() -> None:

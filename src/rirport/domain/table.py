@@ -121,10 +121,14 @@ class DelegationTable:
     def last_int(self, i: int) -> int:
         return (int(self.last_hi[i]) << 64) | int(self.last_lo[i])
 
-    def sizes(self) -> npt.NDArray[np.float64]:
-        """Range sizes as floats (exact below 2**53, ordered correctly above)."""
-        hi = (self.last_hi.astype(np.float64) - self.first_hi.astype(np.float64)) * 2.0**64
-        return hi + (self.last_lo.astype(np.float64) - self.first_lo.astype(np.float64)) + 1.0
+    def sizes(self, rows: npt.NDArray[np.int32] | None = None) -> npt.NDArray[np.float64]:
+        """Range sizes as floats (exact below 2**53, ordered correctly above), of every row
+        or of ``rows``."""
+        pick = slice(None) if rows is None else rows
+        first_hi, last_hi = self.first_hi[pick], self.last_hi[pick]
+        first_lo, last_lo = self.first_lo[pick], self.last_lo[pick]
+        hi = (last_hi.astype(np.float64) - first_hi.astype(np.float64)) * 2.0**64
+        return hi + (last_lo.astype(np.float64) - first_lo.astype(np.float64)) + 1.0
 
     def row(self, i: int) -> Delegation:
         """Row ``i`` as a :class:`Delegation`, carrying the numbers the columns hold (the start

@@ -7,6 +7,8 @@ numpy speed. Answers are row numbers of that table.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,27 +37,36 @@ class RegistryIndex:
 
     def __init__(self, table: DelegationTable) -> None:
         self.table = table
-        v6 = table.type == TYPE_CODE[ResourceType.IPV6]
-        # IPv6 ranges that start and end on /64 boundaries (every real delegation) are keyed
-        # by their upper 64 bits alone: numeric keys sort many times faster than 17-byte ones
-        self.ipv6_compact = bool(
-            (table.first_lo[v6] == 0).all()
-            and (table.last_lo[v6] == np.uint64(2**64 - 1)).all()
-            and (table.last_hi[v6] < np.uint64(2**64 - 1)).all()
-        )
-        sizes = table.sizes()
-        self.by_type = {rtype: self._build(rtype, sizes) for rtype in ResourceType}
-        # holders: rows grouped by a 64-bit hash of their opaque-id (sorting 36-byte strings
-        # is ten times slower); a lookup checks the id itself, so collisions cost nothing
-        with_id = np.flatnonzero(table.has_opaque).astype(np.int32)
-        hashes = id_hashes(table.opaque_id[with_id])
-        order = np.argsort(hashes, kind="stable")
-        self._holder_rows = with_id[order]
-        self._holder_hashes = hashes[order]
+        self.by_type = _TypeIndexes(self._build)
+        """Per type, its :class:`RangeIndex`, built when first asked for: a command asking
+        about addresses does not pay for the AS numbers' index, nor the holders'."""
 
-    def _build(self, rtype: ResourceType, sizes: npt.NDArray[np.float64]) -> RangeIndex:
+    @functools.cached_property
+    def ipv6_compact(self) -> bool:
+        """IPv6 ranges that start and end on /64 boundaries (every real delegation) are
+        keyed by their upper 64 bits alone: numeric keys sort many times faster than 17-byte
+        ones."""
+        t = self.table
+        v6 = t.type == TYPE_CODE[ResourceType.IPV6]
+        return bool(
+            (t.first_lo[v6] == 0).all()
+            and (t.last_lo[v6] == np.uint64(2**64 - 1)).all()
+            and (t.last_hi[v6] < np.uint64(2**64 - 1)).all()
+        )
+
+    @functools.cached_property
+    def _holders(self) -> tuple[Rows, npt.NDArray[np.uint64]]:
+        """Rows grouped by a 64-bit hash of their opaque-id (sorting 36-byte strings is ten
+        times slower); a lookup checks the id itself, so collisions cost nothing."""
+        with_id = np.flatnonzero(self.table.has_opaque).astype(np.int32)
+        hashes = id_hashes(self.table.opaque_id[with_id])
+        order = np.argsort(hashes, kind="stable")
+        return with_id[order], hashes[order]
+
+    def _build(self, rtype: ResourceType) -> RangeIndex:
         rows = np.flatnonzero(self.table.type == TYPE_CODE[rtype]).astype(np.int32)
         t = self.table
+        sizes = t.sizes(rows)
         firsts: Keys
         ends: Keys
         if rtype is ResourceType.IPV6 and self.ipv6_compact:
@@ -65,7 +76,7 @@ class RegistryIndex:
             ends = ipv6_keys(t.last_hi[rows], t.last_lo[rows], plus_one=True)
         else:
             firsts, ends = t.first_lo[rows], t.last_lo[rows] + np.uint64(1)
-        return RangeIndex.build(firsts, ends, sizes[rows], rows)
+        return RangeIndex.build(firsts, ends, sizes, rows)
 
     # -- single queries --------------------------------------------------------------
     def lookup(self, query: Query) -> list[Hit]:
@@ -124,6 +135,17 @@ class RegistryIndex:
             return np.array([resource.first >> 64], np.uint64)
         return _keys_of(resource.type, resource.first)
 
+    def point_keys(
+        self, rtype: ResourceType, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64]
+    ) -> Keys:
+        """Index keys of many single numbers of one type (upper and lower 64 bits), for
+        :meth:`RangeIndex.segment_of`: what :meth:`_point` is for one."""
+        if rtype is not ResourceType.IPV6:
+            return lo
+        if self.ipv6_compact:
+            return hi
+        return ipv6_keys(hi, lo)
+
     @staticmethod
     def _ipv6_compact_overlapping(index: RangeIndex, resource: ResourceRange) -> Rows:
         """Overlap search when keys are the upper 64 bits of /64-aligned ranges.
@@ -160,10 +182,9 @@ class RegistryIndex:
         if len(key) > width:
             return []
         wanted = id_hashes(np.array([key], dtype=f"S{width}"))
-        lo, hi = (
-            int(np.searchsorted(self._holder_hashes, wanted, side=s)[0]) for s in ("left", "right")
-        )
-        rows = self._holder_rows[lo:hi]
+        holder_rows, holder_hashes = self._holders
+        lo, hi = (int(np.searchsorted(holder_hashes, wanted, side=s)[0]) for s in ("left", "right"))
+        rows = holder_rows[lo:hi]
         rows = rows[self.table.opaque_id[rows] == key]
         if registry is not None:
             rows = rows[self.table.registry[rows] == REGISTRY_CODE[registry]]
@@ -195,6 +216,22 @@ class RegistryIndex:
         numbers, ok = parse_ipv4_strings(addresses)
         rows = self.best_ipv4(numbers)
         return np.where(ok, rows, -1), ok
+
+
+class _TypeIndexes(dict[ResourceType, RangeIndex]):
+    """A dict of the types' indexes that builds each on first use."""
+
+    def __init__(self, build: Callable[[ResourceType], RangeIndex]) -> None:
+        super().__init__()
+        self._make = build
+
+    def __missing__(self, rtype: ResourceType) -> RangeIndex:
+        index = self[rtype] = self._make(rtype)
+        return index
+
+    def every(self) -> list[RangeIndex]:
+        """All the types' indexes (building the missing ones)."""
+        return [self[rtype] for rtype in ResourceType]
 
 
 def id_hashes(ids: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint64]:

@@ -185,6 +185,12 @@ def _source(s: Served, m: Match) -> list[str]:
     return lines
 
 
+def _has_query(request: Request) -> bool:
+    """The request has a query string (``as-of``, say): read from the scope, since parsing it
+    into ``request.query_params`` costs a tenth of a plain lookup."""
+    return bool(request.scope.get("query_string"))
+
+
 def _redirect(request: Request, registry: Registry, path: str) -> Response | None:
     """302 to the registry's own server in redirect mode (not for as-of: they keep no
     history to answer it)."""
@@ -211,7 +217,7 @@ async def help_(request: Request) -> Response:
 )
 async def ip(request: Request, query: str) -> Response:
     resource = parse_ip(query)
-    s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
+    s, notices = await asof.view_for(request) if _has_query(request) else (served(request), [])
     m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"ip/{query}") or answer(
         request, _object(s, m, where(request)), notices
@@ -223,7 +229,7 @@ async def ip(request: Request, query: str) -> Response:
 )
 async def autnum(request: Request, asn: str) -> Response:
     resource = parse_asn(asn)
-    s, notices = await asof.view_for(request) if request.query_params else (served(request), [])
+    s, notices = await asof.view_for(request) if _has_query(request) else (served(request), [])
     m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
         request, _object(s, m, where(request), resource.first), notices
