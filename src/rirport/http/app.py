@@ -33,6 +33,7 @@ from rirport.http.auth.forms import router as forms_router
 from rirport.http.auth.principal import check_presented
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
+from rirport.http.docs import router as docs_router
 from rirport.http.errors import error_response_for
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import TokenBuckets
@@ -75,6 +76,8 @@ def create_app(
         lifespan=lifespan,
         description="RDAP for the five RIRs' number resources, and a JSON API.",
         responses={},
+        docs_url=None,  # served from local assets by rirport.http.docs
+        redoc_url=None,
     )
     app.state.live = live
     app.state.config = cfg
@@ -88,7 +91,7 @@ def create_app(
     ):
         app.include_router(router, dependencies=presented, responses=unauthorized(media))
     app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)
-    for router in (accounts_router, admin_router, profiles_router, forms_router):
+    for router in (accounts_router, admin_router, profiles_router, forms_router, docs_router):
         app.include_router(router)
     _handlers(app)
     install_auth_handlers(app)
