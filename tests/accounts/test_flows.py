@@ -220,15 +220,19 @@ def test_profiles_are_cut_to_the_readers_tier(client: TestClient, world: World) 
     public = _sections(client, holder)
     circle = _sections(client, holder, world.bearer("sc"))
     alliance = _sections(client, holder, world.bearer("la"))
-    assert set(public["tiers"].values()) == {"public"} and public["sources"] == []
+    assert set(public["tiers"].values()) == {"public"}
     assert "At a glance" in public["sections"] and "Key points" in public["sections"]
-    assert "strategy-circle" in circle["tiers"].values() and circle["sources"]
+    # tiers gate depth, never provenance: every tier gets every source, and each entry its ids
+    assert public["sources"] == circle["sources"] == alliance["sources"] != []
+    listed = {s["id"] for s in public["sources"]}
+    assert all(set(r) <= listed for refs in public["refs"].values() for r in refs)
+    assert "strategy-circle" in circle["tiers"].values()
     assert "Portfolio" not in circle["sections"] and "Portfolio" in alliance["sections"]
     assert public["score"] == circle["score"] == alliance["score"]
     assert set(public["sections"]) < set(circle["sections"]) < set(alliance["sections"])
     client.cookies.clear()
     page = client.get(f"/profiles/{holder}").text
-    assert "Source links" not in page and 'data-tier="strategy-circle"' not in page
+    assert "Source links" in page and 'data-tier="strategy-circle"' not in page
     full = client.get(f"/profiles/{holder}", headers=world.bearer("la")).text
     assert "Source links" in full and 'data-tier="leadership-alliance"' in full
     assert client.get("/api/profiles/holder:ripencc:nope").status_code == 404

@@ -1,7 +1,8 @@
 """Profiles cut to the reader's tier, a member's portfolio, and filing transfers.
 
-* ``GET /api/profiles/{id}`` — JSON with the sections the reader's tier may see (anonymous:
-  the public ones, and no source list); ``GET /profiles/{id}`` — the same as an HTML page
+* ``GET /api/profiles/{id}`` — JSON with the sections the reader's tier may see and, for every
+  tier, every source the profile cites (tiers gate depth, never provenance);
+  ``GET /profiles/{id}`` — the same as an HTML page
   (:func:`rirport.profiles.render.html_page`, everything escaped);
 * ``GET /api/me/portfolio`` — a Leadership Alliance member's verified holders and what they
   hold now;
@@ -43,7 +44,6 @@ ID = Path(
     max_length=200,
     description="registry:arin, country:ZA, policy:current, holder:ripencc:ID, or a plain name",
 )
-SOURCE_LINKS = '<section data-tier="strategy-circle"><h2>Source links</h2><ul>'
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -71,23 +71,16 @@ def _profile(request: Request, profile_id: str) -> Profile:
 
 
 def cut(profile: Profile, tier: str) -> dict[str, Any]:
-    """A profile as one tier may read it: its sections, and the sources only for members
-    (the confidence stays the full profile's)."""
+    """A profile as one tier may read it: its sections, each entry's source ids (``refs``),
+    and every source it cites (the confidence stays the full profile's)."""
     body = profile.visible(tier).to_json(tiers=True)
-    if tier == "public":
-        body["sources"] = []
     body["tier"] = tier
     return body
 
 
 def page(profile: Profile, tier: str) -> str:
-    """The HTML page of a profile for one tier (public pages without the source links)."""
-    text = html_page(profile.visible(tier))
-    if tier == "public" and SOURCE_LINKS in text:
-        start = text.index(SOURCE_LINKS)
-        end = text.index("</ul></section>", start) + len("</ul></section>")
-        text = text[:start] + text[end:]
-    return text
+    """The HTML page of a profile for one tier, with every source it cites."""
+    return html_page(profile.visible(tier))
 
 
 @router.get(
