@@ -73,7 +73,7 @@ def profiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProfileSet]:
 
 def sample(profiles: ProfileSet) -> list[Profile]:
     """Every registry, policy, document and country, and the first 300 holders."""
-    out = []
+    out: list[Profile] = []
     for profile in profiles.all():
         if profile.type == "holder" and len(out) > 300 + 60:
             break
