@@ -29,7 +29,6 @@ from rirport.http.api.profiles import router as profiles_router
 from rirport.http.api.routes import router as api_router
 from rirport.http.auth.errors import install_handlers as install_auth_handlers
 from rirport.http.auth.errors import unauthorized
-from rirport.http.auth.forms import router as forms_router
 from rirport.http.auth.principal import check_presented
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
@@ -92,7 +91,7 @@ def create_app(
     ):
         app.include_router(router, dependencies=presented, responses=unauthorized(media))
     app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)
-    for router in (accounts_router, admin_router, profiles_router, forms_router, docs_router):
+    for router in (accounts_router, admin_router, profiles_router, docs_router):
         app.include_router(router)
     _handlers(app)
     install_auth_handlers(app)

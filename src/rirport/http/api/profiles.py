@@ -1,9 +1,8 @@
 """Profiles cut to the reader's tier, a member's portfolio, and filing transfers.
 
 * ``GET /api/profiles/{id}`` — JSON with the sections the reader's tier may see and, for every
-  tier, every source the profile cites (tiers gate depth, never provenance);
-  ``GET /profiles/{id}`` — the same as an HTML page
-  (:func:`rirport.profiles.render.html_page`, everything escaped);
+  tier, every source the profile cites (tiers gate depth, never provenance); the page
+  ``/profiles/{id}`` is :mod:`rirport.web.pages.profiles`;
 * ``GET /api/me/portfolio`` — a Leadership Alliance member's verified holders and what they
   hold now;
 * ``POST /api/transfers`` — request a transfer of a resource a member's verified holder holds
@@ -19,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from rirport.accounts.holdings import file_transfer, portfolio
 from rirport.domain.transfer import TransferKind
@@ -30,7 +29,6 @@ from rirport.http.auth.state import FORM_MAX_BYTES
 from rirport.http.responses import json_response
 from rirport.policy.loader import load_builtin
 from rirport.profiles.model import Profile
-from rirport.profiles.render import html_page
 from rirport.query.live import Served
 from rirport.query.parse import parse_day, parse_registry, parse_resource
 from rirport.services.profiles.build import ProfileSet, build_profiles
@@ -44,13 +42,6 @@ ID = Path(
     max_length=200,
     description="registry:arin, country:ZA, policy:current, holder:ripencc:ID, or a plain name",
 )
-HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def _served(request: Request) -> Served:
@@ -78,11 +69,6 @@ def cut(profile: Profile, tier: str) -> dict[str, Any]:
     return body
 
 
-def page(profile: Profile, tier: str) -> str:
-    """The HTML page of a profile for one tier, with every source it cites."""
-    return html_page(profile.visible(tier))
-
-
 @router.get(
     "/api/profiles/{profile_id}",
     summary="A profile, cut to the reader's tier",
@@ -90,17 +76,6 @@ def page(profile: Profile, tier: str) -> str:
 )
 def profile_json(request: Request, principal: Reader, profile_id: str = ID) -> Response:
     return json_response(cut(_profile(request, profile_id), principal.read_tier))
-
-
-@router.get(
-    "/profiles/{profile_id}",
-    summary="A profile as an HTML page, cut to the tier",
-    response_class=HTMLResponse,
-    **guarded(None, {"type": "string"}, 404, media="text/html"),
-)
-def profile_html(request: Request, principal: Reader, profile_id: str = ID) -> Response:
-    text = page(_profile(request, profile_id), principal.read_tier)
-    return HTMLResponse(text, headers=HTML_HEADERS)
 
 
 @router.get(

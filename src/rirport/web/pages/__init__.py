@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rirport.web.pages import home
+from rirport.web.pages import accounts, admin, home, profiles
 
-ROUTERS: tuple[APIRouter, ...] = (home.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    home.router,
+    profiles.router,
+    accounts.router,
+    admin.router,
+)
