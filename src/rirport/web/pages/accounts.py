@@ -49,7 +49,7 @@ from rirport.web.context import Page, PageContext
 from rirport.web.csrf import checked_fields
 from rirport.web.tables import table
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages: not in the OpenAPI description
 LOCAL = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,300}$")
 """A ``next`` address we redirect to after signing in: a path on this server only."""
 TOKEN_ID = Path(..., ge=1, le=2**31 - 1)

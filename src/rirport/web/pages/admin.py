@@ -32,7 +32,7 @@ from rirport.web.csrf import checked_fields
 from rirport.web.pages.accounts import needs, signed_in
 from rirport.web.tables import table
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages: not in the OpenAPI description
 ACCOUNT = Path(..., ge=1, le=2**31 - 1)
 
 

@@ -25,7 +25,7 @@ from rirport.services.profiles.build import ProfileSet, build_profiles
 from rirport.web.context import Page, PageContext
 from rirport.web.tables import table
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages: not in the OpenAPI description
 TIER_NAMES = {
     "public": "everyone",
     "strategy-circle": "Strategy Circle",
