@@ -151,14 +151,19 @@ def page(browser: Any, server: Served, watch: Watch) -> Iterator[Any]:
     tab = context.new_page()
     tab.on("console", lambda m: watch.note(f"console: {m.text}") if m.type == "error" else None)
     tab.on("pageerror", lambda e: watch.problems.append(f"page error: {e}"))
-    tab.on(
-        "requestfailed",
-        lambda r: watch.note(f"request failed: {r.url} ({r.failure})"),
-    )
+    tab.on("requestfailed", lambda r: failed(watch, r))
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
     assert watch.problems == [], "\n".join(watch.problems)
+
+
+def failed(watch: Watch, request: Any) -> None:
+    """A failed request is a problem, except one the browser cancelled because the page
+    navigated away meanwhile (``net::ERR_ABORTED``: a form submitted, a link followed);
+    requests to other hosts are aborted by the guard, which notes them itself."""
+    if "ERR_ABORTED" not in str(request.failure):
+        watch.note(f"request failed: {request.url} ({request.failure})")
 
 
 def axe_check(page: Any, allow: tuple[str, ...] = ()) -> list[dict[str, Any]]:

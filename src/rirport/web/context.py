@@ -11,6 +11,7 @@ same call answers ``?format=json`` (``data`` and the tables) and ``?format=csv``
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -121,7 +122,11 @@ class PageContext:
             "data": data,
             "tables": {t.name: t.to_json() for t in tables},
         }
-        text = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS, default=str)
+        try:
+            text = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS, default=str)
+        except TypeError:  # integers past 64 bits (IPv6 address counts): the slow encoder
+            slow = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+            text = slow.encode()
         return compressed(self.request, text, "application/json", status)
 
     def csv(self, tables: Sequence[Table], status: int = 200) -> Response:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from rirport.errors import NotFoundError
 from rirport.web import errors
 from rirport.web.assets import Assets
+from rirport.web.cache import CacheStats, PageCache
 from rirport.web.pages import ROUTERS
 from rirport.web.render import environment
 
@@ -39,3 +40,8 @@ def install(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
     errors.install(app)
+    live = app.state.live
+    app.state.page_cache = CacheStats()
+    app.add_middleware(
+        PageCache, generation=lambda: live.served.generation, stats=app.state.page_cache
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,12 @@ class Table:
     rows: Sequence[Sequence[Any]]
     numeric: frozenset[str] = field(default_factory=frozenset)
     """Columns holding numbers (right-aligned, drawn by charts)."""
+    links: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
+    """Column → the page a cell's value links to (None: no link)."""
+
+    def href(self, column: str, value: Any) -> str | None:
+        make = self.links.get(column)
+        return None if make is None or value is None or value == "" else make(value)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,5 +48,6 @@ def table(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     numeric: Sequence[str] = (),
+    links: Mapping[str, Callable[[Any], str | None]] | None = None,
 ) -> Table:
-    return Table(name, caption, tuple(columns), rows, frozenset(numeric))
+    return Table(name, caption, tuple(columns), rows, frozenset(numeric), dict(links or {}))

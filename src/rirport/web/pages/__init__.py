@@ -5,10 +5,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rirport.web.pages import accounts, admin, home, profiles
+from rirport.web.pages import (
+    accounts,
+    admin,
+    country,
+    events,
+    holder,
+    home,
+    journal,
+    portability,
+    profiles,
+    registry,
+    resource,
+    search,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
+    search.router,
+    resource.router,
+    registry.router,
+    country.router,
+    holder.router,
+    portability.router,
+    events.router,
+    journal.router,
     profiles.router,
     accounts.router,
     admin.router,

@@ -28,6 +28,10 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-suggest]").forEach(suggest);
+    // Filter forms apply on change (the button stays for keyboards and no-JS readers).
+    document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.requestSubmit(); });
+    });
     if (window.rirportCharts) { window.rirportCharts.drawAll(document); }
   });
 })();
