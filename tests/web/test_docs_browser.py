@@ -17,7 +17,10 @@ def test_docs_renders_every_operation_offline(page: Any, server: Served) -> None
     page.wait_for_selector(".opblock", timeout=20_000)
     paths = httpx.get(server.base + "/openapi.json").json()["paths"]
     operations = sum(
-        1 for item in paths.values() for method in item if method in ("get", "post", "put", "delete")
+        1
+        for item in paths.values()
+        for method in item
+        if method in ("get", "post", "put", "delete")
     )
     assert page.locator(".opblock").count() == operations
     assert page.locator(".opblock-summary-path", has_text="/rdap/ip/{query}").count() == 1

@@ -293,6 +293,7 @@ async def transfer_page(page: Page) -> Response:
     refused = signed_in(page, "transfer:file")
     if refused is not None:
         return refused
+    current_only(page)
     asked = {k: page.request.query_params.get(k, "").strip()[:200] for k in TRANSFER_FIELDS}
     check = None
     problem = ""
@@ -302,6 +303,13 @@ async def transfer_page(page: Page) -> Response:
         except (InputError, NotFoundError) as exc:
             problem = str(exc)
     return _transfer(page, asked, check, problem, 400 if problem else 200)
+
+
+def current_only(page: PageContext) -> None:
+    """Raises: InputError when the page was asked ``as-of`` a date: a request is judged and
+    filed on the current files only."""
+    if page.as_of is not None:
+        raise InputError("as-of: transfer requests are judged on the current files; drop as-of")
 
 
 def _transfer(
@@ -368,6 +376,7 @@ def _kind(text: str | None) -> TransferKind | None:
 @router.post("/account/transfer", **needs("transfer:file"))
 async def transfer_submit(page: Page) -> Response:
     fields = await form(page, "transfer:file")
+    current_only(page)
     asked = {k: fields.get(k, "").strip()[:200] for k in TRANSFER_FIELDS}
     try:
         resource = parse_resource(asked["resource"])
