@@ -53,14 +53,18 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def free_port() -> int:
+def bound_socket() -> socket.socket:
+    """A socket bound to the first free loopback port of 8110–8199, kept bound and handed to
+    uvicorn (two test workers starting at once cannot pick the same port)."""
     for port in [*PORTS, *range(8120, 8200)]:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        return sock
     raise RuntimeError("no free loopback port in 8110-8199")
 
 
@@ -84,10 +88,13 @@ def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def server(served_store: Store) -> Iterator[Served]:
     """The app served on a loopback port for the whole session."""
     app = create_app(served_store, None, HttpConfig(rate=0, refresh_seconds=0))
-    port = free_port()
+    sock = bound_socket()
+    port = sock.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="web-test-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
@@ -97,6 +104,7 @@ def server(served_store: Store) -> Iterator[Served]:
     yield Served(f"http://127.0.0.1:{port}", served_store, app)
     server.should_exit = True
     thread.join(timeout=10)
+    sock.close()
 
 
 @pytest.fixture(scope="session")

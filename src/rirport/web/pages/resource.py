@@ -34,7 +34,7 @@ from rirport.web.links import (
     registry_path,
     resource_path,
 )
-from rirport.web.pages.shared import all_events, holder_key
+from rirport.web.pages.shared import all_events
 from rirport.web.tables import Table, table
 
 router = APIRouter()
@@ -245,6 +245,3 @@ def _moves(page: PageContext, resource: ResourceRange) -> list[Move]:
                 continue
             out.append(Move(name, target.value, evaluation, None))
     return out
-
-
-__all__ = ["holder_key", "router"]

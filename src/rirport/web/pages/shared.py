@@ -16,10 +16,6 @@ def all_events(page: PageContext) -> list[EventEntry]:
     return page.served.derived("web:events", lambda: stored_events(store))
 
 
-def holder_key(registry: str, opaque_id: str | None) -> str:
-    return f"{registry}:{opaque_id}" if opaque_id else ""
-
-
 async def portability(page: PageContext, regime_name: str) -> PortabilityReport:
     """The matrix and every failing-registry scenario under one shipped regime, once per
     generation and day (the same run ``GET /api/portability`` makes, with the scenarios)."""
