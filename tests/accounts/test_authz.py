@@ -39,6 +39,7 @@ OPEN = {
     ("POST", "/login"),
     ("GET", "/api/profiles/{profile_id}"),
     ("GET", "/profiles/{profile_id}"),
+    ("GET", "/profiles"),
 }
 """Routes of the new surfaces anyone may call (each answers by the reader's tier)."""
 READ_ONLY_POSTS = {("POST", "/api/lookup")}
@@ -53,9 +54,19 @@ SURFACES = (
     "/login",
     "/logout",
     "/account",
+    "/admin",
 )
-HTML_PAGES = {"/account", "/account/password"}
-"""Browser pages: an anonymous reader is sent to /login (303) rather than given a 401."""
+HTML_PAGES = {
+    "/account",
+    "/account/password",
+    "/account/portfolio",
+    "/account/transfer",
+    "/admin",
+    "/admin/accounts/{account_id}",
+    "/admin/evidence",
+}
+"""Browser pages: an anonymous reader is sent to /login?next=… (303) rather than given a
+401."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +260,9 @@ def test_anonymous_and_wrong_tier_are_refused_and_change_nothing(
         before = world.state()
         response = send(matrix_client, call)
         if call.template in HTML_PAGES and call.method == "GET":
-            ok = response.status_code == 303 and response.headers["location"] == "/login"
+            ok = response.status_code == 303 and response.headers["location"].startswith(
+                "/login?next=/"
+            )
             failures += [] if ok else [f"{call} [anonymous]: {response.status_code}"]
         else:
             failures.append(_refused(world, response, 401, call, "anonymous", before))

@@ -175,9 +175,10 @@ def test_html_login_logout_and_password_forms(world: World) -> None:
         creds = {"username": SCRIPT, "password": PASSWORD}
         no_token = client.post("/login", data=creds, follow_redirects=False)
         assert no_token.status_code == 403 and SESSION_COOKIE not in client.cookies
-        client.get("/login")  # a fresh form: new cookie and token
-        stale = client.post("/login", data={**creds, "csrf_token": token}, follow_redirects=False)
-        assert stale.status_code == 403  # the token of an older form
+        forged = client.post(
+            "/login", data={**creds, "csrf_token": token + "x"}, follow_redirects=False
+        )
+        assert forged.status_code == 403  # not the token of this browser's form cookie
         token = _hidden(client.get("/login").text)
         bad = client.post("/login", data={**creds, "password": "wrong!", "csrf_token": token})
         assert bad.status_code == 401 and "Wrong username or password." in bad.text
@@ -185,7 +186,7 @@ def test_html_login_logout_and_password_forms(world: World) -> None:
         ok = client.post("/login", data={**creds, "csrf_token": token}, follow_redirects=False)
         assert (ok.status_code, ok.headers["location"]) == (303, "/account")
         page = client.get("/account")
-        assert SCRIPT not in page.text and "&lt;script&gt;alert(&#x27;x&#x27;)" in page.text
+        assert SCRIPT not in page.text and "&lt;script&gt;alert(&#39;x&#39;)" in page.text
         session_token = _hidden(page.text)
         assert client.post("/logout", data={"x": "1"}).status_code == 403
         changed = client.post(
@@ -201,7 +202,8 @@ def test_html_login_logout_and_password_forms(world: World) -> None:
         session_token = _hidden(client.get("/account").text)
         out = client.post("/logout", data={"csrf_token": session_token}, follow_redirects=False)
         assert out.status_code == 303 and SESSION_COOKIE not in client.cookies
-        assert client.get("/account", follow_redirects=False).headers["location"] == "/login"
+        gone = client.get("/account", follow_redirects=False)
+        assert gone.headers["location"] == "/login?next=/account"
 
 
 # -- tiers ----------------------------------------------------------------------------------------
@@ -220,17 +222,21 @@ def test_profiles_are_cut_to_the_readers_tier(client: TestClient, world: World) 
     public = _sections(client, holder)
     circle = _sections(client, holder, world.bearer("sc"))
     alliance = _sections(client, holder, world.bearer("la"))
-    assert set(public["tiers"].values()) == {"public"} and public["sources"] == []
+    assert set(public["tiers"].values()) == {"public"}
     assert "At a glance" in public["sections"] and "Key points" in public["sections"]
-    assert "strategy-circle" in circle["tiers"].values() and circle["sources"]
+    # tiers gate depth, never provenance: every tier gets every source, and each entry its ids
+    assert public["sources"] == circle["sources"] == alliance["sources"] != []
+    listed = {s["id"] for s in public["sources"]}
+    assert all(set(r) <= listed for refs in public["refs"].values() for r in refs)
+    assert "strategy-circle" in circle["tiers"].values()
     assert "Portfolio" not in circle["sections"] and "Portfolio" in alliance["sections"]
     assert public["score"] == circle["score"] == alliance["score"]
     assert set(public["sections"]) < set(circle["sections"]) < set(alliance["sections"])
     client.cookies.clear()
     page = client.get(f"/profiles/{holder}").text
-    assert "Source links" not in page and 'data-tier="strategy-circle"' not in page
+    assert 'id="sources"' in page and 'data-tier="strategy-circle"' not in page
     full = client.get(f"/profiles/{holder}", headers=world.bearer("la")).text
-    assert "Source links" in full and 'data-tier="leadership-alliance"' in full
+    assert 'id="sources"' in full and 'data-tier="leadership-alliance"' in full
     assert client.get("/api/profiles/holder:ripencc:nope").status_code == 404
 
 

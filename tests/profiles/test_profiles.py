@@ -225,7 +225,13 @@ def test_tiers_cut_a_profile(url: str, store: Store) -> None:
     profile = build_profiles(store, DAY).get("afrinic")
     public = profile.visible("public")
     assert {s.tier for s in public.sections} == {"public"}
-    assert {s.title for s in public.sections} == {"At a glance", "Confidence", "Key points"}
+    assert {s.title for s in public.sections} == {
+        "At a glance",
+        "Confidence",
+        "Key points",
+        "Sources",
+    }
+    assert public.cited == profile.cited  # provenance is never cut
     assert len(profile.visible("leadership-alliance").sections) == len(profile.sections)
     with pytest.raises(ValueError):
         profile.visible("everyone")

@@ -81,12 +81,15 @@ def portfolio(store: Store, view: CurrentView, principal: Principal) -> list[Hol
         stable = ids.holder(registry, opaque)
         current = [i for i in stable.ids if len(rows_of(view, registry, i))]
         rows = [int(r) for i in current for r in rows_of(view, registry, i)]
-        out.append(
-            Holding(
-                registry, opaque, stable.key, current, [view.table.row(r).to_json() for r in rows]
-            )
-        )
+        resources = [_resource(view.table.row(r)) for r in rows]
+        out.append(Holding(registry, opaque, stable.key, current, resources))
     return out
+
+
+def _resource(row: Any) -> dict[str, Any]:
+    """A delegation's JSON with the resource as text (``193.0.0.0/20``, ``AS3333``), as a
+    transfer request names it."""
+    return {**row.to_json(), "resource": str(row.resource)}
 
 
 def file_transfer(

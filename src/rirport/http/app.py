@@ -27,10 +27,10 @@ from rirport.http.api.profiles import router as profiles_router
 from rirport.http.api.routes import router as api_router
 from rirport.http.auth.errors import install_handlers as install_auth_handlers
 from rirport.http.auth.errors import unauthorized
-from rirport.http.auth.forms import router as forms_router
 from rirport.http.auth.principal import check_presented
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
+from rirport.http.docs import router as docs_router
 from rirport.http.errors import error_response_for
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import TokenBuckets
@@ -78,6 +78,8 @@ def create_app(
         description="RDAP for the five RIRs' number resources, and a JSON API.",
         responses={},
         telemetry=NO_TELEMETRY,
+        docs_url=None,  # served from local assets by rirport.http.docs
+        redoc_url=None,
     )
     app.state.live = live
     app.state.config = cfg
@@ -91,7 +93,7 @@ def create_app(
     ):
         app.include_router(router, dependencies=presented, responses=unauthorized(media))
     app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)
-    for router in (accounts_router, admin_router, profiles_router, forms_router):
+    for router in (accounts_router, admin_router, profiles_router, docs_router):
         app.include_router(router)
     _handlers(app)
     install_auth_handlers(app)

@@ -35,7 +35,7 @@ from rirport.profiles.evidence import (
 )
 from rirport.profiles.holdings import Holdings
 from rirport.profiles.loader import CatalogueEntry
-from rirport.profiles.model import Cited, Profile, Section, drop_repeats
+from rirport.profiles.model import Cited, Profile, Refs, Section, drop_repeats, section
 
 REGIONS = {
     Registry.AFRINIC: "Africa",
@@ -53,6 +53,8 @@ ENGINE_CREDIBILITY = 3
 """Decisions computed by the policy engine: the registry data is direct, but the rules behind
 them are partly verified (current.toml has P and U rules), so "possibly true"."""
 CONCERNS = {"policy:afpub-2020-gen-006": (Registry.AFRINIC,), "document:": ()}
+Line = tuple[str, Refs]
+"""An entry of a section and the ids of the cited claims it rests on."""
 
 
 @dataclass(frozen=True)
@@ -195,20 +197,38 @@ def _source_line(cited: Cited, interests_seen: dict[str, str]) -> str:
     return text
 
 
+def _store_facts(ctx: Context, entity: str, store: list[StoreItem]) -> list[Cited]:
+    """rirport's own transfers, holds and change events touching the entity, as derived
+    claims (aligned with ``store``) so that every line quoting them names its source."""
+    return [
+        ctx.derived(f"store-{n + 1}", f"{s.text}.", s.link, "rirport store", s.date, (entity,))
+        for n, s in enumerate(store)
+    ]
+
+
+def _ids(cited: Sequence[Cited]) -> Refs:
+    return tuple(c.item.id for c in cited)
+
+
 def _watch(
-    ctx: Context, cited: list[Cited], store: list[StoreItem], skip: frozenset[str] = frozenset()
-) -> tuple[list[str], set[str], str]:
+    ctx: Context,
+    cited: list[Cited],
+    store: list[tuple[StoreItem, Cited]],
+    skip: frozenset[str] = frozenset(),
+) -> tuple[list[Line], set[str], Line]:
     """Upcoming due items, evidence from the last year, rirport's transfers and holds; the
-    ids used (kept out of Key points); and the time horizon sentence."""
-    lines: list[str] = []
+    ids used (kept out of Key points); and the time horizon sentence. A statement that
+    nothing is there rests on every claim it looked through."""
+    lines: list[Line] = []
     used: set[str] = set()
+    everything = _ids(cited) + _ids([c for _, c in store])
     cited = [c for c in cited if c.item.id not in skip]
     upcoming = sorted(
         (c for c in cited if c.item.due and c.item.due >= ctx.as_of),
         key=lambda c: c.item.due or ctx.as_of,
     )
     for c in upcoming:
-        lines.append(f"Due {c.item.due}: {_point(c)}")
+        lines.append((f"Due {c.item.due}: {_point(c)}", (c.item.id,)))
         used.add(c.item.id)
     recent = [
         c
@@ -220,27 +240,41 @@ def _watch(
     ]
     for c in sorted(recent, key=lambda c: c.item.source.date, reverse=True):
         lines.append(
-            f"New since {(ctx.as_of - dt.timedelta(days=RECENT_DAYS)).isoformat()} "
-            f"({c.item.source.date}): {_point(c)}"
+            (
+                f"New since {(ctx.as_of - dt.timedelta(days=RECENT_DAYS)).isoformat()} "
+                f"({c.item.source.date}): {_point(c)}",
+                (c.item.id,),
+            )
         )
         used.add(c.item.id)
-    lines += [f"{s.date}: {s.text} ({s.link})" for s in sorted(store, key=lambda s: s.date)]
+    lines += [
+        (f"{s.date}: {s.text} ({s.link})", (fact.item.id,))
+        for s, fact in sorted(store, key=lambda pair: pair[0].date)
+    ]
+    horizon: Line
     if upcoming:
         first = upcoming[0].item
         horizon = (
             (
                 f"Time horizon: {first.due} ({(first.due - ctx.as_of).days} days from "
                 f"{ctx.as_of}), when {first.id} falls due."
-            )
-            if first.due
-            else ""
+                if first.due
+                else ""
+            ),
+            (first.id,),
         )
     else:
-        horizon = f"Time horizon: none set, as no cited item has a due date after {ctx.as_of}."
+        horizon = (
+            f"Time horizon: none set, as no cited item has a due date after {ctx.as_of}.",
+            everything,
+        )
     if not lines:
         lines.append(
-            f"Nothing is due, no cited evidence is newer than {RECENT_DAYS} days, and "
-            "rirport records no transfer or hold for it."
+            (
+                f"Nothing is due, no cited evidence is newer than {RECENT_DAYS} days, and "
+                "rirport records no transfer or hold for it.",
+                everything,
+            )
         )
     return lines, used, horizon
 
@@ -252,43 +286,49 @@ def _finish(
     kind: str,
     head: list[Section],
     cited: list[Cited],
-    store: list[StoreItem],
-    matters: list[str],
+    store: list[tuple[StoreItem, Cited]],
+    matters: list[Line],
     guard: bool,
     shown: frozenset[str] = frozenset(),
 ) -> Profile:
     """Add What to watch, Key points, Sources and Confidence, then assemble the profile
-    (claims in ``shown`` are already in the head and stay out of Key points)."""
+    (claims in ``shown`` are already in the head and stay out of Key points). ``store`` pairs
+    rirport's own items with their derived claims (:func:`_store_facts`)."""
     watch, used, horizon = _watch(ctx, cited, store, shown)
-    cited = cited + [
-        ctx.derived(f"store-{n + 1}", f"{s.text}.", s.link, "rirport store", s.date, (entity,))
-        for n, s in enumerate(store)
-    ]
+    cited = cited + [fact for _, fact in store]
     used |= shown
-    points = [_point(c) for c in cited if not c.item.derived and c.item.id not in used]
+    points: list[Line] = [
+        (_point(c), (c.item.id,)) for c in cited if not c.item.derived and c.item.id not in used
+    ]
     if not points:
         points = [
-            "No graded evidence beyond the registry data names it; every statement here "
-            "is derived from the files and policy rules cited below."
+            (
+                "No graded evidence beyond the registry data names it; every statement here "
+                "is derived from the files and policy rules cited below.",
+                _ids(cited),
+            )
         ]
     seen: dict[str, str] = {}
     sections = [
         *head,
-        Section("Why it matters", "strategy-circle", [*matters, horizon]),
-        Section("What to watch", "strategy-circle", watch),
-        Section("Key points", "public", points),
-        Section("Sources", "strategy-circle", [_source_line(c, seen) for c in cited]),
+        section("Why it matters", "strategy-circle", [*matters, horizon]),
+        section("What to watch", "strategy-circle", watch),
+        section("Key points", "public", points),
+        section("Sources", "public", [(_source_line(c, seen), (c.item.id,)) for c in cited]),
     ]
     profile = Profile(entity, name, kind, (), tuple(cited), ctx.as_of)
     score, grade, label = profile.rating
     sections.insert(
         1,
-        Section(
+        section(
             "Confidence",
             "public",
             [
-                f"Score {score:.2f}, grade {grade} ({label}), from {len(cited)} cited claims.",
-                f"Rule: {CONFIDENCE_RULE}",
+                (
+                    f"Score {score:.2f}, grade {grade} ({label}), from {len(cited)} cited claims.",
+                    _ids(cited),
+                ),
+                (f"Rule: {CONFIDENCE_RULE}", ()),
             ],
         ),
     )
@@ -296,11 +336,17 @@ def _finish(
     return Profile(entity, name, kind, tuple(final), tuple(cited), ctx.as_of)
 
 
-def _glance(name: str, kind: str, region: str, focus: str) -> Section:
-    return Section(
+def _glance(name: str, kind: str, region: str, focus: str, basis: Refs = ()) -> Section:
+    """Labels, except the region of a holder or country, which the files say (``basis``)."""
+    return section(
         "At a glance",
         "public",
-        [f"Name: {name}", f"Type: {kind}", f"Region: {region}", f"Focus: {focus}"],
+        [
+            (f"Name: {name}", ()),
+            (f"Type: {kind}", ()),
+            (f"Region: {region}", basis),
+            (f"Focus: {focus}", ()),
+        ],
     )
 
 
@@ -338,11 +384,15 @@ def registry_profile(ctx: Context, registry: Registry, guard: bool = True) -> Pr
             (entity,),
         )
     ]
-    matters = [
-        f"Impact: {cited[0].item.claim}",
-        f"Operational criticality: {criticality(max(share_v4, share_holders))}, from "
-        f"{pct(amounts[IPV4], ctx.total_ipv4)} of the IPv4 and "
-        f"{pct(holders, ctx.total_holders)} of the holders.",
+    basis = (cited[0].item.id,)
+    matters: list[Line] = [
+        (f"Impact: {cited[0].item.claim}", basis),
+        (
+            f"Operational criticality: {criticality(max(share_v4, share_holders))}, from "
+            f"{pct(amounts[IPV4], ctx.total_ipv4)} of the IPv4 and "
+            f"{pct(holders, ctx.total_holders)} of the holders.",
+            basis,
+        ),
     ]
     for name, movable in h.registry_movable.items():
         fact = ctx.derived(
@@ -358,7 +408,7 @@ def registry_profile(ctx: Context, registry: Registry, guard: bool = True) -> Pr
             ENGINE_CREDIBILITY,
         )
         cited.append(fact)
-        matters.append(fact.item.claim)
+        matters.append((fact.item.claim, (fact.item.id,)))
     rules = [
         _rule_fact(ctx, rule, entity)
         for rule in ctx.rules
@@ -366,14 +416,18 @@ def registry_profile(ctx: Context, registry: Registry, guard: bool = True) -> Pr
         and rule.regime == "current"
         and rule.direction in ("out", "in")
     ]
-    does = [
-        f"{registry.label} is the Regional Internet Registry for {REGIONS[registry]}: it "
-        "delegates IPv4, IPv6 and AS numbers to holders there and publishes the "
-        "statistics file profiled here.",
-        *[f"Inter-RIR rule {c.item.claim}" for c in rules],
+    does: list[Line] = [
+        (
+            f"{registry.label} is the Regional Internet Registry for {REGIONS[registry]}: it "
+            "delegates IPv4, IPv6 and AS numbers to holders there and publishes the "
+            "statistics file profiled here.",
+            basis,
+        ),
+        *[(f"Inter-RIR rule {c.item.claim}", (c.item.id,)) for c in rules],
     ]
     cited += rules + ctx.about(entity)
-    store = [s for s in ctx.store_items if registry in s.registries]
+    items = [s for s in ctx.store_items if registry in s.registries]
+    store = list(zip(items, _store_facts(ctx, entity, items), strict=True))
     head = [
         _glance(
             registry.label,
@@ -381,7 +435,7 @@ def registry_profile(ctx: Context, registry: Registry, guard: bool = True) -> Pr
             REGIONS[registry],
             "Registry: delegations, transfer policy and governance",
         ),
-        Section("What it does", "strategy-circle", does),
+        section("What it does", "strategy-circle", does),
     ]
     return _finish(ctx, entity, registry.label, "registry", head, cited, store, matters, guard)
 
@@ -431,42 +485,89 @@ def holder_profile(ctx: Context, index: int, guard: bool = True) -> Profile:
         (entity,),
     )
     cited = [held]
-    portfolio, moves, points = [], [], []
+    basis = (held.item.id,)
     movements = [
         (name, m.allowed[index].tolist(), m.conditional[index].tolist(), m.anywhere[index].tolist())
         for name, m in h.moves.items()
     ]
-    for t, rtype in enumerate(RESOURCE_TYPES):
-        if not records[t]:
-            continue
+    held_types = [t for t in range(len(records)) if records[t]]
+    engine = {
+        name: ctx.derived(
+            f"moves-{registry.value}-{opaque}-{name}",
+            f"Under {REGIME_NAMES.get(name, name)}, "
+            + ", ".join(
+                f"{pct(anywhere[t], amounts[t])} of its {TYPE_NAMES[RESOURCE_TYPES[t].value]}"
+                for t in held_types
+            )
+            + f" could leave {registry.label} for another registry.",
+            f"rirport portability --regime {name} --registry {registry.value}",
+            "rirport policy engine",
+            ctx.as_of,
+            (entity, f"policy:{name}"),
+            ENGINE_CREDIBILITY,
+        )
+        for name, _, _, anywhere in movements
+    }
+    cited += engine.values()
+    every_regime = _ids(list(engine.values()))
+    portfolio: list[Line] = []
+    moves: list[Line] = []
+    points: list[Line] = []
+    for t in held_types:
+        rtype = RESOURCE_TYPES[t]
         tname = TYPE_NAMES[rtype.value]
         portfolio.append(
-            f"{tname}: {records[t]:,} records, {int(amounts[t]):,} {UNITS[rtype.value]}, "
-            f"first dated {_day(firsts[t])}, latest {_day(lasts[t])}; rank {ranks[t]:,} by "
-            f"amount at {registry.label}."
+            (
+                f"{tname}: {records[t]:,} records, {int(amounts[t]):,} {UNITS[rtype.value]}, "
+                f"first dated {_day(firsts[t])}, latest {_day(lasts[t])}; rank {ranks[t]:,} "
+                f"by amount at {registry.label}.",
+                basis,
+            )
         )
         summary = []
         for name, allowed, conditional, anywhere in movements:
-            moves.append(_move_line(name, tname, allowed[t], conditional[t], amounts[t], registry))
+            moves.append(
+                (
+                    _move_line(name, tname, allowed[t], conditional[t], amounts[t], registry),
+                    (engine[name].item.id,),
+                )
+            )
             summary.append(f"{pct(anywhere[t], amounts[t])} under {REGIME_NAMES.get(name, name)}")
-        points.append(f"{tname}: could leave {registry.label} at " + " and ".join(summary) + ".")
+        points.append(
+            (
+                f"{tname}: could leave {registry.label} at " + " and ".join(summary) + ".",
+                every_regime,
+            )
+        )
     share = amounts[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0.0
     reg_v4 = float(ctx.holdings.registry_amount[int(h.registry[index]), IPV4])
-    matters = [
-        f"Impact: its {int(amounts[IPV4]):,} IPv4 addresses are "
-        f"{pct(amounts[IPV4], reg_v4)} of {registry.label}'s delegated IPv4 and "
-        f"{pct(amounts[IPV4], ctx.total_ipv4)} of the five files'.",
-        f"Operational criticality: {criticality(share)}, by the share of the five files' "
-        "IPv4 above.",
+    matters: list[Line] = [
+        (
+            f"Impact: its {int(amounts[IPV4]):,} IPv4 addresses are "
+            f"{pct(amounts[IPV4], reg_v4)} of {registry.label}'s delegated IPv4 and "
+            f"{pct(amounts[IPV4], ctx.total_ipv4)} of the five files'.",
+            basis,
+        ),
+        (
+            f"Operational criticality: {criticality(share)}, by the share of the five files' "
+            "IPv4 above.",
+            basis,
+        ),
     ]
-    store = [s for s in ctx.store_items if (registry, opaque) in s.holders]
-    held_types = [t for t in range(len(records)) if records[t]]
-    history = [
-        f"First delegation in the current file dated "
-        f"{_day(min(firsts[t] for t in held_types))}; latest dated "
-        f"{_day(max(lasts[t] for t in held_types))}."
+    items = [s for s in ctx.store_items if (registry, opaque) in s.holders]
+    store = list(zip(items, _store_facts(ctx, entity, items), strict=True))
+    history: list[Line] = [
+        (
+            f"First delegation in the current file dated "
+            f"{_day(min(firsts[t] for t in held_types))}; latest dated "
+            f"{_day(max(lasts[t] for t in held_types))}.",
+            basis,
+        )
     ]
-    history += [f"Transfer recorded by rirport on {s.date}: {s.text}." for s in store]
+    history += [
+        (f"Transfer recorded by rirport on {s.date}: {s.text}.", (fact.item.id,))
+        for s, fact in store
+    ]
     cited += ctx.about(entity)
     head = [
         _glance(
@@ -474,11 +575,12 @@ def holder_profile(ctx: Context, index: int, guard: bool = True) -> Profile:
             "holder (resource holder of record, by opaque-id)",
             f"{registry.label} service region; registered in {countries}",
             "Holder: portfolio, where it could move, history",
+            basis,
         ),
-        Section("What it does", "strategy-circle", [held.item.claim]),
-        Section("Portfolio", "leadership-alliance", portfolio),
-        Section("Where it could move", "leadership-alliance", moves),
-        Section("History", "strategy-circle", history),
+        section("What it does", "strategy-circle", [(held.item.claim, basis)]),
+        section("Portfolio", "leadership-alliance", portfolio),
+        section("Where it could move", "leadership-alliance", moves),
+        section("History", "strategy-circle", history),
     ]
     profile = _finish(
         ctx, entity, f"{opaque} ({registry.label})", "holder", head, cited, store, matters, False
@@ -486,13 +588,13 @@ def holder_profile(ctx: Context, index: int, guard: bool = True) -> Profile:
     return _merge_points(profile, points, guard)
 
 
-def _merge_points(profile: Profile, points: list[str], guard: bool) -> Profile:
+def _merge_points(profile: Profile, points: list[Line], guard: bool) -> Profile:
     """Holders' key points are their portability summary (plus any graded evidence)."""
     sections = []
     for s in profile.sections:
         if s.title == "Key points" and isinstance(s.body, list):
-            extra = [p for p in s.body if not p.startswith("No graded evidence")]
-            s = Section(s.title, s.tier, points + extra)
+            extra = [(p, r) for p, r in s.cites() if not p.startswith("No graded evidence")]
+            s = section(s.title, s.tier, points + extra)
         sections.append(s)
     final = drop_repeats(sections) if guard else sections
     return Profile(
@@ -548,11 +650,15 @@ def country_profile(ctx: Context, cc: str, guard: bool = True) -> Profile:
         (entity,),
     )
     cited = [held]
-    matters = [
-        f"Impact: {held.item.claim}",
-        f"Operational criticality: "
-        f"{criticality(total[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0)}, from "
-        f"its {pct(total[IPV4], ctx.total_ipv4)} share of the delegated IPv4.",
+    basis = (held.item.id,)
+    matters: list[Line] = [
+        (f"Impact: {held.item.claim}", basis),
+        (
+            f"Operational criticality: "
+            f"{criticality(total[IPV4] / ctx.total_ipv4 if ctx.total_ipv4 else 0)}, from "
+            f"its {pct(total[IPV4], ctx.total_ipv4)} share of the delegated IPv4.",
+            basis,
+        ),
     ]
     for name, per in h.country_movable.items():
         movable = per.get(cc, np.zeros(len(RESOURCE_TYPES)))[IPV4]
@@ -567,7 +673,7 @@ def country_profile(ctx: Context, cc: str, guard: bool = True) -> Profile:
             ENGINE_CREDIBILITY,
         )
         cited.append(fact)
-        matters.append(fact.item.claim)
+        matters.append((fact.item.claim, (fact.item.id,)))
     cited += ctx.about(entity)
     head = [
         _glance(
@@ -575,11 +681,12 @@ def country_profile(ctx: Context, cc: str, guard: bool = True) -> Profile:
             "country (ISO 3166 code as registered)",
             ", ".join(REGIONS[reg] for reg, _ in serving) or "none",
             "Country: space and holders registered there",
+            basis,
         ),
-        Section(
+        section(
             "What it does",
             "strategy-circle",
-            [f"Holders registered in {cc} are served by {by or 'no registry'}."],
+            [(f"Holders registered in {cc} are served by {by or 'no registry'}.", basis)],
         ),
     ]
     return _finish(ctx, entity, f"Country {cc}", "country", head, cited, [], matters, guard)
@@ -588,8 +695,8 @@ def country_profile(ctx: Context, cc: str, guard: bool = True) -> Profile:
 # -- policies and documents ---------------------------------------------------------------------
 def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -> Profile:
     cited: list[Cited] = []
-    does: list[str] = []
-    matters: list[str] = []
+    does: list[Line] = []
+    matters: list[Line] = []
     name = entry.id.split(":", 1)[1]
     if name in ctx.regimes:
         description, version, count = ctx.regimes[name]
@@ -608,7 +715,7 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
             kind=SourceKind.POLICY_DOCUMENT,
         )
         cited.append(fact)
-        does.append(fact.item.claim)
+        does.append((fact.item.claim, (fact.item.id,)))
         movable = ctx.holdings.registry_movable.get(name)
         if movable is not None:
             share = movable[:, IPV4].sum() / ctx.total_ipv4 if ctx.total_ipv4 else 0.0
@@ -626,10 +733,13 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
             )
             cited.append(impact)
             matters += [
-                f"Impact: {impact.item.claim}",
-                f"Operational criticality: {criticality(share)}, as "
-                f"{pct(movable[:, IPV4].sum(), ctx.total_ipv4)} of the IPv4 could "
-                "move under it.",
+                (f"Impact: {impact.item.claim}", (impact.item.id,)),
+                (
+                    f"Operational criticality: {criticality(share)}, as "
+                    f"{pct(movable[:, IPV4].sum(), ctx.total_ipv4)} of the IPv4 could "
+                    "move under it.",
+                    (impact.item.id,),
+                ),
             ]
     concerned = CONCERNS.get(entry.id, CONCERNS.get(entry.id.split(":")[0] + ":", REGISTRIES))
     if not matters and concerned:
@@ -652,16 +762,22 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
             holders / ctx.total_holders if ctx.total_holders else 0.0,
         )
         matters += [
-            f"Impact: {fact.item.claim}",
-            f"Operational criticality: {criticality(share)}, from "
-            f"{pct(share, 1.0)} of the IPv4 or of the holders, whichever is larger.",
+            (f"Impact: {fact.item.claim}", (fact.item.id,)),
+            (
+                f"Operational criticality: {criticality(share)}, from "
+                f"{pct(share, 1.0)} of the IPv4 or of the holders, whichever is larger.",
+                (fact.item.id,),
+            ),
         ]
+    about = ctx.about(entry.id)
     if not matters:
         matters.append(
-            "Impact: a document changes no registry record by itself; its weight is "
-            "in the graded claims below and in its author's interests."
+            (
+                "Impact: a document changes no registry record by itself; its weight is "
+                "in the graded claims below and in its author's interests.",
+                _ids(about),
+            )
         )
-    about = ctx.about(entry.id)
     cited += about
     shown: set[str] = set()
     if not does:
@@ -670,13 +786,13 @@ def catalogue_profile(ctx: Context, entry: CatalogueEntry, guard: bool = True) -
             for c in about
             if c.item.source.kind in (SourceKind.POLICY_DOCUMENT, SourceKind.INTERESTED_OPINION)
         ][:2]
-        does = [_point(c) for c in primary] or [
-            "No policy document or text of its own is among the evidence yet."
+        does = [(_point(c), (c.item.id,)) for c in primary] or [
+            ("No policy document or text of its own is among the evidence yet.", _ids(cited))
         ]
         shown = {c.item.id for c in primary}
     head = [
         _glance(entry.name, entry.type.value, entry.region, entry.focus),
-        Section("What it does", "strategy-circle", does),
+        section("What it does", "strategy-circle", does),
     ]
     return _finish(
         ctx,

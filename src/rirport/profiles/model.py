@@ -3,6 +3,11 @@
 Every section carries the lowest member tier that may read it (``public``, then
 ``strategy-circle``, then ``leadership-alliance``), so a server can cut a profile to a reader's
 tier with :meth:`Profile.visible` without rebuilding it.
+
+Tiers gate depth, never provenance: every entry of a section names the cited claims it states
+or is computed from (:attr:`Section.refs`), a profile cannot cite an id it does not list
+(:class:`Profile` refuses it), and the list of sources is public, so whatever a reader of any
+tier is shown carries its source.
 """
 
 from __future__ import annotations
@@ -51,11 +56,39 @@ class Cited:
         }
 
 
+Refs = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Section:
+    """A titled part of a profile. ``refs`` holds, for each entry of the body (a text body is
+    one entry), the ids of the cited claims that entry states or is computed from; an entry
+    with no ids states no fact (a label, the confidence rule). Empty ``refs``: none given."""
+
     title: str
     tier: str
     body: str | list[str]
+    refs: tuple[Refs, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.refs and len(self.refs) != len(self.entries):
+            raise ValueError(
+                f"section {self.title!r}: {len(self.refs)} refs for {len(self.entries)} entries"
+            )
+
+    @property
+    def entries(self) -> list[str]:
+        return [self.body] if isinstance(self.body, str) else list(self.body)
+
+    def cites(self) -> list[tuple[str, Refs]]:
+        """Each entry with the ids it rests on."""
+        refs = self.refs or tuple(() for _ in self.entries)
+        return list(zip(self.entries, refs, strict=True))
+
+
+def section(title: str, tier: str, lines: list[tuple[str, Refs]]) -> Section:
+    """A section from (entry, ids) pairs."""
+    return Section(title, tier, [t for t, _ in lines], tuple(r for _, r in lines))
 
 
 @dataclass(frozen=True)
@@ -66,6 +99,24 @@ class Profile:
     sections: tuple[Section, ...]
     cited: tuple[Cited, ...]
     as_of: dt.date
+
+    def __post_init__(self) -> None:
+        known = {c.item.id for c in self.cited}
+        for s in self.sections:
+            for refs in s.refs:
+                missing = [r for r in refs if r not in known]
+                if missing:
+                    raise ValueError(
+                        f"profile {self.id}: section {s.title!r} cites {missing[0]!r}, "
+                        "which is not among its sources"
+                    )
+
+    def source(self, item_id: str) -> Cited:
+        """Raises: KeyError for an id the profile does not cite."""
+        for cited in self.cited:
+            if cited.item.id == item_id:
+                return cited
+        raise KeyError(item_id)
 
     @property
     def score(self) -> float:
@@ -78,7 +129,8 @@ class Profile:
         return float(rounded), grade, label
 
     def visible(self, tier: str) -> Profile:
-        """The sections a reader of ``tier`` may see (cited sources go with the full view).
+        """The sections a reader of ``tier`` may see. Every cited source stays: the Sources
+        section is public, and the confidence is the full profile's.
 
         Raises:
             ValueError: unknown tier.
@@ -104,6 +156,7 @@ class Profile:
         }
         if tiers:
             body["tiers"] = {s.title: s.tier for s in self.sections}
+            body["refs"] = {s.title: [list(r) for _, r in s.cites()] for s in self.sections}
             body["as_of"] = self.as_of.isoformat()
             body["confidence_rule"] = CONFIDENCE_RULE
         return body
@@ -140,17 +193,18 @@ def drop_repeats(sections: list[Section]) -> list[Section]:
         return " ".join(kept)
 
     result = []
-    for section in sections:
-        if isinstance(section.body, str):
-            text = keep(section.body)
-            result.append(
-                section if text == section.body else Section(section.title, section.tier, text)
-            )
+    for part in sections:
+        if isinstance(part.body, str):
+            text = keep(part.body)
+            result.append(part if text == part.body else replace(part, body=text))
         else:
-            entries = [e for e in (keep(e) for e in section.body) if e]
+            kept = [(k, r) for k, r in ((keep(e), r) for e, r in part.cites()) if k]
+            entries = [k for k, _ in kept]
             result.append(
-                section
-                if entries == section.body
-                else Section(section.title, section.tier, entries)
+                part
+                if entries == part.body
+                else replace(
+                    part, body=entries, refs=tuple(r for _, r in kept) if part.refs else ()
+                )
             )
     return result

@@ -1,8 +1,8 @@
 """Profiles cut to the reader's tier, a member's portfolio, and filing transfers.
 
-* ``GET /api/profiles/{id}`` — JSON with the sections the reader's tier may see (anonymous:
-  the public ones, and no source list); ``GET /profiles/{id}`` — the same as an HTML page
-  (:func:`rirport.profiles.render.html_page`, everything escaped);
+* ``GET /api/profiles/{id}`` — JSON with the sections the reader's tier may see and, for every
+  tier, every source the profile cites (tiers gate depth, never provenance); the page
+  ``/profiles/{id}`` is :mod:`rirport.web.pages.profiles`;
 * ``GET /api/me/portfolio`` — a Leadership Alliance member's verified holders and what they
   hold now;
 * ``POST /api/transfers`` — request a transfer of a resource a member's verified holder holds
@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from rirport.accounts.holdings import file_transfer, portfolio
 from rirport.domain.transfer import TransferKind
@@ -29,7 +29,6 @@ from rirport.http.auth.state import FORM_MAX_BYTES
 from rirport.http.responses import json_response
 from rirport.policy.loader import load_builtin
 from rirport.profiles.model import Profile
-from rirport.profiles.render import html_page
 from rirport.query.live import Served
 from rirport.query.parse import parse_day, parse_registry, parse_resource
 from rirport.services.profiles.build import ProfileSet, build_profiles
@@ -43,14 +42,6 @@ ID = Path(
     max_length=200,
     description="registry:arin, country:ZA, policy:current, holder:ripencc:ID, or a plain name",
 )
-SOURCE_LINKS = '<section data-tier="strategy-circle"><h2>Source links</h2><ul>'
-HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def _served(request: Request) -> Served:
@@ -71,23 +62,11 @@ def _profile(request: Request, profile_id: str) -> Profile:
 
 
 def cut(profile: Profile, tier: str) -> dict[str, Any]:
-    """A profile as one tier may read it: its sections, and the sources only for members
-    (the confidence stays the full profile's)."""
+    """A profile as one tier may read it: its sections, each entry's source ids (``refs``),
+    and every source it cites (the confidence stays the full profile's)."""
     body = profile.visible(tier).to_json(tiers=True)
-    if tier == "public":
-        body["sources"] = []
     body["tier"] = tier
     return body
-
-
-def page(profile: Profile, tier: str) -> str:
-    """The HTML page of a profile for one tier (public pages without the source links)."""
-    text = html_page(profile.visible(tier))
-    if tier == "public" and SOURCE_LINKS in text:
-        start = text.index(SOURCE_LINKS)
-        end = text.index("</ul></section>", start) + len("</ul></section>")
-        text = text[:start] + text[end:]
-    return text
 
 
 @router.get(
@@ -97,17 +76,6 @@ def page(profile: Profile, tier: str) -> str:
 )
 def profile_json(request: Request, principal: Reader, profile_id: str = ID) -> Response:
     return json_response(cut(_profile(request, profile_id), principal.read_tier))
-
-
-@router.get(
-    "/profiles/{profile_id}",
-    summary="A profile as an HTML page, cut to the tier",
-    response_class=HTMLResponse,
-    **guarded(None, {"type": "string"}, 404, media="text/html"),
-)
-def profile_html(request: Request, principal: Reader, profile_id: str = ID) -> Response:
-    text = page(_profile(request, profile_id), principal.read_tier)
-    return HTMLResponse(text, headers=HTML_HEADERS)
 
 
 @router.get(

@@ -67,7 +67,7 @@ async def identify(
 
 async def identify_form(request: Request, credentials: Bearer, session_cookie: Cookie) -> Principal:
     """As :func:`identify` for the HTML forms, whose CSRF token is a form field: the handler
-    checks it (:func:`rirport.http.auth.forms.form_with_csrf`) before changing anything."""
+    checks it (:func:`rirport.web.csrf.checked_fields`) before changing anything."""
     principal, _sid = await _identify(request, credentials, session_cookie)
     return principal
 

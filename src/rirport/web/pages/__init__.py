@@ -6,12 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from rirport.web.pages import (
+    accounts,
+    admin,
     country,
     events,
     holder,
     home,
     journal,
     portability,
+    profiles,
     registry,
     resource,
     search,
@@ -27,4 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     portability.router,
     events.router,
     journal.router,
+    profiles.router,
+    accounts.router,
+    admin.router,
 )
