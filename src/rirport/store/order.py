@@ -2,8 +2,15 @@
 
 Line numbers change whenever a record is added or removed above them, so they cannot live on
 rows shared by many snapshots. Each snapshot keeps one pair of arrays instead: the origins of
-its file rows (sorted) and each one's line. A row's line in a snapshot is one binary search;
-compressed, the pair costs about a byte per record when the file barely changed.
+its file rows and each one's line; in memory sorted by origin (a row's line is one binary
+search).
+
+Stored (format 2), both arrays are taken in line order and delta-coded before zlib: a file's
+rows keep their order from day to day and a first file's rows are numbered in line order, so
+nearly every step is +1 and a snapshot's order costs what changed, not what it holds
+(measured on the simulated daily history, ``bench/history.py``: about 0.01 bytes per record
+per day, against 2.9 for the format-1 arrays sorted by origin). Format-1 blobs (plain zlib of
+the sorted arrays, as stores before 0.x wrote them) are still read.
 """
 
 from __future__ import annotations
@@ -30,14 +37,15 @@ class LineOrder:
         return cls(o[order], li[order])
 
     def encode(self) -> tuple[bytes, bytes]:
-        return (
-            zlib.compress(self.origins.astype("<i8").tobytes(), 1),
-            zlib.compress(self.lines.astype("<i4").tobytes(), 1),
-        )
+        """Format 2: origins and lines in line order, each as its first value then steps."""
+        by_line = np.argsort(self.lines, kind="stable")
+        return _pack(self.origins[by_line]), _pack(self.lines[by_line].astype(np.int64))
 
     @classmethod
     def decode(cls, origins: bytes, lines: bytes) -> LineOrder:
-        return cls(
+        if origins.startswith(_MAGIC):
+            return cls.build(_unpack(origins), _unpack(lines))
+        return cls(  # format 1
             np.frombuffer(zlib.decompress(origins), dtype="<i8").astype(np.int64),
             np.frombuffer(zlib.decompress(lines), dtype="<i4").astype(np.int32),
         )
@@ -54,3 +62,26 @@ class LineOrder:
         if len(wanted) and (not len(self.origins) or (self.origins[at] != wanted).any()):
             raise KeyError("row not in the snapshot's line order")
         return self.lines[at] if len(wanted) else np.zeros(0, np.int32)
+
+
+#: Marks a format-2 blob (a zlib stream, format 1, starts with 0x78).
+_MAGIC = b"LO2\0"
+
+
+def _pack(values: npt.NDArray[np.int64]) -> bytes:
+    """The steps between consecutive values are nearly all +1: stored are their count and
+    the others only, as (position, step) pairs (int64, zlib), so the blob's size is the
+    changes'."""
+    steps = np.diff(values, prepend=np.int64(0))
+    odd = np.flatnonzero(steps != 1)
+    body = np.concatenate([[len(values)], odd, steps[odd]]).astype("<i8")
+    return _MAGIC + zlib.compress(body.tobytes(), 6)
+
+
+def _unpack(blob: bytes) -> npt.NDArray[np.int64]:
+    body = np.frombuffer(zlib.decompress(blob[len(_MAGIC) :]), dtype="<i8").astype(np.int64)
+    n, rest = int(body[0]), body[1:]
+    odd, values = rest[: len(rest) // 2], rest[len(rest) // 2 :]
+    steps = np.ones(n, np.int64)
+    steps[odd] = values
+    return np.cumsum(steps, dtype=np.int64)

@@ -26,7 +26,12 @@ from rirport.errors import (
     StorageError,
 )
 from rirport.formats.source import SourceFile, read_source, source_from_bytes
-from rirport.formats.statsfile import StatsFile, name_mismatches, read_stats
+from rirport.formats.statsfile import (
+    StatsFile,
+    name_mismatches,
+    read_record_lines,
+    read_stats,
+)
 from rirport.query.integrity import repeated_in_file
 from rirport.services.audit import journal
 from rirport.services.monitoring import events
@@ -183,10 +188,14 @@ def store_prepared(
         snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
         snap = uow.snapshots.get(snapshot_id)
         assert snap is not None
-        versioning.store_versions(uow, snap, prepared.rows)
+        stored = versioning.store_versions(uow, snap, prepared.rows)
         place = versioning.placement(uow, snap)
         warnings = prepared.warnings + place.warnings()
-        found = events.events_for_ingest(uow, snap, stats.table) if record_events else None
+        found = (
+            events.events_for_ingest(uow, snap, stats.table, _previous(stats, stored))
+            if record_events
+            else None
+        )
         journal.append(
             uow,
             actor,
@@ -206,6 +215,17 @@ def store_prepared(
         place.slotted_before,
         warnings,
     )
+
+
+def _previous(stats: StatsFile, stored: versioning.Stored) -> DelegationTable | None:
+    """The registry's previous file, rebuilt from this one and the rows it lacks (an
+    append over a kept head state only: after a transfer, its retired rows are not there)."""
+    if stored.kept is None:
+        return None
+    gone, errors = read_record_lines(stored.gone, stats.header.registry, stats.source)
+    if errors:
+        raise StorageError(f"stored records no longer parse: {errors[0]}")
+    return DelegationTable.concat([stats.table.take(stored.kept), gone])
 
 
 def _payload(
