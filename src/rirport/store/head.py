@@ -120,21 +120,37 @@ def _ranked(prints: U64) -> U64:
 
 def fingerprints(records: Sequence[str]) -> U64:
     """A 64-bit fingerprint of each record line (see the module's note on collisions)."""
-    n = len(records)
-    if not n:
+    if not records:
         return np.zeros(0, np.uint64)
     try:
         raw = np.array(records, dtype=np.bytes_)
     except UnicodeEncodeError:  # a record outside ASCII: encode each (rare, slower)
         raw = np.array([r.encode() for r in records], dtype=np.bytes_)
+    return bytes_prints(raw)
+
+
+def bytes_prints(raw: npt.NDArray[np.bytes_]) -> U64:
+    """:func:`fingerprints` of a fixed-width bytes array (a table's column as it is)."""
+    n = len(raw)
+    if not n:
+        return np.zeros(0, np.uint64)
     width = -(-raw.dtype.itemsize // 8) * 8
     if width != raw.dtype.itemsize:
         raw = raw.astype(f"S{width}")
-    words = raw.view("<u8").reshape(n, width // 8)
+    words = np.ascontiguousarray(raw).view("<u8").reshape(n, width // 8)
     with np.errstate(over="ignore"):
         h = np.full(n, _MUL, np.uint64)
-        for column in words.T:
-            h = _mix((h ^ column) * _MUL)
+        for column in words.T:  # an all-zero word is padding: the same text, any width
+            h = np.where(column != 0, _mix((h ^ column) * _MUL), h)
+    return h
+
+
+def mix_columns(*columns: npt.NDArray[np.unsignedinteger]) -> U64:
+    """One 64-bit hash of several integer columns, row by row."""
+    with np.errstate(over="ignore"):
+        h = np.full(len(columns[0]), _MUL, np.uint64)
+        for column in columns:
+            h = _mix((h ^ column.astype(np.uint64)) * _MUL)
     return h
 
 

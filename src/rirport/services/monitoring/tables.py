@@ -22,9 +22,9 @@ from rirport.domain.enums import ResourceType
 from rirport.domain.table import TYPE_CODE, DelegationTable
 from rirport.store.repos.snapshots import SnapshotRow
 
-#: Two files per registry: the one before and the one being ingested (about 60 MB for the
-#: five registries' 2018 files).
-MAX_FILES = 10
+#: Three files per registry (the RIRs date their files a day apart, so an ingest may look at a
+#: registry two files back): about 160 MB for the five registries' 2018 files.
+MAX_FILES = 15
 _IPV6 = TYPE_CODE[ResourceType.IPV6]
 
 

@@ -26,12 +26,7 @@ from rirport.errors import (
     StorageError,
 )
 from rirport.formats.source import SourceFile, read_source, source_from_bytes
-from rirport.formats.statsfile import (
-    StatsFile,
-    name_mismatches,
-    read_record_lines,
-    read_stats,
-)
+from rirport.formats.statsfile import StatsFile, name_mismatches, read_stats
 from rirport.query.integrity import repeated_in_file
 from rirport.services.audit import journal
 from rirport.services.monitoring import events
@@ -188,7 +183,7 @@ def store_prepared(
         snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
         snap = uow.snapshots.get(snapshot_id)
         assert snap is not None
-        stored = versioning.store_versions(uow, snap, prepared.rows)
+        stored = versioning.store_versions(uow, snap, prepared.rows, stats.table)
         place = versioning.placement(uow, snap)
         warnings = prepared.warnings + place.warnings()
         found = (
@@ -220,12 +215,9 @@ def store_prepared(
 def _previous(stats: StatsFile, stored: versioning.Stored) -> DelegationTable | None:
     """The registry's previous file, rebuilt from this one and the rows it lacks (an
     append over a kept head state only: after a transfer, its retired rows are not there)."""
-    if stored.kept is None:
+    if stored.kept is None or stored.gone is None:
         return None
-    gone, errors = read_record_lines(stored.gone, stats.header.registry, stats.source)
-    if errors:
-        raise StorageError(f"stored records no longer parse: {errors[0]}")
-    return DelegationTable.concat([stats.table.take(stored.kept), gone])
+    return DelegationTable.concat([stats.table.take(stored.kept), stored.gone])
 
 
 def _payload(

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from rirport.domain.table import DelegationTable
+from rirport.errors import StorageError
+from rirport.formats.statsfile import read_record_lines
 from rirport.query import holders
 from rirport.store.bulk import DelegationRows
 from rirport.store.head import HeadState, fingerprints, match
@@ -83,13 +86,16 @@ class Stored:
 
     fresh: int
     kept: npt.NDArray[np.int64] | None = None
-    gone: list[str] = field(default_factory=list)
+    gone: DelegationTable | None = None
     """Set only when the head state was kept (not rebuilt): a rebuilt one lacks the rows a
     transfer retired, which the previous file still had."""
 
 
-def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> Stored:
-    """Store a new snapshot's rows (see the module's note)."""
+def store_versions(
+    uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows, table: DelegationTable
+) -> Stored:
+    """Store a new snapshot's rows (``table``: the file they were built from; see the
+    module's note)."""
     before, after = uow.snapshots.neighbours(snap.registry, snap.snapshot_date)
     if before is None and after is None:
         ids = uow.delegations.add_rows(snap.id, rows, end=OPEN_END)
@@ -100,7 +106,7 @@ def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> 
         return Stored(len(ids))
     if after is None:
         assert before is not None
-        return _append(uow, snap, rows, before)
+        return _append(uow, snap, rows, table, before)
     uow.delegations.drop_heads([snap.registry])  # a late file may cut the newest file's rows
     mark = after.snapshot_date
     old = uow.delegations.file_versions(snap.registry, before.snapshot_date, mark) if before else []
@@ -120,7 +126,11 @@ def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> 
 
 
 def _append(
-    uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows, before: SnapshotRow
+    uow: UnitOfWork,
+    snap: SnapshotRow,
+    rows: DelegationRows,
+    table: DelegationTable,
+    before: SnapshotRow,
 ) -> Stored:
     """A file newer than all of its registry's: matched on fingerprints against the head
     state (rebuilt from the rows when none is kept for ``before``); the previous file's rows it
@@ -154,12 +164,23 @@ def _append(
         ),
     )
     gone = repo.versions_by_id(gone_ids.tolist())
-    held = list(zip(rows.lo, rows.hi, rows.opaque_id, strict=True))
-    old_held = [held[i] for i in m.new.tolist()] + [(g[1], g[2], g[3]) for g in gone]
-    holders.relink(uow, snap.registry, snap, held, (before, old_held), None)
+    lacked = _parse_records([g[4] for g in gone], snap.registry, before.file_name)
+    repo.add_links(holders.link_appended(snap.registry, before, snap, table, m.new, lacked))
     if not kept:
         return Stored(len(fresh_ids))
-    return Stored(len(fresh_ids), m.new, [g[4] for g in gone])
+    return Stored(len(fresh_ids), m.new, lacked)
+
+
+def _parse_records(records: list[str], registry: str, source: str) -> DelegationTable:
+    """Stored record lines back into a table.
+
+    Raises:
+        StorageError: a stored record no longer parses (the store was edited by hand).
+    """
+    table, errors = read_record_lines(records, registry, source)
+    if errors:
+        raise StorageError(f"stored records no longer parse: {errors[0]}")
+    return table
 
 
 def _rebuild_head(uow: UnitOfWork, snap: SnapshotRow) -> tuple[HeadState, npt.NDArray[np.int64]]:
