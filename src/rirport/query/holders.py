@@ -139,8 +139,8 @@ def link_appended(
     wanted = np.unique(np.concatenate([gone_keys, new_keys[fresh], twice]))
     at = np.minimum(np.searchsorted(wanted, new_keys), max(len(wanted) - 1, 0))
     touched = np.flatnonzero(wanted[at] == new_keys) if len(wanted) else np.zeros(0, np.int64)
-    looked = np.union1d(touched, np.flatnonzero(fresh)).tolist()
-    new_ids = dict(zip(looked, _holders(new.take(looked)), strict=True))
+    looked = np.union1d(touched, np.flatnonzero(fresh)).astype(np.int64)
+    new_ids = dict(zip(looked.tolist(), _holders(new.take(looked)), strict=True))
     gone_ids = _holders(gone)
     old_holder: dict[tuple[int, ...], str] = {}
     for i in touched.tolist():

@@ -37,12 +37,62 @@ class LineOrder:
         return cls(o[order], li[order])
 
     def encode(self) -> tuple[bytes, bytes]:
-        """Format 2: origins and lines in line order, each as its first value then steps."""
+        """Format 2 (origins and lines in line order, as their steps), or format 1 when that
+        is smaller: format 2's size grows with the rows inserted since the first file (each
+        new row's id breaks a run), format 1's does not."""
         by_line = np.argsort(self.lines, kind="stable")
-        return _pack(self.origins[by_line]), _pack(self.lines[by_line].astype(np.int64))
+        two = _pack(self.origins[by_line]), _pack(self.lines[by_line].astype(np.int64))
+        if sum(map(len, two)) < len(self.origins):  # under a byte a record: format 1 is more
+            return two
+        one = (
+            zlib.compress(self.origins.astype("<i8").tobytes(), 1),
+            zlib.compress(self.lines.astype("<i4").tobytes(), 1),
+        )
+        return two if sum(map(len, two)) <= sum(map(len, one)) else one
+
+    def encode_after(self, base: LineOrder, base_id: int, depth: int) -> tuple[bytes, bytes] | None:
+        """Format 3: the origins in line order as an edit of ``base``'s (the snapshot before,
+        ``depth`` edits from a full blob): positions removed, positions and origins inserted.
+        None when the rows kept changed their order (then a full blob is stored)."""
+        new, old = self.by_line(), base.by_line()
+        kept_new, kept_old = np.isin(new, old), np.isin(old, new)
+        if not np.array_equal(new[kept_new], old[kept_old]):
+            return None
+        removed, inserted = np.flatnonzero(~kept_old), np.flatnonzero(~kept_new)
+        body = np.concatenate(
+            [[base_id, depth, len(removed)], removed, [len(inserted)], inserted, new[inserted]]
+        ).astype("<i8")
+        lines = np.sort(self.lines).astype(np.int64)
+        return _MAGIC3 + zlib.compress(body.tobytes(), 6), _pack(lines)
+
+    def by_line(self) -> npt.NDArray[np.int64]:
+        """The origins in line order."""
+        return self.origins[np.argsort(self.lines, kind="stable")]
+
+    @staticmethod
+    def base_of(origins: bytes) -> tuple[int, int] | None:
+        """(base snapshot id, depth) of a format-3 blob; None for a full one."""
+        if not origins.startswith(_MAGIC3):
+            return None
+        head = np.frombuffer(zlib.decompress(origins[len(_MAGIC3) :]), dtype="<i8")
+        return int(head[0]), int(head[1])
 
     @classmethod
-    def decode(cls, origins: bytes, lines: bytes) -> LineOrder:
+    def decode(cls, origins: bytes, lines: bytes, base: LineOrder | None = None) -> LineOrder:
+        """A stored order (``base``: the decoded order a format-3 blob edits)."""
+        if origins.startswith(_MAGIC3):
+            if base is None:
+                raise ValueError("a format-3 line order needs the order it edits")
+            body = np.frombuffer(zlib.decompress(origins[len(_MAGIC3) :]), dtype="<i8")
+            body = body.astype(np.int64)
+            n_removed = int(body[2])
+            removed = body[3 : 3 + n_removed]
+            rest = body[3 + n_removed :]
+            n_inserted = int(rest[0])
+            inserted, values = rest[1 : 1 + n_inserted], rest[1 + n_inserted :]
+            seq = np.delete(base.by_line(), removed)
+            seq = np.insert(seq, inserted - np.arange(n_inserted), values)
+            return cls.build(seq, _unpack(lines))
         if origins.startswith(_MAGIC):
             return cls.build(_unpack(origins), _unpack(lines))
         return cls(  # format 1
@@ -66,6 +116,11 @@ class LineOrder:
 
 #: Marks a format-2 blob (a zlib stream, format 1, starts with 0x78).
 _MAGIC = b"LO2\0"
+#: Marks a format-3 blob: an edit of the previous snapshot's order.
+_MAGIC3 = b"LO3\0"
+#: Edits in a row before a full blob is stored again (reading an order decodes at most this
+#: many edits, each one ``np.delete`` and one ``np.insert``).
+MAX_DEPTH = 32
 
 
 def _pack(values: npt.NDArray[np.int64]) -> bytes:

@@ -153,7 +153,7 @@ def _append(
     origins = np.empty(len(rows), np.int64)
     origins[m.new] = head.origins[m.old]
     origins[m.fresh] = fresh_ids
-    repo.save_order(snap.id, LineOrder.build(origins, rows.line))
+    repo.save_order(snap.id, LineOrder.build(origins, rows.line), after=before.id)
     repo.save_head(
         snap.registry,
         HeadState.of(

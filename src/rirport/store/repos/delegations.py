@@ -28,7 +28,7 @@ from rirport.errors import StorageError
 from rirport.store import schema
 from rirport.store.bulk import DelegationRows, Version, insert_delegations
 from rirport.store.head import HeadState
-from rirport.store.order import LineOrder
+from rirport.store.order import MAX_DEPTH, LineOrder
 from rirport.store.repos.ids import _draw_ids
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.schema import OPEN_END
@@ -66,6 +66,7 @@ class DelegationRepo:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
         self._orders: dict[int, LineOrder] = {}
+        self._depths: dict[int, int] = {}
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -130,17 +131,31 @@ class DelegationRepo:
         draws them from the column's sequence)."""
         return _draw_ids(self._c, "delegation", n)
 
-    def save_order(self, snapshot_id: int, order: LineOrder) -> None:
-        origins, lines = order.encode()
+    def save_order(self, snapshot_id: int, order: LineOrder, after: int | None = None) -> None:
+        """Store a snapshot's line order; ``after``: the registry's snapshot before, whose
+        order this one is stored as an edit of when it can be (format 3), up to
+        :data:`~rirport.store.order.MAX_DEPTH` edits in a row."""
+        encoded = None
+        depth = 0
+        if after is not None:
+            base = self.order(after)
+            depth = self._depths.get(after, 0) + 1
+            if depth <= MAX_DEPTH:
+                encoded = order.encode_after(base, after, depth)
+        if encoded is None:
+            encoded, depth = order.encode(), 0
+        origins, lines = encoded
         self._c.execute(
             insert(schema.snapshot_order).values(
                 snapshot_id=snapshot_id, origins=origins, lines=lines
             )
         )
         self._orders[snapshot_id] = order
+        self._depths[snapshot_id] = depth
 
     def order(self, snapshot_id: int) -> LineOrder:
-        """The snapshot's line order (cached for the unit of work)."""
+        """The snapshot's line order (cached for the unit of work; an edit is applied to the
+        order it edits, read the same way)."""
         if snapshot_id not in self._orders:
             o = schema.snapshot_order.c
             row = self._c.execute(
@@ -148,7 +163,10 @@ class DelegationRepo:
             ).first()
             if row is None:
                 raise StorageError(f"snapshot {snapshot_id} has no stored line order")
-            self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines)
+            based = LineOrder.base_of(row.origins)
+            base = None if based is None else self.order(based[0])
+            self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines, base)
+            self._depths[snapshot_id] = 0 if based is None else based[1]
         return self._orders[snapshot_id]
 
     def file_versions(
