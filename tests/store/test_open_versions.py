@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
 from rirport.domain.enums import Registry, ResourceType
@@ -186,3 +187,27 @@ def test_a_line_order_is_stored_as_an_edit_of_the_one_before() -> None:
     assert (back.origins == order.origins).all() and (back.lines == order.lines).all()
     swapped = LineOrder.build(np.r_[[2, 1], np.arange(3, 1001)], np.arange(3, 1003))
     assert swapped.encode_after(base, 7, 1) is None  # kept rows reordered: a full blob
+
+
+def test_a_failure_after_the_versions_are_written_leaves_the_history_as_it_was(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _days(3)
+    first = ingest_bytes(store, files[0], "apnic-0")
+    ingest_bytes(store, files[1], "apnic-1")
+    rows = _rows(store)
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr("rirport.services.monitoring.events.record", fail)
+    with pytest.raises(RuntimeError, match="simulated"):
+        ingest_bytes(store, files[2], "apnic-2")
+    assert _rows(store) == rows  # no row closed, none added
+    with store.read() as uow:
+        head = uow.delegations.head("apnic")
+        assert head is not None and head.snapshot_id == first.snapshot_id + 1
+    monkeypatch.undo()
+    third = ingest_bytes(store, files[2], "apnic-2")
+    assert export_snapshot(store, third.snapshot_id).encode() == files[2]
+    assert third.events == _returned(files, 2)
