@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.common import files_2018, machine
@@ -54,6 +54,7 @@ from rirport.query.lookup import Lookup
 from rirport.query.view import load_as_of, load_current
 from rirport.services.registry.ingest import IngestOptions, IngestResult, ingest_bytes
 from rirport.simulation import ChurnRates, DailyHistory, SimulatedDay
+from rirport.store import schema
 from rirport.store.unit import Store
 
 YEARS_DAYS = 20 * 365
@@ -72,6 +73,8 @@ class DayFigures:
     added: int
     changed_xz: int
     events: int
+    order_bytes: int = 0
+    records: int = 0
 
 
 @dataclass
@@ -119,7 +122,10 @@ def simulate(
     options = IngestOptions(events=events)
     last = dt.date.min
     print(f"\n== {engine}")
-    print("day  date        changes  ingest s  parse s  ratio  bytes added  changes xz  events")
+    print(
+        "day  date        changes  ingest s  parse s  ratio  bytes added  changes xz  events"
+        "  order B/rec"
+    )
     previous: SimulatedDay | None = None
     for day in history.days(days + 1):
         parse = sum(_timed(functools.partial(read_stats, f.data, f.name)) for f in day.files)
@@ -138,12 +144,15 @@ def simulate(
             added,
             xz,
             sum(r.events or 0 for r in results),
+            _order_bytes(store, [r.snapshot_id for r in results]),
+            sum(r.records for r in results),
         )
         run.days.append(figures)
         last = max(f.date for f in day.files)
         print(
             f"{day.index:>3}  {last}  {figures.changes:>7}  {ingest:>8.2f}  {parse:>7.2f}  "
-            f"{ingest / parse:>5.1f}  {added:>11,}  {xz:>10,}  {figures.events:>6}",
+            f"{ingest / parse:>5.1f}  {added:>11,}  {xz:>10,}  {figures.events:>6}  "
+            f"{figures.order_bytes / figures.records:>11.3f}",
             flush=True,
         )
         if day.index == days // 2 and days >= 2:
@@ -192,6 +201,18 @@ def _lookups(store: Store, dates: list[dt.date]) -> tuple[float, tuple[float, fl
     return current_load, (best[0], best[1])
 
 
+def _order_bytes(store: Store, snapshot_ids: list[int]) -> int:
+    """Bytes of these snapshots' line-order blobs (both arrays)."""
+    order = schema.snapshot_order.c
+    with store.engine.connect() as conn:
+        total = conn.execute(
+            select(func.sum(func.length(order.origins) + func.length(order.lines))).where(
+                order.snapshot_id.in_(snapshot_ids)
+            )
+        ).scalar_one()
+    return int(total or 0)
+
+
 def _changed_xz(before: SimulatedDay, after: SimulatedDay) -> int:
     """Bytes of the record lines that differ between two days, compressed with xz (each
     registry's file on its own, as a day's changes would be shipped)."""
@@ -231,6 +252,8 @@ def report(run: Run) -> None:
         f"store: {run.size / 1e6:.1f} MB after day {len(later)}; {per_day / 1e6:.2f} MB a day = "
         f"{per_day / xz:.0f}x the day's changes as xz text ({xz / 1e3:.1f} kB; goal <= 3x)"
     )
+    order = statistics.mean(d.order_bytes / d.records for d in later)
+    print(f"line order: {order:.3f} bytes per record per snapshot (mean of days 1..)")
     print(
         f"extrapolated to 20 years x 5 registries ({YEARS_DAYS} days): ingest "
         f"{total / 3600:.0f} h, store {(run.size + per_day * (YEARS_DAYS - len(later))) / 1e9:.1f}"
@@ -274,7 +297,8 @@ def _store(engine: str) -> Iterator[tuple[Store, SizeOf]]:
     store = Store(url)
 
     def postgres_size() -> int:
-        with store.engine.connect() as conn:
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM"))  # dead row versions are reused space, not growth
             return int(
                 conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
             )

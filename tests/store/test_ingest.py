@@ -123,7 +123,7 @@ def test_a_database_failure_mid_file_rolls_everything_back(
 ) -> None:
     data = excerpt(real_file("apnic"), 30)
 
-    def fail_after_snapshot_row(*_args: object) -> None:
+    def fail_after_snapshot_row(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full (simulated)")
 
     monkeypatch.setattr(

@@ -27,6 +27,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from rirport.domain.table import DelegationTable
+from rirport.store.head import bytes_prints, mix_columns
 from rirport.store.repos.delegations import LinkRow
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
@@ -105,6 +110,105 @@ def link_holders(
         for was, (shared, now) in sorted(best.items())
         if now != was
     ]
+
+
+def link_appended(
+    registry: str,
+    older: SnapshotRow,
+    newer: SnapshotRow,
+    new: DelegationTable,
+    kept: npt.NDArray[np.int64],
+    gone: DelegationTable,
+) -> list[LinkRow]:
+    """:func:`link_holders` for a file appended after ``older``, from what changed: ``new``
+    is the new file, ``kept`` the indices of its rows ``older`` had too (the same record),
+    ``gone`` the records of ``older`` the new file lacks.
+
+    Only an old id holding a range whose holder may differ in the new file can link to
+    another id: a range of a gone or new record, or one listed twice (found by a 64-bit hash
+    of the range: a collision only adds a range to check). Those ranges are paired as
+    :func:`link_holders` pairs them; every other range keeps its holder, and counts for it.
+    (Of two old records with one range and different holders, :func:`link_holders` takes the
+    later line's; here the kept one's, then the gone one's.)
+    """
+    new_keys, gone_keys = _range_hash(new), _range_hash(gone)
+    fresh = np.ones(len(new), bool)
+    fresh[kept] = False
+    ordered = np.sort(new_keys)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    wanted = np.unique(np.concatenate([gone_keys, new_keys[fresh], twice]))
+    at = np.minimum(np.searchsorted(wanted, new_keys), max(len(wanted) - 1, 0))
+    touched = np.flatnonzero(wanted[at] == new_keys) if len(wanted) else np.zeros(0, np.int64)
+    looked = np.union1d(touched, np.flatnonzero(fresh)).astype(np.int64)
+    new_ids = dict(zip(looked.tolist(), _holders(new.take(looked)), strict=True))
+    gone_ids = _holders(gone)
+    old_holder: dict[tuple[int, ...], str] = {}
+    for i in touched.tolist():
+        if not fresh[i] and new_ids[i]:
+            old_holder[_range(new, i)] = new_ids[i]
+    for i, opaque in enumerate(gone_ids):
+        if opaque:
+            old_holder[_range(gone, i)] = opaque
+    pairs = Counter(
+        (old_holder.get(_range(new, i)), new_ids[i]) for i in touched.tolist() if new_ids[i]
+    )
+    candidates = {was for was, now in pairs if was is not None and was != now}
+    if not candidates:
+        return []
+    counts = _IdCounts(new)
+    touched_count = Counter(new_ids[i] for i in touched.tolist() if new_ids[i])
+    fresh_count = Counter(new_ids[i] for i in np.flatnonzero(fresh).tolist() if new_ids[i])
+    gone_count = Counter(opaque for opaque in gone_ids if opaque)
+    links = []
+    for was in sorted(candidates):
+        options = {now: shared for (w, now), shared in pairs.items() if w == was}
+        untouched = counts.of(was) - touched_count[was]
+        if untouched:
+            options[was] = options.get(was, 0) + untouched
+        shared, now = min((-n, now) for now, n in options.items())
+        if now != was:
+            old_count = counts.of(was) - fresh_count[was] + gone_count[was]
+            links.append(
+                LinkRow(registry, older.id, newer.id, was, now, -shared, old_count, counts.of(now))
+            )
+    return links
+
+
+class _IdCounts:
+    """How many rows of a table each holder id has (ids hashed, sorted, counted on demand)."""
+
+    def __init__(self, table: DelegationTable) -> None:
+        held = table.has_opaque & (table.opaque_id != b"")
+        self._sorted = np.sort(bytes_prints(table.opaque_id)[held])
+
+    def of(self, opaque: str) -> int:
+        key = bytes_prints(np.array([opaque.encode()], dtype=np.bytes_))
+        return int(
+            np.searchsorted(self._sorted, key, "right")[0]
+            - np.searchsorted(self._sorted, key, "left")[0]
+        )
+
+
+def _range_hash(table: DelegationTable) -> npt.NDArray[np.uint64]:
+    return mix_columns(table.type, table.first_hi, table.first_lo, table.last_hi, table.last_lo)
+
+
+def _range(table: DelegationTable, i: int) -> tuple[int, ...]:
+    return (
+        int(table.type[i]),
+        int(table.first_hi[i]),
+        int(table.first_lo[i]),
+        int(table.last_hi[i]),
+        int(table.last_lo[i]),
+    )
+
+
+def _holders(table: DelegationTable) -> list[str | None]:
+    """Each row's holder id as :data:`Held` has it (None: no id)."""
+    ids: list[str | None] = [v.decode() or None for v in table.opaque_id.tolist()]
+    for i in np.flatnonzero(~table.has_opaque).tolist():
+        ids[i] = None
+    return ids
 
 
 def relink(

@@ -60,19 +60,25 @@ class DelegationRows:
 
 @dataclass(frozen=True)
 class Version:
-    """What new rows share: the snapshot they are read from, their registry and the snapshot
-    date they are valid on (a new version starts and ends there)."""
+    """What new rows share: the snapshot they are read from, their registry, the snapshot
+    date they start on and the one they end on (``end`` None: that date too; the open end
+    :data:`~rirport.store.schema.OPEN_END` for rows of the newest file)."""
 
     snapshot_id: int
     registry: str
     date: dt.date
+    end: dt.date | None = None
+
+    @property
+    def last(self) -> dt.date:
+        return self.end or self.date
 
     def literals(self) -> str:
         """The shared columns as SQL literals (all three are validated values, not text
         from a file: an int, a registry name checked against the five, an ISO date)."""
         assert self.registry.isalpha() and self.registry.islower()
-        day = self.date.isoformat()
-        return f"{int(self.snapshot_id)}, '{self.registry}', '{day}', '{day}'"
+        day, last = self.date.isoformat(), self.last.isoformat()
+        return f"{int(self.snapshot_id)}, '{self.registry}', '{day}', '{last}'"
 
 
 def delegation_rows(table: DelegationTable, records: Sequence[str]) -> DelegationRows:
@@ -145,7 +151,9 @@ def _copy_postgresql(raw: Any, version: Version, rows: DelegationRows, ids: Sequ
 
     opaque = [r"\N" if v is None else _copy_escape(v) for v in rows.opaque_id]
     day = version.date.isoformat()
-    shared = "\t".join([str(int(version.snapshot_id)), version.registry, day, day])
+    shared = "\t".join(
+        [str(int(version.snapshot_id)), version.registry, day, version.last.isoformat()]
+    )
     lines = map(
         "\t".join,
         zip(

@@ -19,6 +19,8 @@ Alembic migrations under ``migrations/`` create exactly these tables; a test com
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -106,6 +108,25 @@ rows by origin, so splitting a row's interval never rewrites a snapshot's order.
 file). ``retired_serial``: the journal entry of the transfer that took it out of the registry
 (None: current); a retired row covers only the snapshot it was retired in. A snapshot's
 current state is its rows not retired; its original file is its rows not added."""
+
+OPEN_END = dt.date(9999, 12, 31)
+"""``valid_to`` of a version still in its registry's newest file: valid until a newer file
+lacks it, so an ingest writes ``valid_to`` only where a record changed (readers showing an
+interval end take the registry's newest snapshot date for it)."""
+
+head_state = Table(
+    "head_state",
+    metadata,
+    Column("registry", String(16), primary_key=True),
+    Column("snapshot_id", Integer, nullable=False),
+    Column("ids", LargeBinary, nullable=False),
+    Column("origins", LargeBinary, nullable=False),
+    Column("prints", LargeBinary, nullable=False),
+)
+"""Each registry's newest file as columns (:mod:`rirport.store.head`): the row id, origin and
+record fingerprint of each of its rows, so the next file is diffed on sorted arrays instead of
+reading every stored row back. Dropped by whatever rewrites those rows other than an append
+(a late file, a transfer); the next ingest rebuilds it."""
 
 snapshot_order = Table(
     "snapshot_order",

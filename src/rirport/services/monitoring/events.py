@@ -24,6 +24,7 @@ from rirport.errors import NotFoundError, QueryError, StorageError
 from rirport.formats.statsfile import read_record_lines
 from rirport.query.view import read_snapshot_table
 from rirport.services.audit import journal
+from rirport.services.monitoring.tables import TABLES, overlapping
 from rirport.services.monitoring.watch import queue_deliveries
 from rirport.services.registry.versioning import MAX_GAP
 from rirport.store.keys import key_of, table_keys
@@ -33,11 +34,7 @@ from rirport.store.unit import Store, UnitOfWork
 
 def snapshots_on(uow: UnitOfWork, date: dt.date) -> list[SnapshotRow]:
     """Each registry's newest stored snapshot dated on or before ``date``."""
-    newest: dict[str, SnapshotRow] = {}
-    for row in uow.snapshots.all():  # by registry, date, then ingest order
-        if row.snapshot_date <= date:
-            newest[row.registry] = row
-    return sorted(newest.values(), key=lambda r: r.registry)
+    return uow.snapshots.as_of(date)
 
 
 _JSON = json.JSONEncoder(sort_keys=True)
@@ -195,7 +192,10 @@ def events_between(
 
 
 def events_for_ingest(
-    uow: UnitOfWork, new_snapshot: SnapshotRow, table: DelegationTable | None = None
+    uow: UnitOfWork,
+    new_snapshot: SnapshotRow,
+    table: DelegationTable | None = None,
+    previous: DelegationTable | None = None,
 ) -> list[Event]:
     """Compute, store and queue (for webhooks) the events a newly stored snapshot brings.
 
@@ -207,14 +207,18 @@ def events_for_ingest(
     that left another registry and appears here (or the reverse) is a move; only events
     involving this registry are kept. The first snapshot of a registry yields none. Events
     across a gap (:data:`~rirport.services.registry.versioning.MAX_GAP`) carry a ``gap`` entry.
-    ``table``: the new file's records, when the caller has them parsed. Runs in the caller's
-    transaction.
+    ``table``: the new file's records, when the caller has them parsed; ``previous``: the
+    registry's previous file's, when the caller has them (an append rebuilds them from the new
+    file and the rows it lacks). Runs in the caller's transaction.
     """
     registry = new_snapshot.registry
     before, after = uow.snapshots.neighbours(registry, new_snapshot.snapshot_date)
     cache: dict[int, DelegationTable] = {}
     if table is not None:
         cache[new_snapshot.id] = table
+        TABLES.put(new_snapshot, table)
+    if previous is not None and before is not None:
+        cache[before.id] = previous
     events: list[Event] = []
     if before is not None:
         events += _between(uow, before, new_snapshot, cache)
@@ -247,7 +251,7 @@ def _between(
         for s in snapshots_on(uow, new.snapshot_date + PUBLISHING_SKEW)
         if s.registry != new.registry
     ]
-    near = _near_tables(uow, {s.id: s for s in old_others + new_others}, ranges)
+    near = _near_tables(uow, {s.id: s for s in old_others + new_others}, changed, ranges)
     events = diff(
         [(old.file_name, own_old), *((s.file_name, near[s.id]) for s in old_others)],
         [(new.file_name, own_new), *((s.file_name, near[s.id]) for s in new_others)],
@@ -276,7 +280,7 @@ def gap_between(old: SnapshotRow, new: SnapshotRow) -> dict[str, Any] | None:
 def _reported_up_to(uow: UnitOfWork, snapshot: SnapshotRow) -> set[tuple[object, ...]]:
     """What the stored events already report up to ``snapshot`` (by its own ingest, or by a
     late file's ingest before this one), by :func:`~rirport.domain.events.identity`."""
-    ids = [s.id for s in uow.snapshots.all() if s.registry == snapshot.registry]
+    ids = uow.snapshots.ids_of(snapshot.registry)
     known: set[tuple[object, ...]] = set()
     for row in uow.events.of_snapshots(ids):
         body = json.loads(row.body)
@@ -299,15 +303,33 @@ def _own_table(
     uow: UnitOfWork, snap: SnapshotRow, cache: dict[int, DelegationTable]
 ) -> DelegationTable:
     if snap.id not in cache:
-        cache[snap.id] = _parse(snap, uow.delegations.file_records(snap))
+        known = TABLES.get(snap)
+        cache[snap.id] = (
+            known if known is not None else _parse(snap, uow.delegations.file_records(snap))
+        )
     return cache[snap.id]
 
 
 def _near_tables(
-    uow: UnitOfWork, snapshots: dict[int, SnapshotRow], ranges: list[tuple[str, str]]
+    uow: UnitOfWork,
+    snapshots: dict[int, SnapshotRow],
+    changed: DelegationTable,
+    ranges: list[tuple[str, str]],
 ) -> dict[int, DelegationTable]:
-    found = uow.delegations.file_records_near(list(snapshots.values()), ranges)
-    return {sid: _parse(snapshots[sid], records) for sid, records in found.items()}
+    """Other registries' records near the changed rows: from the files this process has
+    ingested (:data:`TABLES`) with numpy, else read from the store by range blocks."""
+    near: dict[int, DelegationTable] = {}
+    missing: dict[int, SnapshotRow] = {}
+    for sid, snap in snapshots.items():
+        known = TABLES.get(snap)
+        if known is None:
+            missing[sid] = snap
+        else:
+            near[sid] = known.take(overlapping(known, changed))
+    if missing:
+        found = uow.delegations.file_records_near(list(missing.values()), ranges)
+        near |= {sid: _parse(missing[sid], records) for sid, records in found.items()}
+    return near
 
 
 def _parse(snap: SnapshotRow, records: list[str]) -> DelegationTable:
@@ -329,9 +351,8 @@ def _world_before(uow: UnitOfWork, date: dt.date, until: dt.date) -> list[Snapsh
     earliest snapshot before ``until`` (the RIRs publish on different days: ARIN's 2017 file
     is a day newer than RIPE NCC's, and still says what ARIN held before)."""
     chosen = {s.registry: s for s in snapshots_on(uow, date)}
-    for row in uow.snapshots.all():  # by registry, date: the first seen is the earliest
-        if row.registry not in chosen and row.snapshot_date < until:
-            chosen[row.registry] = row
+    for row in uow.snapshots.earliest_before(until):
+        chosen.setdefault(row.registry, row)
     return sorted(chosen.values(), key=lambda r: r.registry)
 
 

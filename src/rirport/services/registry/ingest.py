@@ -194,10 +194,14 @@ def store_prepared(
         snapshot_id = uow.snapshots.add(snapshot_values(stats, source, prepared.source_url))
         snap = uow.snapshots.get(snapshot_id)
         assert snap is not None
-        versioning.store_versions(uow, snap, prepared.rows)
+        stored = versioning.store_versions(uow, snap, prepared.rows, stats.table)
         place = versioning.placement(uow, snap)
         warnings = prepared.warnings + place.warnings()
-        found = events.events_for_ingest(uow, snap, stats.table) if record_events else None
+        found = (
+            events.events_for_ingest(uow, snap, stats.table, _previous(stats, stored))
+            if record_events
+            else None
+        )
         journal.append(
             uow,
             actor,
@@ -217,6 +221,14 @@ def store_prepared(
         place.slotted_before,
         warnings,
     )
+
+
+def _previous(stats: StatsFile, stored: versioning.Stored) -> DelegationTable | None:
+    """The registry's previous file, rebuilt from this one and the rows it lacks (an
+    append over a kept head state only: after a transfer, its retired rows are not there)."""
+    if stored.kept is None or stored.gone is None:
+        return None
+    return DelegationTable.concat([stats.table.take(stored.kept), stored.gone])
 
 
 def _payload(

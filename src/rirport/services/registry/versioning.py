@@ -1,5 +1,8 @@
-"""Storing a file as versions: the first file of a registry is a plain bulk insert; every
-later file is a difference against the registry's snapshots just before and after its date.
+"""Storing a file as versions: the first file of a registry is a plain bulk insert; a file
+newer than all others is diffed against the registry's head state (its newest file as sorted
+columns, :mod:`rirport.store.head`): only the rows that changed are written, the unchanged
+rows keep their open end (:data:`~rirport.store.schema.OPEN_END`) untouched. A file older than
+the newest (a late one) is a difference against the snapshots just before and after its date:
 
 A record of the new file (matched by its exact text, duplicates counted) that is valid in the
 snapshot just before extends that version to the new date; else one valid from the snapshot
@@ -16,11 +19,19 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
+from rirport.domain.table import DelegationTable
+from rirport.errors import StorageError
+from rirport.formats.statsfile import read_record_lines
 from rirport.query import holders
 from rirport.store.bulk import DelegationRows
+from rirport.store.head import HeadState, fingerprints, match
 from rirport.store.order import LineOrder
 from rirport.store.repos.delegations import StoredVersion
 from rirport.store.repos.snapshots import SnapshotRow
+from rirport.store.schema import OPEN_END
 from rirport.store.unit import UnitOfWork
 
 #: Consecutive snapshots of a registry further apart than this are a gap: the RIRs publish
@@ -66,14 +77,38 @@ def placement(uow: UnitOfWork, snap: SnapshotRow) -> Placement:
     return Placement(snap, before, after)
 
 
-def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> int:
-    """Store a new snapshot's rows; returns how many new versions were written."""
+@dataclass(frozen=True)
+class Stored:
+    """What storing a file's rows wrote: ``fresh`` new versions; for a file appended after
+    the newest, which of its rows were already there (``kept``, row indices) and the record
+    lines of the previous file's rows it lacks (``gone``): with the file itself, the previous
+    file without reading it back."""
+
+    fresh: int
+    kept: npt.NDArray[np.int64] | None = None
+    gone: DelegationTable | None = None
+    """Set only when the head state was kept (not rebuilt): a rebuilt one lacks the rows a
+    transfer retired, which the previous file still had."""
+
+
+def store_versions(
+    uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows, table: DelegationTable
+) -> Stored:
+    """Store a new snapshot's rows (``table``: the file they were built from; see the
+    module's note)."""
     before, after = uow.snapshots.neighbours(snap.registry, snap.snapshot_date)
     if before is None and after is None:
-        ids = uow.delegations.add_rows(snap.id, rows)
+        ids = uow.delegations.add_rows(snap.id, rows, end=OPEN_END)
         uow.delegations.save_order(snap.id, LineOrder.build(ids, rows.line))
-        return len(ids)
-    mark = after.snapshot_date if after else None
+        uow.delegations.save_head(
+            snap.registry, HeadState.of(snap.id, ids, ids, fingerprints(rows.record))
+        )
+        return Stored(len(ids))
+    if after is None:
+        assert before is not None
+        return _append(uow, snap, rows, table, before)
+    uow.delegations.drop_heads([snap.registry])  # a late file may cut the newest file's rows
+    mark = after.snapshot_date
     old = uow.delegations.file_versions(snap.registry, before.snapshot_date, mark) if before else []
     new = uow.delegations.file_versions(snap.registry, after.snapshot_date) if after else []
     origins, fresh = _diff(uow, snap, rows, old, new, before, after)
@@ -85,9 +120,82 @@ def store_versions(uow: UnitOfWork, snap: SnapshotRow, rows: DelegationRows) -> 
         snap,
         held,
         (before, [(v.lo, v.hi, v.opaque_id) for v in old]) if before else None,
-        (after, [(v.lo, v.hi, v.opaque_id) for v in new]) if after else None,
+        (after, [(v.lo, v.hi, v.opaque_id) for v in new]),
     )
-    return fresh
+    return Stored(fresh)
+
+
+def _append(
+    uow: UnitOfWork,
+    snap: SnapshotRow,
+    rows: DelegationRows,
+    table: DelegationTable,
+    before: SnapshotRow,
+) -> Stored:
+    """A file newer than all of its registry's: matched on fingerprints against the head
+    state (rebuilt from the rows when none is kept for ``before``); the previous file's rows it
+    lacks are closed on ``before``'s date, its new rows inserted with an open end."""
+    repo = uow.delegations
+    head = repo.head(snap.registry)
+    reopen = np.zeros(0, np.int64)
+    kept = head is not None and head.snapshot_id == before.id
+    if head is None or not kept:
+        head, reopen = _rebuild_head(uow, before)
+    prints = fingerprints(rows.record)
+    m = match(head.prints, prints)
+    fresh_ids = np.asarray(
+        repo.add_rows(snap.id, rows.subset(m.fresh.tolist()), end=OPEN_END), dtype=np.int64
+    )
+    gone_ids = head.ids[m.gone]
+    repo.set_bounds(gone_ids.tolist(), valid_to=before.snapshot_date)
+    if len(reopen):  # rows of a store written before open ends, still in the new file
+        repo.set_bounds(np.intersect1d(reopen, head.ids[m.old]).tolist(), valid_to=OPEN_END)
+    origins = np.empty(len(rows), np.int64)
+    origins[m.new] = head.origins[m.old]
+    origins[m.fresh] = fresh_ids
+    repo.save_order(snap.id, LineOrder.build(origins, rows.line), after=before.id)
+    repo.save_head(
+        snap.registry,
+        HeadState.of(
+            snap.id,
+            np.concatenate([head.ids[m.old], fresh_ids]),
+            np.concatenate([head.origins[m.old], fresh_ids]),
+            np.concatenate([head.prints[m.old], prints[m.fresh]]),
+        ),
+    )
+    gone = repo.versions_by_id(gone_ids.tolist())
+    lacked = _parse_records([g[4] for g in gone], snap.registry, before.file_name)
+    repo.add_links(holders.link_appended(snap.registry, before, snap, table, m.new, lacked))
+    if not kept:
+        return Stored(len(fresh_ids))
+    return Stored(len(fresh_ids), m.new, lacked)
+
+
+def _parse_records(records: list[str], registry: str, source: str) -> DelegationTable:
+    """Stored record lines back into a table.
+
+    Raises:
+        StorageError: a stored record no longer parses (the store was edited by hand).
+    """
+    table, errors = read_record_lines(records, registry, source)
+    if errors:
+        raise StorageError(f"stored records no longer parse: {errors[0]}")
+    return table
+
+
+def _rebuild_head(uow: UnitOfWork, snap: SnapshotRow) -> tuple[HeadState, npt.NDArray[np.int64]]:
+    """The head state of a registry's newest snapshot from its stored rows (one read of
+    them: after a late file or a transfer, or on a store that kept none), and the ids of its
+    rows without an open end."""
+    versions = uow.delegations.file_versions(snap.registry, snap.snapshot_date, OPEN_END)
+    head = HeadState.of(
+        snap.id,
+        [v.id for v in versions],
+        [v.origin for v in versions],
+        fingerprints([v.record for v in versions]),
+    )
+    closed = np.array([v.id for v in versions if not v.reaches_mark], dtype=np.int64)
+    return head, closed
 
 
 def _diff(

@@ -27,9 +27,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from rirport.errors import StorageError
 from rirport.store import schema
 from rirport.store.bulk import DelegationRows, Version, insert_delegations
-from rirport.store.order import LineOrder
+from rirport.store.head import HeadState
+from rirport.store.order import MAX_DEPTH, LineOrder
 from rirport.store.repos.ids import _draw_ids
 from rirport.store.repos.snapshots import SnapshotRow
+from rirport.store.schema import OPEN_END
 
 
 @dataclass(frozen=True)
@@ -64,34 +66,96 @@ class DelegationRepo:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
         self._orders: dict[int, LineOrder] = {}
+        self._depths: dict[int, int] = {}
 
     # -- writing a file's rows ---------------------------------------------------------------
-    def add_rows(self, snapshot_id: int, rows: DelegationRows) -> list[int]:
+    def add_rows(
+        self, snapshot_id: int, rows: DelegationRows, end: dt.date | None = None
+    ) -> list[int]:
         """Store rows prepared by :func:`rirport.store.bulk.delegation_rows` as new versions
-        valid on the snapshot's date only; returns their ids (in row order)."""
+        valid from the snapshot's date to ``end`` (None: that date only;
+        :data:`~rirport.store.schema.OPEN_END`: rows of the registry's newest file); returns
+        their ids (in row order)."""
         snap = self._snapshot(snapshot_id)
         ids = self.allocate_ids(len(rows))
         insert_delegations(
-            self._c, Version(snapshot_id, snap.registry, snap.snapshot_date), rows, ids
+            self._c, Version(snapshot_id, snap.registry, snap.snapshot_date, end), rows, ids
         )
         return ids
+
+    # -- the newest file as columns (rirport.store.head) -------------------------------------
+    def head(self, registry: str) -> HeadState | None:
+        """The registry's head state, if one is kept (none: rebuild it from the rows)."""
+        h = schema.head_state.c
+        row = self._c.execute(
+            select(h.snapshot_id, h.ids, h.origins, h.prints).where(h.registry == registry)
+        ).first()
+        return None if row is None else HeadState.decode(*row)
+
+    def save_head(self, registry: str, head: HeadState) -> None:
+        ids, origins, prints = head.encode()
+        self.drop_heads([registry])
+        self._c.execute(
+            insert(schema.head_state).values(
+                registry=registry,
+                snapshot_id=head.snapshot_id,
+                ids=ids,
+                origins=origins,
+                prints=prints,
+            )
+        )
+
+    def drop_heads(self, registries: Iterable[str] | None = None) -> None:
+        """Forget head states (of these registries; None: all): their rows were rewritten
+        otherwise than by an append (a late file, a transfer)."""
+        stmt = delete(schema.head_state)
+        if registries is not None:
+            stmt = stmt.where(schema.head_state.c.registry.in_(list(registries)))
+        self._c.execute(stmt)
+
+    def versions_by_id(self, ids: Sequence[int]) -> list[tuple[int, str, str, str | None, str]]:
+        """(id, lo, hi, opaque_id, record) of these rows (by primary key: few rows read)."""
+        d = schema.delegation.c
+        found: list[tuple[int, str, str, str | None, str]] = []
+        for chunk in _chunks(ids):
+            found += [
+                (int(r[0]), r[1], r[2], r[3], r[4])
+                for r in self._c.execute(
+                    select(d.id, d.lo, d.hi, d.opaque_id, d.record).where(d.id.in_(chunk))
+                )
+            ]
+        return found
 
     def allocate_ids(self, n: int) -> list[int]:
         """``n`` fresh row ids (the writer holds the database lock on SQLite; PostgreSQL
         draws them from the column's sequence)."""
         return _draw_ids(self._c, "delegation", n)
 
-    def save_order(self, snapshot_id: int, order: LineOrder) -> None:
-        origins, lines = order.encode()
+    def save_order(self, snapshot_id: int, order: LineOrder, after: int | None = None) -> None:
+        """Store a snapshot's line order; ``after``: the registry's snapshot before, whose
+        order this one is stored as an edit of when it can be (format 3), up to
+        :data:`~rirport.store.order.MAX_DEPTH` edits in a row."""
+        encoded = None
+        depth = 0
+        if after is not None:
+            base = self.order(after)
+            depth = self._depths.get(after, 0) + 1
+            if depth <= MAX_DEPTH:
+                encoded = order.encode_after(base, after, depth)
+        if encoded is None:
+            encoded, depth = order.encode(), 0
+        origins, lines = encoded
         self._c.execute(
             insert(schema.snapshot_order).values(
                 snapshot_id=snapshot_id, origins=origins, lines=lines
             )
         )
         self._orders[snapshot_id] = order
+        self._depths[snapshot_id] = depth
 
     def order(self, snapshot_id: int) -> LineOrder:
-        """The snapshot's line order (cached for the unit of work)."""
+        """The snapshot's line order (cached for the unit of work; an edit is applied to the
+        order it edits, read the same way)."""
         if snapshot_id not in self._orders:
             o = schema.snapshot_order.c
             row = self._c.execute(
@@ -99,7 +163,10 @@ class DelegationRepo:
             ).first()
             if row is None:
                 raise StorageError(f"snapshot {snapshot_id} has no stored line order")
-            self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines)
+            based = LineOrder.base_of(row.origins)
+            base = None if based is None else self.order(based[0])
+            self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines, base)
+            self._depths[snapshot_id] = 0 if based is None else based[1]
         return self._orders[snapshot_id]
 
     def file_versions(
@@ -352,18 +419,26 @@ class DelegationRepo:
         unchanged.
         """
         d = schema.delegation.c
-        for row in self._c.execute(
+        if ids:
+            self.drop_heads()  # the registries' newest rows change otherwise than by a file
+        rows = self._c.execute(
             select(d.id, d.registry, d.valid_from, d.valid_to).where(
                 d.id.in_(ids), d.retired_serial.is_(None), d.valid_from < d.valid_to
             )
-        ).all():
+        ).all()
+        newest = self._newest_dates() if rows else {}
+        for row in rows:
+            end = min(_day(row.valid_to), newest[row.registry])  # an open end: the newest file
+            if _day(row.valid_from) >= end:
+                self.set_bounds([row.id], valid_to=end)
+                continue
             previous = self._c.execute(
                 select(func.max(schema.snapshot.c.snapshot_date)).where(
                     schema.snapshot.c.registry == row.registry,
-                    schema.snapshot.c.snapshot_date < row.valid_to,
+                    schema.snapshot.c.snapshot_date < end,
                 )
             ).scalar_one()
-            self._keep_past(row.id, _day(previous))
+            self._keep_past(row.id, _day(previous), end)
         result = self._c.execute(
             update(schema.delegation)
             .where(d.id.in_(ids), d.retired_serial.is_(None))
@@ -371,9 +446,9 @@ class DelegationRepo:
         )
         return int(result.rowcount)
 
-    def _keep_past(self, row_id: int, until: dt.date) -> None:
+    def _keep_past(self, row_id: int, until: dt.date, end: dt.date) -> None:
         """Copy a version for its dates up to ``until``; the row itself keeps only its last
-        snapshot."""
+        snapshot (dated ``end``)."""
         d = schema.delegation.c
         copied = [
             d.snapshot_id,
@@ -397,7 +472,9 @@ class DelegationRepo:
             )
         )
         self._c.execute(
-            update(schema.delegation).where(d.id == row_id).values(valid_from=d.valid_to)
+            update(schema.delegation)
+            .where(d.id == row_id)
+            .values(valid_from=literal(end, Date), valid_to=literal(end, Date))
         )
 
     def add(self, rows: Sequence[NewDelegation], serial: int) -> None:
@@ -405,6 +482,7 @@ class DelegationRepo:
         in their snapshot only."""
         if rows:
             snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
+            self.drop_heads({s.registry for s in snaps.values()})
             self._c.execute(
                 insert(schema.delegation),
                 [
@@ -482,18 +560,26 @@ class DelegationRepo:
             .where(where)
             .order_by(d.valid_from, d.lo, d.id)
         )
+        rows = self._c.execute(stmt).all()
+        newest = self._newest_dates() if rows else {}
         return [
             HistoryRow(
                 r.id,
                 r.registry,
                 _day(r.valid_from),
-                _day(r.valid_to),
+                min(_day(r.valid_to), newest.get(r.registry, OPEN_END)),
                 r.record,
                 r.added_serial,
                 r.retired_serial,
             )
-            for r in self._c.execute(stmt)
+            for r in rows
         ]
+
+    def _newest_dates(self) -> dict[str, dt.date]:
+        """Each registry's newest snapshot date: where an open ``valid_to`` ends today."""
+        s = schema.snapshot.c
+        stmt = select(s.registry, func.max(s.snapshot_date)).group_by(s.registry)
+        return {r: _day(v) for r, v in self._c.execute(stmt)}
 
     def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
         """Every version, of any registry and date, sharing a number with ``lo..hi``."""

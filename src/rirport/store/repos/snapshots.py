@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from rirport.store import schema
 
@@ -81,6 +82,8 @@ class SnapshotRepo:
         return [SnapshotRow(**r._mapping) for r in rows]
 
     def all(self) -> list[SnapshotRow]:
+        """Every snapshot, whole (JSON columns decoded): for listings, not for the ingest
+        path (see :meth:`as_of`, :meth:`neighbours`, which read only what they pick)."""
         rows = self._c.execute(
             select(schema.snapshot).order_by(
                 schema.snapshot.c.registry, schema.snapshot.c.snapshot_date, schema.snapshot.c.id
@@ -94,18 +97,76 @@ class SnapshotRepo:
 
     def as_of(self, date: dt.date | None) -> list[SnapshotRow]:
         """Each registry's newest snapshot dated on or before ``date`` (None: the newest);
-        a registry with no snapshot that old is left out."""
-        newest: dict[str, SnapshotRow] = {}
-        for row in self.all():  # ordered by date then id within a registry
-            if date is None or row.snapshot_date <= date:
-                newest[row.registry] = row
-        return sorted(newest.values(), key=lambda r: r.registry)
+        a registry with no snapshot that old is left out. Picked on the id and date columns,
+        so only the rows chosen are read whole."""
+        s = schema.snapshot.c
+        stmt = select(s.id, s.registry)
+        if date is not None:
+            stmt = stmt.where(s.snapshot_date <= date)
+        newest: dict[str, int] = {}
+        for sid, registry in self._c.execute(stmt.order_by(s.registry, s.snapshot_date, s.id)):
+            newest[registry] = int(sid)
+        return sorted(self._many(newest.values()), key=lambda r: r.registry)
+
+    def earliest_before(self, until: dt.date) -> list[SnapshotRow]:
+        """Each registry's oldest snapshot dated before ``until`` (by date, then id)."""
+        s = schema.snapshot.c
+        first: dict[str, int] = {}
+        stmt = select(s.id, s.registry).where(s.snapshot_date < until)
+        for sid, registry in self._c.execute(stmt.order_by(s.registry, s.snapshot_date, s.id)):
+            first.setdefault(registry, int(sid))
+        return sorted(self._many(first.values()), key=lambda r: r.registry)
+
+    def ids_of(self, registry: str) -> list[int]:
+        """The ids of a registry's snapshots, by date then id."""
+        s = schema.snapshot.c
+        stmt = select(s.id).where(s.registry == registry).order_by(s.snapshot_date, s.id)
+        return [int(i) for (i,) in self._c.execute(stmt)]
+
+    def dates_of(self, registry: str) -> list[dt.date]:
+        """A registry's snapshot dates, oldest first."""
+        s = schema.snapshot.c
+        stmt = select(s.snapshot_date).where(s.registry == registry).order_by(s.snapshot_date)
+        return [d for (d,) in self._c.execute(stmt)]
+
+    def newest_dates(self) -> dict[str, dt.date]:
+        """Each registry's newest snapshot date."""
+        s = schema.snapshot.c
+        stmt = select(s.registry, func.max(s.snapshot_date)).group_by(s.registry)
+        return {r: _day(d) for r, d in self._c.execute(stmt)}
 
     def neighbours(
         self, registry: str, date: dt.date
     ) -> tuple[SnapshotRow | None, SnapshotRow | None]:
-        """The registry's snapshots just before and just after ``date``."""
-        rows = [r for r in self.all() if r.registry == registry]
-        before = [r for r in rows if r.snapshot_date < date]
-        after = [r for r in rows if r.snapshot_date > date]
-        return (before[-1] if before else None), (after[0] if after else None)
+        """The registry's snapshots just before and just after ``date`` (two one-row reads:
+        an ingest asks this several times, over a store of thousands of snapshots)."""
+        s = schema.snapshot.c
+        mine = s.registry == registry
+        before = self._c.execute(
+            select(schema.snapshot)
+            .where(mine, s.snapshot_date < date)
+            .order_by(s.snapshot_date.desc(), s.id.desc())
+            .limit(1)
+        ).first()
+        after = self._c.execute(
+            select(schema.snapshot)
+            .where(mine, s.snapshot_date > date)
+            .order_by(s.snapshot_date, s.id)
+            .limit(1)
+        ).first()
+        return (
+            SnapshotRow(**before._mapping) if before else None,
+            SnapshotRow(**after._mapping) if after else None,
+        )
+
+    def _many(self, ids: Iterable[int]) -> list[SnapshotRow]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        rows = self._c.execute(select(schema.snapshot).where(schema.snapshot.c.id.in_(wanted)))
+        return [SnapshotRow(**r._mapping) for r in rows]
+
+
+def _day(value: Any) -> dt.date:
+    """A date column's value (SQLite hands back text through aggregate queries)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
