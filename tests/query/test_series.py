@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from rirport.domain.enums import REGISTRIES, STATUSES, Registry, ResourceType, Status
+from rirport.domain.resources import ResourceRange
 from rirport.domain.table import REGISTRY_CODE, STATUS_CODE, TYPE_CODE, DelegationTable
 from rirport.domain.transfer import TransferKind
-from rirport.domain.resources import ResourceRange
 from rirport.errors import InputError, NotFoundError
 from rirport.query.flows import flows
 from rirport.query.iana import load_iana
@@ -82,9 +82,9 @@ def _expected(t: DelegationTable, metric: str, by: str, name: str) -> int:
 def test_every_point_is_the_as_of_view(store: Store, history: list[dt.date]) -> None:
     """Each metric by each grouping, on every day from before the first file to after the
     last (missing days included), equals the as-of view of that day counted directly."""
-    at = points(history[0] - dt.timedelta(days=2), history[-1] + dt.timedelta(days=2), "day")
+    at = points(history[0] - dt.timedelta(days=4), history[-1] + dt.timedelta(days=2), "day")
     versions = load_versions(store)
-    tables = {}
+    tables: dict[dt.date, DelegationTable | None] = {}
     for day in at:
         try:
             tables[day] = load_as_of(store, day).table
@@ -93,7 +93,7 @@ def test_every_point_is_the_as_of_view(store: Store, history: list[dt.date]) -> 
     assert tables[at[0]] is None and tables[at[-1]] is not None
     for metric in ("addresses", "prefixes", "asns", "holders"):
         for by in ("registry", "status", "country"):
-            made = series(versions, metric, by, at)  # type: ignore[arg-type]
+            made = series(versions, metric, by, at)
             _check(made, tables, metric, by)
 
 
@@ -157,5 +157,47 @@ def test_flows_sum_the_moved_events(store: Store, history: list[dt.date]) -> Non
     month = flows(store, history[0].replace(day=1), history[-1], "month")
     assert sum(f.moves for f in month) == len(moved)
     assert sum(f.addresses for f in month) == sum(f.addresses for f in got)
-    assert flows(store, history[-1] + dt.timedelta(days=1), history[-1] + dt.timedelta(days=9)) == []
+    assert (
+        flows(store, history[-1] + dt.timedelta(days=1), history[-1] + dt.timedelta(days=9)) == []
+    )
 
+
+def test_cli_and_api_answer_the_same_series(store: Store, history: list[dt.date]) -> None:
+    """``rirport series`` (JSON and CSV), ``rirport flows`` and ``GET /api/series`` /
+    ``/api/flows`` answer what the read side computes; bad input is a usage error / 400."""
+    import csv
+    import io
+    import json
+
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from rirport.cli.main import cli
+    from rirport.http.app import create_app
+    from rirport.http.config import HttpConfig
+
+    span = ["--from", history[0].isoformat(), "--to", history[-1].isoformat()]
+    args = ["--db", store.url, "series", "--metric", "asns", "--by", "status", *span]
+    expected = series(
+        load_versions(store), "asns", "status", points(history[0], history[-1], "day"), "day"
+    )
+    result = CliRunner().invoke(cli, [*args, "--step", "day", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == expected.to_json()
+    result = CliRunner().invoke(cli, [*args, "--step", "day", "--format", "csv"])
+    assert list(csv.DictReader(io.StringIO(result.output))) == [
+        {k: str(v) for k, v in row.items()} for row in expected.rows()
+    ]
+    bad = CliRunner().invoke(cli, [*args[:-1], "2018-13-01"])
+    assert bad.exit_code == 2 and "--to" in bad.output
+    moved = CliRunner().invoke(
+        cli, ["--db", store.url, "flows", *span, "--step", "day", "--format", "json"]
+    )
+    assert moved.exit_code == 0, moved.output
+    with TestClient(create_app(store, None, HttpConfig(rate=0, refresh_seconds=0))) as client:
+        query = {"metric": "asns", "by": "status", "from": span[1], "to": span[3], "step": "day"}
+        assert client.get("/api/series", params=query).json() == expected.to_json()
+        assert client.get("/api/series", params={**query, "metric": "x"}).status_code == 400
+        assert client.get("/api/series", params={**query, "to": "2000-01-01"}).status_code == 400
+        got = client.get("/api/flows", params={"from": span[1], "to": span[3], "step": "day"})
+        assert got.json() == json.loads(moved.output)

@@ -83,6 +83,7 @@ def _register() -> None:
         policy,
         portability,
         profile,
+        series,
         serve,
         stats,
         sync,
@@ -112,6 +113,8 @@ def _register() -> None:
     for module in (events, watch, transferlog):  # change events and monitoring
         cli.add_command(module.command)
     cli.add_command(history.command)  # timelines over stored snapshots
+    cli.add_command(series.command)  # time series and flows over the versions
+    cli.add_command(series.flows_command)
     for module in (evidence, profile):  # graded evidence and profiles
         cli.add_command(module.command)
     cli.add_command(accounts.command)  # member accounts and tiers

@@ -59,7 +59,9 @@ def flows(store: Store, start: dt.date, end: dt.date, step: Step = "month") -> l
     return summed(moves, periods, end)
 
 
-def summed(moves: Sequence[tuple[Any, ...]], periods: Sequence[dt.date], end: dt.date) -> list[Flow]:
+def summed(
+    moves: Sequence[tuple[Any, ...]], periods: Sequence[dt.date], end: dt.date
+) -> list[Flow]:
     """``(date, type, from, to, body)`` moves summed into the periods starting on
     ``periods`` (the last one ending on ``end``)."""
     import bisect

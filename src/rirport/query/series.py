@@ -140,9 +140,7 @@ class Series:
             "by": self.by,
             "step": self.step,
             "points": [d.isoformat() for d in self.points],
-            "series": {
-                name: self.values[g].tolist() for g, name in enumerate(self.groups)
-            },
+            "series": {name: self.values[g].tolist() for g, name in enumerate(self.groups)},
         }
 
 
@@ -164,7 +162,8 @@ def points(start: dt.date, end: dt.date, step: Step) -> list[dt.date]:
         raise InputError(f"{count} points from {start} to {end} by {step}: at most {MAX_POINTS}")
     if step == "day":
         return [start + dt.timedelta(days=k) for k in range(span + 1)]
-    out, k = [], 0
+    out: list[dt.date] = []
+    k = 0
     while True:
         months = k if step == "month" else 12 * k
         day = _add_months(start, months)
@@ -257,6 +256,7 @@ def _groups(
     versions: Versions, rows: npt.NDArray[np.int64], by: By
 ) -> tuple[list[str], npt.NDArray[np.int64]]:
     """The group names and each row's group."""
+    codes: npt.NDArray[Any]
     if by == "registry":
         codes, names = versions.registry[rows], [r.value for r in REGISTRIES]
     elif by == "status":
@@ -354,20 +354,20 @@ def _registry_versions(uow: UnitOfWork, registry: str, dates: dict[int, int]) ->
         raise StorageError(f"stored records no longer parse: {errors[0]}")
     order = table.line - 1  # rows the reader kept, in input order by line
     holders, holder = np.unique(table.opaque_id, return_inverse=True)
-    holder = np.where(table.has_opaque, holder, -1).astype(np.int32)
+    codes = np.where(table.has_opaque, holder, -1).astype(np.int32)
     return Versions(
         registry=table.registry,
         type=table.type,
         status=table.status,
         cc=table.cc,
         value=table.value,
-        holder=holder,
+        holder=codes,
         valid_from=_days(valid_from)[order],
         valid_to=_days(valid_to)[order],
         shown_from=np.array([dates.get(s, 0) if s else 0 for s in added], np.int32)[order],
-        shown_until=np.array(
-            [dates.get(s, 0) - 1 if s else _NEVER for s in retired], np.int32
-        )[order],
+        shown_until=np.array([dates.get(s, 0) - 1 if s else _NEVER for s in retired], np.int32)[
+            order
+        ],
         holders=holders,
         snapshot_registry=np.zeros(0, np.uint8),
         snapshot_day=np.zeros(0, np.int32),

@@ -27,8 +27,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from rirport.errors import StorageError
 from rirport.store import schema
-from rirport.store.engine import READ_ONLY
 from rirport.store.bulk import DelegationRows, Version, insert_delegations
+from rirport.store.engine import READ_ONLY
 from rirport.store.order import LineOrder
 from rirport.store.repos.ids import _draw_ids
 from rirport.store.repos.snapshots import SnapshotRow
@@ -273,9 +273,7 @@ class DelegationRepo:
         """
         d = schema.delegation.c
         floor = self.lowest_start(lo)
-        return self._select(
-            snapshot_ids, and_(d.lo >= floor, d.lo <= hi, d.hi >= lo), for_update
-        )
+        return self._select(snapshot_ids, and_(d.lo >= floor, d.lo <= hi, d.hi >= lo), for_update)
 
     def lowest_start(self, lo: str) -> str:
         """A bound below which no stored row of ``lo``'s type reaches ``lo``: ``lo`` less
@@ -298,7 +296,7 @@ class DelegationRepo:
         transactions (a read transaction computes without saving)."""
         m = schema.meta.c
         raw = self._c.execute(select(m.value).where(m.key == "widest")).scalar_one_or_none()
-        known = json.loads(raw) if raw else {"upto": 0, "widths": {}}
+        known: dict[str, Any] = json.loads(raw) if raw else {"upto": 0, "widths": {}}
         d = schema.delegation.c
         newest = self._c.execute(select(func.max(d.id))).scalar_one_or_none() or 0
         if newest <= known["upto"]:
