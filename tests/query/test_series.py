@@ -76,7 +76,7 @@ def _expected(t: DelegationTable, metric: str, by: str, name: str) -> int:
         return int(t.value[mask & (t.type == TYPE_CODE[ResourceType.ASN])].sum())
     if metric == "prefixes":
         return int((mask & (t.type != TYPE_CODE[ResourceType.ASN])).sum())
-    return len(set(t.opaque_id[mask & t.has_opaque].tolist()))
+    return len(set(t.opaque_id[mask & t.has_opaque & (t.opaque_id != b"")].tolist()))
 
 
 def test_every_point_is_the_as_of_view(store: Store, history: list[dt.date]) -> None:

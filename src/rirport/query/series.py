@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import os
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -199,13 +200,24 @@ def series(
         raise InputError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
     days = np.array([(d - dt.date(1970, 1, 1)).days for d in at], dtype=np.int32)
     rows, value = _counted(versions, metric, by)
-    first, last = _runs(versions, rows, days)
+    every_first, every_last = _all_runs(versions, days)
+    first, last = every_first[rows], every_last[rows]
     keep = first <= last
     rows, first, last, value = rows[keep], first[keep], last[keep], value[keep]
-    names, group = _groups(versions, rows, by)
     if metric == "holders":
-        group, first, last = _holder_runs(group, versions.holder[rows], first, last)
+        wanted = np.zeros(len(versions), bool)
+        wanted[rows] = True
+        order = _holder_order(versions, days)
+        rows = order[wanted[order]]  # by holder, then first point
+        names, group = _groups(versions, rows, by)
+        regroup = np.argsort(group, kind="stable")  # by group, holder, first point
+        rows, group = rows[regroup], group[regroup]
+        group, first, last = _holder_runs(
+            group, versions.holder[rows], every_first[rows], every_last[rows]
+        )
         value = np.ones(len(group), np.int64)
+    else:
+        names, group = _groups(versions, rows, by)
     values = _sum_runs(group, first, last, value, len(names), len(days))
     return Series(metric, by, step, list(at), names, values)
 
@@ -226,6 +238,42 @@ def _counted(versions: Versions, metric: Metric, by: By) -> tuple[npt.NDArray[np
     rows = np.flatnonzero(mask)
     value = v.value[rows] if metric in ("addresses", "asns") else np.ones(len(rows), np.int64)
     return rows, value
+
+
+_RUNS: weakref.WeakKeyDictionary[Versions, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _memo(versions: Versions, days: I32) -> dict[str, Any]:
+    """What is worked out once for these versions and points (the last points asked: a
+    page charting several metrics over one span computes it once)."""
+    key = days.tobytes()
+    found = _RUNS.get(versions)
+    if found is None or found["key"] != key:
+        found = _RUNS[versions] = {"key": key}
+    return found
+
+
+def _all_runs(versions: Versions, days: I32) -> tuple[I32, I32]:
+    """:func:`_runs` of every row."""
+    memo = _memo(versions, days)
+    if "runs" not in memo:
+        memo["runs"] = _runs(versions, np.arange(len(versions), dtype=np.int64), days)
+    runs: tuple[I32, I32] = memo["runs"]
+    return runs
+
+
+def _holder_order(versions: Versions, days: I32) -> npt.NDArray[np.int64]:
+    """The rows with a holder and a run, sorted by holder, then first point (one sort; each
+    grouping then only regroups, a stable radix sort of small codes)."""
+    memo = _memo(versions, days)
+    if "holders" not in memo:
+        first, last = _all_runs(versions, days)
+        rows = np.flatnonzero((versions.holder >= 0) & (first <= last))
+        width = np.int64(len(days) + 1)
+        key = versions.holder[rows].astype(np.int64) * width + first[rows]
+        memo["holders"] = rows[np.argsort(key, kind="stable")]
+    order: npt.NDArray[np.int64] = memo["holders"]
+    return order
 
 
 def _runs(versions: Versions, rows: npt.NDArray[np.int64], days: I32) -> tuple[I32, I32]:
@@ -255,19 +303,27 @@ def _runs(versions: Versions, rows: npt.NDArray[np.int64], days: I32) -> tuple[I
 def _groups(
     versions: Versions, rows: npt.NDArray[np.int64], by: By
 ) -> tuple[list[str], npt.NDArray[np.int64]]:
-    """The group names and each row's group."""
+    """The names of the groups present and each row's group (countries as the two bytes of
+    their code read as one number: a bincount, not a sort of strings)."""
     codes: npt.NDArray[Any]
-    if by == "registry":
-        codes, names = versions.registry[rows], [r.value for r in REGISTRIES]
-    elif by == "status":
-        codes, names = versions.status[rows], [s.value for s in STATUSES]
+    if by == "country":
+        pairs = np.frombuffer(np.ascontiguousarray(versions.cc, "S2").tobytes(), "<u2")
+        codes = pairs[rows]
     else:
-        found, codes = np.unique(versions.cc[rows], return_inverse=True)
-        names = [c.decode() or "-" for c in found.tolist()]
-    used = np.unique(codes)
-    remap = np.zeros(max(len(names), 1), np.int64)
+        codes = (versions.registry if by == "registry" else versions.status)[rows]
+    size = 1 << 16 if by == "country" else 256
+    used = np.flatnonzero(np.bincount(codes, minlength=size))
+    remap = np.zeros(size, np.int64)
     remap[used] = np.arange(len(used))
-    return [names[int(c)] for c in used], remap[codes]
+    return [_name(by, int(c)) for c in used], remap[codes]
+
+
+def _name(by: By, code: int) -> str:
+    if by == "registry":
+        return REGISTRIES[code].value
+    if by == "status":
+        return STATUSES[code].value
+    return code.to_bytes(2, "little").rstrip(b"\0").decode("ascii", "replace") or "-"
 
 
 def _holder_runs(
@@ -275,14 +331,12 @@ def _holder_runs(
 ) -> tuple[npt.NDArray[np.int64], I32, I32]:
     """The union of each (group, holder)'s runs: a holder with several records counts once.
 
-    Sorted by pair then start, a run opens where its start is past every earlier end of the
-    pair plus one; the running maximum of ends is taken over ``pair * width + end`` so it
-    never carries from one pair into the next."""
+    Given sorted by group, holder, then start: a run opens where its start is past every
+    earlier end of the pair plus one; the running maximum of ends is taken over
+    ``pair * width + end`` so it never carries from one pair into the next."""
     if not len(group):
         return group, first, last
     pair = group * (int(holder.max()) + 1) + holder
-    order = np.lexsort((first, pair))
-    pair, first, last, group = pair[order], first[order], last[order], group[order]
     width = np.int64(int(last.max()) + 2)
     ends = np.maximum.accumulate(pair * width + last)
     prev_end = np.empty_like(ends)
@@ -354,7 +408,7 @@ def _registry_versions(uow: UnitOfWork, registry: str, dates: dict[int, int]) ->
         raise StorageError(f"stored records no longer parse: {errors[0]}")
     order = table.line - 1  # rows the reader kept, in input order by line
     holders, holder = np.unique(table.opaque_id, return_inverse=True)
-    codes = np.where(table.has_opaque, holder, -1).astype(np.int32)
+    codes = np.where(table.has_opaque & (table.opaque_id != b""), holder, -1).astype(np.int32)
     return Versions(
         registry=table.registry,
         type=table.type,
