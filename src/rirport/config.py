@@ -62,6 +62,29 @@ class Settings:
         default=60.0,
         metadata={"help": "Seconds before a download gives up.", "env": "RIRPORT_HTTP_TIMEOUT"},
     )
+    redis_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "Redis URL (redis://host:port/db): every server process on it shares one "
+            "request limit and one login throttle. Needs the redis extra.",
+            "env": "RIRPORT_REDIS_URL",
+        },
+    )
+    redis_prefix: str = field(
+        default="rirport",
+        metadata={
+            "help": "Prefix of this deployment's Redis keys (several may share one Redis).",
+            "env": "RIRPORT_REDIS_PREFIX",
+        },
+    )
+    as_of_views: int = field(
+        default=2,
+        metadata={
+            "help": "As-of views a server process keeps in memory (least recently used "
+            "dropped first); each costs about the current view's memory.",
+            "env": "RIRPORT_AS_OF_VIEWS",
+        },
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -112,6 +135,17 @@ class Settings:
                 if seconds is None:
                     problems.append(f"{name}={value!r} is not a positive number of seconds")
                 values["http_timeout"] = seconds
+            elif name == "RIRPORT_REDIS_URL":
+                values["redis_url"] = value or None
+            elif name == "RIRPORT_REDIS_PREFIX":
+                if not value:
+                    problems.append(f"{name} is empty")
+                values["redis_prefix"] = value
+            elif name == "RIRPORT_AS_OF_VIEWS":
+                if not value.isdigit() or int(value) < 1:
+                    problems.append(f"{name}={value!r} is not a whole number of views (1 or more)")
+                else:
+                    values["as_of_views"] = int(value)
             elif name.startswith("RIRPORT_SYNC_URL_"):
                 try:
                     urls[Registry.parse(name.removeprefix("RIRPORT_SYNC_URL_"))] = value

@@ -127,6 +127,9 @@ def command(
         redirects=redirects,
         public_url=public_url,
         session_secret=secret,
+        redis_url=app.settings.redis_url,
+        redis_prefix=app.settings.redis_prefix,
+        as_of_views=app.settings.as_of_views,
     )
     click.echo(f"rirport: serving {app.store.identity} on http://{host}:{port}/ ; try:")
     for url in example_urls(host, port):

@@ -41,3 +41,9 @@ class HttpConfig:
     login_per_client: int = 20
     login_window_seconds: float = 900.0
     cookie_secure: bool | None = None
+    # scale-out (docs/deploy.md): with ``redis_url`` every process on it shares one request
+    # limit and one login throttle (keys under ``redis_prefix``); ``as_of_views`` bounds the
+    # as-of views a process keeps in memory (least recently used dropped first)
+    redis_url: str | None = None
+    redis_prefix: str = "rirport"
+    as_of_views: int = 2

@@ -11,8 +11,8 @@ from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Date,
+    Engine,
     and_,
     bindparam,
     case,
