@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ BURST = 6
 pytestmark = pytest.mark.postgres
 
 
-def _redis() -> object:
+def _redis() -> Any:
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(REDIS_URL)
     try:
@@ -83,7 +84,7 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[li
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
-        )  # fmt: skip
+        )
         for port, log in zip(PORTS, logs, strict=True)
     ]
     bases = [f"http://127.0.0.1:{port}" for port in PORTS]
@@ -128,7 +129,7 @@ def test_two_servers_share_one_request_limit(servers: tuple[list[str], str]) -> 
     assert codes[BURST:] == [429] * BURST
     refused = httpx.get(f"{bases[1]}/api/health")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
-    keys = _redis().keys(f"{prefix}*")  # type: ignore[attr-defined]
+    keys = _redis().keys(f"{prefix}*")
     assert keys, "the counts live in Redis under this test's prefix"
 
 
