@@ -391,12 +391,20 @@ class DelegationRepo:
         by start within a type), or 0. One row is read, not the thousands before it."""
         d = schema.delegation.c
         snap = self._snapshot(snapshot_id)
+        valid = _valid(snap.registry, snap.snapshot_date)
+        # the greatest start first (max() walks the index on lo backwards; ordering by
+        # (lo, id) made PostgreSQL sort every row of the type), then the newest row there
+        start = self._c.execute(
+            select(func.max(d.lo)).where(valid, d.lo <= lo, d.lo >= lo[0])
+        ).scalar_one_or_none()
+        if start is None:
+            return 0
         rows = [
             tuple(r)
             for r in self._c.execute(
                 select(d.id, d.origin_id, d.line, d.lo, d.added_serial)
-                .where(_valid(snap.registry, snap.snapshot_date), d.lo <= lo, d.lo >= lo[0])
-                .order_by(d.lo.desc(), d.id.desc())
+                .where(valid, d.lo == start)
+                .order_by(d.id.desc())
                 .limit(1)
             )
         ]
