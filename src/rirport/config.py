@@ -123,6 +123,26 @@ class Settings(BaseModel):
         metavar="URL",
         shown_default="each RIR's own ftp site",
     )
+    redis_url: str | None = setting(
+        None,
+        help="Redis URL (redis://host:port/db): every server process on it shares one "
+        "request limit and one login throttle. Needs the redis extra.",
+        env="RIRPORT_REDIS_URL",
+        metavar="URL",
+    )
+    redis_prefix: str = setting(
+        "rirport",
+        help="Prefix of this deployment's Redis keys (several may share one Redis).",
+        env="RIRPORT_REDIS_PREFIX",
+        min_length=1,
+    )
+    as_of_views: int = setting(
+        2,
+        help="As-of views a server process keeps in memory (least recently used dropped "
+        "first); each costs about the current view's memory.",
+        env="RIRPORT_AS_OF_VIEWS",
+        ge=1,
+    )
 
     @property
     def resolved_database_url(self) -> str:

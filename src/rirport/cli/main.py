@@ -115,15 +115,19 @@ COMMANDS: dict[str, str] = {
     "profile": "profile",
     "accounts": "accounts",  # member accounts and tiers
     "settings": "settings",  # every declared setting
+    "series": "series",  # time series and flows over the versions
+    "flows": "series:flows_command",
 }
-"""Command name -> module under ``rirport.cli`` holding it as ``command``, imported only
+"""Command name -> module under ``rirport.cli`` holding it as ``command`` (or
+``module:attribute``), imported only
 when that command runs (or ``--help`` lists them all): a command pays for its own imports
 only, and ``--version`` for none."""
 
 
 def _load(name: str) -> click.Command:
-    module = importlib.import_module(f"rirport.cli.{COMMANDS[name]}")
-    command: click.Command = module.command
+    module_name, _, attribute = COMMANDS[name].partition(":")
+    module = importlib.import_module(f"rirport.cli.{module_name}")
+    command: click.Command = getattr(module, attribute or "command")
     if name == "transfer":
         from rirport.cli import transfer_steps
 

@@ -111,7 +111,7 @@ def command(
     with app.store.read() as uow:
         if not uow.snapshots.current():
             raise ConfigError("the store is empty: ingest files first, or use --bundled")
-    config = HttpConfig.from_settings(chosen, redirects, secret, allowed_hosts)
+    config = HttpConfig.from_settings(chosen, redirects, secret, allowed_hosts, scale=app.settings)
     host, port = chosen.host, chosen.port
     click.echo(f"rirport: serving {app.store.identity} on http://{host}:{port}/ ; try:")
     for url in example_urls(host, port):

@@ -33,7 +33,7 @@ from rirport.http.config import HttpConfig
 from rirport.http.docs import router as docs_router
 from rirport.http.errors import error_response_for
 from rirport.http.middleware import Gate
-from rirport.http.ratelimit import TokenBuckets
+from rirport.http.ratelimit import buckets_for
 from rirport.http.rdap.fast import try_fast
 from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
@@ -61,7 +61,7 @@ def create_app(
     (:mod:`rirport.http.rdap.fast`); tests turn it off to compare.
     """
     cfg = config or HttpConfig()
-    live = LiveIndex(store, cache_dir)
+    live = LiveIndex(store, cache_dir, cfg.as_of_views)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +83,7 @@ def create_app(
     )
     app.state.live = live
     app.state.config = cfg
-    app.state.buckets = TokenBuckets(cfg.rate, cfg.burst)
+    app.state.buckets = buckets_for(cfg.rate, cfg.burst, cfg.redis_url, cfg.redis_prefix)
     presented = [Depends(check_presented)]  # a bad credential is a 401 on open routes too
     for router, media in (
         (rdap_router, RDAP_JSON),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rirport.config import ServeSettings
+from rirport.config import ServeSettings, Settings
 from rirport.domain.enums import Registry
 
 #: Queries one bulk POST may carry, and the body size that goes with them; more is a 413.
@@ -44,6 +44,12 @@ class HttpConfig:
     login_per_client: int = 20
     login_window_seconds: float = 900.0
     cookie_secure: bool | None = None
+    # scale-out (docs/deploy.md): with ``redis_url`` every process on it shares one request
+    # limit and one login throttle (keys under ``redis_prefix``); ``as_of_views`` bounds the
+    # as-of views a process keeps in memory (least recently used dropped first)
+    redis_url: str | None = None
+    redis_prefix: str = "rirport"
+    as_of_views: int = 2
 
     @classmethod
     def from_settings(
@@ -52,6 +58,7 @@ class HttpConfig:
         redirects: dict[Registry, str],
         secret: str | None,
         allowed_hosts: tuple[str, ...] = (),
+        scale: Settings | None = None,
     ) -> HttpConfig:
         """The configuration of a server started with these settings (the one place the
         declared serve settings become the http layer's names)."""
@@ -63,4 +70,7 @@ class HttpConfig:
             public_url=serve.public_url,
             allowed_hosts=tuple(allowed_hosts),
             session_secret=secret,
+            redis_url=None if scale is None else scale.redis_url,
+            redis_prefix="rirport" if scale is None else scale.redis_prefix,
+            as_of_views=2 if scale is None else scale.as_of_views,
         )

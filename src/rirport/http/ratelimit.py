@@ -54,3 +54,39 @@ class TokenBuckets:
         ]
         for client in full:
             del self._buckets[client]
+
+
+class SharedBuckets(TokenBuckets):
+    """One limit for every server process on a Redis (``RIRPORT_REDIS_URL``): ``burst``
+    requests per window of ``burst / rate`` seconds per client, counted by the ``limits``
+    library's moving window in Redis (atomic there, so two processes never both spend the
+    last request). A moving window rather than a token bucket: it is what ``limits`` keeps
+    in shared storage, and it allows the same burst and the same long-run rate.
+
+    ``prefix`` names this deployment's keys (tests give each run its own and remove them).
+    """
+
+    def __init__(self, rate: float, burst: int, url: str, prefix: str = "rirport") -> None:
+        super().__init__(rate, burst)
+        from limits import RateLimitItemPerSecond
+        from limits.storage import RedisStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.storage = RedisStorage(url, key_prefix=prefix)
+        self._limiter = MovingWindowRateLimiter(self.storage)
+        window = max(1, round(burst / rate)) if rate > 0 else 1
+        self._item = RateLimitItemPerSecond(burst, window, namespace="http")
+
+    def take(self, client: str) -> float:
+        """0.0 if allowed, else the seconds until the oldest request leaves the window."""
+        if self._limiter.hit(self._item, client):
+            return 0.0
+        stats = self._limiter.get_window_stats(self._item, client)
+        return max(stats.reset_time - time.time(), 0.001)
+
+
+def buckets_for(rate: float, burst: int, redis_url: str | None, prefix: str) -> TokenBuckets:
+    """Shared buckets in Redis when a URL is set, else this process's own."""
+    if redis_url and rate > 0:
+        return SharedBuckets(rate, burst, redis_url, prefix)
+    return TokenBuckets(rate, burst)

@@ -3,7 +3,10 @@
 * ``GET /api/history?q=`` — ``rirport history Q --format json``: one period per stored
   version of what the query covers (or the holder held);
 * ``GET /api/events?from=&to=&registry=&kind=`` — ``rirport events --format ndjson`` keys,
-  as a JSON array, or NDJSON (``format=ndjson`` or ``Accept: application/x-ndjson``).
+  as a JSON array, or NDJSON (``format=ndjson`` or ``Accept: application/x-ndjson``);
+* ``GET /api/series?metric=&by=&from=&to=&step=`` — ``rirport series --format json`` (the
+  versions held once per generation);
+* ``GET /api/flows?from=&to=&step=`` — ``rirport flows --format json``.
 
 Both page: at most ``limit`` items (default :data:`PAGE`, at most :data:`MAX_PAGE`) from
 ``offset``; ``X-Total-Count`` says how many there are and ``Link: <…>; rel="next"`` where
@@ -25,8 +28,10 @@ from rirport.domain.enums import Registry
 from rirport.domain.events import KINDS
 from rirport.errors import InputError
 from rirport.http.responses import JSON, NDJSON, json_response
+from rirport.query.flows import flows as flows_between
 from rirport.query.history import timeline
 from rirport.query.parse import parse_date, parse_registry
+from rirport.query.series import GROUPINGS, METRICS, STEPS, load_versions, points, series
 from rirport.services.monitoring.events import events_window
 from rirport.services.store import Store
 
@@ -112,6 +117,44 @@ def _window(
     window = events_window(store, start, end, reg)
     coverage = json.dumps(window.coverage_json(), separators=(",", ":"), sort_keys=True)
     return [e.to_json() for e in window.events], coverage
+
+
+@router.get(
+    "/series",
+    responses={
+        200: {"description": "OK", "content": {JSON: {"schema": {"type": "object"}}}},
+        400: _error("Bad Request"),
+    },
+    summary="Addresses, prefixes, AS numbers or holders per registry, country or status over time",
+)
+def series_of(
+    request: Request,
+    metric: str = Query(..., max_length=20, description=", ".join(METRICS)),
+    by: str = Query("registry", max_length=20, description=", ".join(GROUPINGS)),
+    start: str = Query(..., alias="from", min_length=1, max_length=40),
+    end: str = Query(..., alias="to", min_length=1, max_length=40),
+    step: str = Query("month", max_length=10, description=", ".join(STEPS)),
+) -> Response:
+    at = points(parse_date(start, "from"), parse_date(end, "to"), step)  # type: ignore[arg-type]
+    live = request.app.state.live
+    versions = live.served.derived("versions", lambda: load_versions(live.store, live.cache_dir))
+    return json_response(series(versions, metric, by, at, step).to_json())  # type: ignore[arg-type]
+
+
+@router.get(
+    "/flows",
+    responses=_responses(),
+    summary="Addresses and AS numbers moved between each pair of registries per period",
+)
+def flows(
+    request: Request,
+    start: str = Query(..., alias="from", min_length=1, max_length=40),
+    end: str = Query(..., alias="to", min_length=1, max_length=40),
+    step: str = Query("month", max_length=10, description=", ".join(STEPS)),
+) -> Response:
+    day_from, day_to = parse_date(start, "from"), parse_date(end, "to")
+    found = flows_between(request.app.state.live.store, day_from, day_to, step)  # type: ignore[arg-type]
+    return json_response([f.to_json() for f in found])
 
 
 def _wants_ndjson(format_: str | None, accept: str | None) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from limits.storage import RedisStorage, Storage
 from starlette.requests import Request
 
 from rirport.accounts.service import AuthSettings
@@ -43,9 +45,21 @@ def build_state(config: HttpConfig, store: Store) -> AuthState:
         )
         secret = secrets.token_urlsafe(32)
     limits = Limits(config.login_per_account, config.login_per_client, config.login_window_seconds)
-    return AuthState(
-        secret.encode(), AuthSettings(config.session_hours, limits), config.cookie_secure, store
-    )
+    settings = AuthSettings(config.session_hours, limits)
+    if config.redis_url:
+        settings = replace(
+            settings, counters=_redis_counters(config.redis_url, config.redis_prefix)
+        )
+    return AuthState(secret.encode(), settings, config.cookie_secure, store)
+
+
+def _redis_counters(url: str, prefix: str) -> Callable[[Store, Callable[[], float]], Storage]:
+    """The login throttle's counters in Redis (shared like the request limit)."""
+
+    def make(_store: Store, _clock: Callable[[], float]) -> Storage:
+        return RedisStorage(url, key_prefix=f"{prefix}-login")
+
+    return make
 
 
 def auth_state(request: Request) -> AuthState:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -27,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from rirport.errors import StorageError
 from rirport.store import schema
 from rirport.store.bulk import DelegationRows, Version, insert_delegations
+from rirport.store.engine import READ_ONLY
 from rirport.store.head import HeadState
 from rirport.store.order import MAX_DEPTH, LineOrder
 from rirport.store.repos.ids import _draw_ids
@@ -67,6 +69,7 @@ class DelegationRepo:
         self._c = connection
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
+        self._snapshots: dict[int, SnapshotRow] = {}
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -343,7 +346,56 @@ class DelegationRepo:
         cannot both see them current.
         """
         d = schema.delegation.c
-        return self._select(snapshot_ids, and_(d.lo <= hi, d.hi >= lo), for_update)
+        floor = self.lowest_start(lo)
+        return self._select(snapshot_ids, and_(d.lo >= floor, d.lo <= hi, d.hi >= lo), for_update)
+
+    def lowest_start(self, lo: str) -> str:
+        """A bound below which no stored row of ``lo``'s type reaches ``lo``: ``lo`` less
+        the widest row of the type. With it, ``lo >= bound AND lo <= hi`` is a range of the
+        index on ``lo`` (migration 0010) instead of a scan of every row before ``hi``."""
+        digit = lo[0]
+        width = self.widest().get(digit)
+        if width is None:
+            return digit  # no row of this type: nothing to find, any bound will do
+        start = int(lo[1:], 16) - width
+        return lo if width == 0 else (digit if start < 0 else f"{digit}{start:0{len(lo) - 1}x}")
+
+    def widest(self) -> dict[str, int]:
+        """The widest row (``hi - lo``) of each type digit ever stored.
+
+        Kept in ``meta`` (``widest``: the widths and the row id they cover up to) and brought
+        up to date from the rows added since, by primary key, so its cost is that of the new
+        rows, not of the table: rows are never widened (a transfer only adds parts of rows,
+        a version split copies one), so widths only grow with new rows. Written only in write
+        transactions (a read transaction computes without saving)."""
+        m = schema.meta.c
+        raw = self._c.execute(select(m.value).where(m.key == "widest")).scalar_one_or_none()
+        known: dict[str, Any] = json.loads(raw) if raw else {"upto": 0, "widths": {}}
+        d = schema.delegation.c
+        newest = self._c.execute(select(func.max(d.id))).scalar_one_or_none() or 0
+        if newest <= known["upto"]:
+            return {k: int(v) for k, v in known["widths"].items()}
+        widths = {k: int(v) for k, v in known["widths"].items()}
+        cursor = self._c.execute(
+            select(d.lo, d.hi).where(d.id > known["upto"], d.id <= newest)
+        ).cursor
+        assert cursor is not None
+        for row_lo, row_hi in cursor.fetchall():
+            width = int(row_hi[1:], 16) - int(row_lo[1:], 16)
+            if width > widths.get(row_lo[0], -1):
+                widths[row_lo[0]] = width
+        if not self._read_only():
+            value = json.dumps({"upto": int(newest), "widths": widths}, sort_keys=True)
+            updated = self._c.execute(
+                update(schema.meta).where(m.key == "widest").values(value=value)
+            )
+            if updated.rowcount == 0:
+                self._c.execute(insert(schema.meta).values(key="widest", value=value))
+        return widths
+
+    def _read_only(self) -> bool:
+        """True inside :meth:`rirport.store.unit.Store.read` (nothing may be written)."""
+        return bool(self._c.get_execution_options().get(READ_ONLY))
 
     def holder(self, snapshot_ids: Sequence[int], opaque_id: str) -> list[RecordRow]:
         d = schema.delegation.c
@@ -399,12 +451,20 @@ class DelegationRepo:
         by start within a type), or 0. One row is read, not the thousands before it."""
         d = schema.delegation.c
         snap = self._snapshot(snapshot_id)
+        valid = _valid(snap.registry, snap.snapshot_date)
+        # the greatest start first (max() walks the index on lo backwards; ordering by
+        # (lo, id) made PostgreSQL sort every row of the type), then the newest row there
+        start = self._c.execute(
+            select(func.max(d.lo)).where(valid, d.lo <= lo, d.lo >= lo[0])
+        ).scalar_one_or_none()
+        if start is None:
+            return 0
         rows = [
             tuple(r)
             for r in self._c.execute(
                 select(d.id, d.origin_id, d.line, d.lo, d.added_serial)
-                .where(_valid(snap.registry, snap.snapshot_date), d.lo <= lo, d.lo >= lo[0])
-                .order_by(d.lo.desc(), d.id.desc())
+                .where(valid, d.lo == start)
+                .order_by(d.id.desc())
                 .limit(1)
             )
         ]
@@ -625,6 +685,20 @@ class DelegationRepo:
     def history_holder(self, opaque_id: str) -> list[HistoryRow]:
         return self.history(schema.delegation.c.opaque_id == opaque_id)
 
+    def version_columns(self, registry: str) -> list[tuple[Any, ...]]:
+        """Every version of ``registry`` as plain tuples ``(valid_from, valid_to,
+        added_serial, retired_serial, record)``, in no order: the time series
+        (:mod:`rirport.query.series`) count versions over their intervals, so they need no
+        snapshot's line order."""
+        d = schema.delegation.c
+        cursor = self._c.execute(
+            select(d.valid_from, d.valid_to, d.added_serial, d.retired_serial, d.record).where(
+                d.registry == registry
+            )
+        ).cursor
+        assert cursor is not None
+        return list(cursor.fetchall())
+
     # -- holder links ----------------------------------------------------------------------
     def add_links(self, links: Sequence[LinkRow]) -> None:
         if not links:
@@ -653,12 +727,16 @@ class DelegationRepo:
         return [LinkRow(**r._mapping) for r in self._c.execute(stmt)]
 
     def _snapshot(self, snapshot_id: int) -> SnapshotRow:
+        """A snapshot row (kept for the unit of work: a stored snapshot never changes)."""
+        if snapshot_id in self._snapshots:
+            return self._snapshots[snapshot_id]
         row = self._c.execute(
             select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)
         ).first()
         if row is None:
             raise StorageError(f"no snapshot with id {snapshot_id}")
-        return SnapshotRow(**row._mapping)
+        found = self._snapshots[snapshot_id] = SnapshotRow(**row._mapping)
+        return found
 
 
 class StoredVersion(NamedTuple):

@@ -72,6 +72,27 @@ class EventRepo:
             )
         ]
 
+    def moves(self) -> list[tuple[Any, ...]]:
+        """Every stored ``moved`` event as ``(date, type, from registry, to registry,
+        body)``, dated by the file the move was first seen in: the snapshot whose ingest
+        stored it, else (events recorded apart from an ingest) the newer file the body names."""
+        e, s = schema.event.c, schema.snapshot.c
+        stmt = (
+            select(s.snapshot_date, e.type, e.from_registry, e.to_registry, e.body)
+            .select_from(schema.event.outerjoin(schema.snapshot, s.id == e.snapshot_id))
+            .where(e.kind == "moved")
+            .order_by(e.id)
+        )
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        rows = list(cursor.fetchall())
+        if any(r[0] is None for r in rows):
+            dated = dict(self._c.execute(select(s.file_name, s.snapshot_date)).tuples().all())
+            rows = [
+                (r[0] if r[0] is not None else dated.get(_newer_file(r[4])), *r[1:]) for r in rows
+            ]
+        return [r for r in rows if r[0] is not None]
+
     def get_many(self, ids: Sequence[int]) -> dict[int, EventRow]:
         rows = self._c.execute(select(schema.event).where(schema.event.c.id.in_(list(ids))))
         return {int(r.id): EventRow(**r._mapping) for r in rows}
@@ -194,3 +215,11 @@ class OutboxRepo:
             dict(r._mapping)
             for r in self._c.execute(select(schema.dead_letter).order_by(schema.dead_letter.c.id))
         ]
+
+
+def _newer_file(body: str) -> str | None:
+    """The newer of the two files an event's body names."""
+    import json
+
+    named = json.loads(body).get("snapshots") or {}
+    return named.get("to") if isinstance(named, dict) else None

@@ -1,0 +1,82 @@
+"""Flows between registries: what moved from one RIR to another, per period, from the stored
+``moved`` change events (the ledger of inter-RIR movement no registry publishes).
+
+A move is dated by the file it was first seen in (the snapshot whose ingest stored the
+event) and falls in the period (day, month or year) of that date. Per period and (from, to)
+pair: the number of moves, IPv4 addresses, IPv6 prefixes and AS numbers moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rirport.query.series import Step, points
+from rirport.store.unit import Store
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What moved from one registry to another in one period (from ``period`` to the day
+    before the next period starts)."""
+
+    period: dt.date
+    from_registry: str
+    to_registry: str
+    moves: int
+    addresses: int
+    ipv6_prefixes: int
+    asns: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period.isoformat(),
+            "from_registry": self.from_registry,
+            "to_registry": self.to_registry,
+            "moves": self.moves,
+            "addresses": self.addresses,
+            "ipv6_prefixes": self.ipv6_prefixes,
+            "asns": self.asns,
+        }
+
+
+COLUMNS = ["period", "from_registry", "to_registry", "moves", "addresses", "ipv6_prefixes", "asns"]
+
+
+def flows(store: Store, start: dt.date, end: dt.date, step: Step = "month") -> list[Flow]:
+    """Moves seen in files dated ``start``..``end``, summed per period and pair, in period
+    then pair order.
+
+    Raises:
+        InputError: ``end`` before ``start``, an unknown step, or too many periods.
+    """
+    periods = points(start, end, step)
+    with store.read() as uow:
+        moves = uow.events.moves()
+    return summed(moves, periods, end)
+
+
+def summed(
+    moves: Sequence[tuple[Any, ...]], periods: Sequence[dt.date], end: dt.date
+) -> list[Flow]:
+    """``(date, type, from, to, body)`` moves summed into the periods starting on
+    ``periods`` (the last one ending on ``end``)."""
+    import bisect
+
+    totals: dict[tuple[int, str, str], list[int]] = {}
+    for day, rtype, source, target, body in moves:
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+        if not periods or day < periods[0] or day > end:
+            continue
+        k = bisect.bisect_right(periods, day) - 1
+        value = int(json.loads(body).get("value", 0))
+        cell = totals.setdefault((k, source or "", target or ""), [0, 0, 0, 0])
+        cell[0] += 1
+        cell[1 + ("ipv4", "ipv6", "asn").index(rtype)] += 1 if rtype == "ipv6" else value
+    return [
+        Flow(periods[k], source, target, *cell)
+        for (k, source, target), cell in sorted(totals.items())
+    ]
