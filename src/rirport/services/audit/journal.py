@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rirport.errors import ParseError
+from rirport.log.entries import entry_line
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -205,26 +206,16 @@ def verify(store: Store, known_head: str | None = None) -> Verification:
 
 
 def export(store: Store, out: TextIO) -> int:
-    """Write the journal as NDJSON, one entry a line, in serial order; returns the count."""
+    """Write the journal as NDJSON, one entry a line, in serial order; returns the count.
+
+    Each line is the entry's canonical JSON (:func:`rirport.log.entries.entry_line`): the
+    exact bytes the transparency log hashes as the entry.
+    """
     count = 0
     with store.read() as uow:
         for chunk in uow.journal.chunks():
-            for serial, created, actor, action, payload, prev, digest in chunk:
-                out.write(
-                    json.dumps(
-                        {
-                            "serial": serial,
-                            "created_at": created,
-                            "actor": actor,
-                            "action": action,
-                            "payload": json.loads(payload),
-                            "prev_hash": prev,
-                            "hash": digest,
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+            for row in chunk:
+                out.write(entry_line(*row) + "\n")
                 count += 1
     return count
 
