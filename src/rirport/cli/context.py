@@ -13,6 +13,7 @@ from rich.console import Console
 
 from rirport.config import Settings
 from rirport.query.view import CurrentView, load_current, require_data
+from rirport.services.store import open_store
 from rirport.store.unit import Store
 
 
@@ -29,7 +30,7 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.settings.resolved_database_url)
+            self._store = open_store(self.settings.resolved_database_url, self.settings.data_dir)
         return self._store
 
     def current_view(self) -> CurrentView:

@@ -79,6 +79,7 @@ def _register() -> None:
         hold,
         ingest,
         journal,
+        log,
         lookup,
         policy,
         portability,
@@ -115,6 +116,8 @@ def _register() -> None:
     for module in (evidence, profile):  # graded evidence and profiles
         cli.add_command(module.command)
     cli.add_command(accounts.command)  # member accounts and tiers
+    cli.add_command(log.command)  # the transparency log
+    cli.add_command(log.state_root_command)
 
 
 _register()

@@ -132,7 +132,9 @@ def app_from_env() -> FastAPI:
     """For ``uvicorn --factory`` workers: settings from the environment ``serve`` set."""
     settings = Settings.from_env({k: v for k, v in os.environ.items() if k != ENV_CONFIG})
     config = config_from_json(os.environ.get(ENV_CONFIG, "{}"))
-    return create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
+    return create_app(
+        open_store(settings.resolved_database_url, settings.data_dir), settings.cache_dir, config
+    )
 
 
 def config_from_json(text: str) -> HttpConfig:

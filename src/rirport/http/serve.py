@@ -55,7 +55,9 @@ def serve(
             **uvicorn_limits(),
         )
         return
-    app = create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
+    app = create_app(
+        open_store(settings.resolved_database_url, settings.data_dir), settings.cache_dir, config
+    )
     uvicorn.run(
         app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_limits()
     )

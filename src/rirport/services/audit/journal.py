@@ -8,9 +8,11 @@ verifying needs no re-serialisation:
     hash = sha256("serial\\ncreated_at\\nactor\\naction\\nprev_hash\\npayload")
 
 An edited entry fails its own hash; a removed one leaves a gap in the serials and breaks the
-next entry's link; reordered entries break the links. Exported NDJSON carries the same fields
-(payload as a JSON object, re-serialised canonically when checked), so another instance can
-verify the file on its own.
+next entry's link; reordered entries break the links. Each entry is also a leaf of the
+transparency log, added (and a checkpoint signed) in the same transaction
+(:mod:`rirport.services.transparency.log`). Exported NDJSON carries the same fields (payload
+as a JSON object, re-serialised canonically when checked; each line canonical JSON), so
+another instance can verify the file on its own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, TextIO
 
 from rirport.errors import ParseError
 from rirport.log.entries import entry_line
+from rirport.services.transparency import log as transparency
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -92,6 +95,7 @@ def append(
     uow.journal.write(row)
     if action not in BOOKKEEPING:
         uow.meta.mark_data_changed(number)
+    transparency.on_append(uow, row)
     return row
 
 

@@ -1,0 +1,203 @@
+"""The transparency log's rows: tree nodes, signed checkpoints, state-root part digests,
+other logs' verified checkpoints, and the reads the state root needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+
+from rirport.store import schema
+from rirport.store.repos.meta import MetaRepo
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    size: int
+    origin: str
+    note: str
+    state_root: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    role: str
+    origin: str
+    size: int
+    note: str
+    source: str
+    verified_at: str
+
+
+class LogRepo:
+    """The tree (``log_node``), checkpoints, state parts and peers' checkpoints."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+        self._meta = MetaRepo(connection)
+
+    # -- the tree ------------------------------------------------------------------------------
+    def size(self) -> int:
+        return int(self._meta.get("log_size") or 0)
+
+    def set_size(self, size: int) -> None:
+        self._meta.put("log_size", str(size))
+
+    def nodes(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the (level, index) pairs asked for (one query)."""
+        if not wanted:
+            return {}
+        n = schema.log_node.c
+        rows = self._c.execute(
+            select(n.level, n.idx, n.hash).where(tuple_(n.level, n.idx).in_(list(wanted)))
+        )
+        return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+
+    def add_nodes(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
+        values = [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
+        if values:
+            self._c.execute(insert(schema.log_node), values)
+
+    def level_range(self, level: int, start: int, stop: int) -> list[bytes]:
+        """Hashes at ``level`` with start <= index < stop, in order."""
+        n = schema.log_node.c
+        rows = self._c.execute(
+            select(n.hash).where(n.level == level, n.idx >= start, n.idx < stop).order_by(n.idx)
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def nodes_from(self, counts: Sequence[int]) -> Iterator[tuple[int, int, bytes]]:
+        """Every node past the first ``counts[level]`` of each level, by (level, index): what
+        an in-memory tree that holds ``counts`` is missing."""
+        n = schema.log_node.c
+        known = [and_(n.level == lv, n.idx < c) for lv, c in enumerate(counts) if c]
+        stmt = select(n.level, n.idx, n.hash).order_by(n.level, n.idx)
+        if known:
+            stmt = stmt.where(~or_(*known))
+        cursor = self._c.execute(stmt).cursor
+        assert cursor is not None
+        while rows := cursor.fetchmany(50_000):
+            for level, index, digest in rows:
+                yield int(level), int(index), bytes(digest)
+
+    def journal_after(self, after: int, before: int | None = None) -> Iterator[Any]:
+        """See :func:`journal_rows`."""
+        return journal_rows(self._c, after, before)
+
+    def drop_tree(self) -> None:
+        self._c.execute(delete(schema.log_node))
+        self.set_size(0)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def add_checkpoint(self, row: CheckpointRow) -> None:
+        c = schema.log_checkpoint
+        self._c.execute(delete(c).where(c.c.size == row.size))
+        self._c.execute(insert(c).values(**row.__dict__))
+
+    def latest_checkpoint(self) -> CheckpointRow | None:
+        c = schema.log_checkpoint.c
+        row = self._c.execute(
+            select(schema.log_checkpoint).order_by(c.size.desc()).limit(1)
+        ).first()
+        return CheckpointRow(**row._mapping) if row else None
+
+    def checkpoint(self, size: int) -> CheckpointRow | None:
+        c = schema.log_checkpoint.c
+        row = self._c.execute(select(schema.log_checkpoint).where(c.size == size)).first()
+        return CheckpointRow(**row._mapping) if row else None
+
+    def checkpoints(self) -> list[CheckpointRow]:
+        c = schema.log_checkpoint.c
+        rows = self._c.execute(select(schema.log_checkpoint).order_by(c.size))
+        return [CheckpointRow(**r._mapping) for r in rows]
+
+    def checkpoint_count(self) -> int:
+        return int(
+            self._c.execute(select(func.count()).select_from(schema.log_checkpoint)).scalar_one()
+        )
+
+    # -- state parts ---------------------------------------------------------------------------
+    def parts(self) -> dict[str, str]:
+        s = schema.log_state.c
+        return {r.part: r.digest for r in self._c.execute(select(s.part, s.digest))}
+
+    def set_parts(self, parts: dict[str, str]) -> None:
+        """Replace the stored part digests with ``parts``."""
+        self._c.execute(delete(schema.log_state))
+        if parts:
+            self._c.execute(
+                insert(schema.log_state), [{"part": k, "digest": v} for k, v in parts.items()]
+            )
+
+    def current_records(self, registry: str, date: dt.date) -> list[str]:
+        """The statistics lines of the rows of ``registry`` in force in its snapshot dated
+        ``date`` (transfers applied), in no particular order."""
+        d = schema.delegation.c
+        cursor = self._c.execute(
+            select(d.record).where(
+                d.registry == registry,
+                d.valid_from <= date,
+                d.valid_to >= date,
+                d.retired_serial.is_(None),
+            )
+        ).cursor
+        assert cursor is not None
+        return [r[0] for r in cursor.fetchall()]
+
+    # -- other logs ----------------------------------------------------------------------------
+    def peer(self, role: str, origin: str) -> PeerRow | None:
+        p = schema.log_peer.c
+        row = self._c.execute(
+            select(schema.log_peer).where(p.role == role, p.origin == origin)
+        ).first()
+        return PeerRow(**row._mapping) if row else None
+
+    def peers(self, role: str) -> list[PeerRow]:
+        p = schema.log_peer.c
+        rows = self._c.execute(select(schema.log_peer).where(p.role == role).order_by(p.origin))
+        return [PeerRow(**r._mapping) for r in rows]
+
+    def set_peer(self, row: PeerRow, *, expected_size: int | None) -> bool:
+        """Record a peer's newest verified checkpoint. ``expected_size``: the size the stored
+        one must still have (None: there must be none), so two writers cannot both advance
+        from one state; returns whether the row was written."""
+        p = schema.log_peer.c
+        if expected_size is None:
+            if self.peer(row.role, row.origin) is not None:
+                return False
+            self._c.execute(insert(schema.log_peer).values(**row.__dict__))
+            return True
+        done = self._c.execute(
+            update(schema.log_peer)
+            .where(p.role == row.role, p.origin == row.origin, p.size == expected_size)
+            .values(size=row.size, note=row.note, source=row.source, verified_at=row.verified_at)
+        )
+        return bool(done.rowcount)
+
+    def lock_peer(self, role: str, origin: str) -> Any:
+        """Hold the peer's row for this transaction (PostgreSQL ``FOR UPDATE``; SQLite's
+        writers are serialised anyway)."""
+        p = schema.log_peer.c
+        stmt = select(p.size).where(p.role == role, p.origin == origin)
+        if self._c.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return self._c.execute(stmt).scalar_one_or_none()
+
+
+def journal_rows(connection: Connection, after: int, before: int | None = None) -> Iterator[Any]:
+    """Journal entries with after < serial (< before), in order, as plain tuples in
+    :class:`~rirport.store.repos.journal.JournalRow` field order."""
+    j = schema.journal.c
+    stmt = select(j.serial, j.created_at, j.actor, j.action, j.payload, j.prev_hash, j.hash).where(
+        j.serial > after
+    )
+    if before is not None:
+        stmt = stmt.where(j.serial < before)
+    cursor = connection.execute(stmt.order_by(j.serial)).cursor
+    assert cursor is not None
+    while rows := cursor.fetchmany(20_000):
+        yield from rows
