@@ -34,6 +34,7 @@ from rirport.http.auth.principal import check_presented
 from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
 from rirport.http.errors import error_response_for
+from rirport.http.log import router as log_router
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.rdap.fast import try_fast
@@ -42,6 +43,7 @@ from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
 from rirport.query.live import LiveIndex
 from rirport.services.store import Store, open_store
+from rirport.services.transparency.reader import LogReader
 
 log = logging.getLogger("rirport.http")
 ENV_CONFIG = "RIRPORT_HTTP_CONFIG"
@@ -77,6 +79,7 @@ def create_app(
         responses={},
     )
     app.state.live = live
+    app.state.log_reader = LogReader(store)
     app.state.config = cfg
     app.state.buckets = TokenBuckets(cfg.rate, cfg.burst)
     presented = [Depends(check_presented)]  # a bad credential is a 401 on open routes too
@@ -85,6 +88,7 @@ def create_app(
         (rdap_history_router, RDAP_JSON),
         (api_router, JSON),
         (api_history_router, JSON),
+        (log_router, JSON),
     ):
         app.include_router(router, dependencies=presented, responses=unauthorized(media))
     app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)

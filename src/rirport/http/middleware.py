@@ -62,7 +62,9 @@ class Gate:
         if scope["method"] == "OPTIONS":
             await self._preflight(send)
             return
-        refusal = self._limited(scope, rdap) or self._unacceptable(scope, rdap)
+        # the log's checkpoint and tiles are text and bytes (C2SP tlog-tiles), not JSON
+        typed = not path.startswith(("/log/checkpoint", "/log/tile/"))
+        refusal = self._limited(scope, rdap) or (self._unacceptable(scope, rdap) if typed else None)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
