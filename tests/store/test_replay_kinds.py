@@ -25,9 +25,8 @@ from rirport.services.monitoring.watch import Criteria, add_watch, remove_watch
 from rirport.services.profiles import evidence
 from rirport.services.registry.ingest import ingest_path
 from rirport.services.transfers.holds import add_hold, lift_hold
-from rirport.services.transparency import keys
+from rirport.services.transparency import keys, state
 from rirport.services.transparency import log as tlog
-from rirport.services.transparency import state
 from rirport.services.transparency.reader import LogReader
 from rirport.store.unit import Store
 from tests.paths import TEST_DATA
@@ -164,7 +163,7 @@ def published(tmp_path: Path) -> tuple[Store, Signer, Path, str]:
 def test_replay_with_a_checkpoint_accepts_what_it_covers(
     published: tuple[Store, Signer, Path, str], tmp_path: Path
 ) -> None:
-    store, signer, exported, note = published
+    _store, signer, exported, note = published
     target = Store(f"sqlite:///{tmp_path / 't.sqlite'}")
     report = replay(
         target, exported, [TEST_DATA / "excerpts"], signed=SignedHead(note, signer.verifier)
@@ -176,7 +175,7 @@ def test_replay_with_a_checkpoint_accepts_what_it_covers(
 def test_a_rehashed_forgery_is_refused(
     published: tuple[Store, Signer, Path, str], tmp_path: Path
 ) -> None:
-    store, signer, exported, note = published
+    _store, signer, exported, note = published
     lines = exported.read_text().splitlines()
     forged, prev = [], journal.GENESIS
     for line in lines:
@@ -203,7 +202,7 @@ def test_a_rehashed_forgery_is_refused(
 def test_an_appended_forgery_is_not_accepted(
     published: tuple[Store, Signer, Path, str], tmp_path: Path
 ) -> None:
-    store, signer, exported, note = published
+    _store, signer, exported, note = published
     last = json.loads(exported.read_text().splitlines()[-1])
     payload = journal.canonical({"watch": 9, "name": "evil"})
     extra = {
