@@ -35,7 +35,8 @@ EXCERPTS = sorted((TEST_DATA / "excerpts").glob("*-excerpt.txt"))
 ITEM = """evidence:
   - id: test-replay-item
     claim: {claim}
-    source: {{address: "https://example.org/a", publisher: Example, date: 2025-01-01, kind: news-report}}
+    source:
+      {{address: "https://example.org/a", publisher: Example, date: 2025-01-01, kind: news-report}}
     reliability: C
     tag: V
     entities: [registry:afrinic]
