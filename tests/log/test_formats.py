@@ -190,6 +190,12 @@ def test_entry_line_is_the_canonical_json_of_the_entry() -> None:
     parsed = json.loads(line)
     assert line == json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert parsed["payload"] == {"a": None, "b": [1, "é"]} and parsed["serial"] == 7
+    for actor in ('a "quoted" name', "back\\slash", "tab\there", "ünï", "del\x7f", "\u2028"):
+        line = entry_line(1, "t", actor, "x", "{}", "0", "1")
+        assert line == json.dumps(
+            json.loads(line), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        assert json.loads(line)["actor"] == actor
 
 
 def test_state_root_ignores_line_and_part_order() -> None:

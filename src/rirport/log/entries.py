@@ -12,6 +12,10 @@ import json
 
 
 def _text(value: str) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, without the call for the plain ASCII that
+    hashes, times and most names are (the one cost of building a million lines)."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -9,6 +9,7 @@ and a node is a slice, which keeps proofs (:mod:`rirport.log.merkle`) in microse
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from rirport.log.merkle import EMPTY_ROOT, HASH_SIZE, node_hash, root
@@ -61,11 +62,24 @@ class Tree:
             made.append((level, index, current))
         return made
 
-    def extend(self, leaves: Iterable[bytes]) -> list[Node]:
-        made: list[Node] = []
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        """Append many leaf hashes at once: each level is completed in one pass over the
+        level below (the same nodes :meth:`append` makes, several times faster)."""
+        level0 = self.levels[0]
         for leaf in leaves:
-            made.extend(self.append(leaf))
-        return made
+            level0 += leaf
+        level = 0
+        sha256 = hashlib.sha256
+        while self.count(level) >= 2:
+            below = memoryview(self.levels[level])
+            if level + 1 == len(self.levels):
+                self.levels.append(bytearray())
+            above = self.levels[level + 1]
+            for i in range(self.count(level + 1), self.count(level) // 2):
+                at = 2 * i * HASH_SIZE
+                above += sha256(b"\x01" + below[at : at + 2 * HASH_SIZE]).digest()
+            below.release()
+            level += 1
 
     def load(self, nodes: Iterable[Node]) -> None:
         """Take stored nodes, in (level, index) order from where this tree stops.

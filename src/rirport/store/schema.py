@@ -378,8 +378,8 @@ log_node = Table(
 )
 """The complete subtrees of the Merkle tree over the journal (:mod:`rirport.log.tree`):
 ``hash`` is MTH of leaves idx·2^level … (idx+1)·2^level − 1 (level 0: leaf hashes). Written
-once, never updated; fewer than two rows per journal entry. The tree's size is the meta key
-``log_size``."""
+once, never updated; fewer than two rows per journal entry. The tree's size is one past the
+last level-0 index."""
 
 log_checkpoint = Table(
     "log_checkpoint",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -45,6 +45,9 @@ class UnitOfWork:
     log_signer: Signer | None = None
     """The key that signs a checkpoint after each write (None: the tree grows, no checkpoint
     is signed until ``rirport log checkpoint``); set from :attr:`Store.log_signer`."""
+    state_hints: dict[str, list[str]] = field(default_factory=dict)
+    """Lines of a state-root part a write already holds in memory (an ingest: the records of
+    the registry's new current snapshot), so the log need not read them back."""
 
     @property
     def dialect(self) -> str:

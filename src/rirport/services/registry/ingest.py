@@ -187,6 +187,8 @@ def store_prepared(
         place = versioning.placement(uow, snap)
         warnings = prepared.warnings + place.warnings()
         found = events.events_for_ingest(uow, snap, stats.table) if record_events else None
+        if place.slotted_before is None:  # the new current snapshot: its records, for the log
+            uow.state_hints[f"delegations {snap.registry}"] = prepared.rows.record
         journal.append(
             uow,
             actor,

@@ -56,15 +56,23 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         StorageError: the tree is longer than the journal (the journal was cut behind the
             log's back).
     """
-    size = uow.log.size()
-    if size > row.serial - 1:
-        raise StorageError(
-            f"the log's tree has {size} entries but this is journal entry {row.serial}: "
-            "the journal lost entries the log covers; run `rirport log verify`"
-        )
-    leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
+    size = row.serial - 1
+    edge = right_edge(size)
+    known: dict[tuple[int, int], bytes] | None = uow.log.nodes(edge)
+    leaves = []
+    if known is None or len(known) != len(
+        edge
+    ):  # the tree is behind the journal (or broken): ask its size
+        size = uow.log.size()
+        if size > row.serial - 1:
+            raise StorageError(
+                f"the log's tree has {size} entries but this is journal entry {row.serial}: "
+                "the journal lost entries the log covers; run `rirport log verify`"
+            )
+        leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
+        known = None
     leaves.append(leaf_of(tuple(row.__dict__.values())))
-    head = grow(uow, size, leaves)
+    head = grow(uow, size, leaves, known)
     parts = state.update_parts(uow, row.action, row.payload)
     result = Head(head.size, head.root(), state_root(parts))
     if uow.log_signer is not None:
@@ -72,10 +80,17 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
     return result
 
 
-def grow(uow: UnitOfWork, size: int, leaves: Iterable[bytes]) -> SparseNodes:
-    """Append leaf hashes to the stored tree of ``size``; returns it grown."""
+def grow(
+    uow: UnitOfWork,
+    size: int,
+    leaves: Iterable[bytes],
+    known: dict[tuple[int, int], bytes] | None = None,
+) -> SparseNodes:
+    """Append leaf hashes to the stored tree of ``size`` (``known``: its right edge, when
+    already read); returns it grown."""
     edge = right_edge(size)
-    known = uow.log.nodes(edge)
+    if known is None:
+        known = uow.log.nodes(edge)
     if len(known) != len(edge):
         raise StorageError(
             f"the log's tree of size {size} lacks stored nodes "
@@ -86,7 +101,6 @@ def grow(uow: UnitOfWork, size: int, leaves: Iterable[bytes]) -> SparseNodes:
     for leaf in leaves:
         made.extend(tree.append(leaf))
     uow.log.add_nodes(made)
-    uow.log.set_size(tree.size)
     return tree
 
 

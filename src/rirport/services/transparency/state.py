@@ -28,7 +28,10 @@ def delegation_part(registry: str) -> str:
 def affected(action: str, payload_text: str) -> set[str] | None:
     """The parts a journal entry may change (None: all of them)."""
     if action == "ingest":
-        registry = json.loads(payload_text).get("registry")
+        payload = json.loads(payload_text)
+        if payload.get("slotted_before"):  # an older file: history, not the current state
+            return set()
+        registry = payload.get("registry")
         return {delegation_part(str(registry))} if registry else ALL
     if action == "iana":
         return {"iana"}
@@ -47,15 +50,20 @@ def compute(uow: UnitOfWork, parts: Iterable[str] | None = ALL) -> dict[str, str
     registry's first file only if that file changed nothing, which it always does."""
     wanted = set(parts) if parts is not ALL else None
     out: dict[str, str] = {}
-    current = {s.registry: s for s in uow.snapshots.current()}
-    for registry in Registry:
-        name = delegation_part(registry.value)
-        if wanted is not None and name not in wanted:
-            continue
+    names = {r: delegation_part(r.value) for r in Registry}
+    needed = [r for r in Registry if wanted is None or names[r] in wanted]
+    current = {s.registry: s for s in uow.snapshots.current()} if needed else {}
+    for registry in needed:
+        name = names[registry]
         snap = current.get(registry.value)
         if snap is None:
             continue
-        lines = uow.log.current_records(registry.value, snap.snapshot_date)
+        hint = uow.state_hints.get(name)
+        lines = (
+            list(hint)
+            if hint is not None
+            else uow.log.current_records(registry.value, snap.snapshot_date)
+        )
         lines.append(f"snapshot {snap.snapshot_date.isoformat()} {snap.content_sha256}")
         out[name] = part_digest(lines)
     if wanted is None or "iana" in wanted:
@@ -90,12 +98,13 @@ def update_parts(uow: UnitOfWork, action: str, payload: str) -> dict[str, str]:
     else:
         parts = {k: v for k, v in stored.items() if k not in touched}
         parts.update(compute(uow, touched))
-    uow.log.set_parts(parts)
+    uow.log.set_parts(parts, stored or None)
     return parts
 
 
 def root_of(uow: UnitOfWork) -> str:
     """The state root recomputed from the tables (nothing stored is trusted)."""
+    uow.state_hints.clear()
     return state_root(compute(uow))
 
 

@@ -53,8 +53,7 @@ def verify_log(store: Store, verifier: Verifier | None = None, limit: int = 50) 
     key = verifier or store_vkey(store)
     tree = Tree()
     with store.read() as uow:
-        for row in uow.log.journal_after(0):
-            tree.append(leaf_of(row))
+        tree.extend(leaf_of(row) for row in uow.log.journal_after(0))
         stored_size = uow.log.size()
         stored = {(lv, i): h for lv, i, h in uow.log.nodes_from([])}
         checkpoints = uow.log.checkpoints()

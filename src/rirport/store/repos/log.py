@@ -8,10 +8,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from rirport.store import schema
-from rirport.store.repos.meta import MetaRepo
 
 
 @dataclass(frozen=True)
@@ -38,29 +37,40 @@ class LogRepo:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
-        self._meta = MetaRepo(connection)
 
     # -- the tree ------------------------------------------------------------------------------
-    def size(self) -> int:
-        return int(self._meta.get("log_size") or 0)
+    # The append path runs in every write transaction, so it speaks plain SQL to the driver
+    # (SQLAlchemy's expression building cost more than the statements themselves).
+    def _mark(self) -> str:
+        return "%s" if self._c.dialect.name == "postgresql" else "?"
 
-    def set_size(self, size: int) -> None:
-        self._meta.put("log_size", str(size))
+    def size(self) -> int:
+        """The tree's size: one past the last leaf (the primary key answers it)."""
+        found = self._c.exec_driver_sql(
+            "SELECT MAX(idx) FROM log_node WHERE level = 0"
+        ).scalar_one_or_none()
+        return 0 if found is None else int(found) + 1
 
     def nodes(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The stored hashes of the (level, index) pairs asked for (one query)."""
         if not wanted:
             return {}
-        n = schema.log_node.c
-        rows = self._c.execute(
-            select(n.level, n.idx, n.hash).where(tuple_(n.level, n.idx).in_(list(wanted)))
+        mark = self._mark()
+        where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(wanted))
+        params = tuple(v for pair in wanted for v in pair)
+        rows = self._c.exec_driver_sql(
+            f"SELECT level, idx, hash FROM log_node WHERE {where}", params
         )
         return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
 
     def add_nodes(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
-        values = [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
+        values = list(nodes)
         if values:
-            self._c.execute(insert(schema.log_node), values)
+            mark = self._mark()
+            self._c.exec_driver_sql(
+                f"INSERT INTO log_node (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
+                values,
+            )
 
     def level_range(self, level: int, start: int, stop: int) -> list[bytes]:
         """Hashes at ``level`` with start <= index < stop, in order."""
@@ -90,13 +100,15 @@ class LogRepo:
 
     def drop_tree(self) -> None:
         self._c.execute(delete(schema.log_node))
-        self.set_size(0)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def add_checkpoint(self, row: CheckpointRow) -> None:
-        c = schema.log_checkpoint
-        self._c.execute(delete(c).where(c.c.size == row.size))
-        self._c.execute(insert(c).values(**row.__dict__))
+        mark = self._mark()
+        self._c.exec_driver_sql(
+            "INSERT INTO log_checkpoint (size, origin, note, state_root, created_at) "
+            f"VALUES ({', '.join([mark] * 5)})",
+            (row.size, row.origin, row.note, row.state_root, row.created_at),
+        )
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         c = schema.log_checkpoint.c
@@ -122,16 +134,23 @@ class LogRepo:
 
     # -- state parts ---------------------------------------------------------------------------
     def parts(self) -> dict[str, str]:
-        s = schema.log_state.c
-        return {r.part: r.digest for r in self._c.execute(select(s.part, s.digest))}
+        rows = self._c.exec_driver_sql("SELECT part, digest FROM log_state")
+        return {str(r[0]): str(r[1]) for r in rows}
 
-    def set_parts(self, parts: dict[str, str]) -> None:
-        """Replace the stored part digests with ``parts``."""
-        self._c.execute(delete(schema.log_state))
-        if parts:
-            self._c.execute(
-                insert(schema.log_state), [{"part": k, "digest": v} for k, v in parts.items()]
-            )
+    def set_parts(self, parts: dict[str, str], before: dict[str, str] | None = None) -> None:
+        """Store the part digests ``parts``; with ``before`` (what is stored), only the rows
+        that changed are written."""
+        s = schema.log_state
+        if before is None:
+            self._c.execute(delete(s))
+            before = {}
+        for name in before.keys() - parts.keys():
+            self._c.execute(delete(s).where(s.c.part == name))
+        for name, digest in parts.items():
+            if name not in before:
+                self._c.execute(insert(s).values(part=name, digest=digest))
+            elif before[name] != digest:
+                self._c.execute(update(s).where(s.c.part == name).values(digest=digest))
 
     def current_records(self, registry: str, date: dt.date) -> list[str]:
         """The statistics lines of the rows of ``registry`` in force in its snapshot dated
