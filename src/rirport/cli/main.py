@@ -81,6 +81,7 @@ def _register() -> None:
         journal,
         log,
         lookup,
+        mirror,
         policy,
         portability,
         profile,
@@ -118,6 +119,7 @@ def _register() -> None:
     cli.add_command(accounts.command)  # member accounts and tiers
     cli.add_command(log.command)  # the transparency log
     cli.add_command(log.state_root_command)
+    cli.add_command(mirror.command)
 
 
 _register()

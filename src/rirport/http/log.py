@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from rirport.http.responses import JSON, json_response
 from rirport.log.tiles import parse_path
+from rirport.services.transparency.mirror import mirror_status
 from rirport.services.transparency.reader import LogReader
 
 router = APIRouter(prefix="/log", tags=["log"])
@@ -56,6 +57,19 @@ async def tile(request: Request, path: str) -> Response:
     return Response(
         data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
     )
+
+
+@router.get("/file/{sha256}", summary="A statistics file an ingest entry names (by sha256)")
+async def source_file(request: Request, sha256: str) -> Response:
+    data = await asyncio.to_thread(reader_of(request).source_file, sha256)
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
+    )
+
+
+@router.get("/mirror", summary="Whom this instance mirrors, and at which checkpoint")
+async def mirror(request: Request) -> Response:
+    return json_response(await asyncio.to_thread(mirror_status, reader_of(request).store))
 
 
 @router.get("/proof/inclusion", summary="RFC 9162 inclusion proof", response_class=Response)

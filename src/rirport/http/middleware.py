@@ -63,7 +63,7 @@ class Gate:
             await self._preflight(send)
             return
         # the log's checkpoint and tiles are text and bytes (C2SP tlog-tiles), not JSON
-        typed = not path.startswith(("/log/checkpoint", "/log/tile/"))
+        typed = not path.startswith(("/log/checkpoint", "/log/tile/", "/log/file/"))
         refusal = self._limited(scope, rdap) or (self._unacceptable(scope, rdap) if typed else None)
         if refusal is not None:
             await refusal(scope, receive, send)

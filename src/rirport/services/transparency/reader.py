@@ -11,17 +11,23 @@ CLI make one per command.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rirport.errors import InputError, NotFoundError
 from rirport.log import merkle
 from rirport.log.entries import entry_line
 from rirport.log.tiles import WIDTH, TileRef, encode_bundle, tile_hashes, tiles_for_size
 from rirport.log.tree import Tree
+from rirport.services.registry.export import export_snapshot
 from rirport.services.transparency.log import latest_checkpoint
+from rirport.services.transparency.mirror import notice
 from rirport.store.repos.log import CheckpointRow
 from rirport.store.unit import Store
+
+NOTICE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,17 @@ class LogReader:
         self.store = store
         self.tree = Tree()
         self._lock = threading.Lock()
+        self._notice: tuple[float, dict[str, Any] | None] = (-NOTICE_SECONDS, None)
+
+    def mirror_notice(self) -> dict[str, Any] | None:
+        """The RDAP notice of a mirror (None for a publisher), read at most every few
+        seconds (every RDAP answer asks)."""
+        at, found = self._notice
+        now = time.monotonic()
+        if now - at >= NOTICE_SECONDS:
+            found = notice(self.store)
+            self._notice = (now, found)
+        return found
 
     def refresh(self) -> Tree:
         """The tree, brought up to the stored size."""
@@ -115,6 +132,20 @@ class LogReader:
         if ref.level is not None:
             return tile_hashes(tree, ref)
         return encode_bundle(self.entries(ref.index * WIDTH, ref.index * WIDTH + ref.width))
+
+    def source_file(self, sha256: str) -> bytes:
+        """The statistics file an ingest entry names by its content sha256, as ingested
+        (the export of the snapshot's original state is byte-identical to it), so a mirror
+        can replay the entry; it checks the hash itself.
+
+        Raises:
+            NotFoundError: no snapshot has that content.
+        """
+        with self.store.read() as uow:
+            snap = uow.snapshots.find_sha(sha256.lower())
+        if snap is None:
+            raise NotFoundError(f"no stored file has content sha256 {sha256}")
+        return export_snapshot(self.store, snap.id, state="original").encode()
 
     def entries(self, start: int, stop: int) -> list[bytes]:
         """The bytes of leaves start … stop − 1 (journal serials start + 1 … stop)."""
