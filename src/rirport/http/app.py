@@ -44,6 +44,7 @@ from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
 from rirport.query.live import LiveIndex
 from rirport.services.store import Store, open_store
 from rirport.services.transparency.reader import LogReader
+from rirport.web.mount import install as install_pages
 
 log = logging.getLogger("rirport.http")
 ENV_CONFIG = "RIRPORT_HTTP_CONFIG"
@@ -96,6 +97,7 @@ def create_app(
         app.include_router(router)
     _handlers(app)
     install_auth_handlers(app)
+    install_pages(app)  # the HTML pages at / (rirport.web), after the handlers it wraps
     app.add_middleware(Gate, buckets=app.state.buckets, fast=try_fast if fast_path else None)
     return app
 

@@ -1,4 +1,5 @@
-"""Checks every request passes before routing: target length, rate limit, ``Accept``; and
+"""Checks every request passes before routing: target length, rate limit, ``Accept`` (for
+RDAP and the API: the pages answer HTML, JSON or CSV and choose by ``?format=``); and
 the CORS header every response carries (``*``: RDAP data is public).
 
 A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a task and a queue to
@@ -62,9 +63,9 @@ class Gate:
         if scope["method"] == "OPTIONS":
             await self._preflight(send)
             return
-        # the log's checkpoint and tiles are text and bytes (C2SP tlog-tiles), not JSON
-        typed = not path.startswith(("/log/checkpoint", "/log/tile/", "/log/file/"))
-        refusal = self._limited(scope, rdap) or (self._unacceptable(scope, rdap) if typed else None)
+        refusal = self._limited(scope, rdap) or (
+            self._unacceptable(scope, rdap) if rdap or path.startswith("/api") else None
+        )
         if refusal is not None:
             await refusal(scope, receive, send)
             return

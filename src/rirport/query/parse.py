@@ -92,6 +92,22 @@ def parse_as_of(text: str | None) -> dt.date | None:
     return None if text is None else parse_date(text, AS_OF)
 
 
+def parse_past_as_of(text: str | None, today: dt.date) -> dt.date | None:
+    """:func:`parse_as_of`, refusing a day after ``today``: no statistics file is dated in the
+    future, so such a date is a mistake to say, not the current view to show.
+
+    Raises:
+        InputError: not a date, or after ``today``.
+    """
+    day = parse_as_of(text)
+    if day is not None and day > today:
+        raise InputError(
+            f"{AS_OF}: {day.isoformat()} is in the future (today is {today.isoformat()}); "
+            "give a past date, or none for the newest files"
+        )
+    return day
+
+
 def parse_registry(text: str, name: str = "registry") -> Registry:
     """A registry by any of its spellings (``ripencc``, ``RIPE NCC``, ``ripe`` …).
 
@@ -115,6 +131,7 @@ __all__ = [
     "parse_date",
     "parse_day",
     "parse_ip",
+    "parse_past_as_of",
     "parse_query",
     "parse_registry",
     "parse_resource",

@@ -61,9 +61,32 @@ class CompletedTransfers:
         return max(dates) if dates else None
 
 
+def all_transfers(store: Store, states: Sequence[str] = ()) -> list[TransferRow]:
+    """Every transfer rirport holds (requested, approved, completed …), oldest first."""
+    with store.read() as uow:
+        return uow.transfers.all(tuple(states))
+
+
+def monthly_flows(rows: Sequence[TransferRow]) -> list[tuple[str, str, str, int]]:
+    """(month, from, to, transfers) of the completed inter-registry transfers, oldest first."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for t in rows:
+        if t.state == "completed" and t.source_registry != t.recipient_registry:
+            key = (t.transfer_date.isoformat()[:7], t.source_registry, t.recipient_registry)
+            counts[key] = counts.get(key, 0) + 1
+    return [(*k, n) for k, n in sorted(counts.items())]
+
+
 def _keys(d: Delegation) -> tuple[str, str]:
     r = d.resource
     return key_of(r.type, r.first), key_of(r.type, r.last)
 
 
-__all__ = ["ADDED", "RETIRED", "CompletedTransfers"]
+__all__ = [
+    "ADDED",
+    "RETIRED",
+    "CompletedTransfers",
+    "TransferRow",
+    "all_transfers",
+    "monthly_flows",
+]

@@ -1,0 +1,47 @@
+"""Adding the pages to the app: the page routers, ``/static/``, the HTML error pages.
+
+Pages are registered in :data:`rirport.web.pages.ROUTERS` (one router per module of
+``web/pages/``); they are not part of the OpenAPI description (they answer HTML).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from jinja2 import Environment
+from starlette.responses import Response
+
+from rirport.errors import NotFoundError
+from rirport.web import errors
+from rirport.web.assets import Assets
+from rirport.web.cache import CacheStats, PageCache
+from rirport.web.pages import ROUTERS
+from rirport.web.render import environment
+
+
+@dataclass(frozen=True)
+class WebState:
+    assets: Assets
+    env: Environment
+
+
+def install(app: FastAPI) -> None:
+    assets = Assets()
+    app.state.web = WebState(assets, environment(assets))
+
+    @app.get("/static/{name:path}", include_in_schema=False)
+    async def static(request: Request, name: str) -> Response:
+        answer = assets.response(request, name)
+        if answer is None:
+            raise NotFoundError(f"no asset {name[:80]!r}")
+        return answer
+
+    for router in ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    errors.install(app)
+    live = app.state.live
+    app.state.page_cache = CacheStats()
+    app.add_middleware(
+        PageCache, generation=lambda: live.served.generation, stats=app.state.page_cache
+    )
