@@ -12,6 +12,8 @@ class first::
     │   ├── PolicyError        a regime file that does not validate: every problem, by rule
     │   └── QueryError         a lookup query that is not an address, prefix, range, ASN or id
     │       └── UnsupportedQueryError  a well-formed ask rirport does not answer (wildcards)
+    │   └── VerificationError  a signature, proof, checkpoint or log entry does not verify
+    │       └── SplitViewError two signed views of one log that no consistency proof joins
     ├── NotFoundError          nothing with that name or id
     ├── ConflictError          the store already holds something incompatible
     ├── DownloadError          fetching from a registry failed (status, checksum, truncation)
@@ -105,6 +107,15 @@ class QueryError(InputError):
 
 class UnsupportedQueryError(QueryError):
     """The query asks for something rirport does not offer."""
+
+
+class VerificationError(InputError):
+    """A signature, proof, checkpoint or log entry does not verify."""
+
+
+class SplitViewError(VerificationError):
+    """Two checkpoints of one log that no consistency proof joins: the log showed two
+    histories. The message quotes both checkpoints (the evidence another party can check)."""
 
 
 class NotFoundError(RirportError):

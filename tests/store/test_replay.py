@@ -244,19 +244,17 @@ def test_a_chain_that_verifies_but_rirport_did_not_write_is_refused(
     assert _empty(other)
 
 
-def test_an_action_replay_does_not_know_is_refused_up_front(history: History, other: Store) -> None:
+def test_a_watch_entry_whose_payload_is_not_one_stops_there(history: History, other: Store) -> None:
+    """Replay now rebuilds watch-add entries (issue 11 #4); one carrying another action's
+    payload is a finding that stops the replay at it, the entries before it stored."""
     lines = history.lines
     entry = json.loads(lines[9])
     entry["action"] = "watch-add"
     lines[9] = json.dumps(entry)
     history.journal.write_text(_rechained(lines), encoding="utf-8")
-    with pytest.raises(
-        InputError,
-        match="replay cannot re-apply 'watch-add' entries "
-        r"\(the first is entry 10; it knows ingest, iana, transfer, hold\)",
-    ):
-        replay(other, history.journal, [history.files])
-    assert _empty(other)
+    report = replay(other, history.journal, [history.files])
+    assert report.stopped_at == 10 and report.applied == 9
+    assert "payload is not one this version writes" in report.findings[0].message
 
 
 def test_a_missing_file_names_the_entry_and_changes_nothing(history: History, other: Store) -> None:

@@ -46,9 +46,9 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from rirport.store.unit import Store
+            from rirport.services.store import open_store
 
-            self._store = Store(self.settings.resolved_database_url)
+            self._store = open_store(self.settings.resolved_database_url, self.settings.data_dir)
         return self._store
 
     def current_view(self) -> CurrentView:

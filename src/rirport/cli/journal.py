@@ -10,13 +10,14 @@ import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import emit
+from rirport.log.note import parse_vkey
 from rirport.services.audit import journal, replay
 
 
 @click.group("journal")
 def command() -> None:
-    """The journal of every change to the registry (ingests, IANA files, transfer steps,
-    holds), each entry linked to the one before by its hash."""
+    """The journal of every change (ingests, IANA files, transfer steps, holds, watchlists,
+    accounts, evidence), each entry linked to the one before by its hash."""
 
 
 @command.command("verify")
@@ -126,15 +127,37 @@ def _regime_files(
     callback=_regime_files,
     help="The file of a regime that is not built in.",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signed checkpoint (the publisher's /log/checkpoint): only the entries it covers "
+    "are accepted, and only if they make its root. Needs --key.",
+)
+@click.option(
+    "--key", "vkey", metavar="VKEY", help="The verifier key the checkpoint must be signed by."
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_app
 def replay_command(
-    app: AppContext, path: Path, files: tuple[Path, ...], regimes: dict[str, str], fmt: str
+    app: AppContext,
+    path: Path,
+    files: tuple[Path, ...],
+    regimes: dict[str, str],
+    checkpoint: Path | None,
+    vkey: str | None,
+    fmt: str,
 ) -> None:
     """Apply an exported journal (NDJSON) to this store, entry by entry, through the same
     services, and check that it reproduces the file's head hash; exit status 1 on any
-    difference."""
-    report = replay.replay(app.store, path, files, regimes)
+    difference. Every kind of entry is applied; what the journal never holds (password
+    hashes, token and webhook secrets) is listed as not rebuilt."""
+    if (checkpoint is None) != (vkey is None):
+        raise click.UsageError("--checkpoint and --key go together")
+    signed = None
+    if checkpoint is not None and vkey is not None:
+        signed = replay.SignedHead(checkpoint.read_text(encoding="utf-8"), parse_vkey(vkey))
+    report = replay.replay(app.store, path, files, regimes, signed)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -150,5 +173,11 @@ def _print_replay(report: replay.ReplayReport) -> None:
     )
     same = "identical" if report.file_head == report.replay_head else "DIFFERENT"
     click.echo(f"head: file {report.file_head}\n      replay {report.replay_head} ({same})")
+    if report.checkpoint:
+        click.echo(f"checked against checkpoint {report.checkpoint}")
     for finding in report.findings:
         click.echo(f"  {finding}", err=True)
+    if report.notes:
+        click.echo(f"not rebuilt ({len(report.notes)}; the journal does not hold it):")
+        for note in report.notes:
+            click.echo(f"  {note}")

@@ -117,6 +117,9 @@ COMMANDS: dict[str, str] = {
     "settings": "settings",  # every declared setting
     "series": "series",  # time series and flows over the versions
     "flows": "series:flows_command",
+    "log": "log",  # the transparency log
+    "state-root": "log:state_root_command",
+    "mirror": "mirror",
 }
 """Command name -> module under ``rirport.cli`` holding it as ``command`` (or
 ``module:attribute``), imported only

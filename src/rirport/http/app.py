@@ -32,6 +32,7 @@ from rirport.http.auth.state import build_state as build_auth_state
 from rirport.http.config import HttpConfig
 from rirport.http.docs import router as docs_router
 from rirport.http.errors import error_response_for
+from rirport.http.log import router as log_router
 from rirport.http.middleware import Gate
 from rirport.http.ratelimit import buckets_for
 from rirport.http.rdap.fast import try_fast
@@ -40,6 +41,7 @@ from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
 from rirport.query.live import LiveIndex
 from rirport.services.store import Store
+from rirport.services.transparency.reader import LogReader
 from rirport.web.mount import install as install_pages
 
 log = logging.getLogger("rirport.http")
@@ -82,6 +84,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.live = live
+    app.state.log_reader = LogReader(store)
     app.state.config = cfg
     app.state.buckets = buckets_for(cfg.rate, cfg.burst, cfg.redis_url, cfg.redis_prefix)
     presented = [Depends(check_presented)]  # a bad credential is a 401 on open routes too
@@ -90,6 +93,7 @@ def create_app(
         (rdap_history_router, RDAP_JSON),
         (api_router, JSON),
         (api_history_router, JSON),
+        (log_router, JSON),
     ):
         app.include_router(router, dependencies=presented, responses=unauthorized(media))
     app.state.auth = build_auth_state(cfg, store)  # accounts and tiers (docs/accounts.md)

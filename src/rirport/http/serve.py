@@ -47,7 +47,9 @@ def serve(
     if workers > 1:
         run_workers(worker_config(settings, config, host, port, workers, log_level, access_log))
         return
-    app = create_app(open_store(settings.resolved_database_url), settings.cache_dir, config)
+    app = create_app(
+        open_store(settings.resolved_database_url, settings.data_dir), settings.cache_dir, config
+    )
     uvicorn.run(
         app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_limits()
     )

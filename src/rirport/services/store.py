@@ -4,12 +4,19 @@ read side, closed at exit. The HTTP and page edges name it through here and neve
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rirport.services.transparency.keys import attach
 from rirport.store.unit import Store
 
 
-def open_store(database_url: str) -> Store:
-    """The store at ``database_url``, migrated to the current schema."""
-    return Store(database_url)
+def open_store(database_url: str, data_dir: Path | None = None) -> Store:
+    """The store at ``database_url``, migrated to the current schema; with ``data_dir``, it
+    signs a log checkpoint after each write when that folder holds its log key."""
+    store = Store(database_url)
+    if data_dir is not None:
+        attach(store, data_dir)
+    return store
 
 
 __all__ = ["Store", "open_store"]

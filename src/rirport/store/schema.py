@@ -33,6 +33,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -387,3 +388,49 @@ rate_counter = Table(
 )
 """Fixed-window counters of the login throttle (:mod:`rirport.store.counters`): one row per
 key, its count and when its window ends (seconds since the epoch)."""
+
+# -- the transparency log (migration 0008) -----------------------------------------------------
+log_node = Table(
+    "log_node",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+"""The complete subtrees of the Merkle tree over the journal (:mod:`rirport.log.tree`):
+``hash`` is MTH of leaves idx·2^level … (idx+1)·2^level − 1 (level 0: leaf hashes). Written
+once, never updated; fewer than two rows per journal entry. The tree's size is one past the
+last level-0 index."""
+
+log_checkpoint = Table(
+    "log_checkpoint",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("origin", String(255), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("state_root", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+"""Every checkpoint this instance signed (C2SP signed note text), one per tree size."""
+
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("part", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+)
+"""The digest of each part of the state root (:mod:`rirport.log.state`) as of the newest
+entry, so a write recomputes only the parts it changed."""
+
+log_peer = Table(
+    "log_peer",
+    metadata,
+    Column("role", String(16), primary_key=True),
+    Column("origin", String(255), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("verified_at", String(32), nullable=False),
+)
+"""The newest checkpoint of another instance's log that this one verified: ``role`` mirror
+(the publisher it follows, ``source`` its URL) or witness (the last one cosigned)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from rirport.errors import RirportError, StorageError, StoreBusyError
+from rirport.log.note import Signer
 from rirport.store import engine as engines
 from rirport.store.engine import READ_ONLY, WAIT, busy, make_engine, migrate
 from rirport.store.repos.accounts import AccountRepo
@@ -20,6 +21,7 @@ from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
 from rirport.store.repos.evidence import EvidenceRepo
 from rirport.store.repos.iana import IanaRepo
 from rirport.store.repos.journal import JournalRepo
+from rirport.store.repos.log import LogRepo
 from rirport.store.repos.meta import MetaRepo
 from rirport.store.repos.snapshots import SnapshotRepo
 from rirport.store.repos.transfers import HoldRepo, TransferRepo
@@ -40,6 +42,12 @@ class UnitOfWork:
     events: EventRepo
     watches: WatchRepo
     outbox: OutboxRepo
+    log_signer: Signer | None = None
+    """The key that signs a checkpoint after each write (None: the tree grows, no checkpoint
+    is signed until ``rirport log checkpoint``); set from :attr:`Store.log_signer`."""
+    state_hints: dict[str, list[str]] = field(default_factory=dict)
+    """Lines of a state-root part a write already holds in memory (an ingest: the records of
+    the registry's new current snapshot), so the log need not read them back."""
 
     @property
     def dialect(self) -> str:
@@ -49,6 +57,11 @@ class UnitOfWork:
     def evidence(self) -> EvidenceRepo:
         """Evidence items (a property: bound to this transaction's connection)."""
         return EvidenceRepo(self.connection)
+
+    @cached_property
+    def log(self) -> LogRepo:
+        """The transparency log's tree, checkpoints and state parts."""
+        return LogRepo(self.connection)
 
     @cached_property
     def accounts(self) -> AccountRepo:
@@ -62,6 +75,9 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
+        self.log_signer: Signer | None = None
+        """Set by the edge (:func:`rirport.services.transparency.keys.attach`) when the data
+        folder holds this store's log key."""
         migrate(self.engine)
 
     @contextmanager
@@ -97,7 +113,9 @@ class Store:
             with self.engine.connect() as connection:
                 connection.execution_options(**options)
                 with connection.begin():
-                    yield self._bound(connection)
+                    uow = self._bound(connection)
+                    uow.log_signer = self.log_signer
+                    yield uow
         except RirportError:
             raise
         except SQLAlchemyError as exc:

@@ -139,6 +139,9 @@ def answer(
 ) -> Response:
     """Top-level members every response carries, then the media type the client asked for."""
     extra = list(notices or [])
+    mirrored = request.app.state.log_reader.mirror_notice()
+    if mirrored is not None:
+        extra.append(mirrored)
     conformance = [*extensions, *CONFORMANCE]
     if body.get("objectClassName") == "autnum":
         conformance.append("nro_rdap_profile_asn_flat_0")

@@ -8,9 +8,11 @@ verifying needs no re-serialisation:
     hash = sha256("serial\\ncreated_at\\nactor\\naction\\nprev_hash\\npayload")
 
 An edited entry fails its own hash; a removed one leaves a gap in the serials and breaks the
-next entry's link; reordered entries break the links. Exported NDJSON carries the same fields
-(payload as a JSON object, re-serialised canonically when checked), so another instance can
-verify the file on its own.
+next entry's link; reordered entries break the links. Each entry is also a leaf of the
+transparency log, added (and a checkpoint signed) in the same transaction
+(:mod:`rirport.services.transparency.log`). Exported NDJSON carries the same fields (payload
+as a JSON object, re-serialised canonically when checked; each line canonical JSON), so
+another instance can verify the file on its own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rirport.errors import ParseError
+from rirport.log.entries import entry_line
+from rirport.services.transparency import log as transparency
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -91,6 +95,7 @@ def append(
     uow.journal.write(row)
     if action not in BOOKKEEPING:
         uow.meta.mark_data_changed(number)
+    transparency.on_append(uow, row)
     return row
 
 
@@ -205,26 +210,16 @@ def verify(store: Store, known_head: str | None = None) -> Verification:
 
 
 def export(store: Store, out: TextIO) -> int:
-    """Write the journal as NDJSON, one entry a line, in serial order; returns the count."""
+    """Write the journal as NDJSON, one entry a line, in serial order; returns the count.
+
+    Each line is the entry's canonical JSON (:func:`rirport.log.entries.entry_line`): the
+    exact bytes the transparency log hashes as the entry.
+    """
     count = 0
     with store.read() as uow:
         for chunk in uow.journal.chunks():
-            for serial, created, actor, action, payload, prev, digest in chunk:
-                out.write(
-                    json.dumps(
-                        {
-                            "serial": serial,
-                            "created_at": created,
-                            "actor": actor,
-                            "action": action,
-                            "payload": json.loads(payload),
-                            "prev_hash": prev,
-                            "hash": digest,
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+            for row in chunk:
+                out.write(entry_line(*row) + "\n")
                 count += 1
     return count
 

@@ -32,22 +32,37 @@ from typing import Any
 from rirport.domain.enums import Registry
 from rirport.domain.query import parse_resource
 from rirport.domain.transfer import TransferKind
-from rirport.errors import ConflictError, InputError, ParseError, RirportError
+from rirport.errors import (
+    ConflictError,
+    InputError,
+    ParseError,
+    RirportError,
+    VerificationError,
+)
 from rirport.formats.source import read_source, source_from_bytes
+from rirport.log import merkle
+from rirport.log.checkpoint import Checkpoint, open_checkpoint
+from rirport.log.entries import entry_line
+from rirport.log.note import Verifier
+from rirport.log.tree import Tree
 from rirport.policy.loader import load_regime
 from rirport.query.iana import IanaBlocks, load_iana
 from rirport.query.view import CurrentView, load_current
 from rirport.services.audit import journal
+from rirport.services.audit.rebuild import rebuild
 from rirport.services.registry.iana import ingest_iana
 from rirport.services.registry.ingest import expand_paths, prepare_source, store_prepared
 from rirport.services.transfers.holds import add_hold, lift_hold
 from rirport.services.transfers.lifecycle import STEPS, advance, build_request, request_transfer
+from rirport.services.transparency import state as tstate
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store
 
 FILE_ACTIONS = ("ingest", "iana")
-ACTIONS = (*FILE_ACTIONS, "transfer", "hold")
-"""The actions replay re-applies; a file with any other is refused before anything is done."""
+SERVICE_ACTIONS = (*FILE_ACTIONS, "transfer", "hold")
+"""The actions replay re-runs through the services (every decision computed again); every
+other entry is rebuilt by :mod:`rirport.services.audit.rebuild` or kept verbatim, and what it
+cannot rebuild (secrets) is said in :attr:`ReplayReport.notes`."""
 MAX_DIFFERENCES = 5
 
 
@@ -79,6 +94,11 @@ class ReplayReport:
     findings: list[Finding] = field(default_factory=list)
     stopped_at: int | None = None
     """The serial of the entry that could not be applied (nothing after it was)."""
+    notes: list[Finding] = field(default_factory=list)
+    """What entries applied could not carry over (secrets the journal never holds, events it
+    only counts): said, not failures."""
+    checkpoint: str | None = None
+    """The signed checkpoint the file was checked against (its description), if any."""
 
     @property
     def ok(self) -> bool:
@@ -96,9 +116,13 @@ class ReplayReport:
             "file_head": self.file_head,
             "replay_head": self.replay_head,
             "stopped_at": self.stopped_at,
+            "checkpoint": self.checkpoint,
             "findings": [
                 {"serial": f.serial, "action": f.action, "message": f.message}
                 for f in self.findings
+            ],
+            "not_rebuilt": [
+                {"serial": f.serial, "action": f.action, "message": f.message} for f in self.notes
             ],
         }
 
@@ -108,24 +132,32 @@ def replay(
     path: Path,
     files: Iterable[str | Path] = (),
     regimes: Mapping[str, str] | None = None,
+    signed: SignedHead | None = None,
 ) -> ReplayReport:
     """Apply the entries of an exported journal that ``store`` does not hold yet.
 
     ``files``: files or folders holding the statistics and IANA files the ingest entries
-    name. ``regimes``: a file for each regime name that is not built in.
+    name. ``regimes``: a file for each regime name that is not built in. ``signed``: a
+    checkpoint and the key it must be signed by: then only the entries it covers are
+    accepted (their tree root must be the signed one, or nothing is applied), and the state
+    root replayed must be the signed one.
 
     Raises:
         ParseError: a line of the file is not a journal entry.
         InputError: the file's chain does not verify, a file is missing, or a regime is
             unknown (nothing changed).
         ConflictError: the store's journal is not a prefix of the file (nothing changed).
+        VerificationError: ``signed`` does not verify or does not cover the file (nothing
+            changed).
     """
     rows = [JournalRow(*t) for t in journal.read_export(path)]
     _verify_file(path, rows)
+    point = covered(path, rows, signed) if signed else None
+    if point is not None:
+        rows = rows[: point.size]
     _check_payloads(rows)
     already = _stored_prefix(store, rows)
     todo = rows[already:]
-    _check_actions(todo)
     sources = resolve_files(todo, expand_paths(files))
     chosen = dict(regimes or {})
     _check_regimes(todo, chosen)
@@ -134,12 +166,69 @@ def replay(
     )
     _apply_all(_Replayer(store, rows, sources, chosen), todo, report)
     report.replay_head = journal.verify(store).last_hash
+    if point is not None:
+        report.checkpoint = point.describe()
+        _check_state(store, point, report)
     return report
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """A signed checkpoint (note text) and the verifier key it must be signed by."""
+
+    note: str
+    key: Verifier
+
+
+def covered(path: Path, rows: Sequence[JournalRow], signed: SignedHead) -> Checkpoint:
+    """The checkpoint, verified, after checking that the file's first ``size`` entries make
+    its root (entries past it are not accepted: ``replay`` drops them).
+
+    Raises:
+        VerificationError: bad signature or key, or the file's entries are not the ones the
+            checkpoint signed (rewritten, rehashed, or fewer).
+    """
+    point = open_checkpoint(signed.note, signed.key)
+    if point.size > len(rows):
+        raise VerificationError(
+            f"{path}: the checkpoint covers {point.size} entries, the file has only "
+            f"{len(rows)}; nothing was changed"
+        )
+    tree = Tree()
+    tree.extend(
+        merkle.leaf_hash(entry_line(*r.__dict__.values()).encode()) for r in rows[: point.size]
+    )
+    if tree.root() != point.root:
+        raise VerificationError(
+            f"{path}: its first {point.size} entries do not make the root signed in the "
+            f"checkpoint ({point.describe()}): the file was rewritten; nothing was changed"
+        )
+    return point
+
+
+def _check_state(store: Store, point: Checkpoint, report: ReplayReport) -> None:
+    with store.read() as uow:
+        size = uow.journal.count()
+        mine = tstate.root_of(uow)
+    if size == point.size and point.state_root and mine != point.state_root:
+        report.findings.append(
+            Finding(
+                point.size,
+                "state",
+                f"the state root replayed ({mine}) is not the one signed "
+                f"({point.state_root}): this store does not hold the publisher's data",
+            )
+        )
 
 
 def _apply_all(replayer: _Replayer, todo: Sequence[JournalRow], report: ReplayReport) -> None:
     for row in todo:
         try:
+            if row.action not in SERVICE_ACTIONS:
+                notes = rebuild(replayer.store, row, replayer.resolve)
+                report.notes.extend(Finding(row.serial, row.action, n) for n in notes)
+                report.applied += 1
+                continue
             written = replayer.apply(row)
         except RirportError as exc:
             report.findings.append(
@@ -192,17 +281,6 @@ def _check_payloads(rows: Sequence[JournalRow]) -> None:
                 f"{' or '.join(lacking)}; nothing was changed"
             )
         _created_key(row)
-
-
-def _check_actions(todo: Sequence[JournalRow]) -> None:
-    unknown = sorted({r.action for r in todo} - set(ACTIONS))
-    if unknown:
-        first = next(r.serial for r in todo if r.action in unknown)
-        raise InputError(
-            f"replay cannot re-apply {', '.join(map(repr, unknown))} entries (the "
-            f"first is entry {first}; it knows {', '.join(ACTIONS)}); nothing was "
-            "changed"
-        )
 
 
 def _stored_prefix(store: Store, rows: Sequence[JournalRow]) -> int:
@@ -345,6 +423,23 @@ class _Replayer:
             raise ConflictError("the services wrote no journal entry for it")
         return written
 
+    def resolve(self, kind: str, file_id: int) -> int:
+        """This store's id of the account or token the file calls ``file_id``: the one made
+        by the same serial."""
+        serial = self._created.get((kind, file_id))
+        if serial is None:
+            raise InputError(f"{kind} #{file_id} was never created in the file")
+        with self.store.read() as uow:
+            if kind == "account":
+                found = [a.id for a in uow.accounts.all() if a.created_serial == serial]
+            else:
+                found = [t.id for t in uow.accounts.tokens() if t.created_serial == serial]
+        if not found:
+            raise ConflictError(
+                f"{kind} #{file_id} (created by entry {serial}) is not in the store"
+            )
+        return found[0]
+
     def view(self) -> CurrentView:
         if self._view is None:
             self._view = load_current(self.store)
@@ -477,6 +572,10 @@ def _created_key(row: JournalRow) -> tuple[str, int] | None:
     """
     payload = json.loads(row.payload)
     kind = row.action
+    made = {"account-create": "account", "token-create": "token"}.get(kind)
+    if made is not None:
+        value = payload.get(made) if isinstance(payload, dict) else None
+        return (made, value) if isinstance(value, int) else None
     if (kind, payload.get("step")) not in (("transfer", "request"), ("hold", "add")):
         return None
     if not isinstance(payload.get(kind), int):

@@ -202,6 +202,8 @@ def store_prepared(
             if record_events
             else None
         )
+        if place.slotted_before is None:  # the new current snapshot: its records, for the log
+            uow.state_hints[f"delegations {snap.registry}"] = prepared.rows.record
         journal.append(
             uow,
             actor,

@@ -18,6 +18,12 @@ class MetaRepo:
             select(schema.meta.c.value).where(schema.meta.c.key == key)
         ).scalar_one_or_none()
 
+    def put(self, key: str, value: str) -> None:
+        m = schema.meta.c
+        updated = self._c.execute(update(schema.meta).where(m.key == key).values(value=value))
+        if updated.rowcount == 0:
+            self._c.execute(insert(schema.meta).values(key=key, value=value))
+
     def generation(self) -> int:
         """The journal's newest serial: a counter every journaled write bumps (its row lock
         orders concurrent writers on PostgreSQL)."""

@@ -1,0 +1,92 @@
+"""What the transparency log adds to a write transaction.
+
+Target: the log's work in a write (leaf and new nodes stored, the state parts the entry
+touched recomputed, the checkpoint signed and stored: all of
+:func:`rirport.services.transparency.log.on_append`) at most 10% of the transaction's time.
+Measured inside the same transactions, for the real 2018 RIPE NCC and AFRINIC files (ingests)
+and for small writes (watchlists added and removed, holds added and lifted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import files_2018, machine
+from rirport.domain.query import parse_resource
+from rirport.log.note import Signer
+from rirport.services.audit import journal
+from rirport.services.monitoring.watch import Criteria, add_watch, remove_watch
+from rirport.services.registry.ingest import ingest_path
+from rirport.services.transfers.holds import add_hold, lift_hold
+from rirport.store.unit import Store
+
+SPENT = [0.0]
+
+
+def _timed(real: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            SPENT[0] += time.perf_counter() - start
+
+    return wrapper
+
+
+def measure(name: str, work: Callable[[], object]) -> tuple[float, float]:
+    SPENT[0] = 0.0
+    start = time.perf_counter()
+    work()
+    total = time.perf_counter() - start
+    share = SPENT[0] / total
+    print(
+        f"{name}: transaction(s) {total:.3f}s, of which the log {SPENT[0]:.4f}s -> "
+        f"{share:.1%}; target <= 10%: {'met' if share <= 0.10 else 'NOT met'}"
+    )
+    return SPENT[0], total
+
+
+def main(url: str | None = None) -> None:
+    print(f"machine: {machine()}")
+    journal.transparency.on_append = _timed(journal.transparency.on_append)  # type: ignore[method-assign]
+    files = {p.name.split("-")[1]: p for p in files_2018()}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(url or f"sqlite:///{Path(tmp) / 'append.sqlite'}")
+        store.log_signer = Signer.generate("bench.rirport/log")
+        logged = 0.0
+        whole = 0.0
+        for registry in ("afrinic", "ripencc"):
+            spent, total = measure(
+                f"ingest {files[registry].name}", lambda r=registry: ingest_path(store, files[r])
+            )
+            logged, whole = logged + spent, whole + total
+
+        def small() -> None:
+            for i in range(25):
+                add_watch(store, f"w{i}", Criteria(registries=("ripencc",)))
+                remove_watch(store, f"w{i}")
+                hold = add_hold(
+                    store,
+                    parse_resource("193.0.0.0/21"),
+                    "dispute",
+                    "bench",
+                    "bench",
+                    dt.date(2026, 1, 1),
+                )
+                lift_hold(store, hold.id, "bench")
+
+        spent, total = measure("100 small writes (watchlists, holds)", small)
+        with store.read() as uow:
+            print(f"{uow.log.checkpoint_count()} checkpoints signed, tree size {uow.log.size()}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

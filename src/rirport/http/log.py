@@ -1,0 +1,99 @@
+"""``/log/``: the transparency log over HTTP (C2SP tlog-tiles, plus JSON proofs).
+
+- ``/log/checkpoint``: the newest signed checkpoint, ``text/plain``, cached for a few seconds
+  at most (it changes with every write);
+- ``/log/tile/<L>/<N>[.p/<W>]`` and ``/log/tile/entries/<N>[.p/<W>]``: hash tiles and entry
+  bundles, ``application/octet-stream``, immutable (a year, ``immutable``);
+- ``/log/proof/inclusion?index=I&size=N`` → ``{"index", "size", "leaf_hash", "hashes"}`` and
+  ``/log/proof/consistency?from=M&to=N`` → ``{"from", "to", "hashes"}``, hashes in base64, for
+  clients that do not read tiles.
+
+Answers come from :class:`rirport.services.transparency.reader.LogReader` (one per app, its
+tree in memory), never from the store directly; store work runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from rirport.http.responses import JSON, json_response
+from rirport.log.tiles import parse_path
+from rirport.services.transparency.mirror import mirror_status
+from rirport.services.transparency.reader import LogReader
+
+router = APIRouter(prefix="/log", tags=["log"])
+IMMUTABLE = "public, max-age=31536000, immutable"
+CHECKPOINT_CACHE = "public, max-age=2"
+
+
+def reader_of(request: Request) -> LogReader:
+    reader: LogReader = request.app.state.log_reader
+    return reader
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@router.get("/checkpoint", summary="The newest signed checkpoint (C2SP tlog-checkpoint)")
+async def checkpoint(request: Request) -> Response:
+    row = await asyncio.to_thread(reader_of(request).checkpoint)
+    return Response(
+        row.note,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": CHECKPOINT_CACHE},
+    )
+
+
+@router.get("/tile/{path:path}", summary="A hash tile or entry bundle (C2SP tlog-tiles)")
+async def tile(request: Request, path: str) -> Response:
+    ref = parse_path(path)
+    data = await asyncio.to_thread(reader_of(request).tile, ref)
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
+    )
+
+
+@router.get("/file/{sha256}", summary="A statistics file an ingest entry names (by sha256)")
+async def source_file(request: Request, sha256: str) -> Response:
+    data = await asyncio.to_thread(reader_of(request).source_file, sha256)
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
+    )
+
+
+@router.get("/mirror", summary="Whom this instance mirrors, and at which checkpoint")
+async def mirror(request: Request) -> Response:
+    return json_response(await asyncio.to_thread(mirror_status, reader_of(request).store))
+
+
+@router.get("/proof/inclusion", summary="RFC 9162 inclusion proof", response_class=Response)
+async def inclusion(
+    request: Request,
+    index: Annotated[int, Query(ge=0)],
+    size: Annotated[int, Query(ge=1)],
+) -> Response:
+    proof = await asyncio.to_thread(reader_of(request).inclusion, index, size)
+    body: dict[str, Any] = {
+        "index": proof.index,
+        "size": proof.size,
+        "leaf_hash": _b64(proof.leaf_hash),
+        "hashes": [_b64(h) for h in proof.hashes],
+    }
+    return json_response(body, media_type=JSON)
+
+
+@router.get("/proof/consistency", summary="RFC 9162 consistency proof", response_class=Response)
+async def consistency(
+    request: Request,
+    old: Annotated[int, Query(alias="from", ge=0)],
+    new: Annotated[int, Query(alias="to", ge=0)],
+) -> Response:
+    proof = await asyncio.to_thread(reader_of(request).consistency, old, new)
+    body = {"from": proof.old, "to": proof.new, "hashes": [_b64(h) for h in proof.hashes]}
+    return json_response(body, media_type=JSON)

@@ -1,0 +1,161 @@
+"""The transparency log of a store: the Merkle tree over its journal, grown in the transaction
+of every journaled write, and a checkpoint signed in that same transaction.
+
+Policy: **a checkpoint after every write transaction**, signed before it commits, so a
+committed entry is always covered by a signed checkpoint whose state root describes the data
+as that entry left it (no window in which a reader sees data no checkpoint vouches for). The
+cost is one Ed25519 signature, the right edge of the tree (at most log₂ n stored hashes,
+one query) and the state parts the entry touched (see :mod:`.state`); ``bench/log_append.py``
+measures it. A store whose data folder holds no log key grows its tree all the same and is
+signed from ``rirport log checkpoint`` on.
+
+Entry *n* of the journal is leaf *n − 1*; its bytes are its export line
+(:func:`rirport.log.entries.entry_line`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rirport.errors import NotFoundError, StorageError
+from rirport.log import merkle
+from rirport.log.checkpoint import Checkpoint, state_line
+from rirport.log.entries import entry_line
+from rirport.log.state import state_root
+from rirport.log.tree import SparseNodes, right_edge
+
+__all__ = ["entry_line"]
+from rirport.services.transparency import state
+from rirport.store.repos.journal import JournalRow
+from rirport.store.repos.log import CheckpointRow
+from rirport.store.unit import Store, UnitOfWork
+
+
+def leaf_of(row: Sequence[Any]) -> bytes:
+    """The leaf hash of a journal row (tuple in :class:`JournalRow` field order)."""
+    return merkle.leaf_hash(entry_line(*row).encode())
+
+
+@dataclass(frozen=True)
+class Head:
+    """The tree after a write: its size, root and the state root."""
+
+    size: int
+    root: bytes
+    state_root: str
+
+
+def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
+    """Add the entry just written to the tree (first any the tree lacks: a store from before
+    the log), update the state parts, and sign a checkpoint when the store has a key.
+
+    Raises:
+        StorageError: the tree is longer than the journal (the journal was cut behind the
+            log's back).
+    """
+    size = row.serial - 1
+    edge = right_edge(size)
+    known: dict[tuple[int, int], bytes] | None = uow.log.nodes(edge)
+    leaves = []
+    if known is None or len(known) != len(
+        edge
+    ):  # the tree is behind the journal (or broken): ask its size
+        size = uow.log.size()
+        if size > row.serial - 1:
+            raise StorageError(
+                f"the log's tree has {size} entries but this is journal entry {row.serial}: "
+                "the journal lost entries the log covers; run `rirport log verify`"
+            )
+        leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
+        known = None
+    leaves.append(leaf_of(tuple(row.__dict__.values())))
+    head = grow(uow, size, leaves, known)
+    parts = state.update_parts(uow, row.action, row.payload)
+    result = Head(head.size, head.root(), state_root(parts))
+    if uow.log_signer is not None:
+        sign_head(uow, result)
+    return result
+
+
+def grow(
+    uow: UnitOfWork,
+    size: int,
+    leaves: Iterable[bytes],
+    known: dict[tuple[int, int], bytes] | None = None,
+) -> SparseNodes:
+    """Append leaf hashes to the stored tree of ``size`` (``known``: its right edge, when
+    already read); returns it grown."""
+    edge = right_edge(size)
+    if known is None:
+        known = uow.log.nodes(edge)
+    if len(known) != len(edge):
+        raise StorageError(
+            f"the log's tree of size {size} lacks stored nodes "
+            f"{sorted(set(edge) - set(known))}; run `rirport log verify --rebuild`"
+        )
+    tree = SparseNodes(size, known)
+    made = []
+    for leaf in leaves:
+        made.extend(tree.append(leaf))
+    uow.log.add_nodes(made)
+    return tree
+
+
+def sign_head(uow: UnitOfWork, head: Head) -> CheckpointRow:
+    """Sign and store the checkpoint of ``head`` with the store's key."""
+    signer = uow.log_signer
+    assert signer is not None
+    point = Checkpoint(signer.name, head.size, head.root, (state_line(head.state_root),))
+    row = CheckpointRow(
+        head.size,
+        signer.name,
+        point.sign([signer]),
+        head.state_root,
+        dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+    )
+    uow.log.add_checkpoint(row)
+    return row
+
+
+def catch_up(store: Store) -> Head:
+    """Bring the tree up to the journal (a store from before the log) and, when the store
+    has a key and the newest entry has no checkpoint, sign one; returns the head."""
+    with store.transaction() as uow:
+        size = uow.log.size()
+        leaves = [leaf_of(r) for r in uow.log.journal_after(size)]
+        tree = grow(uow, size, leaves) if leaves else None
+        stored = uow.log.parts()
+        parts = stored or state.compute(uow)
+        if not stored:
+            uow.log.set_parts(parts)
+        size = tree.size if tree else size
+        root = tree.root() if tree else _root_at(uow, size)
+        head = Head(size, root, state_root(parts))
+        latest = uow.log.latest_checkpoint()
+        if uow.log_signer is not None and (latest is None or latest.size < size):
+            sign_head(uow, head)
+        return head
+
+
+def _root_at(uow: UnitOfWork, size: int) -> bytes:
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return SparseNodes(size, uow.log.nodes(right_edge(size))).root()
+
+
+def latest_checkpoint(store: Store) -> CheckpointRow:
+    """The newest signed checkpoint.
+
+    Raises:
+        NotFoundError: none was signed yet (``rirport log init``).
+    """
+    with store.read() as uow:
+        row = uow.log.latest_checkpoint()
+    if row is None:
+        raise NotFoundError(
+            "this store has no signed checkpoint: run `rirport log init --origin NAME`"
+        )
+    return row
