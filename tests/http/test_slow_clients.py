@@ -3,7 +3,6 @@ its headers or body too slowly is cut off, a normal one is served (issue 11 #35)
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -115,9 +114,14 @@ def test_rirport_serve_runs_uvicorn_with_the_limits(
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *_a, **kw: calls.append(kw))
+    # several workers: uvicorn's supervisor is given a Config; check the limits on it
+    monkeypatch.setattr(
+        serving,
+        "run_workers",
+        lambda config: calls.append({k: getattr(config, k) for k in uvicorn_limits()}),
+    )
     monkeypatch.setattr(serving, "create_app", lambda *_a, **_kw: object())
     monkeypatch.setattr(serving, "open_store", lambda *_a, **_kw: object())
-    monkeypatch.setattr(os, "environ", os.environ.copy())  # serve() sets workers' settings
     settings = Settings(data_dir=Path(str(tmp_path)))
     serving.serve(settings, HttpConfig(), "127.0.0.1", 18599, workers=workers)
     (kwargs,) = calls
