@@ -30,6 +30,13 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("RIRPORT_REQUIRE_POSTGRES") == "1"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--screenshots DIR``: where the page tests write their screenshots (``docs/web`` to
+    refresh the documented ones); without it they go to a temporary folder, so a test run
+    leaves the checkout as it found it."""
+    parser.addoption("--screenshots", metavar="DIR", default=None, help=pytest_addoption.__doc__)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -42,7 +42,10 @@ OPEN = {
     ("GET", "/profiles"),
 }
 """Routes of the new surfaces anyone may call (each answers by the reader's tier)."""
-READ_ONLY_POSTS = {("POST", "/api/lookup")}
+READ_ONLY_POSTS = {
+    ("POST", "/api/lookup"),
+    ("POST", "/portability/compare"),
+}  # compare: an upload read, nothing stored
 """Older routes that take a POST body but change nothing (the bulk lookup)."""
 SURFACES = (
     "/api/auth",

@@ -149,7 +149,7 @@ def test_cli_prints_one_event_per_line(store: Store, store_url: str) -> None:
             "apnic",
         ],
     )
-    assert "moved ipv4 23.226.0.0/4096 arin -> apnic" in text.output
+    assert "moved ipv4 23.226.0.0/20 arin -> apnic" in text.output
     bad = runner.invoke(
         cli,
         [

@@ -47,7 +47,7 @@ CHROMIUM_ARGS = [
 ]
 PORTS = range(8110, 8120)
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "web"
+SHOTS = ROOT / "docs" / "web"  # replaced per session by _screenshot_folder
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -189,6 +189,16 @@ def axe_check(page: Any, allow: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     ]
     assert bad == [], f"accessibility violations on {page.url}:\n" + "\n".join(bad)
     return violations
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _screenshot_folder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Screenshots go to ``--screenshots DIR`` when given, else to a temporary folder."""
+    global SHOTS
+    chosen = request.config.getoption("--screenshots")
+    SHOTS = Path(chosen).resolve() if chosen else tmp_path_factory.mktemp("screenshots")
 
 
 def screenshot(page: Any, name: str) -> list[Path]:

@@ -129,7 +129,8 @@ def test_feeds_are_atom_of_the_filtered_lists(server) -> None:
     transfers = httpx.get(server.base + "/transfers.atom").text
     assert "193.0.16.0/21" in transfers
     page_json = httpx.get(server.base + "/transfers", params={"format": "json"}).json()
-    assert page_json["data"]["transfers"][0]["state"] == "completed"
+    # the completed one of the fixture (a browser test may have filed a request since)
+    assert "completed" in {t["state"] for t in page_json["data"]["transfers"]}
 
 
 def test_the_journal_verifies_and_links_entries(page) -> None:

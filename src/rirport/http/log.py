@@ -26,7 +26,20 @@ from rirport.log.tiles import parse_path
 from rirport.services.transparency.mirror import mirror_status
 from rirport.services.transparency.reader import LogReader
 
-router = APIRouter(prefix="/log", tags=["log"])
+_ERROR_BODY = {
+    "content": {
+        media: {"schema": {"type": "object", "required": ["errorCode", "title", "description"]}}
+        for media in ("application/json", "application/rdap+json")
+    }
+}
+router = APIRouter(
+    prefix="/log",
+    tags=["log"],
+    responses={  # no log yet, a tile or size beyond the tree; a malformed index or size
+        404: {"description": "Not Found", **_ERROR_BODY},
+        400: {"description": "Bad Request", **_ERROR_BODY},
+    },
+)
 IMMUTABLE = "public, max-age=31536000, immutable"
 CHECKPOINT_CACHE = "public, max-age=2"
 
