@@ -39,7 +39,9 @@ def test_resources_print_as_prefixes_or_ranges() -> None:
 
 def test_country_names_beside_codes() -> None:
     assert present.country("NL") == "NL (Netherlands)"
-    assert present.country("EU") == "EU (European Union (RIR code))"
+    assert present.country("EU") == "EU (European Union (a RIPE NCC code))"
+    assert present.country("US") == "US (United States)"  # the common name, as the pages say
+    assert present.country("QQ") == "QQ"
     assert present.country("") == ""
 
 

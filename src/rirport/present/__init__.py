@@ -11,13 +11,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import iso3166
-
-#: Codes the RIRs write that ISO 3166-1 does not assign (RIR statistics exchange format:
-#: "EU" and "AP" stand for resources used across Europe / the Asia Pacific region; "ZZ" is
-#: used for unknown).
-RIR_CODES = {"EU": "European Union (RIR code)", "AP": "Asia Pacific (RIR code)", "ZZ": "unknown"}
-
 _48 = 1 << 80
 _32 = 1 << 96
 
@@ -57,12 +50,10 @@ def country(code: str | None) -> str:
     are."""
     if not code:
         return ""
-    upper = code.upper()
-    name = RIR_CODES.get(upper)
-    if name is None:
-        found = iso3166.countries_by_alpha2.get(upper)
-        name = found.name if found else None
-    return f"{code} ({name})" if name else code
+    from rirport.present.countries import country_name  # pycountry costs ~0.2 s to import
+
+    name = country_name(code.upper())
+    return f"{code} ({name})" if name != code.upper() else code
 
 
 _TIER_COMMENT = re.compile(r"[ \t]*<!--.*?-->[ \t]*\n?", re.DOTALL)
