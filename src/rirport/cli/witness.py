@@ -73,6 +73,7 @@ def serve(
     instance's store (--db), so a restart keeps it."""
     import uvicorn
 
+    from rirport.errors import InputError
     from rirport.http.witness import create_witness_app
     from rirport.log.note import COSIGNATURE, ED25519, parse_vkey
     from rirport.services.transparency.witness import Witness, read_key
@@ -80,7 +81,7 @@ def serve(
     logs = [parse_vkey(v) for v in origin_keys]
     for log_key in logs:
         if log_key.kind != ED25519:
-            raise click.UsageError(
+            raise InputError(
                 f"--origin-key {log_key.vkey()}: not a log key"
                 + (" (this is a witness key)" if log_key.kind == COSIGNATURE else "")
             )
