@@ -102,7 +102,7 @@ def test_origin_and_signature_decide_404_and_403() -> None:
     with pytest.raises(WitnessRefusedError, match="no signature") as caught:
         cosignature.open_submitted(signed(5, signer=impostor)[0], [LOG.verifier])
     assert caught.value.status == 403
-    text, sigs = split_note(note)
+    _, sigs = split_note(note)
     forged = note.replace("\n5\n", "\n6\n")  # the signature no longer covers the text
     with pytest.raises(WitnessRefusedError) as caught:
         cosignature.open_submitted(forged, [LOG.verifier])
@@ -167,4 +167,4 @@ def test_parse_text_of_a_cosigned_note_is_the_checkpoint() -> None:
     text, _ = split_note(note)
     cosigned = cosignature.merge(note, [WITNESS.signature_line(text.encode(), 1)])
     assert parse_text(split_note(cosigned)[0]) == point
-    assert merkle.EMPTY_ROOT == rfc9162.MTH([])
+    assert rfc9162.MTH([]) == merkle.EMPTY_ROOT
