@@ -92,7 +92,7 @@ class Process:
 
 
 class Setup:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, witness_db: str | None = None) -> None:
         self.tmp = tmp
         self.pub_data = tmp / "pubdata"
         self.pub_db = f"sqlite:///{tmp / 'pub.sqlite'}"
@@ -111,7 +111,7 @@ class Setup:
             f"{self.pub_url}/log/checkpoint",
         )
         self.w_data = tmp / "wdata"
-        self.w_db = f"sqlite:///{tmp / 'witness.sqlite'}"
+        self.w_db = witness_db or f"sqlite:///{tmp / 'witness.sqlite'}"
         made = rirport(self.w_data, "witness", "init", "--name", "witness.test/w1")
         assert made.returncode == 0, made.stderr
         self.w_key_file = self.w_data / "witness-signing.key"
@@ -160,7 +160,16 @@ class Setup:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
-    s = Setup(tmp_path)
+    yield from _running(Setup(tmp_path))
+
+
+@pytest.fixture
+def setup_on_each_engine(tmp_path: Path, store_url: str) -> Iterator[Setup]:
+    """The witness's store on SQLite, then on PostgreSQL."""
+    yield from _running(Setup(tmp_path, store_url))
+
+
+def _running(s: Setup) -> Iterator[Setup]:
     s.publisher.start()
     s.witness.start()
     try:
@@ -171,8 +180,8 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         s.pub.close()
 
 
-def test_publisher_witness_and_mirror_k_of_n(setup: Setup) -> None:
-    s = setup
+def test_publisher_witness_and_mirror_k_of_n(setup_on_each_engine: Setup) -> None:
+    s = setup_on_each_engine
     done = s.submit()
     assert done.returncode == 0, done.stderr
     assert "witness.test/w1: cosigned size 2 (proof from size 0)" in done.stdout
