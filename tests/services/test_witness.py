@@ -244,6 +244,14 @@ def test_the_witness_refuses_a_rewritten_history_and_quotes_it(setup: Setup) -> 
     split, _, _ = _fork(s, [EXCERPTS[0], EXCERPTS[3]], "split")
     with pytest.raises(VerificationError, match=r"HTTP 409.*split view"):
         witness.submit(split, s.w_url, parse_vkey(s.w_vkey))
+    # a shorter history: the size would go backwards
+    short, _, _ = _fork(s, [EXCERPTS[0]], "short")
+    with pytest.raises(VerificationError, match=r"cosigned size 2 of .*, this log is at 1"):
+        witness.submit(short, s.w_url, parse_vkey(s.w_vkey))
+    backwards = Submission(2, (), tlog.latest_checkpoint(short).note).body()
+    answer = httpx.post(f"{s.w_url}/add-checkpoint", content=backwards)
+    assert answer.status_code == 400 and "beyond the checkpoint's size 1" in answer.text
+    short.close()
     state = rirport(s.w_data, "witness", "state", db=s.w_db)
     assert f"{ORIGIN}: size 2" in state.stdout
     log = s.witness.stop()
