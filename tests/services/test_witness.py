@@ -273,6 +273,10 @@ def test_bad_requests_get_the_specs_statuses(setup: Setup) -> None:
         return httpx.post(url, content=body)
 
     assert post(b"hello").status_code == 400
+    big = b"old 0\n" + b"A" * 70_000
+    assert post(big).status_code == 400 and "over 65536 bytes" in post(big).text
+    chunked = httpx.post(url, content=iter([big[:40_000], big[40_000:]]))  # no Content-Length
+    assert chunked.status_code == 400 and "over 65536 bytes" in chunked.text
     assert post(Submission(size + 1, (), note).body()).status_code == 400
     stranger = Signer("other.test/log", bytes(range(32)))
     point = Checkpoint("other.test/log", 0, rfc9162.MTH([]))

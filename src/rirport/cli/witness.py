@@ -74,6 +74,7 @@ def serve(
     import uvicorn
 
     from rirport.errors import InputError
+    from rirport.http.guard import uvicorn_limits
     from rirport.http.witness import create_witness_app
     from rirport.log.note import COSIGNATURE, ED25519, parse_vkey
     from rirport.services.transparency.witness import Witness, read_key
@@ -91,7 +92,14 @@ def serve(
         f"for {', '.join(v.name for v in logs)}",
         err=True,
     )
-    uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_witness_app(witness),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        **uvicorn_limits(),
+    )
 
 
 @command.command("state")

@@ -29,7 +29,11 @@ def create_witness_app(witness: Witness) -> Starlette:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY:
             return PlainTextResponse(f"the request body is over {MAX_BODY} bytes\n", 400)
-        body = await request.body()
+        body = b""
+        async for chunk in request.stream():  # bounded whatever the framing
+            body += chunk
+            if len(body) > MAX_BODY:
+                return PlainTextResponse(f"the request body is over {MAX_BODY} bytes\n", 400)
         try:
             line = await run_in_threadpool(witness.add_checkpoint, body)
         except WitnessRefusedError as refusal:
