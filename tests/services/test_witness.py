@@ -361,3 +361,27 @@ def test_the_witness_state_survives_a_new_store_object_on_each_engine(store_url:
     assert [p.size for p in w.state()] == [5]
     assert spec_cosignature(note(5) + line, signer.verifier.vkey()) > 0
     second.close()
+
+
+def test_concurrent_requests_advance_the_state_once_on_each_engine(store_url: str) -> None:
+    """Eight threads submit the same first checkpoint at once: one is cosigned, the others
+    hear the size it cosigned (409), none is a server error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    log_key = Signer(ORIGIN, bytes(range(32)))
+    signer = Signer("witness.test/w1", bytes(range(1, 33)), COSIGNATURE)
+    body = Submission(0, (), Checkpoint(ORIGIN, 1, rfc9162.MTH([b"e"])).sign([log_key])).body()
+    store = Store(store_url)
+    w = witness.Witness(store, signer, [log_key.verifier])
+
+    def attempt(_: int) -> int | str:
+        try:
+            w.add_checkpoint(body)
+        except WitnessRefusedError as refused:
+            return f"{refused.status} {refused.size}"
+        return 200
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    store.close()
+    assert sorted(map(str, outcomes)) == ["200", *["409 1"] * 7]

@@ -34,6 +34,8 @@ from rirport.errors import (
     ConflictError,
     DownloadError,
     InputError,
+    StorageError,
+    StoreBusyError,
     VerificationError,
 )
 from rirport.log import cosignature
@@ -131,6 +133,22 @@ class Witness:
         """
         submission = cosignature.parse_submission(body)
         point = cosignature.open_submitted(submission.note, self.logs)
+        try:
+            return self._cosign(submission, point)
+        except StoreBusyError as exc:
+            raise WitnessRefusedError(503, f"the witness's store is busy: {exc}") from exc
+        except StorageError:
+            with self.store.read() as uow:  # a concurrent first request won the insert
+                peer = uow.log.peer(ROLE, point.origin)
+            if peer is None:
+                raise
+            raise WitnessRefusedError(
+                409,
+                f"another request for {point.origin!r} was cosigned meanwhile",
+                size=peer.size if peer.size != submission.old else None,
+            ) from None
+
+    def _cosign(self, submission: Submission, point: Checkpoint) -> str:
         text, _ = split_note(submission.note)
         with self.store.transaction() as uow:
             uow.log.lock_peer(ROLE, point.origin)
@@ -147,8 +165,11 @@ class Witness:
                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             )
             if not uow.log.set_peer(row, expected_size=peer.size if peer else None):
+                now = uow.log.peer(ROLE, point.origin)
                 raise WitnessRefusedError(
-                    409, f"another request for {point.origin!r} was cosigned meanwhile"
+                    409,
+                    f"another request for {point.origin!r} was cosigned meanwhile",
+                    size=now.size if now and now.size != submission.old else None,
                 )
         return line
 
