@@ -138,3 +138,37 @@ def state_root_command(app: AppContext) -> None:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@command.command("witness-submit")
+@click.option(
+    "--witness",
+    "witnesses",
+    type=(str, str),
+    multiple=True,
+    required=True,
+    metavar="URL VKEY",
+    help="A witness's submission URL and its verifier key; repeatable.",
+)
+@pass_app
+def witness_submit(app: AppContext, witnesses: tuple[tuple[str, str], ...]) -> None:
+    """Have witnesses cosign the newest checkpoint (C2SP tlog-witness add-checkpoint, with a
+    consistency proof from the size each last cosigned) and add their cosignatures to it,
+    as /log/checkpoint then serves it; exit status 1 when any witness refused."""
+    from rirport.errors import RirportError
+    from rirport.log.note import parse_vkey
+    from rirport.services.transparency.witness import submit
+
+    parsed = [(url, parse_vkey(vkey)) for url, vkey in witnesses]
+    tlog.catch_up(app.store)
+    failed = 0
+    for url, verifier in parsed:
+        try:
+            done = submit(app.store, url, verifier)
+        except RirportError as exc:
+            failed += 1
+            click.echo(f"{verifier.name} ({url}): {exc}", err=True)
+            continue
+        click.echo(f"{done.witness}: cosigned size {done.size} (proof from size {done.old})")
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -120,6 +120,7 @@ COMMANDS: dict[str, str] = {
     "log": "log",  # the transparency log
     "state-root": "log:state_root_command",
     "mirror": "mirror",
+    "witness": "witness",  # cosigns other logs' checkpoints
 }
 """Command name -> module under ``rirport.cli`` holding it as ``command`` (or
 ``module:attribute``), imported only

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import (
@@ -53,6 +53,9 @@ from rirport.services.audit.replay import ReplayReport, replay
 from rirport.services.transparency import state
 from rirport.store.repos.log import PeerRow
 from rirport.store.unit import Store
+
+if TYPE_CHECKING:
+    from rirport.services.transparency.witness import WitnessPolicy
 
 ROLE = "mirror"
 TIMEOUT = 20.0
@@ -213,6 +216,7 @@ def follow_once(
     files: tuple[Path, ...] = (),
     cache: Path | None = None,
     client: httpx.Client | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> MirrorReport:
     """One pass: catch up with the publisher's newest checkpoint (see the module doc).
 
@@ -223,7 +227,7 @@ def follow_once(
     """
     publisher = Publisher(url, client)
     try:
-        return _follow(store, publisher, url, key, files, cache)
+        return _follow(store, publisher, url, key, files, cache, witnesses)
     finally:
         if client is None:
             publisher.client.close()
@@ -236,9 +240,12 @@ def _follow(
     key: Verifier,
     files: tuple[Path, ...],
     cache: Path | None,
+    witnesses: WitnessPolicy | None = None,
 ) -> MirrorReport:
     note = publisher.checkpoint()
     new = open_checkpoint(note, key)
+    if witnesses is not None:  # k of n cosigned, or nothing is applied
+        witnesses.check(note, new)
     with store.read() as uow:
         peer = uow.log.peer(ROLE, new.origin)
         have = uow.journal.count()

@@ -122,6 +122,15 @@ class LogRepo:
         row = self._c.execute(select(schema.log_checkpoint).where(c.size == size)).first()
         return CheckpointRow(**row._mapping) if row else None
 
+    def set_checkpoint_note(self, size: int, note: str) -> bool:
+        """Replace the note of the checkpoint at ``size`` (the same checkpoint with more
+        signature lines: witnesses' cosignatures); returns whether there was one."""
+        c = schema.log_checkpoint.c
+        done = self._c.execute(
+            update(schema.log_checkpoint).where(c.size == size).values(note=note)
+        )
+        return bool(done.rowcount)
+
     def checkpoints(self) -> list[CheckpointRow]:
         c = schema.log_checkpoint.c
         rows = self._c.execute(select(schema.log_checkpoint).order_by(c.size))
