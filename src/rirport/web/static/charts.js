@@ -89,6 +89,11 @@
     if (!table || !area) { return; }
     var spec = { x: figure.dataset.x, y: figure.dataset.y, series: figure.dataset.series };
     var rows = rowsOf(table);
+    var where = figure.dataset.where;
+    if (where) {
+      var column = where.slice(0, where.indexOf("=")), wanted = where.slice(where.indexOf("=") + 1);
+      rows = rows.filter(function (r) { return String(r[column]) === wanted; });
+    }
     if (!rows.length) { area.textContent = ""; return; }
     var width = Math.max(280, Math.min(area.clientWidth || 640, 1100));
     var options = KINDS[figure.dataset.chart](rows, spec, width, figure);
