@@ -1,6 +1,7 @@
 """Every page type in the browser: it renders over the real (excerpted) registry, its charts
 draw marks, its tables match its JSON, it passes axe with no serious or critical violation,
-and its screenshots at desktop and phone width land in ``--screenshots DIR`` (docs/web/ to refresh the documented ones)."""
+and its screenshots at desktop and phone width land in ``--screenshots DIR`` (docs/web/ to
+refresh the documented ones)."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ def chart_dates(
         return found
     first, last = found[0].replace(day=1), found[-1]
     for step in ("month", "year"):
-        chosen = points(first, last, step)  # type: ignore[arg-type]
+        chosen = points(first, last, step)
         if len(chosen) < limit or step == "year":
             return chosen if chosen[-1] == last else [*chosen, last]
     raise AssertionError("unreachable")
@@ -98,7 +98,7 @@ def chart_dates(
 def space_over_time(versions: Versions, registry: Registry, at: list[dt.date]) -> list[SpacePoint]:
     """``registry``'s space by type and status on each date of ``at`` (every status a type
     has on any date shows on every date, zeros included, so a chart's lines do not skip)."""
-    out = []
+    out: list[SpacePoint] = []
     for rtype, metric, _unit in SPACE_METRICS:
         found = series(versions, metric, "status", at, registry=registry, types=(rtype,))
         for g, status in enumerate(found.groups):

@@ -24,16 +24,20 @@ from rirport.query.live import LiveIndex, Served
 from rirport.query.registries import SpacePoint, chart_dates, space_over_time
 from rirport.query.series import Versions, load_versions
 from rirport.query.stats import StatsRow, compute_stats
+from rirport.services.profiles.build import ProfileSet, build_profiles
 from rirport.services.transfers.portability import PortabilityReport, run_portability
 from rirport.web.context import PageContext
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
-class Fact(Generic[T]):
+class Fact(Generic[T_co]):
+    """A costly fact: the key it is kept under and how it is made."""
+
     key: str
-    compute: Callable[[], T]
+    compute: Callable[[], T_co]
 
 
 class Facts:
@@ -78,6 +82,11 @@ class Facts:
             ),
         )
 
+    def profiles(self) -> Fact[ProfileSet]:
+        """Every profile on the day (the key ``GET /api/profiles/{id}`` uses too)."""
+        store, day, view = self.live.store, self.day, self.served.view
+        return Fact(f"profiles:{day}", lambda: build_profiles(store, day, None, view))
+
     def versions(self) -> Fact[Versions]:
         """Every stored version (the key ``GET /api/series`` uses too)."""
         live = self.live
@@ -112,7 +121,14 @@ class Facts:
         """What a server makes before anyone asks, the home page's first."""
         first: list[Fact[object]] = [self.stats(), self.events()]
         first += [self.portability(name) for name in regimes()]
-        return [*first, self.space(), self.holders(), self.versions(), self.flows()]
+        later: list[Fact[object]] = [
+            self.space(),
+            self.holders(),
+            self.versions(),
+            self.flows(),
+            self.profiles(),
+        ]
+        return [*first, *later]
 
 
 def facts(page: PageContext) -> Facts:
