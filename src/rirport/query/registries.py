@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, Registry, ResourceType
+from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, Registry, ResourceType
 from rirport.domain.table import DelegationTable
 from rirport.query.countries import DELEGATED, amounts
 from rirport.query.series import Metric, Versions, points, series
@@ -110,6 +110,21 @@ def space_over_time(versions: Versions, registry: Registry, at: list[dt.date]) -
             )
     out.sort(key=lambda p: (p.type.value, p.date, p.status))
     return out
+
+
+def wide(points: list[SpacePoint]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """``points`` one row per (type, date): ``(date, type, amount per status…, unit)``, the
+    statuses (in :data:`STATUSES` order) any type has; None where a type never has one."""
+    present = {p.status for p in points}
+    statuses = [s.value for s in STATUSES if s.value in present]
+    cells: dict[tuple[ResourceType, dt.date], dict[str, int]] = {}
+    for p in points:
+        cells.setdefault((p.type, p.date), {})[p.status] = p.amount
+    rows = [
+        (day.isoformat(), rtype.value, *(got.get(s) for s in statuses), UNITS[rtype])
+        for (rtype, day), got in cells.items()
+    ]
+    return statuses, rows
 
 
 def registry_stats(table: DelegationTable, registry: Registry) -> list[StatsRow]:

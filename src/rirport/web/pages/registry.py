@@ -15,7 +15,7 @@ from rirport.errors import NotFoundError
 from rirport.policy.loader import load_builtin
 from rirport.query.countries import country_name
 from rirport.query.flows import of_registry
-from rirport.query.registries import UNITS, snapshot_counts, top_holders
+from rirport.query.registries import UNITS, snapshot_counts, top_holders, wide
 from rirport.web.context import Page
 from rirport.web.links import country_path, holder_path, registry_path
 from rirport.web.pages.shared import facts, regimes
@@ -65,12 +65,13 @@ async def registry_page(page: Page, name: str) -> Response:
         ],
         numeric=("records", "amount"),
     )
+    statuses, space_rows = wide(over_time)
     t_over_time = table(
         "space",
         "Space by type and status over time (IPv4 in addresses, IPv6 in prefixes, AS numbers)",
-        ("date", "type", "status", "amount", "unit"),
-        [(p.date.isoformat(), p.type.value, p.status, p.amount, UNITS[p.type]) for p in over_time],
-        numeric=("amount",),
+        ("date", "type", *statuses, "unit"),
+        space_rows,
+        numeric=statuses,
     )
     t_counts = table(
         "files",
@@ -151,6 +152,7 @@ async def registry_page(page: Page, name: str) -> Response:
         },
         tables=[t_stats, t_over_time, t_counts, t_flows, t_countries, t_holders, t_rules],
         directions={d: any(f.direction == d for f in flows) for d in ("in", "out")},
+        statuses=statuses,
         space_charts=[
             (t.value, f"{label}: {UNITS[t]} by status")
             for t, label in LABELS.items()
