@@ -116,7 +116,7 @@ def wide(points: list[SpacePoint]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """``points`` one row per (type, date): ``(date, type, amount per status…, unit)``, the
     statuses (in :data:`STATUSES` order) any type has; None where a type never has one."""
     present = {p.status for p in points}
-    statuses = [s.value for s in STATUSES if s.value in present]
+    statuses: list[str] = [s.value for s in STATUSES if s.value in present]
     cells: dict[tuple[ResourceType, dt.date], dict[str, int]] = {}
     for p in points:
         cells.setdefault((p.type, p.date), {})[p.status] = p.amount
