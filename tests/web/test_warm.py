@@ -48,6 +48,7 @@ def test_the_facts_are_made_at_start_without_a_request(store, monkeypatch) -> No
         assert {"web:stats", "web:events", "web:space", "holders", "versions", "web:flows"} <= made
         assert {f"web:portability:{n}:{today}" for n in builtin_names()} <= made
         assert {f"web:space-over-time:{r.value}:None" for r in REGISTRIES} <= made
+        assert {f"web:top-holders:{r.value}:15" for r in REGISTRIES} <= made
         assert f"profiles:{today}" in made
         assert app.state.page_cache.misses == 0  # no request was made for it
         # the first pages are answered from what was made: computing again would fail
@@ -59,6 +60,7 @@ def test_the_facts_are_made_at_start_without_a_request(store, monkeypatch) -> No
         for name in ("compute_stats", "stored_events", "run_portability", "load_versions"):
             monkeypatch.setattr(shared, name, refuse)
         monkeypatch.setattr(shared, "space_over_time", refuse)
+        monkeypatch.setattr(shared, "top_holders", refuse)
         for path in ("/", "/registry/ripencc", "/country/NL", "/portability", "/events"):
             assert client.get(path, headers=HTML).status_code == 200, path
 

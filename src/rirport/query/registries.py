@@ -158,15 +158,12 @@ def top_holders(
         return []
     amount = amounts(table)[mask]
     cc = table.cc[mask]
-    codes, where = np.unique(ids, return_inverse=True)
+    codes, first, where = np.unique(ids, return_index=True, return_inverse=True)
     sums = np.bincount(where, weights=amount.astype(np.float64))
     counts = np.bincount(where)
     best = np.argsort(-sums, kind="stable")[:limit]
-    first = {int(w): i for i, w in reversed(list(enumerate(where.tolist())))}
     return [
-        HolderTotal(
-            _text(codes[k]), rtype, int(counts[k]), round(sums[k]), _text(cc[first[int(k)]])
-        )
+        HolderTotal(_text(codes[k]), rtype, int(counts[k]), round(sums[k]), _text(cc[first[k]]))
         for k in best.tolist()
         if _text(codes[k])
     ]

@@ -42,7 +42,10 @@ def install(app: FastAPI) -> None:
         app.include_router(router, include_in_schema=False)
     errors.install(app)
     live = app.state.live
-    app.state.warmer = Warmer(live)  # started by the app's lifespan when configured to
+    env = app.state.web.env
+    templates = env.list_templates(filter_func=lambda n: n.endswith(".html"))
+    # started by the app's lifespan when configured to (rirport.web.warm)
+    app.state.warmer = Warmer(live, once=[lambda: [env.get_template(n) for n in templates]])
     app.state.page_cache = CacheStats()
     app.add_middleware(
         PageCache, generation=lambda: live.served.generation, stats=app.state.page_cache

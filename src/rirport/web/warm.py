@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from rirport.domain.enums import REGISTRIES
 from rirport.query.live import LiveIndex
@@ -46,9 +47,13 @@ def warm(live: LiveIndex, day: dt.date, stop: Callable[[], bool] = lambda: False
 class Warmer:
     """The background thread that keeps the current generation's facts made."""
 
-    def __init__(self, live: LiveIndex, every: float = 1.0) -> None:
+    def __init__(
+        self, live: LiveIndex, every: float = 1.0, once: Sequence[Callable[[], object]] = ()
+    ) -> None:
         self.live = live
         self.every = every
+        self.once = once
+        """Made once at start, before the facts (the templates, compiled)."""
         self.warmed = threading.Event()
         """Set once the generation served at start is warm (tests and operators wait on it)."""
         self.keys: list[str] = []
@@ -69,14 +74,23 @@ class Warmer:
             self._thread = None
 
     def _run(self) -> None:
+        began = time.perf_counter()
+        for prepare in self.once:
+            try:
+                prepare()
+            except Exception as exc:
+                log.warning("warming the pages failed: %s", exc)
         done: tuple[int, dt.date] | None = None  # the generation and day made
         while not self._stop.is_set():
             now = (self.live.served.generation, dt.date.today())
             if now != done:
                 try:
                     self.keys = warm(self.live, now[1], self._stop.is_set)
+                    took = time.perf_counter() - began
+                    log.info("pages warm: %d facts made in %.1fs", len(self.keys), took)
                 except Exception as exc:  # a failed warm-up only costs the first reader
                     log.warning("warming the pages failed: %s", exc)
                 done = now
                 self.warmed.set()
             self._stop.wait(self.every)
+            began = time.perf_counter()

@@ -15,14 +15,13 @@ from rirport.errors import NotFoundError
 from rirport.policy.loader import load_builtin
 from rirport.query.countries import country_name
 from rirport.query.flows import of_registry
-from rirport.query.registries import UNITS, snapshot_counts, top_holders, wide
+from rirport.query.registries import UNITS, snapshot_counts, wide
 from rirport.web.context import Page
 from rirport.web.links import country_path, holder_path, registry_path
-from rirport.web.pages.shared import facts, regimes
+from rirport.web.pages.shared import TOP, facts, regimes
 from rirport.web.tables import table
 
 router = APIRouter()
-TOP = 15
 LABELS = {ResourceType.IPV4: "IPv4", ResourceType.IPV6: "IPv6", ResourceType.ASN: "AS numbers"}
 
 
@@ -40,7 +39,6 @@ def registry_of(name: str) -> Registry:
 @router.get("/registry/{name}")
 async def registry_page(page: Page, name: str) -> Response:
     registry = registry_of(name)
-    served = page.served
     shared = facts(page)
     stats = [r for r in await shared.off_loop(shared.stats()) if r.registry == registry.value]
     counts = await run_in_threadpool(snapshot_counts, page.live.store, registry)
@@ -49,7 +47,7 @@ async def registry_page(page: Page, name: str) -> Response:
     versions = await shared.off_loop(shared.versions())
     over_time = await shared.off_loop(shared.space_over_time(versions, registry, page.as_of))
     flows = of_registry(await shared.off_loop(shared.flows()), registry.value, page.as_of)
-    holders = top_holders(served.view.table, registry, ResourceType.IPV4, TOP)
+    holders = await shared.off_loop(shared.top_holders(registry))
     t_stats = table(
         "stats",
         "Delegations now, by type and status",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from rirport.domain.enums import REGISTRIES, Registry
+from rirport.domain.enums import REGISTRIES, Registry, ResourceType
 from rirport.errors import InputError
 from rirport.policy.loader import builtin_names, load_builtin
 from rirport.query.countries import SpaceRow, space_by_country
@@ -21,13 +21,21 @@ from rirport.query.events import EventEntry, stored_events
 from rirport.query.flows import Flow, monthly
 from rirport.query.holders import HolderIdentity, identity
 from rirport.query.live import LiveIndex, Served
-from rirport.query.registries import SpacePoint, chart_dates, space_over_time
+from rirport.query.registries import (
+    HolderTotal,
+    SpacePoint,
+    chart_dates,
+    space_over_time,
+    top_holders,
+)
 from rirport.query.series import Versions, load_versions
 from rirport.query.stats import StatsRow, compute_stats
 from rirport.services.profiles.build import ProfileSet, build_profiles
 from rirport.services.transfers.portability import PortabilityReport, run_portability
 from rirport.web.context import PageContext
 
+TOP = 15
+"""Rows of a registry page's top lists."""
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
@@ -69,6 +77,14 @@ class Facts:
     def holders(self) -> Fact[HolderIdentity]:
         store = self.live.store
         return Fact("holders", lambda: identity(store))
+
+    def top_holders(self, registry: Registry, limit: int = TOP) -> Fact[list[HolderTotal]]:
+        """The registry's holders holding the most IPv4 addresses."""
+        table = self.served.view.table
+        return Fact(
+            f"web:top-holders:{registry.value}:{limit}",
+            lambda: top_holders(table, registry, ResourceType.IPV4, limit),
+        )
 
     def portability(self, regime_name: str) -> Fact[PortabilityReport]:
         """The matrix and every failing-registry scenario under one shipped regime (the
@@ -126,6 +142,7 @@ class Facts:
             self.holders(),
             self.versions(),
             self.flows(),
+            *(self.top_holders(r) for r in REGISTRIES),
             self.profiles(),
         ]
         return [*first, *later]
