@@ -42,10 +42,12 @@ T_co = TypeVar("T_co", covariant=True)
 
 @dataclass(frozen=True)
 class Fact(Generic[T_co]):
-    """A costly fact: the key it is kept under and how it is made."""
+    """A costly fact: the key it is kept under and how it is made; ``current``: kept with the
+    current generation whatever the page's as-of date (it holds every date)."""
 
     key: str
     compute: Callable[[], T_co]
+    current: bool = False
 
 
 class Facts:
@@ -106,11 +108,11 @@ class Facts:
     def versions(self) -> Fact[Versions]:
         """Every stored version (the key ``GET /api/series`` uses too)."""
         live = self.live
-        return Fact("versions", lambda: load_versions(live.store, live.cache_dir))
+        return Fact("versions", lambda: load_versions(live.store, live.cache_dir), current=True)
 
     def flows(self) -> Fact[list[Flow]]:
         store = self.live.store
-        return Fact("web:flows", lambda: monthly(store))
+        return Fact("web:flows", lambda: monthly(store), current=True)
 
     def space_over_time(
         self, versions: Versions, registry: Registry, until: dt.date | None
@@ -122,8 +124,7 @@ class Facts:
 
     # -- getting them --------------------------------------------------------------------
     def _home(self, fact: Fact[T]) -> Served:
-        history_wide = fact.key in ("versions", "web:flows")
-        return self.live.served if history_wide else self.served
+        return self.live.served if fact.current else self.served
 
     def get(self, fact: Fact[T]) -> T:
         """The fact, made now if it is not yet (blocks: not for the event loop)."""
