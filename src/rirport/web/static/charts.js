@@ -138,7 +138,8 @@
       var column = where.slice(0, where.indexOf("=")), wanted = where.slice(where.indexOf("=") + 1);
       rows = rows.filter(function (r) { return String(r[column]) === wanted; });
     }
-    if (!rows.length) { area.textContent = ""; return; }
+    if (!rows.length) { area.textContent = ""; figure.hidden = true; return; }  // its table says so
+    figure.hidden = false;
     var width = Math.max(280, Math.min(area.clientWidth || 640, 1100));
     var options = KINDS[figure.dataset.chart](rows, spec, width, figure);
     options.className = "rp-plot";
