@@ -199,3 +199,20 @@ def test_inflow_and_outflow_per_registry_are_charted_from_the_moves(history_page
         assert figure.locator("svg rect").count() >= len(mine)  # a bar each
         legend = figure.inner_text()
         assert all(name in legend for name in wanted)  # coloured by the other registry
+
+
+def test_as_of_cuts_the_series_and_flows_at_its_date(history_server, history) -> None:
+    versions = load_versions(history)
+    every = chart_dates(versions, Registry.RIPENCC)
+    day = every[len(every) // 2]
+    data = httpx.get(
+        history_server.base + "/registry/ripencc",
+        params={"format": "json", "as-of": day.isoformat()},
+    ).json()
+    dates = {r[0] for r in data["tables"]["space"]["rows"]}
+    assert dates == {d.isoformat() for d in every if d <= day}
+    assert all(r[0] <= day.isoformat()[:7] for r in data["tables"]["flows"]["rows"])
+    newest = httpx.get(history_server.base + "/registry/ripencc", params={"format": "json"})
+    assert {r[0] for r in newest.json()["tables"]["space"]["rows"]} == {
+        d.isoformat() for d in every
+    }
