@@ -67,7 +67,9 @@ class Warmer:
         self._thread = threading.Thread(target=self._run, name="rirport-warm", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the thread to stop (between two facts) and wait a little: it is a daemon, so a
+        long computation under way does not hold up the server's exit."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
