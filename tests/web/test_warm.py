@@ -45,7 +45,14 @@ def test_the_facts_are_made_at_start_without_a_request(store, monkeypatch) -> No
         assert app.state.warmer.warmed.wait(120), "the warm-up did not finish"
         made = _made(app)
         today = dt.date.today()
-        assert {"web:stats", "web:events", "web:space", "holders", "versions", "web:flows"} <= made
+        assert {
+            "web:stats",
+            "web:events",
+            "web:space",
+            "holders",
+            "versions",
+            "web:flows:None",
+        } <= made
         assert {f"web:portability:{n}:{today}" for n in builtin_names()} <= made
         assert {f"web:space-over-time:{r.value}:None" for r in REGISTRIES} <= made
         assert {f"web:top-holders:{r.value}:15" for r in REGISTRIES} <= made

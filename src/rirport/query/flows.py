@@ -106,14 +106,16 @@ class RegistryFlow:
         }
 
 
-def monthly(store: Store) -> list[Flow]:
+def monthly(store: Store, until: dt.date | None = None) -> list[Flow]:
     """Every stored move by month, from the month of the oldest stored file to the newest
-    file (what a registry page charts)."""
+    file, or to ``until`` (what a registry page charts)."""
     with store.read() as uow:
         dates = [s.snapshot_date for s in uow.snapshots.all()]
     if not dates:
         return []
-    return flows(store, min(dates).replace(day=1), max(dates), "month")
+    start, end = min(dates).replace(day=1), max(dates)
+    end = min(end, until) if until is not None else end
+    return flows(store, start, end, "month") if end >= start else []
 
 
 def of_registry(

@@ -46,7 +46,7 @@ async def registry_page(page: Page, name: str) -> Response:
     mine = [r for r in space if r.registry == registry.value]
     versions = await shared.off_loop(shared.versions())
     over_time = await shared.off_loop(shared.space_over_time(versions, registry, page.as_of))
-    flows = of_registry(await shared.off_loop(shared.flows()), registry.value, page.as_of)
+    flows = of_registry(await shared.off_loop(shared.flows(page.as_of)), registry.value)
     holders = await shared.off_loop(shared.top_holders(registry))
     t_stats = table(
         "stats",

@@ -110,9 +110,10 @@ class Facts:
         live = self.live
         return Fact("versions", lambda: load_versions(live.store, live.cache_dir), current=True)
 
-    def flows(self) -> Fact[list[Flow]]:
+    def flows(self, until: dt.date | None = None) -> Fact[list[Flow]]:
+        """Every move by month, up to ``until`` (a page's as-of date) when given."""
         store = self.live.store
-        return Fact("web:flows", lambda: monthly(store), current=True)
+        return Fact(f"web:flows:{until}", lambda: monthly(store, until), current=True)
 
     def space_over_time(
         self, versions: Versions, registry: Registry, until: dt.date | None
