@@ -1,8 +1,10 @@
 """The pages under load, their weight, and their first render in Chromium.
 
 The server (``rirport serve``, one uvicorn worker, the five 2018 files in SQLite) runs in its
-own process. For each page type this process first asks once (the cold answer: the page's
-facts computed, the generation's derived tables made if this is their first use), then keeps
+own process; it makes the pages' shared facts in the background at start
+(:mod:`rirport.web.warm`), and this process gives it ``--settle`` seconds for that. For each
+page type this process first asks once (the cold answer: the page's own facts computed, the
+generation's derived tables made if the warm-up did not make them yet), then keeps
 16 keep-alive connections busy on it, and on the RDAP ``ip/`` answer for the same resource,
 in alternating rounds. Targets:
 
@@ -12,7 +14,7 @@ in alternating rounds. Targets:
 * the first render of the home and resource pages, by Chromium's own timing (first
   contentful paint, DOMContentLoaded, load, charts drawn), reported.
 
-    python -m bench.web_pages [--seconds 3] [--rounds 2] [--db sqlite:///path]
+    python -m bench.web_pages [--seconds 3] [--rounds 2] [--settle 20] [--db sqlite:///path]
 
 ``--db`` reuses a store already holding the 2018 files (else one is made in a temporary
 folder, which takes a minute or two).
@@ -140,6 +142,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--db", default=None, help="a store holding the 2018 files")
+    parser.add_argument(
+        "--settle", type=float, default=20.0, help="seconds given to the warm-up after start"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,6 +154,8 @@ def main() -> None:
         started = time.perf_counter()
         server = start_server(url, folder, port)
         print(f"server up in {time.perf_counter() - started:.1f}s")
+        time.sleep(args.settle)  # the warm-up runs in the server meanwhile
+        print(f"then {args.settle:g}s given to its warm-up before the first page")
         base, host = f"http://127.0.0.1:{port}", f"127.0.0.1:{port}"
         try:
             record = httpx.get(f"{base}/ip/{ADDRESS}?format=json").json()["data"]["record"]

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,16 @@ def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def server(served_store: Store) -> Iterator[Served]:
-    """The app served on a loopback port for the whole session."""
-    app = create_app(served_store, None, HttpConfig(rate=0, refresh_seconds=0))
+    """The app served on a loopback port for the whole session (warming its pages' facts at
+    start, as ``rirport serve`` does)."""
+    with serve(served_store) as served:
+        yield served
+
+
+@contextmanager
+def serve(store: Store) -> Iterator[Served]:
+    """The real app over ``store`` on uvicorn, in a thread, on a free loopback port."""
+    app = create_app(store, None, HttpConfig(rate=0, refresh_seconds=0, warm_pages=True))
     sock = bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -101,10 +110,12 @@ def server(served_store: Store) -> Iterator[Served]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start")
         time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", served_store, app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield Served(f"http://127.0.0.1:{port}", store, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @pytest.fixture(scope="session")
@@ -144,8 +155,15 @@ def watch(server: Served) -> Watch:
 def page(browser: Any, server: Served, watch: Watch) -> Iterator[Any]:
     """A fresh page (desktop size) whose console errors, failed requests and requests
     anywhere but the server fail the test at its end."""
-    context = browser.new_context(viewport=DESKTOP, base_url=server.base)
-    origin = urlsplit(server.base).netloc
+    with open_tab(browser, server.base, watch) as tab:
+        yield tab
+
+
+@contextmanager
+def open_tab(browser: Any, base: str, watch: Watch) -> Iterator[Any]:
+    """A fresh page on ``base`` (see :func:`page`); asserts ``watch`` saw no problem."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base)
+    origin = urlsplit(base).netloc
 
     def guard(route: Any) -> None:
         netloc = urlsplit(route.request.url).netloc
@@ -161,8 +179,10 @@ def page(browser: Any, server: Served, watch: Watch) -> Iterator[Any]:
     tab.on("pageerror", lambda e: watch.problems.append(f"page error: {e}"))
     tab.on("requestfailed", lambda r: failed(watch, r))
     tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
     assert watch.problems == [], "\n".join(watch.problems)
 
 

@@ -66,11 +66,16 @@ def create_app(
     live = LiveIndex(store, cache_dir, cfg.as_of_views)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         live.follow(cfg.refresh_seconds, lambda exc: log.warning("refresh failed: %s", exc))
+        warmer = app.state.warmer if cfg.warm_pages else None
+        if warmer is not None:
+            warmer.start()  # the pages' facts, off the request path (rirport.web.warm)
         try:
             yield
         finally:
+            if warmer is not None:
+                warmer.stop()
             live.stop()
 
     app = FastAPI(

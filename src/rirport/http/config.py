@@ -50,6 +50,9 @@ class HttpConfig:
     redis_url: str | None = None
     redis_prefix: str = "rirport"
     as_of_views: int = 2
+    # the pages' shared facts made at start and for each new generation, in a background
+    # thread (rirport.web.warm); a server started by ``rirport serve`` always does
+    warm_pages: bool = False
 
     @classmethod
     def from_settings(
@@ -73,4 +76,5 @@ class HttpConfig:
             redis_url=None if scale is None else scale.redis_url,
             redis_prefix="rirport" if scale is None else scale.redis_prefix,
             as_of_views=2 if scale is None else scale.as_of_views,
+            warm_pages=True,
         )

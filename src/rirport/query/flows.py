@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from rirport.query.series import Step, points
 from rirport.store.unit import Store
@@ -80,3 +80,62 @@ def summed(
         Flow(periods[k], source, target, *cell)
         for (k, source, target), cell in sorted(totals.items())
     ]
+
+
+@dataclass(frozen=True)
+class RegistryFlow:
+    """What one registry received from (``in``) or gave to (``out``) another in one period."""
+
+    period: dt.date
+    direction: Literal["in", "out"]
+    other: str
+    moves: int
+    addresses: int
+    ipv6_prefixes: int
+    asns: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period.isoformat(),
+            "direction": self.direction,
+            "registry": self.other,
+            "moves": self.moves,
+            "addresses": self.addresses,
+            "ipv6_prefixes": self.ipv6_prefixes,
+            "asns": self.asns,
+        }
+
+
+def monthly(store: Store, until: dt.date | None = None) -> list[Flow]:
+    """Every stored move by month, from the month of the oldest stored file to the newest
+    file, or to ``until`` (what a registry page charts)."""
+    with store.read() as uow:
+        dates = [s.snapshot_date for s in uow.snapshots.all()]
+    if not dates:
+        return []
+    start, end = min(dates).replace(day=1), max(dates)
+    end = min(end, until) if until is not None else end
+    return flows(store, start, end, "month") if end >= start else []
+
+
+def of_registry(
+    found: Sequence[Flow], registry: str, until: dt.date | None = None
+) -> list[RegistryFlow]:
+    """The inflow and outflow of ``registry`` by the other registry, in period order (moves
+    with an unknown end left out), periods starting after ``until`` left out."""
+    out = []
+    for f in found:
+        if until is not None and f.period > until:
+            continue
+        if f.to_registry == registry and f.from_registry not in ("", registry):
+            direction: Literal["in", "out"] = "in"
+            other = f.from_registry
+        elif f.from_registry == registry and f.to_registry not in ("", registry):
+            direction, other = "out", f.to_registry
+        else:
+            continue
+        out.append(
+            RegistryFlow(f.period, direction, other, f.moves, f.addresses, f.ipv6_prefixes, f.asns)
+        )
+    out.sort(key=lambda r: (r.period, r.direction, r.other))
+    return out

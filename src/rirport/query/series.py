@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from rirport.domain.enums import REGISTRIES, STATUSES, ResourceType, Status
+from rirport.domain.enums import REGISTRIES, STATUSES, Registry, ResourceType, Status
 from rirport.domain.table import REGISTRY_CODE, STATUS_CODE, TYPE_CODE
 from rirport.errors import InputError, StorageError
 from rirport.formats.statsfile import read_record_lines
@@ -187,9 +187,17 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 # -- the computation ------------------------------------------------------------------------
 def series(
-    versions: Versions, metric: Metric, by: By, at: Sequence[dt.date], step: Step = "day"
+    versions: Versions,
+    metric: Metric,
+    by: By,
+    at: Sequence[dt.date],
+    step: Step = "day",
+    *,
+    registry: Registry | None = None,
+    types: Sequence[ResourceType] = (),
 ) -> Series:
-    """The ``metric`` per ``by`` group on each date of ``at`` (ascending).
+    """The ``metric`` per ``by`` group on each date of ``at`` (ascending); only the versions
+    of ``registry`` and of ``types`` when given (``prefixes`` of IPv6 alone: IPv6 prefixes).
 
     Raises:
         InputError: an unknown metric or grouping.
@@ -199,7 +207,7 @@ def series(
     if by not in GROUPINGS:
         raise InputError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
     days = np.array([(d - dt.date(1970, 1, 1)).days for d in at], dtype=np.int32)
-    rows, value = _counted(versions, metric, by)
+    rows, value = _counted(versions, metric, by, registry, types)
     every_first, every_last = _all_runs(versions, days)
     first, last = every_first[rows], every_last[rows]
     keep = first <= last
@@ -222,8 +230,15 @@ def series(
     return Series(metric, by, step, list(at), names, values)
 
 
-def _counted(versions: Versions, metric: Metric, by: By) -> tuple[npt.NDArray[np.int64], Any]:
-    """The rows the metric counts and what each adds."""
+def _counted(
+    versions: Versions,
+    metric: Metric,
+    by: By,
+    registry: Registry | None = None,
+    types: Sequence[ResourceType] = (),
+) -> tuple[npt.NDArray[np.int64], Any]:
+    """The rows the metric counts (of ``registry`` and ``types`` when given) and what each
+    adds."""
     v = versions
     if metric == "addresses":
         mask = v.type == TYPE_CODE[ResourceType.IPV4]
@@ -235,6 +250,10 @@ def _counted(versions: Versions, metric: Metric, by: By) -> tuple[npt.NDArray[np
         mask = v.holder >= 0
     if by != "status":
         mask &= np.isin(v.status, _DELEGATED)
+    if registry is not None:
+        mask &= v.registry == REGISTRY_CODE[registry]
+    if types:
+        mask &= np.isin(v.type, [TYPE_CODE[t] for t in types])
     rows = np.flatnonzero(mask)
     value = v.value[rows] if metric in ("addresses", "asns") else np.ones(len(rows), np.int64)
     return rows, value

@@ -18,6 +18,7 @@ from rirport.web.assets import Assets
 from rirport.web.cache import CacheStats, PageCache
 from rirport.web.pages import ROUTERS
 from rirport.web.render import environment
+from rirport.web.warm import Warmer
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ def install(app: FastAPI) -> None:
         app.include_router(router, include_in_schema=False)
     errors.install(app)
     live = app.state.live
+    env = app.state.web.env
+    templates = env.list_templates(filter_func=lambda n: n.endswith(".html"))
+    # started by the app's lifespan when configured to (rirport.web.warm)
+    app.state.warmer = Warmer(live, once=[lambda: [env.get_template(n) for n in templates]])
     app.state.page_cache = CacheStats()
     app.add_middleware(
         PageCache, generation=lambda: live.served.generation, stats=app.state.page_cache

@@ -9,10 +9,10 @@ from starlette.responses import Response
 
 from rirport.domain.enums import ResourceType
 from rirport.errors import NotFoundError
-from rirport.query.countries import country_name, known, space_by_country
+from rirport.query.countries import country_name, known
 from rirport.web.context import Page
 from rirport.web.links import registry_path
-from rirport.web.pages.shared import portability, regimes
+from rirport.web.pages.shared import facts, portability, regimes
 from rirport.web.tables import table
 
 router = APIRouter()
@@ -25,8 +25,8 @@ async def country_page(page: Page, cc: str) -> Response:
         raise NotFoundError(
             f"{cc[:20]!r} is not a country code the registries use (two letters, as ZA or BR)"
         )
-    served = page.served
-    space = served.derived("web:space", lambda: space_by_country(served.view.table))
+    shared = facts(page)
+    space = await shared.off_loop(shared.space())
     mine = [r for r in space if r.cc == code]
     scenario_rows = []
     for name in regimes():

@@ -18,7 +18,7 @@ from rirport.services.transfers.lifecycle import OPEN, STEPS
 from rirport.web.context import Page
 from rirport.web.feeds import Entry, atom, utc
 from rirport.web.links import country_path, registry_path, resource_path
-from rirport.web.pages.shared import all_events
+from rirport.web.pages.shared import facts
 from rirport.web.tables import table
 
 router = APIRouter()
@@ -47,7 +47,7 @@ def _resource(text: str | None) -> ResourceRange | None:
     return query.resource
 
 
-def _filtered(
+async def _filtered(
     page: Page,
     registry: str | None,
     kind: str | None,
@@ -55,7 +55,8 @@ def _filtered(
     cc: str | None,
     resource: str | None,
 ) -> tuple[list[EventEntry], list[str]]:
-    events = all_events(page)
+    shared = facts(page)
+    events = await shared.off_loop(shared.events())
     found = filter_events(
         events,
         _registry(registry),
@@ -76,7 +77,7 @@ async def events_page(
     cc: str | None = Query(None, max_length=2),
     resource: str | None = Query(None, max_length=100),
 ) -> Response:
-    found, all_kinds = _filtered(page, registry, kind, type, cc, resource)
+    found, all_kinds = await _filtered(page, registry, kind, type, cc, resource)
     t_events = table(
         "events",
         "Change events, newest first",
@@ -142,7 +143,7 @@ async def events_feed(
     cc: str | None = Query(None, max_length=2),
     resource: str | None = Query(None, max_length=100),
 ) -> Response:
-    found, _ = _filtered(page, registry, kind, type, cc, resource)
+    found, _ = await _filtered(page, registry, kind, type, cc, resource)
     entries = [
         Entry(
             f"urn:rirport:event:{e.id}",

@@ -7,10 +7,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from rirport.errors import NotFoundError
-from rirport.query.holders import identity
 from rirport.web.context import Page
 from rirport.web.links import country_path, resource_path
 from rirport.web.pages.registry import registry_of
+from rirport.web.pages.shared import facts
 from rirport.web.tables import table
 
 router = APIRouter()
@@ -22,8 +22,8 @@ async def holder_page(page: Page, registry: str, opaque_id: str) -> Response:
     spelled, rows = page.served.lookup.holder(opaque_id, reg)
     if not rows:
         raise NotFoundError(f"{reg.label}'s newest file lists no holder {opaque_id[:80]!r}")
-    store = page.live.store
-    holders = await page.served.derived_off_loop("holders", lambda: identity(store))
+    shared = facts(page)
+    holders = await shared.off_loop(shared.holders())
     stable = holders.holder(reg.value, spelled)
     t = table(
         "resources",

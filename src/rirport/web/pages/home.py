@@ -7,11 +7,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from rirport.domain.enums import REGISTRIES, ResourceType
-from rirport.query.stats import compute_stats
 from rirport.query.understand import examples
 from rirport.web.context import Page
 from rirport.web.links import registry_path, resource_path, understood_path
-from rirport.web.pages.shared import all_events, portability, regimes
+from rirport.web.pages.shared import facts, portability, regimes
 from rirport.web.tables import table
 
 router = APIRouter()
@@ -21,7 +20,8 @@ NEWEST = 10
 @router.get("/")
 async def home(page: Page) -> Response:
     served = page.served
-    stats = await page.derived("stats", lambda: compute_stats(served.view.table))
+    shared = facts(page)
+    stats = await shared.off_loop(shared.stats())
     space = []
     for registry in REGISTRIES:
         mine = [
@@ -69,7 +69,7 @@ async def home(page: Page) -> Response:
         numeric=("pairs' space", "allowed", "allowed share"),
         links={"registry": registry_path},
     )
-    events = all_events(page)[:NEWEST]
+    events = (await shared.off_loop(shared.events()))[:NEWEST]
     t_events = table(
         "events",
         "The newest change events",

@@ -21,8 +21,9 @@ from starlette.responses import Response
 from rirport.profiles.evidence import GRADE_TABLE
 from rirport.profiles.model import TIERS, Profile
 from rirport.profiles.render import source_ids
-from rirport.services.profiles.build import ProfileSet, build_profiles
+from rirport.services.profiles.build import ProfileSet
 from rirport.web.context import Page, PageContext
+from rirport.web.pages.shared import facts
 from rirport.web.tables import table
 
 router = APIRouter(include_in_schema=False)  # HTML pages: not in the OpenAPI description
@@ -43,12 +44,8 @@ MARKER = re.compile(r"\[([a-z0-9][\w.:-]*) · [A-F][1-6]\]")
 
 
 async def profile_set(page: PageContext) -> ProfileSet:
-    day = page.today
-    store = page.live.store
-    view = page.served.view
-    return await page.served.derived_off_loop(
-        f"profiles:{day}", lambda: build_profiles(store, day, None, view)
-    )
+    shared = facts(page)
+    return await shared.off_loop(shared.profiles())
 
 
 @router.get("/profiles")

@@ -1,6 +1,8 @@
-"""``/registry/<rir>``: what a registry holds (by type and status), its files' record counts
-over every stored snapshot, moves in and out, its top countries and holders, its transfer
-rules in and out under each regime, and a link to its profile."""
+"""``/registry/<rir>``: what a registry holds (by type and status), its space by type and
+status over time (the versions' series), its files' record counts over every stored
+snapshot, its inflow from and outflow to each other registry per month (the moves seen
+between files), its top countries and holders, its transfer rules in and out under each
+regime, and a link to its profile."""
 
 from __future__ import annotations
 
@@ -11,16 +13,16 @@ from starlette.responses import Response
 from rirport.domain.enums import Registry, ResourceType
 from rirport.errors import NotFoundError
 from rirport.policy.loader import load_builtin
-from rirport.query.countries import country_name, space_by_country
-from rirport.query.events import net_flows
-from rirport.query.registries import registry_stats, snapshot_counts, top_holders
+from rirport.query.countries import country_name
+from rirport.query.flows import of_registry
+from rirport.query.registries import UNITS, snapshot_counts, wide
 from rirport.web.context import Page
-from rirport.web.links import country_path, holder_path
-from rirport.web.pages.shared import all_events, regimes
+from rirport.web.links import country_path, holder_path, registry_path
+from rirport.web.pages.shared import TOP, facts, regimes
 from rirport.web.tables import table
 
 router = APIRouter()
-TOP = 15
+LABELS = {ResourceType.IPV4: "IPv4", ResourceType.IPV6: "IPv6", ResourceType.ASN: "AS numbers"}
 
 
 def registry_of(name: str) -> Registry:
@@ -37,13 +39,15 @@ def registry_of(name: str) -> Registry:
 @router.get("/registry/{name}")
 async def registry_page(page: Page, name: str) -> Response:
     registry = registry_of(name)
-    served = page.served
-    stats = registry_stats(served.view.table, registry)
+    shared = facts(page)
+    stats = [r for r in await shared.off_loop(shared.stats()) if r.registry == registry.value]
     counts = await run_in_threadpool(snapshot_counts, page.live.store, registry)
-    space = served.derived("web:space", lambda: space_by_country(served.view.table))
+    space = await shared.off_loop(shared.space())
     mine = [r for r in space if r.registry == registry.value]
-    flows = [f for f in net_flows(all_events(page)) if registry.value in (f[1], f[2])]
-    holders = top_holders(served.view.table, registry, ResourceType.IPV4, TOP)
+    versions = await shared.off_loop(shared.versions())
+    over_time = await shared.off_loop(shared.space_over_time(versions, registry, page.as_of))
+    flows = of_registry(await shared.off_loop(shared.flows(page.as_of)), registry.value)
+    holders = await shared.off_loop(shared.top_holders(registry))
     t_stats = table(
         "stats",
         "Delegations now, by type and status",
@@ -58,6 +62,14 @@ async def registry_page(page: Page, name: str) -> Response:
             for r in stats
         ],
         numeric=("records", "amount"),
+    )
+    statuses, space_rows = wide(over_time)
+    t_over_time = table(
+        "space",
+        "Space by type and status over time (IPv4 in addresses, IPv6 in prefixes, AS numbers)",
+        ("date", "type", *statuses, "unit"),
+        space_rows,
+        numeric=statuses,
     )
     t_counts = table(
         "files",
@@ -85,10 +97,22 @@ async def registry_page(page: Page, name: str) -> Response:
     )
     t_flows = table(
         "flows",
-        "Moves seen between files, in and out",
-        ("month", "from", "to", "moves", "amount"),
-        flows,
-        numeric=("moves", "amount"),
+        "Inflow from and outflow to each other registry, per month (moves seen between files)",
+        ("month", "direction", "registry", "moves", "addresses", "IPv6 prefixes", "AS numbers"),
+        [
+            (
+                f.period.isoformat()[:7],
+                f.direction,
+                f.other,
+                f.moves,
+                f.addresses,
+                f.ipv6_prefixes,
+                f.asns,
+            )
+            for f in flows
+        ],
+        numeric=("moves", "addresses", "IPv6 prefixes", "AS numbers"),
+        links={"registry": registry_path},
     )
     rules = []
     for regime_name in regimes():
@@ -120,7 +144,16 @@ async def registry_page(page: Page, name: str) -> Response:
             "registry": registry.value,
             "label": registry.label,
             "stats": [r.to_json() for r in stats],
+            "space_over_time": [p.to_json() for p in over_time],
+            "flows": [f.to_json() for f in flows],
             "profile": f"/profiles/registry:{registry.value}",
         },
-        tables=[t_stats, t_counts, t_countries, t_holders, t_flows, t_rules],
+        tables=[t_stats, t_over_time, t_counts, t_flows, t_countries, t_holders, t_rules],
+        directions={d: any(f.direction == d for f in flows) for d in ("in", "out")},
+        statuses=statuses,
+        space_charts=[
+            (t.value, f"{label}: {UNITS[t]} by status")
+            for t, label in LABELS.items()
+            if any(p.type is t for p in over_time)
+        ],
     )

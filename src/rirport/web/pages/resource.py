@@ -22,7 +22,6 @@ from rirport.policy.loader import builtin_names, load_builtin
 from rirport.query.countries import country_name
 from rirport.query.events import filter_events
 from rirport.query.history import timeline
-from rirport.query.holders import identity
 from rirport.query.lookup import Match
 from rirport.query.parse import parse_asn_range
 from rirport.services.transfers.evaluate import Evaluation, evaluate_transfer
@@ -34,7 +33,7 @@ from rirport.web.links import (
     registry_path,
     resource_path,
 )
-from rirport.web.pages.shared import all_events
+from rirport.web.pages.shared import all_events, facts
 from rirport.web.tables import Table, table
 
 router = APIRouter()
@@ -100,7 +99,8 @@ def _facts(page: PageContext, query: Query, main: Match, matches: list[Match]) -
     store = page.live.store
     served = page.served
     d = main.delegation
-    holders = served.derived("holders", lambda: identity(store))
+    shared = facts(page)
+    holders = shared.get(shared.holders())
     stable = holders.holder(d.registry.value, d.opaque_id) if d.opaque_id else None
     others: list[Match] = []
     if d.opaque_id:
