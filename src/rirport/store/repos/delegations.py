@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
@@ -65,11 +66,12 @@ class DelegationRepo:
     """Versions of records. A snapshot's rows are those of its registry valid on its date;
     their lines come from the snapshot's :class:`~rirport.store.order.LineOrder`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, shared: SnapshotCache | None = None) -> None:
         self._c = connection
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
         self._snapshots: dict[int, SnapshotRow] = {}
+        self._shared = shared
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -159,6 +161,10 @@ class DelegationRepo:
     def order(self, snapshot_id: int) -> LineOrder:
         """The snapshot's line order (cached for the unit of work; an edit is applied to the
         order it edits, read the same way)."""
+        if snapshot_id not in self._orders and self._shared is not None:
+            kept = self._shared.orders.get(snapshot_id)
+            if kept is not None:
+                self._orders[snapshot_id], self._depths[snapshot_id] = kept
         if snapshot_id not in self._orders:
             o = schema.snapshot_order.c
             row = self._c.execute(
@@ -730,6 +736,8 @@ class DelegationRepo:
         """A snapshot row (kept for the unit of work: a stored snapshot never changes)."""
         if snapshot_id in self._snapshots:
             return self._snapshots[snapshot_id]
+        if self._shared is not None and snapshot_id in self._shared.snapshots:
+            return self._shared.snapshots[snapshot_id]
         row = self._c.execute(
             select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)
         ).first()
@@ -737,6 +745,28 @@ class DelegationRepo:
             raise StorageError(f"no snapshot with id {snapshot_id}")
         found = self._snapshots[snapshot_id] = SnapshotRow(**row._mapping)
         return found
+
+
+@dataclass
+class SnapshotCache:
+    """Snapshot rows and decoded line orders shared by a store's units of work: both never
+    change once committed (a snapshot's rows are written once, its order once), so a write
+    that needs a snapshot's lines (every completed transfer) does not read and decode the
+    order again. Filled from committed transactions only (:meth:`keep`); ``limit`` orders
+    are kept, the least recently used dropped."""
+
+    limit: int = 12
+    snapshots: dict[int, SnapshotRow] = field(default_factory=dict)
+    orders: OrderedDict[int, tuple[LineOrder, int]] = field(default_factory=OrderedDict)
+
+    def keep(self, repo: DelegationRepo) -> None:
+        """Take what a committed unit of work read or wrote."""
+        self.snapshots.update(repo._snapshots)
+        for sid, order in repo._orders.items():
+            self.orders[sid] = (order, repo._depths.get(sid, 0))
+            self.orders.move_to_end(sid)
+        while len(self.orders) > self.limit:
+            self.orders.popitem(last=False)
 
 
 class StoredVersion(NamedTuple):
