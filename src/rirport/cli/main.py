@@ -120,6 +120,7 @@ COMMANDS: dict[str, str] = {
     "log": "log",  # the transparency log
     "state-root": "log:state_root_command",
     "mirror": "mirror",
+    "scenario": "scenario",  # what-if runs as real transfers in a scratch copy
 }
 """Command name -> module under ``rirport.cli`` holding it as ``command`` (or
 ``module:attribute``), imported only
