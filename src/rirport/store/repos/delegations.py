@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -72,6 +72,7 @@ class DelegationRepo:
         self._depths: dict[int, int] = {}
         self._snapshots: dict[int, SnapshotRow] = {}
         self._shared = shared
+        self._widest: dict[str, int] | None = None
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -82,6 +83,7 @@ class DelegationRepo:
         :data:`~rirport.store.schema.OPEN_END`: rows of the registry's newest file); returns
         their ids (in row order)."""
         snap = self._snapshot(snapshot_id)
+        self._widest = None  # a file's rows may be wider than any before
         ids = self.allocate_ids(len(rows))
         insert_delegations(
             self._c, Version(snapshot_id, snap.registry, snap.snapshot_date, end), rows, ids
@@ -374,13 +376,16 @@ class DelegationRepo:
         rows, not of the table: rows are never widened (a transfer only adds parts of rows,
         a version split copies one), so widths only grow with new rows. Written only in write
         transactions (a read transaction computes without saving)."""
+        if self._widest is not None:  # rows added since in this unit are a transfer's parts
+            return self._widest
         m = schema.meta.c
         raw = self._c.execute(select(m.value).where(m.key == "widest")).scalar_one_or_none()
         known: dict[str, Any] = json.loads(raw) if raw else {"upto": 0, "widths": {}}
         d = schema.delegation.c
         newest = self._c.execute(select(func.max(d.id))).scalar_one_or_none() or 0
         if newest <= known["upto"]:
-            return {k: int(v) for k, v in known["widths"].items()}
+            self._widest = {k: int(v) for k, v in known["widths"].items()}
+            return self._widest
         widths = {k: int(v) for k, v in known["widths"].items()}
         cursor = self._c.execute(
             select(d.lo, d.hi).where(d.id > known["upto"], d.id <= newest)
@@ -397,6 +402,7 @@ class DelegationRepo:
             )
             if updated.rowcount == 0:
                 self._c.execute(insert(schema.meta).values(key="widest", value=value))
+        self._widest = widths
         return widths
 
     def _read_only(self) -> bool:
