@@ -165,13 +165,12 @@ def plain_sql(store: Store, view: CurrentView, rows: list[int]) -> float:
             if state == "completed":
                 cur.execute(
                     f"SELECT id, record FROM delegation WHERE lo >= {mark} AND lo <= {mark} "
-                    f"AND hi >= {mark} AND retired_serial IS NULL"
-                    + (" FOR UPDATE" if pg else ""),
+                    f"AND hi >= {mark} AND retired_serial IS NULL" + (" FOR UPDATE" if pg else ""),
                     (lo, hi, lo),
                 )
                 found = cur.fetchall()
                 assert found, (lo, hi)
-                for did, record in found:
+                for did, _record in found:
                     cur.execute(
                         f"UPDATE delegation SET retired_serial = -1 WHERE id = {mark}", (did,)
                     )
@@ -217,7 +216,11 @@ def run(engine: str) -> None:
         store.checkpoint_interval = 1.0
         interval = take(TRANSFERS)
         results.append(
-            ("key, checkpoint at most every 1 s", len(interval), complete(store, view, iana, interval))
+            (
+                "key, checkpoint at most every 1 s",
+                len(interval),
+                complete(store, view, iana, interval),
+            )
         )
         base_rows = take(TRANSFERS)
         baseline = len(base_rows) / plain_sql(store, view, base_rows)

@@ -7,6 +7,7 @@ import click
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
 from rirport.domain.enums import Registry
+from rirport.errors import InputError
 
 
 @click.group("scenario")
@@ -15,15 +16,8 @@ def command() -> None:
     store itself is only read)."""
 
 
-def _registry(_ctx: click.Context, _param: click.Parameter, value: str) -> Registry:
-    try:
-        return Registry.parse(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @command.command("exit")
-@click.argument("registry", callback=_registry, metavar="RIR")
+@click.argument("name", metavar="RIR")
 @click.option(
     "--regime",
     default="mandatory-portability",
@@ -42,9 +36,7 @@ def _registry(_ctx: click.Context, _param: click.Parameter, value: str) -> Regis
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @pass_app
-def exit_command(
-    app: AppContext, registry: Registry, regime: str, to_policy: str, fmt: str
-) -> None:
+def exit_command(app: AppContext, name: str, regime: str, to_policy: str, fmt: str) -> None:
     """Every holder of RIR leaves it: each delegated record the regime allows moves to its
     destination as a journaled transfer (request, approve, accept, complete) in a scratch
     copy of the store, which is removed afterwards. Prints the registries before and after,
@@ -52,6 +44,10 @@ def exit_command(
     from rirport.policy.loader import load_regime
     from rirport.services.transfers.scenario import parse_to_policy, run_exit
 
+    try:
+        registry = Registry.parse(name)
+    except ValueError as exc:
+        raise InputError(f"scenario exit: {exc}") from None
     policy = parse_to_policy(to_policy, registry)
     load_regime(regime)  # an unknown regime fails before anything is copied
     report = run_exit(app.store, registry, regime, policy, app.actor)

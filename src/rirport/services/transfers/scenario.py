@@ -105,9 +105,7 @@ def parse_to_policy(text: str, exiting: Registry) -> ToPolicy:
                 raise InputError(f"--to-policy {text!r}: more than one default (nearest or *:RIR)")
             default = registry
         elif not _CC.match(cc):
-            raise InputError(
-                f"--to-policy item {item!r}: {cc!r} is not a two-letter country code"
-            )
+            raise InputError(f"--to-policy item {item!r}: {cc!r} is not a two-letter country code")
         elif cc in by_country:
             raise InputError(f"--to-policy {text!r}: {cc} is listed twice")
         else:
@@ -150,9 +148,7 @@ def _nearest(table: DelegationTable, ccs: set[str], exiting: Registry) -> dict[s
     others = [REGISTRY_CODE[r] for r in REGISTRIES if r is not exiting]
     fallback = max(others, key=lambda r: (overall[r], -others.index(r)))
     return {
-        cc: REGISTRIES[
-            max(others, key=lambda r: (c[r], -others.index(r))) if c else fallback
-        ]
+        cc: REGISTRIES[max(others, key=lambda r: (c[r], -others.index(r))) if c else fallback]
         for cc, c in counts.items()
     }
 
@@ -356,7 +352,10 @@ def run_exit(
         _apply(scratch, view, iana, moves, regime, actor, report, progress)
         report.journal_entries = _serial(scratch) - serial_before
         moved = time.perf_counter()
-        report.after = holdings(load_current(scratch))
+        after = {h.registry: h for h in holdings(load_current(scratch))}
+        report.after = [
+            after.get(h.registry, Holdings(h.registry, 0, 0, 0, 0)) for h in report.before
+        ] + [h for r, h in after.items() if r not in {b.registry for b in report.before}]
         done = time.perf_counter()
     report.seconds = {
         "copy": copied - started,

@@ -7,8 +7,8 @@ joined; an IANA file: ``iana``; a hold: ``holds``; any transfer step: ``transfer
 the stored digests of the rest, so signing after an account or watch write costs no scan. A
 write that signs no checkpoint (the store has no key here, or the newest checkpoint is younger
 than the checkpoint interval) only records the parts it touched as *pending*
-(``meta.log_pending``); the next checkpoint recomputes them, once for all the writes since. ``rirport log verify`` and ``rirport state-root``
-recompute every part from the tables, which is how an edit made behind the journal's back
+(``meta.log_pending``); the next checkpoint recomputes them, once for all the writes since.
+``rirport log verify`` and ``rirport state-root`` recompute every part from the tables, which is how an edit made behind the journal's back
 shows: the recomputed root no longer matches the signed one.
 """
 
@@ -116,9 +116,7 @@ def compute(uow: UnitOfWork, parts: Iterable[str] | None = ALL) -> dict[str, str
     return out
 
 
-def update_parts(
-    uow: UnitOfWork, action: str | None = None, payload: str = ""
-) -> dict[str, str]:
+def update_parts(uow: UnitOfWork, action: str | None = None, payload: str = "") -> dict[str, str]:
     """The part digests after this transaction's entry (``action`` None: no entry, only
     the pending parts), stored; recomputes what it touched and what earlier unsigned writes
     left pending (everything when nothing was stored yet)."""
