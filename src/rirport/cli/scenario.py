@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
 from rirport.domain.enums import Registry
 from rirport.errors import InputError
+
+FLOW_COLUMNS = ["to", "type", "records", "amount", "rpki_rejected", "rpki_rejected_records"]
 
 
 @click.group("scenario")
@@ -51,9 +55,12 @@ def exit_command(app: AppContext, name: str, regime: str, to_policy: str, fmt: s
     policy = parse_to_policy(to_policy, registry)
     load_regime(regime)  # an unknown regime fails before anything is copied
     report = run_exit(app.store, registry, regime, policy, app.actor)
-    if fmt != "table":
+    if fmt in ("json", "ndjson"):
         body = report.to_json()
-        emit([body] if fmt != "json" else body, fmt, list(body))  # type: ignore[arg-type]
+        click.echo(json.dumps(body, indent=2 if fmt == "json" else None, ensure_ascii=False))
+        return
+    if fmt == "csv":  # what moved where, one row per destination and type
+        emit([f.to_json() for f in report.flows], fmt, FLOW_COLUMNS)
         return
     before = {h.registry: h for h in report.before}
     rows = []
