@@ -40,9 +40,11 @@ def main() -> None:
                 last[0] = time.perf_counter()
                 print(f"  {done}/{total} moves", flush=True)
 
+        cpu = time.process_time()
         report = run_exit(
             store, Registry.AFRINIC, "mandatory-portability", policy, "bench", progress=progress
         )
+        cpu = time.process_time() - cpu
         store.close()
     s = report.seconds
     print(
@@ -58,6 +60,10 @@ def main() -> None:
         f"moves took {s['moves']:.1f}s: {s['moves'] / GOAL_SECONDS:.2f}x the {GOAL_SECONDS:.0f} s "
         f"goal ({'met' if s['moves'] < GOAL_SECONDS else 'NOT met'}); whole run "
         f"{s['total']:.1f}s: {s['total'] / GOAL_SECONDS:.2f}x"
+    )
+    print(
+        f"CPU of this process for the whole run {cpu:.1f}s ({cpu / GOAL_SECONDS:.2f}x the goal); "
+        f"load average at the end {os.getloadavg()[0]:.1f}"
     )
     for flow in report.flows:
         print(

@@ -266,7 +266,7 @@ def advance_in(
             _ensure_conditions(row, decision, conditions_met)
             changes = apply_move(uow, row, serial, iana, on_locked)
     met = row.conditions_met or (conditions_met and step in ("accept", "complete"))
-    values = {
+    values: dict[str, Any] = {
         "state": state,
         "updated_serial": serial,
         "conditions_met": met,

@@ -8,8 +8,9 @@ the stored digests of the rest, so signing after an account or watch write costs
 write that signs no checkpoint (the store has no key here, or the newest checkpoint is younger
 than the checkpoint interval) only records the parts it touched as *pending*
 (``meta.log_pending``); the next checkpoint recomputes them, once for all the writes since.
-``rirport log verify`` and ``rirport state-root`` recompute every part from the tables, which is how an edit made behind the journal's back
-shows: the recomputed root no longer matches the signed one.
+``rirport log verify`` and ``rirport state-root`` recompute every part from the tables,
+which is how an edit made behind the journal's back shows: the recomputed root no longer
+matches the signed one.
 """
 
 from __future__ import annotations
