@@ -37,6 +37,8 @@ class TransferRow:
 class TransferRepo:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._widest: dict[str, int] | None = None
+        """The widths as this unit of work last read or wrote them."""
 
     def add(self, values: dict[str, Any]) -> int:
         key = self._c.execute(insert(schema.transfer).values(**values)).inserted_primary_key
@@ -48,18 +50,22 @@ class TransferRepo:
     # overlapping a range are an index range on ``lo`` (``lo >= start - widest``), not a scan
     # of every transfer before it: a mass move makes thousands of them.
     def _widths(self) -> dict[str, int]:
-        m = schema.meta.c
-        raw = self._c.execute(
-            select(m.value).where(m.key == "transfer_widest")
+        if self._widest is not None:
+            return self._widest
+        mark = "%s" if self._c.dialect.name == "postgresql" else "?"
+        raw = self._c.exec_driver_sql(
+            f'SELECT value FROM meta WHERE "key" = {mark}', ("transfer_widest",)
         ).scalar_one_or_none()
         if raw is not None:
-            return {k: int(v) for k, v in json.loads(raw).items()}
+            self._widest = {k: int(v) for k, v in json.loads(raw).items()}
+            return self._widest
         t = schema.transfer.c
         widths: dict[str, int] = {}
         for lo, hi in self._c.execute(select(t.lo, t.hi)):  # once, for a store from before
             width = int(hi[1:], 16) - int(lo[1:], 16)
             widths[lo[0]] = max(widths.get(lo[0], 0), width)
         self._save_widths(widths, new=True)
+        self._widest = widths
         return widths
 
     def _save_widths(self, widths: dict[str, int], new: bool = False) -> None:
