@@ -143,6 +143,15 @@ class Settings(BaseModel):
         env="RIRPORT_AS_OF_VIEWS",
         ge=1,
     )
+    log_checkpoint_interval: float = setting(
+        0.0,
+        help="Seconds: under load, sign a transparency-log checkpoint at most this often (a "
+        "write within this long of the newest checkpoint leaves it to a later write or to "
+        "the end of the command); 0 signs one after every write.",
+        env="RIRPORT_LOG_CHECKPOINT_INTERVAL",
+        ge=0,
+        allow_inf_nan=False,
+    )
 
     @property
     def resolved_database_url(self) -> str:

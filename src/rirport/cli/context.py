@@ -48,7 +48,11 @@ class AppContext:
         if self._store is None:
             from rirport.services.store import open_store
 
-            self._store = open_store(self.settings.resolved_database_url, self.settings.data_dir)
+            self._store = open_store(
+                self.settings.resolved_database_url,
+                self.settings.data_dir,
+                self.settings.log_checkpoint_interval,
+            )
         return self._store
 
     def current_view(self) -> CurrentView:
@@ -59,7 +63,12 @@ class AppContext:
 
     def close(self) -> None:
         if self._store is not None:
-            self._store.close()
+            from rirport.services.transparency.log import flush
+
+            try:
+                flush(self._store)  # sign what the checkpoint interval left for later
+            finally:
+                self._store.close()
 
 
 def make_context(db: str | None, data_dir: Path | None, actor: str | None = None) -> AppContext:

@@ -121,6 +121,7 @@ COMMANDS: dict[str, str] = {
     "state-root": "log:state_root_command",
     "mirror": "mirror",
     "witness": "witness",  # cosigns other logs' checkpoints
+    "scenario": "scenario",  # what-if runs as real transfers in a scratch copy
 }
 """Command name -> module under ``rirport.cli`` holding it as ``command`` (or
 ``module:attribute``), imported only

@@ -76,13 +76,20 @@ _LINE = re.compile(r"line (\d+)")
 def builtin_names() -> list[str]:
     """Names of the regimes shipped with rirport (the TOML files of ``rirport/data/policy``
     other than the RPKI constraints)."""
+    return list(_builtin_names())
+
+
+@functools.cache
+def _builtin_names() -> tuple[str, ...]:
+    """Listed once: the package's data folder does not change while it runs (every transfer
+    step loads its regime by name)."""
     folder = files("rirport").joinpath("data").joinpath(BUILTIN_DIR)
     names = [
         p.name.removesuffix(".toml")
         for p in folder.iterdir()
         if p.name.endswith(".toml") and not p.name.startswith("rpki")
     ]
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def load_builtin(name: str) -> Regime:

@@ -16,7 +16,7 @@ from rirport.log.note import Signer
 from rirport.store import engine as engines
 from rirport.store.engine import READ_ONLY, WAIT, busy, make_engine, migrate
 from rirport.store.repos.accounts import AccountRepo
-from rirport.store.repos.delegations import DelegationRepo
+from rirport.store.repos.delegations import DelegationRepo, SnapshotCache
 from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
 from rirport.store.repos.evidence import EvidenceRepo
 from rirport.store.repos.iana import IanaRepo
@@ -48,6 +48,11 @@ class UnitOfWork:
     state_hints: dict[str, list[str]] = field(default_factory=dict)
     """Lines of a state-root part a write already holds in memory (an ingest: the records of
     the registry's new current snapshot), so the log need not read them back."""
+    checkpoint_interval: float = 0.0
+    """Seconds: a write within this long of the newest checkpoint leaves signing to a later
+    one (0: a checkpoint after every write); set from :attr:`Store.checkpoint_interval`."""
+    log_deferred: bool = False
+    """Set by the log when this transaction's entry was left for a later checkpoint."""
 
     @property
     def dialect(self) -> str:
@@ -78,6 +83,14 @@ class Store:
         self.log_signer: Signer | None = None
         """Set by the edge (:func:`rirport.services.transparency.keys.attach`) when the data
         folder holds this store's log key."""
+        self.snapshot_cache = SnapshotCache()
+        """Snapshot rows and line orders read by committed transactions (never change)."""
+        self.checkpoint_interval = 0.0
+        """Seconds between signed checkpoints under load (0: after every write); see
+        :mod:`rirport.services.transparency.log`."""
+        self.log_deferred = False
+        """True once a write of this process left its checkpoint for later
+        (:func:`rirport.services.transparency.log.flush` signs it)."""
         migrate(self.engine)
 
     @contextmanager
@@ -113,9 +126,13 @@ class Store:
             with self.engine.connect() as connection:
                 connection.execution_options(**options)
                 with connection.begin():
-                    uow = self._bound(connection)
+                    uow = self._bound(connection, self.snapshot_cache)
                     uow.log_signer = self.log_signer
+                    uow.checkpoint_interval = self.checkpoint_interval
                     yield uow
+                self.snapshot_cache.keep(uow.delegations)
+                if uow.log_deferred:
+                    self.log_deferred = True
         except RirportError:
             raise
         except SQLAlchemyError as exc:
@@ -128,12 +145,12 @@ class Store:
             raise StorageError(f"database error: {exc}") from exc
 
     @staticmethod
-    def _bound(connection: Connection) -> UnitOfWork:
+    def _bound(connection: Connection, shared: SnapshotCache | None = None) -> UnitOfWork:
         meta = MetaRepo(connection)
         return UnitOfWork(
             connection,
             SnapshotRepo(connection),
-            DelegationRepo(connection),
+            DelegationRepo(connection, shared),
             meta,
             IanaRepo(connection),
             JournalRepo(connection, meta),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -121,8 +122,9 @@ def facts_in(
     on_date: dt.date,
 ) -> ResourceFacts:
     """As :func:`gather_facts`, inside a transaction the caller holds (transfer steps)."""
-    delegations = tuple(view.table.row(r) for r in covering_rows(view, resource, source_registry))
-    block = iana_block(iana, resource)
+    delegations, block, holder_received_on = _view_facts(
+        view, resource, iana, source_registry, on_date
+    )
     lo, hi = key_of(resource.type, resource.first), key_of(resource.type, resource.last)
     holders = {d.opaque_id or "" for d in delegations}
     receipts = [
@@ -142,12 +144,44 @@ def facts_in(
         in_dispute=any(h.kind == "dispute" for h in holds),
         legal_hold=any(h.kind == "legal-hold" for h in holds),
         hold_reasons=tuple(f"{h.kind} #{h.id} since {h.since}: {h.reason}" for h in holds),
-        holder_received_on=(
-            holder_latest(view.table, source_registry, next(iter(holders)), resource.type, on_date)
-            if len(holders) == 1
-            else None
-        ),
+        holder_received_on=holder_received_on,
     )
+
+
+_VIEW_FACTS: weakref.WeakKeyDictionary[
+    DelegationTable,
+    dict[tuple[Any, ...], tuple[tuple[Delegation, ...], IanaBlock | None, dt.date | None]],
+] = weakref.WeakKeyDictionary()
+VIEW_FACTS_KEPT = 64
+"""Resources whose view-derived facts are kept per view: a transfer's four steps ask the same
+view the same question (the rows, the IANA block and the holder's newest record never change
+in a loaded view); the store-derived facts (receipts, holds) are read at every step."""
+
+
+def _view_facts(
+    view: CurrentView,
+    resource: ResourceRange,
+    iana: Sequence[IanaBlock],
+    source_registry: Registry,
+    on_date: dt.date,
+) -> tuple[tuple[Delegation, ...], IanaBlock | None, dt.date | None]:
+    kept = _VIEW_FACTS.setdefault(view.table, {})
+    key = (resource, source_registry, on_date, id(iana), len(iana))
+    found = kept.get(key)
+    if found is not None:
+        return found
+    delegations = tuple(view.table.row(r) for r in covering_rows(view, resource, source_registry))
+    holders = {d.opaque_id or "" for d in delegations}
+    received = (
+        holder_latest(view.table, source_registry, next(iter(holders)), resource.type, on_date)
+        if len(holders) == 1
+        else None
+    )
+    found = (delegations, iana_block(iana, resource), received)
+    if len(kept) >= VIEW_FACTS_KEPT:
+        kept.pop(next(iter(kept)))
+    kept[key] = found
+    return found
 
 
 def holder_latest(

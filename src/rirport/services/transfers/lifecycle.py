@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rirport.domain.delegation import Delegation
@@ -160,30 +160,43 @@ def request_transfer(
 
     ``created_at``: the journal entry's time, for replay only (as in :func:`advance`).
     """
-    loaded = load_regime(regime)
     with store.transaction() as uow:
-        decision = _decide(uow, view, request, loaded, iana)
-        serial = uow.journal.reserve()
-        state = "rejected" if decision.outcome is Outcome.REFUSED else "requested"
-        transfer_id = uow.transfers.add(_row_values(request, regime, decision, state, serial))
-        journal.append(
-            uow,
-            actor,
-            "transfer",
-            {
-                "transfer": transfer_id,
-                "step": "request",
-                "state": state,
-                "regime": loaded.name,
-                "request": request.to_json(),
-                "decision": decision.to_json(),
-            },
-            serial,
-            created_at,
-        )
-        row = uow.transfers.get(transfer_id)
-    assert row is not None
-    return StepResult(row, decision, serial)
+        return request_in(uow, view, request, regime, actor, iana, created_at=created_at)
+
+
+def request_in(
+    uow: UnitOfWork,
+    view: CurrentView,
+    request: TransferRequest,
+    regime: str,
+    actor: str,
+    iana: Sequence[IanaBlock],
+    *,
+    created_at: str | None = None,
+) -> StepResult:
+    """:func:`request_transfer` inside a transaction the caller holds (a batch of moves)."""
+    loaded = load_regime(regime)
+    decision = _decide(uow, view, request, loaded, iana)
+    serial = uow.journal.reserve()
+    state = "rejected" if decision.outcome is Outcome.REFUSED else "requested"
+    values = _row_values(request, regime, decision, state, serial)
+    transfer_id = uow.transfers.add(values)
+    journal.append(
+        uow,
+        actor,
+        "transfer",
+        {
+            "transfer": transfer_id,
+            "step": "request",
+            "state": state,
+            "regime": loaded.name,
+            "request": request.to_json(),
+            "decision": decision.to_json(),
+        },
+        serial,
+        created_at,
+    )
+    return StepResult(TransferRow(id=transfer_id, **values), decision, serial)
 
 
 def advance(
@@ -211,45 +224,72 @@ def advance(
             changed hands meanwhile (another transfer completed first).
         InputError: completing a conditional transfer whose conditions were not confirmed.
     """
-    allowed_from, target = STEPS[step]
     with store.transaction() as uow:
-        row = _locked_transfer(uow, transfer_id, step, allowed_from)
-        serial = uow.journal.reserve()
-        decision, changes, state = None, None, target
-        if step in ("approve", "accept", "complete"):
-            decision = _decide(uow, view, _request_of(row), load_regime(row.regime), iana)
-            if decision.outcome is Outcome.REFUSED:
-                state = "rejected"
-            elif step == "complete":
-                _ensure_conditions(row, decision, conditions_met)
-                changes = apply_move(uow, row, serial, iana, on_locked)
-        met = row.conditions_met or (conditions_met and step in ("accept", "complete"))
-        uow.transfers.update(
-            transfer_id,
-            state=state,
-            updated_serial=serial,
-            conditions_met=met,
-            decision=decision.to_json() if decision else row.decision,
-        )
-        journal.append(
+        return advance_in(
             uow,
+            view,
+            transfer_id,
+            step,
             actor,
-            "transfer",
-            {
-                "transfer": transfer_id,
-                "step": step,
-                "state": state,
-                "reason": reason or None,
-                "conditions_met": met,
-                "decision": decision.to_json() if decision else None,
-                "changes": changes,
-            },
-            serial,
-            created_at,
+            iana,
+            conditions_met=conditions_met,
+            reason=reason,
+            on_locked=on_locked,
+            created_at=created_at,
         )
-        updated = uow.transfers.get(transfer_id)
-    assert updated is not None
-    return StepResult(updated, decision, serial, changes)
+
+
+def advance_in(
+    uow: UnitOfWork,
+    view: CurrentView,
+    transfer_id: int,
+    step: str,
+    actor: str,
+    iana: Sequence[IanaBlock],
+    *,
+    conditions_met: bool = False,
+    reason: str = "",
+    on_locked: Callable[[], None] | None = None,
+    created_at: str | None = None,
+) -> StepResult:
+    """:func:`advance` inside a transaction the caller holds (a batch of moves): the step
+    is still its own journal entry, committed or rolled back with the caller's others."""
+    allowed_from, target = STEPS[step]
+    row = _locked_transfer(uow, transfer_id, step, allowed_from)
+    serial = uow.journal.reserve()
+    decision, changes, state = None, None, target
+    if step in ("approve", "accept", "complete"):
+        decision = _decide(uow, view, _request_of(row), load_regime(row.regime), iana)
+        if decision.outcome is Outcome.REFUSED:
+            state = "rejected"
+        elif step == "complete":
+            _ensure_conditions(row, decision, conditions_met)
+            changes = apply_move(uow, row, serial, iana, on_locked)
+    met = row.conditions_met or (conditions_met and step in ("accept", "complete"))
+    values: dict[str, Any] = {
+        "state": state,
+        "updated_serial": serial,
+        "conditions_met": met,
+        "decision": decision.to_json() if decision else row.decision,
+    }
+    uow.transfers.update(transfer_id, **values)
+    journal.append(
+        uow,
+        actor,
+        "transfer",
+        {
+            "transfer": transfer_id,
+            "step": step,
+            "state": state,
+            "reason": reason or None,
+            "conditions_met": met,
+            "decision": decision.to_json() if decision else None,
+            "changes": changes,
+        },
+        serial,
+        created_at,
+    )
+    return StepResult(replace(row, **values), decision, serial, changes)
 
 
 def expire_stale(

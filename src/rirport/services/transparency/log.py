@@ -3,11 +3,17 @@ of every journaled write, and a checkpoint signed in that same transaction.
 
 Policy: **a checkpoint after every write transaction**, signed before it commits, so a
 committed entry is always covered by a signed checkpoint whose state root describes the data
-as that entry left it (no window in which a reader sees data no checkpoint vouches for). The
-cost is one Ed25519 signature, the right edge of the tree (at most log₂ n stored hashes,
-one query) and the state parts the entry touched (see :mod:`.state`); ``bench/log_append.py``
-measures it. A store whose data folder holds no log key grows its tree all the same and is
-signed from ``rirport log checkpoint`` on.
+as that entry left it (no window in which a reader sees data no checkpoint vouches for) — or,
+with a checkpoint interval of N > 0 seconds (``RIRPORT_LOG_CHECKPOINT_INTERVAL``), **at most
+every N seconds under load**: a write within N seconds of the newest checkpoint grows the tree
+but leaves the checkpoint to the first write after those N seconds, or to :func:`flush`
+(which every command that wrote calls before it exits, so the newest entry is signed when it
+ends). The cost of a checkpoint is one Ed25519 signature, the right edge of the tree (at most
+log₂ n stored hashes, one query) and the state parts written since the last one (see
+:mod:`.state`: recomputing a registry's part reads its records, which is what the interval
+saves under load); ``bench/log_append.py`` and ``bench/transfers.py`` measure it. A store
+whose data folder holds no log key grows its tree all the same, leaves its state parts
+pending, and is signed from ``rirport log checkpoint`` on.
 
 Entry *n* of the journal is leaf *n − 1*; its bytes are its export line
 (:func:`rirport.log.entries.entry_line`).
@@ -73,11 +79,36 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         known = None
     leaves.append(leaf_of(tuple(row.__dict__.values())))
     head = grow(uow, size, leaves, known)
+    if uow.log_signer is None or not _due(uow):
+        state.defer(uow, row.action, row.payload)
+        uow.log_deferred = uow.log_signer is not None
+        return Head(head.size, head.root(), "")
     parts = state.update_parts(uow, row.action, row.payload)
     result = Head(head.size, head.root(), state_root(parts))
-    if uow.log_signer is not None:
-        sign_head(uow, result)
+    sign_head(uow, result)
     return result
+
+
+def _due(uow: UnitOfWork) -> bool:
+    """Whether this write signs a checkpoint: always without an interval, else when the
+    newest checkpoint is at least the interval old (or there is none)."""
+    interval = uow.checkpoint_interval
+    if interval <= 0:
+        return True
+    latest = uow.log.latest_checkpoint_time()
+    if latest is None:
+        return True
+    age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(latest)
+    return age.total_seconds() >= interval
+
+
+def flush(store: Store) -> Head | None:
+    """Sign the checkpoint this process's writes left for later (the checkpoint interval);
+    nothing when none was left. Returns the head signed."""
+    if not store.log_deferred or store.log_signer is None:
+        return None
+    store.log_deferred = False
+    return catch_up(store)
 
 
 def grow(
@@ -127,10 +158,7 @@ def catch_up(store: Store) -> Head:
         size = uow.log.size()
         leaves = [leaf_of(r) for r in uow.log.journal_after(size)]
         tree = grow(uow, size, leaves) if leaves else None
-        stored = uow.log.parts()
-        parts = stored or state.compute(uow)
-        if not stored:
-            uow.log.set_parts(parts)
+        parts = state.update_parts(uow)
         size = tree.size if tree else size
         root = tree.root() if tree else _root_at(uow, size)
         head = Head(size, root, state_root(parts))

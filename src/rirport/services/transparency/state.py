@@ -1,12 +1,16 @@
 """The state root of a store: the parts :mod:`rirport.log.state` defines, read from the data
 tables, and which parts a journal entry can change.
 
-A write recomputes only the parts its action touches (an ingest: its registry's delegations;
-a completed transfer: every registry's; an IANA file: ``iana``; a hold: ``holds``; any
-transfer step: ``transfers``) and keeps the stored digests of the rest, so signing after an
-account or watch write costs no scan. ``rirport log verify`` and ``rirport state-root``
-recompute every part from the tables, which is how an edit made behind the journal's back
-shows: the recomputed root no longer matches the signed one.
+A signed write recomputes only the parts its action touches (an ingest: its registry's
+delegations; a completed transfer: the delegations of the registries its records left and
+joined; an IANA file: ``iana``; a hold: ``holds``; any transfer step: ``transfers``) and keeps
+the stored digests of the rest, so signing after an account or watch write costs no scan. A
+write that signs no checkpoint (the store has no key here, or the newest checkpoint is younger
+than the checkpoint interval) only records the parts it touched as *pending*
+(``meta.log_pending``); the next checkpoint recomputes them, once for all the writes since.
+``rirport log verify`` and ``rirport state-root`` recompute every part from the tables,
+which is how an edit made behind the journal's back shows: the recomputed root no longer
+matches the signed one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from rirport.log.state import field_line, part_digest, state_root
 from rirport.store.unit import UnitOfWork
 
 ALL = None
+PENDING = "log_pending"
+"""The ``meta`` key listing parts written since their stored digest (``*``: all of them)."""
 
 
 def delegation_part(registry: str) -> str:
@@ -38,10 +44,35 @@ def affected(action: str, payload_text: str) -> set[str] | None:
     if action == "hold":
         return {"holds"}
     if action == "transfer":
-        if json.loads(payload_text).get("step") == "complete":
-            return {"transfers", *(delegation_part(r.value) for r in Registry)}
-        return {"transfers"}
+        payload = json.loads(payload_text)
+        if payload.get("step") != "complete":
+            return {"transfers"}
+        changes = payload.get("changes")
+        if not isinstance(changes, dict):  # refused at completion: no record moved
+            return {"transfers"} if payload.get("state") == "rejected" else ALL
+        records = [*changes.get("retired", ()), *changes.get("added", ())]
+        return {"transfers", *(delegation_part(str(r).split("|", 1)[0]) for r in records)}
     return set()
+
+
+def pending(uow: UnitOfWork) -> set[str] | None:
+    """The parts written since their digests were stored (None: all of them)."""
+    raw = uow.meta.get(PENDING)
+    names = set(json.loads(raw)) if raw else set()
+    return ALL if "*" in names else names
+
+
+def defer(uow: UnitOfWork, action: str, payload: str) -> None:
+    """Record the parts this entry touched as pending, for the next checkpoint."""
+    touched = affected(action, payload)
+    if touched is not ALL and not touched:
+        return
+    before = pending(uow)
+    if before is ALL:
+        return
+    after = {"*"} if touched is ALL else before | touched
+    if after != before:
+        uow.meta.put(PENDING, json.dumps(sorted(after)))
 
 
 def compute(uow: UnitOfWork, parts: Iterable[str] | None = ALL) -> dict[str, str]:
@@ -86,18 +117,26 @@ def compute(uow: UnitOfWork, parts: Iterable[str] | None = ALL) -> dict[str, str
     return out
 
 
-def update_parts(uow: UnitOfWork, action: str, payload: str) -> dict[str, str]:
-    """The part digests after this transaction's entry, stored; recomputes what it touched
-    (everything when nothing was stored yet)."""
+def update_parts(uow: UnitOfWork, action: str | None = None, payload: str = "") -> dict[str, str]:
+    """The part digests after this transaction's entry (``action`` None: no entry, only
+    the pending parts), stored; recomputes what it touched and what earlier unsigned writes
+    left pending (everything when nothing was stored yet)."""
     stored = uow.log.parts()
-    touched = affected(action, payload) if stored else ALL
-    if touched is ALL:
+    waiting = pending(uow)
+    touched = affected(action, payload) if action is not None and stored else set()
+    if not stored or touched is ALL or waiting is ALL:
+        todo: set[str] | None = ALL
+    else:
+        todo = touched | waiting
+    if waiting is ALL or waiting:
+        uow.meta.put(PENDING, "[]")
+    if todo is ALL:
         parts = compute(uow)
-    elif not touched:
+    elif not todo:
         return stored
     else:
-        parts = {k: v for k, v in stored.items() if k not in touched}
-        parts.update(compute(uow, touched))
+        parts = {k: v for k, v in stored.items() if k not in todo}
+        parts.update(compute(uow, todo))
     uow.log.set_parts(parts, stored or None)
     return parts
 
@@ -108,4 +147,4 @@ def root_of(uow: UnitOfWork) -> str:
     return state_root(compute(uow))
 
 
-__all__ = ["affected", "compute", "root_of", "state_root", "update_parts"]
+__all__ = ["affected", "compute", "defer", "pending", "root_of", "state_root", "update_parts"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
@@ -65,11 +66,13 @@ class DelegationRepo:
     """Versions of records. A snapshot's rows are those of its registry valid on its date;
     their lines come from the snapshot's :class:`~rirport.store.order.LineOrder`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, shared: SnapshotCache | None = None) -> None:
         self._c = connection
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
         self._snapshots: dict[int, SnapshotRow] = {}
+        self._shared = shared
+        self._widest: dict[str, int] | None = None
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -80,6 +83,7 @@ class DelegationRepo:
         :data:`~rirport.store.schema.OPEN_END`: rows of the registry's newest file); returns
         their ids (in row order)."""
         snap = self._snapshot(snapshot_id)
+        self._widest = None  # a file's rows may be wider than any before
         ids = self.allocate_ids(len(rows))
         insert_delegations(
             self._c, Version(snapshot_id, snap.registry, snap.snapshot_date, end), rows, ids
@@ -159,6 +163,10 @@ class DelegationRepo:
     def order(self, snapshot_id: int) -> LineOrder:
         """The snapshot's line order (cached for the unit of work; an edit is applied to the
         order it edits, read the same way)."""
+        if snapshot_id not in self._orders and self._shared is not None:
+            kept = self._shared.orders.get(snapshot_id)
+            if kept is not None:
+                self._orders[snapshot_id], self._depths[snapshot_id] = kept
         if snapshot_id not in self._orders:
             o = schema.snapshot_order.c
             row = self._c.execute(
@@ -368,13 +376,16 @@ class DelegationRepo:
         rows, not of the table: rows are never widened (a transfer only adds parts of rows,
         a version split copies one), so widths only grow with new rows. Written only in write
         transactions (a read transaction computes without saving)."""
+        if self._widest is not None:  # rows added since in this unit are a transfer's parts
+            return self._widest
         m = schema.meta.c
         raw = self._c.execute(select(m.value).where(m.key == "widest")).scalar_one_or_none()
         known: dict[str, Any] = json.loads(raw) if raw else {"upto": 0, "widths": {}}
         d = schema.delegation.c
         newest = self._c.execute(select(func.max(d.id))).scalar_one_or_none() or 0
         if newest <= known["upto"]:
-            return {k: int(v) for k, v in known["widths"].items()}
+            self._widest = {k: int(v) for k, v in known["widths"].items()}
+            return self._widest
         widths = {k: int(v) for k, v in known["widths"].items()}
         cursor = self._c.execute(
             select(d.lo, d.hi).where(d.id > known["upto"], d.id <= newest)
@@ -391,6 +402,7 @@ class DelegationRepo:
             )
             if updated.rowcount == 0:
                 self._c.execute(insert(schema.meta).values(key="widest", value=value))
+        self._widest = widths
         return widths
 
     def _read_only(self) -> bool:
@@ -730,6 +742,8 @@ class DelegationRepo:
         """A snapshot row (kept for the unit of work: a stored snapshot never changes)."""
         if snapshot_id in self._snapshots:
             return self._snapshots[snapshot_id]
+        if self._shared is not None and snapshot_id in self._shared.snapshots:
+            return self._shared.snapshots[snapshot_id]
         row = self._c.execute(
             select(schema.snapshot).where(schema.snapshot.c.id == snapshot_id)
         ).first()
@@ -737,6 +751,28 @@ class DelegationRepo:
             raise StorageError(f"no snapshot with id {snapshot_id}")
         found = self._snapshots[snapshot_id] = SnapshotRow(**row._mapping)
         return found
+
+
+@dataclass
+class SnapshotCache:
+    """Snapshot rows and decoded line orders shared by a store's units of work: both never
+    change once committed (a snapshot's rows are written once, its order once), so a write
+    that needs a snapshot's lines (every completed transfer) does not read and decode the
+    order again. Filled from committed transactions only (:meth:`keep`); ``limit`` orders
+    are kept, the least recently used dropped."""
+
+    limit: int = 12
+    snapshots: dict[int, SnapshotRow] = field(default_factory=dict)
+    orders: OrderedDict[int, tuple[LineOrder, int]] = field(default_factory=OrderedDict)
+
+    def keep(self, repo: DelegationRepo) -> None:
+        """Take what a committed unit of work read or wrote."""
+        self.snapshots.update(repo._snapshots)
+        for sid, order in repo._orders.items():
+            self.orders[sid] = (order, repo._depths.get(sid, 0))
+            self.orders.move_to_end(sid)
+        while len(self.orders) > self.limit:
+            self.orders.popitem(last=False)
 
 
 class StoredVersion(NamedTuple):

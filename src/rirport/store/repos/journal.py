@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from rirport.store import schema
 from rirport.store.repos.meta import MetaRepo
@@ -35,14 +35,32 @@ class JournalRepo:
         """The serial of this transaction's entry (written later by :meth:`write`)."""
         return self._meta.bump_generation()
 
+    # the append path (every write transaction) speaks plain SQL to the driver
+    def _mark(self) -> str:
+        return "%s" if self._c.dialect.name == "postgresql" else "?"
+
     def last_hash(self, before: int) -> str | None:
-        j = schema.journal.c
-        return self._c.execute(
-            select(j.hash).where(j.serial < before).order_by(j.serial.desc()).limit(1)
+        found = self._c.exec_driver_sql(
+            f"SELECT hash FROM journal WHERE serial < {self._mark()} ORDER BY serial DESC LIMIT 1",
+            (before,),
         ).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def write(self, row: JournalRow) -> None:
-        self._c.execute(insert(schema.journal).values(**row.__dict__))
+        m = self._mark()
+        self._c.exec_driver_sql(
+            "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
+            f"VALUES ({', '.join([m] * 7)})",
+            (
+                row.serial,
+                row.created_at,
+                row.actor,
+                row.action,
+                row.payload,
+                row.prev_hash,
+                row.hash,
+            ),
+        )
 
     def chunks(self, size: int = 20_000) -> Iterator[Sequence[Any]]:
         """All entries in serial order as plain tuples (field order of :class:`JournalRow`)."""

@@ -117,6 +117,14 @@ class LogRepo:
         ).first()
         return CheckpointRow(**row._mapping) if row else None
 
+    def latest_checkpoint_time(self) -> str | None:
+        """When the newest checkpoint was signed (ISO 8601), read on every write under a
+        checkpoint interval: one row by the primary key, plain SQL."""
+        found = self._c.exec_driver_sql(
+            "SELECT created_at FROM log_checkpoint ORDER BY size DESC LIMIT 1"
+        ).scalar_one_or_none()
+        return None if found is None else str(found)
+
     def checkpoint(self, size: int) -> CheckpointRow | None:
         c = schema.log_checkpoint.c
         row = self._c.execute(select(schema.log_checkpoint).where(c.size == size)).first()

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Integer, Text, cast, insert, select, update
+from sqlalchemy import Connection, Integer, Text, cast, insert, update
 
 from rirport.store import schema
 
 
 class MetaRepo:
-    """Small key/value facts about the store, chiefly its write generation."""
+    """Small key/value facts about the store, chiefly its write generation.
+
+    Every write transaction reads and writes a few of these (the generation, the data
+    generation, the log's pending parts), so they speak plain SQL to the driver: building
+    SQLAlchemy expressions cost more than the statements."""
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._m = "%s" if connection.dialect.name == "postgresql" else "?"
 
     def get(self, key: str) -> str | None:
-        return self._c.execute(
-            select(schema.meta.c.value).where(schema.meta.c.key == key)
+        found = self._c.exec_driver_sql(
+            f'SELECT value FROM meta WHERE "key" = {self._m}', (key,)
         ).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def put(self, key: str, value: str) -> None:
-        m = schema.meta.c
-        updated = self._c.execute(update(schema.meta).where(m.key == key).values(value=value))
+        m = self._m
+        updated = self._c.exec_driver_sql(
+            f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, key)
+        )
         if updated.rowcount == 0:
-            self._c.execute(insert(schema.meta).values(key=key, value=value))
+            self._c.exec_driver_sql(
+                f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', (key, value)
+            )
 
     def generation(self) -> int:
         """The journal's newest serial: a counter every journaled write bumps (its row lock
@@ -37,12 +47,7 @@ class MetaRepo:
         return int(self.get("data_generation") or self.get("generation") or 0)
 
     def mark_data_changed(self, serial: int) -> None:
-        m = schema.meta.c
-        updated = self._c.execute(
-            update(schema.meta).where(m.key == "data_generation").values(value=str(serial))
-        )
-        if updated.rowcount == 0:
-            self._c.execute(insert(schema.meta).values(key="data_generation", value=str(serial)))
+        self.put("data_generation", str(serial))
 
     def bump_generation(self) -> int:
         m = schema.meta.c

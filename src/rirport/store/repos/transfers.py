@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,11 +37,54 @@ class TransferRow:
 class TransferRepo:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._widest: dict[str, int] | None = None
+        """The widths as this unit of work last read or wrote them."""
 
     def add(self, values: dict[str, Any]) -> int:
         key = self._c.execute(insert(schema.transfer).values(**values)).inserted_primary_key
         assert key is not None
+        self._widen(str(values["lo"]), str(values["hi"]))
         return int(key[0])
+
+    # The widest request of each type digit (``meta.transfer_widest``), so the transfers
+    # overlapping a range are an index range on ``lo`` (``lo >= start - widest``), not a scan
+    # of every transfer before it: a mass move makes thousands of them.
+    def _widths(self) -> dict[str, int]:
+        if self._widest is not None:
+            return self._widest
+        mark = "%s" if self._c.dialect.name == "postgresql" else "?"
+        raw = self._c.exec_driver_sql(
+            f'SELECT value FROM meta WHERE "key" = {mark}', ("transfer_widest",)
+        ).scalar_one_or_none()
+        if raw is not None:
+            self._widest = {k: int(v) for k, v in json.loads(raw).items()}
+            return self._widest
+        t = schema.transfer.c
+        widths: dict[str, int] = {}
+        for lo, hi in self._c.execute(select(t.lo, t.hi)):  # once, for a store from before
+            width = int(hi[1:], 16) - int(lo[1:], 16)
+            widths[lo[0]] = max(widths.get(lo[0], 0), width)
+        self._save_widths(widths, new=True)
+        self._widest = widths
+        return widths
+
+    def _save_widths(self, widths: dict[str, int], new: bool = False) -> None:
+        value = json.dumps(widths, sort_keys=True)
+        if new:
+            self._c.execute(insert(schema.meta).values(key="transfer_widest", value=value))
+        else:
+            self._c.execute(
+                update(schema.meta)
+                .where(schema.meta.c.key == "transfer_widest")
+                .values(value=value)
+            )
+
+    def _widen(self, lo: str, hi: str) -> None:
+        widths = self._widths()
+        width = int(hi[1:], 16) - int(lo[1:], 16)
+        if width > widths.get(lo[0], -1):
+            widths[lo[0]] = width
+            self._save_widths(widths)
 
     def get(self, transfer_id: int, for_update: bool = False) -> TransferRow | None:
         stmt = select(schema.transfer).where(schema.transfer.c.id == transfer_id)
@@ -64,9 +108,14 @@ class TransferRepo:
     def completed_into(self, lo: str, hi: str) -> list[TransferRow]:
         """Completed transfers whose resource overlaps ``lo..hi``, newest last."""
         t = schema.transfer.c
+        width = self._widths().get(lo[0])
+        if width is None:
+            return []
+        start = int(lo[1:], 16) - width
+        floor = lo[0] if start < 0 else f"{lo[0]}{start:0{len(lo) - 1}x}"
         rows = self._c.execute(
             select(schema.transfer)
-            .where(t.state == "completed", t.lo <= hi, t.hi >= lo)
+            .where(t.state == "completed", t.lo >= floor, t.lo <= hi, t.hi >= lo)
             .order_by(t.updated_serial)
         )
         return [TransferRow(**r._mapping) for r in rows]
