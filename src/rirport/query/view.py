@@ -345,7 +345,10 @@ def _read_cache(
             raise ValueError("the cache's columns differ in length")
         indexes = {
             rtype: RangeIndex(
-                **{f.name: arrays[f"{rtype.value}.{f.name}"] for f in dataclasses.fields(RangeIndex)}
+                **{
+                    f.name: arrays[f"{rtype.value}.{f.name}"]
+                    for f in dataclasses.fields(RangeIndex)
+                }
             )
             for rtype in ResourceType
         }

@@ -38,8 +38,10 @@ class StoreHead:
     """The schema revision(s) ``alembic_version`` holds, comma-joined."""
 
 
-def head_from_rows(meta: dict[str, str], journal_hash: str | None, revisions: list[str]) -> StoreHead:
-    """A head from the results of the reads of :data:`GENERATION_SQL`."""
+def head_from_rows(
+    meta: dict[str, str], journal_hash: str | None, revisions: list[str]
+) -> StoreHead:
+    """A head from the results of the reads of :data:`_READS`."""
     return StoreHead(_generation(meta), journal_hash or "", ",".join(revisions))
 
 
