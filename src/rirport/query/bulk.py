@@ -136,7 +136,8 @@ def _parse_points(
 ]:
     """IPv6 addresses in plain hex-and-colon form and AS numbers (``AS3333``, ``3333``, no
     leading zero) among ``texts``, read together: (hi, lo, is_ipv6, asn, is_asn); only the
-    texts holding a colon are read as IPv6. The readers are conservative (:mod:`rirport.formats.vectorized`): what they refuse goes to
+    texts holding a colon are read as IPv6. The readers are conservative
+    (:mod:`rirport.formats.vectorized`): what they refuse goes to
     :func:`~rirport.domain.query.parse_query`."""
     n = len(texts)
     if not n:

@@ -323,16 +323,17 @@ def _read_cache(
     path: Path, identity: str, head: StoreHead, snapshots: list[SnapshotRow] | None = None
 ) -> CurrentView | None:
     """The view cached at ``path`` if it was written for ``identity`` at ``head``, or None.
-    A cache that is there but cannot be read whole (a file missing, truncated or not what
-    ``meta.json`` says) is removed, so the caller rebuilds it."""
+    A cache that is there but was written for another state (a store that sat at this URL
+    before, another version of rirport) or cannot be read whole (a file missing, truncated
+    or not what ``meta.json`` says) is removed, so the caller rebuilds it."""
     if not (path / "meta.json").is_file():
         return None
     try:
         meta = json.loads((path / "meta.json").read_text())
         if {k: meta.get(k) for k in ("format", "rirport", "identity", "head")} != _cache_meta(
             identity, head
-        ):
-            return None  # another store's or version's (a tag collision): leave it be
+        ):  # another store's that sat at this URL at this generation, or another version's
+            raise ValueError("the cache was written for another state of the store")
         rows = int(meta["rows"])
         arrays = {}
         for name, (dtype, length) in meta["arrays"].items():
