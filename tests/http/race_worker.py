@@ -30,7 +30,7 @@ def savez_meeting(barrier: Any) -> Callable[..., None]:
 
 def load_in_a_worker(url: str, cache_dir: str, barrier: Any, out: Any) -> None:
     """One uvicorn-like worker process: load the current view through the shared cache."""
-    view_module._write_arrays = savez_meeting(barrier)  # type: ignore[assignment]
+    view_module._write_arrays = savez_meeting(barrier)
     store = Store(url)
     try:
         view = load_current(store, Path(cache_dir))
