@@ -83,7 +83,7 @@ def _default_data_dir() -> Path:
 class Settings(BaseModel):
     """What every command reads: where the store is, where downloads come from."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     data_dir: Path = setting(
         default_factory=_default_data_dir,
@@ -213,7 +213,7 @@ class Settings(BaseModel):
 class ServeSettings(BaseModel):
     """What ``rirport serve`` is told (its options, each with its variable)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     host: str = setting(
         "127.0.0.1", help="Address to listen on.", env="RIRPORT_HOST", cli="--host", scope="serve"
@@ -291,7 +291,7 @@ class ScriptSettings(BaseModel):
     """Variables the shell scripts and the test suite read (declared so they are documented
     and so :meth:`Settings.from_env` accepts them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     demo_no_serve: bool = setting(
         False,

@@ -320,6 +320,45 @@ def test_parse_ipv6_rejects(text: str) -> None:
     assert not ok[0]
 
 
+# -- the string reader (inet_pton) keeps the column reader's contract ----------------------------
+
+
+@FAST
+@given(st.lists(ipv6_spellings(), min_size=1, max_size=20))
+def test_parse_ipv6_strings_reads_valid_spellings(spellings: list[tuple[str, int, bool]]) -> None:
+    hi, lo, ok = vec.parse_ipv6_strings([t for t, _, _ in spellings])
+    for (text, value, plain), h, low, good in zip(
+        spellings, hi.tolist(), lo.tolist(), ok.tolist(), strict=True
+    ):
+        assert good or not plain, text
+        if good:
+            assert (h << 64) | low == value, text
+
+
+@FAST
+@given(st.lists(ipv6_texts(), min_size=1, max_size=20))
+def test_parse_ipv6_strings_never_accepts_what_ipaddress_rejects(texts: list[str]) -> None:
+    hi, lo, ok = vec.parse_ipv6_strings(texts)
+    for text, h, low, good in zip(texts, hi.tolist(), lo.tolist(), ok.tolist(), strict=True):
+        if good:
+            assert ref_ipv6(text) == (h << 64) | low, text
+
+
+def test_parse_ipv6_strings_agrees_with_the_column_reader_on_the_listed_cases() -> None:
+    texts = [
+        *("::", "::1", "1::", "2001:DB8::1", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1::8"),
+        *("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "1:2:3::4:5:6:7", ":", ":::", "1:::2"),
+        *(":1::", "::1:", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "12345::", "g::"),
+        *("1:2:3:4:5:6:7:8::", "::ffff:1.2.3.4", "fe80::1%eth0", " ::1", "::1 ", "", "1::2:"),
+        *("1:2:3:4:5:6:7:8/64", "::\x00", "\u00e9::1", "AS3333", "193.0.0.1"),
+    ]
+    hi, lo, ok = vec.parse_ipv6_strings(texts)
+    c_hi, c_lo, c_ok = vec.parse_ipv6(*matrix([t.encode() for t in texts], 39, False, b"::1"))
+    assert ok.tolist() == c_ok.tolist()
+    assert (hi[ok].tolist(), lo[ok].tolist()) == (c_hi[ok].tolist(), c_lo[ok].tolist())
+    assert vec.parse_ipv6_strings([])[2].tolist() == []
+
+
 def test_ipv6_host_masks_match_ipaddress() -> None:
     plens = np.arange(0, 129, dtype=np.int64)
     hi, lo = vec.ipv6_host_masks(plens)

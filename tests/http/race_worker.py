@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from rirport.query import view as view_module
 from rirport.query.view import load_current
 from rirport.store.unit import Store
 
@@ -17,20 +16,21 @@ TIMEOUT = 60  # seconds a barrier waits before the test fails: a hang, not a spe
 
 
 def savez_meeting(barrier: Any) -> Callable[..., None]:
-    """``np.savez`` that waits, once its file is written, until every writer has written
-    its own: all renames then happen after all writes, the interleaving that clashed."""
-    original = np.savez
+    """The view cache's array writer, waiting once its files are written until every writer
+    has written its own: all renames then happen after all writes, the interleaving that
+    clashed."""
+    original = view_module._write_arrays
 
-    def savez(*args: Any, **kwargs: Any) -> None:
+    def write(*args: Any, **kwargs: Any) -> None:
         original(*args, **kwargs)
         barrier.wait(TIMEOUT)
 
-    return savez
+    return write
 
 
 def load_in_a_worker(url: str, cache_dir: str, barrier: Any, out: Any) -> None:
     """One uvicorn-like worker process: load the current view through the shared cache."""
-    np.savez = savez_meeting(barrier)
+    view_module._write_arrays = savez_meeting(barrier)
     store = Store(url)
     try:
         view = load_current(store, Path(cache_dir))

@@ -56,9 +56,16 @@ class AppContext:
         return self._store
 
     def current_view(self) -> CurrentView:
-        """The current view; a store with nothing in it is an error saying how to load it."""
-        from rirport.query.view import load_current, require_data
+        """The current view; a store with nothing in it is an error saying how to load it.
 
+        Straight from the view cache when the store has not changed since it was written (the
+        store is then not opened at all), else read from the store (and cached)."""
+        from rirport.query.view import cached_current, load_current, require_data
+
+        if self._store is None:
+            cached = cached_current(self.settings.resolved_database_url, self.settings.cache_dir)
+            if cached is not None:
+                return require_data(cached)
         return require_data(load_current(self.store, self.settings.cache_dir))
 
     def close(self) -> None:

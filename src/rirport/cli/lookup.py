@@ -9,7 +9,6 @@ import click
 
 from rirport import present
 from rirport.cli.context import AppContext, pass_app
-from rirport.cli.lookup_file import lookup_file
 from rirport.cli.output import FORMATS, emit
 from rirport.cli.parsing import option_date
 from rirport.query.lookup import Lookup
@@ -61,6 +60,8 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str, as_of: str 
         raise click.UsageError("give a QUERY or --file (one of them)")
     lookup = Lookup(view_for(app, as_of))
     if file is not None:
+        from rirport.cli.lookup_file import lookup_file
+
         if lookup_file(lookup, file, fmt, sys.stdout):
             raise click.exceptions.Exit(1)
         return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -172,30 +173,29 @@ class BatchWriter:
         if not len(new):
             return
         self._made[new] = True
-        registries = [r.value for r in REGISTRIES]
-        types = [r.value for r in RESOURCE_TYPES]
-        statuses = [s.value for s in STATUSES]
-        dates: dict[int, str] = {0: ""}
-        for day in np.unique(t.date[new]).tolist():
-            if day:
-                dates[day] = f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
-        opaque = np.where(t.has_opaque[new], t.opaque_id[new], b"")
-        columns = zip(
-            t.registry[new].tolist(),
-            _texts(t.cc[new]),
-            t.type[new].tolist(),
-            _texts(t.start[new]),
-            t.value[new].tolist(),
-            t.date[new].tolist(),
-            t.status[new].tolist(),
-            _texts(opaque),
-            strict=True,
+        registries = np.array([r.value for r in REGISTRIES], dtype=object)
+        types = np.array([r.value for r in RESOURCE_TYPES], dtype=object)
+        statuses = np.array([s.value for s in STATUSES], dtype=object)
+        days, day_of = np.unique(t.date[new], return_inverse=True)
+        day_texts = np.array(
+            [f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" if d else "" for d in days],
+            dtype=object,
         )
-        texts = [
-            f",{registries[reg]},{cc},{types[rtype]},{start},{value},{dates[day]},"
-            f"{statuses[status]},{oid},"
-            for reg, cc, rtype, start, value, day, status, oid in columns
-        ]
+        opaque = np.where(t.has_opaque[new], t.opaque_id[new], b"")
+        # ",registry,cc,type,start,value,date,status,opaque_id," joined in C, a row at a time
+        columns = zip(
+            itertools.repeat(""),
+            registries[t.registry[new]].tolist(),
+            _texts(t.cc[new]),
+            types[t.type[new]].tolist(),
+            _texts(t.start[new]),
+            map(str, t.value[new].tolist()),
+            day_texts[day_of.ravel()].tolist(),
+            statuses[t.status[new]].tolist(),
+            _texts(opaque),
+            itertools.repeat(""),
+        )
+        texts = list(map(",".join, columns))
         for k in np.flatnonzero(_needs_quotes(t.cc[new], t.start[new], opaque)).tolist():
             values = t.row(int(new[k])).to_json().values()  # the columns of CSV_COLUMNS[1:-1]
             fields = ["" if v is None else str(v) for v in values]
@@ -258,13 +258,15 @@ class BatchWriter:
 
 
 def _texts(column: np.ndarray) -> list[str]:
-    """A byte-string column as text (decoded as a whole when it is ASCII, as it is in every
-    registry's file)."""
-    try:
-        result: list[str] = column.astype("U").tolist()
-    except UnicodeDecodeError:
-        return [value.decode() for value in column.tolist()]
-    return result
+    """A byte-string column as text: joined, decoded and split again in three C calls (twice
+    as fast as ``astype("U")`` on an opaque-id column), value by value if a field held a line
+    break."""
+    if not len(column):
+        return []
+    joined: list[str] = b"\n".join(column.tolist()).decode().split("\n")
+    if len(joined) == len(column):
+        return joined
+    return [value.decode() for value in column.tolist()]
 
 
 def _needs_quotes(*columns: np.ndarray) -> np.ndarray:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from rirport import __version__
-from rirport.cli.settings import global_option
 from rirport.errors import ConfigError, RirportError
+
+if TYPE_CHECKING:
+    cli: click.Group
 
 
 class CliError(click.ClickException):
@@ -69,30 +70,6 @@ def _quiet_stdout() -> None:
         pass
 
 
-@click.group(cls=RirportGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@global_option("database_url")
-@global_option("data_dir")
-@click.option(
-    "--actor",
-    metavar="NAME",
-    help="Who the journal records for the changes this command makes (default: user@host).",
-)
-@click.version_option(__version__, package_name="rirport")
-@click.pass_context
-def cli(
-    ctx: click.Context, database_url: str | None, data_dir: Path | None, actor: str | None
-) -> None:
-    """rirport: one registry of the five RIRs' number resources."""
-    from rirport.cli.context import make_context
-
-    try:
-        app = make_context(database_url, data_dir, actor)
-    except ConfigError as exc:
-        raise CliError(str(exc), 2) from exc
-    ctx.obj = app
-    ctx.call_on_close(app.close)
-
-
 COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "lookup": "lookup",
@@ -142,5 +119,23 @@ def _load(name: str) -> click.Command:
     return command
 
 
+def __getattr__(name: str) -> Any:
+    """``cli``, the group, made on first use (:mod:`rirport.cli.root`)."""
+    if name == "cli":
+        from rirport.cli.root import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main() -> None:
+    """The ``rirport`` console script. ``rirport --version`` alone is answered here, as
+    Click's version option would answer it, before the command tree is built: the tree's
+    global options are derived from the settings declarations (pydantic), which cost three
+    times the start-up of Click itself."""
+    if sys.argv[1:] == ["--version"]:
+        click.echo(f"{click.utils._detect_program_name()}, version {__version__}")
+        return
+    from rirport.cli.root import cli
+
     cli()

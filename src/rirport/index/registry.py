@@ -8,7 +8,7 @@ numpy speed. Answers are row numbers of that table.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,11 +35,21 @@ class Hit:
 class RegistryIndex:
     """Lookups over one table (the current view of all registries)."""
 
-    def __init__(self, table: DelegationTable) -> None:
+    def __init__(
+        self,
+        table: DelegationTable,
+        built: Mapping[ResourceType, RangeIndex] | None = None,
+        ipv6_compact: bool | None = None,
+    ) -> None:
+        """``built``: indexes of ``table`` made earlier (a view cache's), used as they are;
+        ``ipv6_compact``: :attr:`ipv6_compact`, when known."""
         self.table = table
         self.by_type = _TypeIndexes(self._build)
         """Per type, its :class:`RangeIndex`, built when first asked for: a command asking
         about addresses does not pay for the AS numbers' index, nor the holders'."""
+        self.by_type.update(built or {})
+        if ipv6_compact is not None:
+            self.__dict__["ipv6_compact"] = ipv6_compact
 
     @functools.cached_property
     def ipv6_compact(self) -> bool:

@@ -135,8 +135,9 @@ def _parse_points(
     npt.NDArray[np.bool_],
 ]:
     """IPv6 addresses in plain hex-and-colon form and AS numbers (``AS3333``, ``3333``, no
-    leading zero) among ``texts``, read together: (hi, lo, is_ipv6, asn, is_asn). The readers
-    are conservative (:mod:`rirport.formats.vectorized`): what they refuse goes to
+    leading zero) among ``texts``, read together: (hi, lo, is_ipv6, asn, is_asn); only the
+    texts holding a colon are read as IPv6. The readers are conservative
+    (:mod:`rirport.formats.vectorized`): what they refuse goes to
     :func:`~rirport.domain.query.parse_query`."""
     n = len(texts)
     if not n:
@@ -150,7 +151,11 @@ def _parse_points(
         return zeros, zeros, none, zeros, none
     starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts
-    hi, lo, is_ipv6 = vec.parse_ipv6(vec.gather(buf, starts, lengths, 39), lengths)
+    hi, lo = np.zeros(n, np.uint64), np.zeros(n, np.uint64)
+    is_ipv6 = np.zeros(n, bool)
+    colons = [i for i, text in enumerate(texts) if ":" in text]
+    if colons:
+        hi[colons], lo[colons], is_ipv6[colons] = vec.parse_ipv6_strings([texts[i] for i in colons])
     prefixed = ((buf[starts] | 32) == ord("a")) & ((buf[starts + 1] | 32) == ord("s"))
     skip = np.where(prefixed, 2, 0)
     digits = lengths - skip

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rirport.domain.delegation import Delegation
 from rirport.domain.enums import REGISTRIES, Registry
 from rirport.domain.query import Query, parse_query
 from rirport.domain.resources import ResourceRange, relation
 from rirport.errors import NotFoundError, StorageError
-from rirport.formats.records import RecordError, parse_record
-from rirport.index.registry import Hit, RegistryIndex
-from rirport.query.holders import identity, spellings
+from rirport.index.registry import Hit
 from rirport.query.view import CurrentView
-from rirport.store.keys import key_of
-from rirport.store.repos.delegations import RecordRow
-from rirport.store.unit import Store
+
+if TYPE_CHECKING:
+    from rirport.store.repos.delegations import RecordRow
+    from rirport.store.unit import Store
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class Lookup:
 
     def __init__(self, view: CurrentView) -> None:
         self.view = view
-        self.index = RegistryIndex(view.table)
+        self.index = view.index()
         self._files = {s.id: s.file_name for s in view.snapshots}
 
     def find(self, query: str | Query) -> list[Match]:
@@ -106,6 +105,8 @@ class Lookup:
     def holder(self, opaque_id: str, registry: Registry | None = None) -> tuple[str, list[Match]]:
         """A holder's rows by its id in any of its :func:`~rirport.query.holders.spellings`,
         with the spelling found (the one given when none is)."""
+        from rirport.query.holders import spellings
+
         for candidate in spellings(opaque_id):
             hits = self.index.holder(candidate, registry)
             if hits:
@@ -132,6 +133,8 @@ class Lookup:
 def linked_holder(store: Store, lookup: Lookup, opaque_id: str, registry: Registry) -> str | None:
     """The opaque-id the holder ``opaque_id`` has in ``lookup``'s view (another file may have
     renumbered it: stable holder identity links its ids), or None."""
+    from rirport.query.holders import identity, spellings
+
     holders = identity(store, registry.value)
     for candidate in spellings(opaque_id):
         for other in holders.holder(registry.value, candidate).ids:
@@ -146,6 +149,8 @@ def sql_find(store: Store, query: str | Query) -> list[Match]:
     Raises:
         QueryError: the text is not a usable query.
     """
+    from rirport.store.keys import key_of
+
     parsed = parse_query(query) if isinstance(query, str) else query
     with store.read() as uow:
         current = uow.snapshots.current()
@@ -175,6 +180,8 @@ def sql_find(store: Store, query: str | Query) -> list[Match]:
 
 
 def _parse_stored(row: RecordRow, registry: str) -> Delegation:
+    from rirport.formats.records import RecordError, parse_record
+
     try:
         return parse_record(row.record, registry)
     except RecordError as exc:

@@ -2,34 +2,48 @@
 view as of a date: each registry's newest snapshot on or before it).
 
 Reading half a million records back from the store and parsing them takes about a second, so
-the table is cached in ``cache_dir`` as a numpy file named after the store and its write
-generation (bumped by every write transaction): a cache file can only ever be current or unused.
+the table is cached in ``cache_dir``: a folder of ``.npy`` files (the columns and the index
+arrays of every type) named after the store and its data generation, with ``meta.json`` saying
+which state of the store it holds (:class:`~rirport.store.peek.StoreHead`: the generation, the
+hash of that journal entry, the schema revision) and for which version of rirport. A cache
+is used only for exactly that state, so it is current or unused; any write moves the head.
+Its files are mapped, not read: a process answering one query touches a few pages of them,
+and :func:`cached_current` finds the cache without opening the store through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rirport.domain.enums import Registry
+from rirport import __version__
+from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.table import DelegationTable
 from rirport.errors import NotFoundError, StorageError
-from rirport.formats.statsfile import read_record_lines
-from rirport.store.repos.delegations import State
-from rirport.store.repos.snapshots import SnapshotRow
-from rirport.store.unit import Store, UnitOfWork
+from rirport.index.ranges import RangeIndex
+from rirport.index.registry import RegistryIndex
+from rirport.store.peek import StoreHead, peek
+from rirport.store.rows import SnapshotRow
 
-CACHE_FORMAT = 2
+if TYPE_CHECKING:
+    from rirport.store.repos.delegations import State
+    from rirport.store.unit import Store, UnitOfWork
+
+CACHE_FORMAT = 3
 EMPTY_STORE = (
     "the store holds no statistics files yet: load the bundled 2018 files with "
     "`rirport demo`, or your own with `rirport ingest PATH...`"
@@ -49,6 +63,14 @@ class CurrentView:
     added_serials: npt.NDArray[np.int64] | None = None
     """Per row: the journal serial of the transfer that made it (0: read from its file);
     None when no row was made by a transfer."""
+    indexes: dict[ResourceType, RangeIndex] | None = None
+    """The index of each type, when made with the view (its cache holds them)."""
+    ipv6_compact: bool | None = None
+    """:attr:`RegistryIndex.ipv6_compact` of the table, when known."""
+
+    def index(self) -> RegistryIndex:
+        """The view's :class:`RegistryIndex` (its types' indexes the cached ones, if any)."""
+        return RegistryIndex(self.table, self.indexes, self.ipv6_compact)
 
     def added_serial(self, row: int) -> int:
         return 0 if self.added_serials is None else int(self.added_serials[row])
@@ -107,18 +129,17 @@ def load_view(
     """
     with store.read() as uow:
         _one_snapshot_of_the_store(uow)
-        generation = uow.meta.data_generation()
+        head = uow.meta.head()
         snapshots = uow.snapshots.as_of(as_of)
         name = "current" if as_of is None else f"asof{as_of:%Y%m%d}"
-        cache = _cache_file(cache_dir, store, generation, name)
-        if cache is not None and cache.exists():
-            try:
-                return _read_cache(cache, snapshots, generation)
-            except (OSError, ValueError, KeyError):
-                cache.unlink(missing_ok=True)
-        view = _read_store(uow, snapshots, generation, _completed_after(uow, as_of))
+        cache = None if cache_dir is None else _cache_path(cache_dir, store.identity, head, name)
+        if cache is not None:
+            cached = _read_cache(cache, store.identity, head, snapshots)
+            if cached is not None:
+                return cached
+        view = _read_store(uow, snapshots, head.generation, _completed_after(uow, as_of))
     if cache is not None:
-        _write_cache(cache, view)
+        _write_cache(cache, store.identity, head, view)
     release_free_memory()
     return view
 
@@ -186,6 +207,8 @@ def read_snapshot_rows(
     Raises:
         StorageError: a stored record no longer parses (the store was edited by hand).
     """
+    from rirport.formats.statsfile import read_record_lines
+
     tables = []
     serials: list[int] = []
     for lines, records, added in uow.delegations.record_chunks(
@@ -201,48 +224,147 @@ def read_snapshot_rows(
     return DelegationTable.concat(tables), np.array(serials, dtype=np.int64)
 
 
-def _cache_file(
-    cache_dir: Path | None, store: Store, generation: int, name: str = "current"
-) -> Path | None:
+def cached_current(database_url: str, cache_dir: Path | None) -> CurrentView | None:
+    """The current view straight from its cache, when the store's head (read with the
+    standard library: :func:`rirport.store.peek.peek`) is the one the cache was written at;
+    None otherwise (not a SQLite store, no cache yet, a stale, foreign or damaged cache):
+    then :func:`load_current` opens the store and reads (and caches) the view.
+
+    Nothing is built or parsed: the columns and the index arrays are mapped from their files
+    and read as a query touches them, so one lookup costs a few milliseconds after start-up.
+    """
     if cache_dir is None:
         return None
-    tag = hashlib.sha256(store.identity.encode()).hexdigest()[:16]
-    return cache_dir / f"{name}-{tag}-g{generation}-v{CACHE_FORMAT}.npz"
+    head = peek(database_url)
+    if head is None:
+        return None
+    return _read_cache(_cache_path(cache_dir, database_url, head), database_url, head)
 
 
-def _write_cache(path: Path, view: CurrentView) -> None:
-    """Write through a temporary file of this writer's own, then rename: worker processes
-    (and threads) loading together write the same cache at once, and a shared temporary name
-    let one rename or delete another's half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _drop_older(path, view.generation)
-    columns = {f.name: getattr(view.table, f.name) for f in fields(view.table)}
+def _cache_path(cache_dir: Path, identity: str, head: StoreHead, name: str = "current") -> Path:
+    tag = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return cache_dir / f"{name}-{tag}-g{head.generation}-v{CACHE_FORMAT}"
+
+
+def _cache_meta(identity: str, head: StoreHead) -> dict[str, Any]:
+    """What a cache must have been written for: this format and version of rirport, this
+    store, this head."""
+    return {
+        "format": CACHE_FORMAT,
+        "rirport": __version__,
+        "identity": identity,
+        "head": dataclasses.asdict(head),
+    }
+
+
+def _write_cache(path: Path, identity: str, head: StoreHead, view: CurrentView) -> None:
+    """Write the view's columns and index arrays as ``.npy`` files (mappable) in a folder of
+    this writer's own, then rename it into place: worker processes (and threads) loading
+    together write the same cache at once, and the first rename wins (the others' folders
+    are dropped). ``meta.json`` is written last, so a folder without it is incomplete.
+
+    The index arrays are built here (and handed to ``view``), once per generation: every
+    later process maps them instead of building them. A cache that cannot be written (a
+    read-only folder) is skipped."""
+    index = RegistryIndex(view.table)
+    built = {rtype: index.by_type[rtype] for rtype in ResourceType}
+    view.indexes, view.ipv6_compact = built, index.ipv6_compact
+    arrays: dict[str, npt.NDArray[Any]] = {
+        f.name: getattr(view.table, f.name) for f in dataclasses.fields(view.table)
+    }
+    arrays["snapshot_ids"] = view.snapshot_ids
+    if view.added_serials is not None:
+        arrays["added_serials"] = view.added_serials
+    for rtype, range_index in built.items():
+        for f in dataclasses.fields(range_index):
+            arrays[f"{rtype.value}.{f.name}"] = getattr(range_index, f.name)
+    meta = {
+        **_cache_meta(identity, head),
+        "rows": len(view.table),
+        "arrays": {name: [str(a.dtype), len(a)] for name, a in arrays.items()},
+        "ipv6_compact": view.ipv6_compact,
+        "snapshots": [s.to_json() for s in view.snapshots],
+    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     try:
-        with tmp.open("wb") as out:
-            if view.added_serials is not None:
-                columns["added_serials"] = view.added_serials
-            np.savez(out, snapshot_ids=view.snapshot_ids, **columns)
-        tmp.replace(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_older(path, head.generation)
+        tmp.mkdir()
+        _write_arrays(tmp, arrays)
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        if path.exists():  # another writer got there first: its cache is the same
+            return
+        tmp.rename(path)
+    except OSError:
+        pass
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_arrays(folder: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _drop_older(path: Path, generation: int) -> None:
-    """Remove this cache's files of older generations (never a newer one, nor the file
-    another writer is renaming into place)."""
+    """Remove this cache's folders (and older formats' files) of older generations; never a
+    newer one, nor the folder another writer is renaming into place."""
     stem = path.name.split("-g")[0]
-    for old in path.parent.glob(stem + "-g*.npz"):
+    for old in path.parent.glob(stem + "-g*"):
         number = old.name[len(stem) + 2 :].split("-")[0]
         if old != path and (not number.isdigit() or int(number) <= generation):
-            old.unlink(missing_ok=True)
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
 
 
-def _read_cache(path: Path, snapshots: list[SnapshotRow], generation: int) -> CurrentView:
-    with np.load(path) as data:
-        table = DelegationTable(**{f.name: data[f.name] for f in fields(DelegationTable)})
-        ids = data["snapshot_ids"]
-        serials = data["added_serials"] if "added_serials" in data.files else None
-    if set(np.flatnonzero(np.bincount(ids)).tolist()) - {s.id for s in snapshots}:
-        raise ValueError("cache names snapshots the store does not have")
-    return CurrentView(snapshots, table, ids, generation, serials)
+def _read_cache(
+    path: Path, identity: str, head: StoreHead, snapshots: list[SnapshotRow] | None = None
+) -> CurrentView | None:
+    """The view cached at ``path`` if it was written for ``identity`` at ``head``, or None.
+    A cache that is there but was written for another state (a store that sat at this URL
+    before, another version of rirport) or cannot be read whole (a file missing, truncated
+    or not what ``meta.json`` says) is removed, so the caller rebuilds it."""
+    if not (path / "meta.json").is_file():
+        return None
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        if {k: meta.get(k) for k in ("format", "rirport", "identity", "head")} != _cache_meta(
+            identity, head
+        ):  # another store's that sat at this URL at this generation, or another version's
+            raise ValueError("the cache was written for another state of the store")
+        rows = int(meta["rows"])
+        arrays = {}
+        for name, (dtype, length) in meta["arrays"].items():
+            array = np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
+            if str(array.dtype) != dtype or array.shape != (length,):
+                raise ValueError(f"{name}.npy is not what the cache's meta.json says")
+            arrays[name] = array.view(np.ndarray)
+        columns = {f.name: arrays[f.name] for f in dataclasses.fields(DelegationTable)}
+        if any(len(c) != rows for c in columns.values()) or len(arrays["snapshot_ids"]) != rows:
+            raise ValueError("the cache's columns differ in length")
+        indexes = {
+            rtype: RangeIndex(
+                **{
+                    f.name: arrays[f"{rtype.value}.{f.name}"]
+                    for f in dataclasses.fields(RangeIndex)
+                }
+            )
+            for rtype in ResourceType
+        }
+        stored = [SnapshotRow.from_json(s) for s in meta["snapshots"]]
+        if snapshots is not None and [s.id for s in snapshots] != [s.id for s in stored]:
+            raise ValueError("the cache names other snapshots than the store")
+        return CurrentView(
+            stored if snapshots is None else snapshots,
+            DelegationTable(**columns),
+            arrays["snapshot_ids"],
+            head.generation,
+            arrays.get("added_serials"),
+            indexes,
+            bool(meta["ipv6_compact"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        shutil.rmtree(path, ignore_errors=True)
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Integer, Text, cast, insert, update
 
 from rirport.store import schema
+from rirport.store.peek import StoreHead, head_from_rows
 
 
 class MetaRepo:
@@ -58,3 +59,19 @@ class MetaRepo:
         if updated.rowcount == 0:
             self._c.execute(insert(schema.meta).values(key="generation", value="1"))
         return self.generation()
+
+    def head(self) -> StoreHead:
+        """The state of the registry data, as :func:`rirport.store.peek.peek` reads it: what
+        view caches are keyed by."""
+        m = schema.meta.c
+        rows = self._c.execute(
+            select(m.key, m.value).where(m.key.in_(("data_generation", "generation")))
+        )
+        meta = {str(k): str(v) for k, v in rows}
+        generation = int(meta.get("data_generation") or meta.get("generation") or 0)
+        j = schema.journal.c
+        found = self._c.execute(select(j.hash).where(j.serial == generation)).scalar()
+        revisions = self._c.exec_driver_sql(
+            "SELECT version_num FROM alembic_version ORDER BY version_num"
+        )
+        return head_from_rows(meta, found, [str(r[0]) for r in revisions])

@@ -4,39 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
 from rirport.store import schema
+from rirport.store.rows import SnapshotRow
 
-
-@dataclass(frozen=True)
-class SnapshotRow:
-    """A stored snapshot: one ingested file and where it came from."""
-
-    id: int
-    registry: str
-    snapshot_date: dt.date
-    file_name: str
-    source_url: str | None
-    file_sha256: str
-    content_sha256: str
-    compression: str | None
-    extended: bool
-    version: str
-    serial: str
-    start_date: str
-    end_date: str
-    utc_offset: str
-    declared_records: int
-    records: int
-    summary: list[list[Any]]
-    preamble: str
-    skipped_lines: int
-    skipped: list[str]
-    ingested_at: dt.datetime
+__all__ = ["SnapshotRepo", "SnapshotRow"]
 
 
 class SnapshotRepo:
