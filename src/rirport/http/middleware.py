@@ -18,7 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rirport.http import hosts
-from rirport.http.auth.principal import SESSION_COOKIE
+from rirport.http.auth.state import SESSION_COOKIE
 from rirport.http.config import MAX_PATH
 from rirport.http.errors import error_response_for
 from rirport.http.ratelimit import TokenBuckets
