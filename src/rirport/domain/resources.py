@@ -9,6 +9,7 @@ arithmetic instead of three.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -225,24 +226,22 @@ def merge_ranges(ranges: Iterable[ResourceRange]) -> list[ResourceRange]:
     return merged
 
 
+_OCTET = r"(0|[1-9][0-9]{0,2})"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
 def _dotted_quad(text: str) -> int | None:
     """The number of a plain IPv4 address as ``ipaddress`` reads it (four decimal octets, no
     leading zeros), or None for anything else, which ``ipaddress`` then reads or refuses.
-    Several times faster: an RDAP ``ip/`` lookup spent a fifth of its time in ``ipaddress``."""
-    parts = text.split(".")
-    if len(parts) != 4:
+    Several times faster: an RDAP ``ip/`` lookup spent a fifth of its time in ``ipaddress``
+    (one compiled pattern: a loop over the octets cost as much again)."""
+    found = _DOTTED_QUAD.fullmatch(text)
+    if found is None:
         return None
-    number = 0
-    for part in parts:
-        if not (0 < len(part) <= 3 and part.isascii() and part.isdigit()) or (
-            part[0] == "0" and len(part) > 1
-        ):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        number = number << 8 | octet
-    return number
+    a, b, c, d = map(int, found.groups())
+    if a > 255 or b > 255 or c > 255 or d > 255:
+        return None
+    return a << 24 | b << 16 | c << 8 | d
 
 
 def _refuse_scope(text: str) -> None:

@@ -116,10 +116,10 @@ class DelegationTable:
 
     # -- derived ------------------------------------------------------------------------
     def first_int(self, i: int) -> int:
-        return (int(self.first_hi[i]) << 64) | int(self.first_lo[i])
+        return (self.first_hi.item(i) << 64) | self.first_lo.item(i)
 
     def last_int(self, i: int) -> int:
-        return (int(self.last_hi[i]) << 64) | int(self.last_lo[i])
+        return (self.last_hi.item(i) << 64) | self.last_lo.item(i)
 
     def sizes(self, rows: npt.NDArray[np.int32] | None = None) -> npt.NDArray[np.float64]:
         """Range sizes as floats (exact below 2**53, ordered correctly above), of every row
@@ -133,19 +133,19 @@ class DelegationTable:
     def row(self, i: int) -> Delegation:
         """Row ``i`` as a :class:`Delegation`, carrying the numbers the columns hold (the start
         text is not parsed again)."""
-        date = int(self.date[i])
-        rtype = RESOURCE_TYPES[self.type[i]]
+        date: int = self.date.item(i)
+        rtype = RESOURCE_TYPES[self.type.item(i)]
         return Delegation(
-            registry=REGISTRIES[self.registry[i]],
-            cc=self.cc[i].decode(),
-            type=rtype,
-            start=self.start[i].decode(),
-            value=int(self.value[i]),
-            date=dt.date(date // 10000, date // 100 % 100, date % 100) if date else None,
-            status=STATUSES[self.status[i]],
-            opaque_id=self.opaque_id[i].decode() if self.has_opaque[i] else None,
-            undated_as="00000000" if self.undated_zeros[i] else "",
-            numbers=ResourceRange(rtype, self.first_int(i), self.last_int(i)),
+            REGISTRIES[self.registry.item(i)],
+            self.cc.item(i).decode(),
+            rtype,
+            self.start.item(i).decode(),
+            self.value.item(i),
+            dt.date(date // 10000, date // 100 % 100, date % 100) if date else None,
+            STATUSES[self.status.item(i)],
+            self.opaque_id.item(i).decode() if self.has_opaque.item(i) else None,
+            "00000000" if self.undated_zeros.item(i) else "",
+            ResourceRange(rtype, self.first_int(i), self.last_int(i)),
         )
 
     def rows(self) -> list[Delegation]:

@@ -81,7 +81,14 @@ def host_headers(headers: Sequence[tuple[bytes, bytes]]) -> list[str]:
 def refusal(headers: Sequence[tuple[bytes, bytes]], allowed: frozenset[str]) -> str | None:
     """Why the request's ``Host`` is refused, or None when it is acceptable (an HTTP/1.0
     request without one is: its links then name ``localhost``, never a client's text)."""
-    found = host_headers(headers)
+    return refusal_of(tuple(v for k, v in headers if k == b"host"), allowed)
+
+
+@functools.lru_cache(maxsize=256)
+def refusal_of(values: tuple[bytes, ...], allowed: frozenset[str]) -> str | None:
+    """:func:`refusal` of the request's ``Host`` values (cached, bounded: clients send few
+    distinct values, and each is checked on every request)."""
+    found = [v.decode("latin-1") for v in values]
     if len(found) > 1:
         return "the request carries several Host headers"
     if not found:

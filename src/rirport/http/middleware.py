@@ -18,7 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rirport.http import hosts
-from rirport.http.auth.principal import presents_credentials
+from rirport.http.auth.state import SESSION_COOKIE
 from rirport.http.config import MAX_PATH
 from rirport.http.errors import error_response_for
 from rirport.http.ratelimit import TokenBuckets
@@ -27,6 +27,9 @@ from rirport.http.responses import error_response, negotiate
 Fast = Callable[[Scope, Receive, Send], Awaitable[bool]]
 """A handler tried before the app: True when it answered the request."""
 CORS = [(b"access-control-allow-origin", b"*")]
+COOKIE = SESSION_COOKIE.encode() + b"="
+"""What a ``Cookie`` header carries when it presents a session (the fast path answers no
+request presenting credentials: those go through the router's checks)."""
 PREFLIGHT = [
     *CORS,
     (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
@@ -76,20 +79,33 @@ class Gate:
                 414, f"request target longer than {MAX_PATH} characters", rdap, dict(CORS_TEXT)
             )(scope, receive, send)
             return
-        bad_host = hosts.refusal(scope["headers"], self.allowed_hosts)
+        # one pass over the headers for what the checks below read (every request pays it)
+        host_values: list[bytes] = []
+        accept: bytes | None = None
+        credentials = False
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host_values.append(value)
+            elif name == b"accept":
+                if accept is None:
+                    accept = value
+            elif name == b"authorization" or (name == b"cookie" and COOKIE in value):
+                credentials = True
+        bad_host = hosts.refusal_of(tuple(host_values), self.allowed_hosts)
         if bad_host is not None:
             await error_response(400, bad_host, rdap, dict(CORS_TEXT))(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS":
+        method = scope["method"]
+        if method == "OPTIONS":
             await self._preflight(send)
             return
         refusal = self._limited(scope, rdap) or (
-            self._unacceptable(scope, rdap) if rdap or path.startswith("/api") else None
+            self._unacceptable(accept, rdap) if rdap or path.startswith("/api") else None
         )
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        head = rdap and scope["method"] == "HEAD"
+        head = rdap and method == "HEAD"
         if rdap:
             scope = _as_rdap_get(scope)
         started = False
@@ -99,7 +115,7 @@ class Gate:
             if message["type"] == "http.response.start":
                 started = True
                 headers = [*message.get("headers", []), *CORS]
-                message["headers"] = [_with_head(h) for h in headers] if rdap else headers
+                message["headers"] = _with_head(headers) if rdap else headers
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
@@ -107,7 +123,7 @@ class Gate:
         try:
             if (
                 self.fast is not None
-                and not presents_credentials(scope["headers"])
+                and not credentials
                 and await self.fast(scope, receive, send_with_cors)
             ):
                 return
@@ -133,9 +149,8 @@ class Gate:
         )
 
     @staticmethod
-    def _unacceptable(scope: Scope, rdap: bool) -> Any:
-        accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None)
-        if negotiate(accept, rdap) is not None:
+    def _unacceptable(accept: bytes | None, rdap: bool) -> Any:
+        if negotiate(accept.decode("latin-1") if accept is not None else None, rdap) is not None:
             return None
         return error_response(
             406,
@@ -167,9 +182,9 @@ def _as_rdap_get(scope: Scope) -> Scope:
     return {**scope, **changed} if changed else scope
 
 
-def _with_head(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+def _with_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``Allow: GET`` says ``GET, HEAD``: every RDAP GET route answers HEAD too."""
-    name, value = header
-    if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
-        return name, value.replace(b"GET", b"GET, HEAD", 1)
-    return header
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"allow" and b"GET" in value and b"HEAD" not in value:
+            headers[i] = name, value.replace(b"GET", b"GET, HEAD", 1)
+    return headers

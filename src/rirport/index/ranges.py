@@ -123,11 +123,14 @@ class RangeIndex:
         return result
 
     def containing(self, point: Keys) -> Rows:
-        """Local numbers of all ranges containing one point (a length-1 key array)."""
-        seg = int(self.segment_of(point)[0])
+        """Local numbers of all ranges containing one point (a length-1 key array), most
+        specific first. (The array's own ``searchsorted`` and ``item``: numpy's function
+        wrappers and scalar objects cost more than the search on this per-request path.)"""
+        seg = int(self.bounds.searchsorted(point, side="right")[0]) - 1
         if seg < 0:
             return np.zeros(0, dtype=np.int32)
-        return self.covering[self.ptr[seg] : self.ptr[seg + 1]]
+        ptr = self.ptr
+        return self.covering[ptr.item(seg) : ptr.item(seg + 1)]
 
     def starting_within(self, first: Keys, last: Keys) -> Rows:
         """Local numbers of the ranges that start inside ``first..last``."""

@@ -113,12 +113,13 @@ class RegistryIndex:
         index = self.by_type[resource.type]
         t = self.table
         found = []
+        want_first, want_last = resource.first, resource.last
         for row in index.row_ids[index.containing(self._point(resource))].tolist():
             first, last = t.first_int(row), t.last_int(row)
-            if first <= resource.first and resource.last <= last:
-                exact = first == resource.first and last == resource.last
+            if first <= want_first and want_last <= last:
+                exact = first == want_first and last == want_last
                 found.append(Hit(row, "exact" if exact else "covering"))
-        return self._ordered(found)
+        return self._ordered(found) if len(found) > 1 else found
 
     def starting_in(self, resource: ResourceRange) -> Rows:
         """Rows of ``resource``'s type that start inside it, ordered by start (a slice of the

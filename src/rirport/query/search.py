@@ -39,6 +39,8 @@ SEARCH_LIMIT = 1000
 ACTIVE = frozenset(STATUS_CODE[s] for s in STATUS_CODE if s.delegated)
 """Status codes RDAP calls ``active`` (allocated, assigned)."""
 _CHUNK = 512
+Hits = list[Hit]
+"""Index hits of a search, most specific (or first) first."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,24 @@ def relation_search(
     active_only: bool = False,
 ) -> Found:
     """The relation search (see the module's docstring), at most ``limit`` matches.
+
+    Raises:
+        QueryError: ``relation`` is not one of :data:`RELATIONS`.
+        NotFoundError: nothing stands in that relation.
+    """
+    hits, more = relation_hits(lookup, relation, resource, limit, active_only)
+    return Found([lookup.match(h) for h in hits], more)
+
+
+def relation_hits(
+    lookup: Lookup,
+    relation: str,
+    resource: ResourceRange,
+    limit: int = SEARCH_LIMIT,
+    active_only: bool = False,
+) -> tuple[Hits, bool]:
+    """:func:`relation_search` as index hits (``lookup.match`` makes each a :class:`Match`),
+    so a caller can build the matches a few at a time; and whether there were more.
 
     Raises:
         QueryError: ``relation`` is not one of :data:`RELATIONS`.
@@ -85,7 +105,7 @@ def relation_search(
             hits = _active(lookup, index.covering(resource), active_only)[:1]
     if not hits:
         raise NotFoundError(f"no {relation} delegation for {resource}")
-    return Found([lookup.match(h) for h in hits[:limit]], more or len(hits) > limit)
+    return hits[:limit], more or len(hits) > limit
 
 
 def networks_by_handle(lookup: Lookup, start: str, value: int, registry: Registry) -> list[Match]:
@@ -246,9 +266,11 @@ __all__ = [
     "RELATIONS",
     "SEARCH_LIMIT",
     "Found",
+    "Hits",
     "autnums_exactly",
     "first_block",
     "networks_by_first_cidr",
     "networks_by_handle",
+    "relation_hits",
     "relation_search",
 ]

@@ -11,7 +11,7 @@ carry no ambient credential and need none.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -102,16 +102,6 @@ async def check_presented(request: Request, credentials: Bearer, session_cookie:
         AuthenticationError: a token or session cookie that is not valid.
     """
     await _identify(request, credentials, session_cookie)
-
-
-def presents_credentials(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """Whether raw ASGI headers carry a token or a session cookie (the gate's fast path
-    answers neither: such requests go through the router and :func:`check_presented`)."""
-    cookie = SESSION_COOKIE.encode() + b"="
-    return any(
-        name == b"authorization" or (name == b"cookie" and cookie in value)
-        for name, value in headers
-    )
 
 
 def check_csrf(state: AuthState, sid: str, given: str | None) -> None:

@@ -75,32 +75,44 @@ def entity_history(request: Request, handle: str) -> Response:
 
 
 def _respond(request: Request, path: str, versions: list[Version]) -> Response:
+    """The records of ``versions`` in APNIC's order; only the first :data:`MAX_RESULTS` are
+    built (the order needs no record: a holder's thousands of versions cost what the shown
+    ones do)."""
     w = where(request)
     context = f"{w.base}/{path}"
     transfers = served(request).transfers
-    records = _ordered([(v.period.delegation, _record(v, w, context, transfers)) for v in versions])
+    shown = _ordered(versions)[:MAX_RESULTS]
     return answer(
         request,
-        {"records": records[:MAX_RESULTS]},
-        [NOTICE, *truncated(len(records))],
+        {"records": [_record(v, w, context, transfers) for v in shown]},
+        [NOTICE, *truncated(len(versions))],
         (EXTENSION,),
     )
 
 
-def _ordered(records: list[tuple[Delegation, dict[str, Any]]]) -> list[dict[str, Any]]:
+def _ordered(versions: list[Version]) -> list[Version]:
     """Largest object first, objects of one size by when they first applied; each object's
     versions oldest first (APNIC's order)."""
+
+    def key_of(d: Delegation) -> tuple[str, int, int]:
+        return (d.registry.value, d.resource.first, d.resource.last)
+
     first: dict[tuple[str, int, int], str] = {}
-    for d, record in records:
-        key = (d.registry.value, d.resource.first, d.resource.last)
-        first[key] = min(first.get(key, record["applicableFrom"]), record["applicableFrom"])
+    for v in versions:
+        key, start = key_of(v.period.delegation), _stamp_from(v)
+        first[key] = min(first.get(key, start), start)
 
-    def order(item: tuple[Delegation, dict[str, Any]]) -> tuple[Any, ...]:
-        d, record = item
-        key = (d.registry.value, d.resource.first, d.resource.last)
-        return (-d.resource.size, first[key], key, record["applicableFrom"])
+    def order(v: Version) -> tuple[Any, ...]:
+        d = v.period.delegation
+        key = key_of(d)
+        return (-d.resource.size, first[key], key, _stamp_from(v))
 
-    return [record for _, record in sorted(records, key=order)]
+    return sorted(versions, key=order)
+
+
+def _stamp_from(v: Version) -> str:
+    """The record's ``applicableFrom`` (what :func:`_record` writes)."""
+    return objects.stamp(v.applicable_from.isoformat())
 
 
 def _record(

@@ -9,7 +9,11 @@ ask the read side (:mod:`rirport.query.lookup`, :mod:`rirport.query.search`) and
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import functools
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +21,6 @@ from starlette.responses import RedirectResponse, Response
 
 from rirport.domain.enums import REGISTRIES, Registry, ResourceType
 from rirport.errors import InputError, NotFoundError, UnsupportedQueryError
-from rirport.http import hosts
 from rirport.http.config import HttpConfig
 from rirport.http.middleware import rate_notice
 from rirport.http.ratelimit import TokenBuckets
@@ -33,8 +36,10 @@ from rirport.http.responses import (
     CONFORMANCE,
     JSON,
     RDAP_JSON,
+    BodyResponse,
     HttpError,
     documented,
+    dumps,
     json_response,
     negotiate,
 )
@@ -45,12 +50,14 @@ from rirport.query.search import (
     RELATIONS,
     SEARCH_LIMIT,
     Found,
+    Hits,
     autnums_exactly,
     networks_by_first_cidr,
     networks_by_handle,
-    relation_search,
+    relation_hits,
 )
 
+T = TypeVar("T")
 router = APIRouter(
     prefix="/rdap",
     tags=["rdap"],
@@ -126,8 +133,18 @@ def where(request: Request) -> objects.Where:
     base = config(request).public_url
     if base is None:  # the Gate let through only a well-formed (and allowed) Host
         scope = request.scope
-        host = next(iter(hosts.host_headers(scope["headers"])), "localhost")
-        base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"localhost")
+        return _where_of(scope.get("scheme", "http"), host, scope.get("root_path", ""))
+    return _where(base)
+
+
+@functools.lru_cache(maxsize=256)
+def _where_of(scheme: str, host: bytes, root_path: str) -> objects.Where:
+    """The base of a request's links (cached, bounded: a server sees few distinct Hosts)."""
+    return _where(f"{scheme}://{host.decode('latin-1')}{root_path}")
+
+
+def _where(base: str) -> objects.Where:
     return objects.Where(base.rstrip("/") + "/rdap")
 
 
@@ -138,19 +155,28 @@ def answer(
     extensions: tuple[str, ...] = (),
 ) -> Response:
     """Top-level members every response carries, then the media type the client asked for."""
-    extra = list(notices or [])
+    return json_response(_full(request, body, notices, extensions), _media(request))
+
+
+def _full(
+    request: Request,
+    body: dict[str, Any],
+    notices: list[dict[str, Any]] | None = None,
+    extensions: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    extra = [TERMS, *notices] if notices else [TERMS]
     mirrored = request.app.state.log_reader.mirror_notice()
     if mirrored is not None:
         extra.append(mirrored)
-    conformance = [*extensions, *CONFORMANCE]
+    conformance = [*extensions, *CONFORMANCE] if extensions else CONFORMANCE[:]
     if body.get("objectClassName") == "autnum":
         conformance.append("nro_rdap_profile_asn_flat_0")
-    full = {"rdapConformance": conformance, **body, "notices": [TERMS, *extra]}
-    accept = next(
-        (v.decode("latin-1") for k, v in request.scope["headers"] if k == b"accept"), None
-    )
-    media = negotiate(accept, rdap=True) or RDAP_JSON
-    return json_response(full, media)
+    return {"rdapConformance": conformance, **body, "notices": extra}
+
+
+def _media(request: Request) -> str:
+    accept = next((v for k, v in request.scope["headers"] if k == b"accept"), None)
+    return negotiate(accept.decode("latin-1") if accept else None, rdap=True) or RDAP_JSON
 
 
 def _dates(s: Served, m: Match) -> objects.Dates:
@@ -370,8 +396,10 @@ async def autnums_relation(request: Request, relation: str, asn: str) -> Respons
 
 
 async def _relation(request: Request, key: str, relation: str, resource: Any) -> Response:
-    """A relation search in a worker thread (a search over ``0.0.0.0/0`` walks a thousand
-    records: the event loop keeps answering meanwhile), at most :data:`MAX_RESULTS`."""
+    """A relation search, at most :data:`MAX_RESULTS` results, one search of a worker at a
+    time (:func:`_search_slot`): the index walk is bounded by the limit (a search over
+    ``0.0.0.0/0`` stops after the first thousand records), the objects are built in slices
+    (:func:`_results`)."""
     active = _status_active(request)
     s = served(request)
     name = RELATIONS_SPELT.get(relation)
@@ -379,8 +407,9 @@ async def _relation(request: Request, key: str, relation: str, resource: Any) ->
         raise InputError(
             f"unknown relation {relation[:40]!r} (rdap-up, rdap-down, rdap-top, rdap-bottom)"
         )
-    found = await run_in_threadpool(relation_search, s.lookup, name, resource, MAX_RESULTS, active)
-    return await _results(request, s, key, found)
+    async with _search_slot(request):
+        hits, more = relation_hits(s.lookup, name, resource, MAX_RESULTS, active)
+        return await _sliced(request, s, key, hits, more)
 
 
 def _status_active(request: Request) -> bool:
@@ -444,12 +473,63 @@ def _no_wildcard(text: str) -> None:
 
 
 async def _results(request: Request, s: Served, key: str, found: Found) -> Response:
-    """Search results, rendered in a worker thread (up to :data:`MAX_RESULTS` objects)."""
-    w = where(request)
+    """Search results (up to :data:`MAX_RESULTS` objects), built in slices."""
     shown = found.matches[:MAX_RESULTS]
-    rendered = await run_in_threadpool(lambda: [_object(s, m, w) for m in shown])
     cut = found.truncated or len(found.matches) > MAX_RESULTS
-    return answer(request, {key: rendered}, result_truncated(len(shown)) if cut else [])
+    return await _listing(request, s, key, shown, lambda m: m, cut)
+
+
+async def _sliced(request: Request, s: Served, key: str, hits: Hits, more: bool) -> Response:
+    """Search results from index hits, each made a match as its slice is built."""
+    return await _listing(request, s, key, hits, s.lookup.match, more)
+
+
+SLICE = 20
+"""Objects built and serialised between two returns to the event loop (about a
+millisecond's work). Searches run on the loop in such slices rather than in a worker
+thread: a thread holding the GIL makes the loop wait up to the interpreter's switch interval
+(5 ms) after each socket call, which cut ``ip/`` to a quarter of its rate while searches ran
+(bench/search_load.py); slices let every other request in after each one."""
+SEARCH_SLOTS = 1
+"""Searches a worker process builds at once; more wait their turn (each slice yields to
+``ip/`` and the other requests, so a queue of searches delays only searches)."""
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _search_slot(request: Request) -> asyncio.Semaphore:
+    """The semaphore of :data:`SEARCH_SLOTS` (one per event loop: tests run several)."""
+    del request
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(SEARCH_SLOTS)
+    return slot
+
+
+async def _listing(
+    request: Request,
+    s: Served,
+    key: str,
+    items: Sequence[T],
+    to_match: Callable[[T], Match],
+    cut: bool,
+) -> Response:
+    """``{key: [objects]}`` with the top-level members of :func:`answer`, the objects built
+    and serialised :data:`SLICE` at a time, yielding to the event loop between slices; the
+    truncation notice when ``cut``."""
+    w = where(request)
+    parts: list[bytes] = []
+    for at in range(0, len(items), SLICE):
+        if at:
+            await asyncio.sleep(0)
+        parts += [dumps(_object(s, to_match(x), w)) for x in items[at : at + SLICE]]
+    notices = result_truncated(len(items)) if cut else []
+    data = dumps(_full(request, {key: []}, notices))
+    empty = b'"' + key.encode() + b'":[]'  # the one member named so: splice the objects in
+    data = data.replace(empty, empty[:-1] + b",".join(parts) + b"]", 1)
+    return BodyResponse(data, media_type=_media(request))
 
 
 TRUNCATED_LOAD = "result set truncated due to excessive load"
