@@ -41,6 +41,7 @@ from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
 from rirport.query.live import LiveIndex
 from rirport.services.store import Store
+from rirport.services.transparency.log import flush as log_flush
 from rirport.services.transparency.reader import LogReader
 from rirport.web.mount import install as install_pages
 
@@ -77,6 +78,7 @@ def create_app(
             if warmer is not None:
                 warmer.stop()
             live.stop()
+            log_flush(store)  # sign what the checkpoint interval left for later
 
     app = FastAPI(
         title="rirport",

@@ -48,7 +48,11 @@ def serve(
         run_workers(worker_config(settings, config, host, port, workers, log_level, access_log))
         return
     app = create_app(
-        open_store(settings.resolved_database_url, settings.data_dir), settings.cache_dir, config
+        open_store(
+            settings.resolved_database_url, settings.data_dir, settings.log_checkpoint_interval
+        ),
+        settings.cache_dir,
+        config,
     )
     uvicorn.run(
         app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_limits()

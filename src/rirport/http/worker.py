@@ -30,5 +30,9 @@ class WorkerApp:
         from rirport.http.app import create_app
         from rirport.services.store import open_store
 
-        store = open_store(self.settings.resolved_database_url, self.settings.data_dir)
+        store = open_store(
+            self.settings.resolved_database_url,
+            self.settings.data_dir,
+            self.settings.log_checkpoint_interval,
+        )
         return create_app(store, self.settings.cache_dir, self.config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Integer, Text, cast, insert, update
+from sqlalchemy import Connection, Integer, Text, cast, insert, select, update
 
 from rirport.store import schema
 from rirport.store.peek import StoreHead, head_from_rows
