@@ -534,6 +534,10 @@ class _RangeMatch:
     by column, and should two different ranges ever share a hash, the tables are matched
     on whole byte keys instead."""
 
+    in_b: I64
+    in_a: I64
+    first_a: npt.NDArray[np.bool_]
+
     def __init__(self, a: DelegationTable, b: DelegationTable) -> None:
         na, nb = len(a), len(b)
         hashes = np.concatenate([_range_hash(a), _range_hash(b)])
@@ -557,9 +561,9 @@ class _RangeMatch:
         where[order] = group
         in_b = first_b[where[:na]]
         in_a = first_a[where[na:]]
-        self.in_b: I64 = np.where(in_b < none, in_b - na, -1)
-        self.in_a: I64 = np.where(in_a < none, in_a, -1)
-        self.first_a: npt.NDArray[np.bool_] = first_a[where[:na]] == np.arange(na)
+        self.in_b = np.where(in_b < none, in_b - na, -1)
+        self.in_a = np.where(in_a < none, in_a, -1)
+        self.first_a = first_a[where[:na]] == np.arange(na)
 
     @staticmethod
     def _consistent(a: DelegationTable, b: DelegationTable, order: I64, lead: I64) -> bool:
