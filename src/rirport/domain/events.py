@@ -510,14 +510,29 @@ def _exact_pairs(a: Side, b: Side) -> tuple[I64, I64]:
     return ia.astype(np.int64), match.in_b[ia]
 
 
-def _range_hash(t: DelegationTable) -> U64:
-    """A 64-bit hash of each row's registry, type and range (equal rows, equal hashes)."""
+def _hash_columns(columns: Sequence[npt.NDArray[Any]]) -> U64:
+    """A 64-bit hash of each row of integer columns (equal rows, equal hashes)."""
     with np.errstate(over="ignore"):
-        h = np.full(len(t), _MUL, np.uint64)
-        for column in _range_columns(t):
+        h = np.full(len(columns[0]) if columns else 0, _MUL, np.uint64)
+        for column in columns:
             h ^= column.astype(np.uint64)
             h *= _MUL
             h ^= h >> np.uint64(29)
+        return h
+
+
+def _bytes_hash(values: Bytes) -> U64:
+    """A 64-bit hash of each byte string, whatever the array's width (padding is skipped)."""
+    n, width = len(values), values.dtype.itemsize
+    words = -(-width // 8)
+    chars = np.zeros((n, words * 8), np.uint8)
+    if n and width:
+        chars[:, :width] = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
+    with np.errstate(over="ignore"):
+        h = np.full(n, _MUL, np.uint64)
+        for column in chars.view("<u8").reshape(n, words).T:
+            mixed = (h ^ column) * _MUL
+            h = np.where(column != 0, mixed ^ (mixed >> np.uint64(29)), h)
         return h
 
 
@@ -540,16 +555,20 @@ class _RangeMatch:
 
     def __init__(self, a: DelegationTable, b: DelegationTable) -> None:
         na, nb = len(a), len(b)
-        hashes = np.concatenate([_range_hash(a), _range_hash(b)])
+        pairs = zip(_range_columns(a), _range_columns(b), strict=True)
+        columns = [np.concatenate([x, y]) for x, y in pairs]
+        hashes = _hash_columns(columns)
         order = np.argsort(hashes)
         ranked = hashes[order]
         starts = np.ones(len(order), bool)
         starts[1:] = ranked[1:] != ranked[:-1]
-        group = np.cumsum(starts) - 1
-        head = np.flatnonzero(starts)  # sorted position of each group's first row
-        if not self._consistent(a, b, order, head[group]):
+        later = np.flatnonzero(~starts)  # rows sorted after an equal hash: same range?
+        x, y = order[later], order[later - 1]
+        if not all(np.array_equal(c[x], c[y]) for c in columns):
             self.in_b, self.in_a, self.first_a = _match_slow(a, b)
             return
+        group = np.cumsum(starts) - 1
+        head = np.flatnonzero(starts)  # sorted position of each group's first row
         none = np.int64(na + nb)
         from_a = order < na
         if len(head):  # the lowest row number of each side in each group
@@ -564,15 +583,6 @@ class _RangeMatch:
         self.in_b = np.where(in_b < none, in_b - na, -1)
         self.in_a = np.where(in_a < none, in_a, -1)
         self.first_a = first_a[where[:na]] == np.arange(na)
-
-    @staticmethod
-    def _consistent(a: DelegationTable, b: DelegationTable, order: I64, lead: I64) -> bool:
-        """Whether every row has the range of the first row of its hash group."""
-        for ca, cb in zip(_range_columns(a), _range_columns(b), strict=True):
-            column = np.concatenate([ca, cb])
-            if not np.array_equal(column[order], column[order[lead]]):
-                return False
-        return True
 
 
 def _same_range(a: DelegationTable, b: DelegationTable) -> I64:
@@ -663,9 +673,17 @@ def _registry_ids(
 
 
 def _absent(values: Bytes, among: Bytes) -> npt.NDArray[np.bool_]:
-    """Which ``values`` are not in ``among`` (a set: sorting byte strings costs more)."""
-    known = set(among.tolist())
-    return np.fromiter((v not in known for v in values.tolist()), bool, len(values))
+    """Which ``values`` are not in ``among``: by 64-bit hashes, and for a value whose hash
+    is found, by the strings of ``among`` with that hash (sorting byte strings costs more)."""
+    mine, theirs = _bytes_hash(values), _bytes_hash(among)
+    maybe = np.isin(mine, theirs)
+    if not maybe.any():
+        return ~maybe
+    known = set(among[np.isin(theirs, mine[maybe])].tolist())
+    found = np.fromiter((v in known for v in values[maybe].tolist()), bool, int(maybe.sum()))
+    absent = np.ones(len(values), bool)
+    absent[np.flatnonzero(maybe)[found]] = False
+    return absent
 
 
 def _main_pairs(key: I64, other: I64, count: I64) -> npt.NDArray[np.bool_]:
