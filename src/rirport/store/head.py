@@ -160,18 +160,18 @@ def line_prints(data: bytes, numbers: npt.NDArray[np.integer]) -> U64:
     start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
     length = ends[at] - start
     width = -(-int(length.max()) // 8)  # words in the longest line
-    padded = data + b"\0" * (8 * width + 8)
-    # every 8 bytes of the file as a word, at each byte offset (an unaligned, overlapping view)
-    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    padded = np.frombuffer(data + b"\0" * (8 * width + 8), dtype=np.uint8)
+    chars = np.lib.stride_tricks.sliding_window_view(padded, 8 * width)[start]
+    words = chars.view("<u8").reshape(n, width)
     h = np.full(n, _MUL, np.uint64)
     step = np.empty(n, np.uint64)
     spare = np.empty(n, np.uint64)
     with np.errstate(over="ignore"):
-        for k in range(width):
+        for k in range(width):  # bytes past a line's end are the next lines': masked out
             inside = np.clip(length - 8 * k, 0, 8).astype(np.uint64) * np.uint64(8)
             full = inside == 64
             keep = np.where(full, _ALL, (np.uint64(1) << np.where(full, 0, inside)) - 1)
-            column = words[start + 8 * k] & keep.astype(np.uint64)
+            column = words[:, k] & keep.astype(np.uint64)
             np.bitwise_xor(h, column, out=step)
             step *= _MUL
             _mix_into(step, spare)
