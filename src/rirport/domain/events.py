@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceType, Status
-from rirport.domain.table import STATUS_CODE, Bytes, DelegationTable
+from rirport.domain.table import STATUS_CODE, U64, Bytes, DelegationTable
 
 KINDS = (
     "new",
@@ -53,6 +53,7 @@ KINDS = (
 I64 = npt.NDArray[np.int64]
 Keys = npt.NDArray[Any]
 _MAX64 = np.uint64((1 << 64) - 1)
+_MUL = np.uint64(0x9E3779B97F4A7C15)
 _DELEGATED = [STATUS_CODE[Status.ALLOCATED], STATUS_CODE[Status.ASSIGNED]]
 #: Share of a registry's holder ids (on records that stayed) that must change, and share of the
 #: changed ones that must be clean renamings, to call it renumbered.
@@ -151,8 +152,8 @@ def changed_rows(old: DelegationTable, new: DelegationTable) -> DelegationTable:
     """
     a = old.take(np.isin(old.status, _DELEGATED))
     b = new.take(np.isin(new.status, _DELEGATED))
-    ka, kb = _row_keys(a), _row_keys(b)
-    return DelegationTable.concat([a.take(~np.isin(ka, kb)), b.take(~np.isin(kb, ka))])
+    match = _RangeMatch(a, b)
+    return DelegationTable.concat([a.take(match.in_b < 0), b.take(match.in_a < 0)])
 
 
 def identity(event: Event) -> tuple[object, ...]:
@@ -502,9 +503,106 @@ class _Renaming:
 
 
 def _exact_pairs(a: Side, b: Side) -> tuple[I64, I64]:
-    """Rows of the same registry, type and range on both sides (the records that stayed)."""
-    _common, ia, ib = np.intersect1d(_row_keys(a.table), _row_keys(b.table), return_indices=True)
-    return ia.astype(np.int64), ib.astype(np.int64)
+    """Rows of the same registry, type and range on both sides (the records that stayed):
+    each range once, its first row on either side (as ``np.intersect1d`` pairs them)."""
+    match = _RangeMatch(a.table, b.table)
+    ia = np.flatnonzero((match.in_b >= 0) & match.first_a)
+    return ia.astype(np.int64), match.in_b[ia]
+
+
+def _hash_columns(columns: Sequence[npt.NDArray[Any]]) -> U64:
+    """A 64-bit hash of each row of integer columns (equal rows, equal hashes)."""
+    with np.errstate(over="ignore"):
+        h = np.full(len(columns[0]) if columns else 0, _MUL, np.uint64)
+        for column in columns:
+            h ^= column.astype(np.uint64)
+            h *= _MUL
+            h ^= h >> np.uint64(29)
+        return h
+
+
+def _bytes_hash(values: Bytes) -> U64:
+    """A 64-bit hash of each byte string, whatever the array's width (padding is skipped)."""
+    n, width = len(values), values.dtype.itemsize
+    words = -(-width // 8)
+    chars = np.zeros((n, words * 8), np.uint8)
+    if n and width:
+        chars[:, :width] = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
+    with np.errstate(over="ignore"):
+        h = np.full(n, _MUL, np.uint64)
+        for column in chars.view("<u8").reshape(n, words).T:
+            mixed = (h ^ column) * _MUL
+            h = np.where(column != 0, mixed ^ (mixed >> np.uint64(29)), h)
+        return h
+
+
+def _range_columns(t: DelegationTable) -> tuple[npt.NDArray[Any], ...]:
+    return (t.registry, t.type, t.first_hi, t.first_lo, t.last_hi, t.last_lo)
+
+
+class _RangeMatch:
+    """Rows of two tables with the same registry, type and range: for each row of ``a`` the
+    first such row of ``b`` (``in_b``, -1: none), the reverse (``in_a``), and which rows of
+    ``a`` are the first of ``a`` with their range (``first_a``).
+
+    One sort of 64-bit hashes of both tables; every group of equal hashes is checked column
+    by column, and should two different ranges ever share a hash, the tables are matched
+    on whole byte keys instead."""
+
+    in_b: I64
+    in_a: I64
+    first_a: npt.NDArray[np.bool_]
+
+    def __init__(self, a: DelegationTable, b: DelegationTable) -> None:
+        na, nb = len(a), len(b)
+        pairs = zip(_range_columns(a), _range_columns(b), strict=True)
+        columns = [np.concatenate([x, y]) for x, y in pairs]
+        hashes = _hash_columns(columns)
+        order = np.argsort(hashes)
+        ranked = hashes[order]
+        starts = np.ones(len(order), bool)
+        starts[1:] = ranked[1:] != ranked[:-1]
+        later = np.flatnonzero(~starts)  # rows sorted after an equal hash: same range?
+        x, y = order[later], order[later - 1]
+        if not all(np.array_equal(c[x], c[y]) for c in columns):
+            self.in_b, self.in_a, self.first_a = _match_slow(a, b)
+            return
+        group = np.cumsum(starts) - 1
+        head = np.flatnonzero(starts)  # sorted position of each group's first row
+        none = np.int64(na + nb)
+        from_a = order < na
+        if len(head):  # the lowest row number of each side in each group
+            first_a = np.minimum.reduceat(np.where(from_a, order, none), head)
+            first_b = np.minimum.reduceat(np.where(from_a, none, order), head)
+        else:
+            first_a = first_b = head
+        where = np.empty(len(order), np.int64)
+        where[order] = group
+        in_b = first_b[where[:na]]
+        in_a = first_a[where[na:]]
+        self.in_b = np.where(in_b < none, in_b - na, -1)
+        self.in_a = np.where(in_a < none, in_a, -1)
+        self.first_a = first_a[where[:na]] == np.arange(na)
+
+
+def _same_range(a: DelegationTable, b: DelegationTable) -> I64:
+    """For each row of ``a``, the first row of ``b`` with its registry, type and range (-1)."""
+    return _RangeMatch(a, b).in_b
+
+
+def _match_slow(a: DelegationTable, b: DelegationTable) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
+    """:class:`_RangeMatch` on whole byte keys (the answer when hashes collide)."""
+    ka, kb = _row_keys(a), _row_keys(b)
+    ua, first_a = np.unique(ka, return_index=True)
+    ub, first_b = np.unique(kb, return_index=True)
+
+    def find(keys: Keys, unique: Keys, first: I64) -> I64:
+        at = np.minimum(np.searchsorted(unique, keys), max(len(unique) - 1, 0))
+        hit = unique[at] == keys if len(unique) else np.zeros(len(keys), bool)
+        return np.where(hit, first[at], -1).astype(np.int64)
+
+    own = find(ka, ua, first_a)
+    return find(ka, ub, first_b), find(kb, ua, first_a), own == np.arange(len(ka))
 
 
 def _row_keys(t: DelegationTable) -> npt.NDArray[np.void]:
@@ -540,7 +638,7 @@ def _find_renaming(a: Side, b: Side) -> _Renaming:
             tb.opaque_id[rb[sel]],
             ta.opaque_id[ta.registry == reg],
             tb.opaque_id[tb.registry == reg],
-            len(np.unique(stayed_ids[stayed_regs == reg])),
+            len(set(stayed_ids[stayed_regs == reg].tolist())),
         )
     return _Renaming(out)
 
@@ -556,8 +654,8 @@ def _registry_ids(
     po, pn = pair_u // width, pair_u % width
     outs = np.bincount(po, minlength=len(old_u))
     ins = np.bincount(pn, minlength=len(new_u))
-    gone = ~np.isin(old_u, all_new)
-    unseen = ~np.isin(new_u, all_old)
+    gone = _absent(old_u, all_new)
+    unseen = _absent(new_u, all_old)
     clean = (outs[po] == 1) & (ins[pn] == 1) & gone[po] & unseen[pn]
     main = _main_pairs(po, pn, pair_n) | _main_pairs(pn, po, pair_n)
     explained = set(zip(old_u[po[main]].tolist(), new_u[pn[main]].tolist(), strict=True))
@@ -572,6 +670,20 @@ def _registry_ids(
         explained,
         sample,
     )
+
+
+def _absent(values: Bytes, among: Bytes) -> npt.NDArray[np.bool_]:
+    """Which ``values`` are not in ``among``: by 64-bit hashes, and for a value whose hash
+    is found, by the strings of ``among`` with that hash (sorting byte strings costs more)."""
+    mine, theirs = _bytes_hash(values), _bytes_hash(among)
+    maybe = np.isin(mine, theirs)
+    if not maybe.any():
+        return ~maybe
+    known = set(among[np.isin(theirs, mine[maybe])].tolist())
+    found = np.fromiter((v in known for v in values[maybe].tolist()), bool, int(maybe.sum()))
+    absent = np.ones(len(values), bool)
+    absent[np.flatnonzero(maybe)[found]] = False
+    return absent
 
 
 def _main_pairs(key: I64, other: I64, count: I64) -> npt.NDArray[np.bool_]:

@@ -8,42 +8,78 @@ the connection (and in the transaction) the unit of work already holds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection
 
 from rirport.domain.table import DelegationTable
 from rirport.errors import StorageError
+from rirport.store.head import fingerprints
 from rirport.store.keys import join_fields, table_keys
 
 _COLUMNS = "snapshot_id, registry, valid_from, valid_to, id, lo, line, hi, opaque_id, record"
 _PER_STATEMENT = 50  # rows per INSERT: amortises SQLite's per-statement cost (measured ~2x)
 
 
-@dataclass(frozen=True)
 class DelegationRows:
-    """Column lists of delegation rows, built before the transaction that stores them."""
+    """Column lists of delegation rows, built before the transaction that stores them.
 
-    lo: list[str]
-    line: list[int]
-    hi: list[str]
-    opaque_id: list[str | None]
-    record: list[str]
+    Only the record lines (and their fingerprints, when the caller has them) are held for
+    every row: a file over an existing history inserts a few new rows, so the range keys
+    and holder ids are made from the table when asked for, for the rows asked for
+    (:meth:`subset` first)."""
+
+    def __init__(
+        self,
+        table: DelegationTable,
+        record: list[str],
+        prints: npt.NDArray[np.uint64] | None = None,
+    ) -> None:
+        if len(record) != len(table):
+            raise ValueError(f"{len(record)} record lines for {len(table)} rows")
+        self.table = table
+        self.record = record
+        self._prints = prints
 
     def __len__(self) -> int:
-        return len(self.line)
+        return len(self.record)
+
+    @functools.cached_property
+    def line(self) -> list[int]:
+        lines: list[int] = self.table.line.tolist()
+        return lines
+
+    @functools.cached_property
+    def lo(self) -> list[str]:
+        return table_keys(self.table, "lo") if len(self) else []
+
+    @functools.cached_property
+    def hi(self) -> list[str]:
+        return table_keys(self.table, "hi") if len(self) else []
+
+    @functools.cached_property
+    def opaque_id(self) -> list[str | None]:
+        return _opaque_texts(self.table)
+
+    @property
+    def prints(self) -> npt.NDArray[np.uint64]:
+        """The fingerprint of each record line (:func:`rirport.store.head.fingerprints`)."""
+        if self._prints is None:
+            self._prints = fingerprints(self.record)
+        return self._prints
 
     def subset(self, indices: Sequence[int]) -> DelegationRows:
         """The rows at ``indices`` (in that order)."""
+        at = np.asarray(indices, dtype=np.int64)
         return DelegationRows(
-            [self.lo[i] for i in indices],
-            [self.line[i] for i in indices],
-            [self.hi[i] for i in indices],
-            [self.opaque_id[i] for i in indices],
+            self.table.take(at),
             [self.record[i] for i in indices],
+            None if self._prints is None else self._prints[at],
         )
 
     def interleaved(self, ids: Sequence[int] | None = None) -> list[object]:
@@ -56,6 +92,17 @@ class DelegationRows:
         for at, column in enumerate(columns):
             flat[at::width] = column
         return flat
+
+
+def _opaque_texts(table: DelegationTable) -> list[str | None]:
+    n = len(table)
+    if n == 0:
+        return []
+    opaque_chars = np.ascontiguousarray(table.opaque_id).view(np.uint8).reshape(n, -1)
+    opaque: list[str | None] = list(join_fields(opaque_chars, (opaque_chars != 0).sum(axis=1)))
+    for i in np.flatnonzero(~table.has_opaque).tolist():
+        opaque[i] = None
+    return opaque
 
 
 @dataclass(frozen=True)
@@ -81,25 +128,16 @@ class Version:
         return f"{int(self.snapshot_id)}, '{self.registry}', '{day}', '{last}'"
 
 
-def delegation_rows(table: DelegationTable, records: Sequence[str]) -> DelegationRows:
+def delegation_rows(
+    table: DelegationTable, records: Sequence[str], prints: npt.NDArray[np.uint64] | None = None
+) -> DelegationRows:
     """Rows for every row of ``table``, ready for :func:`insert_delegations`.
 
-    ``records`` holds each row's statistics line (without newline); ``table.line`` numbers
-    the rows. Built before the transaction starts, so a pipeline can prepare the next file
-    while this one is written.
+    ``records`` holds each row's statistics line (without newline), ``prints`` their
+    fingerprints when the caller has them; ``table.line`` numbers the rows. Built before the
+    transaction starts, so a pipeline can prepare the next file while this one is written.
     """
-    n = len(table)
-    if n == 0:
-        return DelegationRows([], [], [], [], [])
-    opaque_chars = np.ascontiguousarray(table.opaque_id).view(np.uint8).reshape(n, -1)
-    opaque: list[str | None] = list(join_fields(opaque_chars, (opaque_chars != 0).sum(axis=1)))
-    for i in np.flatnonzero(~table.has_opaque).tolist():
-        opaque[i] = None
-    if len(records) != n:
-        raise ValueError(f"{len(records)} record lines for {n} rows")
-    return DelegationRows(
-        table_keys(table, "lo"), table.line.tolist(), table_keys(table, "hi"), opaque, list(records)
-    )
+    return DelegationRows(table, list(records), prints)
 
 
 def insert_delegations(

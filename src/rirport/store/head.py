@@ -27,6 +27,8 @@ I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _MUL2 = np.uint64(0xBF58476D1CE4E5B9)
+_MUL3 = np.uint64(0x94D049BB133111EB)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,9 @@ def match(head_prints: U64, new_prints: U64) -> Match:
     a, b = _ranked(head_prints), _ranked(new_prints)
     order = np.argsort(a)
     sorted_a = a[order]
-    at = np.minimum(np.searchsorted(sorted_a, b), max(len(a) - 1, 0))
+    by_value = np.argsort(b)  # searched in sorted order: a sequential walk, not random reads
+    at = np.empty(len(b), np.int64)
+    at[by_value] = np.minimum(np.searchsorted(sorted_a, b[by_value]), max(len(a) - 1, 0))
     hit = sorted_a[at] == b if len(a) else np.zeros(len(b), bool)
     ib = np.flatnonzero(hit).astype(np.int64)
     ia = order[at[hit]].astype(np.int64)
@@ -137,12 +141,63 @@ def bytes_prints(raw: npt.NDArray[np.bytes_]) -> U64:
     width = -(-raw.dtype.itemsize // 8) * 8
     if width != raw.dtype.itemsize:
         raw = raw.astype(f"S{width}")
-    words = np.ascontiguousarray(raw).view("<u8").reshape(n, width // 8)
+    return _word_prints(np.ascontiguousarray(raw).view("<u8").reshape(n, width // 8))
+
+
+def line_prints(data: bytes, numbers: npt.NDArray[np.integer]) -> U64:
+    """:func:`fingerprints` of lines of a file (``numbers``: 1-based), read from its bytes
+    (with CRLF read as LF) rather than from decoded strings: the same values, at numpy speed."""
+    n = len(numbers)
+    if not n:
+        return np.zeros(0, np.uint64)
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == ord("\n"))
+    if not data.endswith(b"\n"):
+        ends = np.append(ends, len(data))
+    at = np.asarray(numbers, dtype=np.int64) - 1
+    start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
+    length = ends[at] - start
+    width = -(-int(length.max()) // 8)  # words in the longest line
+    padded = np.frombuffer(data + b"\0" * (8 * width + 8), dtype=np.uint8)
+    chars = np.lib.stride_tricks.sliding_window_view(padded, 8 * width)[start]
+    words = chars.view("<u8").reshape(n, width)
+    h = np.full(n, _MUL, np.uint64)
+    step = np.empty(n, np.uint64)
+    spare = np.empty(n, np.uint64)
     with np.errstate(over="ignore"):
-        h = np.full(n, _MUL, np.uint64)
+        for k in range(width):  # bytes past a line's end are the next lines': masked out
+            inside = np.clip(length - 8 * k, 0, 8).astype(np.uint64) * np.uint64(8)
+            full = inside == 64
+            keep = np.where(full, _ALL, (np.uint64(1) << np.where(full, 0, inside)) - 1)
+            column = words[:, k] & keep.astype(np.uint64)
+            np.bitwise_xor(h, column, out=step)
+            step *= _MUL
+            _mix_into(step, spare)
+            np.copyto(h, step, where=column != 0)
+    return h
+
+
+def _word_prints(words: npt.NDArray[np.uint64]) -> U64:
+    """The hash of each row of 8-byte words (all-zero words are padding, skipped)."""
+    with np.errstate(over="ignore"):
+        h = np.full(len(words), _MUL, np.uint64)
         for column in words.T:  # an all-zero word is padding: the same text, any width
             h = np.where(column != 0, _mix((h ^ column) * _MUL), h)
     return h
+
+
+def _mix_into(h: U64, spare: U64) -> None:
+    """:func:`_mix` in place (``spare``: scratch of the same size)."""
+    np.right_shift(h, np.uint64(30), out=spare)
+    h ^= spare
+    h *= _MUL2
+    np.right_shift(h, np.uint64(27), out=spare)
+    h ^= spare
+    h *= _MUL3
+    np.right_shift(h, np.uint64(31), out=spare)
+    h ^= spare
 
 
 def mix_columns(*columns: npt.NDArray[np.unsignedinteger]) -> U64:
@@ -160,5 +215,5 @@ def _mix(h: U64) -> U64:
         h = h ^ (h >> np.uint64(30))
         h = h * _MUL2
         h = h ^ (h >> np.uint64(27))
-        h = h * np.uint64(0x94D049BB133111EB)
+        h = h * _MUL3
         return h ^ (h >> np.uint64(31))

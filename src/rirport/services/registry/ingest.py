@@ -32,6 +32,7 @@ from rirport.services.audit import journal
 from rirport.services.monitoring import events
 from rirport.services.registry import versioning
 from rirport.store.bulk import DelegationRows, delegation_rows
+from rirport.store.head import line_prints
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -153,7 +154,8 @@ def prepare_source(
             for m in mismatches
         ]
     ensure_acceptable(stats, skip_bad_lines)
-    rows = delegation_rows(stats.table, record_texts(source.data, stats.table))
+    records = record_texts(source.data, stats.table)
+    rows = delegation_rows(stats.table, records, line_prints(source.data, stats.table.line))
     warnings = [f"{m}; stored as the version line says" for m in mismatches]
     warnings += repeated_in_file(stats.table, source.name)  # as `check` will say later
     return PreparedFile(source, stats, rows, source_url, warnings)

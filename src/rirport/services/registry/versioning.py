@@ -100,9 +100,7 @@ def store_versions(
     if before is None and after is None:
         ids = uow.delegations.add_rows(snap.id, rows, end=OPEN_END)
         uow.delegations.save_order(snap.id, LineOrder.build(ids, rows.line))
-        uow.delegations.save_head(
-            snap.registry, HeadState.of(snap.id, ids, ids, fingerprints(rows.record))
-        )
+        uow.delegations.save_head(snap.registry, HeadState.of(snap.id, ids, ids, rows.prints))
         return Stored(len(ids))
     if after is None:
         assert before is not None
@@ -141,7 +139,7 @@ def _append(
     kept = head is not None and head.snapshot_id == before.id
     if head is None or not kept:
         head, reopen = _rebuild_head(uow, before)
-    prints = fingerprints(rows.record)
+    prints = rows.prints
     m = match(head.prints, prints)
     fresh_ids = np.asarray(
         repo.add_rows(snap.id, rows.subset(m.fresh.tolist()), end=OPEN_END), dtype=np.int64
