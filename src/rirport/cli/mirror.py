@@ -87,9 +87,7 @@ def _join(
 
 @command.command("take-over")
 @click.option("--origin", required=True, help="The successor log's name (a new origin).")
-@click.option(
-    "--key", "vkey", required=True, metavar="VKEY", help="The publisher's verifier key."
-)
+@click.option("--key", "vkey", required=True, metavar="VKEY", help="The publisher's verifier key.")
 @click.option("--reason", default="", help="Why the log is taken over (kept in the entry).")
 @click.option("--yes", is_flag=True, help="Do not ask: the take-over cannot be undone.")
 @pass_app

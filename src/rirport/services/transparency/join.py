@@ -40,9 +40,7 @@ def fetch_snapshot(url: str, target: Path, client: httpx.Client | None = None) -
         with publisher.client.stream("GET", where, timeout=timeout) as response:
             if response.status_code != 200:
                 response.read()
-                raise DownloadError(
-                    f"{where}: HTTP {response.status_code}: {response.text[:200]}"
-                )
+                raise DownloadError(f"{where}: HTTP {response.status_code}: {response.text[:200]}")
             kind = response.headers.get("content-type", "")
             if "html" in kind:
                 raise VerificationError(f"{where} answered HTML ({kind}), not a snapshot")
@@ -58,9 +56,7 @@ def fetch_snapshot(url: str, target: Path, client: httpx.Client | None = None) -
             publisher.client.close()
 
 
-def join(
-    store: Store, url: str, key: Verifier, client: httpx.Client | None = None
-) -> SnapshotInfo:
+def join(store: Store, url: str, key: Verifier, client: httpx.Client | None = None) -> SnapshotInfo:
     """Fetch the publisher's snapshot and load it into the (empty) store, verified first."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.ndjson.gz"

@@ -45,9 +45,7 @@ def check_writable(uow: UnitOfWork, action: str) -> None:
     peers = uow.log.peers(ROLE)
     if not peers:
         return
-    named = "; ".join(
-        f"{p.origin} from {p.source} (verified to tree size {p.size})" for p in peers
-    )
+    named = "; ".join(f"{p.origin} from {p.source} (verified to tree size {p.size})" for p in peers)
     raise MirrorReadOnlyError(
         f"refused {action}: this store is a read-only mirror of {named}; changes are made "
         "at the publisher and reach this store by `rirport mirror follow` (if the publisher "

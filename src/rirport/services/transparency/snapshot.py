@@ -169,7 +169,9 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
 
 def _write_table(uow: UnitOfWork, table: Table, out: IO[bytes]) -> int:
     columns = list(table.columns)
-    out.write((json.dumps({"table": table.name, "columns": [c.name for c in columns]}) + "\n").encode())
+    out.write(
+        (json.dumps({"table": table.name, "columns": [c.name for c in columns]}) + "\n").encode()
+    )
     encoders = [(i, e) for i, c in enumerate(columns) if (e := _encoder(c)) is not None]
     key = [c for c in table.primary_key.columns]
     cursor = uow.connection.execute(select(*columns).order_by(*key))
@@ -319,7 +321,9 @@ def _load_rows(
             for i, decode in decoders:
                 line[i] = decode(line[i])
         except (ValueError, TypeError) as exc:
-            raise VerificationError(f"{where}: a row of {table.name} is malformed ({exc})") from None
+            raise VerificationError(
+                f"{where}: a row of {table.name} is malformed ({exc})"
+            ) from None
         row = dict(zip(names, line, strict=True))
         if scrub is not None:
             scrub(row)
@@ -355,8 +359,7 @@ def _load_journal(
     checked = journal.verify_rows(rows)
     if not checked.ok:
         raise VerificationError(
-            f"{where}: the journal's chain is broken ({checked.problems[0]}); nothing was "
-            "applied"
+            f"{where}: the journal's chain is broken ({checked.problems[0]}); nothing was applied"
         )
     tree.extend(leaves)
     if tree.size != point.size or tree.root() != point.root:
@@ -365,13 +368,12 @@ def _load_journal(
             f"the checkpoint signs (size {point.size}): the snapshot is not the signed "
             f"history; nothing was applied\n" + _quote("checkpoint", note)
         )
-    last_data = max(
-        (int(r[0]) for r in rows if r[3] not in journal.BOOKKEEPING), default=0
-    )
+    last_data = max((int(r[0]) for r in rows if r[3] not in journal.BOOKKEEPING), default=0)
     fields = ("serial", "created_at", "actor", "action", "payload", "prev_hash", "hash")
     for start in range(0, len(rows), BATCH):
         uow.connection.execute(
-            insert(schema.journal), [dict(zip(fields, r, strict=True)) for r in rows[start : start + BATCH]]
+            insert(schema.journal),
+            [dict(zip(fields, r, strict=True)) for r in rows[start : start + BATCH]],
         )
     return line, len(rows), last_data
 

@@ -116,7 +116,9 @@ def take_over(
             "checkpoint": peer.note,
         },
         "successor": {"origin": origin, "vkey": new_vkey},
-        "statement": sign_note(statement_text(old_key.vkey(), size, point.root, new_vkey), [signer]),
+        "statement": sign_note(
+            statement_text(old_key.vkey(), size, point.root, new_vkey), [signer]
+        ),
         "reason": reason,
     }
     store.log_signer = signer
@@ -131,9 +133,7 @@ def take_over(
     return TakeOver(point.origin, size, row.serial, new_vkey)
 
 
-def check_succession(
-    new: Checkpoint, key: Verifier, entry_at: Any, consistency: Any
-) -> None:
+def check_succession(new: Checkpoint, key: Verifier, entry_at: Any, consistency: Any) -> None:
     """Check each ``rirport-predecessor`` line of a checkpoint signed by ``key``.
 
     ``entry_at(index)``: the bytes of leaf ``index``; ``consistency(old, new)``: the proof's
@@ -165,9 +165,7 @@ def check_succession(
             text, _ = open_note(str(p["statement"]), [key])
         except (KeyError, TypeError) as exc:
             raise VerificationError(f"{new.origin}: hand-over entry lacks {exc}") from None
-        if old.size != size or text != statement_text(
-            old_key.vkey(), size, old.root, key.vkey()
-        ):
+        if old.size != size or text != statement_text(old_key.vkey(), size, old.root, key.vkey()):
             raise VerificationError(
                 f"{new.origin}: the hand-over at entry {size + 1} does not state this "
                 "succession (sizes, roots or keys differ)"
