@@ -37,8 +37,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import orjson
 from sqlalchemy import Column, Table, func, insert, select, text
-from sqlalchemy.types import Date, DateTime, LargeBinary
+from sqlalchemy.types import JSON, Boolean, Date, DateTime, LargeBinary
 
 from rirport.errors import ConflictError, NotFoundError, SplitViewError, VerificationError
 from rirport.log import merkle
@@ -57,6 +58,7 @@ from rirport.store.unit import Store, UnitOfWork
 FORMAT = "rirport-snapshot/v1"
 ROLE = "mirror"
 BATCH = 5_000
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 Scrub = Callable[[dict[str, Any]], None]
 
@@ -131,12 +133,22 @@ def _tables() -> list[Table]:
 
 
 # -- writing ------------------------------------------------------------------------------------
-def _encoder(column: Column[Any]) -> Callable[[Any], Any] | None:
+def _encoder(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None:
+    """How a raw driver value of ``column`` is written: dates and times as ISO text, bytes as
+    base64, JSON as its text, booleans as booleans (SQLite holds text, PostgreSQL objects)."""
     kind = column.type
     if isinstance(kind, Date | DateTime):
+        if dialect == "sqlite":
+            return None  # stored as ISO text already
         return lambda v: None if v is None else v.isoformat()
     if isinstance(kind, LargeBinary):
         return lambda v: None if v is None else base64.b64encode(bytes(v)).decode()
+    if isinstance(kind, JSON):
+        if dialect == "sqlite":
+            return None
+        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+    if isinstance(kind, Boolean):
+        return lambda v: None if v is None else bool(v)
     return None
 
 
@@ -169,35 +181,46 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
 
 def _write_table(uow: UnitOfWork, table: Table, out: IO[bytes]) -> int:
     columns = list(table.columns)
-    out.write(
-        (json.dumps({"table": table.name, "columns": [c.name for c in columns]}) + "\n").encode()
-    )
-    encoders = [(i, e) for i, c in enumerate(columns) if (e := _encoder(c)) is not None]
-    key = [c for c in table.primary_key.columns]
-    cursor = uow.connection.execute(select(*columns).order_by(*key))
+    head = {"table": table.name, "columns": [c.name for c in columns]}
+    out.write((json.dumps(head) + "\n").encode())
+    encoders = [
+        (i, e) for i, c in enumerate(columns) if (e := _encoder(c, uow.dialect)) is not None
+    ]
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    cursor = uow.connection.exec_driver_sql(f"SELECT {names} FROM {table.name} ORDER BY {order}")
     count = 0
-    dumps = json.dumps
+    dumps = orjson.dumps
     while batch := cursor.fetchmany(BATCH):
-        lines = []
-        for row in batch:
-            values = list(row)
-            for i, encode in encoders:
-                values[i] = encode(values[i])
-            lines.append(dumps(values, ensure_ascii=False, separators=(",", ":")))
-        count += len(lines)
-        out.write(("\n".join(lines) + "\n").encode())
+        if encoders:
+            rows = []
+            for row in batch:
+                values = list(row)
+                for i, encode in encoders:
+                    values[i] = encode(values[i])
+                rows.append(values)
+        else:
+            rows = batch
+        count += len(rows)
+        out.write(b"\n".join(dumps(list(r)) for r in rows) + b"\n")
     return count
 
 
 # -- joining -----------------------------------------------------------------------------------
-def _decoder(column: Column[Any]) -> Callable[[Any], Any] | None:
+def _decoder(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None:
+    """How a written value becomes what this store's driver takes (the inverse of
+    :func:`_encoder`, for either engine's snapshot)."""
     kind = column.type
     if isinstance(kind, DateTime):
+        if dialect == "sqlite":  # SQLAlchemy's SQLite text form
+            return lambda v: (
+                None if v is None else dt.datetime.fromisoformat(v).strftime(SQLITE_TIME)
+            )
         return lambda v: None if v is None else dt.datetime.fromisoformat(v)
-    if isinstance(kind, Date):
-        return lambda v: None if v is None else dt.date.fromisoformat(v)
     if isinstance(kind, LargeBinary):
         return lambda v: None if v is None else base64.b64decode(v, validate=True)
+    if isinstance(kind, JSON):
+        return lambda v: None if v is None else json.dumps(json.loads(v), separators=(",", ":"))
     return None
 
 
@@ -206,8 +229,8 @@ def _lines(stream: IO[bytes], where: str) -> Iterator[Any]:
         with gzip.GzipFile(fileobj=stream, mode="rb") as packed:
             for number, line in enumerate(packed, 1):
                 try:
-                    yield json.loads(line)
-                except ValueError as exc:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
                     raise VerificationError(
                         f"{where}: line {number} is not JSON ({exc}); nothing was applied"
                     ) from None
@@ -307,10 +330,12 @@ def _load_rows(
 ) -> tuple[Any, int]:
     columns = list(table.columns)
     names = [c.name for c in columns]
-    decoders = [(i, d) for i, c in enumerate(columns) if (d := _decoder(c)) is not None]
+    decoders = [
+        (i, d) for i, c in enumerate(columns) if (d := _decoder(c, uow.dialect)) is not None
+    ]
     count = 0
-    batch: list[dict[str, Any]] = []
-    statement = insert(table)
+    batch: list[Any] = []
+    insert = _inserter(uow, table)
     line = next(lines, None)
     while isinstance(line, list):
         if len(line) != len(names):
@@ -324,18 +349,61 @@ def _load_rows(
             raise VerificationError(
                 f"{where}: a row of {table.name} is malformed ({exc})"
             ) from None
-        row = dict(zip(names, line, strict=True))
         if scrub is not None:
+            row = dict(zip(names, line, strict=True))
             scrub(row)
-        batch.append(row)
+            line = [row[n] for n in names]
+        batch.append(line)
         count += 1
         if len(batch) >= BATCH:
-            uow.connection.execute(statement, batch)
+            insert(batch)
             batch = []
         line = next(lines, None)
     if batch:
-        uow.connection.execute(statement, batch)
+        insert(batch)
     return line, count
+
+
+def _inserter(uow: UnitOfWork, table: Table) -> Callable[[list[Any]], None]:
+    """Rows (value lists in column order) into ``table`` at driver speed: multi-row INSERTs
+    on SQLite, COPY on PostgreSQL (the driver adapts each value)."""
+    raw = uow.connection.connection.dbapi_connection
+    assert raw is not None
+    names = [c.name for c in table.columns]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    if uow.dialect == "postgresql":
+
+        def copy(rows: list[Any]) -> None:
+            sql = f"COPY {table.name} ({quoted}) FROM STDIN"
+            with raw.cursor() as cursor, cursor.copy(sql) as pipe:  # type: ignore[attr-defined]
+                for row in rows:
+                    pipe.write_row(row)
+
+        return copy
+    one = "(" + ", ".join(["?"] * len(names)) + ")"
+    per = max(1, 900 // len(names))  # SQLite's bound-parameter limit, with room
+
+    def many(rows: list[Any]) -> None:
+        cursor = raw.cursor()
+        try:
+            whole = len(rows) // per * per
+            if whole:
+                sql = f"INSERT INTO {table.name} ({quoted}) VALUES " + ", ".join([one] * per)
+                cursor.executemany(
+                    sql,
+                    [
+                        [v for row in rows[at : at + per] for v in row]
+                        for at in range(0, whole, per)
+                    ],
+                )
+            if whole < len(rows):
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({quoted}) VALUES {one}", rows[whole:]
+                )
+        finally:
+            cursor.close()
+
+    return many
 
 
 def _load_journal(
