@@ -33,7 +33,7 @@ import base64
 import datetime as dt
 import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -179,7 +179,7 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
     return SnapshotInfo(point.origin, size, rows)
 
 
-def _write_table(uow: UnitOfWork, table: Table, out: IO[bytes]) -> int:
+def _write_table(uow: UnitOfWork, table: Table, out: gzip.GzipFile) -> int:
     columns = list(table.columns)
     head = {"table": table.name, "columns": [c.name for c in columns]}
     out.write((json.dumps(head) + "\n").encode())
@@ -192,6 +192,7 @@ def _write_table(uow: UnitOfWork, table: Table, out: IO[bytes]) -> int:
     count = 0
     dumps = orjson.dumps
     while batch := cursor.fetchmany(BATCH):
+        rows: Sequence[Any]
         if encoders:
             rows = []
             for row in batch:
