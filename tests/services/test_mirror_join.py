@@ -242,6 +242,13 @@ def test_a_tampered_snapshot_is_refused_and_nothing_applied(
     with pytest.raises(VerificationError, match="state root of the snapshot's tables") as caught:
         snapshot.load_snapshot(target, _pack(edited), key, "x")
     assert "rirport-state" in str(caught.value)  # the checkpoint quoted
+    # a stored file that no signed ingest entry names
+    first = _section(lines, "snapshot") + 1
+    row = json.loads(lines[first])
+    renamed = [*lines]
+    renamed[first] = json.dumps([*row[:6], "0" * 64, *row[7:]])
+    with pytest.raises(VerificationError, match="no ingest entry of the signed journal names"):
+        snapshot.load_snapshot(target, _pack(renamed), key, "x")
     # a journal row deleted, or two swapped: the chain and the tree say so
     j = _section(lines, "journal") + 1
     with pytest.raises(VerificationError, match="chain is broken"):
@@ -405,3 +412,50 @@ def test_a_forged_hand_over_is_refused(small: Publisher) -> None:
             lambda i: entry,
             lambda a, b: [],
         )
+
+
+def test_http_writes_on_a_mirror_are_refused_and_reads_name_the_publisher(
+    small: Publisher, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from rirport.accounts.credentials import digest, new_token
+    from rirport.http.app import create_app
+    from rirport.http.config import HttpConfig
+
+    lines = _dump(small.store)
+    mirrored = Store(f"sqlite:///{tmp_path / 'http-mirror.sqlite'}")
+    snapshot.load_snapshot(mirrored, _pack(lines), parse_vkey(small.vkey), "http://pub.test")
+    token = new_token()
+    now = dt.datetime.now(dt.UTC)
+    with mirrored.transaction() as uow:  # a local administrator, made behind the journal
+        admin = uow.accounts.add(
+            {
+                "username": "local-admin",
+                "username_key": "local-admin",
+                "password_hash": "!",
+                "tier": "admin",
+                "created_at": now,
+                "password_changed_at": now,
+                "created_serial": 0,
+                "updated_serial": 0,
+            }
+        )
+        uow.accounts.add_token(admin, "t", digest(token), now, 0)
+    before = _roots(mirrored)
+    app = create_app(mirrored, None, HttpConfig(rate=0, refresh_seconds=0))
+    with TestClient(app) as client:
+        answer = client.post(
+            "/api/admin/accounts",
+            json={"username": "newcomer", "password": "a long enough passphrase 42"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 409, answer.text
+        assert "read-only mirror of rirport.test/publisher from http://pub.test" in answer.text
+        read = client.get("/rdap/ip/193.0.0.1")
+        assert read.status_code == 200, read.text
+        notices = [n for n in read.json().get("notices", []) if n.get("title") == "Mirror"]
+        assert notices and "rirport.test/publisher" in notices[0]["description"][0]
+        assert "tree size 20" in notices[0]["description"][0]
+    assert _roots(mirrored) == before  # nothing written
+    mirrored.close()

@@ -295,6 +295,7 @@ def _load_tables(
 ) -> tuple[Tree, int]:
     tables = {t.name: t for t in _tables()}
     tree = Tree()
+    files: set[str] = set()
     last_data = 0
     line = next(lines, None)
     while isinstance(line, dict) and "table" in line:
@@ -312,7 +313,7 @@ def _load_tables(
                 f"{columns}: the publisher runs another schema; nothing was applied"
             )
         if name == "journal":
-            line, count, last_data = _load_journal(uow, lines, tree, point, note, where)
+            line, count, last_data = _load_journal(uow, lines, tree, files, point, note, where)
         else:
             line, count = _load_rows(uow, table, lines, CARRIED[name], where)
         rows[name] = count
@@ -323,6 +324,16 @@ def _load_tables(
         )
     if "journal" not in rows:
         raise VerificationError(f"{where}: the snapshot has no journal; nothing was applied")
+    unnamed = [
+        sha
+        for (sha,) in uow.connection.execute(select(schema.snapshot.c.content_sha256))
+        if sha not in files
+    ]
+    if unnamed:  # every stored file must be one a verified ingest entry names
+        raise VerificationError(
+            f"{where}: the snapshot holds {len(unnamed)} file(s) no ingest entry of the "
+            f"signed journal names (content sha256 {unnamed[0]}); nothing was applied"
+        )
     return tree, last_data
 
 
@@ -411,6 +422,7 @@ def _load_journal(
     uow: UnitOfWork,
     lines: Iterator[Any],
     tree: Tree,
+    files: set[str],
     point: Checkpoint,
     note: str,
     where: str,
@@ -438,6 +450,7 @@ def _load_journal(
             f"history; nothing was applied\n" + _quote("checkpoint", note)
         )
     last_data = max((int(r[0]) for r in rows if r[3] not in journal.BOOKKEEPING), default=0)
+    files.update(str(orjson.loads(r[4]).get("sha256")) for r in rows if r[3] == "ingest")
     fields = ("serial", "created_at", "actor", "action", "payload", "prev_hash", "hash")
     for start in range(0, len(rows), BATCH):
         uow.connection.execute(
