@@ -459,3 +459,28 @@ def test_http_writes_on_a_mirror_are_refused_and_reads_name_the_publisher(
         assert "tree size 20" in notices[0]["description"][0]
     assert _roots(mirrored) == before  # nothing written
     mirrored.close()
+
+
+def test_log_snapshot_file_then_follow_from_it(small: Publisher, tmp_path: Path) -> None:
+    env = {**os.environ, "RIRPORT_DATA_DIR": str(small.data)}
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    made = subprocess.run(
+        [*RIRPORT, "--db", small.url_db, "log", "snapshot", str(folder)],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr.decode()
+    (written,) = folder.glob("snapshot-20.ndjson.gz")
+    assert b"rirport.test/publisher at size 20" in made.stdout
+    small.start()
+    db = f"sqlite:///{tmp_path / 'from-file.sqlite'}"
+    done = run(db, small, tmp_path, "--snapshot-file", str(written))
+    out, err = done.communicate(timeout=120)
+    assert done.returncode == 0, err.decode()
+    assert b"joined from snapshot" in out and b"up to date at size 20" in out
+    mirrored = Store(db)
+    assert _roots(mirrored) == _roots(small.store)
+    mirrored.close()
+    small.stop()
