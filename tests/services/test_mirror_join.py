@@ -484,3 +484,26 @@ def test_log_snapshot_file_then_follow_from_it(small: Publisher, tmp_path: Path)
     assert _roots(mirrored) == _roots(small.store)
     mirrored.close()
     small.stop()
+
+
+def test_kill_9_while_joining_from_the_snapshot_then_restart(
+    big: Publisher, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'killed-join.sqlite'}"
+    rng = random.Random(1015)
+    for _ in range(2):
+        running = run(db, big, tmp_path, "--snapshot")
+        time.sleep(rng.uniform(0.5, 3.0))
+        running.send_signal(signal.SIGKILL)
+        running.communicate(timeout=10)
+    done = run(db, big, tmp_path, "--snapshot")
+    _, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err.decode()
+    mirrored = Store(db)
+    try:
+        _same(mirrored, big)
+        with mirrored.read() as uow:
+            names = [w.name for w in uow.watches.active()]
+        assert len(names) == len(set(names))
+    finally:
+        mirrored.close()
