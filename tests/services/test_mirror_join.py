@@ -136,15 +136,41 @@ def _same(mirrored: Store, pub: Publisher) -> None:
     assert not [p for p in checked.problems if "state root" in p], checked.problems
 
 
+def _wait_for_more(url: str, than: int) -> int:
+    """Wait until the mirror's journal holds more than ``than`` entries; returns how many."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        for _ in range(600):
+            try:
+                with engine.connect() as c:
+                    count = int(c.execute(text("SELECT count(*) FROM journal")).scalar_one())
+                if count > than:
+                    return count
+            except Exception:  # the tables are not made yet
+                pass
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise AssertionError("the mirror did not start applying entries")
+
+
 def test_a_mirror_follows_1000_entries_killed_at_random_points(
     big: Publisher, store_url: str, tmp_path: Path
 ) -> None:
     rng = random.Random(f"{store_url.split(':')[0]}-15")
+    held = 0
     for _ in range(2):
         running = run(store_url, big, tmp_path)
-        time.sleep(rng.uniform(1.0, 4.0))
+        held = _wait_for_more(store_url, held)  # it is syncing: kill it at a random point
+        time.sleep(rng.uniform(0.0, 1.5))
         running.send_signal(signal.SIGKILL)
         running.communicate(timeout=10)
+    halfway = Store(store_url)  # writes are refused from the first pass on
+    with pytest.raises(MirrorReadOnlyError, match=r"rirport\.test/publisher from http://"):
+        add_watch(halfway, "local", Criteria(registries=("arin",)))
+    halfway.close()
     done = run(store_url, big, tmp_path)
     _, err = done.communicate(timeout=400)
     assert done.returncode == 0, err.decode()

@@ -58,6 +58,9 @@ def follow(
     """Follow the log at URL (the publisher's base URL, e.g. http://127.0.0.1:8080); exit
     status 1 on anything that does not verify, with nothing applied."""
     key = parse_vkey(vkey)
+    from rirport.services.transparency.readonly import mark_started
+
+    mark_started(app.store, key.name, url.rstrip("/"))  # writes refused from now on
     _join(app, url, key, use_snapshot, snapshot_file)
     cache = app.settings.data_dir / "mirror-files"
     while True:

@@ -36,6 +36,7 @@ from rirport.log.note import Verifier, open_note, parse_vkey, sign_note
 from rirport.log.tree import SparseNodes, right_edge
 from rirport.services.audit import journal
 from rirport.services.transparency import keys, state
+from rirport.services.transparency.readonly import clear_started
 from rirport.store import schema
 from rirport.store.unit import Store
 
@@ -129,6 +130,7 @@ def take_over(
             .values(role="predecessor")
         )
         uow.meta.put(META, "\n".join(lines))
+        clear_started(uow)
         row = journal.append(uow, actor, ACTION, payload)
     return TakeOver(point.origin, size, row.serial, new_vkey)
 
