@@ -16,6 +16,7 @@ class first::
     │       └── SplitViewError two signed views of one log that no consistency proof joins
     ├── NotFoundError          nothing with that name or id
     ├── ConflictError          the store already holds something incompatible
+    │   └── MirrorReadOnlyError  a write to a store that follows a publisher's log
     ├── DownloadError          fetching from a registry failed (status, checksum, truncation)
     ├── StorageError           the database failed; wraps the driver's exception
     │   └── StoreBusyError     another write held the store past the bounded wait
@@ -124,6 +125,12 @@ class NotFoundError(RirportError):
 
 class ConflictError(RirportError):
     """The store already holds something incompatible with this change."""
+
+
+class MirrorReadOnlyError(ConflictError):
+    """This store mirrors another instance's log: its registry data changes only by
+    following the publisher, so a write here is refused (it would make the journal diverge
+    from the publisher's and the next pass refuse it)."""
 
 
 class DownloadError(RirportError):

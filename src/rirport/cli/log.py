@@ -127,6 +127,29 @@ def publish(app: AppContext, folder: Path) -> None:
     click.echo(f"published size {point.size} to {folder} ({written} file(s) written)")
 
 
+@command.command("snapshot")
+@click.argument("target", type=click.Path(dir_okay=True, path_type=Path))
+@pass_app
+def snapshot(app: AppContext, target: Path) -> None:
+    """Write the state at the newest checkpoint (gzip NDJSON, docs/log.md) for a new mirror
+    (`rirport mirror follow URL --key K --snapshot-file FILE`). TARGET is a file, or a
+    folder that gets snapshot-<size>.ndjson.gz."""
+    from rirport.services.transparency.snapshot import write_snapshot
+
+    tlog.catch_up(app.store)
+    folder = target if target.is_dir() else target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / ".snapshot.tmp"
+    try:
+        with tmp.open("wb") as out:
+            info = write_snapshot(app.store, out)
+        final = folder / f"snapshot-{info.size}.ndjson.gz" if target.is_dir() else target
+        tmp.replace(final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    click.echo(f"snapshot of {info.text()} written to {final}")
+
+
 @click.command("state-root")
 @pass_app
 def state_root_command(app: AppContext) -> None:

@@ -6,7 +6,9 @@
   bundles, ``application/octet-stream``, immutable (a year, ``immutable``);
 - ``/log/proof/inclusion?index=I&size=N`` → ``{"index", "size", "leaf_hash", "hashes"}`` and
   ``/log/proof/consistency?from=M&to=N`` → ``{"from", "to", "hashes"}``, hashes in base64, for
-  clients that do not read tiles.
+  clients that do not read tiles;
+- ``/log/snapshot``: the state at the newest checkpoint, gzip NDJSON, for a new mirror
+  (:mod:`rirport.services.transparency.snapshot`).
 
 Answers come from :class:`rirport.services.transparency.reader.LogReader` (one per app, its
 tree in memory), never from the store directly; store work runs off the event loop.
@@ -16,15 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import shutil
+import tempfile
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response
 
 from rirport.http.responses import JSON, json_response
 from rirport.log.tiles import parse_path
 from rirport.services.transparency.mirror import mirror_status
 from rirport.services.transparency.reader import LogReader
+from rirport.services.transparency.snapshot import write_snapshot
 
 _ERROR_BODY = {
     "content": {
@@ -110,3 +117,32 @@ async def consistency(
     proof = await asyncio.to_thread(reader_of(request).consistency, old, new)
     body = {"from": proof.old, "to": proof.new, "hashes": [_b64(h) for h in proof.hashes]}
     return json_response(body, media_type=JSON)
+
+
+def _snapshot_file(store: Any) -> tuple[str, str]:
+    """Write the snapshot of the newest checkpoint to a temporary file; (folder, path)."""
+    folder = tempfile.mkdtemp(prefix="rirport-snapshot-")
+    path = os.path.join(folder, "snapshot.ndjson.gz")
+    try:
+        with open(path, "wb") as out:
+            write_snapshot(store, out)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder, path
+
+
+@router.get(
+    "/snapshot",
+    summary="The state at the newest checkpoint, for a new mirror (gzip NDJSON, docs/log.md)",
+    response_class=Response,
+)
+async def snapshot(request: Request) -> Response:
+    folder, path = await asyncio.to_thread(_snapshot_file, reader_of(request).store)
+    return FileResponse(
+        path,
+        media_type="application/gzip",
+        filename="snapshot.ndjson.gz",
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

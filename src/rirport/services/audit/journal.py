@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from rirport.errors import ParseError
 from rirport.log.entries import entry_line
 from rirport.services.transparency import log as transparency
+from rirport.services.transparency.readonly import check_writable
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -79,6 +80,7 @@ def append(
     from another instance's journal keeps its original time, so identical changes give
     identical hashes. Left out, the entry is stamped now, as every normal write is.
     """
+    check_writable(uow, action)  # a mirror's data changes only by following its publisher
     number = uow.journal.reserve() if serial is None else serial
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     prev = uow.journal.last_hash(number) or GENESIS

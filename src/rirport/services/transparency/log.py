@@ -139,7 +139,12 @@ def sign_head(uow: UnitOfWork, head: Head) -> CheckpointRow:
     """Sign and store the checkpoint of ``head`` with the store's key."""
     signer = uow.log_signer
     assert signer is not None
-    point = Checkpoint(signer.name, head.size, head.root, (state_line(head.state_root),))
+    successions = tuple(
+        line for line in (uow.meta.get("log_predecessors") or "").split("\n") if line
+    )  # a successor log's key history (takeover.py)
+    point = Checkpoint(
+        signer.name, head.size, head.root, (state_line(head.state_root), *successions)
+    )
     row = CheckpointRow(
         head.size,
         signer.name,

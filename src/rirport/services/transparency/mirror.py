@@ -51,6 +51,8 @@ from rirport.log.tree import SparseNodes, right_edge
 from rirport.services.audit import journal
 from rirport.services.audit.replay import ReplayReport, replay
 from rirport.services.transparency import state
+from rirport.services.transparency.readonly import following
+from rirport.services.transparency.takeover import check_succession
 from rirport.store.repos.log import PeerRow
 from rirport.store.unit import Store
 
@@ -251,6 +253,7 @@ def _follow(
         have = uow.journal.count()
     old = (open_checkpoint(peer.note, key), peer.note) if peer else None
     check_new(old, new, note, publisher)
+    check_succession(new, key, lambda i: next(publisher.entries(i, i + 1)), publisher.consistency)
     if have > new.size:
         raise SplitViewError(
             f"{new.origin}: this store holds {have} entries, the publisher's checkpoint only "
@@ -265,7 +268,8 @@ def _follow(
             needed = _fetch_files(publisher, fetched, folder)
             path = Path(tmp) / "entries.ndjson"
             _write_journal(store, fetched, path)
-            result = replay(store, path, (*files, *needed))
+            with following():
+                result = replay(store, path, (*files, *needed))
         report.replay, report.applied = result, result.applied
         if not result.ok:
             raise VerificationError(

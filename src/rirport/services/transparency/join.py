@@ -1,0 +1,73 @@
+"""A new mirror joins from the publisher's signed snapshot (``GET /log/snapshot``) instead of
+replaying every entry since serial 1; then :func:`rirport.services.transparency.mirror.
+follow_once` goes on from the snapshot's checkpoint (consistency proofs, entries checked
+against the tree, replay) as for any mirror."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from rirport.errors import DownloadError, VerificationError
+from rirport.log.note import Verifier
+from rirport.services.transparency.mirror import TIMEOUT, Publisher
+from rirport.services.transparency.snapshot import SnapshotInfo, load_snapshot
+from rirport.store.unit import Store
+
+SNAPSHOT_TIMEOUT = 600.0
+"""Seconds the whole snapshot may take to arrive (it can be large); the first byte still
+has to come within the mirror's usual timeout."""
+
+
+def is_empty(store: Store) -> bool:
+    with store.read() as uow:
+        return not (uow.journal.count() or uow.meta.generation())
+
+
+def fetch_snapshot(url: str, target: Path, client: httpx.Client | None = None) -> None:
+    """Stream ``URL/log/snapshot`` into ``target``.
+
+    Raises:
+        DownloadError: the publisher failed, answered an error or timed out.
+        VerificationError: it answered something that is not a snapshot (HTML, say).
+    """
+    publisher = Publisher(url, client)
+    where = f"{publisher.url}/log/snapshot"
+    timeout = httpx.Timeout(SNAPSHOT_TIMEOUT, connect=TIMEOUT, read=TIMEOUT)
+    try:
+        with publisher.client.stream("GET", where, timeout=timeout) as response:
+            if response.status_code != 200:
+                response.read()
+                raise DownloadError(f"{where}: HTTP {response.status_code}: {response.text[:200]}")
+            kind = response.headers.get("content-type", "")
+            if "html" in kind:
+                raise VerificationError(f"{where} answered HTML ({kind}), not a snapshot")
+            with target.open("wb") as out:
+                for chunk in response.iter_raw():
+                    out.write(chunk)
+    except httpx.TimeoutException as exc:
+        raise DownloadError(f"{where}: the publisher did not answer in time ({exc})") from exc
+    except httpx.HTTPError as exc:
+        raise DownloadError(f"{where}: {exc}") from exc
+    finally:
+        if client is None:
+            publisher.client.close()
+
+
+def join(store: Store, url: str, key: Verifier, client: httpx.Client | None = None) -> SnapshotInfo:
+    """Fetch the publisher's snapshot and load it into the (empty) store, verified first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "snapshot.ndjson.gz"
+        fetch_snapshot(url, path, client)
+        with path.open("rb") as stream:
+            return load_snapshot(
+                store, stream, key, url.rstrip("/"), where=f"{url.rstrip('/')}/log/snapshot"
+            )
+
+
+def join_file(store: Store, path: Path, key: Verifier, source: str) -> SnapshotInfo:
+    """Load a snapshot file (``rirport log snapshot FILE`` on the publisher)."""
+    with path.open("rb") as stream:
+        return load_snapshot(store, stream, key, source, where=str(path))
