@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from rirport.errors import InputError
 from rirport.http.api.bulk import bulk_json
-from rirport.http.auth.bodies import parse_json
+from rirport.http.auth.bodies import parse_json, read_limited
 from rirport.http.config import HttpConfig
 from rirport.http.responses import JSON, HttpError, documented, json_response
 from rirport.policy.loader import load_builtin
@@ -222,18 +222,8 @@ def journal_entries(
 
 # -- helpers --------------------------------------------------------------------------------
 async def _body(request: Request) -> bytes:
-    """The body, refused with 413 past the limit (before reading it when the length says)."""
-    limit = _config(request).bulk_max_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"body of {declared} bytes; the limit is {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, f"body over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, refused with 413 past the bulk limit (before reading it when the length says)."""
+    return await read_limited(request, _config(request).bulk_max_bytes)
 
 
 def _queries(body: bytes, limit: int) -> list[str]:

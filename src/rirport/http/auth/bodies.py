@@ -17,6 +17,8 @@ from rirport.http.responses import HttpError
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 past ``limit`` bytes (before reading it when the declared
+    length says so; while reading when it is chunked or lies)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HttpError(413, f"body of {declared} bytes; the limit is {limit}")
