@@ -45,6 +45,7 @@ def _store(path: Path) -> Store:
         "ripencc-2018-excerpt",
     )
     admin = service.create_account(store, "mirror-admin", PASSWORD, "admin", "tests")
+    service.create_account(store, "mirror-member", PASSWORD, "strategy-circle", "tests")
     known = known_holder(load_current(store), store)
     service.link_holder(store, admin.id, "ripencc", HOLDER, "tests", known)  # 2.0.0.0/12
     return store
@@ -160,5 +161,20 @@ def test_write_forms_on_a_mirror_answer_the_409_page(mirror: tuple[Store, TestCl
     assert "read-only mirror of rirport.test/publisher" in filed.text
     assert f'<a href="{PUBLISHER}">The publisher, {ORIGIN}</a>' in filed.text
     assert _banner(filed.text) is not None
+    others = {  # every other form that journals: the same refusal, never a 500
+        "/account/tokens": {"name": "a script"},
+        "/account/password": {
+            "current_password": PASSWORD,
+            "new_password": "another long passphrase 7",
+        },
+        "/admin/accounts/2/tier": {"tier": "leadership-alliance"},
+        "/admin/accounts/2/holders": {"registry": "ripencc", "opaque_id": HOLDER},
+        "/admin/accounts/1/holders/remove": {"registry": "ripencc", "opaque_id": HOLDER},
+        "/admin/accounts/2/disable": {},
+    }
+    for path, fields in others.items():
+        answer = client.post(path, data={**fields, "csrf_token": token}, follow_redirects=False)
+        assert answer.status_code == 409, (path, answer.status_code, answer.text[-3000:])
+        assert "read-only mirror of rirport.test/publisher" in answer.text, path
     with store.read() as uow:
         assert uow.journal.count() == serial  # nothing written
