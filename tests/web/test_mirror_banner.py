@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,7 @@ from rirport.services.transparency import readonly
 from rirport.store.repos.log import PeerRow
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
+from tests.web.conftest import PHONE, Watch, axe_check, open_tab, serve
 
 ORIGIN = "rirport.test/publisher"
 PUBLISHER = "http://pub.test:8000"
@@ -105,6 +107,23 @@ def test_every_page_of_a_mirror_names_the_publisher_and_checkpoint(
         assert f'<a href="{PUBLISHER}" rel="external">' in answer.text, path
     again = client.get("/")  # the page cache keeps it: still the banner
     assert _banner(again.text) is not None
+
+
+def test_the_banner_in_a_browser_is_a_status_and_accessible(
+    mirror: tuple[Store, TestClient], browser: Any
+) -> None:
+    store, _client = mirror
+    with serve(store) as served, open_tab(browser, served.base, Watch(served.base)) as tab:
+        tab.goto("/")
+        banner = tab.get_by_role("status").filter(has_text="Mirror of")
+        assert banner.count() == 1
+        assert f"Mirror of {ORIGIN}" in banner.inner_text()
+        link = banner.get_by_role("link", name=PUBLISHER)
+        assert link.get_attribute("href") == PUBLISHER
+        axe_check(tab)  # contrast, landmarks, names: no serious or critical violation
+        tab.set_viewport_size(PHONE)
+        box = banner.bounding_box()
+        assert box is not None and box["width"] <= PHONE["width"]  # the root hash wraps
 
 
 def test_a_publisher_shows_no_banner(publisher: TestClient) -> None:
