@@ -159,7 +159,11 @@ def test_write_forms_on_a_mirror_answer_the_409_page(mirror: tuple[Store, TestCl
     token = _token(client.get("/admin").text)
     made = client.post(
         "/admin/accounts",
-        data={"username": "newcomer", "password": "a long enough passphrase 42", "csrf_token": token},
+        data={
+            "username": "newcomer",
+            "password": "a long enough passphrase 42",
+            "csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert made.status_code == 409, made.text
