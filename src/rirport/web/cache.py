@@ -65,7 +65,7 @@ class PageCache:
     def __init__(
         self,
         app: ASGIApp,
-        generation: Callable[[], int],
+        generation: Callable[[], object],
         stats: CacheStats,
         entries: int = MAX_ENTRIES,
         max_bytes: int = MAX_BYTES,

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rirport.errors import RirportError, StorageError, StoreBusyError
+from rirport.errors import MirrorReadOnlyError, RirportError, StorageError, StoreBusyError
 from rirport.http.auth.state import SESSION_COOKIE
 from rirport.http.errors import MAX_DESCRIPTION, headers_of, status_of
 from rirport.http.responses import HttpError
@@ -138,8 +138,14 @@ def _wrapped(before: Callable[..., object] | None) -> Handler:
             assert isinstance(answer, Response)
             return answer
         status, lines, headers = describe(exc)
+        title, suggestions = None, suggestions_for(status)
+        if isinstance(exc, MirrorReadOnlyError):  # a form that writes, on a mirror
+            title = "This server is a read-only mirror"
+            publishers = request.app.state.log_reader.mirror_banners()
+            suggestions = [(b.link, f"The publisher, {b.origin}") for b in publishers if b.link]
+            suggestions += suggestions_for(status)
         response = error_page(
-            request, status, lines, suggestions=suggestions_for(status), headers=headers
+            request, status, lines, title=title, suggestions=suggestions, headers=headers
         )
         if status == 401 and SESSION_COOKIE in request.cookies:
             response.delete_cookie(SESSION_COOKIE, path="/")  # a stale cookie: drop it

@@ -29,7 +29,8 @@ class WebState:
 
 def install(app: FastAPI) -> None:
     assets = Assets()
-    app.state.web = WebState(assets, environment(assets))
+    reader = app.state.log_reader
+    app.state.web = WebState(assets, environment(assets, reader.mirror_banners))
 
     @app.get("/static/{name:path}", include_in_schema=False)
     async def static(request: Request, name: str) -> Response:
@@ -48,5 +49,8 @@ def install(app: FastAPI) -> None:
     app.state.warmer = Warmer(live, once=[lambda: [env.get_template(n) for n in templates]])
     app.state.page_cache = CacheStats()
     app.add_middleware(
-        PageCache, generation=lambda: live.served.generation, stats=app.state.page_cache
+        PageCache,
+        # a mirror's banner moves with each verified checkpoint, not only with the data
+        generation=lambda: (live.served.generation, reader.mirror_banners()),
+        stats=app.state.page_cache,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,14 @@ MIN_GZIP = 1400
 """Bodies shorter than this go uncompressed (one packet either way)."""
 
 
-def environment(assets: Assets) -> Environment:
+def no_mirror() -> Sequence[Any]:
+    return ()
+
+
+def environment(assets: Assets, mirror: Callable[[], Sequence[Any]] = no_mirror) -> Environment:
+    """The pages' templates. ``mirror()``: the banners of a mirror store (whom it follows and
+    at which checkpoint, :class:`~rirport.services.transparency.mirror.MirrorBanner`), shown
+    on top of every page by the base layout; empty for a publisher."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -38,7 +46,7 @@ def environment(assets: Assets) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(asset=assets.url, nav=NAV)
+    env.globals.update(asset=assets.url, nav=NAV, mirror=mirror)
     env.filters.update(num=number, pct=percent, day=day)
     return env
 

@@ -44,14 +44,14 @@ from tenacity import (
 
 from rirport.errors import DownloadError, SplitViewError, VerificationError
 from rirport.log import merkle
-from rirport.log.checkpoint import Checkpoint, open_checkpoint
-from rirport.log.note import Verifier
+from rirport.log.checkpoint import Checkpoint, open_checkpoint, parse_text
+from rirport.log.note import Verifier, split_note
 from rirport.log.tiles import WIDTH, TileRef, decode_bundle
 from rirport.log.tree import SparseNodes, right_edge
 from rirport.services.audit import journal
 from rirport.services.audit.replay import ReplayReport, replay
 from rirport.services.transparency import state
-from rirport.services.transparency.readonly import following
+from rirport.services.transparency.readonly import STARTED, following
 from rirport.services.transparency.takeover import check_succession
 from rirport.store.repos.log import PeerRow
 from rirport.store.unit import Store
@@ -364,6 +364,45 @@ def mirror_status(store: Store) -> dict[str, Any]:
             for p in peers
         ]
     }
+
+
+@dataclass(frozen=True)
+class MirrorBanner:
+    """What the pages of a mirror say on top: whom it mirrors and at which checkpoint.
+
+    ``size``, ``root`` (the checkpoint's base64 root hash, as its third line reads) and
+    ``verified_at`` are None while the first pass of ``mirror follow`` has not finished."""
+
+    origin: str
+    publisher: str
+    size: int | None = None
+    root: str | None = None
+    verified_at: str | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The publisher's address when it is a web address a page may link to."""
+        return self.publisher if self.publisher.startswith(("https://", "http://")) else None
+
+
+def banners(store: Store) -> tuple[MirrorBanner, ...]:
+    """One banner per publisher this store follows (none for a publisher)."""
+    with store.read() as uow:
+        peers = uow.log.peers(ROLE)
+        started = "" if peers else (uow.meta.get(STARTED) or "")
+    if not peers:
+        origin, _, url = started.partition(" ")
+        return (MirrorBanner(origin, url),) if origin else ()
+    return tuple(
+        MirrorBanner(p.origin, p.source, p.size, _root(p.note), p.verified_at) for p in peers
+    )
+
+
+def _root(note: str) -> str | None:
+    try:
+        return base64.b64encode(parse_text(split_note(note)[0]).root).decode()
+    except VerificationError:
+        return None
 
 
 def notice(store: Store) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from rirport.log.tiles import WIDTH, TileRef, encode_bundle, tile_hashes, tiles_
 from rirport.log.tree import Tree
 from rirport.services.registry.export import export_snapshot
 from rirport.services.transparency.log import latest_checkpoint
-from rirport.services.transparency.mirror import notice
+from rirport.services.transparency.mirror import MirrorBanner, banners, notice
 from rirport.store.repos.log import CheckpointRow
 from rirport.store.unit import Store
 
@@ -53,6 +53,7 @@ class LogReader:
         self.tree = Tree()
         self._lock = threading.Lock()
         self._notice: tuple[float, dict[str, Any] | None] = (-NOTICE_SECONDS, None)
+        self._banners: tuple[float, tuple[MirrorBanner, ...]] = (-NOTICE_SECONDS, ())
 
     def mirror_notice(self) -> dict[str, Any] | None:
         """The RDAP notice of a mirror (None for a publisher), read at most every few
@@ -62,6 +63,16 @@ class LogReader:
         if now - at >= NOTICE_SECONDS:
             found = notice(self.store)
             self._notice = (now, found)
+        return found
+
+    def mirror_banners(self) -> tuple[MirrorBanner, ...]:
+        """The pages' banner of a mirror (empty for a publisher), read at most every few
+        seconds (every page asks)."""
+        at, found = self._banners
+        now = time.monotonic()
+        if now - at >= NOTICE_SECONDS:
+            found = banners(self.store)
+            self._banners = (now, found)
         return found
 
     def refresh(self) -> Tree:

@@ -130,7 +130,14 @@ async def _change(
     try:
         await asyncio.to_thread(act, fields)
     except (InputError, ConflictError, NotFoundError) as exc:
-        status = {ConflictError: 409, NotFoundError: 404}.get(type(exc), 400)
+        # by kind, not exact class: a MirrorReadOnlyError is a ConflictError (409)
+        status = (
+            409
+            if isinstance(exc, ConflictError)
+            else 404
+            if isinstance(exc, NotFoundError)
+            else 400
+        )
         return await _account(page, account_id, str(exc), status)
     return RedirectResponse(f"/admin/accounts/{account_id}", status_code=303)
 
