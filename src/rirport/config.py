@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from rirport.domain.enums import Registry
 from rirport.errors import ConfigError
+from rirport.locations import default_data_dir, resolved_database_url
 
 #: Where each RIR publishes its latest extended statistics file (``.md5`` beside it).
 DEFAULT_SYNC_URLS: dict[Registry, str] = {
@@ -76,17 +76,13 @@ def setting(
     return Field(default, description=help, json_schema_extra=extra, **constraints)
 
 
-def _default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("rirport", appauthor=False))
-
-
 class Settings(BaseModel):
     """What every command reads: where the store is, where downloads come from."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     data_dir: Path = setting(
-        default_factory=_default_data_dir,
+        default_factory=default_data_dir,
         help="Folder for the SQLite store, caches and downloads.",
         env="RIRPORT_DATA_DIR",
         cli="--data-dir",
@@ -156,9 +152,7 @@ class Settings(BaseModel):
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file in ``data_dir``."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.data_dir / 'rirport.sqlite'}"
+        return resolved_database_url(self.database_url, self.data_dir)
 
     @property
     def cache_dir(self) -> Path:
