@@ -165,10 +165,10 @@ def test_the_clis_settings_table_is_current() -> None:
     from rirport.cli.settings import plain_table
 
     table = plain_table()
-    assert settings_table.GLOBAL_OPTIONS == table["GLOBAL_OPTIONS"], (
+    assert table["GLOBAL_OPTIONS"] == settings_table.GLOBAL_OPTIONS, (
         "regenerate: python -m rirport.cli.settings > src/rirport/cli/settings_table.py"
     )
-    assert settings_table.DEFAULTS == table["DEFAULTS"]
+    assert table["DEFAULTS"] == settings_table.DEFAULTS
     assert set(table["GLOBAL_OPTIONS"]) == {"data_dir", "database_url"}
 
 

@@ -121,7 +121,8 @@ def make_context(db: str | None, data_dir: Path | None, actor: str | None = None
     Raises:
         ConfigError: a ``RIRPORT_*`` variable is not ours or its value is bad (all listed).
     """
-    overrides = {"database_url": db, "data_dir": data_dir.expanduser() if data_dir else None}
+    folder = data_dir.expanduser() if data_dir else None
+    overrides: dict[str, Any] = {"database_url": db, "data_dir": folder}
     who = actor or default_actor()
     if any(name.startswith("RIRPORT_") for name in os.environ):
         from rirport.config import Settings
@@ -134,7 +135,7 @@ def make_context(db: str | None, data_dir: Path | None, actor: str | None = None
     from rirport.cli.settings_table import DEFAULTS
 
     where = StoreSettings(
-        overrides["data_dir"] or default_data_dir(),
+        folder or default_data_dir(),
         db or DEFAULTS["database_url"],
         DEFAULTS["log_checkpoint_interval"],
     )
