@@ -12,6 +12,14 @@ Nothing in rirport reads the environment except :meth:`Settings.from_env` (and C
 receives a :class:`Settings`. Values are validated by pydantic, each problem named by its
 variable, all listed at once.
 
+The command line does not import this module when there is nothing to validate: it builds
+its global options from ``rirport.cli.settings_table`` (those options and the global literal
+defaults as plain data, generated from the declarations here by ``python -m
+rirport.cli.settings``; a test checks it is current), and when no ``RIRPORT_*`` variable is
+set it makes :class:`Settings` only when a command asks for more than where the store is
+(``rirport.cli.context``). Importing pydantic and building these models costs about twice
+the start-up of Click itself.
+
 Hard limits chosen for safety (body sizes, deadlines, decompression caps) stay constants in the
 modules that enforce them: they are documented there and are not settings.
 """
