@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import platformdirs
@@ -157,3 +158,46 @@ def test_timeout_must_be_a_positive_finite_number(value: str) -> None:
 def test_an_empty_data_dir_is_refused() -> None:
     with pytest.raises(ConfigError, match="RIRPORT_DATA_DIR=' ': is empty"):
         Settings.from_env({"RIRPORT_DATA_DIR": " "})
+
+
+def test_the_clis_settings_table_is_current() -> None:
+    from rirport.cli import settings_table
+    from rirport.cli.settings import plain_table
+
+    table = plain_table()
+    assert table["GLOBAL_OPTIONS"] == settings_table.GLOBAL_OPTIONS, (
+        "regenerate: python -m rirport.cli.settings > src/rirport/cli/settings_table.py"
+    )
+    assert table["DEFAULTS"] == settings_table.DEFAULTS
+    assert set(table["GLOBAL_OPTIONS"]) == {"data_dir", "database_url"}
+
+
+def test_without_variables_the_context_builds_the_same_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rirport.cli.context import make_context
+
+    for name in [n for n in os.environ if n.startswith("RIRPORT_")]:
+        monkeypatch.delenv(name)
+    for db, data_dir in ((None, None), ("sqlite://", tmp_path), (None, tmp_path)):
+        app = make_context(db, data_dir)
+        assert app._settings is None  # nothing to validate: no pydantic model yet
+        expected = Settings.from_env({}).with_overrides(database_url=db, data_dir=data_dir)
+        assert app.settings == expected
+        assert app.where.resolved_database_url == expected.resolved_database_url
+        assert app.where.cache_dir == expected.cache_dir
+        assert app.where.log_checkpoint_interval == expected.log_checkpoint_interval
+
+
+def test_with_a_variable_the_context_validates_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rirport.cli.context import make_context
+
+    monkeypatch.setenv("RIRPORT_LOG_CHECKPOINT_INTERVAL", "2.5")
+    app = make_context(None, tmp_path)
+    assert app._settings is not None and app.where.log_checkpoint_interval == 2.5
+    assert app.where.data_dir == tmp_path
+    monkeypatch.setenv("RIRPORT_HTTP_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="RIRPORT_HTTP_TIMEOUT"):
+        make_context(None, tmp_path)

@@ -12,6 +12,14 @@ Nothing in rirport reads the environment except :meth:`Settings.from_env` (and C
 receives a :class:`Settings`. Values are validated by pydantic, each problem named by its
 variable, all listed at once.
 
+The command line does not import this module when there is nothing to validate: it builds
+its global options from ``rirport.cli.settings_table`` (those options and the global literal
+defaults as plain data, generated from the declarations here by ``python -m
+rirport.cli.settings``; a test checks it is current), and when no ``RIRPORT_*`` variable is
+set it makes :class:`Settings` only when a command asks for more than where the store is
+(``rirport.cli.context``). Importing pydantic and building these models costs about twice
+the start-up of Click itself.
+
 Hard limits chosen for safety (body sizes, deadlines, decompression caps) stay constants in the
 modules that enforce them: they are documented there and are not settings.
 """
@@ -23,12 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from rirport.domain.enums import Registry
 from rirport.errors import ConfigError
+from rirport.locations import default_data_dir, resolved_database_url
 
 #: Where each RIR publishes its latest extended statistics file (``.md5`` beside it).
 DEFAULT_SYNC_URLS: dict[Registry, str] = {
@@ -76,17 +84,13 @@ def setting(
     return Field(default, description=help, json_schema_extra=extra, **constraints)
 
 
-def _default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("rirport", appauthor=False))
-
-
 class Settings(BaseModel):
     """What every command reads: where the store is, where downloads come from."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     data_dir: Path = setting(
-        default_factory=_default_data_dir,
+        default_factory=default_data_dir,
         help="Folder for the SQLite store, caches and downloads.",
         env="RIRPORT_DATA_DIR",
         cli="--data-dir",
@@ -156,9 +160,7 @@ class Settings(BaseModel):
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file in ``data_dir``."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.data_dir / 'rirport.sqlite'}"
+        return resolved_database_url(self.database_url, self.data_dir)
 
     @property
     def cache_dir(self) -> Path:

@@ -78,4 +78,4 @@ def view_for(app: AppContext, as_of: str | None) -> CurrentView:
     """The current view, or the view as of a date (``--as-of``)."""
     if as_of is None:
         return app.current_view()
-    return load_as_of(app.store, option_date(as_of, "--as-of"), app.settings.cache_dir)
+    return load_as_of(app.store, option_date(as_of, "--as-of"), app.where.cache_dir)

@@ -3,6 +3,12 @@
 
 An option's name, type, range, default, help and environment variable all come from its one
 declaration; nothing here restates them.
+
+The global options, which every command builds before it runs, are made from
+:mod:`rirport.cli.settings_table`: the same options as data, generated from the declarations
+by ``python -m rirport.cli.settings`` (a test checks it is current), so that a command does not
+import pydantic to build them. :mod:`rirport.config` is imported only when a declaration is
+needed (``rirport settings``, the serve options).
 """
 
 from __future__ import annotations
@@ -11,30 +17,49 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from rirport.config import Declared, ServeSettings, declared, settings_markdown
+if TYPE_CHECKING:
+    from rirport.config import Declared
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def click_type(decl: Declared) -> click.ParamType[Any] | None:
-    """The Click type of a declared setting (ranges from its pydantic bounds)."""
+def type_spec(decl: Declared) -> dict[str, Any] | None:
+    """The Click type of a declared setting as plain data (ranges from its pydantic bounds)."""
     kind = decl.annotation
     bounds = decl.bounds()
     low = bounds.get("ge", bounds.get("gt"))
     high = bounds.get("le", bounds.get("lt"))
     if kind is int:
-        return click.IntRange(low, high) if bounds else click.INT
+        return {"kind": "int", "low": low, "high": high} if bounds else {"kind": "int"}
     if kind is float:
         if bounds:
-            return click.FloatRange(low, high, min_open="gt" in bounds)
-        return click.FLOAT
+            return {"kind": "float", "low": low, "high": high, "min_open": "gt" in bounds}
+        return {"kind": "float"}
     if kind in (Path, Path | None):
-        return click.Path(path_type=Path, dir_okay=decl.name == "data_dir")
+        return {"kind": "path", "dir_okay": decl.name == "data_dir"}
     return None
+
+
+def click_type_of(spec: dict[str, Any] | None) -> click.ParamType[Any] | None:
+    """The Click type :func:`type_spec` describes."""
+    if spec is None:
+        return None
+    if spec["kind"] == "int":
+        return click.IntRange(spec["low"], spec["high"]) if "low" in spec else click.INT
+    if spec["kind"] == "float":
+        if "low" in spec:
+            return click.FloatRange(spec["low"], spec["high"], min_open=spec["min_open"])
+        return click.FLOAT
+    return click.Path(path_type=Path, dir_okay=spec["dir_okay"])
+
+
+def click_type(decl: Declared) -> click.ParamType[Any] | None:
+    """The Click type of a declared setting (ranges from its pydantic bounds)."""
+    return click_type_of(type_spec(decl))
 
 
 class SettingOption(click.Option):
@@ -52,6 +77,26 @@ class SettingOption(click.Option):
             raise
 
 
+def option_spec(decl: Declared) -> dict[str, Any]:
+    """The names, help, type and metavar of a declared setting's option, as plain data."""
+    assert decl.cli, decl.name
+    names = [decl.cli] if "/" in decl.cli else [decl.cli, decl.name]
+    help_text = decl.help + (f" [env: {decl.env}]" if decl.env else "")
+    spec: dict[str, Any] = {"names": names, "help": help_text}
+    if "/" not in decl.cli:
+        spec["type"] = type_spec(decl)
+        spec["metavar"] = decl.metavar
+    return spec
+
+
+def _option_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"help": spec["help"], "cls": SettingOption}
+    if "type" in spec:
+        kwargs["type"] = click_type_of(spec["type"])
+        kwargs["metavar"] = spec["metavar"]
+    return kwargs
+
+
 def option(decl: Declared, *, envvar: bool = True, default: bool = True) -> Callable[[F], F]:
     """The Click option of a declared setting.
 
@@ -60,13 +105,9 @@ def option(decl: Declared, *, envvar: bool = True, default: bool = True) -> Call
     ``default``: give Click the declared default (off for the global options, whose default
     comes from the environment first).
     """
-    assert decl.cli, decl.name
-    names = [decl.cli] if "/" in decl.cli else [decl.cli, decl.name]
-    help_text = decl.help + (f" [env: {decl.env}]" if decl.env else "")
-    kwargs: dict[str, Any] = {"help": help_text, "cls": SettingOption}
-    if "/" not in decl.cli:
-        kwargs["type"] = click_type(decl)
-        kwargs["metavar"] = decl.metavar
+    spec = option_spec(decl)
+    names = spec["names"]
+    kwargs = _option_kwargs(spec)
     if default:
         kwargs["default"] = decl.default
         kwargs["show_default"] = decl.default is not None
@@ -76,16 +117,59 @@ def option(decl: Declared, *, envvar: bool = True, default: bool = True) -> Call
 
 
 def serve_options(function: F) -> F:
-    """Every :class:`ServeSettings` option, in declaration order."""
+    """Every :class:`~rirport.config.ServeSettings` option, in declaration order."""
+    from rirport.config import ServeSettings, declared
+
     for decl in reversed(list(declared(ServeSettings))):
         function = option(decl)(function)
     return function
 
 
 def global_option(name: str) -> Callable[[F], F]:
-    """The global option of one :class:`~rirport.config.Settings` field."""
-    (decl,) = [d for d in declared() if d.name == name and d.scope == "global"]
-    return option(decl, envvar=False, default=False)
+    """The global option of one :class:`~rirport.config.Settings` field, from
+    :mod:`rirport.cli.settings_table` (no declaration default, no ``envvar``: see
+    :func:`option`)."""
+    from rirport.cli.settings_table import GLOBAL_OPTIONS
+
+    spec = GLOBAL_OPTIONS[name]
+    return click.option(*spec["names"], **_option_kwargs(spec))
+
+
+def plain_table() -> dict[str, Any]:
+    """What :mod:`rirport.cli.settings_table` holds, from the declarations: the global
+    options, and the literal defaults of the global settings (those of a ``default_factory``
+    are left out)."""
+    from rirport.config import Settings, declared
+
+    options = {d.name: option_spec(d) for d in declared(Settings) if d.cli}
+    defaults = {
+        d.name: d.info.default
+        for d in declared(Settings)
+        if d.info.default_factory is None
+        and isinstance(d.info.default, (str, int, float, type(None)))
+    }
+    return {"GLOBAL_OPTIONS": options, "DEFAULTS": defaults}
+
+
+def settings_table_source() -> str:
+    """The text of ``src/rirport/cli/settings_table.py``."""
+    import pprint
+
+    out = [
+        '"""The global options and the literal defaults of the global settings as plain data,',
+        "generated from the declarations in src/rirport/config.py by",
+        "``python -m rirport.cli.settings > src/rirport/cli/settings_table.py`` (then",
+        "``ruff format``): do not edit (tests/test_config.py checks it is current). Every command",
+        'builds its global options from it without importing pydantic."""',
+        "",
+        "from typing import Any",
+        "",
+    ]
+    for name, value in plain_table().items():
+        text = pprint.pformat(value, width=88, sort_dicts=False)
+        out.append(f"{name}: dict[str, Any] = {text}")
+        out.append("")
+    return "\n".join(out)
 
 
 @click.command("settings")
@@ -100,6 +184,8 @@ def global_option(name: str) -> Callable[[F], F]:
 def command(fmt: str) -> None:
     """Every setting: its variable, option, default, what it does (and, in the table, whether
     the environment sets it)."""
+    from rirport.config import declared, settings_markdown
+
     if fmt == "markdown":
         click.echo(settings_markdown(), nl=False)
         return
@@ -120,3 +206,7 @@ def command(fmt: str) -> None:
     from rirport.cli.output import emit
 
     emit(rows, "table", ["variable", "option", "scope", "default", "set", "help"])
+
+
+if __name__ == "__main__":
+    print(settings_table_source(), end="")

@@ -50,7 +50,7 @@ def country(code: str | None) -> str:
     are."""
     if not code:
         return ""
-    from rirport.present.countries import country_name  # pycountry costs ~0.2 s to import
+    from rirport.present.countries import country_name  # reads the ISO 3166-1 names on first use
 
     name = country_name(code.upper())
     return f"{code} ({name})" if name != code.upper() else code

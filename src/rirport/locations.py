@@ -1,0 +1,24 @@
+"""Where a store lives: the default data folder and the database URL derived from it.
+
+Plain functions without pydantic: :class:`rirport.config.Settings` uses them, and so does the
+command line's fast path (:mod:`rirport.cli.context`), which builds no settings model when no
+``RIRPORT_*`` variable is set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """The user data folder (``~/.local/share/rirport`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rirport", appauthor=False))
+
+
+def resolved_database_url(database_url: str | None, data_dir: Path) -> str:
+    """The database URL, defaulting to the SQLite file ``rirport.sqlite`` in ``data_dir``."""
+    if database_url:
+        return database_url
+    return f"sqlite:///{data_dir / 'rirport.sqlite'}"
