@@ -39,6 +39,8 @@ class TransferRepo:
         self._c = connection
         self._widest: dict[str, int] | None = None
         """The widths as this unit of work last read or wrote them."""
+        self._widest_stored = False
+        """Whether ``meta`` holds them (an update) or not yet (an insert)."""
 
     def add(self, values: dict[str, Any]) -> int:
         key = self._c.execute(insert(schema.transfer).values(**values)).inserted_primary_key
@@ -48,7 +50,9 @@ class TransferRepo:
 
     # The widest request of each type digit (``meta.transfer_widest``), so the transfers
     # overlapping a range are an index range on ``lo`` (``lo >= start - widest``), not a scan
-    # of every transfer before it: a mass move makes thousands of them.
+    # of every transfer before it: a mass move makes thousands of them. Reading never writes
+    # it (reads run in read-only transactions): a store without the key (none made yet, or a
+    # store from before) has it computed here and saved by its next transfer.
     def _widths(self) -> dict[str, int]:
         if self._widest is not None:
             return self._widest
@@ -56,22 +60,23 @@ class TransferRepo:
         raw = self._c.exec_driver_sql(
             f'SELECT value FROM meta WHERE "key" = {mark}', ("transfer_widest",)
         ).scalar_one_or_none()
+        self._widest_stored = raw is not None
         if raw is not None:
             self._widest = {k: int(v) for k, v in json.loads(raw).items()}
             return self._widest
         t = schema.transfer.c
         widths: dict[str, int] = {}
-        for lo, hi in self._c.execute(select(t.lo, t.hi)):  # once, for a store from before
+        for lo, hi in self._c.execute(select(t.lo, t.hi)):
             width = int(hi[1:], 16) - int(lo[1:], 16)
             widths[lo[0]] = max(widths.get(lo[0], 0), width)
-        self._save_widths(widths, new=True)
         self._widest = widths
         return widths
 
-    def _save_widths(self, widths: dict[str, int], new: bool = False) -> None:
+    def _save_widths(self, widths: dict[str, int]) -> None:
         value = json.dumps(widths, sort_keys=True)
-        if new:
+        if not self._widest_stored:
             self._c.execute(insert(schema.meta).values(key="transfer_widest", value=value))
+            self._widest_stored = True
         else:
             self._c.execute(
                 update(schema.meta)
@@ -82,8 +87,8 @@ class TransferRepo:
     def _widen(self, lo: str, hi: str) -> None:
         widths = self._widths()
         width = int(hi[1:], 16) - int(lo[1:], 16)
-        if width > widths.get(lo[0], -1):
-            widths[lo[0]] = width
+        if width > widths.get(lo[0], -1) or not self._widest_stored:
+            widths[lo[0]] = max(width, widths.get(lo[0], -1))
             self._save_widths(widths)
 
     def get(self, transfer_id: int, for_update: bool = False) -> TransferRow | None:
