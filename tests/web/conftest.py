@@ -55,13 +55,16 @@ PHONE = {"width": 390, "height": 844}
 
 
 def bound_socket() -> socket.socket:
-    """A socket bound to the first free loopback port of 8110–8199, kept bound and handed to
-    uvicorn (two test workers starting at once cannot pick the same port)."""
+    """A socket bound to the first free loopback port of 8110–8199, listening, and handed to
+    uvicorn. It listens at once: with SO_REUSEADDR, Linux lets two sockets bind one port while
+    neither listens, so two test workers starting together could both take it and the second
+    would fail in uvicorn's ``listen`` ("Address already in use")."""
     for port in [*PORTS, *range(8120, 8200)]:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
+            sock.listen(128)
         except OSError:
             sock.close()
             continue
