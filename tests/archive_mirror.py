@@ -139,14 +139,16 @@ class _Handler(BaseHTTPRequestHandler):
             mirror.most_busy = max(mirror.most_busy, mirror.busy)
         try:
             time.sleep(mirror.delay)
-            if fault in ("drop", "drop-once"):
-                if fault == "drop-once":
-                    del mirror.faults[path]
-                return self._send(200, data[: len(data) // 2], length=len(data))
-            return self._send(200, data)
         finally:
+            # counted out before the answer is written: a client that has read it may start
+            # its next request before this thread would run again after the write
             with mirror.lock:
                 mirror.busy -= 1
+        if fault in ("drop", "drop-once"):
+            if fault == "drop-once":
+                del mirror.faults[path]
+            return self._send(200, data[: len(data) // 2], length=len(data))
+        return self._send(200, data)
 
     def _send(
         self, status: int, body: bytes, kind: str = "application/octet-stream", length: int = -1
