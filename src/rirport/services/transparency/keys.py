@@ -19,8 +19,8 @@ def key_path(data_dir: Path) -> Path:
     return data_dir / KEY_FILE
 
 
-def read_signer(path: Path) -> Signer:
-    """The key in ``path``.
+def read_signer(path: Path, what: str = "log signing key") -> Signer:
+    """The key in ``path`` (``what`` names it in errors: the log's or a witness's).
 
     Raises:
         ConfigError: it cannot be read, is readable by others, or is not a key.
@@ -29,10 +29,10 @@ def read_signer(path: Path) -> Signer:
         mode = path.stat().st_mode & 0o777
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the log signing key: {exc.strerror}") from exc
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
     if mode & 0o077:
         raise ConfigError(
-            f"{path}: the log signing key is readable by others (mode {mode:o}); "
+            f"{path}: the {what} is readable by others (mode {mode:o}); "
             "chmod 600 it before it is used"
         )
     try:

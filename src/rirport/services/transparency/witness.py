@@ -41,7 +41,8 @@ from rirport.errors import (
 from rirport.log import cosignature
 from rirport.log.checkpoint import Checkpoint, parse_text
 from rirport.log.cosignature import Submission, WitnessRefusedError
-from rirport.log.note import COSIGNATURE, Signer, Verifier, parse_skey, split_note
+from rirport.log.note import COSIGNATURE, Signer, Verifier, split_note
+from rirport.services.transparency.keys import read_signer
 from rirport.services.transparency.log import latest_checkpoint
 from rirport.services.transparency.reader import LogReader
 from rirport.store.repos.log import PeerRow
@@ -84,19 +85,7 @@ def read_key(path: Path) -> Signer:
     Raises:
         ConfigError: not readable, readable by others, or not a cosignature key.
     """
-    try:
-        mode = path.stat().st_mode & 0o777
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the witness key: {exc.strerror}") from exc
-    if mode & 0o077:
-        raise ConfigError(
-            f"{path}: the witness key is readable by others (mode {mode:o}); chmod 600 it"
-        )
-    try:
-        signer = parse_skey(text)
-    except VerificationError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    signer = read_signer(path, "witness key")
     if signer.kind != COSIGNATURE:
         raise ConfigError(
             f"{path}: this is a log signing key, not a witness key (`rirport witness init`)"
