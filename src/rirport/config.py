@@ -36,7 +36,7 @@ from pydantic.fields import FieldInfo
 
 from rirport.domain.enums import Registry
 from rirport.errors import ConfigError
-from rirport.locations import default_data_dir, resolved_database_url
+from rirport.locations import StoreLocation, default_data_dir
 
 #: Where each RIR publishes its latest extended statistics file (``.md5`` beside it).
 DEFAULT_SYNC_URLS: dict[Registry, str] = {
@@ -84,7 +84,7 @@ def setting(
     return Field(default, description=help, json_schema_extra=extra, **constraints)
 
 
-class Settings(BaseModel):
+class Settings(StoreLocation, BaseModel):
     """What every command reads: where the store is, where downloads come from."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -156,19 +156,6 @@ class Settings(BaseModel):
         ge=0,
         allow_inf_nan=False,
     )
-
-    @property
-    def resolved_database_url(self) -> str:
-        """The database URL, defaulting to the SQLite file in ``data_dir``."""
-        return resolved_database_url(self.database_url, self.data_dir)
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
-
-    @property
-    def download_dir(self) -> Path:
-        return self.data_dir / "downloads"
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with some settings replaced (None values are ignored)."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rirport.locations import default_data_dir, resolved_database_url
+from rirport.locations import StoreLocation, default_data_dir
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,20 +32,12 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class StoreSettings:
+class StoreSettings(StoreLocation):
     """The settings that say where the store is (all a lookup needs), without pydantic."""
 
     data_dir: Path
     database_url: str | None
     log_checkpoint_interval: float
-
-    @property
-    def resolved_database_url(self) -> str:
-        return resolved_database_url(self.database_url, self.data_dir)
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
 
 
 @dataclass
