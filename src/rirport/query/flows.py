@@ -18,32 +18,42 @@ from rirport.query.series import Step, points
 from rirport.store.unit import Store
 
 
+@dataclass(frozen=True, kw_only=True)
+class Moved:
+    """How much moved: the number of moves, IPv4 addresses, IPv6 prefixes and AS numbers
+    (what a flow of either kind carries)."""
+
+    moves: int
+    addresses: int
+    ipv6_prefixes: int
+    asns: int
+
+    def moved_json(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in AMOUNTS}
+
+
+AMOUNTS = ("moves", "addresses", "ipv6_prefixes", "asns")
+
+
 @dataclass(frozen=True)
-class Flow:
+class Flow(Moved):
     """What moved from one registry to another in one period (from ``period`` to the day
     before the next period starts)."""
 
     period: dt.date
     from_registry: str
     to_registry: str
-    moves: int
-    addresses: int
-    ipv6_prefixes: int
-    asns: int
 
     def to_json(self) -> dict[str, Any]:
         return {
             "period": self.period.isoformat(),
             "from_registry": self.from_registry,
             "to_registry": self.to_registry,
-            "moves": self.moves,
-            "addresses": self.addresses,
-            "ipv6_prefixes": self.ipv6_prefixes,
-            "asns": self.asns,
+            **self.moved_json(),
         }
 
 
-COLUMNS = ["period", "from_registry", "to_registry", "moves", "addresses", "ipv6_prefixes", "asns"]
+COLUMNS = ["period", "from_registry", "to_registry", *AMOUNTS]
 
 
 def flows(store: Store, start: dt.date, end: dt.date, step: Step = "month") -> list[Flow]:
@@ -77,32 +87,25 @@ def summed(
         cell[0] += 1
         cell[1 + ("ipv4", "ipv6", "asn").index(rtype)] += 1 if rtype == "ipv6" else value
     return [
-        Flow(periods[k], source, target, *cell)
+        Flow(periods[k], source, target, **dict(zip(AMOUNTS, cell, strict=True)))
         for (k, source, target), cell in sorted(totals.items())
     ]
 
 
 @dataclass(frozen=True)
-class RegistryFlow:
+class RegistryFlow(Moved):
     """What one registry received from (``in``) or gave to (``out``) another in one period."""
 
     period: dt.date
     direction: Literal["in", "out"]
     other: str
-    moves: int
-    addresses: int
-    ipv6_prefixes: int
-    asns: int
 
     def to_json(self) -> dict[str, Any]:
         return {
             "period": self.period.isoformat(),
             "direction": self.direction,
             "registry": self.other,
-            "moves": self.moves,
-            "addresses": self.addresses,
-            "ipv6_prefixes": self.ipv6_prefixes,
-            "asns": self.asns,
+            **self.moved_json(),
         }
 
 
@@ -134,8 +137,6 @@ def of_registry(
             direction, other = "out", f.to_registry
         else:
             continue
-        out.append(
-            RegistryFlow(f.period, direction, other, f.moves, f.addresses, f.ipv6_prefixes, f.asns)
-        )
+        out.append(RegistryFlow(f.period, direction, other, **f.moved_json()))
     out.sort(key=lambda r: (r.period, r.direction, r.other))
     return out
