@@ -107,9 +107,18 @@ def answers(app: Any, sent: list[Sent]) -> list[Answer]:
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
         for method, path, headers in sent:
             r = client.request(method, path, headers=headers)
-            raw = [(k.lower(), v) for k, v in r.headers.raw if k.lower() != b"date"]
+            raw = [_timeless(k.lower(), v) for k, v in r.headers.raw if k.lower() != b"date"]
             out.append((r.status_code, raw, r.content))
     return out
+
+
+def _timeless(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """A header, a 429's ``Retry-After`` as a positive count only (the two apps are asked
+    at different moments, so their buckets refill by different amounts)."""
+    if name == b"retry-after":
+        assert value.isdigit() and int(value) > 0
+        return name, b"N"
+    return name, value
 
 
 def same(store: Store, config: HttpConfig, sent: list[Sent]) -> list[Answer]:
@@ -121,7 +130,7 @@ def same(store: Store, config: HttpConfig, sent: list[Sent]) -> list[Answer]:
     for request, a, b in zip(sent, fast, routed, strict=True):
         assert a == b, request
     rendered: Rendered = app.state.rendered
-    assert config.redirects or rendered.misses >= len(sent) // 10
+    assert config.redirects or len(sent) < 10 or rendered.misses >= len(sent) // 10
     return fast
 
 
@@ -168,7 +177,7 @@ def test_a_second_asking_is_answered_alike(filled_store: Store, paths: list[str]
 def test_answers_alike_in_every_configuration(
     filled_store: Store, paths: list[str], config: HttpConfig
 ) -> None:
-    sent: list[Sent] = [("GET", p, {}) for p in paths[:50]]
+    sent: list[Sent] = [("GET", p, h) for p in paths[:50] for h in ({}, {"Host": "rdap.example"})]
     sent += [(m, p, h) for p in ODD[:14] for m, h in VARIANTS[:4] + VARIANTS[7:8]]
     same(filled_store, config, sent)
 
@@ -215,6 +224,23 @@ def test_a_project_error_is_mapped_and_an_unexpected_one_logged(
     assert (unexpected.status_code, unexpected.content) == (500, b"")
     assert unexpected.headers["access-control-allow-origin"] == "*"
     assert [r.exc_info[1] for r in caplog.records if r.exc_info] and "disk is full" in caplog.text
+
+
+def test_a_failing_rate_limiter_is_answered_as_without_the_lane(
+    filled_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A limiter that fails (a shared Redis gone) fails a lookup as it fails any request:
+    Starlette's 500 from the app's handler, the error raised on to the server."""
+    from rirport.http.ratelimit import TokenBuckets
+
+    def down(*_args: object) -> float:
+        raise ConnectionError("redis is gone")
+
+    monkeypatch.setattr(TokenBuckets, "take", down)
+    got = same(
+        filled_store, HttpConfig(rate=5, refresh_seconds=0), [("GET", "/rdap/ip/1.1.1.1", {})]
+    )
+    assert got[0][0] == 500 and b"internal error" in got[0][2]
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ a request it takes passes the same checks, in the same order, as the
 target length, ``Host``, rate limit, ``Accept``), HEAD and one trailing slash are read as the
 Gate reads them, failures are mapped by :func:`rirport.http.errors.error_response_for`, and
 the answer has the same status, headers and bytes as the router's (a test compares them
-over many requests). Anything else — a query string (``as-of``), credentials, redirect mode,
-a path the router might read otherwise — goes the normal way, untouched.
+over many requests). Anything else — a query string (``as-of``), credentials, a root path, a
+path the router might read otherwise — goes the normal way, untouched; in redirect mode the
+lane calls the route's handler itself.
 
 Answers are kept by view row (and, for ``autnum/``, the AS number asked) per served
 generation, base URL and mirror notice, :data:`MAX_BYTES` at most, least recently used
@@ -42,8 +43,9 @@ AUTNUM = "/rdap/autnum/"
 MAX_BYTES = 48 * 1024 * 1024
 """Rendered answers kept per worker: an ``ip/`` answer is about 2 KB without its envelope,
 so some 20,000 records' answers (the load benchmark draws 20,000 addresses)."""
-ENTRY_OVERHEAD = 200
-"""Bytes counted per kept answer beyond its own (key, dict slot, bytes header)."""
+ENTRY_OVERHEAD = 300
+"""Bytes counted per kept answer beyond its own (key and value tuples, the ordered dict's
+slot and link, the bytes object's header)."""
 
 
 def eligible(scope: Scope) -> bool:
@@ -65,7 +67,8 @@ def eligible(scope: Scope) -> bool:
 
 
 class Rendered:
-    """Answers' bytes of one served generation and mirror notice, bounded by bytes."""
+    """Answers' bytes of one served generation and mirror notice, bounded by bytes (used on
+    the event loop only: no lock)."""
 
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
