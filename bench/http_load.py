@@ -9,6 +9,11 @@ it shows what the stack costs apart from the lookup). Target: ip/ serves at leas
 trivial app's requests a second; p99 latencies and absolute figures are printed too. The
 server's resident memory after the run is printed as well.
 
+Rounds start once the rirport server is idle: at start its page warmer (rirport.web.warm)
+makes the pages' facts in a background thread for some seconds, which would take the GIL
+(and a core) from the rounds. Each server's CPU time per request is printed too: on a
+shared machine it does not move with what other processes take.
+
     python -m bench.http_load [--connections 64] [--seconds 8] [--rounds 3]
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +51,23 @@ def prepare(folder: Path) -> tuple[str, list[str]]:
     offsets = rng.random(len(picked)) * table.value[picked]
     numbers = table.first_lo[picked] + offsets.astype(np.uint64)
     return url, [str(ipaddress.IPv4Address(int(n))) for n in numbers]
+
+
+def settle(pid: int, limit: float = 300.0) -> float:
+    """Seconds until process ``pid`` uses under 5% of a core over a second (at most
+    ``limit``)."""
+    process = psutil.Process(pid)
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        before = sum(process.cpu_times()[:2])
+        time.sleep(1.0)
+        if sum(process.cpu_times()[:2]) - before < 0.05:
+            break
+    return time.monotonic() - began
+
+
+def cpu_seconds(pid: int) -> float:
+    return float(sum(psutil.Process(pid).cpu_times()[:2]))
 
 
 def merge(loads: list[Load]) -> Load:
@@ -76,17 +99,21 @@ def main() -> None:
             trivial = [request_bytes("/", f"127.0.0.1:{trivial_port}")]
             run_load("127.0.0.1", port, health + lookups, args.connections, 2.0)  # warm up
             run_load("127.0.0.1", trivial_port, trivial, args.connections, 2.0)
+            waited = settle(server.pid)
             loads: dict[str, list[Load]] = {"trivial": [], "ip": [], "health": []}
+            cpu = dict.fromkeys(loads, 0.0)
+            targets = {
+                "trivial": (trivial_server.pid, trivial_port, trivial),
+                "ip": (server.pid, port, lookups),
+                "health": (server.pid, port, health),
+            }
             for _ in range(args.rounds):
-                loads["trivial"].append(
-                    run_load("127.0.0.1", trivial_port, trivial, args.connections, args.seconds)
-                )
-                loads["ip"].append(
-                    run_load("127.0.0.1", port, lookups, args.connections, args.seconds)
-                )
-                loads["health"].append(
-                    run_load("127.0.0.1", port, health, args.connections, args.seconds)
-                )
+                for name, (pid, at, requests) in targets.items():
+                    before = cpu_seconds(pid)
+                    loads[name].append(
+                        run_load("127.0.0.1", at, requests, args.connections, args.seconds)
+                    )
+                    cpu[name] += cpu_seconds(pid) - before
             rss = psutil.Process(server.pid).memory_full_info()
         finally:
             for process in (server, trivial_server):
@@ -98,9 +125,15 @@ def main() -> None:
         f"{args.connections} keep-alive connections from this process, {args.rounds} "
         f"alternating rounds of {args.seconds:g}s each"
     )
+    print(f"rounds began once the rirport server was idle, {waited:.0f}s after it answered")
     print(t.line("trivial Starlette app GET / "))
     print(i.line("rirport /rdap/ip/<address>  "))
     print(h.line("rirport /api/health         "))
+    per = {name: cpu[name] / max(1, merge(loads[name]).requests) * 1e6 for name in cpu}
+    print(
+        f"server CPU per request: trivial {per['trivial']:.0f} us, ip/ {per['ip']:.0f} us "
+        f"(trivial/ip {per['trivial'] / per['ip']:.2f}), /api/health {per['health']:.0f} us"
+    )
     ratio = i.rps / t.rps
     print(
         f"ip/ vs trivial app: ratio {ratio:.2f}; target >= 0.7: "

@@ -317,7 +317,7 @@ def test_a_project_error_on_either_path_is_mapped_not_a_500(
 
     app = create_app(filled_store, None, HttpConfig(rate=0, refresh_seconds=0), fast_path=fast_path)
     with TestClient(app) as each:
-        monkeypatch.setattr(Lookup, "smallest_covering", fail)
+        monkeypatch.setattr(Lookup, "smallest_covering_row", fail)
         response = each.get("/rdap/ip/193.0.0.1")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/rdap+json"

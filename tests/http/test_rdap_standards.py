@@ -239,7 +239,7 @@ def test_cors_even_on_an_unexpected_failure(
 
     app = create_app(filled_store, None, HttpConfig(rate=0, refresh_seconds=0), fast_path=False)
     with TestClient(app, raise_server_exceptions=False) as each:
-        monkeypatch.setattr(Lookup, "smallest_covering", broken)
+        monkeypatch.setattr(Lookup, "smallest_covering_row", broken)
         response = each.get("/rdap/ip/193.0.0.1")
     assert response.status_code == 500
     assert response.headers["access-control-allow-origin"] == "*"
@@ -316,13 +316,13 @@ def test_a_huge_search_does_not_stall_a_concurrent_lookup(
     slice."""
     import rirport.http.rdap.routes as routes
 
-    real = routes._object
+    real = routes.object_of
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.01)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(routes, "_object", slow)
+    monkeypatch.setattr(routes, "object_of", slow)
     monkeypatch.setattr(routes, "SLICE", 5)
     app = create_app(filled_store, None, HttpConfig(rate=0, refresh_seconds=0))
 

@@ -8,7 +8,7 @@ picklable object (never through the environment).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from rirport.errors import RirportError
 from rirport.http import hosts
@@ -33,9 +34,9 @@ from rirport.http.config import HttpConfig
 from rirport.http.docs import router as docs_router
 from rirport.http.errors import error_response_for
 from rirport.http.log import router as log_router
-from rirport.http.middleware import Gate
+from rirport.http.middleware import Gate, Screen
 from rirport.http.ratelimit import buckets_for
-from rirport.http.rdap.fast import try_fast
+from rirport.http.rdap.fast import FastLane, Rendered
 from rirport.http.rdap.history import router as rdap_history_router
 from rirport.http.rdap.routes import router as rdap_router
 from rirport.http.responses import JSON, RDAP_JSON, HttpError, error_response
@@ -60,7 +61,7 @@ def create_app(
 ) -> FastAPI:
     """The server over ``store``; loads the current view now (a second or two).
 
-    ``fast_path`` answers plain ip/ and autnum/ lookups before the router
+    ``fast_path`` answers plain ip/ and autnum/ lookups in front of the whole stack
     (:mod:`rirport.http.rdap.fast`); tests turn it off to compare.
     """
     cfg = config or HttpConfig()
@@ -80,7 +81,7 @@ def create_app(
             live.stop()
             log_flush(store)  # sign what the checkpoint interval left for later
 
-    app = FastAPI(
+    app = App(
         title="rirport",
         version="1",
         lifespan=lifespan,
@@ -109,13 +110,23 @@ def create_app(
     _handlers(app)
     install_auth_handlers(app)
     install_pages(app)  # the HTML pages at / (rirport.web), after the handlers it wraps
-    app.add_middleware(
-        Gate,
-        buckets=app.state.buckets,
-        fast=try_fast if fast_path else None,
-        allowed_hosts=hosts.normalised(cfg.allowed_hosts),
-    )
+    screen = Screen(app.state.buckets, hosts.normalised(cfg.allowed_hosts))
+    app.add_middleware(Gate, screen=screen)
+    if fast_path:
+        app.state.rendered = Rendered()
+        app.lane = lambda stack: FastLane(stack, screen, app.state, app.state.rendered)
     return app
+
+
+class App(FastAPI):
+    """FastAPI with, when ``lane`` is set, a layer in front of its whole middleware stack
+    (the RDAP fast lane, :mod:`rirport.http.rdap.fast`)."""
+
+    lane: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.lane is None else self.lane(stack)
 
 
 def _handlers(app: FastAPI) -> None:

@@ -1,18 +1,22 @@
 """Checks every request passes before routing: target length, ``Host``, rate limit,
 ``Accept``; the CORS header every response carries (``*``: RDAP data is public), whatever
-answers it — the fast path, the router, an error handler, or an unexpected failure; and, for
+answers it — the router, an error handler, or an unexpected failure; and, for
 RDAP, ``HEAD`` (RFC 7480 §4.1: answered as ``GET`` without the body) and one trailing slash
 (``ip/…/``, ``autnum/…/``, ``help/`` answer as without it: no redirect, whose target would
 have to be built from the request).
 
 A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a task and a queue to
 each request, which the load benchmark would see.
+
+The checks themselves are a :class:`Screen`, shared with the RDAP fast lane
+(:mod:`rirport.http.rdap.fast`), which sits in front of the whole stack and applies them,
+the CORS header, HEAD and the trailing slash itself to the lookups it answers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,8 +28,6 @@ from rirport.http.errors import error_response_for
 from rirport.http.ratelimit import TokenBuckets
 from rirport.http.responses import error_response, negotiate
 
-Fast = Callable[[Scope, Receive, Send], Awaitable[bool]]
-"""A handler tried before the app: True when it answered the request."""
 CORS = [(b"access-control-allow-origin", b"*")]
 COOKIE = SESSION_COOKIE.encode() + b"="
 """What a ``Cookie`` header carries when it presents a session (the fast path answers no
@@ -53,85 +55,54 @@ BARE = frozenset({"/rdap/", "/rdap/ip/", "/rdap/autnum/", "/rdap/entity/", "/rda
 """RDAP paths whose trailing slash is not stripped: without it they name no object."""
 
 
-class Gate:
-    """Refuse before routing what need not be routed; add CORS headers to everything."""
+Heads = tuple[tuple[bytes, ...], bytes | None, bool]
+"""What the checks read of a request's headers: its ``Host`` values, its first ``Accept``,
+and whether it presents credentials."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        buckets: TokenBuckets,
-        fast: Fast | None = None,
-        allowed_hosts: frozenset[str] = frozenset(),
-    ) -> None:
-        self.app = app
+
+def read_heads(headers: Iterable[tuple[bytes, bytes]]) -> Heads:
+    """One pass over the headers for what the checks read (every request pays it)."""
+    host_values: list[bytes] = []
+    accept: bytes | None = None
+    credentials = False
+    for name, value in headers:
+        if name == b"host":
+            host_values.append(value)
+        elif name == b"accept":
+            if accept is None:
+                accept = value
+        elif name == b"authorization" or (name == b"cookie" and COOKIE in value):
+            credentials = True
+    return tuple(host_values), accept, credentials
+
+
+class Screen:
+    """The refusals before routing, in the order the Gate applies them: target length and
+    ``Host`` (:meth:`early`), then, for all but a preflight, rate limit and ``Accept``
+    (:meth:`late`). One per app, shared by the Gate and the RDAP fast lane
+    (:mod:`rirport.http.rdap.fast`), so both refuse alike and spend the same tokens."""
+
+    def __init__(self, buckets: TokenBuckets, allowed_hosts: frozenset[str] = frozenset()):
         self.buckets = buckets
-        self.fast = fast
         self.allowed_hosts = allowed_hosts
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        rdap = path.startswith("/rdap")
-        if len(scope.get("raw_path") or path) > MAX_PATH:
-            await error_response(
+    def early(self, scope: Scope, rdap: bool, host_values: tuple[bytes, ...]) -> Any:
+        """A 414 or a 400 for the ``Host``, or None."""
+        if len(scope.get("raw_path") or scope["path"]) > MAX_PATH:
+            return error_response(
                 414, f"request target longer than {MAX_PATH} characters", rdap, dict(CORS_TEXT)
-            )(scope, receive, send)
-            return
-        # one pass over the headers for what the checks below read (every request pays it)
-        host_values: list[bytes] = []
-        accept: bytes | None = None
-        credentials = False
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host_values.append(value)
-            elif name == b"accept":
-                if accept is None:
-                    accept = value
-            elif name == b"authorization" or (name == b"cookie" and COOKIE in value):
-                credentials = True
-        bad_host = hosts.refusal_of(tuple(host_values), self.allowed_hosts)
+            )
+        bad_host = hosts.refusal_of(host_values, self.allowed_hosts)
         if bad_host is not None:
-            await error_response(400, bad_host, rdap, dict(CORS_TEXT))(scope, receive, send)
-            return
-        method = scope["method"]
-        if method == "OPTIONS":
-            await self._preflight(send)
-            return
-        refusal = self._limited(scope, rdap) or (
-            self._unacceptable(accept, rdap) if rdap or path.startswith("/api") else None
-        )
-        if refusal is not None:
-            await refusal(scope, receive, send)
-            return
-        head = rdap and method == "HEAD"
-        if rdap:
-            scope = _as_rdap_get(scope)
-        started = False
+            return error_response(400, bad_host, rdap, dict(CORS_TEXT))
+        return None
 
-        async def send_with_cors(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = [*message.get("headers", []), *CORS]
-                message["headers"] = _with_head(headers) if rdap else headers
-            elif head and message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
-
-        try:
-            if (
-                self.fast is not None
-                and not credentials
-                and await self.fast(scope, receive, send_with_cors)
-            ):
-                return
-            await self.app(scope, receive, send_with_cors)
-        except Exception as exc:  # what no handler answered: a 500 that still carries CORS
-            if started:
-                raise
-            await error_response_for(exc, rdap, path)(scope, receive, send_with_cors)
+    def late(self, scope: Scope, rdap: bool, accept: bytes | None) -> Any:
+        """A 429 (spending a token when there is one) or a 406, or None."""
+        refusal = self._limited(scope, rdap)
+        if refusal is None and (rdap or scope["path"].startswith("/api")):
+            refusal = self._unacceptable(accept, rdap)
+        return refusal
 
     def _limited(self, scope: Scope, rdap: bool) -> Any:
         if not self.buckets.enabled:
@@ -159,16 +130,68 @@ class Gate:
             dict(CORS_TEXT),
         )
 
+
+class Gate:
+    """Refuse before routing what need not be routed; add CORS headers to everything."""
+
+    def __init__(self, app: ASGIApp, screen: Screen) -> None:
+        self.app = app
+        self.screen = screen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        rdap = path.startswith("/rdap")
+        host_values, accept, _credentials = read_heads(scope["headers"])
+        refusal = self.screen.early(scope, rdap, host_values)
+        if refusal is None and scope["method"] == "OPTIONS":
+            await self._preflight(send)
+            return
+        refusal = refusal or self.screen.late(scope, rdap, accept)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        head = rdap and scope["method"] == "HEAD"
+        if rdap:
+            scope = as_rdap_get(scope)
+        send_with_cors, started = with_cors(send, rdap, head)
+        try:
+            await self.app(scope, receive, send_with_cors)
+        except Exception as exc:  # what no handler answered: a 500 that still carries CORS
+            if started():
+                raise
+            await error_response_for(exc, rdap, path)(scope, receive, send_with_cors)
+
     @staticmethod
     async def _preflight(send: Send) -> None:
         await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT})
         await send({"type": "http.response.body", "body": b""})
 
 
+def with_cors(send: Send, rdap: bool, head: bool) -> tuple[Send, Callable[[], bool]]:
+    """``send`` adding the CORS header to the answer (and, for RDAP, ``HEAD`` in ``Allow``),
+    dropping the body of a ``HEAD``; and whether the answer has started."""
+    started = False
+
+    async def send_with_cors(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+            headers = [*message.get("headers", []), *CORS]
+            message["headers"] = _with_head(headers) if rdap else headers
+        elif head and message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_with_cors, lambda: started
+
+
 CORS_TEXT = {"Access-Control-Allow-Origin": "*"}
 
 
-def _as_rdap_get(scope: Scope) -> Scope:
+def as_rdap_get(scope: Scope) -> Scope:
     """An RDAP request as the router sees it: HEAD as GET, one trailing slash dropped."""
     path: str = scope["path"]
     changed: dict[str, Any] = {}

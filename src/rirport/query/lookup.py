@@ -92,10 +92,19 @@ class Lookup:
         Raises:
             NotFoundError: none does.
         """
+        return self.match_row(*self.smallest_covering_row(resource))
+
+    def smallest_covering_row(self, resource: ResourceRange) -> tuple[int, str]:
+        """The view's row of :meth:`smallest_covering` and its relation to ``resource``
+        (the RDAP fast lane keys its rendered answers by row: no :class:`Match` is built).
+
+        Raises:
+            NotFoundError: none does.
+        """
         hits = self.index.covering(resource)
         if not hits:
             raise NotFoundError(f"no registry holds {resource}")
-        return self.match(hits[0])
+        return hits[0].row, hits[0].relation
 
     def overlapping(self, resource: ResourceRange, relations: Collection[str]) -> list[Match]:
         """Delegations sharing numbers with ``resource`` whose relation to it is one of

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
+from starlette.types import Scope
 
 from rirport.domain.enums import REGISTRIES, Registry, ResourceType
 from rirport.errors import InputError, NotFoundError, UnsupportedQueryError
@@ -130,9 +131,13 @@ def config(request: Request) -> HttpConfig:
 
 def where(request: Request) -> objects.Where:
     """Self links' base: the configured public URL, else scheme and Host of the request."""
-    base = config(request).public_url
+    return where_in(config(request), request.scope)
+
+
+def where_in(cfg: HttpConfig, scope: Scope) -> objects.Where:
+    """:func:`where` of a request's scope (the fast lane has no :class:`Request`)."""
+    base = cfg.public_url
     if base is None:  # the Gate let through only a well-formed (and allowed) Host
-        scope = request.scope
         host = next((v for k, v in scope["headers"] if k == b"host"), b"localhost")
         return _where_of(scope.get("scheme", "http"), host, scope.get("root_path", ""))
     return _where(base)
@@ -164,8 +169,18 @@ def _full(
     notices: list[dict[str, Any]] | None = None,
     extensions: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    return envelope(request.app.state.log_reader.mirror_notice(), body, notices, extensions)
+
+
+def envelope(
+    mirrored: dict[str, Any] | None,
+    body: dict[str, Any],
+    notices: list[dict[str, Any]] | None = None,
+    extensions: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """``body`` with the conformance and notices every answer carries (``mirrored``: the
+    mirror's notice, or None for a publisher)."""
     extra = [TERMS, *notices] if notices else [TERMS]
-    mirrored = request.app.state.log_reader.mirror_notice()
     if mirrored is not None:
         extra.append(mirrored)
     conformance = [*extensions, *CONFORMANCE] if extensions else CONFORMANCE[:]
@@ -175,7 +190,12 @@ def _full(
 
 
 def _media(request: Request) -> str:
-    accept = next((v for k, v in request.scope["headers"] if k == b"accept"), None)
+    return media_of(request.scope)
+
+
+def media_of(scope: Scope) -> str:
+    """The RDAP media type the request's (first) ``Accept`` asks for."""
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), None)
     return negotiate(accept.decode("latin-1") if accept else None, rdap=True) or RDAP_JSON
 
 
@@ -184,7 +204,7 @@ def _dates(s: Served, m: Match) -> objects.Dates:
     return objects.Dates(s.snapshot(m.snapshot_id).snapshot_date.isoformat(), moved)
 
 
-def _object(s: Served, m: Match, w: objects.Where, asn: int | None = None) -> dict[str, Any]:
+def object_of(s: Served, m: Match, w: objects.Where, asn: int | None = None) -> dict[str, Any]:
     """The RDAP object of a match; ``asn``: the AS number an ``autnum/`` lookup asked for
     (a multi-ASN record then answers as that number, see :func:`objects.autnum_of`)."""
     d = m.delegation
@@ -249,7 +269,7 @@ async def ip(request: Request, query: str) -> Response:
     s, notices = await asof.view_for(request) if _has_query(request) else (served(request), [])
     m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"ip/{query}") or answer(
-        request, _object(s, m, where(request)), notices
+        request, object_of(s, m, where(request)), notices
     )
 
 
@@ -261,7 +281,7 @@ async def autnum(request: Request, asn: str) -> Response:
     s, notices = await asof.view_for(request) if _has_query(request) else (served(request), [])
     m = s.lookup.smallest_covering(resource)
     return _redirect(request, m.delegation.registry, f"autnum/{resource.first}") or answer(
-        request, _object(s, m, where(request), resource.first), notices
+        request, object_of(s, m, where(request), resource.first), notices
     )
 
 
@@ -298,8 +318,8 @@ def _entity_body(
         [m.delegation.date.isoformat() for m in matches if m.delegation.date],
     )
     shown = matches[:MAX_RESULTS]
-    networks = [_object(s, m, w) for m in shown if m.delegation.type is not ResourceType.ASN]
-    autnums = [_object(s, m, w) for m in shown if m.delegation.type is ResourceType.ASN]
+    networks = [object_of(s, m, w) for m in shown if m.delegation.type is not ResourceType.ASN]
+    autnums = [object_of(s, m, w) for m in shown if m.delegation.type is ResourceType.ASN]
     for obj in networks + autnums:
         obj.pop("entities", None)
     if networks:
@@ -524,7 +544,7 @@ async def _listing(
     for at in range(0, len(items), SLICE):
         if at:
             await asyncio.sleep(0)
-        parts += [dumps(_object(s, to_match(x), w)) for x in items[at : at + SLICE]]
+        parts += [dumps(object_of(s, to_match(x), w)) for x in items[at : at + SLICE]]
     notices = result_truncated(len(items)) if cut else []
     data = dumps(_full(request, {key: []}, notices))
     empty = b'"' + key.encode() + b'":[]'  # the one member named so: splice the objects in
