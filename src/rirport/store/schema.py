@@ -185,7 +185,7 @@ transfer = Table(
     Column("kind", String(24), nullable=False),
     Column("type", String(4), nullable=False),
     Column("resource", String(64), nullable=False),
-    Column("lo", key_type(33), nullable=False, index=True),
+    Column("lo", key_type(33), nullable=False),
     Column("hi", key_type(33), nullable=False),
     Column("source_registry", String(16), nullable=False),
     Column("source_holder", String(128), nullable=False),
@@ -197,6 +197,7 @@ transfer = Table(
     Column("conditions_met", Boolean, nullable=False),
     Column("created_serial", BigInteger, nullable=False),
     Column("updated_serial", BigInteger, nullable=False),
+    Index("ix_transfer_lo_hi", "lo", "hi"),
 )
 
 legal_hold = Table(

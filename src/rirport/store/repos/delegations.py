@@ -21,7 +21,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -225,13 +224,11 @@ class DelegationRepo:
             ("valid_from", valid_from) if valid_from is not None else ("valid_to", valid_to)
         )
         assert day is not None
+        value = day if self._d.pg else day.isoformat()  # as Core's Date binds it
         for chunk in _chunks(ids, 20_000):
             listed = ",".join(str(int(i)) for i in chunk)
-            self._c.execute(
-                text(f"UPDATE delegation SET {column} = :day WHERE id IN ({listed})").bindparams(
-                    bindparam("day", type_=Date)
-                ),
-                {"day": day},
+            self._d.run(
+                f"UPDATE delegation SET {column} = {self._d.mark} WHERE id IN ({listed})", (value,)
             )
 
     def split(self, ids: Sequence[int], end_first: dt.date, start_second: dt.date) -> None:
