@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 
 class Driver:
@@ -65,7 +65,8 @@ class Driver:
             raise self._error(sql, params, exc) from exc
         return cursor
 
-    def _error(self, sql: str, params: Any, exc: Exception) -> DBAPIError:
+    def _error(self, sql: str, params: Any, exc: Exception) -> StatementError:
+        """The driver's error as SQLAlchemy would raise it (``DBAPIError`` and its kinds)."""
         return DBAPIError.instance(
             sql, params, exc, self._c.dialect.loaded_dbapi.Error, dialect=self._c.dialect
         )

@@ -82,7 +82,8 @@ class SnapshotRepo:
         newest), by registry: one seek of ``ix_snapshot_registry_date`` per registry (every
         completed transfer asks), not a read of every snapshot."""
         d = Driver(self._c)
-        cut, params = "", ()
+        cut = ""
+        params: tuple[Any, ...] = ()
         if date is not None:
             cut = f" AND n.snapshot_date <= {d.mark}"
             params = (date if d.pg else date.isoformat(),)
