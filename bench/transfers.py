@@ -11,7 +11,7 @@ ingest are a warm-up (the widths of the stored rows, the view's range index), ti
 The baseline, in the same run and database: the same four transactions in plain SQL through
 the driver — a transfer row inserted and updated three times, each step appending a journal
 row hash-chained to the one before (SHA-256), and the completion locking the moved row through
-the range-key index (``ix_delegation_lo``), retiring it and inserting the moved copy. It is
+the range-key index (``ix_delegation_lo_hi``), retiring it and inserting the moved copy. It is
 what the store's work costs without rirport's policy evaluation, checks and log.
 
 Usage: ``python -m bench.transfers [--engines sqlite,postgres]``; ``BENCH_TRANSFERS`` (200)

@@ -72,6 +72,10 @@ def _postgres_engine(url: Any) -> Engine:
     return engine
 
 
+_PRAGMAS = "rirport_pragmas"
+"""Connection info key: the (busy_timeout, query_only) a SQLite connection was last set to."""
+
+
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     on_disk = bool(database) and database != ":memory:"
     if on_disk:
@@ -103,15 +107,16 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     def _begin(conn: Any) -> None:
         options = conn.get_execution_options()
         wait = options.get(WAIT)
-        conn.exec_driver_sql(
-            f"PRAGMA busy_timeout={int(WRITE_WAIT_SECONDS * 1000 if wait is None else wait)}"
-        )
-        if options.get(READ_ONLY):
-            conn.exec_driver_sql("PRAGMA query_only=1")
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("PRAGMA query_only=0")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        timeout = int(WRITE_WAIT_SECONDS * 1000 if wait is None else wait)
+        read_only = bool(options.get(READ_ONLY))
+        # the pragmas are the connection's until changed: set only what differs from the
+        # last transaction on it (a transfer is four transactions: six statements saved)
+        info = conn.connection.info
+        if info.get(_PRAGMAS) != (timeout, read_only):
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={timeout}")
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            info[_PRAGMAS] = (timeout, read_only)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

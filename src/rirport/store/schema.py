@@ -30,6 +30,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -79,6 +80,7 @@ snapshot = Table(
     Column("skipped", JSON, nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("registry", "content_sha256", name="uq_snapshot_registry_content"),
+    Index("ix_snapshot_registry_date", "registry", "snapshot_date", "id"),
 )
 
 delegation = Table(
@@ -89,7 +91,7 @@ delegation = Table(
     ),
     Column("snapshot_id", Integer, nullable=False),
     Column("line", Integer, nullable=False),
-    Column("lo", key_type(33), nullable=False, index=True),
+    Column("lo", key_type(33), nullable=False),
     Column("hi", key_type(33), nullable=False),
     Column("opaque_id", String(128)),
     Column("record", Text, nullable=False),
@@ -99,6 +101,7 @@ delegation = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
     Column("origin_id", BigInteger),
+    Index("ix_delegation_lo_hi", "lo", "hi"),
 )
 """One version of a record: valid in every snapshot of ``registry`` dated
 ``valid_from``..``valid_to``. ``snapshot_id``/``line``: the snapshot the row was first read
@@ -182,7 +185,7 @@ transfer = Table(
     Column("kind", String(24), nullable=False),
     Column("type", String(4), nullable=False),
     Column("resource", String(64), nullable=False),
-    Column("lo", key_type(33), nullable=False, index=True),
+    Column("lo", key_type(33), nullable=False),
     Column("hi", key_type(33), nullable=False),
     Column("source_registry", String(16), nullable=False),
     Column("source_holder", String(128), nullable=False),
@@ -194,6 +197,7 @@ transfer = Table(
     Column("conditions_met", Boolean, nullable=False),
     Column("created_serial", BigInteger, nullable=False),
     Column("updated_serial", BigInteger, nullable=False),
+    Index("ix_transfer_lo_hi", "lo", "hi"),
 )
 
 legal_hold = Table(

@@ -395,14 +395,18 @@ def apply_move(
         ConflictError: the source no longer holds all of it, or an invariant would break.
     """
     request = _request_of(row)
-    snapshots = {s.registry: s.id for s in uow.snapshots.current()}
+    snapshots = uow.snapshots.newest_ids()
     recipient_snapshot = snapshots.get(request.recipient.value)
     if recipient_snapshot is None:
         raise ConflictError(
             f"{request.recipient.label} has no snapshot in the store to receive the resource"
         )
     lo, hi = row.lo, row.hi
-    held = uow.delegations.overlapping([snapshots[request.source.value]], lo, hi, for_update=True)
+    source_snapshot = snapshots[request.source.value]
+    # one read of every current record over the numbers, locked: the source's are the ones
+    # to move, any other registry's would hold them twice (checked before adding)
+    over = uow.delegations.overlapping(list(snapshots.values()), lo, hi, for_update=True)
+    held = [r for r in over if r.snapshot_id == source_snapshot]
     if on_locked is not None:
         on_locked()
     records = _held_records(held, request)
@@ -413,7 +417,8 @@ def apply_move(
         raise ConflictError(
             f"{request.resource} changed hands meanwhile; transfer #{row.id} was not completed"
         )
-    _check_invariants(uow, request, records, added, list(snapshots.values()), iana)
+    others = [r for r in over if r.snapshot_id != source_snapshot]
+    _check_invariants(request, records, added, others, iana)
     uow.delegations.add(added, serial)
     return {
         "moved": str(request.resource),
@@ -516,20 +521,20 @@ def _records_for(
 
 
 def _check_invariants(
-    uow: UnitOfWork,
     request: TransferRequest,
     records: list[tuple[RecordRow, Delegation]],
     added: list[NewDelegation],
-    current: list[int],
+    others: list[RecordRow],
     iana: Sequence[IanaBlock],
 ) -> None:
-    """Checked inside the transaction, after retiring and before adding."""
+    """Checked inside the transaction, after retiring and before adding: ``others`` are the
+    current records over the numbers outside the source's snapshot (read and locked with the
+    source's; writers are serialised by the generation row, so none appears meanwhile)."""
     retired = sum(d.resource.size for _, d in records)
     created = sum(int(a.hi[1:], 16) - int(a.lo[1:], 16) + 1 for a in added)
     if retired != created:
         raise ConflictError(f"invariant: {retired} numbers retired but {created} added")
     r = request.resource
-    others = uow.delegations.overlapping(current, key_of(r.type, r.first), key_of(r.type, r.last))
     if others:
         other = others[0].record.split("|")[0]
         raise ConflictError(

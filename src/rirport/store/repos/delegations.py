@@ -21,7 +21,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -29,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from rirport.errors import StorageError
 from rirport.store import schema
 from rirport.store.bulk import DelegationRows, Version, insert_delegations
+from rirport.store.driver import Driver
 from rirport.store.engine import READ_ONLY
 from rirport.store.head import HeadState
 from rirport.store.order import MAX_DEPTH, LineOrder
@@ -60,6 +60,8 @@ class NewDelegation:
 
 
 State = Literal["current", "original"]
+_SELECTED = "id, origin_id, line, lo, added_serial, record, registry, valid_from, valid_to"
+"""The columns :meth:`DelegationRepo._placed` takes, in its order."""
 
 
 class DelegationRepo:
@@ -68,11 +70,14 @@ class DelegationRepo:
 
     def __init__(self, connection: Connection, shared: SnapshotCache | None = None) -> None:
         self._c = connection
+        self._d = Driver(connection)
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
         self._snapshots: dict[int, SnapshotRow] = {}
         self._shared = shared
         self._widest: dict[str, int] | None = None
+        self._heads_gone = False
+        """Whether this unit deleted every head state (and saved none since)."""
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -102,6 +107,7 @@ class DelegationRepo:
     def save_head(self, registry: str, head: HeadState) -> None:
         ids, origins, prints = head.encode()
         self.drop_heads([registry])
+        self._heads_gone = False
         self._c.execute(
             insert(schema.head_state).values(
                 registry=registry,
@@ -114,11 +120,15 @@ class DelegationRepo:
 
     def drop_heads(self, registries: Iterable[str] | None = None) -> None:
         """Forget head states (of these registries; None: all): their rows were rewritten
-        otherwise than by an append (a late file, a transfer)."""
+        otherwise than by an append (a late file, a transfer). Once this unit dropped them
+        all and saved none since, there is nothing left to drop (a transfer asks twice)."""
+        if self._heads_gone:
+            return
         stmt = delete(schema.head_state)
         if registries is not None:
             stmt = stmt.where(schema.head_state.c.registry.in_(list(registries)))
         self._c.execute(stmt)
+        self._heads_gone = registries is None
 
     def versions_by_id(self, ids: Sequence[int]) -> list[tuple[int, str, str, str | None, str]]:
         """(id, lo, hi, opaque_id, record) of these rows (by primary key: few rows read)."""
@@ -214,13 +224,11 @@ class DelegationRepo:
             ("valid_from", valid_from) if valid_from is not None else ("valid_to", valid_to)
         )
         assert day is not None
+        value = day if self._d.pg else day.isoformat()  # as Core's Date binds it
         for chunk in _chunks(ids, 20_000):
             listed = ",".join(str(int(i)) for i in chunk)
-            self._c.execute(
-                text(f"UPDATE delegation SET {column} = :day WHERE id IN ({listed})").bindparams(
-                    bindparam("day", type_=Date)
-                ),
-                {"day": day},
+            self._d.run(
+                f"UPDATE delegation SET {column} = {self._d.mark} WHERE id IN ({listed})", (value,)
             )
 
     def split(self, ids: Sequence[int], end_first: dt.date, start_second: dt.date) -> None:
@@ -351,11 +359,30 @@ class DelegationRepo:
 
         ``for_update`` locks the rows until the transaction ends (PostgreSQL; SQLite's
         ``BEGIN IMMEDIATE`` already serialises writers), so two transfers of the same numbers
-        cannot both see them current.
+        cannot both see them current. Plain SQL to the driver (every completed transfer asks).
         """
-        d = schema.delegation.c
-        floor = self.lowest_start(lo)
-        return self._select(snapshot_ids, and_(d.lo >= floor, d.lo <= hi, d.hi >= lo), for_update)
+        snaps = [self._snapshot(sid) for sid in snapshot_ids]
+        if not snaps:
+            return []
+        pg, m = self._driver()
+        valid = " OR ".join(
+            f"(registry = {m} AND valid_from <= {m} AND valid_to >= {m})" for _ in snaps
+        )
+        params: list[Any] = [self.lowest_start(lo), hi, lo]
+        for snap in snaps:
+            day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
+            params += [snap.registry, day, day]
+        rows = self._d.rows(
+            f"SELECT {_SELECTED} FROM delegation WHERE lo >= {m} AND lo <= {m} AND hi >= {m} "
+            f"AND retired_serial IS NULL AND ({valid}) ORDER BY id"
+            + (" FOR UPDATE" if for_update and pg else ""),
+            params,
+        )
+        return self._placed(snaps, rows)
+
+    def _driver(self) -> tuple[bool, str]:
+        """Whether this is PostgreSQL, and the driver's parameter mark."""
+        return self._d.pg, self._d.mark
 
     def lowest_start(self, lo: str) -> str:
         """A bound below which no stored row of ``lo``'s type reaches ``lo``: ``lo`` less
@@ -378,30 +405,29 @@ class DelegationRepo:
         transactions (a read transaction computes without saving)."""
         if self._widest is not None:  # rows added since in this unit are a transfer's parts
             return self._widest
-        m = schema.meta.c
-        raw = self._c.execute(select(m.value).where(m.key == "widest")).scalar_one_or_none()
+        _, mark = self._driver()
+        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', ("widest",))
         known: dict[str, Any] = json.loads(raw) if raw else {"upto": 0, "widths": {}}
-        d = schema.delegation.c
-        newest = self._c.execute(select(func.max(d.id))).scalar_one_or_none() or 0
+        newest = self._d.value("SELECT max(id) FROM delegation") or 0
         if newest <= known["upto"]:
             self._widest = {k: int(v) for k, v in known["widths"].items()}
             return self._widest
         widths = {k: int(v) for k, v in known["widths"].items()}
-        cursor = self._c.execute(
-            select(d.lo, d.hi).where(d.id > known["upto"], d.id <= newest)
-        ).cursor
-        assert cursor is not None
-        for row_lo, row_hi in cursor.fetchall():
+        for row_lo, row_hi in self._d.rows(
+            f"SELECT lo, hi FROM delegation WHERE id > {mark} AND id <= {mark}",
+            (int(known["upto"]), int(newest)),
+        ):
             width = int(row_hi[1:], 16) - int(row_lo[1:], 16)
             if width > widths.get(row_lo[0], -1):
                 widths[row_lo[0]] = width
         if not self._read_only():
             value = json.dumps({"upto": int(newest), "widths": widths}, sort_keys=True)
-            updated = self._c.execute(
-                update(schema.meta).where(m.key == "widest").values(value=value)
-            )
-            if updated.rowcount == 0:
-                self._c.execute(insert(schema.meta).values(key="widest", value=value))
+            if not self._d.run(
+                f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, "widest")
+            ):
+                self._d.run(
+                    f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', ("widest", value)
+                )
         self._widest = widths
         return widths
 
@@ -443,7 +469,11 @@ class DelegationRepo:
         )
         if for_update:
             stmt = stmt.with_for_update()
-        rows = [tuple(r) for r in self._c.execute(stmt)]
+        return self._placed(snaps, [tuple(r) for r in self._c.execute(stmt)])
+
+    def _placed(self, snaps: Sequence[SnapshotRow], rows: Sequence[Any]) -> list[RecordRow]:
+        """Rows (in :data:`_SELECTED` order) as records of the snapshots they are valid in,
+        each with its line there, by id."""
         found: list[RecordRow] = []
         for snap in snaps:
             mine = [
@@ -461,25 +491,23 @@ class DelegationRepo:
         """The line of the snapshot's record of this type with the greatest start at or
         before ``lo`` (where a record added there sorts in the file, the files being sorted
         by start within a type), or 0. One row is read, not the thousands before it."""
-        d = schema.delegation.c
         snap = self._snapshot(snapshot_id)
-        valid = _valid(snap.registry, snap.snapshot_date)
+        pg, m = self._driver()
+        day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
+        valid = f"registry = {m} AND valid_from <= {m} AND valid_to >= {m}"
         # the greatest start first (max() walks the index on lo backwards; ordering by
         # (lo, id) made PostgreSQL sort every row of the type), then the newest row there
-        start = self._c.execute(
-            select(func.max(d.lo)).where(valid, d.lo <= lo, d.lo >= lo[0])
-        ).scalar_one_or_none()
+        start = self._d.value(
+            f"SELECT max(lo) FROM delegation WHERE {valid} AND lo <= {m} AND lo >= {m}",
+            (snap.registry, day, day, lo, lo[0]),
+        )
         if start is None:
             return 0
-        rows = [
-            tuple(r)
-            for r in self._c.execute(
-                select(d.id, d.origin_id, d.line, d.lo, d.added_serial)
-                .where(valid, d.lo == start)
-                .order_by(d.id.desc())
-                .limit(1)
-            )
-        ]
+        rows = self._d.rows(
+            f"SELECT id, origin_id, line, lo, added_serial FROM delegation WHERE {valid} "
+            f"AND lo = {m} ORDER BY id DESC LIMIT 1",
+            (snap.registry, day, day, start),
+        )
         return max(self._lines(snapshot_id, rows), default=0)
 
     # -- transfers -----------------------------------------------------------------------
@@ -488,35 +516,34 @@ class DelegationRepo:
 
         A version valid in older snapshots too is first cut: a copy keeps those, and the row
         retired covers only the current snapshot, so history before the transfer is
-        unchanged.
+        unchanged. Plain SQL to the driver (every completed transfer retires).
         """
-        d = schema.delegation.c
-        if ids:
-            self.drop_heads()  # the registries' newest rows change otherwise than by a file
-        rows = self._c.execute(
-            select(d.id, d.registry, d.valid_from, d.valid_to).where(
-                d.id.in_(ids), d.retired_serial.is_(None), d.valid_from < d.valid_to
-            )
-        ).all()
-        newest = self._newest_dates() if rows else {}
-        for row in rows:
-            end = min(_day(row.valid_to), newest[row.registry])  # an open end: the newest file
-            if _day(row.valid_from) >= end:
-                self.set_bounds([row.id], valid_to=end)
-                continue
-            previous = self._c.execute(
-                select(func.max(schema.snapshot.c.snapshot_date)).where(
-                    schema.snapshot.c.registry == row.registry,
-                    schema.snapshot.c.snapshot_date < end,
-                )
-            ).scalar_one()
-            self._keep_past(row.id, _day(previous), end)
-        result = self._c.execute(
-            update(schema.delegation)
-            .where(d.id.in_(ids), d.retired_serial.is_(None))
-            .values(retired_serial=serial)
+        if not ids:
+            return 0
+        self.drop_heads()  # the registries' newest rows change otherwise than by a file
+        pg, m = self._driver()
+        listed = ",".join(str(int(i)) for i in ids)
+        rows = self._d.rows(
+            f"SELECT id, registry, valid_from, valid_to FROM delegation WHERE id IN ({listed}) "
+            "AND retired_serial IS NULL AND valid_from < valid_to"
         )
-        return int(result.rowcount)
+        newest = self._newest_dates() if rows else {}
+        for row_id, registry, valid_from, valid_to in rows:
+            end = min(_day(valid_to), newest[registry])  # an open end: the newest file
+            if _day(valid_from) >= end:
+                self.set_bounds([row_id], valid_to=end)
+                continue
+            previous = self._d.value(
+                f"SELECT max(snapshot_date) FROM snapshot WHERE registry = {m} "
+                f"AND snapshot_date < {m}",
+                (registry, end if pg else end.isoformat()),
+            )
+            self._keep_past(row_id, _day(previous), end)
+        return self._d.run(
+            f"UPDATE delegation SET retired_serial = {m} WHERE id IN ({listed}) "
+            "AND retired_serial IS NULL",
+            (serial,),
+        )
 
     def _keep_past(self, row_id: int, until: dt.date, end: dt.date) -> None:
         """Copy a version for its dates up to ``until``; the row itself keeps only its last
@@ -551,28 +578,24 @@ class DelegationRepo:
 
     def add(self, rows: Sequence[NewDelegation], serial: int) -> None:
         """Rows a transfer creates (the moved part, and remainders of split records), valid
-        in their snapshot only."""
-        if rows:
-            snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
-            self.drop_heads({s.registry for s in snaps.values()})
-            self._c.execute(
-                insert(schema.delegation),
-                [
-                    {
-                        "snapshot_id": r.snapshot_id,
-                        "line": r.line,
-                        "lo": r.lo,
-                        "hi": r.hi,
-                        "opaque_id": r.opaque_id,
-                        "record": r.record,
-                        "added_serial": serial,
-                        "registry": snaps[r.snapshot_id].registry,
-                        "valid_from": snaps[r.snapshot_id].snapshot_date,
-                        "valid_to": snaps[r.snapshot_id].snapshot_date,
-                    }
-                    for r in rows
-                ],
-            )
+        in their snapshot only (one batched insert through the driver)."""
+        if not rows:
+            return
+        snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
+        self.drop_heads({s.registry for s in snaps.values()})
+        pg, m = self._driver()
+        values = []
+        for r in rows:
+            snap = snaps[r.snapshot_id]
+            day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
+            row = (r.snapshot_id, r.line, r.lo, r.hi, r.opaque_id, r.record, serial)
+            values.append((*row, snap.registry, day, day))
+        marks = ", ".join([m] * 10)
+        self._d.many(
+            "INSERT INTO delegation (snapshot_id, line, lo, hi, opaque_id, record, "
+            f"added_serial, registry, valid_from, valid_to) VALUES ({marks})",
+            values,
+        )
 
     # -- records for change events ------------------------------------------------------------
     def file_records(self, snapshot: SnapshotRow) -> list[str]:
@@ -649,9 +672,8 @@ class DelegationRepo:
 
     def _newest_dates(self) -> dict[str, dt.date]:
         """Each registry's newest snapshot date: where an open ``valid_to`` ends today."""
-        s = schema.snapshot.c
-        stmt = select(s.registry, func.max(s.snapshot_date)).group_by(s.registry)
-        return {r: _day(v) for r, v in self._c.execute(stmt)}
+        rows = self._d.rows("SELECT registry, max(snapshot_date) FROM snapshot GROUP BY registry")
+        return {str(r): _day(v) for r, v in rows}
 
     def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
         """Every version, of any registry and date, sharing a number with ``lo..hi``."""

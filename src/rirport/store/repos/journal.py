@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from rirport.store import schema
+from rirport.store.driver import Driver
 from rirport.store.repos.meta import MetaRepo
 
 
@@ -29,7 +30,10 @@ class JournalRepo:
 
     def __init__(self, connection: Connection, meta: MetaRepo) -> None:
         self._c = connection
+        self._d = Driver(connection)
         self._meta = meta
+        self._written: tuple[int, str] | None = None
+        """The serial and hash of the entry this unit wrote last."""
 
     def reserve(self) -> int:
         """The serial of this transaction's entry (written later by :meth:`write`)."""
@@ -40,15 +44,17 @@ class JournalRepo:
         return "%s" if self._c.dialect.name == "postgresql" else "?"
 
     def last_hash(self, before: int) -> str | None:
-        found = self._c.exec_driver_sql(
+        if self._written is not None and self._written[0] == before - 1:
+            return self._written[1]  # this unit wrote the entry before (a batch of steps)
+        found = self._d.value(
             f"SELECT hash FROM journal WHERE serial < {self._mark()} ORDER BY serial DESC LIMIT 1",
             (before,),
-        ).scalar_one_or_none()
+        )
         return None if found is None else str(found)
 
     def write(self, row: JournalRow) -> None:
         m = self._mark()
-        self._c.exec_driver_sql(
+        self._d.run(
             "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
             f"VALUES ({', '.join([m] * 7)})",
             (
@@ -61,6 +67,7 @@ class JournalRepo:
                 row.hash,
             ),
         )
+        self._written = (row.serial, row.hash)
 
     def chunks(self, size: int = 20_000) -> Iterator[Sequence[Any]]:
         """All entries in serial order as plain tuples (field order of :class:`JournalRow`)."""

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from rirport.store import schema
+from rirport.store.driver import Driver
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,7 @@ class LogRepo:
 
     def size(self) -> int:
         """The tree's size: one past the last leaf (the primary key answers it)."""
-        found = self._c.exec_driver_sql(
-            "SELECT MAX(idx) FROM log_node WHERE level = 0"
-        ).scalar_one_or_none()
+        found = Driver(self._c).value("SELECT MAX(idx) FROM log_node WHERE level = 0")
         return 0 if found is None else int(found) + 1
 
     def nodes(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -58,16 +57,14 @@ class LogRepo:
         mark = self._mark()
         where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(wanted))
         params = tuple(v for pair in wanted for v in pair)
-        rows = self._c.exec_driver_sql(
-            f"SELECT level, idx, hash FROM log_node WHERE {where}", params
-        )
+        rows = Driver(self._c).rows(f"SELECT level, idx, hash FROM log_node WHERE {where}", params)
         return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
 
     def add_nodes(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
         values = list(nodes)
         if values:
             mark = self._mark()
-            self._c.exec_driver_sql(
+            Driver(self._c).many(
                 f"INSERT INTO log_node (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
                 values,
             )
@@ -120,9 +117,9 @@ class LogRepo:
     def latest_checkpoint_time(self) -> str | None:
         """When the newest checkpoint was signed (ISO 8601), read on every write under a
         checkpoint interval: one row by the primary key, plain SQL."""
-        found = self._c.exec_driver_sql(
+        found = Driver(self._c).value(
             "SELECT created_at FROM log_checkpoint ORDER BY size DESC LIMIT 1"
-        ).scalar_one_or_none()
+        )
         return None if found is None else str(found)
 
     def checkpoint(self, size: int) -> CheckpointRow | None:
@@ -191,6 +188,11 @@ class LogRepo:
             select(schema.log_peer).where(p.role == role, p.origin == origin)
         ).first()
         return PeerRow(**row._mapping) if row else None
+
+    def any_peer(self, role: str) -> bool:
+        """Whether any peer of ``role`` is recorded (every journaled write asks: plain SQL)."""
+        d = Driver(self._c)
+        return d.one(f"SELECT 1 FROM log_peer WHERE role = {d.mark} LIMIT 1", (role,)) is not None
 
     def peers(self, role: str) -> list[PeerRow]:
         p = schema.log_peer.c

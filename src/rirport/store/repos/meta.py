@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Integer, Text, cast, insert, select, update
+import sqlite3
+
+from sqlalchemy import Connection, select
 
 from rirport.store import schema
+from rirport.store.driver import Driver
 from rirport.store.peek import StoreHead, head_from_rows
 
 
@@ -17,23 +20,20 @@ class MetaRepo:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
-        self._m = "%s" if connection.dialect.name == "postgresql" else "?"
+        self._d = Driver(connection)
+        self._m = self._d.mark
+        self._returning = connection.dialect.name == "postgresql" or (
+            sqlite3.sqlite_version_info >= (3, 35)
+        )
 
     def get(self, key: str) -> str | None:
-        found = self._c.exec_driver_sql(
-            f'SELECT value FROM meta WHERE "key" = {self._m}', (key,)
-        ).scalar_one_or_none()
+        found = self._d.value(f'SELECT value FROM meta WHERE "key" = {self._m}', (key,))
         return None if found is None else str(found)
 
     def put(self, key: str, value: str) -> None:
         m = self._m
-        updated = self._c.exec_driver_sql(
-            f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, key)
-        )
-        if updated.rowcount == 0:
-            self._c.exec_driver_sql(
-                f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', (key, value)
-            )
+        if not self._d.run(f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, key)):
+            self._d.run(f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', (key, value))
 
     def generation(self) -> int:
         """The journal's newest serial: a counter every journaled write bumps (its row lock
@@ -51,14 +51,20 @@ class MetaRepo:
         self.put("data_generation", str(serial))
 
     def bump_generation(self) -> int:
-        m = schema.meta.c
-        bumped = cast(cast(m.value, Integer) + 1, Text)
-        updated = self._c.execute(
-            update(schema.meta).where(m.key == "generation").values(value=bumped)
+        """The next serial, counted up in ``meta`` (one statement where the engine returns
+        the updated row: PostgreSQL, SQLite 3.35 on)."""
+        bump = (
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+            "WHERE \"key\" = 'generation'"
         )
-        if updated.rowcount == 0:
-            self._c.execute(insert(schema.meta).values(key="generation", value="1"))
-        return self.generation()
+        if self._returning:
+            found = self._d.value(bump + " RETURNING value")
+            if found is not None:
+                return int(found)
+        elif self._d.run(bump):
+            return self.generation()
+        self._d.run("INSERT INTO meta (\"key\", value) VALUES ('generation', '1')")
+        return 1
 
     def head(self) -> StoreHead:
         """The state of the registry data, as :func:`rirport.store.peek.peek` reads it: what

@@ -8,9 +8,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from rirport.store import schema
+from rirport.store.driver import Driver
+
+_COLUMNS = tuple(c.name for c in schema.transfer.columns)
+_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _COLUMNS) + " FROM transfer"
+_INSERT = insert(schema.transfer)
+"""Built once: a step executes it with its values (Core binds the types)."""
+_UPDATABLE = frozenset(_COLUMNS) - {"id"}
+
+
+def _date(value: Any) -> dt.date:
+    """A date column as the driver hands it back (SQLite: ISO text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver hands it back (SQLite: text; psycopg: decoded)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 @dataclass(frozen=True)
@@ -35,15 +52,23 @@ class TransferRow:
 
 
 class TransferRepo:
+    """Transfer rows. A transfer step reads, locks and updates one row and asks for the
+    completed transfers into a range, so those paths speak plain SQL to the driver (building
+    SQLAlchemy expressions cost more than the statements); the values are decoded here as
+    the Core types would (dates, JSON, booleans)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._d = Driver(connection)
+        self._pg = self._d.pg
+        self._m = self._d.mark
         self._widest: dict[str, int] | None = None
         """The widths as this unit of work last read or wrote them."""
         self._widest_stored = False
         """Whether ``meta`` holds them (an update) or not yet (an insert)."""
 
     def add(self, values: dict[str, Any]) -> int:
-        key = self._c.execute(insert(schema.transfer).values(**values)).inserted_primary_key
+        key = self._c.execute(_INSERT, values).inserted_primary_key
         assert key is not None
         self._widen(str(values["lo"]), str(values["hi"]))
         return int(key[0])
@@ -57,9 +82,7 @@ class TransferRepo:
         if self._widest is not None:
             return self._widest
         mark = "%s" if self._c.dialect.name == "postgresql" else "?"
-        raw = self._c.exec_driver_sql(
-            f'SELECT value FROM meta WHERE "key" = {mark}', ("transfer_widest",)
-        ).scalar_one_or_none()
+        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', ("transfer_widest",))
         self._widest_stored = raw is not None
         if raw is not None:
             self._widest = {k: int(v) for k, v in json.loads(raw).items()}
@@ -92,16 +115,36 @@ class TransferRepo:
             self._save_widths(widths)
 
     def get(self, transfer_id: int, for_update: bool = False) -> TransferRow | None:
-        stmt = select(schema.transfer).where(schema.transfer.c.id == transfer_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self._c.execute(stmt).first()
-        return TransferRow(**row._mapping) if row else None
+        lock = " FOR UPDATE" if for_update and self._pg else ""
+        row = self._d.one(f"{_SELECT} WHERE id = {self._m}{lock}", (transfer_id,))
+        return self._row(row) if row else None
 
     def update(self, transfer_id: int, **values: Any) -> None:
-        self._c.execute(
-            update(schema.transfer).where(schema.transfer.c.id == transfer_id).values(**values)
-        )
+        names = sorted(values)
+        unknown = set(names) - _UPDATABLE
+        if unknown:
+            raise TypeError(f"not transfer columns: {', '.join(sorted(unknown))}")
+        sets = ", ".join(f'"{n}" = {self._m}' for n in names)
+        params = [self._param(n, values[n]) for n in names]
+        self._d.run(f"UPDATE transfer SET {sets} WHERE id = {self._m}", (*params, transfer_id))
+
+    def _param(self, name: str, value: Any) -> Any:
+        """A value as the driver takes it for this column (what Core's types would bind)."""
+        if name == "decision":
+            return json.dumps(value)
+        if name == "conditions_met" and not self._pg:
+            return int(bool(value))
+        if name == "transfer_date" and not self._pg and isinstance(value, dt.date):
+            return value.isoformat()
+        return value
+
+    @staticmethod
+    def _row(row: Sequence[Any]) -> TransferRow:
+        values = dict(zip(_COLUMNS, row, strict=True))
+        values["transfer_date"] = _date(values["transfer_date"])
+        values["decision"] = _json(values["decision"])
+        values["conditions_met"] = bool(values["conditions_met"])
+        return TransferRow(**values)
 
     def all(self, states: Sequence[str] = ()) -> list[TransferRow]:
         t = schema.transfer.c
@@ -112,18 +155,18 @@ class TransferRepo:
 
     def completed_into(self, lo: str, hi: str) -> list[TransferRow]:
         """Completed transfers whose resource overlaps ``lo..hi``, newest last."""
-        t = schema.transfer.c
         width = self._widths().get(lo[0])
         if width is None:
             return []
         start = int(lo[1:], 16) - width
         floor = lo[0] if start < 0 else f"{lo[0]}{start:0{len(lo) - 1}x}"
-        rows = self._c.execute(
-            select(schema.transfer)
-            .where(t.state == "completed", t.lo >= floor, t.lo <= hi, t.hi >= lo)
-            .order_by(t.updated_serial)
+        m = self._m
+        rows = self._d.rows(
+            f"{_SELECT} WHERE state = 'completed' AND lo >= {m} AND lo <= {m} AND hi >= {m} "
+            "ORDER BY updated_serial",
+            (floor, hi, lo),
         )
-        return [TransferRow(**r._mapping) for r in rows]
+        return [self._row(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -140,6 +183,10 @@ class HoldRow:
     until: dt.date | None
     created_serial: int
     lifted_serial: int | None
+
+
+_HOLD_COLUMNS = tuple(c.name for c in schema.legal_hold.columns)
+_HOLD_SELECT = ", ".join(f'"{c}"' for c in _HOLD_COLUMNS)
 
 
 class HoldRepo:
@@ -163,20 +210,25 @@ class HoldRepo:
         return bool(done.rowcount)
 
     def active(self, lo: str, hi: str, on: dt.date) -> list[HoldRow]:
-        """Holds in force on ``on`` over numbers of ``lo..hi``."""
-        h = schema.legal_hold.c
-        rows = self._c.execute(
-            select(schema.legal_hold)
-            .where(
-                h.lifted_serial.is_(None),
-                h.lo <= hi,
-                h.hi >= lo,
-                h.since <= on,
-                or_(h.until.is_(None), h.until >= on),
-            )
-            .order_by(h.id)
+        """Holds in force on ``on`` over numbers of ``lo..hi`` (every transfer step asks:
+        plain SQL to the driver)."""
+        d = Driver(self._c)
+        m = d.mark
+        day: Any = on if d.pg else on.isoformat()
+        rows = d.rows(
+            f"SELECT {_HOLD_SELECT} FROM legal_hold WHERE lifted_serial IS NULL "
+            f'AND lo <= {m} AND hi >= {m} AND since <= {m} AND ("until" IS NULL '
+            f'OR "until" >= {m}) ORDER BY id',
+            (hi, lo, day, day),
         )
-        return [HoldRow(**r._mapping) for r in rows]
+        found = []
+        for r in rows:
+            values = dict(zip(_HOLD_COLUMNS, r, strict=True))
+            values["since"] = _date(values["since"])
+            if values["until"] is not None:
+                values["until"] = _date(values["until"])
+            found.append(HoldRow(**values))
+        return found
 
     def all(self) -> list[HoldRow]:
         return [
