@@ -92,17 +92,17 @@ def diff_narrowed(
 ) -> list[Event]:
     """``diff([(names[0], previous.table), *old_others], [(names[1], previous.new),
     *new_others])``, the same events in the same order, from the narrowed rows."""
-    full = narrowed.previous
-    left = full.new.take(narrowed.left_out)
+    full, left = narrowed.previous, narrowed.left_out
     old = [(names[0], narrowed.old), *old_others]
     new = [(names[1], narrowed.new), *new_others]
-    a = Side.of(old, _registry_files(old, left))
-    b = Side.of(new, _registry_files(new, left))
+    left_registries = full.new.registry[left]
+    a = Side.of(old, _registry_files(old, left_registries))
+    b = Side.of(new, _registry_files(new, left_registries))
     renaming = _find_renaming(a, b)
-    if not _settle(renaming, left):
+    if not _settle(renaming, full.new, left):
         return diff([(names[0], full.table), *old_others], [(names[1], full.new), *new_others])
-    ipv6 = left.type == _IPV6
-    return side_events(a, b, renaming, _aligned(left, np.flatnonzero(ipv6)))
+    ipv6 = left[full.new.type[left] == _IPV6]
+    return side_events(a, b, renaming, _aligned(full.new, ipv6))
 
 
 def _touched(new: DelegationTable, delegated: Bools, gone: DelegationTable) -> Bools:
@@ -143,27 +143,29 @@ def _overlaps_another(first: npt.NDArray[np.uint64], last: npt.NDArray[np.uint64
     return out
 
 
-def _registry_files(files: Files, left: DelegationTable) -> dict[int, str]:
+def _registry_files(files: Files, left: npt.NDArray[np.uint8]) -> dict[int, str]:
     """Each registry code's file as the whole files give it (the first with a delegated row
-    of it): the first file's rows are narrowed, ``left`` holds the ones it left out."""
+    of it): the first file's rows are narrowed, ``left`` the registries of those left out."""
     out: dict[int, str] = {}
     for k, (name, table) in enumerate(files):
         present = table.registry[np.isin(table.status, _DELEGATED)]
         if k == 0:
-            present = np.concatenate([present, left.registry])
+            present = np.concatenate([present, left])
         for code in np.flatnonzero(np.bincount(present, minlength=256)).tolist():
             out.setdefault(code, name)
     return out
 
 
-def _settle(renaming: _Renaming, left: DelegationTable) -> bool:
-    """Drop from ``renaming`` the registries of the left-out rows shown not to renumber (see
-    the module's note); False when one may (only the whole files can say)."""
-    for code in np.unique(left.registry).tolist():
+def _settle(renaming: _Renaming, new: DelegationTable, left: I64) -> bool:
+    """Drop from ``renaming`` the registries of the left-out rows (``left`` of ``new``) shown
+    not to renumber (see the module's note); False when one may (only the whole files can
+    say)."""
+    registries = new.registry[left]
+    for code in np.flatnonzero(np.bincount(registries, minlength=256)).tolist():
         ids = renaming.registries.get(code)
         if ids is None:
             continue
-        mine = left.opaque_id[(left.registry == code) & left.has_opaque]
+        mine = new.opaque_id[left[(registries == code) & new.has_opaque[left]]]
         need = 2 * ids.changed_ids
         if not (
             ids.stayed_ids >= need

@@ -10,6 +10,7 @@ nor queued without being stored.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import itertools
 import json
@@ -337,7 +338,8 @@ def _near_tables(
         if known is None:
             missing[sid] = snap
         else:
-            near[sid] = known.take(overlapping(known, changed))
+            sort = functools.partial(TABLES.sorted, snap, known)
+            near[sid] = known.take(overlapping(known, changed, sort))
     if missing:
         found = uow.delegations.file_records_near(list(missing.values()), ranges)
         near |= {sid: _parse(missing[sid], records) for sid, records in found.items()}
