@@ -150,9 +150,9 @@ def diff(
 
 
 def side_events(a: Side, b: Side, renaming: _Renaming, in_64s: bool | None = None) -> list[Event]:
-    """The events between two sides, given how their holder ids changed (``in_64s``: whether
-    every IPv6 range of the whole files sits on /64 boundaries, when the sides hold fewer
-    rows than the files; else judged from the sides' rows)."""
+    """The events between two sides, given how their holder ids changed. ``in_64s=False``:
+    the sides hold fewer rows than their files, and a row left out is IPv6 off /64
+    boundaries (the files' diff counts IPv6 in addresses then, not in /64s)."""
     events: list[Event] = []
     for rtype in RESOURCE_TYPES:
         events += _TypeDiff(a, b, rtype, renaming, in_64s).events()
