@@ -95,6 +95,11 @@ def test_line_fingerprints_equal_those_of_the_decoded_lines() -> None:
     numbers = np.array([1, 2, 5, 6], dtype=np.int32)
     expected = fingerprints([lines[i - 1] for i in numbers.tolist()])
     np.testing.assert_array_equal(line_prints(raw, numbers), expected)
+    words = ["12345678", "x", "1234567812345678", "123456781", "1234567"]  # word boundaries
+    raw = ("\n".join(words) + "\n").encode()
+    np.testing.assert_array_equal(
+        line_prints(raw, np.arange(1, 6, dtype=np.int32)), fingerprints(words)
+    )
     path = real_file("apnic")
     source = read_source(path)
     table = read_stats(source.data, source.name).table

@@ -101,9 +101,16 @@ class Side:
     files: list[str]
     table: DelegationTable
     file_index: npt.NDArray[np.int32]
+    registries: dict[int, str] | None = None
+    """The file of each registry code, when the rows are fewer than the files' (a narrowed
+    diff, :mod:`rirport.domain.narrowed`); else the file of its first row."""
 
     @classmethod
-    def of(cls, snapshots: Sequence[tuple[str, DelegationTable]]) -> Side:
+    def of(
+        cls,
+        snapshots: Sequence[tuple[str, DelegationTable]],
+        registries: dict[int, str] | None = None,
+    ) -> Side:
         """Concatenate ``(file name, table)`` pairs, keeping delegated rows only."""
         tables = [t.take(np.isin(t.status, _DELEGATED)) for _, t in snapshots]
         index = [np.full(len(t), k, dtype=np.int32) for k, t in enumerate(tables)]
@@ -111,9 +118,13 @@ class Side:
             [name for name, _ in snapshots],
             DelegationTable.concat(tables),
             np.concatenate(index) if index else np.zeros(0, np.int32),
+            registries,
         )
 
     def __post_init__(self) -> None:
+        if self.registries is not None:
+            self.by_registry = dict(self.registries)
+            return
         regs, first = np.unique(self.table.registry, return_index=True)
         self.by_registry = {
             int(r): self.files[int(self.file_index[f])] for r, f in zip(regs, first, strict=True)
@@ -135,10 +146,16 @@ def diff(
 ) -> list[Event]:
     """Every event between the old files and the new files (any registries on each side)."""
     a, b = Side.of(old), Side.of(new)
-    renaming = _find_renaming(a, b)
+    return side_events(a, b, _find_renaming(a, b))
+
+
+def side_events(a: Side, b: Side, renaming: _Renaming, in_64s: bool | None = None) -> list[Event]:
+    """The events between two sides, given how their holder ids changed. ``in_64s=False``:
+    the sides hold fewer rows than their files, and a row left out is IPv6 off /64
+    boundaries (the files' diff counts IPv6 in addresses then, not in /64s)."""
     events: list[Event] = []
     for rtype in RESOURCE_TYPES:
-        events += _TypeDiff(a, b, rtype, renaming).events()
+        events += _TypeDiff(a, b, rtype, renaming, in_64s).events()
     events += _renumbered(renaming, a, b)
     return events
 
@@ -173,12 +190,22 @@ def identity(event: Event) -> tuple[object, ...]:
 class _TypeDiff:
     """The pairing of old and new rows of one resource type, and the events it implies."""
 
-    def __init__(self, a: Side, b: Side, rtype: ResourceType, renaming: _Renaming) -> None:
+    def __init__(
+        self,
+        a: Side,
+        b: Side,
+        rtype: ResourceType,
+        renaming: _Renaming,
+        in_64s: bool | None = None,
+    ) -> None:
         self.a, self.b, self.rtype, self.renaming = a, b, rtype, renaming
         self.oi = np.flatnonzero(a.table.type_mask(rtype))
         self.ni = np.flatnonzero(b.table.type_mask(rtype))
         self.in_64s = (
-            rtype is ResourceType.IPV6 and _aligned(a.table, self.oi) and _aligned(b.table, self.ni)
+            rtype is ResourceType.IPV6
+            and _aligned(a.table, self.oi)
+            and _aligned(b.table, self.ni)
+            and in_64s is not False
         )
         self.of, self.ol = self._keys(a.table, self.oi)
         self.nf, self.nl = self._keys(b.table, self.ni)

@@ -61,8 +61,8 @@ class HeadState:
         the ids (nearly all 0), fingerprints raw: zlib each."""
         steps = np.diff(self.ids, prepend=np.int64(0)).astype("<i8")
         return (
-            zlib.compress(steps.tobytes(), 6),
-            zlib.compress((self.ids - self.origins).astype("<i8").tobytes(), 6),
+            zlib.compress(steps.tobytes(), 1),
+            zlib.compress((self.ids - self.origins).astype("<i8").tobytes(), 1),
             self.prints.astype("<u8").tobytes(),
         )
 
@@ -87,11 +87,9 @@ class Match:
 def match(head_prints: U64, new_prints: U64) -> Match:
     """Pair rows with equal records (fingerprints), duplicates by their rank among equals
     (which of two identical records pairs with which is immaterial, as in the text diff)."""
-    a, b = _ranked(head_prints), _ranked(new_prints)
-    order = np.argsort(a)
+    (a, order), (b, by_value) = _ranked(head_prints), _ranked(new_prints)
     sorted_a = a[order]
-    by_value = np.argsort(b)  # searched in sorted order: a sequential walk, not random reads
-    at = np.empty(len(b), np.int64)
+    at = np.empty(len(b), np.int64)  # b searched in sorted order: a sequential walk
     at[by_value] = np.minimum(np.searchsorted(sorted_a, b[by_value]), max(len(a) - 1, 0))
     hit = sorted_a[at] == b if len(a) else np.zeros(len(b), bool)
     ib = np.flatnonzero(hit).astype(np.int64)
@@ -103,23 +101,25 @@ def match(head_prints: U64, new_prints: U64) -> Match:
     )
 
 
-def _ranked(prints: U64) -> U64:
-    """Fingerprints made unique: the k-th repeat of a value (k >= 1) is mixed with k."""
-    ranked = prints.copy()
-    if len(prints) < 2:
-        return ranked
+def _ranked(prints: U64) -> tuple[U64, I64]:
+    """Fingerprints made unique (the k-th repeat of a value, k >= 1, is mixed with k), and
+    the order that sorts them (the one sort of the fingerprints, unless some repeat)."""
     order = np.argsort(prints)
+    if len(prints) < 2:
+        return prints.copy(), order
     s = prints[order]
     repeat = np.flatnonzero(s[1:] == s[:-1]) + 1
-    if len(repeat):
-        starts = np.ones(len(s), bool)
-        starts[repeat] = False
-        run_start = np.maximum.accumulate(np.where(starts, np.arange(len(s)), 0))
-        rank = (np.arange(len(s)) - run_start).astype(np.uint64)
-        with np.errstate(over="ignore"):
-            mixed = s ^ _mix(rank * _MUL2)
-        ranked[order[repeat]] = mixed[repeat]
-    return ranked
+    if not len(repeat):
+        return prints.copy(), order
+    starts = np.ones(len(s), bool)
+    starts[repeat] = False
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(s)), 0))
+    rank = (np.arange(len(s)) - run_start).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = s ^ _mix(rank * _MUL2)
+    ranked = prints.copy()
+    ranked[order[repeat]] = mixed[repeat]
+    return ranked, np.argsort(ranked)
 
 
 def fingerprints(records: Sequence[str]) -> U64:
@@ -159,24 +159,46 @@ def line_prints(data: bytes, numbers: npt.NDArray[np.integer]) -> U64:
     at = np.asarray(numbers, dtype=np.int64) - 1
     start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
     length = ends[at] - start
-    width = -(-int(length.max()) // 8)  # words in the longest line
-    padded = np.frombuffer(data + b"\0" * (8 * width + 8), dtype=np.uint8)
-    chars = np.lib.stride_tricks.sliding_window_view(padded, 8 * width)[start]
-    words = chars.view("<u8").reshape(n, width)
+    return _span_prints(buf, start, length)
+
+
+def _span_prints(buf: npt.NDArray[np.uint8], start: I64, length: I64) -> U64:
+    """The fingerprint of each span ``buf[start:start + length]``, read as 8-byte words
+    straight from the buffer: spans grouped by their start's offset in a word (each group
+    reads one ``uint64`` view of the buffer), longest first (the spans reaching word k are
+    a prefix of their group)."""
+    n = len(start)
+    width = -(-int(length.max()) // 8)
+    padded = np.concatenate([buf, np.zeros(8 * width + 8, np.uint8)])
+    shift = (start % 8).astype(np.int64)
+    key = shift * (int(length.max()) + 1) + (int(length.max()) - length)
+    order = np.argsort(key, kind="stable")
+    start, length, shift = start[order], length[order], shift[order]
+    bounds = np.searchsorted(shift, np.arange(9))
     h = np.full(n, _MUL, np.uint64)
-    step = np.empty(n, np.uint64)
-    spare = np.empty(n, np.uint64)
     with np.errstate(over="ignore"):
-        for k in range(width):  # bytes past a line's end are the next lines': masked out
-            inside = np.clip(length - 8 * k, 0, 8).astype(np.uint64) * np.uint64(8)
-            full = inside == 64
-            keep = np.where(full, _ALL, (np.uint64(1) << np.where(full, 0, inside)) - 1)
-            column = words[:, k] & keep.astype(np.uint64)
-            np.bitwise_xor(h, column, out=step)
-            step *= _MUL
-            _mix_into(step, spare)
-            np.copyto(h, step, where=column != 0)
-    return h
+        for r in range(8):
+            lo, hi = int(bounds[r]), int(bounds[r + 1])
+            if lo == hi:
+                continue
+            view = padded[r : r + 8 * ((len(padded) - r) // 8)].view("<u8")
+            first = (start[lo:hi] - r) // 8
+            size = length[lo:hi]
+            reach = np.searchsorted(-size, -8 * np.arange(width + 1), side="left")
+            part = h[lo:hi]
+            for k in range(width):
+                m, full = int(reach[k]), int(reach[k + 1])
+                if m == 0:
+                    break
+                column = view[first[:m] + k]
+                bits = ((size[full:m] - 8 * k) * 8).astype(np.uint64)  # the span ends here
+                column[full:m] &= np.where(bits >= 64, _ALL, (np.uint64(1) << (bits % 64)) - 1)
+                step = (part[:m] ^ column) * _MUL
+                _mix_into(step, np.empty(m, np.uint64))
+                np.copyto(part[:m], step, where=column != 0)
+    out = np.empty(n, np.uint64)
+    out[order] = h
+    return out
 
 
 def _word_prints(words: npt.NDArray[np.uint64]) -> U64:

@@ -10,6 +10,7 @@ nor queued without being stored.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import itertools
 import json
@@ -19,6 +20,7 @@ from typing import Any
 
 from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.events import Event, changed_rows, diff, identity
+from rirport.domain.narrowed import Narrowed, Previous, diff_narrowed, narrow
 from rirport.domain.table import DelegationTable
 from rirport.errors import NotFoundError, QueryError, StorageError
 from rirport.formats.statsfile import read_record_lines
@@ -195,7 +197,7 @@ def events_for_ingest(
     uow: UnitOfWork,
     new_snapshot: SnapshotRow,
     table: DelegationTable | None = None,
-    previous: DelegationTable | None = None,
+    previous: Previous | None = None,
 ) -> list[Event]:
     """Compute, store and queue (for webhooks) the events a newly stored snapshot brings.
 
@@ -208,8 +210,9 @@ def events_for_ingest(
     involving this registry are kept. The first snapshot of a registry yields none. Events
     across a gap (:data:`~rirport.services.registry.versioning.MAX_GAP`) carry a ``gap`` entry.
     ``table``: the new file's records, when the caller has them parsed; ``previous``: the
-    registry's previous file's, when the caller has them (an append rebuilds them from the new
-    file and the rows it lacks). Runs in the caller's transaction.
+    registry's previous file as an append rebuilds it from the new one (its records the new
+    file kept, and the rows it lacks): then only the rows that changed, and the rows they
+    touch, are diffed (:mod:`rirport.domain.narrowed`). Runs in the caller's transaction.
     """
     registry = new_snapshot.registry
     before, after = uow.snapshots.neighbours(registry, new_snapshot.snapshot_date)
@@ -217,11 +220,10 @@ def events_for_ingest(
     if table is not None:
         cache[new_snapshot.id] = table
         TABLES.put(new_snapshot, table)
-    if previous is not None and before is not None:
-        cache[before.id] = previous
+    narrowed = narrow(previous) if previous is not None and before is not None else None
     events: list[Event] = []
     if before is not None:
-        events += _between(uow, before, new_snapshot, cache)
+        events += _between(uow, before, new_snapshot, cache, narrowed)
     if after is not None:
         known = _reported_up_to(uow, after)
         events += [e for e in _between(uow, new_snapshot, after, cache) if identity(e) not in known]
@@ -230,15 +232,23 @@ def events_for_ingest(
 
 
 def _between(
-    uow: UnitOfWork, old: SnapshotRow, new: SnapshotRow, cache: dict[int, DelegationTable]
+    uow: UnitOfWork,
+    old: SnapshotRow,
+    new: SnapshotRow,
+    cache: dict[int, DelegationTable],
+    narrowed: Narrowed | None = None,
 ) -> list[Event]:
-    """The events involving one registry from its snapshot ``old`` to its snapshot ``new``.
+    """The events involving one registry from its snapshot ``old`` to its snapshot ``new``
+    (``narrowed``: the rows of both that can take part, when known).
 
     Other registries are read only where this registry's rows changed (see
     :func:`~rirport.domain.events.changed_rows`): the rest of their records cannot take part
     in a change involving this registry.
     """
-    own_old, own_new = _own_table(uow, old, cache), _own_table(uow, new, cache)
+    if narrowed is not None:  # every row that changed is in them: so are the changed ranges
+        own_old, own_new = narrowed.old, narrowed.new
+    else:
+        own_old, own_new = _own_table(uow, old, cache), _own_table(uow, new, cache)
     changed = changed_rows(own_old, own_new)
     ranges = list(zip(table_keys(changed, "lo"), table_keys(changed, "hi"), strict=True))
     old_others = [
@@ -252,10 +262,13 @@ def _between(
         if s.registry != new.registry
     ]
     near = _near_tables(uow, {s.id: s for s in old_others + new_others}, changed, ranges)
-    events = diff(
-        [(old.file_name, own_old), *((s.file_name, near[s.id]) for s in old_others)],
-        [(new.file_name, own_new), *((s.file_name, near[s.id]) for s in new_others)],
-    )
+    old_near = [(s.file_name, near[s.id]) for s in old_others]
+    new_near = [(s.file_name, near[s.id]) for s in new_others]
+    if narrowed is not None:
+        names = (old.file_name, new.file_name)
+        events = diff_narrowed(narrowed, names, old_near, new_near)
+    else:
+        events = diff([(old.file_name, own_old), *old_near], [(new.file_name, own_new), *new_near])
     kept = [e for e in events if involves(e, new.registry)]
     gap = gap_between(old, new)
     if gap is not None:
@@ -325,7 +338,8 @@ def _near_tables(
         if known is None:
             missing[sid] = snap
         else:
-            near[sid] = known.take(overlapping(known, changed))
+            sort = functools.partial(TABLES.sorted, snap, known)
+            near[sid] = known.take(overlapping(known, changed, sort))
     if missing:
         found = uow.delegations.file_records_near(list(missing.values()), ranges)
         near |= {sid: _parse(missing[sid], records) for sid, records in found.items()}

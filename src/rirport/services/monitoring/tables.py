@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -28,12 +30,33 @@ MAX_FILES = 15
 _IPV6 = TYPE_CODE[ResourceType.IPV6]
 
 
+@dataclass(frozen=True)
+class Sorted:
+    """A table's rows of one type sorted by first key, with their last keys and the
+    furthest last key so far (what :func:`overlapping` searches)."""
+
+    rows: npt.NDArray[np.int64]
+    firsts: npt.NDArray[np.uint64]
+    lasts: npt.NDArray[np.uint64]
+    reach: npt.NDArray[np.uint64]
+
+    @classmethod
+    def of(cls, table: DelegationTable, code: int) -> Sorted:
+        rows = np.flatnonzero(table.type == code)
+        first, last = _keys(table, rows, code)
+        order = np.argsort(first, kind="stable")
+        lasts = last[order]
+        return cls(rows[order], first[order], lasts, np.maximum.accumulate(lasts))
+
+
 class TableCache:
-    """Parsed files by (registry, content sha256), least recently used out first."""
+    """Parsed files by (registry, content sha256), least recently used out first, and their
+    rows sorted by range (made on first use: the next ingests search them again)."""
 
     def __init__(self, size: int = MAX_FILES) -> None:
         self._size = size
         self._tables: OrderedDict[tuple[str, str], DelegationTable] = OrderedDict()
+        self._sorted: dict[tuple[str, str, int], Sorted] = {}
         self._lock = threading.Lock()
 
     def get(self, snap: SnapshotRow) -> DelegationTable | None:
@@ -49,35 +72,51 @@ class TableCache:
             self._tables[(snap.registry, snap.content_sha256)] = table
             self._tables.move_to_end((snap.registry, snap.content_sha256))
             while len(self._tables) > self._size:
-                self._tables.popitem(last=False)
+                (registry, sha), _ = self._tables.popitem(last=False)
+                for code in range(len(TYPE_CODE)):
+                    self._sorted.pop((registry, sha, code), None)
+
+    def sorted(self, snap: SnapshotRow, table: DelegationTable, code: int) -> Sorted:
+        """``table`` (the cached file of ``snap``) sorted by range for one type."""
+        key = (snap.registry, snap.content_sha256, code)
+        with self._lock:
+            found = self._sorted.get(key)
+        if found is None:
+            found = Sorted.of(table, code)
+            with self._lock:
+                if (snap.registry, snap.content_sha256) in self._tables:
+                    self._sorted[key] = found
+        return found
 
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()
+            self._sorted.clear()
 
 
 TABLES = TableCache()
 
 
-def overlapping(table: DelegationTable, ranges: DelegationTable) -> npt.NDArray[np.int64]:
+def overlapping(
+    table: DelegationTable,
+    ranges: DelegationTable,
+    sort: Callable[[int], Sorted] | None = None,
+) -> npt.NDArray[np.int64]:
     """Rows of ``table`` that may share a number with a row of ``ranges`` (of its type): a
-    superset, as the store's block search gives (IPv6 compared on the upper 64 bits)."""
+    superset, as the store's block search gives (IPv6 compared on the upper 64 bits).
+    ``sort``: the table's rows of a type sorted (:meth:`TableCache.sorted`), when kept."""
     found: list[npt.NDArray[np.int64]] = []
     for code in np.unique(ranges.type).tolist():
-        rows = np.flatnonzero(table.type == code)
-        if not len(rows):
+        s = sort(code) if sort is not None else Sorted.of(table, code)
+        if not len(s.rows):
             continue
-        first, last = _keys(table, rows, code)
         want_first, want_last = _keys(ranges, np.flatnonzero(ranges.type == code), code)
-        order = np.argsort(first, kind="stable")
-        firsts, lasts = first[order], last[order]
-        reach = np.maximum.accumulate(lasts)  # rows before i end at most here
-        ends = np.searchsorted(firsts, want_last, side="right")
-        starts = np.searchsorted(reach, want_first, side="left")
+        ends = np.searchsorted(s.firsts, want_last, side="right")
+        starts = np.searchsorted(s.reach, want_first, side="left")  # rows before end there
         for lo, start, end in zip(want_first.tolist(), starts.tolist(), ends.tolist(), strict=True):
             if start < end:
-                hit = start + np.flatnonzero(lasts[start:end] >= lo)
-                found.append(rows[order[hit]])
+                hit = start + np.flatnonzero(s.lasts[start:end] >= lo)
+                found.append(s.rows[hit])
     if not found:
         return np.zeros(0, np.int64)
     return np.unique(np.concatenate(found)).astype(np.int64)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from rirport.domain.events import Event
+from rirport.domain.narrowed import Previous
 from rirport.domain.table import DelegationTable
 from rirport.errors import (
     ConflictError,
@@ -227,12 +228,12 @@ def store_prepared(
     )
 
 
-def _previous(stats: StatsFile, stored: versioning.Stored) -> DelegationTable | None:
+def _previous(stats: StatsFile, stored: versioning.Stored) -> Previous | None:
     """The registry's previous file, rebuilt from this one and the rows it lacks (an
     append over a kept head state only: after a transfer, its retired rows are not there)."""
     if stored.kept is None or stored.gone is None:
         return None
-    return DelegationTable.concat([stats.table.take(stored.kept), stored.gone])
+    return Previous(stats.table, stored.kept, stored.gone)
 
 
 def _payload(
