@@ -37,3 +37,14 @@ def excerpt(
     out += [f"{s[0]}|*|{s[2]}|*|{counts[s[2]]}|summary" for s in summaries]
     out += chosen
     return ("\n".join(out) + "\n").encode()
+
+
+def thinned(registry: str, step: int, wanted: tuple[str, ...] = (), year: str = "2018") -> bytes:
+    """Every ``step``-th record of a registry's real file, and those starting at ``wanted``:
+    records of every kind and country, spread over the whole file, in a file of a few hundred
+    lines."""
+
+    def keep(index: int, fields: list[str]) -> bool:
+        return index % step == 0 or fields[3] in wanted
+
+    return excerpt(real_file(registry, year), keep)

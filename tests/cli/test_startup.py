@@ -109,16 +109,53 @@ def filled_store_with_cache(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_a_lookup_without_variables_imports_no_pydantic(filled_store_with_cache: Path) -> None:
-    """The settings are the declared defaults and the options: nothing to validate."""
-    url = f"sqlite:///{filled_store_with_cache / 'rirport.sqlite'}"
+def _lookup_modules(folder: Path, *args: str) -> tuple[set[str], str]:
+    """The top-level packages a ``rirport lookup`` of the store in ``folder`` imported, run
+    as the console script runs it (no ``RIRPORT_*`` variable set), and what it printed."""
+    url = f"sqlite:///{folder / 'rirport.sqlite'}"
+    argv = ["rirport", "--db", url, "--data-dir", str(folder), "lookup", *args]
     code = (
-        "import sys\nfrom rirport.cli.main import main\n"
-        f"sys.argv = ['rirport', '--db', {url!r}, '--data-dir', {str(filled_store_with_cache)!r},"
-        " 'lookup', '193.0.0.1', '--format', 'json']\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        f"import sys\nfrom rirport.cli.main import main\nsys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+    )
+    script = (
+        f"{code}\nimport sys\n"
+        "print('\\nmodules:', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RIRPORT_")}
-    loaded = _modules_after(code, env)
-    assert "numpy" in loaded  # it did look up
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    printed, modules = done.stdout.rsplit("\nmodules:", 1)
+    return set(modules.split()), printed
+
+
+def test_a_lookup_without_variables_imports_no_pydantic(filled_store_with_cache: Path) -> None:
+    """The settings are the declared defaults and the options: nothing to validate."""
+    loaded, printed = _lookup_modules(filled_store_with_cache, "2.0.0.0/8", "--format", "json")
+    assert '"2.16.0.0"' in printed
+    assert "numpy" in loaded  # a prefix: the index answered
     assert "pydantic" not in loaded
+
+
+@pytest.mark.parametrize("query", ["2.16.0.1", "AS7", "2001:610::1", "10.0.0.1"])
+def test_a_point_lookup_from_the_cache_imports_neither_numpy_nor_rich(
+    filled_store_with_cache: Path, query: str
+) -> None:
+    """One address or AS number is read from the mapped cache with the standard library, and
+    the table (stdout is a pipe here) drawn without Rich."""
+    loaded, printed = _lookup_modules(filled_store_with_cache, query)
+    assert f"{query}: " in printed and "┏" in printed
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    assert "pydantic" not in loaded
+
+
+def test_without_its_cache_a_point_lookup_takes_the_index(filled_store_with_cache: Path) -> None:
+    import shutil
+
+    shutil.rmtree(filled_store_with_cache / "cache")
+    loaded, printed = _lookup_modules(filled_store_with_cache, "2.16.0.1", "--format", "json")
+    assert '"2.16.0.0"' in printed
+    assert "numpy" in loaded and "sqlalchemy" in loaded  # read from the store and cached
+    loaded, _ = _lookup_modules(filled_store_with_cache, "2.16.0.1", "--format", "json")
+    assert "numpy" not in loaded  # the cache it wrote answers the next one

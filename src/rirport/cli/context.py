@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from rirport.config import Settings
+    from rirport.query.match import Match
     from rirport.query.view import CurrentView
     from rirport.store.unit import Store
 
@@ -96,6 +97,16 @@ class AppContext:
             if cached is not None:
                 return require_data(cached)
         return require_data(load_current(self.store, self.settings.cache_dir))
+
+    def cached_point_matches(self, query: str) -> list[Match] | None:
+        """The matches of a query for one address or AS number read from the view cache with
+        the standard library (:mod:`rirport.query.mapped`: no numpy, no store opened), or None
+        when the cache cannot answer it alone (then :meth:`current_view` does)."""
+        if self._store is not None:
+            return None
+        from rirport.query.mapped import point_matches
+
+        return point_matches(self.where.resolved_database_url, self.where.cache_dir, query)
 
     def close(self) -> None:
         if self._store is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,8 +11,9 @@ from rirport import present
 from rirport.cli.context import AppContext, pass_app
 from rirport.cli.output import FORMATS, emit
 from rirport.cli.parsing import option_date
-from rirport.query.lookup import Lookup
-from rirport.query.view import CurrentView, load_as_of
+
+if TYPE_CHECKING:
+    from rirport.query.view import CurrentView
 
 COLUMNS = ["registry", "cc", "type", "start", "value", "date", "status", "opaque_id", "relation"]
 
@@ -58,15 +59,20 @@ def command(app: AppContext, query: str | None, file: Any, fmt: str, as_of: str 
     """
     if (query is None) == (file is None):
         raise click.UsageError("give a QUERY or --file (one of them)")
-    lookup = Lookup(view_for(app, as_of))
-    if file is not None:
-        from rirport.cli.lookup_file import lookup_file
+    found = app.cached_point_matches(query) if query is not None and as_of is None else None
+    if found is None:
+        from rirport.query.lookup import Lookup  # numpy: only when the cache cannot answer
 
-        if lookup_file(lookup, file, fmt, sys.stdout):
-            raise click.exceptions.Exit(1)
-        return
-    assert query is not None
-    matches = [m.to_json() for m in lookup.find(query)]
+        lookup = Lookup(view_for(app, as_of))
+        if file is not None:
+            from rirport.cli.lookup_file import lookup_file
+
+            if lookup_file(lookup, file, fmt, sys.stdout):
+                raise click.exceptions.Exit(1)
+            return
+        assert query is not None
+        found = lookup.find(query)
+    matches = [m.to_json() for m in found]
     shown = [_for_people(m) for m in matches] if fmt == "table" else matches
     columns = TABLE_COLUMNS if fmt == "table" else COLUMNS
     emit(shown, fmt, columns, title=f"{query}: {len(matches)} match(es)")
@@ -78,4 +84,6 @@ def view_for(app: AppContext, as_of: str | None) -> CurrentView:
     """The current view, or the view as of a date (``--as-of``)."""
     if as_of is None:
         return app.current_view()
+    from rirport.query.view import load_as_of
+
     return load_as_of(app.store, option_date(as_of, "--as-of"), app.where.cache_dir)

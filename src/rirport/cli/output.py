@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
+
+from rirport.cli import plain_table
 
 FORMATS = ["table", "json", "ndjson", "csv"]
 
@@ -41,6 +44,17 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
 def print_table(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None
 ) -> None:
+    """A Rich table of ``rows``; off a terminal drawn by :mod:`rirport.cli.plain_table`
+    when it can (the same text, without importing Rich)."""
+    cells = [
+        ["" if row.get(c) is None else str(_flat(row.get(c))) for c in columns] for row in rows
+    ]
+    if plain_table.usable(sys.stdout):
+        text = plain_table.render(cells, columns, title)
+        if text is not None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
     from rich.console import Console  # only tables need Rich (a tenth of a second to import)
     from rich.markup import escape
     from rich.table import Table
@@ -48,14 +62,12 @@ def print_table(
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
+    for row in cells:
         # data is text, never Rich markup (a holder name like "[red]" prints as it is)
-        table.add_row(
-            *["" if row.get(c) is None else escape(str(_flat(row.get(c)))) for c in columns]
-        )
+        table.add_row(*[escape(cell) for cell in row])
     console = Console(emoji=False)
     if not console.is_terminal:
-        console = Console(width=150, emoji=False)
+        console = Console(width=plain_table.WIDTH, emoji=False)
     console.print(table)
 
 

@@ -6,7 +6,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from rirport.domain.enums import Registry, ResourceType, Status
+from rirport.domain.enums import (
+    REGISTRIES,
+    RESOURCE_TYPES,
+    STATUSES,
+    Registry,
+    ResourceType,
+    Status,
+)
 from rirport.domain.resources import ResourceRange
 
 
@@ -78,3 +85,35 @@ class Delegation:
         if self.opaque_id is not None:
             fields.append(self.opaque_id)
         return "|".join(fields)
+
+
+def from_columns(
+    registry: int,
+    cc: bytes,
+    type_code: int,
+    start: bytes,
+    value: int,
+    date: int,
+    undated_zeros: bool,
+    status: int,
+    opaque_id: bytes | None,
+    first: int,
+    last: int,
+) -> Delegation:
+    """A delegation from one row of a table's columns as plain values (codes, bytes, the
+    date as YYYYMMDD or 0, ``opaque_id`` None when the line had none): the one conversion
+    both the numpy table (:meth:`~rirport.domain.table.DelegationTable.row`) and the
+    standard-library cache reader (:mod:`rirport.query.mapped`) make, so their rows agree."""
+    rtype = RESOURCE_TYPES[type_code]
+    return Delegation(
+        REGISTRIES[registry],
+        cc.decode(),
+        rtype,
+        start.decode(),
+        value,
+        dt.date(date // 10000, date // 100 % 100, date % 100) if date else None,
+        STATUSES[status],
+        None if opaque_id is None else opaque_id.decode(),
+        "00000000" if undated_zeros else "",
+        ResourceRange(rtype, first, last),
+    )

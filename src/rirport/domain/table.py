@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rirport.domain.delegation import Delegation
+from rirport.domain.delegation import Delegation, from_columns
 from rirport.domain.enums import REGISTRIES, RESOURCE_TYPES, STATUSES, ResourceType
-from rirport.domain.resources import ResourceRange
 
 U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
@@ -133,19 +132,18 @@ class DelegationTable:
     def row(self, i: int) -> Delegation:
         """Row ``i`` as a :class:`Delegation`, carrying the numbers the columns hold (the start
         text is not parsed again)."""
-        date: int = self.date.item(i)
-        rtype = RESOURCE_TYPES[self.type.item(i)]
-        return Delegation(
-            REGISTRIES[self.registry.item(i)],
-            self.cc.item(i).decode(),
-            rtype,
-            self.start.item(i).decode(),
+        return from_columns(
+            self.registry.item(i),
+            self.cc.item(i),
+            self.type.item(i),
+            self.start.item(i),
             self.value.item(i),
-            dt.date(date // 10000, date // 100 % 100, date % 100) if date else None,
-            STATUSES[self.status.item(i)],
-            self.opaque_id.item(i).decode() if self.has_opaque.item(i) else None,
-            "00000000" if self.undated_zeros.item(i) else "",
-            ResourceRange(rtype, self.first_int(i), self.last_int(i)),
+            self.date.item(i),
+            self.undated_zeros.item(i),
+            self.status.item(i),
+            self.opaque_id.item(i) if self.has_opaque.item(i) else None,
+            self.first_int(i),
+            self.last_int(i),
         )
 
     def rows(self) -> list[Delegation]:

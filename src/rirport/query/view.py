@@ -17,7 +17,6 @@ import contextlib
 import ctypes
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -30,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from rirport import __version__
 from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.table import DelegationTable
 from rirport.errors import NotFoundError, StorageError
 from rirport.index.ranges import RangeIndex
 from rirport.index.registry import RegistryIndex
+from rirport.query.cache_layout import cache_meta, cache_path, written_for
 from rirport.store.peek import StoreHead, peek
 from rirport.store.rows import SnapshotRow
 
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from rirport.store.repos.delegations import State
     from rirport.store.unit import Store, UnitOfWork
 
-CACHE_FORMAT = 3
 EMPTY_STORE = (
     "the store holds no statistics files yet: load the bundled 2018 files with "
     "`rirport demo`, or your own with `rirport ingest PATH...`"
@@ -132,7 +130,7 @@ def load_view(
         head = uow.meta.head()
         snapshots = uow.snapshots.as_of(as_of)
         name = "current" if as_of is None else f"asof{as_of:%Y%m%d}"
-        cache = None if cache_dir is None else _cache_path(cache_dir, store.identity, head, name)
+        cache = None if cache_dir is None else cache_path(cache_dir, store.identity, head, name)
         if cache is not None:
             cached = _read_cache(cache, store.identity, head, snapshots)
             if cached is not None:
@@ -238,23 +236,7 @@ def cached_current(database_url: str, cache_dir: Path | None) -> CurrentView | N
     head = peek(database_url)
     if head is None:
         return None
-    return _read_cache(_cache_path(cache_dir, database_url, head), database_url, head)
-
-
-def _cache_path(cache_dir: Path, identity: str, head: StoreHead, name: str = "current") -> Path:
-    tag = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return cache_dir / f"{name}-{tag}-g{head.generation}-v{CACHE_FORMAT}"
-
-
-def _cache_meta(identity: str, head: StoreHead) -> dict[str, Any]:
-    """What a cache must have been written for: this format and version of rirport, this
-    store, this head."""
-    return {
-        "format": CACHE_FORMAT,
-        "rirport": __version__,
-        "identity": identity,
-        "head": dataclasses.asdict(head),
-    }
+    return _read_cache(cache_path(cache_dir, database_url, head), database_url, head)
 
 
 def _write_cache(path: Path, identity: str, head: StoreHead, view: CurrentView) -> None:
@@ -279,7 +261,7 @@ def _write_cache(path: Path, identity: str, head: StoreHead, view: CurrentView) 
         for f in dataclasses.fields(range_index):
             arrays[f"{rtype.value}.{f.name}"] = getattr(range_index, f.name)
     meta = {
-        **_cache_meta(identity, head),
+        **cache_meta(identity, head),
         "rows": len(view.table),
         "arrays": {name: [str(a.dtype), len(a)] for name, a in arrays.items()},
         "ipv6_compact": view.ipv6_compact,
@@ -330,9 +312,7 @@ def _read_cache(
         return None
     try:
         meta = json.loads((path / "meta.json").read_text())
-        if {k: meta.get(k) for k in ("format", "rirport", "identity", "head")} != _cache_meta(
-            identity, head
-        ):  # another store's that sat at this URL at this generation, or another version's
+        if not written_for(meta, identity, head):
             raise ValueError("the cache was written for another state of the store")
         rows = int(meta["rows"])
         arrays = {}
@@ -365,6 +345,6 @@ def _read_cache(
             indexes,
             bool(meta["ipv6_compact"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError):  # EOFError: an empty file
         shutil.rmtree(path, ignore_errors=True)
         return None
