@@ -130,7 +130,17 @@ class SparseNodes:
         return made
 
     def root(self) -> bytes:
-        return root(self, self.size) if self.size else EMPTY_ROOT
+        """The root, folded from the right edge (one hash per one bit of the size) when it
+        is known, as it is after every append."""
+        if not self.size:
+            return EMPTY_ROOT
+        edge = right_edge(self.size)
+        if any(k not in self.known for k in edge):
+            return root(self, self.size)
+        acc = self.known[edge[-1]]
+        for k in reversed(edge[:-1]):
+            acc = node_hash(self.known[k], acc)
+        return acc
 
 
 def right_edge(size: int) -> list[tuple[int, int]]:
