@@ -190,3 +190,30 @@ def test_a_store_signed_under_v1_verifies_after_the_upgrade(tmp_path: Path) -> N
     problems = verify.verify_log(upgraded).problems
     assert any("state root recomputed from the data tables" in p for p in problems)
     upgraded.close()
+
+
+def test_writes_left_for_a_later_checkpoint_name_their_buckets(
+    signed: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_bytes(signed, excerpt(real_file("ripencc"), _ripe_sample), "ripe.txt")
+    ingest_bytes(signed, excerpt(real_file("arin"), 40), "arin.txt")
+    signed.checkpoint_interval = 3600.0  # every write below leaves its checkpoint for later
+    for resource in ("193.0.16.0/21", "193.0.0.0/22"):
+        _through(signed, _request(signed, resource).transfer.id)
+    with signed.read() as uow:
+        assert state.pending_buckets(uow)["delegations ripencc"] == ["1c10"]
+        assert uow.log.latest_checkpoint().size < uow.journal.count()  # type: ignore[union-attr]
+    reads: list[Any] = []
+    real = LogRepo.keyed_records
+
+    def counted(self: LogRepo, registry: str, date: Any, bounds: Any = None) -> Any:
+        reads.append((registry, bounds))
+        return real(self, registry, date, bounds)
+
+    monkeypatch.setattr(LogRepo, "keyed_records", counted)
+    assert tlog.flush(signed) is not None
+    assert [b for r, b in reads if r == "ripencc"] == [[("1c10", "1c10g")]]
+    monkeypatch.undo()
+    _full_recomputation_matches(signed)
+    with signed.read() as uow:
+        assert state.pending_buckets(uow) == {} and state.pending(uow) == set()

@@ -50,6 +50,10 @@ PENDING = "log_pending"
 V1_UNTIL = "log_state_v1"
 """The ``meta`` key holding the size of the newest checkpoint signed under v1 (migration
 ``0011_logappend``): checkpoints up to it carry a v1 state root."""
+PENDING_BUCKETS = "log_pending_buckets"
+"""The ``meta`` key naming, for each pending delegations part, the buckets changed since."""
+MAX_PENDING = 512
+"""More pending buckets than this in a part: rehash it whole at the next checkpoint."""
 SPREAD = 0.25
 """A write that touched more than this share of a part's buckets rehashes the whole part
 (one read of the registry instead of many range reads)."""
@@ -131,8 +135,28 @@ def pending(uow: UnitOfWork) -> set[str] | None:
     return ALL if "*" in names else names
 
 
+def pending_buckets(uow: UnitOfWork) -> dict[str, list[str] | None]:
+    """The buckets of each pending delegations part that earlier unsigned writes changed
+    (a part absent or None: rehash it whole)."""
+    raw = uow.meta.get(PENDING_BUCKETS)
+    found = json.loads(raw) if raw else {}
+    return found if isinstance(found, dict) else {}
+
+
+def _changed_buckets(
+    uow: UnitOfWork, name: str, action: str | None, payload: str
+) -> set[str] | None:
+    """The buckets of part ``name`` this transaction's entry changed (None: not known)."""
+    changed = touched_buckets(action, payload).get(name)
+    hint = uow.state_hints.get(name)
+    if changed is None and isinstance(hint, Hint) and hint.touched is not None:
+        changed = {bucket_of(k) for k in hint.touched}
+    return changed
+
+
 def defer(uow: UnitOfWork, action: str, payload: str) -> None:
-    """Record the parts this entry touched as pending, for the next checkpoint."""
+    """Record the parts this entry touched as pending, for the next checkpoint, and for a
+    delegations part the buckets it changed when they are known."""
     touched = affected(action, payload)
     if touched is not ALL and not touched:
         return
@@ -142,6 +166,20 @@ def defer(uow: UnitOfWork, action: str, payload: str) -> None:
     after = {"*"} if touched is ALL else before | touched
     if after != before:
         uow.meta.put(PENDING, json.dumps(sorted(after)))
+    if touched is ALL:
+        return
+    parts = [n for n in sorted(touched) if n.startswith("delegations ")]
+    if not parts:
+        return
+    kept = pending_buckets(uow)
+    marks = dict(kept)
+    for name in parts:
+        earlier = marks.get(name) if name in before else []
+        changed = _changed_buckets(uow, name, action, payload)
+        merged = None if earlier is None or changed is None else sorted({*earlier, *changed})
+        marks[name] = None if merged is not None and len(merged) > MAX_PENDING else merged
+    if marks != kept:
+        uow.meta.put(PENDING_BUCKETS, json.dumps(marks, sort_keys=True))
 
 
 @dataclass
@@ -250,8 +288,12 @@ def update_parts(
         todo: set[str] | None = ALL
     else:
         todo = touched | waiting
+    earlier: dict[str, list[str] | None] = {}
     if waiting is ALL or waiting:
         uow.meta.put(PENDING, "[]")
+        earlier = pending_buckets(uow)
+        if earlier:
+            uow.meta.put(PENDING_BUCKETS, "{}")
     if todo is ALL:
         done = _compute(uow, ALL, 2, True)
         store(uow, done, stored)
@@ -260,15 +302,16 @@ def update_parts(
         return Computed(stored, dict(known.buckets) if known else {})
     done = Computed({k: v for k, v in stored.items() if k not in todo})
     done.buckets = {k: v for k, v in (known.buckets if known else {}).items() if k not in todo}
-    where = touched_buckets(action, payload)
     whole = set()
     current: dict[str, Current] | None = None
     for name in sorted(todo):
-        changed = where.get(name)
-        hint = uow.state_hints.get(name)
-        if changed is None and isinstance(hint, Hint) and hint.touched is not None:
-            changed = {bucket_of(k) for k in hint.touched}
-        if not name.startswith("delegations ") or changed is None or name in (waiting or ()):
+        changed: set[str] | None = set()
+        if name in (touched or ()):
+            changed = _changed_buckets(uow, name, action, payload)
+        if changed is not None and name in (waiting or ()):
+            left = earlier.get(name)
+            changed = None if left is None else changed | set(left)
+        if not name.startswith("delegations ") or changed is None:
             whole.add(name)
             continue
         before = (known.buckets.get(name) if known else None) or uow.log.buckets(name)
@@ -329,6 +372,7 @@ __all__ = [
     "defer",
     "ingest_hint",
     "pending",
+    "pending_buckets",
     "root_matching",
     "root_of",
     "state_root",
