@@ -137,10 +137,16 @@ class SparseNodes:
         edge = right_edge(self.size)
         if any(k not in self.known for k in edge):
             return root(self, self.size)
-        acc = self.known[edge[-1]]
-        for k in reversed(edge[:-1]):
-            acc = node_hash(self.known[k], acc)
-        return acc
+        return edge_root([self.known[k] for k in edge])
+
+
+def edge_root(hashes: list[bytes]) -> bytes:
+    """The root of a tree from its right edge's hashes (:func:`right_edge` order, at least
+    one): RFC 9162's MTH splits at the largest power of two, which is the first of them."""
+    acc = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        acc = node_hash(left, acc)
+    return acc
 
 
 def right_edge(size: int) -> list[tuple[int, int]]:

@@ -31,7 +31,7 @@ from rirport.log import merkle
 from rirport.log.checkpoint import Checkpoint, state_line
 from rirport.log.entries import entry_line
 from rirport.log.state import state_root
-from rirport.log.tree import SparseNodes, right_edge
+from rirport.log.tree import SparseNodes, edge_root, right_edge
 
 __all__ = ["entry_line"]
 from rirport.services.transparency import state
@@ -90,17 +90,19 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
         known = None
     leaves.append(leaf_of(tuple(row.__dict__.values())))
-    head = grow(uow, size, leaves, known)
-    after = {k: head.known[k] for k in right_edge(head.size)}
+    head = grow(uow, size, leaves, known, edge if known is not None else None)
+    new_edge = right_edge(head.size)
+    after = {k: head.known[k] for k in new_edge}
+    root = edge_root([after[k] for k in new_edge])
     if uow.log_signer is None or not _due(uow):
         state.defer(uow, row.action, row.payload)
         uow.log_deferred = uow.log_signer is not None
         uow.log_tail = LogTail(head.size, row.hash, after)
-        return Head(head.size, head.root(), "")
+        return Head(head.size, root, "")
     done = state.update_parts(
         uow, row.action, row.payload, tail.state if tail is not None else None
     )
-    result = Head(head.size, head.root(), state_root(done.parts))
+    result = Head(head.size, root, state_root(done.parts))
     predecessors = tail.predecessors if tail is not None else None
     if predecessors is None:
         predecessors = uow.meta.get(PREDECESSORS) or ""
@@ -136,10 +138,12 @@ def grow(
     size: int,
     leaves: Iterable[bytes],
     known: dict[tuple[int, int], bytes] | None = None,
+    edge: list[tuple[int, int]] | None = None,
 ) -> SparseNodes:
     """Append leaf hashes to the stored tree of ``size`` (``known``: its right edge, when
-    already read); returns it grown."""
-    edge = right_edge(size)
+    already read; ``edge``: :func:`right_edge` of ``size``, when already made); returns it
+    grown."""
+    edge = right_edge(size) if edge is None else edge
     if known is None:
         known = uow.log.nodes(edge)
     if len(known) != len(edge):

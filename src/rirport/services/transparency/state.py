@@ -88,6 +88,9 @@ def delegation_part(registry: str) -> str:
     return f"delegations {registry}"
 
 
+_PART_NAMES = {r: delegation_part(r.value) for r in Registry}
+
+
 def affected(action: str, payload_text: str) -> set[str] | None:
     """The parts a journal entry may change (None: all of them)."""
     if action == "ingest":
@@ -215,7 +218,7 @@ def compute(
 def _compute(uow: UnitOfWork, parts: Iterable[str] | None, version: int, hints: bool) -> Computed:
     wanted = set(parts) if parts is not ALL else None
     out = Computed()
-    names = {r: delegation_part(r.value) for r in Registry}
+    names = _PART_NAMES
     needed = [r for r in Registry if wanted is None or names[r] in wanted]
     current = uow.log.current_snapshots() if needed else {}
     for registry in needed:
