@@ -32,8 +32,9 @@ EXCERPTS = sorted((TEST_DATA / "excerpts").glob("*-excerpt.txt"))
 
 
 @pytest.fixture
-def signed(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+def signed(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A store with a log key, on each engine."""
+    store = Store(store_url)
     store.log_signer, _ = keys.init(store, tmp_path / "data", "rirport.test/log")
     tlog.catch_up(store)
     try:
