@@ -202,14 +202,43 @@ def test_state_root_ignores_line_and_part_order() -> None:
     a = {"x": state.part_digest(["b", "a"]), "y": state.part_digest([])}
     b = {"y": state.part_digest([]), "x": state.part_digest(["a", "b"])}
     assert state.state_root(a) == state.state_root(b)
-    expected = hashlib.sha256(
-        b"rirport-state/v1\nx "
-        + hashlib.sha256(b"a\nb\n").hexdigest().encode()
-        + b"\ny "
-        + hashlib.sha256(b"").hexdigest().encode()
-        + b"\n"
-    ).hexdigest()
-    assert state.state_root(a) == expected
+    for version in (1, 2):
+        expected = hashlib.sha256(
+            f"rirport-state/v{version}\nx ".encode()
+            + hashlib.sha256(b"a\nb\n").hexdigest().encode()
+            + b"\ny "
+            + hashlib.sha256(b"").hexdigest().encode()
+            + b"\n"
+        ).hexdigest()
+        assert state.state_root(a, version) == expected
+    assert state.state_root(a, 1) != state.state_root(a)
     assert state.state_root({"x": state.part_digest(["a", "c"])}) != state.state_root(
         {"x": state.part_digest(["a", "b"])}
     )
+
+
+def test_a_delegations_part_is_hashed_over_its_buckets_as_docs_say() -> None:
+    """docs/log.md's definition, computed here from the lines alone."""
+    lines = [
+        "ripencc|NL|ipv4|193.0.0.0|2048|19930901|allocated|x",
+        "ripencc|NL|ipv4|193.15.0.0|65536|19930901|allocated|y",
+        "ripencc|FR|ipv4|194.0.0.0|256|19930901|assigned|z",
+        "ripencc|NL|asn|3333|1|19930901|allocated|x",
+        "ripencc|EU|ipv6|2001:67c:2e8::|48|20061016|assigned|x",
+    ]
+    keys = [state.key_of_line(line) for line in lines]
+    assert keys[:2] == ["1c1000000", "1c10f0000"] and keys[3] == "000000d05"
+    assert keys[4] == "2" + "2001067c02e8" + "0" * 20
+    buckets = {"1c10": lines[:2], "1c20": lines[2:3], "000000d": lines[3:4], "2200106": lines[4:]}
+    assert state.group(zip(keys, lines, strict=True)) == buckets
+
+    def digest(lines: list[str]) -> str:
+        return hashlib.sha256("".join(sorted(x + "\n" for x in lines)).encode()).hexdigest()
+
+    body = "".join(f"{name} {digest(buckets[name])}\n" for name in sorted(buckets))
+    snap = "snapshot 2018-10-13 " + "ab" * 32
+    expected = hashlib.sha256(f"{snap}\n{body}".encode()).hexdigest()
+    digests = state.bucket_digests(state.group(zip(keys, lines, strict=True)))
+    assert state.bucketed_digest(snap, digests) == expected
+    with pytest.raises(ValueError, match="not a number resource"):
+        state.key_of_line("ripencc|*|ipv4|*|3|summary")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -64,8 +65,9 @@ class Verifier:
     kind: int
     public: bytes
 
-    @property
+    @functools.cached_property
     def id(self) -> bytes:
+        """The key ID (computed once: every checkpoint signed carries it)."""
         return key_id(self.name, self.kind, self.public)
 
     def vkey(self) -> str:

@@ -130,7 +130,23 @@ class SparseNodes:
         return made
 
     def root(self) -> bytes:
-        return root(self, self.size) if self.size else EMPTY_ROOT
+        """The root, folded from the right edge (one hash per one bit of the size) when it
+        is known, as it is after every append."""
+        if not self.size:
+            return EMPTY_ROOT
+        edge = right_edge(self.size)
+        if any(k not in self.known for k in edge):
+            return root(self, self.size)
+        return edge_root([self.known[k] for k in edge])
+
+
+def edge_root(hashes: list[bytes]) -> bytes:
+    """The root of a tree from its right edge's hashes (:func:`right_edge` order, at least
+    one): RFC 9162's MTH splits at the largest power of two, which is the first of them."""
+    acc = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        acc = node_hash(left, acc)
+    return acc
 
 
 def right_edge(size: int) -> list[tuple[int, int]]:

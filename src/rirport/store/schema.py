@@ -426,6 +426,17 @@ log_state = Table(
 """The digest of each part of the state root (:mod:`rirport.log.state`) as of the newest
 entry, so a write recomputes only the parts it changed."""
 
+log_bucket = Table(
+    "log_bucket",
+    metadata,
+    Column("part", String(64), primary_key=True),
+    Column("bucket", String(16), primary_key=True),
+    Column("digest", String(64), nullable=False),
+)
+"""The digest of each non-empty bucket of a ``delegations`` part (:mod:`rirport.log.state`,
+v2) as of the newest signed checkpoint, so a write that changed a few records rehashes only
+their buckets."""
+
 log_peer = Table(
     "log_peer",
     metadata,

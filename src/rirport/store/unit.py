@@ -21,7 +21,7 @@ from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
 from rirport.store.repos.evidence import EvidenceRepo
 from rirport.store.repos.iana import IanaRepo
 from rirport.store.repos.journal import JournalRepo
-from rirport.store.repos.log import LogRepo
+from rirport.store.repos.log import LogRepo, LogTail
 from rirport.store.repos.meta import MetaRepo
 from rirport.store.repos.snapshots import SnapshotRepo
 from rirport.store.repos.transfers import HoldRepo, TransferRepo
@@ -45,9 +45,13 @@ class UnitOfWork:
     log_signer: Signer | None = None
     """The key that signs a checkpoint after each write (None: the tree grows, no checkpoint
     is signed until ``rirport log checkpoint``); set from :attr:`Store.log_signer`."""
-    state_hints: dict[str, list[str]] = field(default_factory=dict)
-    """Lines of a state-root part a write already holds in memory (an ingest: the records of
-    the registry's new current snapshot), so the log need not read them back."""
+    state_hints: dict[str, Any] = field(default_factory=dict)
+    """What a write already holds in memory about a state-root part (an ingest: the records
+    of the registry's new current snapshot, or which of them changed), so the log need not
+    read them back (:class:`rirport.services.transparency.state.Hint`)."""
+    log_tail: LogTail | None = None
+    """The log as the last write of this process committed it (from :attr:`Store.log_tail`),
+    then as this transaction's entry left it: kept by the store only if it commits."""
     checkpoint_interval: float = 0.0
     """Seconds: a write within this long of the newest checkpoint leaves signing to a later
     one (0: a checkpoint after every write); set from :attr:`Store.checkpoint_interval`."""
@@ -91,6 +95,9 @@ class Store:
         self.log_deferred = False
         """True once a write of this process left its checkpoint for later
         (:func:`rirport.services.transparency.log.flush` signs it)."""
+        self.log_tail: LogTail | None = None
+        """The log after this process's last committed write (saves the next write reading
+        the tree's edge and the state digests back; checked against the journal's head)."""
         migrate(self.engine)
 
     @contextmanager
@@ -129,8 +136,13 @@ class Store:
                     uow = self._bound(connection, self.snapshot_cache)
                     uow.log_signer = self.log_signer
                     uow.checkpoint_interval = self.checkpoint_interval
+                    uow.log_tail = self.log_tail
                     yield uow
                 self.snapshot_cache.keep(uow.delegations)
+                if "log" in uow.__dict__ and uow.log.rewritten:
+                    self.log_tail = None
+                elif uow.log_tail is not self.log_tail:
+                    self.log_tail = uow.log_tail
                 if uow.log_deferred:
                     self.log_deferred = True
         except RirportError:

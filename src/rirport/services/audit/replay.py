@@ -209,7 +209,7 @@ def covered(path: Path, rows: Sequence[JournalRow], signed: SignedHead) -> Check
 def _check_state(store: Store, point: Checkpoint, report: ReplayReport) -> None:
     with store.read() as uow:
         size = uow.journal.count()
-        mine = tstate.root_of(uow)
+        mine = tstate.root_matching(uow, point.state_root)
     if size == point.size and point.state_root and mine != point.state_root:
         report.findings.append(
             Finding(

@@ -32,6 +32,7 @@ from rirport.query.integrity import repeated_in_file
 from rirport.services.audit import journal
 from rirport.services.monitoring import events
 from rirport.services.registry import versioning
+from rirport.services.transparency.state import ingest_hint as state_hint
 from rirport.store.bulk import DelegationRows, delegation_rows
 from rirport.store.head import line_prints
 from rirport.store.repos.snapshots import SnapshotRow
@@ -206,7 +207,9 @@ def store_prepared(
             else None
         )
         if place.slotted_before is None:  # the new current snapshot: its records, for the log
-            uow.state_hints[f"delegations {snap.registry}"] = prepared.rows.record
+            uow.state_hints[f"delegations {snap.registry}"] = state_hint(
+                prepared.rows, stored.kept, stored.gone
+            )
         journal.append(
             uow,
             actor,

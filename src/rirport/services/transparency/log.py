@@ -31,13 +31,16 @@ from rirport.log import merkle
 from rirport.log.checkpoint import Checkpoint, state_line
 from rirport.log.entries import entry_line
 from rirport.log.state import state_root
-from rirport.log.tree import SparseNodes, right_edge
+from rirport.log.tree import SparseNodes, edge_root, right_edge
 
 __all__ = ["entry_line"]
 from rirport.services.transparency import state
 from rirport.store.repos.journal import JournalRow
-from rirport.store.repos.log import CheckpointRow
+from rirport.store.repos.log import CheckpointRow, LogTail
 from rirport.store.unit import Store, UnitOfWork
+
+PREDECESSORS = "log_predecessors"
+"""The ``meta`` key of a successor log's key history (:mod:`.takeover` writes it)."""
 
 
 def leaf_of(row: Sequence[Any]) -> bytes:
@@ -58,13 +61,22 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
     """Add the entry just written to the tree (first any the tree lacks: a store from before
     the log), update the state parts, and sign a checkpoint when the store has a key.
 
+    What the last write of this process committed (``uow.log_tail``: the tree's right edge,
+    the state digests) is used instead of reading it back when the journal's head is still
+    the entry it was left at.
+
     Raises:
         StorageError: the tree is longer than the journal (the journal was cut behind the
             log's back).
     """
     size = row.serial - 1
+    tail = uow.log_tail
+    if tail is not None and (tail.size != size or tail.last_hash != row.prev_hash):
+        tail = None
     edge = right_edge(size)
-    known: dict[tuple[int, int], bytes] | None = uow.log.nodes(edge)
+    known: dict[tuple[int, int], bytes] | None = (
+        tail.edge if tail is not None else uow.log.nodes(edge)
+    )
     leaves = []
     if known is None or len(known) != len(
         edge
@@ -78,14 +90,24 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
         known = None
     leaves.append(leaf_of(tuple(row.__dict__.values())))
-    head = grow(uow, size, leaves, known)
+    head = grow(uow, size, leaves, known, edge if known is not None else None)
+    new_edge = right_edge(head.size)
+    after = {k: head.known[k] for k in new_edge}
+    root = edge_root([after[k] for k in new_edge])
     if uow.log_signer is None or not _due(uow):
         state.defer(uow, row.action, row.payload)
         uow.log_deferred = uow.log_signer is not None
-        return Head(head.size, head.root(), "")
-    parts = state.update_parts(uow, row.action, row.payload)
-    result = Head(head.size, head.root(), state_root(parts))
-    sign_head(uow, result)
+        uow.log_tail = LogTail(head.size, row.hash, after)
+        return Head(head.size, root, "")
+    done = state.update_parts(
+        uow, row.action, row.payload, tail.state if tail is not None else None
+    )
+    result = Head(head.size, root, state_root(done.parts))
+    predecessors = tail.predecessors if tail is not None else None
+    if predecessors is None:
+        predecessors = uow.meta.get(PREDECESSORS) or ""
+    sign_head(uow, result, predecessors)
+    uow.log_tail = LogTail(head.size, row.hash, after, done, predecessors)
     return result
 
 
@@ -116,10 +138,12 @@ def grow(
     size: int,
     leaves: Iterable[bytes],
     known: dict[tuple[int, int], bytes] | None = None,
+    edge: list[tuple[int, int]] | None = None,
 ) -> SparseNodes:
     """Append leaf hashes to the stored tree of ``size`` (``known``: its right edge, when
-    already read); returns it grown."""
-    edge = right_edge(size)
+    already read; ``edge``: :func:`right_edge` of ``size``, when already made); returns it
+    grown."""
+    edge = right_edge(size) if edge is None else edge
     if known is None:
         known = uow.log.nodes(edge)
     if len(known) != len(edge):
@@ -135,12 +159,15 @@ def grow(
     return tree
 
 
-def sign_head(uow: UnitOfWork, head: Head) -> CheckpointRow:
-    """Sign and store the checkpoint of ``head`` with the store's key."""
+def sign_head(uow: UnitOfWork, head: Head, predecessors: str | None = None) -> CheckpointRow:
+    """Sign and store the checkpoint of ``head`` with the store's key (``predecessors``:
+    ``meta.log_predecessors`` when already read)."""
     signer = uow.log_signer
     assert signer is not None
+    if predecessors is None:
+        predecessors = uow.meta.get(PREDECESSORS) or ""
     successions = tuple(
-        line for line in (uow.meta.get("log_predecessors") or "").split("\n") if line
+        line for line in predecessors.split("\n") if line
     )  # a successor log's key history (takeover.py)
     point = Checkpoint(
         signer.name, head.size, head.root, (state_line(head.state_root), *successions)
@@ -163,7 +190,7 @@ def catch_up(store: Store) -> Head:
         size = uow.log.size()
         leaves = [leaf_of(r) for r in uow.log.journal_after(size)]
         tree = grow(uow, size, leaves) if leaves else None
-        parts = state.update_parts(uow)
+        parts = state.update_parts(uow).parts
         size = tree.size if tree else size
         root = tree.root() if tree else _root_at(uow, size)
         head = Head(size, root, state_root(parts))

@@ -277,7 +277,7 @@ def _follow(
                 f"({'; '.join(str(f) for f in result.findings) or 'head differs'})"
             )
     with store.read() as uow:
-        mine = state.root_of(uow)
+        mine = state.root_matching(uow, new.state_root)
     if new.state_root and mine != new.state_root:
         raise VerificationError(
             f"{new.origin}: after replaying to size {new.size} this store's state root is "

@@ -105,6 +105,7 @@ LEFT_OUT = frozenset(
         "log_node",
         "log_checkpoint",
         "log_state",
+        "log_bucket",
         "log_peer",
         "alembic_version",
     }
@@ -478,15 +479,15 @@ def _finish(
     uow.meta.put("data_generation", str(last_data))
     if uow.dialect == "postgresql":
         _reset_sequences(uow)
-    parts = state.compute(uow)
-    mine = state_root(parts)
+    done = state.compute_all(uow)
+    mine = state_root(done.parts)
     if point.state_root and mine != point.state_root:
         raise VerificationError(
             f"{where}: the state root of the snapshot's tables is {mine}, the checkpoint "
             f"signs {point.state_root}: the data is not the signed data; nothing was "
             "applied\n" + _quote("checkpoint", note)
         )
-    uow.log.set_parts(parts)
+    state.store(uow, done)
     recorded = uow.log.set_peer(
         PeerRow(
             ROLE,

@@ -81,7 +81,7 @@ def take_over(
         peers = [p for p in uow.log.peers("mirror") if p.origin == old_key.name]
         size = uow.journal.count()
         stored = uow.log.nodes(right_edge(size))
-        mine = state.root_of(uow)
+        mine = {state.root_of(uow), state.root_of(uow, 1)}  # v1: a publisher not upgraded
     if not peers:
         raise ConflictError(
             f"this store follows no log of origin {old_key.name!r}: only a mirror can take "
@@ -101,7 +101,7 @@ def take_over(
             "over from a store at a verified checkpoint (nothing changed)"
         )
     root = SparseNodes(size, stored).root() if size else merkle.EMPTY_ROOT
-    if root != point.root or (point.state_root and mine != point.state_root):
+    if root != point.root or (point.state_root and point.state_root not in mine):
         raise VerificationError(
             f"this store no longer matches the checkpoint it verified at size {size} (tree "
             "or state root differs): run `rirport log verify` (nothing changed)"
@@ -130,6 +130,7 @@ def take_over(
             .values(role="predecessor")
         )
         uow.meta.put(META, "\n".join(lines))
+        uow.log_tail = None  # its cached key history is the old one
         clear_started(uow)
         row = journal.append(uow, actor, ACTION, payload)
     return TakeOver(point.origin, size, row.serial, new_vkey)

@@ -57,7 +57,8 @@ def verify_log(store: Store, verifier: Verifier | None = None, limit: int = 50) 
         stored_size = uow.log.size()
         stored = {(lv, i): h for lv, i, h in uow.log.nodes_from([])}
         checkpoints = uow.log.checkpoints()
-        recomputed = state.root_of(uow)
+        version = state.version_at(uow, checkpoints[-1].size) if checkpoints else 2
+        recomputed = state.root_of(uow, version)  # v1: signed before the upgrade to v2
     report.entries, report.checkpoints = tree.size, len(checkpoints)
     report.root = base64.b64encode(tree.root()).decode()
     report.state_root = recomputed

@@ -24,6 +24,23 @@ class CheckpointRow:
 
 
 @dataclass(frozen=True)
+class LogTail:
+    """What a committed write left the log as, for the next write of this process: valid
+    while the journal's newest entry is still ``last_hash`` at tree ``size`` (entries are
+    never rewritten, and the hash chains every earlier one)."""
+
+    size: int
+    last_hash: str
+    edge: dict[tuple[int, int], bytes]
+    """The tree's right edge at ``size`` (:func:`rirport.log.tree.right_edge`)."""
+    state: Any = None
+    """The state digests stored by this write when it signed (nothing left pending; the
+    services' ``Computed``), else None."""
+    predecessors: str | None = None
+    """``meta.log_predecessors`` as this write read it (None: not read)."""
+
+
+@dataclass(frozen=True)
 class PeerRow:
     role: str
     origin: str
@@ -38,12 +55,26 @@ class LogRepo:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self.rewritten = False
+        """Set when this transaction dropped the tree or replaced every state digest: what
+        the process cached of the log (:class:`LogTail`) is then no longer it."""
 
     # -- the tree ------------------------------------------------------------------------------
     # The append path runs in every write transaction, so it speaks plain SQL to the driver
     # (SQLAlchemy's expression building cost more than the statements themselves).
     def _mark(self) -> str:
         return "%s" if self._c.dialect.name == "postgresql" else "?"
+
+    def _run(self, sql: str, params: Any = (), many: bool = False) -> list[Any]:
+        """Run a statement on this transaction's driver connection (:mod:`rirport.store.
+        driver`: the few statements of every signed write, where SQLAlchemy's result set-up
+        cost as much as SQLite running them); its rows, if it returns any (``many``: once per
+        parameter tuple)."""
+        driver = Driver(self._c)
+        if many:
+            driver.many(sql, params)
+            return []
+        return driver.rows(sql, params)
 
     def size(self) -> int:
         """The tree's size: one past the last leaf (the primary key answers it)."""
@@ -96,12 +127,13 @@ class LogRepo:
         return journal_rows(self._c, after, before)
 
     def drop_tree(self) -> None:
+        self.rewritten = True
         self._c.execute(delete(schema.log_node))
 
     # -- checkpoints ---------------------------------------------------------------------------
     def add_checkpoint(self, row: CheckpointRow) -> None:
         mark = self._mark()
-        self._c.exec_driver_sql(
+        self._run(
             "INSERT INTO log_checkpoint (size, origin, note, state_root, created_at) "
             f"VALUES ({', '.join([mark] * 5)})",
             (row.size, row.origin, row.note, row.state_root, row.created_at),
@@ -148,23 +180,140 @@ class LogRepo:
 
     # -- state parts ---------------------------------------------------------------------------
     def parts(self) -> dict[str, str]:
-        rows = self._c.exec_driver_sql("SELECT part, digest FROM log_state")
+        rows = self._run("SELECT part, digest FROM log_state")
         return {str(r[0]): str(r[1]) for r in rows}
 
     def set_parts(self, parts: dict[str, str], before: dict[str, str] | None = None) -> None:
         """Store the part digests ``parts``; with ``before`` (what is stored), only the rows
-        that changed are written."""
-        s = schema.log_state
+        that changed are written (plain SQL: a signed write runs this)."""
+        mark = self._mark()
         if before is None:
-            self._c.execute(delete(s))
+            self.rewritten = True
+            self._run("DELETE FROM log_state")
             before = {}
-        for name in before.keys() - parts.keys():
-            self._c.execute(delete(s).where(s.c.part == name))
-        for name, digest in parts.items():
-            if name not in before:
-                self._c.execute(insert(s).values(part=name, digest=digest))
-            elif before[name] != digest:
-                self._c.execute(update(s).where(s.c.part == name).values(digest=digest))
+        gone = [(name,) for name in before.keys() - parts.keys()]
+        if gone:
+            self._run(f"DELETE FROM log_state WHERE part = {mark}", gone, many=True)
+        fresh = [(n, d) for n, d in parts.items() if n not in before]
+        if fresh:
+            self._run(
+                f"INSERT INTO log_state (part, digest) VALUES ({mark}, {mark})", fresh, many=True
+            )
+        changed = [(d, n) for n, d in parts.items() if n in before and before[n] != d]
+        if changed:
+            self._run(
+                f"UPDATE log_state SET digest = {mark} WHERE part = {mark}", changed, many=True
+            )
+
+    def buckets(self, part: str) -> dict[str, str]:
+        """The stored bucket digests of a ``delegations`` part (bucket → hex)."""
+        rows = self._c.exec_driver_sql(
+            f"SELECT bucket, digest FROM log_bucket WHERE part = {self._mark()}", (part,)
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def replace_buckets(self, part: str, digests: dict[str, str]) -> None:
+        """Store a part's bucket digests, dropping whatever it had."""
+        mark = self._mark()
+        self._c.exec_driver_sql(f"DELETE FROM log_bucket WHERE part = {mark}", (part,))
+        self.add_buckets(part, digests)
+
+    def add_buckets(self, part: str, digests: dict[str, str]) -> None:
+        if digests:
+            mark = self._mark()
+            self._c.exec_driver_sql(
+                f"INSERT INTO log_bucket (part, bucket, digest) VALUES ({mark}, {mark}, {mark})",
+                [(part, b, d) for b, d in digests.items()],
+            )
+
+    def set_buckets(self, part: str, before: dict[str, str], after: dict[str, str]) -> None:
+        """Write the changes from ``before`` (stored) to ``after`` of a part's buckets."""
+        mark = self._mark()
+        gone = [(part, b) for b in before.keys() - after.keys()]
+        if gone:
+            self._c.exec_driver_sql(
+                f"DELETE FROM log_bucket WHERE part = {mark} AND bucket = {mark}", gone
+            )
+        self.add_buckets(part, {b: d for b, d in after.items() if b not in before})
+        changed = [(d, part, b) for b, d in after.items() if b in before and before[b] != d]
+        if changed:
+            self._c.exec_driver_sql(
+                f"UPDATE log_bucket SET digest = {mark} WHERE part = {mark} AND bucket = {mark}",
+                changed,
+            )
+
+    def drop_buckets(self) -> None:
+        self.rewritten = True
+        self._c.exec_driver_sql("DELETE FROM log_bucket")
+
+    def keyed_records(
+        self, registry: str, date: dt.date, bounds: Sequence[tuple[str, str]] | None = None
+    ) -> list[tuple[str, str]]:
+        """(range key, statistics line) of the rows of ``registry`` in force in its snapshot
+        dated ``date`` (transfers applied), in no particular order; with ``bounds``, only
+        those whose key ``lo`` has ``low <= lo < high`` for one of the (low, high) pairs (by
+        the index on ``lo``)."""
+        mark = self._mark()
+        sql = (
+            f"SELECT lo, record FROM delegation WHERE registry = {mark} AND valid_from <= {mark} "
+            f"AND valid_to >= {mark} AND retired_serial IS NULL"
+        )
+        day: Any = date if self._c.dialect.name == "postgresql" else date.isoformat()
+        params: tuple[Any, ...] = (registry, day, day)
+        if bounds is None:
+            return [(str(r[0]), str(r[1])) for r in self._c.exec_driver_sql(sql, params)]
+        out: list[tuple[str, str]] = []
+        for low, high in bounds:
+            rows = self._c.exec_driver_sql(
+                f"{sql} AND lo >= {mark} AND lo < {mark}", (*params, low, high)
+            )
+            out.extend((str(r[0]), str(r[1])) for r in rows)
+        return out
+
+    def current_snapshots(self) -> dict[str, tuple[dt.date, str]]:
+        """Each registry's current snapshot (newest by date, then ingest order): its date
+        and content sha256, as the state root names it (plain SQL: every signed write that
+        touches a delegations part reads it)."""
+        newest: dict[str, int] = {}
+        for registry, sid in self._c.exec_driver_sql(
+            "SELECT registry, id FROM snapshot ORDER BY registry, snapshot_date, id"
+        ):
+            newest[str(registry)] = int(sid)
+        if not newest:
+            return {}
+        marks = ", ".join([self._mark()] * len(newest))
+        rows = self._c.exec_driver_sql(
+            f"SELECT registry, snapshot_date, content_sha256 FROM snapshot WHERE id IN ({marks})",
+            tuple(newest.values()),
+        )
+        return {str(r): (dt.date.fromisoformat(str(d)), str(h)) for r, d, h in rows}
+
+    def iana_lines(self) -> list[tuple[Any, ...]]:
+        """IANA's blocks as the state root's ``iana`` part names their fields."""
+        return [
+            tuple(r)
+            for r in self._run(
+                "SELECT source, lo, hi, prefix, designation, registry, status, date, note "
+                "FROM iana_block"
+            )
+        ]
+
+    def hold_lines(self) -> list[tuple[Any, ...]]:
+        """(resource, kind, reason, reference, since, until) of each hold not lifted."""
+        return [
+            tuple(r)
+            for r in self._run(
+                "SELECT resource, kind, reason, reference, since, until FROM legal_hold "
+                "WHERE lifted_serial IS NULL"
+            )
+        ]
+
+    def transfer_lines(self) -> list[tuple[Any, ...]]:
+        """(created_serial, state, updated_serial) of each transfer request."""
+        return [
+            tuple(r)
+            for r in self._run("SELECT created_serial, state, updated_serial FROM transfer")
+        ]
 
     def current_records(self, registry: str, date: dt.date) -> list[str]:
         """The statistics lines of the rows of ``registry`` in force in its snapshot dated
