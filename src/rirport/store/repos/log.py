@@ -139,6 +139,17 @@ class LogRepo:
         )
         return bool(done.rowcount)
 
+    def signed_by(self, names: Sequence[str], limit: int = 1000) -> list[CheckpointRow]:
+        """The newest checkpoints (at most ``limit``, newest first) whose note has a
+        signature line by any of ``names`` (witnesses' cosignatures: matched by name only,
+        the caller verifies them)."""
+        c = schema.log_checkpoint.c
+        marks = [c.note.like("%\n\u2014 " + _like(name) + " %", escape="\\") for name in names]
+        rows = self._c.execute(
+            select(schema.log_checkpoint).where(or_(*marks)).order_by(c.size.desc()).limit(limit)
+        )
+        return [CheckpointRow(**r._mapping) for r in rows]
+
     def checkpoints(self) -> list[CheckpointRow]:
         c = schema.log_checkpoint.c
         rows = self._c.execute(select(schema.log_checkpoint).order_by(c.size))
@@ -222,6 +233,11 @@ class LogRepo:
         if self._c.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         return self._c.execute(stmt).scalar_one_or_none()
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def journal_rows(connection: Connection, after: int, before: int | None = None) -> Iterator[Any]:
