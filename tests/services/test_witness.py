@@ -92,10 +92,10 @@ class Process:
 
 
 class Setup:
-    def __init__(self, tmp: Path, witness_db: str | None = None) -> None:
+    def __init__(self, tmp: Path, witness_db: str | None = None, pub_db: str | None = None) -> None:
         self.tmp = tmp
         self.pub_data = tmp / "pubdata"
-        self.pub_db = f"sqlite:///{tmp / 'pub.sqlite'}"
+        self.pub_db = pub_db or f"sqlite:///{tmp / 'pub.sqlite'}"
         self.pub = Store(self.pub_db)
         signer, _ = keys.init(self.pub, self.pub_data, ORIGIN)
         self.pub.log_signer = signer
@@ -154,8 +154,12 @@ class Setup:
         )
 
     def mirrored(self) -> int:
-        with Store(self.m_db).read() as uow:
-            return uow.journal.count()
+        store = Store(self.m_db)
+        try:
+            with store.read() as uow:
+                return uow.journal.count()
+        finally:
+            store.close()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ normally suffices.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -71,7 +72,7 @@ def parse_targets(text: str | None, where: str = "RIRPORT_WITNESSES") -> tuple[T
 @dataclass
 class _State:
     cosigned: int = 0  # the size this witness cosigned last, as far as we know
-    problem: str = ""  # the last problem logged (logged again only when it changes)
+    problem: str = ""  # the last problem logged, sizes left out (logged again when it changes)
 
 
 @dataclass
@@ -124,8 +125,9 @@ class Feeder:
             )
         except (RirportError, httpx.HTTPError) as exc:
             problem = f"witness {target.key.name} ({target.url}): {exc}"
-            if problem.split("\n", 1)[0] != state.problem:
-                state.problem = problem.split("\n", 1)[0]
+            kind = re.sub(r"\d+", "#", problem.split("\n", 1)[0])  # the same, at any size
+            if kind != state.problem:
+                state.problem = kind
                 self.report(problem)
             return None
         if state.problem:
