@@ -3,7 +3,8 @@
 One pass (:func:`follow_once`):
 
 1. fetch ``/log/checkpoint`` and verify it by the publisher's key (its origin is the key's
-   name);
+   name); with a witness policy, the newest checkpoint with k cosignatures is taken instead
+   when that one has none yet (:func:`witnessed`, ``/log/checkpoint/cosigned``);
 2. against the last checkpoint this store verified for that origin: a smaller size, or the
    same size with another root, or a consistency proof (``/log/proof/consistency``) that does
    not join them, stops with an error quoting both checkpoints (a split view or a rewrite:

@@ -8,7 +8,10 @@ store (``rirport log snapshot FILE``, ``GET /log/snapshot``):
    whose checkpoint is the one signed at size N, the journal's size in that same read;
 2. for each table carried, ``{"table": name, "columns": [...]}`` then one JSON array per row
    (dates and times as ISO text, bytes as base64); the journal comes first;
-3. ``{"end": {"table": rows, ...}}``: a snapshot cut short has no end line and is refused.
+3. ``{"end": {"table": rows, ...}, "signed": "<note>"}``: a snapshot cut short has no end
+   line and is refused; the note, signed by the log key, names the checkpoint (origin, size,
+   root) and the SHA-256 of every line before the end line, so the rows that neither the
+   tree nor the state root cover (history, events, bookkeeping) are covered by the key.
 
 What is carried: the registry data with its history (snapshots, delegation versions, their
 order and head columns, holder links, events, IANA, transfers, holds), the journal, and the
@@ -21,8 +24,8 @@ checkpoints and peers. The tree and the state parts are recomputed, not copied.
 Joining (:func:`load_snapshot`) needs an empty store and checks everything before its one
 transaction commits: the checkpoint's signature (the publisher's key), the journal's chain,
 the journal's entries against the signed tree root (the tree is rebuilt from them), and the
-state root recomputed from the loaded tables against the signed ``rirport-state`` line. Any
-failure rolls the whole load back: nothing is applied. The mirror then records the
+state root recomputed from the loaded tables against the signed ``rirport-state`` line, and
+the rows' signature. Any failure rolls the whole load back: nothing is applied. The mirror then records the
 checkpoint as the last one it verified and follows from there (consistency proofs, entries
 checked against the tree, replay), as for a mirror that replayed from serial 1.
 """

@@ -7,10 +7,11 @@ k-of-n requirement.
   one transaction (the row held ``FOR UPDATE`` on PostgreSQL, and replaced only if it still
   has the size that was checked), so two requests cannot both advance from one state and a
   restart keeps it.
-- :func:`submit` is the publisher's: it sends its newest checkpoint to a witness (asking the
-  witness's size with ``old 0`` first, then proving consistency from it), checks the
-  cosignature by the witness's key, and adds it to the stored checkpoint's note, which
-  ``/log/checkpoint`` then serves with the extra signature line.
+- :func:`submit` is the publisher's: it sends its newest checkpoint to a witness (from the
+  size believed cosigned last, ``old 0`` when unknown; a 409 naming the witness's size is
+  retried from it), checks the cosignature by the witness's key, and adds it to the stored
+  checkpoint's note, which ``/log/checkpoint`` then serves with the extra signature line.
+  :mod:`.feeder` does the same in the background for every new checkpoint.
 - :class:`WitnessPolicy` is the mirror's: at least *k* of the configured witnesses must have
   cosigned a checkpoint before it is applied.
 
