@@ -25,9 +25,10 @@ Joining (:func:`load_snapshot`) needs an empty store and checks everything befor
 transaction commits: the checkpoint's signature (the publisher's key), the journal's chain,
 the journal's entries against the signed tree root (the tree is rebuilt from them), and the
 state root recomputed from the loaded tables against the signed ``rirport-state`` line, and
-the rows' signature. Any failure rolls the whole load back: nothing is applied. The mirror then records the
-checkpoint as the last one it verified and follows from there (consistency proofs, entries
-checked against the tree, replay), as for a mirror that replayed from serial 1.
+the rows' signature. Any failure rolls the whole load back: nothing is applied. The mirror
+then records the checkpoint as the last one it verified and follows from there (consistency
+proofs, entries checked against the tree, replay), as for a mirror that replayed from
+serial 1.
 """
 
 from __future__ import annotations
