@@ -24,7 +24,12 @@ from sqlalchemy import text
 from rirport.domain.enums import Registry
 from rirport.domain.query import parse_query
 from rirport.domain.transfer import TransferKind
-from rirport.errors import ConfigError, ConflictError, MirrorReadOnlyError, VerificationError
+from rirport.errors import (
+    ConflictError,
+    MirrorReadOnlyError,
+    NotFoundError,
+    VerificationError,
+)
 from rirport.log.checkpoint import open_checkpoint, parse_text
 from rirport.log.note import Signer, parse_vkey, sign_note, split_note
 from rirport.query.iana import load_iana
@@ -580,7 +585,7 @@ def test_a_tampered_history_row_is_refused_and_nothing_applied(
         assert uow.journal.count() == 0 and not uow.snapshots.all() and not uow.log.peers("mirror")
     # a store without the log key (a mirror) does not hand out snapshots
     small.store.log_signer = None
-    with pytest.raises(ConfigError, match="does not hold it"):
+    with pytest.raises(NotFoundError, match="does not hold it"):
         _dump(small.store)
     snapshot.load_snapshot(target, _pack(lines), key, "x")
     assert _roots(target) == _roots(small.store)

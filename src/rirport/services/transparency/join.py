@@ -119,7 +119,8 @@ def witnessed_by(
             return
         except NotWitnessedError as lacking:
             why = lacking
-        found = publisher.cosigned(sorted({w.name for w in policy.witnesses}), policy.required)
+        names = sorted({w.name for w in policy.witnesses})
+        found = publisher.cosigned(names, policy.required, point.size - 1)
         if found is None:
             raise why
         later = open_checkpoint(found, key)

@@ -139,13 +139,14 @@ class Publisher:
             )
         return response.text
 
-    def cosigned(self, names: list[str], k: int) -> str | None:
-        """``/log/checkpoint/cosigned``: the newest checkpoint the publisher holds with
-        cosignatures by ``k`` of the witnesses ``names``; None when it has none (404), or
-        is a rirport from before that path."""
+    def cosigned(self, names: list[str], k: int, after: int = 0) -> str | None:
+        """``/log/checkpoint/cosigned``: the newest checkpoint past size ``after`` the
+        publisher holds with cosignatures by ``k`` of the witnesses ``names``; None when it
+        has none (404), or is a rirport from before that path."""
         where = f"{self.url}/log/checkpoint/cosigned"
+        query: dict[str, str | int | list[str]] = {"witness": names, "k": k, "after": after}
         try:
-            response = self.client.get(where, params={"witness": names, "k": k})
+            response = self.client.get(where, params=query)
         except httpx.TimeoutException as exc:
             raise DownloadError(f"{where}: the publisher did not answer in {TIMEOUT:g} s") from exc
         except httpx.HTTPError as exc:
@@ -256,7 +257,8 @@ def witnessed(
         why = lacking
     first = str(why).split("\n", 1)[0]
     names = sorted({w.name for w in policy.witnesses})
-    found = publisher.cosigned(names, policy.required)
+    # only at or past what this store verified: an older one would not be applied anyway
+    found = publisher.cosigned(names, policy.required, old[0].size - 1 if old else 0)
     if found is None:
         raise why
     older = open_checkpoint(found, key)

@@ -91,9 +91,10 @@ class LogReader:
         """The newest signed checkpoint (NotFoundError when there is none)."""
         return latest_checkpoint(self.store)
 
-    def cosigned(self, names: Sequence[str], k: int) -> CheckpointRow:
-        """The newest checkpoint whose note carries signature lines by at least ``k`` of the
-        witnesses ``names`` (by name: whoever asks verifies them by their keys).
+    def cosigned(self, names: Sequence[str], k: int, after: int = 0) -> CheckpointRow:
+        """The newest checkpoint past size ``after`` whose note carries signature lines by at
+        least ``k`` of the witnesses ``names`` (by name: whoever asks verifies them by their
+        keys).
 
         Raises:
             InputError: ``k`` is not 1 … the number of names.
@@ -103,12 +104,13 @@ class LogReader:
         if not 1 <= k <= len(wanted):
             raise InputError(f"k={k}: give 1 to {len(wanted)} (the number of witness names)")
         with self.store.read() as uow:
-            rows = uow.log.signed_by(sorted(wanted))
+            rows = uow.log.signed_by(sorted(wanted), after)
         for row in rows:
             if len(wanted & {s.name for s in split_note(row.note)[1]}) >= k:
                 return row
         raise NotFoundError(
-            f"no checkpoint carries cosignatures by {k} of {', '.join(sorted(wanted))}"
+            f"no checkpoint past size {after} carries cosignatures by {k} of "
+            f"{', '.join(sorted(wanted))}"
         )
 
     def checkpoint_at(self, size: int) -> CheckpointRow:

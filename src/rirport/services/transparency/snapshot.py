@@ -47,7 +47,6 @@ from sqlalchemy import Column, Table, func, insert, select, text
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, LargeBinary
 
 from rirport.errors import (
-    ConfigError,
     ConflictError,
     NotFoundError,
     SplitViewError,
@@ -170,7 +169,7 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
 
     Raises:
         NotFoundError: the newest entry has no signed checkpoint (``rirport log init`` or
-            ``rirport log checkpoint`` first).
+            ``rirport log checkpoint`` first), or the store does not hold the log key.
     """
     signer = store.log_signer
     with store.read() as uow:
@@ -184,10 +183,10 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
                 "checkpoint` (with the log key) before taking a snapshot"
             )
         if signer is None or signer.name != point.origin:
-            raise ConfigError(
-                f"a snapshot's rows are signed with the log key of {point.origin}, and this "
-                "store's data folder does not hold it (a mirror cannot hand out snapshots: "
-                "take them at the publisher)"
+            raise NotFoundError(
+                f"no snapshot here: a snapshot's rows are signed with the log key of "
+                f"{point.origin}, and this store's data folder does not hold it (a mirror "
+                "hands out none: take it at the publisher)"
             )
         rows: dict[str, int] = {}
         with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1) as packed:

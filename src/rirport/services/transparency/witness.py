@@ -282,7 +282,7 @@ def add_cosignatures(store: Store, size: int, lines: Sequence[str]) -> None:
     if not lines:
         return
     with store.transaction() as uow:
-        current = uow.log.checkpoint(size)
+        current = uow.log.checkpoint(size, lock=True)
         assert current is not None
         uow.log.set_checkpoint_note(size, cosignature.merge(current.note, lines))
 

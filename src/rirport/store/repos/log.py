@@ -125,9 +125,15 @@ class LogRepo:
         ).scalar_one_or_none()
         return None if found is None else str(found)
 
-    def checkpoint(self, size: int) -> CheckpointRow | None:
+    def checkpoint(self, size: int, *, lock: bool = False) -> CheckpointRow | None:
+        """The checkpoint at ``size``; ``lock``: held for this transaction (PostgreSQL
+        ``FOR UPDATE``, so two writers adding cosignatures keep both; SQLite's writers are
+        serialised anyway)."""
         c = schema.log_checkpoint.c
-        row = self._c.execute(select(schema.log_checkpoint).where(c.size == size)).first()
+        stmt = select(schema.log_checkpoint).where(c.size == size)
+        if lock and self._c.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self._c.execute(stmt).first()
         return CheckpointRow(**row._mapping) if row else None
 
     def set_checkpoint_note(self, size: int, note: str) -> bool:
@@ -139,14 +145,19 @@ class LogRepo:
         )
         return bool(done.rowcount)
 
-    def signed_by(self, names: Sequence[str], limit: int = 1000) -> list[CheckpointRow]:
-        """The newest checkpoints (at most ``limit``, newest first) whose note has a
-        signature line by any of ``names`` (witnesses' cosignatures: matched by name only,
-        the caller verifies them)."""
+    def signed_by(
+        self, names: Sequence[str], after: int = 0, limit: int = 1000
+    ) -> list[CheckpointRow]:
+        """The newest checkpoints past size ``after`` (at most ``limit``, newest first) whose
+        note has a signature line by any of ``names`` (witnesses' cosignatures: matched by
+        name only, the caller verifies them). ``after`` bounds the scan (the primary key)."""
         c = schema.log_checkpoint.c
         marks = [c.note.like("%\n\u2014 " + _like(name) + " %", escape="\\") for name in names]
         rows = self._c.execute(
-            select(schema.log_checkpoint).where(or_(*marks)).order_by(c.size.desc()).limit(limit)
+            select(schema.log_checkpoint)
+            .where(c.size > after, or_(*marks))
+            .order_by(c.size.desc())
+            .limit(limit)
         )
         return [CheckpointRow(**r._mapping) for r in rows]
 
