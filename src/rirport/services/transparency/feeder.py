@@ -5,12 +5,14 @@ are added to that checkpoint's stored note.
 
 A round (:meth:`Feeder.round`) takes the newest checkpoint, asks every witness that has not
 cosigned it yet, all at once (one thread each), and stores what came back in one
-transaction. A witness that is down, slow or refuses costs its own request only: writes never
-wait for a round, and never fail because of one (the feeder runs beside them, reading the
-store like any reader). Its problem is logged once (again when it changes), and it is asked
-again the next round. The size each witness cosigned last is remembered from its answers
-(and learned from its 409 at the first request), so one request per witness and round
-normally suffices.
+transaction: so the witnesses' cosignatures land on the same checkpoints, which a mirror
+requiring k of them needs. A witness that is down, slow or refuses costs its own request
+only: one slower than a round's wait finishes on its own (not asked again meanwhile), writes
+never wait for a round and never fail because of one (the feeder runs beside them, reading
+the store like any reader). Its problem is logged once (again when it changes), and it is
+asked again the next round. The size each witness cosigned last is remembered from its
+answers (and learned from its 409 at the first request), so one request per witness and
+round normally suffices.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import httpx
@@ -88,33 +90,47 @@ class Feeder:
     )
     report: Callable[[str], None] = log.warning
 
+    round_wait: float = 5.0
+    """Seconds a round waits for its answers; a witness slower than that is left to finish
+    on its own (its cosignature stored when it comes) and not asked again meanwhile, so it
+    delays no other witness's cosignature."""
+
     def __post_init__(self) -> None:
         self._states = {(t.url, t.key.name): _State() for t in self.targets}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._prove = witnesses.proofs(self.store)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.targets)))
+        self._busy: dict[str, Future[witnesses.Cosigned | None]] = {}
 
     def round(self) -> list[witnesses.Cosigned]:
-        """Ask every witness that has not cosigned the newest checkpoint to cosign it; store
-        the cosignatures returned; return them (problems reported, not raised)."""
+        """Ask every witness that has not cosigned the newest checkpoint (and is not still
+        answering an earlier round) to cosign it; store the cosignatures returned within
+        :attr:`round_wait`, and those of earlier rounds that came since; return them
+        (problems reported, not raised)."""
         with self.store.read() as uow:
             row = uow.log.latest_checkpoint()
         if row is None:
             return []
-        have = cosignature.cosignatures(row.note, [t.key for t in self.targets], int(time.time()))[
-            0
-        ]
-        asked = [t for t in self.targets if t.key.name not in have]
-        if not asked:
-            return []
-        with ThreadPoolExecutor(max_workers=len(asked)) as pool:
-            results = list(pool.map(lambda t: self._ask(t, row), asked))
-        done = [r for r in results if r is not None]
-        try:
-            witnesses.add_cosignatures(self.store, row.size, [d.line for d in done])
-        except RirportError as exc:  # a busy store: the next round stores them again
-            self.report(f"witness cosignatures at size {row.size} not stored: {exc}")
-            return []
+        now = int(time.time())
+        have = cosignature.cosignatures(row.note, [t.key for t in self.targets], now)[0]
+        for t in self.targets:
+            if t.key.name not in have and t.key.name not in self._busy:
+                self._busy[t.key.name] = self._pool.submit(self._ask, t, row)
+        wait(list(self._busy.values()), timeout=self.round_wait)
+        done = []
+        for name, future in list(self._busy.items()):
+            if future.done():
+                del self._busy[name]
+                if (result := future.result()) is not None:
+                    done.append(result)
+        for size in sorted({d.size for d in done}):
+            try:
+                witnesses.add_cosignatures(
+                    self.store, size, [d.line for d in done if d.size == size]
+                )
+            except RirportError as exc:  # a busy store: the next round asks again
+                self.report(f"witness cosignatures at size {size} not stored: {exc}")
         return done
 
     def _ask(self, target: Target, row: CheckpointRow) -> witnesses.Cosigned | None:
@@ -150,9 +166,11 @@ class Feeder:
         return self
 
     def stop(self) -> None:
+        """End the rounds; a request still waiting for a witness is cut off."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=witnesses.TIMEOUT * 3 + 5)
+            self._thread.join(timeout=self.round_wait + 5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
 
