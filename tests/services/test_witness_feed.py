@@ -17,8 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
-from rirport.log.note import Signer, split_note
+from rirport.cli.main import cli
+from rirport.log.note import COSIGNATURE, Signer, split_note
 from rirport.services.monitoring.watch import Criteria, add_watch
 from rirport.services.registry.ingest import ingest_path
 from rirport.services.transparency import log as tlog
@@ -238,3 +240,24 @@ def test_a_snapshot_join_needs_the_witnesses(tmp_path: Path, store_url: str) -> 
         s.witness.stop()
         s.publisher.stop()
         s.pub.close()
+
+
+@pytest.mark.parametrize(
+    "value, said",
+    [
+        ("127.0.0.1:8090 KEY", "is not 'URL VKEY'"),
+        ("http://127.0.0.1:8090", "is not 'URL VKEY'"),
+        ("http://127.0.0.1:8090 not-a-key", "not-a-key"),
+        ("http://127.0.0.1:8090 {log}", "is not a witness key (type 0x04 expected)"),
+        ("http://a {w}, http://b {w}", "the witness witness.test/x is named twice"),
+    ],
+)
+def test_bad_witnesses_setting_is_refused_before_serving(
+    tmp_path: Path, value: str, said: str
+) -> None:
+    log_key = Signer.generate("rirport.test/log").verifier.vkey()
+    witness_key = Signer.generate("witness.test/x", COSIGNATURE).verifier.vkey()
+    env = {"RIRPORT_WITNESSES": value.format(log=log_key, w=witness_key)}
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "--witnesses / RIRPORT_WITNESSES" in result.output and said in result.output
