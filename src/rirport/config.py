@@ -264,6 +264,27 @@ class ServeSettings(BaseModel):
         cli="--access-log/--no-access-log",
         scope="serve",
     )
+    witnesses: str | None = setting(
+        None,
+        help="Witnesses this server has cosign each new checkpoint, in the background (C2SP "
+        "tlog-witness; docs/log.md): 'URL VKEY' pairs separated by commas, URL the "
+        "witness's submission prefix, VKEY its verifier key. A witness that is down never "
+        "delays or fails a write.",
+        env="RIRPORT_WITNESSES",
+        cli="--witnesses",
+        scope="serve",
+        metavar="'URL VKEY,…'",
+    )
+    witness_interval: float = setting(
+        1.0,
+        help="Seconds between two rounds of witness submissions (each round sends the newest "
+        "checkpoint to every configured witness that has not cosigned it).",
+        env="RIRPORT_WITNESS_INTERVAL",
+        cli="--witness-interval",
+        scope="serve",
+        gt=0,
+        allow_inf_nan=False,
+    )
     session_secret_file: Path | None = setting(
         None,
         help="File holding the secret (at least 32 characters) that signs session cookies; "

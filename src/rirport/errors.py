@@ -119,6 +119,12 @@ class SplitViewError(VerificationError):
     histories. The message quotes both checkpoints (the evidence another party can check)."""
 
 
+class NotWitnessedError(VerificationError):
+    """A checkpoint has fewer valid cosignatures than the witnesses required: nothing is
+    applied; a mirror that follows in a loop waits for them (the message names what is
+    missing, witness by witness)."""
+
+
 class NotFoundError(RirportError):
     """Nothing was found."""
 

@@ -24,9 +24,14 @@ from sqlalchemy import text
 from rirport.domain.enums import Registry
 from rirport.domain.query import parse_query
 from rirport.domain.transfer import TransferKind
-from rirport.errors import ConflictError, MirrorReadOnlyError, VerificationError
+from rirport.errors import (
+    ConflictError,
+    MirrorReadOnlyError,
+    NotFoundError,
+    VerificationError,
+)
 from rirport.log.checkpoint import open_checkpoint, parse_text
-from rirport.log.note import Signer, parse_vkey, split_note
+from rirport.log.note import Signer, parse_vkey, sign_note, split_note
 from rirport.query.iana import load_iana
 from rirport.query.view import load_current
 from rirport.services.audit import journal
@@ -533,3 +538,54 @@ def test_kill_9_while_joining_from_the_snapshot_then_restart(
         assert len(names) == len(set(names))
     finally:
         mirrored.close()
+
+
+def test_a_tampered_history_row_is_refused_and_nothing_applied(
+    small: Publisher, tmp_path: Path
+) -> None:
+    """Rows outside the state root (an older delegation version, an event, a watchlist) are
+    covered by the log key's signature over the snapshot's rows, bound to its checkpoint."""
+    key = parse_vkey(small.vkey)
+    lines = _dump(small.store)
+    target = Store(f"sqlite:///{tmp_path / 'join.sqlite'}")
+    start = _section(lines, "delegation") + 1
+    old = next(  # a version no longer in force: history, not in the state root
+        i
+        for i in range(start, len(lines))
+        if lines[i].startswith("[") and '"9999-12-31"' not in lines[i]
+    )
+    row = json.loads(lines[old])
+    history = [*lines]
+    history[old] = json.dumps([*row[:6], row[6].replace("|", "| ", 1), *row[7:]])
+    assert history[old] != lines[old]
+    event = _section(lines, "event") + 1
+    assert lines[event].startswith("[")
+    events = [*lines]
+    events[event] = lines[event].replace('"', '"x', 1) if '"' in lines[event] else "[]"
+    watch = _section(lines, "watch") + 1
+    watches = [*lines]
+    watches[watch] = lines[watch].replace('"w', '"forged-w', 1)
+    assert watches[watch] != lines[watch]
+    for edited in (history, events, watches):
+        with pytest.raises(VerificationError, match="not the ones the log key signed") as caught:
+            snapshot.load_snapshot(target, _pack(edited), key, "x")
+        message = str(caught.value)
+        assert "signed:" in message and "read:" in message and "rirport-state" in message
+    # the signature removed, or one by another key over the same rows
+    end = json.loads(lines[-1])
+    unsigned = [*lines[:-1], json.dumps({"end": end["end"]})]
+    with pytest.raises(VerificationError, match="carry no signature by the log key"):
+        snapshot.load_snapshot(target, _pack(unsigned), key, "x")
+    text, _ = split_note(end["signed"])
+    other = Signer.generate("rirport.test/publisher")
+    forged = [*lines[:-1], json.dumps({"end": end["end"], "signed": sign_note(text, [other])})]
+    with pytest.raises(VerificationError, match="not signed by an expected key"):
+        snapshot.load_snapshot(target, _pack(forged), key, "x")
+    with target.read() as uow:
+        assert uow.journal.count() == 0 and not uow.snapshots.all() and not uow.log.peers("mirror")
+    # a store without the log key (a mirror) does not hand out snapshots
+    small.store.log_signer = None
+    with pytest.raises(NotFoundError, match="does not hold it"):
+        _dump(small.store)
+    snapshot.load_snapshot(target, _pack(lines), key, "x")
+    assert _roots(target) == _roots(small.store)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rirport.cli.context import AppContext, pass_app
+from rirport.errors import NotWitnessedError
 from rirport.log.note import Verifier, parse_vkey
 from rirport.services.transparency.mirror import follow_once
 
@@ -81,10 +82,17 @@ def follow(
     from rirport.services.transparency.readonly import mark_started
 
     mark_started(app.store, key.name, url.rstrip("/"))  # writes refused from now on
-    _join(app, url, key, use_snapshot, snapshot_file)
+    _join(app, url, key, use_snapshot, snapshot_file, policy)
     cache = app.settings.data_dir / "mirror-files"
     while True:
-        report = follow_once(app.store, url, key, files, cache, witnesses=policy)
+        try:
+            report = follow_once(app.store, url, key, files, cache, witnesses=policy)
+        except NotWitnessedError as exc:
+            if once:
+                raise
+            click.echo(f"waiting for cosignatures: {exc}", err=True)  # nothing applied
+            time.sleep(interval)
+            continue
         click.echo(report.text())
         if report.replay is not None and report.replay.notes:
             click.echo(f"  not rebuilt: {len(report.replay.notes)} (see `journal replay`)")
@@ -106,17 +114,23 @@ def _witness_policy(witnesses: tuple[str, ...], required: int | None) -> Witness
 
 
 def _join(
-    app: AppContext, url: str, key: Verifier, use_snapshot: bool, snapshot_file: Path | None
+    app: AppContext,
+    url: str,
+    key: Verifier,
+    use_snapshot: bool,
+    snapshot_file: Path | None,
+    policy: WitnessPolicy | None,
 ) -> None:
-    """Load the snapshot asked for into an empty store (a store already joined goes on)."""
+    """Load the snapshot asked for into an empty store (a store already joined goes on);
+    with a witness policy, its checkpoint must be witnessed or nothing is loaded."""
     from rirport.services.transparency import join
 
     if not (use_snapshot or snapshot_file) or not join.is_empty(app.store):
         return
     if snapshot_file is not None:
-        info = join.join_file(app.store, snapshot_file, key, url.rstrip("/"))
+        info = join.join_file(app.store, snapshot_file, key, url.rstrip("/"), policy)
     else:
-        info = join.join(app.store, url, key)
+        info = join.join(app.store, url, key, witnesses=policy)
     click.echo(f"joined from snapshot: {info.text()}")
 
 

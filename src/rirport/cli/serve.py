@@ -106,6 +106,9 @@ def command(
     if chosen.public_url is not None:
         chosen = chosen.model_copy(update={"public_url": _public_url(chosen.public_url)})
     secret = _secret(chosen.session_secret_file)
+    from rirport.services.transparency.feeder import parse_targets
+
+    parse_targets(chosen.witnesses, "--witnesses / RIRPORT_WITNESSES")  # refused before start
     if bundled:
         load_bundled_if_empty(app.store, lambda text: click.echo(text, err=True))
     with app.store.read() as uow:

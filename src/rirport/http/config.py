@@ -53,6 +53,10 @@ class HttpConfig:
     # the pages' shared facts made at start and for each new generation, in a background
     # thread (rirport.web.warm); a server started by ``rirport serve`` always does
     warm_pages: bool = False
+    # witnesses the serving process feeds each new checkpoint to ('URL VKEY' pairs,
+    # rirport.services.transparency.feeder), every ``witness_interval`` seconds
+    witnesses: str | None = None
+    witness_interval: float = 1.0
 
     @classmethod
     def from_settings(
@@ -77,4 +81,6 @@ class HttpConfig:
             redis_prefix="rirport" if scale is None else scale.redis_prefix,
             as_of_views=2 if scale is None else scale.as_of_views,
             warm_pages=True,
+            witnesses=serve.witnesses,
+            witness_interval=serve.witness_interval,
         )

@@ -2,6 +2,9 @@
 
 - ``/log/checkpoint``: the newest signed checkpoint, ``text/plain``, cached for a few seconds
   at most (it changes with every write);
+- ``/log/checkpoint/cosigned?witness=NAME…[&k=K][&after=SIZE]``: the newest checkpoint carrying
+  cosignatures by K (default: all) of the witnesses named, for a mirror requiring them
+  (the witnesses are fed by :mod:`rirport.services.transparency.feeder`);
 - ``/log/tile/<L>/<N>[.p/<W>]`` and ``/log/tile/entries/<N>[.p/<W>]``: hash tiles and entry
   bundles, ``application/octet-stream``, immutable (a year, ``immutable``);
 - ``/log/proof/inclusion?index=I&size=N`` → ``{"index", "size", "leaf_hash", "hashes"}`` and
@@ -63,6 +66,30 @@ def _b64(data: bytes) -> str:
 @router.get("/checkpoint", summary="The newest signed checkpoint (C2SP tlog-checkpoint)")
 async def checkpoint(request: Request) -> Response:
     row = await asyncio.to_thread(reader_of(request).checkpoint)
+    return Response(
+        row.note,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": CHECKPOINT_CACHE},
+    )
+
+
+@router.get(
+    "/checkpoint/cosigned",
+    summary="The newest checkpoint carrying k of these witnesses' cosignatures",
+    response_class=Response,
+)
+async def checkpoint_cosigned(
+    request: Request,
+    witness: Annotated[list[str], Query(min_length=1, max_length=64)],
+    k: Annotated[int | None, Query(ge=1)] = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """For a mirror that requires k of its witnesses: under continuous writes the newest
+    checkpoint is not cosigned yet, this one is (witness names as their keys name them;
+    ``after``: only past that size, the mirror's own, which bounds the search)."""
+    reader = reader_of(request)
+    wanted = len(set(witness)) if k is None else k
+    row = await asyncio.to_thread(reader.cosigned, witness, wanted, after)
     return Response(
         row.note,
         media_type="text/plain; charset=utf-8",

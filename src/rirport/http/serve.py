@@ -3,7 +3,10 @@ main job (set up, load the bundled files into an empty store, print URLs, serve)
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import uvicorn
@@ -15,6 +18,9 @@ from rirport.http.config import HttpConfig
 from rirport.http.guard import uvicorn_limits
 from rirport.http.worker import WorkerApp
 from rirport.services.store import open_store
+from rirport.services.transparency.feeder import Feeder, describe, parse_targets
+
+log = logging.getLogger("rirport.witness")
 
 #: Seconds a worker may take to answer the supervisor's health ping before it is killed and
 #: restarted (uvicorn's default, 5, is shorter than a cold start of the app on a busy machine,
@@ -44,19 +50,45 @@ def serve(
     """Serve until interrupted. Several workers are separate processes, each with its own
     index following the store; each gets the settings and configuration as one object
     (:class:`WorkerApp`), so nothing passes through the environment."""
-    if workers > 1:
-        run_workers(worker_config(settings, config, host, port, workers, log_level, access_log))
+    with witness_feeder(settings, config):
+        if workers > 1:
+            run_workers(worker_config(settings, config, host, port, workers, log_level, access_log))
+            return
+        app = create_app(
+            open_store(
+                settings.resolved_database_url,
+                settings.data_dir,
+                settings.log_checkpoint_interval,
+            ),
+            settings.cache_dir,
+            config,
+        )
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            **uvicorn_limits(),
+        )
+
+
+@contextmanager
+def witness_feeder(settings: Settings, config: HttpConfig) -> Iterator[None]:
+    """The configured witnesses fed in a thread of this (the serving, or the supervising)
+    process, on a store of its own, for as long as the server runs; nothing without any."""
+    targets = parse_targets(config.witnesses)
+    if not targets:
+        yield
         return
-    app = create_app(
-        open_store(
-            settings.resolved_database_url, settings.data_dir, settings.log_checkpoint_interval
-        ),
-        settings.cache_dir,
-        config,
-    )
-    uvicorn.run(
-        app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_limits()
-    )
+    store = open_store(settings.resolved_database_url)
+    feeder = Feeder(store, targets, config.witness_interval, report=log.warning).start()
+    log.warning("feeding checkpoints to the witnesses %s", describe(targets))
+    try:
+        yield
+    finally:
+        feeder.stop()
+        store.close()
 
 
 def worker_config(

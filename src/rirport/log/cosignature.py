@@ -19,7 +19,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rirport.errors import VerificationError
+from rirport.errors import NotWitnessedError, VerificationError
 from rirport.log import merkle
 from rirport.log.checkpoint import Checkpoint, parse_text
 from rirport.log.note import COSIGNATURE, Signature, Verifier, split_note
@@ -208,12 +208,12 @@ def require(
     """The names of the witnesses that cosigned, when at least ``k`` did.
 
     Raises:
-        VerificationError: fewer than ``k`` cosignatures by ``witnesses`` verify (each
+        NotWitnessedError: fewer than ``k`` cosignatures by ``witnesses`` verify (each
             witness's problem named, the checkpoint quoted).
     """
     good, problems = cosignatures(note, witnesses, now)
     if len(good) < k:
-        raise VerificationError(
+        raise NotWitnessedError(
             f"{point.origin}: the checkpoint at size {point.size} has {len(good)} valid "
             f"cosignature(s) of the {k} required ({'; '.join(problems)}); nothing applied\n"
             f"{_quote('checkpoint', note)}"

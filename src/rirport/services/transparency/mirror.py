@@ -3,7 +3,8 @@
 One pass (:func:`follow_once`):
 
 1. fetch ``/log/checkpoint`` and verify it by the publisher's key (its origin is the key's
-   name);
+   name); with a witness policy, the newest checkpoint with k cosignatures is taken instead
+   when that one has none yet (:func:`witnessed`, ``/log/checkpoint/cosigned``);
 2. against the last checkpoint this store verified for that origin: a smaller size, or the
    same size with another root, or a consistency proof (``/log/proof/consistency``) that does
    not join them, stops with an error quoting both checkpoints (a split view or a rewrite:
@@ -42,7 +43,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from rirport.errors import DownloadError, SplitViewError, VerificationError
+from rirport.errors import DownloadError, NotWitnessedError, SplitViewError, VerificationError
 from rirport.log import merkle
 from rirport.log.checkpoint import Checkpoint, open_checkpoint, parse_text
 from rirport.log.note import Verifier, split_note
@@ -71,14 +72,18 @@ class MirrorReport:
     applied: int
     checkpoint: str
     replay: ReplayReport | None = None
+    waiting: str = ""
+    """Why a newer checkpoint was not applied (it lacks the witnesses' cosignatures)."""
 
     def text(self) -> str:
         if self.after == self.before:
-            return f"{self.origin}: up to date at size {self.after} ({self.checkpoint})"
-        return (
-            f"{self.origin}: applied {self.applied} entries, size {self.before} -> "
-            f"{self.after}; at checkpoint {self.checkpoint}"
-        )
+            done = f"{self.origin}: up to date at size {self.after} ({self.checkpoint})"
+        else:
+            done = (
+                f"{self.origin}: applied {self.applied} entries, size {self.before} -> "
+                f"{self.after}; at checkpoint {self.checkpoint}"
+            )
+        return done + (f"\n  waiting: {self.waiting}" if self.waiting else "")
 
 
 def _transient(exc: BaseException) -> bool:
@@ -132,6 +137,24 @@ class Publisher:
                 f"{self.url}/log/checkpoint answered HTML ({kind}), not a checkpoint: is "
                 "this a rirport log?"
             )
+        return response.text
+
+    def cosigned(self, names: list[str], k: int, after: int = 0) -> str | None:
+        """``/log/checkpoint/cosigned``: the newest checkpoint past size ``after`` the
+        publisher holds with cosignatures by ``k`` of the witnesses ``names``; None when it
+        has none (404), or is a rirport from before that path."""
+        where = f"{self.url}/log/checkpoint/cosigned"
+        query: dict[str, str | int | list[str]] = {"witness": names, "k": k, "after": after}
+        try:
+            response = self.client.get(where, params=query)
+        except httpx.TimeoutException as exc:
+            raise DownloadError(f"{where}: the publisher did not answer in {TIMEOUT:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise DownloadError(f"{where}: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200 or "html" in response.headers.get("content-type", ""):
+            raise DownloadError(f"{where}: HTTP {response.status_code}: {response.text[:200]}")
         return response.text
 
     def consistency(self, old: int, new: int) -> list[bytes]:
@@ -211,6 +234,44 @@ def check_new(
         )
 
 
+def witnessed(
+    publisher: Publisher,
+    key: Verifier,
+    policy: WitnessPolicy,
+    note: str,
+    new: Checkpoint,
+    old: tuple[Checkpoint, str] | None,
+) -> tuple[str, Checkpoint, str]:
+    """The checkpoint to apply under a k-of-n witness policy: the newest served when it has
+    k cosignatures, else the newest the publisher holds that has them
+    (``/log/checkpoint/cosigned``, verified the same way; the caller checks it extends what
+    this store verified, as for any checkpoint); with why the newest waits.
+
+    Raises:
+        NotWitnessedError: no checkpoint past the one verified before has k cosignatures
+            (what each witness lacks named, nothing applied).
+    """
+    try:
+        policy.check(note, new)
+        return note, new, ""
+    except NotWitnessedError as lacking:
+        why = lacking
+    first = str(why).split("\n", 1)[0]
+    names = sorted({w.name for w in policy.witnesses})
+    # only at or past what this store verified: an older one would not be applied anyway
+    found = publisher.cosigned(names, policy.required, old[0].size - 1 if old else 0)
+    if found is None:
+        raise why
+    older = open_checkpoint(found, key)  # newer than ``new`` if a round ended meanwhile
+    policy.check(found, older)
+    if old is not None and older.size < old[0].size:
+        raise NotWitnessedError(
+            f"{first}; the newest with enough (size {older.size}) is "
+            f"behind the one this store verified (size {old[0].size})"
+        )
+    return found, older, first.replace("; nothing applied", "")
+
+
 def follow_once(
     store: Store,
     url: str,
@@ -246,12 +307,13 @@ def _follow(
 ) -> MirrorReport:
     note = publisher.checkpoint()
     new = open_checkpoint(note, key)
-    if witnesses is not None:  # k of n cosigned, or nothing is applied
-        witnesses.check(note, new)
     with store.read() as uow:
         peer = uow.log.peer(ROLE, new.origin)
         have = uow.journal.count()
     old = (open_checkpoint(peer.note, key), peer.note) if peer else None
+    waiting = ""
+    if witnesses is not None:  # k of n cosigned, or nothing is applied
+        note, new, waiting = witnessed(publisher, key, witnesses, note, new, old)
     check_new(old, new, note, publisher)
     check_succession(new, key, lambda i: next(publisher.entries(i, i + 1)), publisher.consistency)
     if have > new.size:
@@ -261,7 +323,7 @@ def _follow(
         )
     fetched = list(publisher.entries(have, new.size))
     _check_against_tree(store, have, fetched, new, note)
-    report = MirrorReport(new.origin, have, new.size, 0, new.describe())
+    report = MirrorReport(new.origin, have, new.size, 0, new.describe(), waiting=waiting)
     if fetched:
         with tempfile.TemporaryDirectory() as tmp:
             folder = cache or Path(tmp)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from rirport.errors import InputError, NotFoundError
 from rirport.log import merkle
 from rirport.log.entries import entry_line
+from rirport.log.note import split_note
 from rirport.log.tiles import WIDTH, TileRef, encode_bundle, tile_hashes, tiles_for_size
 from rirport.log.tree import Tree
 from rirport.services.registry.export import export_snapshot
@@ -88,6 +90,28 @@ class LogReader:
     def checkpoint(self) -> CheckpointRow:
         """The newest signed checkpoint (NotFoundError when there is none)."""
         return latest_checkpoint(self.store)
+
+    def cosigned(self, names: Sequence[str], k: int, after: int = 0) -> CheckpointRow:
+        """The newest checkpoint past size ``after`` whose note carries signature lines by at
+        least ``k`` of the witnesses ``names`` (by name: whoever asks verifies them by their
+        keys).
+
+        Raises:
+            InputError: ``k`` is not 1 … the number of names.
+            NotFoundError: no stored checkpoint has that many.
+        """
+        wanted = set(names)
+        if not 1 <= k <= len(wanted):
+            raise InputError(f"k={k}: give 1 to {len(wanted)} (the number of witness names)")
+        with self.store.read() as uow:
+            rows = uow.log.signed_by(sorted(wanted), after)
+        for row in rows:
+            if len(wanted & {s.name for s in split_note(row.note)[1]}) >= k:
+                return row
+        raise NotFoundError(
+            f"no checkpoint past size {after} carries cosignatures by {k} of "
+            f"{', '.join(sorted(wanted))}"
+        )
 
     def checkpoint_at(self, size: int) -> CheckpointRow:
         with self.store.read() as uow:

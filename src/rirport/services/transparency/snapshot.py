@@ -8,7 +8,10 @@ store (``rirport log snapshot FILE``, ``GET /log/snapshot``):
    whose checkpoint is the one signed at size N, the journal's size in that same read;
 2. for each table carried, ``{"table": name, "columns": [...]}`` then one JSON array per row
    (dates and times as ISO text, bytes as base64); the journal comes first;
-3. ``{"end": {"table": rows, ...}}``: a snapshot cut short has no end line and is refused.
+3. ``{"end": {"table": rows, ...}, "signed": "<note>"}``: a snapshot cut short has no end
+   line and is refused; the note, signed by the log key, names the checkpoint (origin, size,
+   root) and the SHA-256 of every line before the end line, so the rows that neither the
+   tree nor the state root cover (history, events, bookkeeping) are covered by the key.
 
 What is carried: the registry data with its history (snapshots, delegation versions, their
 order and head columns, holder links, events, IANA, transfers, holds), the journal, and the
@@ -21,10 +24,11 @@ checkpoints and peers. The tree and the state parts are recomputed, not copied.
 Joining (:func:`load_snapshot`) needs an empty store and checks everything before its one
 transaction commits: the checkpoint's signature (the publisher's key), the journal's chain,
 the journal's entries against the signed tree root (the tree is rebuilt from them), and the
-state root recomputed from the loaded tables against the signed ``rirport-state`` line. Any
-failure rolls the whole load back: nothing is applied. The mirror then records the
-checkpoint as the last one it verified and follows from there (consistency proofs, entries
-checked against the tree, replay), as for a mirror that replayed from serial 1.
+state root recomputed from the loaded tables against the signed ``rirport-state`` line, and
+the rows' signature. Any failure rolls the whole load back: nothing is applied. The mirror
+then records the checkpoint as the last one it verified and follows from there (consistency
+proofs, entries checked against the tree, replay), as for a mirror that replayed from
+serial 1.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,11 +46,16 @@ import orjson
 from sqlalchemy import Column, Table, func, insert, select, text
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, LargeBinary
 
-from rirport.errors import ConflictError, NotFoundError, SplitViewError, VerificationError
+from rirport.errors import (
+    ConflictError,
+    NotFoundError,
+    SplitViewError,
+    VerificationError,
+)
 from rirport.log import merkle
-from rirport.log.checkpoint import Checkpoint, open_checkpoint
+from rirport.log.checkpoint import Checkpoint, open_checkpoint, parse_text
 from rirport.log.entries import entry_line
-from rirport.log.note import Verifier
+from rirport.log.note import Verifier, open_note, sign_note, split_note
 from rirport.log.state import state_root
 from rirport.log.tree import Tree
 from rirport.services.audit import journal
@@ -56,6 +66,8 @@ from rirport.store.repos.log import PeerRow
 from rirport.store.unit import Store, UnitOfWork
 
 FORMAT = "rirport-snapshot/v1"
+STATEMENT = "rirport-snapshot-rows/v1"
+"""The first line of the note by which the log key signs a snapshot's rows."""
 ROLE = "mirror"
 BATCH = 5_000
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -158,8 +170,9 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
 
     Raises:
         NotFoundError: the newest entry has no signed checkpoint (``rirport log init`` or
-            ``rirport log checkpoint`` first).
+            ``rirport log checkpoint`` first), or the store does not hold the log key.
     """
+    signer = store.log_signer
     with store.read() as uow:
         if uow.dialect == "postgresql":  # one view of every table, however long it takes
             uow.connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -170,17 +183,48 @@ def write_snapshot(store: Store, out: IO[bytes]) -> SnapshotInfo:
                 f"no checkpoint is signed at size {size}, the journal's: run `rirport log "
                 "checkpoint` (with the log key) before taking a snapshot"
             )
+        if signer is None or signer.name != point.origin:
+            raise NotFoundError(
+                f"no snapshot here: a snapshot's rows are signed with the log key of "
+                f"{point.origin}, and this store's data folder does not hold it (a mirror "
+                "hands out none: take it at the publisher)"
+            )
         rows: dict[str, int] = {}
         with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1) as packed:
+            hashed = _Hashing(packed)
             head = {"format": FORMAT, "size": size, "checkpoint": point.note}
-            packed.write((json.dumps(head) + "\n").encode())
+            hashed.write((json.dumps(head) + "\n").encode())
             for table in _tables():
-                rows[table.name] = _write_table(uow, table, packed)
-            packed.write((json.dumps({"end": rows}) + "\n").encode())
+                rows[table.name] = _write_table(uow, table, hashed)
+            signed = sign_note(
+                _statement(parse_text(split_note(point.note)[0]), hashed.digest.hexdigest()),
+                [signer],
+            )
+            packed.write((json.dumps({"end": rows, "signed": signed}) + "\n").encode())
     return SnapshotInfo(point.origin, size, rows)
 
 
-def _write_table(uow: UnitOfWork, table: Table, out: gzip.GzipFile) -> int:
+class _Hashing:
+    """A binary stream that hashes what is written through it (every line of the snapshot
+    before its end line, the bytes the rows' signature covers)."""
+
+    def __init__(self, out: gzip.GzipFile) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.out.write(data)
+
+
+def _statement(point: Checkpoint, digest: str) -> str:
+    """The text the log key signs for a snapshot: which checkpoint it is of, and the SHA-256
+    of every line before its end line (header, tables, rows: everything a join takes in)."""
+    root = base64.b64encode(point.root).decode()
+    return f"{STATEMENT}\n{point.origin}\n{point.size}\n{root}\nsha256 {digest}\n"
+
+
+def _write_table(uow: UnitOfWork, table: Table, out: _Hashing) -> int:
     columns = list(table.columns)
     head = {"table": table.name, "columns": [c.name for c in columns]}
     out.write((json.dumps(head) + "\n").encode())
@@ -226,20 +270,43 @@ def _decoder(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None:
     return None
 
 
-def _lines(stream: IO[bytes], where: str) -> Iterator[Any]:
-    try:
-        with gzip.GzipFile(fileobj=stream, mode="rb") as packed:
-            for number, line in enumerate(packed, 1):
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    raise VerificationError(
-                        f"{where}: line {number} is not JSON ({exc}); nothing was applied"
-                    ) from None
-    except (OSError, EOFError) as exc:  # not gzip, or cut short
-        raise VerificationError(
-            f"{where}: not a whole gzip snapshot ({exc}); nothing was applied"
-        ) from None
+class _Lines:
+    """The snapshot's lines as JSON values; ``before`` is the SHA-256 of every line before
+    the one last returned (at the end line: what the rows' signature covers)."""
+
+    def __init__(self, stream: IO[bytes], where: str) -> None:
+        self.packed = gzip.GzipFile(fileobj=stream, mode="rb")
+        self.where = where
+        self.number = 0
+        self.digest = hashlib.sha256()
+        self.before = self.digest.copy()
+        self.end: dict[str, Any] = {}
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            raw = self.packed.readline()
+        except (OSError, EOFError) as exc:  # not gzip, or cut short
+            raise VerificationError(
+                f"{self.where}: not a whole gzip snapshot ({exc}); nothing was applied"
+            ) from None
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        self.before = self.digest.copy()
+        self.digest.update(raw)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise VerificationError(
+                f"{self.where}: line {self.number} is not JSON ({exc}); nothing was applied"
+            ) from None
+
+
+def _lines(stream: IO[bytes], where: str) -> _Lines:
+    return _Lines(stream, where)
 
 
 def read_header(lines: Iterator[Any], key: Verifier, where: str) -> tuple[Checkpoint, str]:
@@ -256,9 +323,16 @@ def read_header(lines: Iterator[Any], key: Verifier, where: str) -> tuple[Checkp
 
 
 def load_snapshot(
-    store: Store, stream: IO[bytes], key: Verifier, source: str, where: str = "snapshot"
+    store: Store,
+    stream: IO[bytes],
+    key: Verifier,
+    source: str,
+    where: str = "snapshot",
+    accept: Callable[[str, Checkpoint], None] | None = None,
 ) -> SnapshotInfo:
     """Join: load a snapshot into an empty store, verified before it commits (module doc).
+    ``accept`` checks the snapshot's signed checkpoint before anything is loaded (the
+    mirror's witness requirement), raising to refuse it.
 
     Raises:
         ConflictError: the store is not empty (nothing applied).
@@ -273,11 +347,14 @@ def load_snapshot(
         )
     lines = _lines(stream, where)
     point, note = read_header(lines, key, where)
+    if accept is not None:
+        accept(note, point)
     rows: dict[str, int] = {}
     with store.transaction() as uow:
         _fast_sqlite(uow)
         tree, last_data = _load_tables(uow, lines, point, note, rows, where)
         _finish(uow, point, note, tree, last_data, source, where)
+        _check_signed(lines.end.get("signed"), lines, point, key, note, where)  # the rest
     return SnapshotInfo(point.origin, point.size, rows)
 
 
@@ -288,7 +365,7 @@ def _fast_sqlite(uow: UnitOfWork) -> None:
 
 def _load_tables(
     uow: UnitOfWork,
-    lines: Iterator[Any],
+    lines: _Lines,
     point: Checkpoint,
     note: str,
     rows: dict[str, int],
@@ -323,6 +400,7 @@ def _load_tables(
             f"{where}: the snapshot is cut short or its end line does not match the rows "
             f"read ({rows}); nothing was applied"
         )
+    lines.end = line
     if "journal" not in rows:
         raise VerificationError(f"{where}: the snapshot has no journal; nothing was applied")
     unnamed = [
@@ -336,6 +414,31 @@ def _load_tables(
             f"signed journal names (content sha256 {unnamed[0]}); nothing was applied"
         )
     return tree, last_data
+
+
+def _check_signed(
+    signed: Any, lines: _Lines, point: Checkpoint, key: Verifier, note: str, where: str
+) -> None:
+    """The rows must be the ones the log key signed for this checkpoint.
+
+    Raises:
+        VerificationError: no signature, not by the key, or over other rows or another
+            checkpoint (the checkpoint quoted).
+    """
+    if not isinstance(signed, str):
+        raise VerificationError(
+            f"{where}: the snapshot's rows carry no signature by the log key (a snapshot "
+            "from before rirport signed them, or one edited); nothing was applied"
+        )
+    text, _ = open_note(signed, [key])
+    expected = _statement(point, lines.before.hexdigest())
+    if text != expected:
+        raise VerificationError(
+            f"{where}: the snapshot's rows are not the ones the log key signed for this "
+            "checkpoint (a row, a table or the header was changed after it was written); "
+            f"nothing was applied\n{_quote('signed', text)}\n{_quote('read', expected)}\n"
+            + _quote("checkpoint", note)
+        )
 
 
 def _load_rows(

@@ -7,10 +7,11 @@ k-of-n requirement.
   one transaction (the row held ``FOR UPDATE`` on PostgreSQL, and replaced only if it still
   has the size that was checked), so two requests cannot both advance from one state and a
   restart keeps it.
-- :func:`submit` is the publisher's: it sends its newest checkpoint to a witness (asking the
-  witness's size with ``old 0`` first, then proving consistency from it), checks the
-  cosignature by the witness's key, and adds it to the stored checkpoint's note, which
-  ``/log/checkpoint`` then serves with the extra signature line.
+- :func:`submit` is the publisher's: it sends its newest checkpoint to a witness (from the
+  size believed cosigned last, ``old 0`` when unknown; a 409 naming the witness's size is
+  retried from it), checks the cosignature by the witness's key, and adds it to the stored
+  checkpoint's note, which ``/log/checkpoint`` then serves with the extra signature line.
+  :mod:`.feeder` does the same in the background for every new checkpoint.
 - :class:`WitnessPolicy` is the mirror's: at least *k* of the configured witnesses must have
   cosigned a checkpoint before it is applied.
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from rirport.errors import (
     ConfigError,
@@ -45,7 +47,7 @@ from rirport.log.note import COSIGNATURE, Signer, Verifier, split_note
 from rirport.services.transparency.keys import read_signer
 from rirport.services.transparency.log import latest_checkpoint
 from rirport.services.transparency.reader import LogReader
-from rirport.store.repos.log import PeerRow
+from rirport.store.repos.log import CheckpointRow, PeerRow
 from rirport.store.unit import Store
 
 ROLE = "witness"
@@ -183,58 +185,106 @@ class Cosigned:
 
 
 def submit(
-    store: Store, url: str, witness: Verifier, client: httpx.Client | None = None
+    store: Store,
+    url: str,
+    witness: Verifier,
+    client: httpx.Client | None = None,
+    old: int = 0,
 ) -> Cosigned:
     """Have the witness at ``url`` (its submission prefix) cosign this store's newest
     checkpoint, and add the cosignature to that checkpoint's stored note.
+
+    ``old`` is the size the witness is believed to have cosigned last (0: unknown; a 409
+    then tells it).
 
     Raises:
         VerificationError: the witness refused (its status and reason quoted), or its answer
             holds no cosignature by ``witness`` that verifies.
         DownloadError: it did not answer, or answered something else.
     """
-    if witness.kind != COSIGNATURE:
-        raise VerificationError(f"{witness.vkey()} is not a witness (cosignature) key")
     row = latest_checkpoint(store)
     own = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
     try:
-        old = 0
-        answer = _post(own, url, Submission(0, (), row.note))
-        if answer.status_code == 409 and answer.headers.get("content-type", "").startswith(
-            SIZE_TYPE
-        ):
-            old = _size(answer, url)
-            if old > row.size:
-                raise VerificationError(
-                    f"{url}: the witness cosigned size {old} of {row.origin}, this log is at "
-                    f"{row.size}: the log lost entries the witness saw"
-                )
-            proof = LogReader(store).consistency(old, row.size).hashes if old else []
-            answer = _post(own, url, Submission(old, tuple(proof), row.note))
+        done = request_cosignature(own, url, witness, row, proofs(store), old)
     finally:
         if client is None:
             own.close()
+    add_cosignatures(store, row.size, [done.line])
+    return done
+
+
+def request_cosignature(
+    client: httpx.Client,
+    url: str,
+    witness: Verifier,
+    row: CheckpointRow,
+    prove: Callable[[int, int], list[bytes]],
+    old: int = 0,
+) -> Cosigned:
+    """Ask the witness to cosign ``row`` with the consistency proof from ``old`` (``prove``
+    makes it: :func:`proofs`); a 409
+    naming the witness's size is retried from that size (at most twice). Stores nothing.
+
+    Raises:
+        VerificationError, DownloadError: as :func:`submit`.
+    """
+    if witness.kind != COSIGNATURE:
+        raise VerificationError(f"{witness.vkey()} is not a witness (cosignature) key")
+    old = old if old <= row.size else 0
+    for _ in range(3):
+        answer = _post(
+            client, url, Submission(old, tuple(prove(old, row.size) if old else ()), row.note)
+        )
+        if answer.status_code != 409 or not answer.headers.get("content-type", "").startswith(
+            SIZE_TYPE
+        ):
+            break
+        told = _size(answer, url)
+        if told > row.size:
+            raise VerificationError(
+                f"{url}: the witness cosigned size {told} of {row.origin}, this log is at "
+                f"{row.size}: the log lost entries the witness saw"
+            )
+        if told == old:
+            break
+        old = told
     if answer.status_code != 200:
         raise VerificationError(
             f"{url}: the witness refused the checkpoint of {row.origin} at size {row.size}: "
             f"HTTP {answer.status_code}: {answer.text.strip()[:2000]}"
         )
+    return Cosigned(witness.name, row.size, old, _cosignature(answer, url, witness, row))
+
+
+def proofs(store: Store) -> Callable[[int, int], list[bytes]]:
+    """Consistency proofs of the store's tree (one reader, its tree loaded once)."""
+    reader = LogReader(store)
+    return lambda old, new: reader.consistency(old, new).hashes
+
+
+def _cosignature(answer: httpx.Response, url: str, witness: Verifier, row: CheckpointRow) -> str:
+    """The witness's verified cosignature line in its answer."""
     lines = [ln + "\n" for ln in answer.text.splitlines() if ln]
     try:
         merged = cosignature.merge(row.note, lines)
     except VerificationError as exc:
         raise DownloadError(f"{url}: the answer is not signature lines: {exc}") from exc
-    text, _ = split_note(row.note)
-    point = parse_text(text)
     good, problems = cosignature.cosignatures(merged, [witness], int(time.time()))
     if not good:
         raise VerificationError(f"{url}: {'; '.join(problems)} (key {witness.vkey()})")
-    mine = [ln for ln in lines if _by(witness, text, ln)]
+    text, _ = split_note(row.note)
+    return [ln for ln in lines if _by(witness, text, ln)][-1]
+
+
+def add_cosignatures(store: Store, size: int, lines: Sequence[str]) -> None:
+    """Add cosignature lines to the stored checkpoint at ``size`` (one transaction, the row
+    re-read in it, so lines added meanwhile are kept)."""
+    if not lines:
+        return
     with store.transaction() as uow:
-        current = uow.log.checkpoint(point.size)
+        current = uow.log.checkpoint(size, lock=True)
         assert current is not None
-        uow.log.set_checkpoint_note(point.size, cosignature.merge(current.note, mine))
-    return Cosigned(witness.name, point.size, old, mine[-1])
+        uow.log.set_checkpoint_note(size, cosignature.merge(current.note, lines))
 
 
 def _by(witness: Verifier, text: str, line: str) -> bool:
@@ -245,10 +295,38 @@ def _by(witness: Verifier, text: str, line: str) -> bool:
     )
 
 
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.TransportError) or (
+        isinstance(exc, _BusyError) and exc.response.status_code in (429, 502, 503, 504)
+    )
+
+
+class _BusyError(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+
+@retry(
+    retry=retry_if_exception(_transient),
+    stop=stop_after_attempt(3),
+    wait=wait_exponential_jitter(multiplier=0.2, max=2),
+    reraise=True,
+)
+def _send(client: httpx.Client, where: str, body: bytes) -> httpx.Response:
+    answer = client.post(where, content=body)
+    if answer.status_code in (429, 502, 503, 504):
+        raise _BusyError(answer)
+    return answer
+
+
 def _post(client: httpx.Client, url: str, submission: Submission) -> httpx.Response:
+    """POST the submission; what may pass (no connection, 429, 502–504) is tried three times
+    with jittered backoff."""
     where = url.rstrip("/") + "/add-checkpoint"
     try:
-        return client.post(where, content=submission.body())
+        return _send(client, where, submission.body())
+    except _BusyError as exc:
+        return exc.response
     except httpx.TimeoutException as exc:
         raise DownloadError(f"{where}: the witness did not answer in {TIMEOUT:g} s") from exc
     except httpx.HTTPError as exc:

@@ -154,9 +154,15 @@ class LogRepo:
         )
         return None if found is None else str(found)
 
-    def checkpoint(self, size: int) -> CheckpointRow | None:
+    def checkpoint(self, size: int, *, lock: bool = False) -> CheckpointRow | None:
+        """The checkpoint at ``size``; ``lock``: held for this transaction (PostgreSQL
+        ``FOR UPDATE``, so two writers adding cosignatures keep both; SQLite's writers are
+        serialised anyway)."""
         c = schema.log_checkpoint.c
-        row = self._c.execute(select(schema.log_checkpoint).where(c.size == size)).first()
+        stmt = select(schema.log_checkpoint).where(c.size == size)
+        if lock and self._c.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self._c.execute(stmt).first()
         return CheckpointRow(**row._mapping) if row else None
 
     def set_checkpoint_note(self, size: int, note: str) -> bool:
@@ -167,6 +173,22 @@ class LogRepo:
             update(schema.log_checkpoint).where(c.size == size).values(note=note)
         )
         return bool(done.rowcount)
+
+    def signed_by(
+        self, names: Sequence[str], after: int = 0, limit: int = 1000
+    ) -> list[CheckpointRow]:
+        """The newest checkpoints past size ``after`` (at most ``limit``, newest first) whose
+        note has a signature line by any of ``names`` (witnesses' cosignatures: matched by
+        name only, the caller verifies them). ``after`` bounds the scan (the primary key)."""
+        c = schema.log_checkpoint.c
+        marks = [c.note.like("%\n\u2014 " + _like(name) + " %", escape="\\") for name in names]
+        rows = self._c.execute(
+            select(schema.log_checkpoint)
+            .where(c.size > after, or_(*marks))
+            .order_by(c.size.desc())
+            .limit(limit)
+        )
+        return [CheckpointRow(**r._mapping) for r in rows]
 
     def checkpoints(self) -> list[CheckpointRow]:
         c = schema.log_checkpoint.c
@@ -373,6 +395,11 @@ class LogRepo:
         if self._c.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         return self._c.execute(stmt).scalar_one_or_none()
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def journal_rows(connection: Connection, after: int, before: int | None = None) -> Iterator[Any]:
