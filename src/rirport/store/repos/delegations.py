@@ -35,6 +35,7 @@ from rirport.store.order import MAX_DEPTH, LineOrder
 from rirport.store.repos.ids import _draw_ids
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.schema import OPEN_END
+from rirport.store.widths import Widths
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class NewDelegation:
 State = Literal["current", "original"]
 _SELECTED = "id, origin_id, line, lo, added_serial, record, registry, valid_from, valid_to"
 """The columns :meth:`DelegationRepo._placed` takes, in its order."""
+_SAVE_EVERY = 256
+"""Rows added since ``meta.widest`` was saved that make it worth saving though no width
+changed (a transfer's few parts are read again by the next unit instead: a write saved)."""
 
 
 class DelegationRepo:
@@ -75,7 +79,7 @@ class DelegationRepo:
         self._depths: dict[int, int] = {}
         self._snapshots: dict[int, SnapshotRow] = {}
         self._shared = shared
-        self._widest: dict[str, int] | None = None
+        self._widest: Widths | None = None
         self._heads_gone = False
         """Whether this unit deleted every head state (and saved none since)."""
 
@@ -88,11 +92,15 @@ class DelegationRepo:
         :data:`~rirport.store.schema.OPEN_END`: rows of the registry's newest file); returns
         their ids (in row order)."""
         snap = self._snapshot(snapshot_id)
-        self._widest = None  # a file's rows may be wider than any before
+        widths = self.widest()  # up to date before these rows (a store from before: a scan)
         ids = self.allocate_ids(len(rows))
         insert_delegations(
             self._c, Version(snapshot_id, snap.registry, snap.snapshot_date, end), rows, ids
         )
+        # the rows' widths from the columns in hand, so no transfer has to read them back
+        widths.fold_table(rows.table)
+        if ids:  # one small write per file
+            self._save_widest(int(self._d.value("SELECT max(id) FROM delegation")), widths)
         return ids
 
     # -- the newest file as columns (rirport.store.head) -------------------------------------
@@ -368,12 +376,25 @@ class DelegationRepo:
         valid = " OR ".join(
             f"(registry = {m} AND valid_from <= {m} AND valid_to >= {m})" for _ in snaps
         )
-        params: list[Any] = [self.lowest_start(lo), hi, lo]
+        widths = self.widest()
+        floor = widths.floor(lo)
+        starts = widths.wide_starts(lo, hi)
+        where = []
+        params: list[Any] = []
+        if floor is not None:
+            where.append(f"(lo >= {m} AND lo <= {m})")
+            params += [floor, hi]
+        if starts:
+            where.append(f"lo IN ({', '.join([m] * len(starts))})")
+            params += starts
+        if not where:
+            return []  # no row of this type
+        params.append(lo)
         for snap in snaps:
             day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
             params += [snap.registry, day, day]
         rows = self._d.rows(
-            f"SELECT {_SELECTED} FROM delegation WHERE lo >= {m} AND lo <= {m} AND hi >= {m} "
+            f"SELECT {_SELECTED} FROM delegation WHERE ({' OR '.join(where)}) AND hi >= {m} "
             f"AND retired_serial IS NULL AND ({valid}) ORDER BY id"
             + (" FOR UPDATE" if for_update and pg else ""),
             params,
@@ -384,52 +405,49 @@ class DelegationRepo:
         """Whether this is PostgreSQL, and the driver's parameter mark."""
         return self._d.pg, self._d.mark
 
-    def lowest_start(self, lo: str) -> str:
-        """A bound below which no stored row of ``lo``'s type reaches ``lo``: ``lo`` less
-        the widest row of the type. With it, ``lo >= bound AND lo <= hi`` is a range of the
-        index on ``lo`` (migration 0010) instead of a scan of every row before ``hi``."""
-        digit = lo[0]
-        width = self.widest().get(digit)
-        if width is None:
-            return digit  # no row of this type: nothing to find, any bound will do
-        start = int(lo[1:], 16) - width
-        return lo if width == 0 else (digit if start < 0 else f"{digit}{start:0{len(lo) - 1}x}")
-
-    def widest(self) -> dict[str, int]:
-        """The widest row (``hi - lo``) of each type digit ever stored.
+    def widest(self) -> Widths:
+        """The widest ordinary row of each type digit ever stored, and the wide rows apart
+        (:mod:`rirport.store.widths`): with them, the rows overlapping a range are a short
+        range of the index on ``lo`` (migration 0010) and a few ``lo`` looked up by key.
 
         Kept in ``meta`` (``widest``: the widths and the row id they cover up to) and brought
         up to date from the rows added since, by primary key, so its cost is that of the new
-        rows, not of the table: rows are never widened (a transfer only adds parts of rows,
-        a version split copies one), so widths only grow with new rows. Written only in write
-        transactions (a read transaction computes without saving)."""
-        if self._widest is not None:  # rows added since in this unit are a transfer's parts
+        rows, not of the table (an ingest records its rows' widths itself). Rows are never
+        widened, so widths only change with new rows. A store from before the wide rows were
+        kept apart has them computed from every row once. Written only in write transactions
+        (a read transaction computes without saving)."""
+        if self._widest is not None:  # rows this unit adds are folded in by :meth:`add`
             return self._widest
         _, mark = self._driver()
         raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', ("widest",))
-        known: dict[str, Any] = json.loads(raw) if raw else {"upto": 0, "widths": {}}
-        newest = self._d.value("SELECT max(id) FROM delegation") or 0
-        if newest <= known["upto"]:
-            self._widest = {k: int(v) for k, v in known["widths"].items()}
-            return self._widest
-        widths = {k: int(v) for k, v in known["widths"].items()}
-        for row_lo, row_hi in self._d.rows(
-            f"SELECT lo, hi FROM delegation WHERE id > {mark} AND id <= {mark}",
-            (int(known["upto"]), int(newest)),
-        ):
-            width = int(row_hi[1:], 16) - int(row_lo[1:], 16)
-            if width > widths.get(row_lo[0], -1):
-                widths[row_lo[0]] = width
-        if not self._read_only():
-            value = json.dumps({"upto": int(newest), "widths": widths}, sort_keys=True)
-            if not self._d.run(
-                f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, "widest")
+        widths = Widths.parse(raw) if raw else None
+        upto = widths.upto if widths else 0
+        widths = widths or Widths()
+        newest = int(self._d.value("SELECT max(id) FROM delegation") or 0)
+        if newest > upto:
+            changed = False
+            for row_lo, row_hi in self._d.rows(
+                f"SELECT lo, hi FROM delegation WHERE id > {mark} AND id <= {mark}",
+                (upto, newest),
             ):
-                self._d.run(
-                    f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', ("widest", value)
-                )
+                changed |= widths.fold(row_lo, row_hi)
+            if changed or newest - upto >= _SAVE_EVERY:  # else the next unit reads them again
+                self._save_widest(newest, widths)
         self._widest = widths
         return widths
+
+    def _save_widest(self, upto: int, widths: Widths) -> None:
+        """Store the widths as covering rows up to id ``upto`` (not in a read transaction)."""
+        if self._read_only():
+            return
+        mark = self._d.mark
+        value = json.dumps({"upto": upto, **widths.encode()}, sort_keys=True)
+        if not self._d.run(
+            f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, "widest")
+        ):
+            self._d.run(
+                f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', ("widest", value)
+            )
 
     def _read_only(self) -> bool:
         """True inside :meth:`rirport.store.unit.Store.read` (nothing may be written)."""
@@ -590,6 +608,8 @@ class DelegationRepo:
             day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
             row = (r.snapshot_id, r.line, r.lo, r.hi, r.opaque_id, r.record, serial)
             values.append((*row, snap.registry, day, day))
+            if self._widest is not None:  # a part of a wide row may be wide itself
+                self._widest.fold(r.lo, r.hi)
         marks = ", ".join([m] * 10)
         self._d.many(
             "INSERT INTO delegation (snapshot_id, line, lo, hi, opaque_id, record, "

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from rirport.store import schema
 from rirport.store.driver import Driver
+from rirport.store.widths import Widths
 
 _COLUMNS = tuple(c.name for c in schema.transfer.columns)
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _COLUMNS) + " FROM transfer"
@@ -62,10 +63,12 @@ class TransferRepo:
         self._d = Driver(connection)
         self._pg = self._d.pg
         self._m = self._d.mark
-        self._widest: dict[str, int] | None = None
+        self._widest: Widths | None = None
         """The widths as this unit of work last read or wrote them."""
         self._widest_stored = False
         """Whether ``meta`` holds them (an update) or not yet (an insert)."""
+        self._widest_current = False
+        """Whether ``meta`` holds them as :class:`Widths` (a store from before: saved anew)."""
 
     def add(self, values: dict[str, Any]) -> int:
         key = self._c.execute(_INSERT, values).inserted_primary_key
@@ -73,45 +76,44 @@ class TransferRepo:
         self._widen(str(values["lo"]), str(values["hi"]))
         return int(key[0])
 
-    # The widest request of each type digit (``meta.transfer_widest``), so the transfers
-    # overlapping a range are an index range on ``lo`` (``lo >= start - widest``), not a scan
-    # of every transfer before it: a mass move makes thousands of them. Reading never writes
+    # The widest ordinary request of each type digit and the wide ones apart
+    # (``meta.transfer_widest``, :mod:`rirport.store.widths`), so the transfers overlapping a
+    # range are a short index range on ``lo`` and a few ``lo`` by key, not a scan of every
+    # transfer within the widest: a mass move makes thousands of them. Reading never writes
     # it (reads run in read-only transactions): a store without the key (none made yet, or a
     # store from before) has it computed here and saved by its next transfer.
-    def _widths(self) -> dict[str, int]:
+    def _widths(self) -> Widths:
         if self._widest is not None:
             return self._widest
-        mark = "%s" if self._c.dialect.name == "postgresql" else "?"
-        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', ("transfer_widest",))
+        m = self._m
+        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {m}', ("transfer_widest",))
         self._widest_stored = raw is not None
-        if raw is not None:
-            self._widest = {k: int(v) for k, v in json.loads(raw).items()}
-            return self._widest
-        t = schema.transfer.c
-        widths: dict[str, int] = {}
-        for lo, hi in self._c.execute(select(t.lo, t.hi)):
-            width = int(hi[1:], 16) - int(lo[1:], 16)
-            widths[lo[0]] = max(widths.get(lo[0], 0), width)
+        widths = Widths.parse(raw) if raw is not None else None
+        self._widest_current = widths is not None
+        if widths is None:
+            widths = Widths()
+            for lo, hi in self._d.rows("SELECT lo, hi FROM transfer"):
+                widths.fold(lo, hi)
         self._widest = widths
         return widths
 
-    def _save_widths(self, widths: dict[str, int]) -> None:
-        value = json.dumps(widths, sort_keys=True)
+    def _save_widths(self, widths: Widths) -> None:
+        value = json.dumps(widths.encode(), sort_keys=True)
+        m = self._m
         if not self._widest_stored:
-            self._c.execute(insert(schema.meta).values(key="transfer_widest", value=value))
+            self._d.run(
+                f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', ("transfer_widest", value)
+            )
             self._widest_stored = True
         else:
-            self._c.execute(
-                update(schema.meta)
-                .where(schema.meta.c.key == "transfer_widest")
-                .values(value=value)
+            self._d.run(
+                f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, "transfer_widest")
             )
+        self._widest_current = True
 
     def _widen(self, lo: str, hi: str) -> None:
         widths = self._widths()
-        width = int(hi[1:], 16) - int(lo[1:], 16)
-        if width > widths.get(lo[0], -1) or not self._widest_stored:
-            widths[lo[0]] = max(width, widths.get(lo[0], -1))
+        if widths.fold(lo, hi) or not self._widest_current:
             self._save_widths(widths)
 
     def get(self, transfer_id: int, for_update: bool = False) -> TransferRow | None:
@@ -127,6 +129,10 @@ class TransferRepo:
         sets = ", ".join(f'"{n}" = {self._m}' for n in names)
         params = [self._param(n, values[n]) for n in names]
         self._d.run(f"UPDATE transfer SET {sets} WHERE id = {self._m}", (*params, transfer_id))
+        if "lo" in values or "hi" in values:  # a range changed (no step does): widen to it
+            row = self.get(transfer_id)
+            if row is not None:
+                self._widen(row.lo, row.hi)
 
     def _param(self, name: str, value: Any) -> Any:
         """A value as the driver takes it for this column (what Core's types would bind)."""
@@ -155,16 +161,23 @@ class TransferRepo:
 
     def completed_into(self, lo: str, hi: str) -> list[TransferRow]:
         """Completed transfers whose resource overlaps ``lo..hi``, newest last."""
-        width = self._widths().get(lo[0])
-        if width is None:
-            return []
-        start = int(lo[1:], 16) - width
-        floor = lo[0] if start < 0 else f"{lo[0]}{start:0{len(lo) - 1}x}"
+        widths = self._widths()
+        floor = widths.floor(lo)
+        starts = widths.wide_starts(lo, hi)
         m = self._m
+        where, params = [], []
+        if floor is not None:
+            where.append(f"(lo >= {m} AND lo <= {m})")
+            params += [floor, hi]
+        if starts:
+            where.append(f"lo IN ({', '.join([m] * len(starts))})")
+            params += starts
+        if not where:
+            return []
         rows = self._d.rows(
-            f"{_SELECT} WHERE state = 'completed' AND lo >= {m} AND lo <= {m} AND hi >= {m} "
+            f"{_SELECT} WHERE state = 'completed' AND ({' OR '.join(where)}) AND hi >= {m} "
             "ORDER BY updated_serial",
-            (floor, hi, lo),
+            (*params, lo),
         )
         return [self._row(r) for r in rows]
 
