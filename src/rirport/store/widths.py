@@ -107,6 +107,23 @@ class Widths:
         near = rows[bisect.bisect_left(rows, (reach, "")) : bisect.bisect_left(rows, (floor, ""))]
         return sorted({w_lo for w_lo, w_hi in near if w_hi >= lo and w_lo <= hi})
 
+    def starts_condition(self, lo: str, hi: str, mark: str) -> tuple[str, list[str]] | None:
+        """The SQL condition on ``lo`` (with its parameters, in the driver's ``mark``) that
+        every stored row overlapping ``lo..hi`` meets: the short index range from
+        :meth:`floor` and the wide rows starting below it; None when no row of the type was
+        ever stored. The caller adds ``hi >= lo``."""
+        floor = self.floor(lo)
+        starts = self.wide_starts(lo, hi)
+        where: list[str] = []
+        params: list[str] = []
+        if floor is not None:
+            where.append(f"(lo >= {mark} AND lo <= {mark})")
+            params += [floor, hi]
+        if starts:
+            where.append(f"lo IN ({', '.join([mark] * len(starts))})")
+            params += starts
+        return (f"({' OR '.join(where)})", params) if where else None
+
     def widest_wide(self, digit: str) -> int:
         """The widest of the wide rows of a type (remembered: wide rows are only added)."""
         rows = self.wide.get(digit, [])

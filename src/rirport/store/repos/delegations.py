@@ -376,25 +376,16 @@ class DelegationRepo:
         valid = " OR ".join(
             f"(registry = {m} AND valid_from <= {m} AND valid_to >= {m})" for _ in snaps
         )
-        widths = self.widest()
-        floor = widths.floor(lo)
-        starts = widths.wide_starts(lo, hi)
-        where = []
-        params: list[Any] = []
-        if floor is not None:
-            where.append(f"(lo >= {m} AND lo <= {m})")
-            params += [floor, hi]
-        if starts:
-            where.append(f"lo IN ({', '.join([m] * len(starts))})")
-            params += starts
-        if not where:
+        condition = self.widest().starts_condition(lo, hi, m)
+        if condition is None:
             return []  # no row of this type
-        params.append(lo)
+        starts, start_params = condition
+        params: list[Any] = [*start_params, lo]
         for snap in snaps:
             day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
             params += [snap.registry, day, day]
         rows = self._d.rows(
-            f"SELECT {_SELECTED} FROM delegation WHERE ({' OR '.join(where)}) AND hi >= {m} "
+            f"SELECT {_SELECTED} FROM delegation WHERE {starts} AND hi >= {m} "
             f"AND retired_serial IS NULL AND ({valid}) ORDER BY id"
             + (" FOR UPDATE" if for_update and pg else ""),
             params,

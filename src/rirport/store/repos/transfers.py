@@ -161,21 +161,13 @@ class TransferRepo:
 
     def completed_into(self, lo: str, hi: str) -> list[TransferRow]:
         """Completed transfers whose resource overlaps ``lo..hi``, newest last."""
-        widths = self._widths()
-        floor = widths.floor(lo)
-        starts = widths.wide_starts(lo, hi)
         m = self._m
-        where, params = [], []
-        if floor is not None:
-            where.append(f"(lo >= {m} AND lo <= {m})")
-            params += [floor, hi]
-        if starts:
-            where.append(f"lo IN ({', '.join([m] * len(starts))})")
-            params += starts
-        if not where:
+        condition = self._widths().starts_condition(lo, hi, m)
+        if condition is None:
             return []
+        starts, params = condition
         rows = self._d.rows(
-            f"{_SELECT} WHERE state = 'completed' AND ({' OR '.join(where)}) AND hi >= {m} "
+            f"{_SELECT} WHERE state = 'completed' AND {starts} AND hi >= {m} "
             "ORDER BY updated_serial",
             (*params, lo),
         )
