@@ -37,8 +37,9 @@ from rirport.services.registry.ingest import ingest_path
 from rirport.store.unit import Store
 
 
-def prepare(folder: Path) -> tuple[str, list[str]]:
-    """A store with the five 2018 files (and its view cache), and 20,000 real addresses."""
+def prepare(folder: Path, count: int = 20_000) -> tuple[str, list[str]]:
+    """A store with the five 2018 files (and its view cache), and ``count`` real addresses
+    (drawn with replacement from the IPv4 delegations)."""
     url = f"sqlite:///{folder / 'rirport.sqlite'}"
     store = Store(url)
     for path in files_2018():
@@ -47,7 +48,7 @@ def prepare(folder: Path) -> tuple[str, list[str]]:
     store.close()
     rows = np.flatnonzero(table.type == TYPE_CODE[ResourceType.IPV4])
     rng = np.random.default_rng(7)
-    picked = rng.choice(rows, 20_000)
+    picked = rng.choice(rows, count)
     offsets = rng.random(len(picked)) * table.value[picked]
     numbers = table.first_lo[picked] + offsets.astype(np.uint64)
     return url, [str(ipaddress.IPv4Address(int(n))) for n in numbers]
@@ -84,11 +85,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--addresses",
+        type=int,
+        default=20_000,
+        help="distinct-ish addresses cycled through (200000: more records than the lane keeps "
+        "answers for, so nearly every ip/ request renders its answer)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url, addresses = prepare(folder)
+        url, addresses = prepare(folder, args.addresses)
         port, trivial_port = free_port(), free_port()
         server = start_server(url, folder, port)
         trivial_server = start_trivial(trivial_port)

@@ -42,7 +42,8 @@ IP = "/rdap/ip/"
 AUTNUM = "/rdap/autnum/"
 MAX_BYTES = 48 * 1024 * 1024
 """Rendered answers kept per worker: an ``ip/`` answer is about 2 KB without its envelope,
-so some 20,000 records' answers (the load benchmark draws 20,000 addresses)."""
+so some 20,000 records' answers, a bounded share of a worker's memory. Requests for records
+beyond them render as before (``bench/http_load.py --addresses 200000`` measures that case)."""
 ENTRY_OVERHEAD = 300
 """Bytes counted per kept answer beyond its own (key and value tuples, the ordered dict's
 slot and link, the bytes object's header)."""
