@@ -11,7 +11,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import select, text
 
 from rirport.domain.enums import Registry
 from rirport.domain.query import parse_resource
@@ -27,6 +27,7 @@ from rirport.store.repos.transfers import TransferRow
 from rirport.store.unit import Store
 from rirport.store.widths import WIDE, Widths
 from tests.excerpts import excerpt, real_file
+from tests.store.oracle import in_force
 
 DAY = dt.date(2026, 11, 1)
 RANGES = (
@@ -66,16 +67,7 @@ def _check_lookups(store: Store) -> int:
     with store.read() as uow:
         current = uow.snapshots.current()
         ids = [s.id for s in current]
-        valid = or_(
-            *(
-                and_(
-                    d.registry == s.registry,
-                    d.valid_from <= s.snapshot_date,
-                    d.valid_to >= s.snapshot_date,
-                )
-                for s in current
-            )
-        )
+        valid = in_force(current)
         ranges = [_keys(r) for r in RANGES] + [(x.lo, x.hi) for x in uow.transfers.all()]
         seen = 0
         for lo, hi in ranges:

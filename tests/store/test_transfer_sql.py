@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.query import parse_resource
@@ -27,6 +27,7 @@ from rirport.store.keys import key_of
 from rirport.store.repos.transfers import HoldRow, TransferRow
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
+from tests.store.oracle import in_force
 
 DAY = dt.date(2026, 11, 1)
 
@@ -89,16 +90,7 @@ def test_overlapping_is_the_core_query(moved: Store) -> None:
         seen = 0
         for lo, hi in _ranges(moved):
             got = uow.delegations.overlapping(ids, lo, hi)
-            valid = or_(
-                *(
-                    and_(
-                        d.registry == s.registry,
-                        d.valid_from <= s.snapshot_date,
-                        d.valid_to >= s.snapshot_date,
-                    )
-                    for s in current
-                )
-            )
+            valid = in_force(current)
             expected = uow.connection.execute(
                 select(d.id, d.record)
                 .where(d.lo <= hi, d.hi >= lo, d.retired_serial.is_(None), valid)
