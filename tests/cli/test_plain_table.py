@@ -148,6 +148,16 @@ def test_what_it_does_not_draw_is_left_to_rich(title: str, cell: str) -> None:
     assert plain_table.render([["x", "y"]], ["a", "b"], "ok") is not None
 
 
+def test_a_title_or_cell_with_markup_prints_as_it_is(
+    recorded: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rich draws these (the plain renderer declines markup), as text, brackets and all."""
+    print_table([{"a": "[red]x", "b": "y" * 40}], ["a", "b"], "[bold]policy[/bold] \\[v1]")
+    out = capsys.readouterr().out
+    assert recorded == []
+    assert "[bold]policy[/bold] \\[v1]" in out and "[red]x" in out
+
+
 class _Stream(io.StringIO):
     def __init__(self, tty: bool | None, encoding: str = "utf-8") -> None:
         super().__init__()

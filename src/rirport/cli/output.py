@@ -59,7 +59,8 @@ def print_table(
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    # a title quotes what the user gave (a query, a policy file's label): text, never markup
+    table = Table(title=None if title is None else escape(title), show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in cells:
