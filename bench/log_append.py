@@ -9,6 +9,7 @@ and for small writes (watchlists added and removed, holds added and lifted).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -89,4 +90,8 @@ def main(url: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "url", nargs="?", help="store URL (default: a SQLite file in a temporary folder)"
+    )
+    main(parser.parse_args(sys.argv[1:]).url)
