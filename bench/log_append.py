@@ -9,6 +9,7 @@ and for small writes (watchlists added and removed, holds added and lifted).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -26,29 +27,35 @@ from rirport.services.registry.ingest import ingest_path
 from rirport.services.transfers.holds import add_hold, lift_hold
 from rirport.store.unit import Store
 
-SPENT = [0.0]
+SPENT = [0.0, 0.0]
+"""The log's time in the measured transactions: wall clock, and this thread's CPU time."""
 
 
 def _timed(real: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             return real(*args, **kwargs)
         finally:
             SPENT[0] += time.perf_counter() - start
+            SPENT[1] += time.thread_time() - cpu
 
     return wrapper
 
 
 def measure(name: str, work: Callable[[], object]) -> tuple[float, float]:
-    SPENT[0] = 0.0
-    start = time.perf_counter()
+    """Run ``work``; print the log's share of its time. The verdict is on wall-clock time;
+    the share of this thread's CPU time is printed beside it, as it is the one that time
+    slices lost to other processes on a shared machine do not move."""
+    SPENT[:] = [0.0, 0.0]
+    start, cpu = time.perf_counter(), time.thread_time()
     work()
-    total = time.perf_counter() - start
+    total, cpu_total = time.perf_counter() - start, time.thread_time() - cpu
     share = SPENT[0] / total
     print(
         f"{name}: transaction(s) {total:.3f}s, of which the log {SPENT[0]:.4f}s -> "
-        f"{share:.1%}; target <= 10%: {'met' if share <= 0.10 else 'NOT met'}"
+        f"{share:.1%} (CPU time {SPENT[1] / cpu_total:.1%}); "
+        f"target <= 10%: {'met' if share <= 0.10 else 'NOT met'}"
     )
     return SPENT[0], total
 
@@ -89,4 +96,8 @@ def main(url: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "url", nargs="?", help="store URL (default: a SQLite file in a temporary folder)"
+    )
+    main(parser.parse_args(sys.argv[1:]).url)

@@ -153,8 +153,9 @@ def right_edge(size: int) -> list[tuple[int, int]]:
     """The complete subtrees whose hashes make up the root of a tree of ``size`` (one per one
     bit of size, largest first)."""
     out, start = [], 0
-    for level in range(size.bit_length() - 1, -1, -1):
-        if size >> level & 1:
-            out.append((level, start >> level))
-            start += 1 << level
+    while size:  # one step per one bit (every write computes this, so not per bit)
+        level = size.bit_length() - 1
+        out.append((level, start >> level))
+        start += 1 << level
+        size ^= 1 << level
     return out

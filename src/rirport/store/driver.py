@@ -55,6 +55,21 @@ class Driver:
         except self._c.dialect.loaded_dbapi.Error as exc:
             raise self._error(sql, params, exc) from exc
 
+    def each(self, statements: Sequence[tuple[str, Sequence[Any], bool]]) -> None:
+        """Execute statements that return no rows, in order, on one cursor: (sql, params,
+        many), ``many`` for an ``executemany`` of a sequence of parameter tuples."""
+        raw = self._c.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        for sql, params, many in statements:
+            try:
+                if many:
+                    cursor.executemany(sql, params)
+                else:
+                    cursor.execute(sql, params)
+            except self._c.dialect.loaded_dbapi.Error as exc:
+                raise self._error(sql, params, exc) from exc
+
     def _run(self, sql: str, params: Sequence[Any]) -> Any:
         raw = self._c.connection.dbapi_connection
         assert raw is not None

@@ -57,6 +57,9 @@ class UnitOfWork:
     one (0: a checkpoint after every write); set from :attr:`Store.checkpoint_interval`."""
     log_deferred: bool = False
     """Set by the log when this transaction's entry was left for a later checkpoint."""
+    checked: set[str] = field(default_factory=set)
+    """Checks that hold for the rest of this transaction once passed (a batch of journaled
+    steps asks them once: :func:`rirport.services.transparency.readonly.check_writable`)."""
 
     @property
     def dialect(self) -> str:

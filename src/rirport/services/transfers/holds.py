@@ -7,6 +7,7 @@ import datetime as dt
 from rirport.domain.resources import ResourceRange
 from rirport.errors import InputError, NotFoundError
 from rirport.services.audit import journal
+from rirport.services.transparency import holds_part
 from rirport.store.keys import key_of
 from rirport.store.repos.transfers import HoldRow
 from rirport.store.unit import Store
@@ -53,6 +54,9 @@ def add_hold(
                 "created_serial": serial,
             }
         )
+        holds_part.note_added(
+            uow, hold_id, holds_part.hold_line(str(resource), kind, reason, reference, since, until)
+        )
         journal.append(
             uow,
             actor,
@@ -85,6 +89,7 @@ def lift_hold(
         serial = uow.journal.reserve()
         if not uow.holds.lift(hold_id, serial):
             raise NotFoundError(f"no hold #{hold_id} in force")
+        holds_part.note_lifted(uow, hold_id)
         journal.append(
             uow,
             actor,

@@ -34,7 +34,8 @@ from rirport.log.state import state_root
 from rirport.log.tree import SparseNodes, edge_root, right_edge
 
 __all__ = ["entry_line"]
-from rirport.services.transparency import state
+from rirport.services.transparency import holds_part, state
+from rirport.store.batch import Batch
 from rirport.store.repos.journal import JournalRow
 from rirport.store.repos.log import CheckpointRow, LogTail
 from rirport.store.unit import Store, UnitOfWork
@@ -73,7 +74,7 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
     tail = uow.log_tail
     if tail is not None and (tail.size != size or tail.last_hash != row.prev_hash):
         tail = None
-    edge = right_edge(size)
+    edge = list(tail.edge) if tail is not None else right_edge(size)  # the same pairs
     known: dict[tuple[int, int], bytes] | None = (
         tail.edge if tail is not None else uow.log.nodes(edge)
     )
@@ -90,23 +91,28 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
         known = None
     leaves.append(leaf_of(tuple(row.__dict__.values())))
-    head = grow(uow, size, leaves, known, edge if known is not None else None)
+    batch = Batch(uow.connection)  # the nodes, part digests and checkpoint: sent as one
+    head = grow(uow, size, leaves, known, edge if known is not None else None, batch)
     new_edge = right_edge(head.size)
     after = {k: head.known[k] for k in new_edge}
     root = edge_root([after[k] for k in new_edge])
     if uow.log_signer is None or not _due(uow):
+        batch.send()
+        uow.state_hints.pop(holds_part.PART, None)  # what a hold write noted: for this entry
         state.defer(uow, row.action, row.payload)
         uow.log_deferred = uow.log_signer is not None
         uow.log_tail = LogTail(head.size, row.hash, after)
         return Head(head.size, root, "")
     done = state.update_parts(
-        uow, row.action, row.payload, tail.state if tail is not None else None
+        uow, row.action, row.payload, tail.state if tail is not None else None, batch
     )
+    uow.state_hints.pop(holds_part.PART, None)
     result = Head(head.size, root, state_root(done.parts))
     predecessors = tail.predecessors if tail is not None else None
     if predecessors is None:
         predecessors = uow.meta.get(PREDECESSORS) or ""
-    sign_head(uow, result, predecessors)
+    sign_head(uow, result, predecessors, batch)
+    batch.send()
     uow.log_tail = LogTail(head.size, row.hash, after, done, predecessors)
     return result
 
@@ -139,10 +145,11 @@ def grow(
     leaves: Iterable[bytes],
     known: dict[tuple[int, int], bytes] | None = None,
     edge: list[tuple[int, int]] | None = None,
+    batch: Batch | None = None,
 ) -> SparseNodes:
     """Append leaf hashes to the stored tree of ``size`` (``known``: its right edge, when
-    already read; ``edge``: :func:`right_edge` of ``size``, when already made); returns it
-    grown."""
+    already read; ``edge``: :func:`right_edge` of ``size``, when already made; ``batch``:
+    where the new nodes are queued instead of written at once); returns it grown."""
     edge = right_edge(size) if edge is None else edge
     if known is None:
         known = uow.log.nodes(edge)
@@ -155,13 +162,16 @@ def grow(
     made = []
     for leaf in leaves:
         made.extend(tree.append(leaf))
-    uow.log.add_nodes(made)
+    uow.log.add_nodes(made, batch)
     return tree
 
 
-def sign_head(uow: UnitOfWork, head: Head, predecessors: str | None = None) -> CheckpointRow:
+def sign_head(
+    uow: UnitOfWork, head: Head, predecessors: str | None = None, batch: Batch | None = None
+) -> CheckpointRow:
     """Sign and store the checkpoint of ``head`` with the store's key (``predecessors``:
-    ``meta.log_predecessors`` when already read)."""
+    ``meta.log_predecessors`` when already read; ``batch``: where the row is queued instead
+    of written at once)."""
     signer = uow.log_signer
     assert signer is not None
     if predecessors is None:
@@ -179,7 +189,7 @@ def sign_head(uow: UnitOfWork, head: Head, predecessors: str | None = None) -> C
         head.state_root,
         dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
     )
-    uow.log.add_checkpoint(row)
+    uow.log.add_checkpoint(row, batch)
     return row
 
 

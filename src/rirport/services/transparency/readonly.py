@@ -25,6 +25,8 @@ ROLE = "mirror"
 STARTED = "mirror_started"
 """Meta key set when ``mirror follow`` starts on a store (``<origin> <url>``), so writes are
 refused from the first pass on, before any checkpoint of the publisher is recorded."""
+WRITABLE = "not a mirror"
+"""Noted in ``uow.checked`` once a transaction found its store follows no publisher."""
 _following: ContextVar[bool] = ContextVar("rirport_mirror_following", default=False)
 
 
@@ -44,9 +46,10 @@ def check_writable(uow: UnitOfWork, action: str) -> None:
     Raises:
         MirrorReadOnlyError: naming the publisher, its URL and the checkpoint reached.
     """
-    if _following.get():
+    if _following.get() or WRITABLE in uow.checked:
         return
     if not uow.log.any_peer(ROLE) and not uow.meta.get(STARTED):
+        uow.checked.add(WRITABLE)  # what makes a store a mirror is never written mid-write
         return  # the common case (not a mirror), answered by two one-row reads
     peers = uow.log.peers(ROLE)
     if peers:

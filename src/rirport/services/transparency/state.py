@@ -40,6 +40,8 @@ from rirport.log.state import (
     part_digest,
     state_root,
 )
+from rirport.services.transparency import holds_part
+from rirport.store.batch import Batch
 from rirport.store.bulk import DelegationRows
 from rirport.store.keys import table_keys
 from rirport.store.unit import UnitOfWork
@@ -191,6 +193,9 @@ class Computed:
 
     parts: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, dict[str, str]] = field(default_factory=dict)
+    holds: dict[int, str] | None = None
+    """The lines of the holds in force by id, when this computation had them
+    (:mod:`.holds_part`)."""
 
 
 Current = tuple[dt.date, str]
@@ -239,8 +244,9 @@ def _compute(uow: UnitOfWork, parts: Iterable[str] | None, version: int, hints: 
         out.parts[name] = bucketed_digest(snapshot_line(snap), buckets)
     if wanted is None or "iana" in wanted:
         out.parts["iana"] = part_digest(field_line(*b) for b in uow.log.iana_lines())
-    if wanted is None or "holds" in wanted:
-        out.parts["holds"] = part_digest(field_line(*h) for h in uow.log.hold_lines())
+    if wanted is None or holds_part.PART in wanted:
+        out.holds = holds_part.read(uow)
+        out.parts[holds_part.PART] = part_digest(out.holds.values())
     if wanted is None or "transfers" in wanted:
         out.parts["transfers"] = part_digest(field_line(*t) for t in uow.log.transfer_lines())
     return out
@@ -275,12 +281,14 @@ def update_parts(
     action: str | None = None,
     payload: str = "",
     known: Computed | None = None,
+    batch: Batch | None = None,
 ) -> Computed:
     """The part digests after this transaction's entry (``action`` None: no entry, only
     the pending parts), stored; recomputes what it touched and what earlier unsigned writes
     left pending (everything when nothing was stored yet). ``known``: the parts (and any
     buckets) stored by the last signed write, when nothing is pending since (the log's cache
-    across transactions), so they are not read again."""
+    across transactions), so they are not read again. ``batch``: where the changed part
+    digests are queued (sent with the checkpoint) instead of written at once."""
     waiting: set[str] | None
     if known is not None:
         stored, waiting = dict(known.parts), set()
@@ -302,9 +310,13 @@ def update_parts(
         store(uow, done, stored)
         return done
     if not todo:
-        return Computed(stored, dict(known.buckets) if known else {})
+        if known is None:
+            return Computed(stored)
+        return Computed(stored, dict(known.buckets), known.holds)
     done = Computed({k: v for k, v in stored.items() if k not in todo})
     done.buckets = {k: v for k, v in (known.buckets if known else {}).items() if k not in todo}
+    if known is not None and holds_part.PART not in todo:
+        done.holds = known.holds
     whole = set()
     current: dict[str, Current] | None = None
     for name in sorted(todo):
@@ -332,13 +344,21 @@ def update_parts(
         uow.log.set_buckets(name, before, after)
         done.buckets[name] = after
         done.parts[name] = bucketed_digest(snapshot_line(snap), after)
+    if holds_part.PART in whole:  # from the lines the last signed write left, if it can
+        held = holds_part.lines_after(uow, known.holds if known is not None else None)
+        if held is not None:
+            whole.discard(holds_part.PART)
+            done.holds = held
+            done.parts[holds_part.PART] = part_digest(held.values())
     if whole:
         fresh = _compute(uow, whole, 2, True)
         for name, buckets in fresh.buckets.items():
             uow.log.replace_buckets(name, buckets)
         done.parts.update(fresh.parts)
         done.buckets.update(fresh.buckets)
-    uow.log.set_parts(done.parts, stored)
+        if fresh.holds is not None:
+            done.holds = fresh.holds
+    uow.log.set_parts(done.parts, stored, batch)
     return done
 
 

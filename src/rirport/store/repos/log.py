@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from rirport.store import schema
+from rirport.store.batch import Batch
 from rirport.store.driver import Driver
 
 
@@ -65,16 +66,11 @@ class LogRepo:
     def _mark(self) -> str:
         return "%s" if self._c.dialect.name == "postgresql" else "?"
 
-    def _run(self, sql: str, params: Any = (), many: bool = False) -> list[Any]:
+    def _run(self, sql: str, params: Any = ()) -> list[Any]:
         """Run a statement on this transaction's driver connection (:mod:`rirport.store.
         driver`: the few statements of every signed write, where SQLAlchemy's result set-up
-        cost as much as SQLite running them); its rows, if it returns any (``many``: once per
-        parameter tuple)."""
-        driver = Driver(self._c)
-        if many:
-            driver.many(sql, params)
-            return []
-        return driver.rows(sql, params)
+        cost as much as SQLite running them); its rows, if it returns any."""
+        return Driver(self._c).rows(sql, params)
 
     def size(self) -> int:
         """The tree's size: one past the last leaf (the primary key answers it)."""
@@ -91,14 +87,16 @@ class LogRepo:
         rows = Driver(self._c).rows(f"SELECT level, idx, hash FROM log_node WHERE {where}", params)
         return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
 
-    def add_nodes(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
+    def add_nodes(
+        self, nodes: Iterable[tuple[int, int, bytes]], batch: Batch | None = None
+    ) -> None:
+        """Store tree nodes (``batch``: queued there, sent with the write's other log rows)."""
         values = list(nodes)
         if values:
-            mark = self._mark()
-            Driver(self._c).many(
-                f"INSERT INTO log_node (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
-                values,
-            )
+            out = Batch(self._c) if batch is None else batch
+            out.insert("log_node", ("level", "idx", "hash"), values)
+            if batch is None:
+                out.send()
 
     def level_range(self, level: int, start: int, stop: int) -> list[bytes]:
         """Hashes at ``level`` with start <= index < stop, in order."""
@@ -131,13 +129,17 @@ class LogRepo:
         self._c.execute(delete(schema.log_node))
 
     # -- checkpoints ---------------------------------------------------------------------------
-    def add_checkpoint(self, row: CheckpointRow) -> None:
-        mark = self._mark()
-        self._run(
-            "INSERT INTO log_checkpoint (size, origin, note, state_root, created_at) "
-            f"VALUES ({', '.join([mark] * 5)})",
-            (row.size, row.origin, row.note, row.state_root, row.created_at),
+    def add_checkpoint(self, row: CheckpointRow, batch: Batch | None = None) -> None:
+        """Store a signed checkpoint (``batch``: queued there, sent with the write's other
+        log rows)."""
+        out = Batch(self._c) if batch is None else batch
+        out.insert(
+            "log_checkpoint",
+            ("size", "origin", "note", "state_root", "created_at"),
+            [(row.size, row.origin, row.note, row.state_root, row.created_at)],
         )
+        if batch is None:
+            out.send()
 
     def latest_checkpoint(self) -> CheckpointRow | None:
         c = schema.log_checkpoint.c
@@ -205,27 +207,30 @@ class LogRepo:
         rows = self._run("SELECT part, digest FROM log_state")
         return {str(r[0]): str(r[1]) for r in rows}
 
-    def set_parts(self, parts: dict[str, str], before: dict[str, str] | None = None) -> None:
+    def set_parts(
+        self,
+        parts: dict[str, str],
+        before: dict[str, str] | None = None,
+        batch: Batch | None = None,
+    ) -> None:
         """Store the part digests ``parts``; with ``before`` (what is stored), only the rows
-        that changed are written (plain SQL: a signed write runs this)."""
-        mark = self._mark()
-        if before is None:
+        that changed are written (``batch``: queued there, sent with the write's other log
+        rows; a signed write runs this)."""
+        out = Batch(self._c) if batch is None else batch
+        mark = out.mark
+        if before is None:  # run now: a delete and an insert of one key never share a statement
             self.rewritten = True
             self._run("DELETE FROM log_state")
             before = {}
-        gone = [(name,) for name in before.keys() - parts.keys()]
-        if gone:
-            self._run(f"DELETE FROM log_state WHERE part = {mark}", gone, many=True)
+        for name in sorted(before.keys() - parts.keys()):
+            out.add(f"DELETE FROM log_state WHERE part = {mark}", (name,))
         fresh = [(n, d) for n, d in parts.items() if n not in before]
-        if fresh:
-            self._run(
-                f"INSERT INTO log_state (part, digest) VALUES ({mark}, {mark})", fresh, many=True
-            )
-        changed = [(d, n) for n, d in parts.items() if n in before and before[n] != d]
-        if changed:
-            self._run(
-                f"UPDATE log_state SET digest = {mark} WHERE part = {mark}", changed, many=True
-            )
+        out.insert("log_state", ("part", "digest"), fresh)
+        for n, d in parts.items():
+            if n in before and before[n] != d:
+                out.add(f"UPDATE log_state SET digest = {mark} WHERE part = {mark}", (d, n))
+        if batch is None:
+            out.send()
 
     def buckets(self, part: str) -> dict[str, str]:
         """The stored bucket digests of a ``delegations`` part (bucket → hex)."""
@@ -321,11 +326,11 @@ class LogRepo:
         ]
 
     def hold_lines(self) -> list[tuple[Any, ...]]:
-        """(resource, kind, reason, reference, since, until) of each hold not lifted."""
+        """(id, resource, kind, reason, reference, since, until) of each hold not lifted."""
         return [
             tuple(r)
             for r in self._run(
-                "SELECT resource, kind, reason, reference, since, until FROM legal_hold "
+                "SELECT id, resource, kind, reason, reference, since, until FROM legal_hold "
                 "WHERE lifted_serial IS NULL"
             )
         ]
