@@ -74,7 +74,9 @@ def add_hold(
             serial,
             created_at,
         )
-        return next(h for h in uow.holds.all() if h.id == hold_id)
+        made = uow.holds.get(hold_id)
+        assert made is not None  # inserted above, in this transaction
+        return made
 
 
 def lift_hold(

@@ -235,6 +235,12 @@ class HoldRepo:
             found.append(HoldRow(**values))
         return found
 
+    def get(self, hold_id: int) -> HoldRow | None:
+        row = self._c.execute(
+            select(schema.legal_hold).where(schema.legal_hold.c.id == hold_id)
+        ).first()
+        return HoldRow(**row._mapping) if row else None
+
     def all(self) -> list[HoldRow]:
         return [
             HoldRow(**r._mapping)
