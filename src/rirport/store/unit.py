@@ -57,6 +57,11 @@ class UnitOfWork:
     one (0: a checkpoint after every write); set from :attr:`Store.checkpoint_interval`."""
     log_deferred: bool = False
     """Set by the log when this transaction's entry was left for a later checkpoint."""
+    writable_after: int | None = None
+    """The journal serial this process last found the store not a mirror for (from
+    :attr:`Store.writable_after`, then as this transaction's entries leave it): see
+    :func:`rirport.services.transparency.readonly.check_writable`. Kept by the store only
+    if the transaction commits."""
 
     @property
     def dialect(self) -> str:
@@ -95,6 +100,9 @@ class Store:
         self.log_deferred = False
         """True once a write of this process left its checkpoint for later
         (:func:`rirport.services.transparency.log.flush` signs it)."""
+        self.writable_after: int | None = None
+        """The serial of this process's last committed entry whose write found the store
+        not a mirror (saves the next write asking again; see ``UnitOfWork.writable_after``)."""
         self.log_tail: LogTail | None = None
         """The log after this process's last committed write (saves the next write reading
         the tree's edge and the state digests back; checked against the journal's head)."""
@@ -137,12 +145,14 @@ class Store:
                     uow.log_signer = self.log_signer
                     uow.checkpoint_interval = self.checkpoint_interval
                     uow.log_tail = self.log_tail
+                    uow.writable_after = self.writable_after
                     yield uow
                 self.snapshot_cache.keep(uow.delegations)
                 if "log" in uow.__dict__ and uow.log.rewritten:
                     self.log_tail = None
                 elif uow.log_tail is not self.log_tail:
                     self.log_tail = uow.log_tail
+                self.writable_after = uow.writable_after
                 if uow.log_deferred:
                     self.log_deferred = True
         except RirportError:
@@ -172,6 +182,12 @@ class Store:
             WatchRepo(connection),
             OutboxRepo(connection),
         )
+
+    def refresh_statistics(self, table: str, rows: int) -> bool:
+        """After a committed write of ``rows`` new rows to ``table`` (an ingest): refresh the
+        planner's statistics when they are many (PostgreSQL; see
+        :func:`rirport.store.engine.refresh_statistics`)."""
+        return engines.refresh_statistics(self.engine, table, rows)
 
     @property
     def identity(self) -> str:

@@ -38,16 +38,31 @@ def following() -> Iterator[None]:
         _following.reset(token)
 
 
-def check_writable(uow: UnitOfWork, action: str) -> None:
+def check_writable(uow: UnitOfWork, action: str, serial: int | None = None) -> None:
     """Refuse a journaled write to a store that follows a publisher.
+
+    ``serial``: the journal serial of the entry about to be written. The answer "not a
+    mirror" is remembered (``uow.writable_after``, kept by the store when the transaction
+    commits) and reused while no other journaled write came between: for ``serial`` right
+    after the entry it was last found for, within this transaction (a batch of transfer
+    steps) or the next one of this process (a transfer's four steps). A store becomes a
+    mirror only by ``mirror follow``: :func:`mark_started` needs an empty journal, and a
+    pass writes the publisher's entries (moving the serial on) before it records the
+    publisher, so the shortcut cannot miss it.
 
     Raises:
         MirrorReadOnlyError: naming the publisher, its URL and the checkpoint reached.
     """
     if _following.get():
         return
-    if not uow.log.any_peer(ROLE) and not uow.meta.get(STARTED):
-        return  # the common case (not a mirror), answered by two one-row reads
+    known = uow.writable_after
+    if serial is not None and known is not None and serial == known + 1:
+        uow.writable_after = serial
+        return  # found writable for the entry just before this one
+    if not uow.log.mirrored(ROLE, STARTED):
+        # the common case (not a mirror), answered by one read of two one-row lookups
+        uow.writable_after = serial
+        return
     peers = uow.log.peers(ROLE)
     if peers:
         named = "; ".join(

@@ -365,6 +365,18 @@ class LogRepo:
         d = Driver(self._c)
         return d.one(f"SELECT 1 FROM log_peer WHERE role = {d.mark} LIMIT 1", (role,)) is not None
 
+    def mirrored(self, role: str, started_key: str) -> bool:
+        """Whether any peer of ``role`` is recorded or ``meta`` holds a non-empty
+        ``started_key`` (every journaled write asks: one statement, plain SQL)."""
+        d = Driver(self._c)
+        m = d.mark
+        found = d.one(
+            f"SELECT 1 FROM log_peer WHERE role = {m} UNION ALL SELECT 1 FROM meta "
+            f"WHERE \"key\" = {m} AND value <> '' LIMIT 1",
+            (role, started_key),
+        )
+        return found is not None
+
     def peers(self, role: str) -> list[PeerRow]:
         p = schema.log_peer.c
         rows = self._c.execute(select(schema.log_peer).where(p.role == role).order_by(p.origin))
