@@ -146,7 +146,7 @@ def refresh_statistics(engine: Engine, table: str, rows: int) -> bool:
             known = connection.exec_driver_sql(
                 "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (table,)
             ).scalar()
-            if known is not None and 0 <= known and rows <= ANALYZE_ROWS + ANALYZE_FRACTION * known:
+            if known is not None and known >= 0 and rows <= ANALYZE_ROWS + ANALYZE_FRACTION * known:
                 return False
             connection.exec_driver_sql(f'ANALYZE "{table}"')
     except SQLAlchemyError:

@@ -185,6 +185,6 @@ class _Missing:
 _MISSING = _Missing()
 _PARSED_KEPT = 4
 _parsed_lock = threading.Lock()
-_parsed: dict[str, Widths | None | _Missing] = {}
+_parsed: dict[str, Widths | _Missing | None] = {}
 """The JSON texts :meth:`Widths.parse` read last (at most :data:`_PARSED_KEPT`, oldest
 first), and what it made of each."""
