@@ -58,10 +58,9 @@ class UnitOfWork:
     log_deferred: bool = False
     """Set by the log when this transaction's entry was left for a later checkpoint."""
     writable_after: int | None = None
-    """The journal serial this process last found the store not a mirror for (from
-    :attr:`Store.writable_after`, then as this transaction's entries leave it): see
-    :func:`rirport.services.transparency.readonly.check_writable`. Kept by the store only
-    if the transaction commits."""
+    """The journal serial of this transaction's entry that found the store not a mirror
+    (:func:`rirport.services.transparency.readonly.check_writable`): the next entries of the
+    same transaction, a batch of transfer steps, are not asked again."""
 
     @property
     def dialect(self) -> str:
@@ -100,9 +99,6 @@ class Store:
         self.log_deferred = False
         """True once a write of this process left its checkpoint for later
         (:func:`rirport.services.transparency.log.flush` signs it)."""
-        self.writable_after: int | None = None
-        """The serial of this process's last committed entry whose write found the store
-        not a mirror (saves the next write asking again; see ``UnitOfWork.writable_after``)."""
         self.log_tail: LogTail | None = None
         """The log after this process's last committed write (saves the next write reading
         the tree's edge and the state digests back; checked against the journal's head)."""
@@ -145,14 +141,12 @@ class Store:
                     uow.log_signer = self.log_signer
                     uow.checkpoint_interval = self.checkpoint_interval
                     uow.log_tail = self.log_tail
-                    uow.writable_after = self.writable_after
                     yield uow
                 self.snapshot_cache.keep(uow.delegations)
                 if "log" in uow.__dict__ and uow.log.rewritten:
                     self.log_tail = None
                 elif uow.log_tail is not self.log_tail:
                     self.log_tail = uow.log_tail
-                self.writable_after = uow.writable_after
                 if uow.log_deferred:
                     self.log_deferred = True
         except RirportError:

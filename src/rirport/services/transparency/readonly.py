@@ -42,13 +42,10 @@ def check_writable(uow: UnitOfWork, action: str, serial: int | None = None) -> N
     """Refuse a journaled write to a store that follows a publisher.
 
     ``serial``: the journal serial of the entry about to be written. The answer "not a
-    mirror" is remembered (``uow.writable_after``, kept by the store when the transaction
-    commits) and reused while no other journaled write came between: for ``serial`` right
-    after the entry it was last found for, within this transaction (a batch of transfer
-    steps) or the next one of this process (a transfer's four steps). A store becomes a
-    mirror only by ``mirror follow``: :func:`mark_started` needs an empty journal, and a
-    pass writes the publisher's entries (moving the serial on) before it records the
-    publisher, so the shortcut cannot miss it.
+    mirror" is kept for the rest of the transaction (``uow.writable_after``: the next
+    entries of a batch of transfer steps are not asked again), never across transactions:
+    a pass of ``mirror follow`` that fetched nothing records the publisher without writing
+    an entry, so no serial says it happened.
 
     Raises:
         MirrorReadOnlyError: naming the publisher, its URL and the checkpoint reached.
