@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from rirport.errors import ConfigError, StorageError
 
@@ -54,12 +55,42 @@ def make_engine(url: str) -> Engine:
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled PostgreSQL connection idle at least this long is pinged before it is handed out
+(and replaced if the server dropped it). One used more recently is not: the ping was a round
+trip at the start of every transaction, a fifth of a transfer step's statements. A server
+restart within that second fails the one transaction that meets it (rolled back, nothing
+half-written), as a restart during a transaction always did."""
+
+
 def _postgres_engine(url: Any) -> Engine:
+    # the URL's own libpq ``options`` come after the lock timeout (and so win over it): they
+    # were dropped before, replaced by it. They are the way to choose a server setting per
+    # store, e.g. ``?options=-c%20synchronous_commit%3Doff`` (commits stop waiting for the
+    # disk: a crash may lose the last moments of committed writes, whole transactions only,
+    # the journal's chain intact; the default, ``on``, loses none; see docs/deploy.md)
+    given = url.query.get("options")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = f"-c lock_timeout={WRITE_WAIT_SECONDS * 1000}" + (f" {given}" if given else "")
     engine = create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"options": f"-c lock_timeout={WRITE_WAIT_SECONDS * 1000}"},
+        url.difference_update_query(["options"]), connect_args={"options": options}
     )
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        if since is None:
+            return  # a connection just made (the pool pings none it opened itself)
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the server closed it: the pool opens another
+            raise DisconnectionError() from exc
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -72,6 +103,8 @@ def _postgres_engine(url: Any) -> Engine:
     return engine
 
 
+_IDLE_SINCE = "rirport_idle_since"
+"""Connection record info key: when the connection was last returned to the pool."""
 _PRAGMAS = "rirport_pragmas"
 """Connection info key: the (busy_timeout, query_only) a SQLite connection was last set to."""
 
@@ -119,6 +152,39 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+ANALYZE_FRACTION = 0.1
+"""A write that adds more rows than this fraction of a table's planner estimate (plus
+:data:`ANALYZE_ROWS`) refreshes its statistics on PostgreSQL: autovacuum's default analyze
+threshold, applied at once instead of up to a minute later (or never, with autovacuum off)."""
+ANALYZE_ROWS = 50
+
+
+def refresh_statistics(engine: Engine, table: str, rows: int) -> bool:
+    """After a committed write that added ``rows`` rows to ``table``: on PostgreSQL, run
+    ``ANALYZE`` when they are many against what the planner knows of the table (never
+    analysed: always); whether it ran. SQLite: nothing (its plans here need no statistics).
+
+    Why: a freshly loaded ``delegation`` table without statistics made PostgreSQL plan the
+    transfer's ``line_before`` (``max(lo)`` of one registry before a key) as a bitmap scan of
+    every row of the type, 20 ms each, instead of a walk back along ``ix_delegation_lo_hi``
+    (under 0.1 ms): ``bench/transfers.py`` ran at a fifth of its rate until autovacuum came.
+    A failure is ignored (the statistics only guide the planner).
+    """
+    if engine.dialect.name != "postgresql" or rows <= 0:
+        return False
+    try:
+        with engine.begin() as connection:
+            known = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (table,)
+            ).scalar()
+            if known is not None and known >= 0 and rows <= ANALYZE_ROWS + ANALYZE_FRACTION * known:
+                return False
+            connection.exec_driver_sql(f'ANALYZE "{table}"')
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 def busy(exc: BaseException) -> bool:

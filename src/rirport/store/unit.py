@@ -57,9 +57,10 @@ class UnitOfWork:
     one (0: a checkpoint after every write); set from :attr:`Store.checkpoint_interval`."""
     log_deferred: bool = False
     """Set by the log when this transaction's entry was left for a later checkpoint."""
-    checked: set[str] = field(default_factory=set)
-    """Checks that hold for the rest of this transaction once passed (a batch of journaled
-    steps asks them once: :func:`rirport.services.transparency.readonly.check_writable`)."""
+    writable_after: int | None = None
+    """The journal serial of this transaction's entry that found the store not a mirror
+    (:func:`rirport.services.transparency.readonly.check_writable`): the next entries of the
+    same transaction, a batch of transfer steps, are not asked again."""
 
     @property
     def dialect(self) -> str:
@@ -175,6 +176,12 @@ class Store:
             WatchRepo(connection),
             OutboxRepo(connection),
         )
+
+    def refresh_statistics(self, table: str, rows: int) -> bool:
+        """After a committed write of ``rows`` new rows to ``table`` (an ingest): refresh the
+        planner's statistics when they are many (PostgreSQL; see
+        :func:`rirport.store.engine.refresh_statistics`)."""
+        return engines.refresh_statistics(self.engine, table, rows)
 
     @property
     def identity(self) -> str:

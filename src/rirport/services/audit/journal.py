@@ -80,8 +80,9 @@ def append(
     from another instance's journal keeps its original time, so identical changes give
     identical hashes. Left out, the entry is stamped now, as every normal write is.
     """
-    check_writable(uow, action)  # a mirror's data changes only by following its publisher
     number = uow.journal.reserve() if serial is None else serial
+    check_writable(uow, action, number)  # a mirror's data changes only by following its
+    # publisher (refused before anything of the entry is written; the transaction rolls back)
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     prev = uow.journal.last_hash(number) or GENESIS
     text = canonical(payload)

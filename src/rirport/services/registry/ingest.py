@@ -217,6 +217,7 @@ def store_prepared(
             _payload(prepared, snap, place, warnings, found),
             created_at=created_at,
         )
+    store.refresh_statistics("delegation", stored.fresh)  # the next transfer plans with them
     return IngestResult(
         source.name,
         "ingested",

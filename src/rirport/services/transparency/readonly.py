@@ -25,8 +25,6 @@ ROLE = "mirror"
 STARTED = "mirror_started"
 """Meta key set when ``mirror follow`` starts on a store (``<origin> <url>``), so writes are
 refused from the first pass on, before any checkpoint of the publisher is recorded."""
-WRITABLE = "not a mirror"
-"""Noted in ``uow.checked`` once a transaction found its store follows no publisher."""
 _following: ContextVar[bool] = ContextVar("rirport_mirror_following", default=False)
 
 
@@ -40,17 +38,28 @@ def following() -> Iterator[None]:
         _following.reset(token)
 
 
-def check_writable(uow: UnitOfWork, action: str) -> None:
+def check_writable(uow: UnitOfWork, action: str, serial: int | None = None) -> None:
     """Refuse a journaled write to a store that follows a publisher.
+
+    ``serial``: the journal serial of the entry about to be written. The answer "not a
+    mirror" is kept for the rest of the transaction (``uow.writable_after``: the next
+    entries of a batch of transfer steps are not asked again), never across transactions:
+    a pass of ``mirror follow`` that fetched nothing records the publisher without writing
+    an entry, so no serial says it happened.
 
     Raises:
         MirrorReadOnlyError: naming the publisher, its URL and the checkpoint reached.
     """
-    if _following.get() or WRITABLE in uow.checked:
+    if _following.get():
         return
-    if not uow.log.any_peer(ROLE) and not uow.meta.get(STARTED):
-        uow.checked.add(WRITABLE)  # what makes a store a mirror is never written mid-write
-        return  # the common case (not a mirror), answered by two one-row reads
+    known = uow.writable_after
+    if serial is not None and known is not None and serial == known + 1:
+        uow.writable_after = serial
+        return  # found writable for the entry just before this one
+    if not uow.log.mirrored(ROLE, STARTED):
+        # the common case (not a mirror), answered by one read of two one-row lookups
+        uow.writable_after = serial
+        return
     peers = uow.log.peers(ROLE)
     if peers:
         named = "; ".join(

@@ -365,10 +365,17 @@ class LogRepo:
         ).first()
         return PeerRow(**row._mapping) if row else None
 
-    def any_peer(self, role: str) -> bool:
-        """Whether any peer of ``role`` is recorded (every journaled write asks: plain SQL)."""
+    def mirrored(self, role: str, started_key: str) -> bool:
+        """Whether any peer of ``role`` is recorded or ``meta`` holds a non-empty
+        ``started_key`` (every journaled write asks: one statement, plain SQL)."""
         d = Driver(self._c)
-        return d.one(f"SELECT 1 FROM log_peer WHERE role = {d.mark} LIMIT 1", (role,)) is not None
+        m = d.mark
+        found = d.one(
+            f"SELECT 1 FROM log_peer WHERE role = {m} UNION ALL SELECT 1 FROM meta "
+            f"WHERE \"key\" = {m} AND value <> '' LIMIT 1",
+            (role, started_key),
+        )
+        return found is not None
 
     def peers(self, role: str) -> list[PeerRow]:
         p = schema.log_peer.c

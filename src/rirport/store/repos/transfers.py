@@ -166,8 +166,12 @@ class TransferRepo:
         if condition is None:
             return []
         starts, params = condition
+        # ``state || ''``: the state is filtered, never looked up. Both engines otherwise
+        # took ``ix_transfer_state`` for it, reading every completed transfer (SQLite alone;
+        # PostgreSQL anded it with the range), so each step's cost grew with the transfers
+        # made: 240 µs at 1,300 transfers against 13 µs on the range index (SQLite).
         rows = self._d.rows(
-            f"{_SELECT} WHERE state = 'completed' AND {starts} AND hi >= {m} "
+            f"{_SELECT} WHERE (state || '') = 'completed' AND {starts} AND hi >= {m} "
             "ORDER BY updated_serial",
             (*params, lo),
         )
