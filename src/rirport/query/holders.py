@@ -134,11 +134,11 @@ def link_appended(
     new_keys, gone_keys = _range_hash(new), _range_hash(gone)
     fresh = np.ones(len(new), bool)
     fresh[kept] = False
-    ordered = np.sort(new_keys)
+    by_key = np.argsort(new_keys)
+    ordered = new_keys[by_key]
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     wanted = np.unique(np.concatenate([gone_keys, new_keys[fresh], twice]))
-    at = np.minimum(np.searchsorted(wanted, new_keys), max(len(wanted) - 1, 0))
-    touched = np.flatnonzero(wanted[at] == new_keys) if len(wanted) else np.zeros(0, np.int64)
+    touched = _rows_with(by_key, ordered, wanted)
     looked = np.union1d(touched, np.flatnonzero(fresh)).astype(np.int64)
     new_ids = dict(zip(looked.tolist(), _holders(new.take(looked)), strict=True))
     gone_ids = _holders(gone)
@@ -172,6 +172,20 @@ def link_appended(
                 LinkRow(registry, older.id, newer.id, was, now, -shared, old_count, counts.of(now))
             )
     return links
+
+
+def _rows_with(
+    by_key: npt.NDArray[np.int64], ordered: npt.NDArray[np.uint64], wanted: npt.NDArray[np.uint64]
+) -> npt.NDArray[np.int64]:
+    """The rows (ascending) whose key is one of ``wanted``: ``ordered`` is the keys sorted,
+    ``by_key`` the rows in that order (a search per wanted key, not one per row)."""
+    starts = np.searchsorted(ordered, wanted, "left")
+    counts = np.searchsorted(ordered, wanted, "right") - starts
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+    return np.sort(by_key[at]).astype(np.int64)
 
 
 class _IdCounts:

@@ -156,8 +156,9 @@ class Widths:
         unit of work reads it, and it changes only when a width does), each caller getting
         its own copy to fold into."""
         global _last
-        if _last is None or _last[0] != raw:
-            _last = (raw, cls.decode(json.loads(raw)))
+        upto, rest = _split_upto(raw)
+        if _last is None or _last[0] != rest:
+            _last = (rest, cls.decode(json.loads(raw)))
         found = _last[1]
         if found is None:
             return None
@@ -166,10 +167,24 @@ class Widths:
         return cls(
             dict(found.ordinary),
             {k: list(v) for k, v in found.wide.items()},
-            found.upto,
+            found.upto if upto is None else upto,
             dict(found._widest_wide),
         )
 
 
+def _split_upto(raw: str) -> tuple[int | None, str]:
+    """The row id a stored text covers up to, and the rest of the text: the id moves with
+    every ingest, the widths seldom, so the rest is what :meth:`Widths.parse` remembers
+    (``json.dumps(..., sort_keys=True)`` puts ``"upto"`` first). (None, the whole text) when
+    it is not spelled so."""
+    prefix = '{"upto": '
+    if raw.startswith(prefix):
+        end = raw.find(",", len(prefix))
+        number = raw[len(prefix) : end]
+        if end > 0 and number.isdigit():
+            return int(number), raw[end:]
+    return None, raw
+
+
 _last: tuple[str, Widths | None] | None = None
-"""The JSON text :meth:`Widths.parse` read last, and what it made of it."""
+"""The JSON text :meth:`Widths.parse` read last (less its ``upto``), and what it made of it."""
