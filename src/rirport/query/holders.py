@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rirport.domain.table import DelegationTable
-from rirport.store.head import bytes_prints, mix_columns
+from rirport.store.head import bytes_prints
 from rirport.store.repos.delegations import LinkRow
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
@@ -204,7 +204,28 @@ class _IdCounts:
 
 
 def _range_hash(table: DelegationTable) -> npt.NDArray[np.uint64]:
-    return mix_columns(table.type, table.first_hi, table.first_lo, table.last_hi, table.last_lo)
+    """A 64-bit key of each row's range, kept in memory only: a sum of the range's columns
+    times odd constants (a fifth of :func:`~rirport.store.head.mix_columns`' work over a
+    whole file; two ranges sharing a key only add a range to check)."""
+    with np.errstate(over="ignore"):
+        h = table.first_lo * _K[0]
+        h += table.last_lo * _K[1]
+        h += table.first_hi * _K[2]
+        h += table.last_hi * _K[3]
+        h += table.type.astype(np.uint64) * _K[4]
+    return h
+
+
+_K = [
+    np.uint64(k)
+    for k in (
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    )
+]
 
 
 def _range(table: DelegationTable, i: int) -> tuple[int, ...]:

@@ -130,12 +130,21 @@ MAX_DEPTH = 32
 
 
 def _within(values: npt.NDArray[np.int64], sorted_: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-    """``np.isin(values, sorted_)`` for ``sorted_`` in ascending order (one binary search
-    each, no sort; ``values`` sorted too makes it a walk)."""
-    if not len(sorted_):
+    """``np.isin(values, sorted_)`` for ``sorted_`` in ascending order, without a sort: row
+    ids (from 1, a few million at most) marked in a table of them, else a binary search each."""
+    if not len(sorted_) or not len(values):
         return np.zeros(len(values), bool)
+    top = max(int(sorted_[-1]), int(values.max()))
+    if int(sorted_[0]) >= 0 and int(values.min()) >= 0 and top < _MARKED:
+        marked = np.zeros(top + 1, bool)
+        marked[sorted_] = True
+        return marked[values]
     at = np.minimum(np.searchsorted(sorted_, values), len(sorted_) - 1)
     return sorted_[at] == values
+
+
+#: Ids below this are looked up in a table of flags (a byte each) rather than searched for.
+_MARKED = 1 << 26
 
 
 def _pack(values: npt.NDArray[np.int64]) -> bytes:
