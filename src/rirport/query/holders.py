@@ -134,11 +134,10 @@ def link_appended(
     new_keys, gone_keys = _range_hash(new), _range_hash(gone)
     fresh = np.ones(len(new), bool)
     fresh[kept] = False
-    by_key = np.argsort(new_keys)
-    ordered = new_keys[by_key]
+    ordered = np.sort(new_keys)
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     wanted = np.unique(np.concatenate([gone_keys, new_keys[fresh], twice]))
-    touched = _rows_with(by_key, ordered, wanted)
+    touched = _rows_with(new_keys, wanted)
     looked = np.union1d(touched, np.flatnonzero(fresh)).astype(np.int64)
     new_ids = dict(zip(looked.tolist(), _holders(new.take(looked)), strict=True))
     gone_ids = _holders(gone)
@@ -175,17 +174,21 @@ def link_appended(
 
 
 def _rows_with(
-    by_key: npt.NDArray[np.int64], ordered: npt.NDArray[np.uint64], wanted: npt.NDArray[np.uint64]
+    keys: npt.NDArray[np.uint64], wanted: npt.NDArray[np.uint64]
 ) -> npt.NDArray[np.int64]:
-    """The rows (ascending) whose key is one of ``wanted``: ``ordered`` is the keys sorted,
-    ``by_key`` the rows in that order (a search per wanted key, not one per row)."""
-    starts = np.searchsorted(ordered, wanted, "left")
-    counts = np.searchsorted(ordered, wanted, "right") - starts
-    total = int(counts.sum())
-    if not total:
+    """The rows (ascending) whose key is one of ``wanted`` (sorted, a few): rows whose key's
+    top 16 bits are some wanted key's (a table of flags, one look-up a row), then those
+    searched for exactly."""
+    if not len(wanted) or not len(keys):
         return np.zeros(0, np.int64)
-    at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-    return np.sort(by_key[at]).astype(np.int64)
+    flags = np.zeros(1 << 16, bool)
+    flags[wanted >> _TOP] = True
+    maybe = np.flatnonzero(flags[keys >> _TOP])
+    at = np.minimum(np.searchsorted(wanted, keys[maybe]), len(wanted) - 1)
+    return maybe[wanted[at] == keys[maybe]].astype(np.int64)
+
+
+_TOP = np.uint64(48)
 
 
 class _IdCounts:
