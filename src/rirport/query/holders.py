@@ -185,7 +185,8 @@ def _rows_with(
     flags[wanted >> _TOP] = True
     maybe = np.flatnonzero(flags[keys >> _TOP])
     at = np.minimum(np.searchsorted(wanted, keys[maybe]), len(wanted) - 1)
-    return maybe[wanted[at] == keys[maybe]].astype(np.int64)
+    rows: npt.NDArray[np.int64] = maybe[wanted[at] == keys[maybe]].astype(np.int64)
+    return rows
 
 
 _TOP = np.uint64(48)

@@ -140,7 +140,8 @@ def _within(values: npt.NDArray[np.int64], sorted_: npt.NDArray[np.int64]) -> np
         marked[sorted_] = True
         return marked[values]
     at = np.minimum(np.searchsorted(sorted_, values), len(sorted_) - 1)
-    return sorted_[at] == values
+    found: npt.NDArray[np.bool_] = sorted_[at] == values
+    return found
 
 
 #: Ids below this are looked up in a table of flags (a byte each) rather than searched for.
