@@ -9,7 +9,8 @@ as ``rirport ingest`` stores them (one transaction each, with change events unle
 ``--no-events``).
 
 Printed per day: the changes made, ingest time of the five files / the time to parse them
-(parsed on their own, the same bytes), store bytes added (SQLite: database + WAL files;
+(parsed on their own, the same bytes; also as this process's CPU time, which a shared machine
+disturbs less), store bytes added (SQLite: database + WAL files;
 PostgreSQL: ``pg_database_size`` after a ``VACUUM``, not timed), the same day's changed
 record lines compressed with xz (the anchor of the growth goal: at most 3x that), and the
 events recorded. Then an extrapolation to 20 years x 5 registries (7,300 days): ingest time
@@ -75,6 +76,9 @@ class DayFigures:
     events: int
     order_bytes: int = 0
     records: int = 0
+    cpu_ratio: float = 0.0
+    """This process's CPU time ingesting / parsing (the machine is shared: wall time is not
+    the work alone; PostgreSQL's server time is not in it)."""
 
 
 @dataclass
@@ -124,15 +128,18 @@ def simulate(
     print(f"\n== {engine}")
     print(
         "day  date        changes  ingest s  parse s  ratio  bytes added  changes xz  events"
-        "  order B/rec"
+        "  order B/rec  cpu ratio"
     )
     previous: SimulatedDay | None = None
     for day in history.days(days + 1):
+        parse_cpu = time.process_time()
         parse = sum(_timed(functools.partial(read_stats, f.data, f.name)) for f in day.files)
+        parse_cpu = time.process_time() - parse_cpu
         before = size_of()
-        started = time.perf_counter()
+        started, ingest_cpu = time.perf_counter(), time.process_time()
         results = [ingest_bytes(store, f.data, f.name, options=options) for f in day.files]
         ingest = time.perf_counter() - started
+        ingest_cpu = time.process_time() - ingest_cpu
         assert all(isinstance(r, IngestResult) and r.outcome == "ingested" for r in results)
         added = size_of() - before
         xz = _changed_xz(previous, day) if previous else 0
@@ -146,13 +153,14 @@ def simulate(
             sum(r.events or 0 for r in results),
             _order_bytes(store, [r.snapshot_id for r in results]),
             sum(r.records for r in results),
+            ingest_cpu / parse_cpu if parse_cpu else 0.0,
         )
         run.days.append(figures)
         last = max(f.date for f in day.files)
         print(
             f"{day.index:>3}  {last}  {figures.changes:>7}  {ingest:>8.2f}  {parse:>7.2f}  "
             f"{ingest / parse:>5.1f}  {added:>11,}  {xz:>10,}  {figures.events:>6}  "
-            f"{figures.order_bytes / figures.records:>11.3f}",
+            f"{figures.order_bytes / figures.records:>11.3f}  {figures.cpu_ratio:>9.1f}",
             flush=True,
         )
         if day.index == days // 2 and days >= 2:
@@ -237,6 +245,7 @@ def report(run: Run) -> None:
         slope, intercept = 0.0, float(y.mean())
     total = YEARS_DAYS * intercept + slope * YEARS_DAYS * (YEARS_DAYS + 1) / 2
     ratios = [d.ingest / d.parse for d in later]
+    cpu = [d.cpu_ratio for d in later]
     per_day = statistics.mean(d.added for d in later)
     xz = statistics.mean(d.changed_xz for d in later) or 1
     halfway = len(later) // 2
@@ -247,6 +256,11 @@ def report(run: Run) -> None:
         f"ingest / parse: first {ratios[0]:.1f}, last {ratios[-1]:.1f}, mean "
         f"{statistics.mean(ratios):.1f} (goal <= 2, flat); per-day ingest {intercept:.2f}s + "
         f"{slope * 1000:.1f} ms x day"
+    )
+    print(
+        f"ingest / parse in this process's CPU time: first {cpu[0]:.1f}, last {cpu[-1]:.1f}, "
+        f"mean {statistics.mean(cpu):.1f}, median {statistics.median(cpu):.1f}"
+        + (" (the PostgreSQL server's time not in it)" if run.engine == "postgres" else "")
     )
     print(
         f"store: {run.size / 1e6:.1f} MB after day {len(later)}; {per_day / 1e6:.2f} MB a day = "

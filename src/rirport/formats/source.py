@@ -154,6 +154,8 @@ def check_text(data: bytes, name: str) -> None:
         raise ParseError(
             name, data.count(b"\n", 0, nul) + 1, "binary data (NUL byte), not a statistics file"
         )
+    if data.isascii():  # nearly every statistics file: valid UTF-8 without decoding it
+        return
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -79,14 +79,17 @@ class _Lines:
     ends: I64
 
 
-def read_stats(data: bytes, source: str) -> StatsFile:
-    """Parse a whole statistics file.
+def read_stats(data: bytes, source: str, *, checked: bool = False) -> StatsFile:
+    """Parse a whole statistics file (``checked``: its content already passed
+    :func:`~rirport.formats.source.check_text`, as every read
+    :class:`~rirport.formats.source.SourceFile` has; not checked twice).
 
     Raises:
         ParseError: the content is not UTF-8 text (see :func:`~rirport.formats.source.check_text`),
             or has no usable version line (nothing else can be read without it).
     """
-    check_text(data, source)
+    if not checked:
+        check_text(data, source)
     data = data.replace(b"\r\n", b"\n") if b"\r" in data else data
     lines = _split_lines(data)
     buf = np.frombuffer(data + b"\0" * _PAD, dtype=np.uint8)

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rirport.domain.table import DelegationTable
-from rirport.store.head import bytes_prints, mix_columns
+from rirport.store.head import bytes_prints
 from rirport.store.repos.delegations import LinkRow
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
@@ -137,8 +137,7 @@ def link_appended(
     ordered = np.sort(new_keys)
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     wanted = np.unique(np.concatenate([gone_keys, new_keys[fresh], twice]))
-    at = np.minimum(np.searchsorted(wanted, new_keys), max(len(wanted) - 1, 0))
-    touched = np.flatnonzero(wanted[at] == new_keys) if len(wanted) else np.zeros(0, np.int64)
+    touched = _rows_with(new_keys, wanted)
     looked = np.union1d(touched, np.flatnonzero(fresh)).astype(np.int64)
     new_ids = dict(zip(looked.tolist(), _holders(new.take(looked)), strict=True))
     gone_ids = _holders(gone)
@@ -174,6 +173,25 @@ def link_appended(
     return links
 
 
+def _rows_with(
+    keys: npt.NDArray[np.uint64], wanted: npt.NDArray[np.uint64]
+) -> npt.NDArray[np.int64]:
+    """The rows (ascending) whose key is one of ``wanted`` (sorted, a few): rows whose key's
+    top 16 bits are some wanted key's (a table of flags, one look-up a row), then those
+    searched for exactly."""
+    if not len(wanted) or not len(keys):
+        return np.zeros(0, np.int64)
+    flags = np.zeros(1 << 16, bool)
+    flags[wanted >> _TOP] = True
+    maybe = np.flatnonzero(flags[keys >> _TOP])
+    at = np.minimum(np.searchsorted(wanted, keys[maybe]), len(wanted) - 1)
+    rows: npt.NDArray[np.int64] = maybe[wanted[at] == keys[maybe]].astype(np.int64)
+    return rows
+
+
+_TOP = np.uint64(48)
+
+
 class _IdCounts:
     """How many rows of a table each holder id has (ids hashed, sorted, counted on demand)."""
 
@@ -190,7 +208,28 @@ class _IdCounts:
 
 
 def _range_hash(table: DelegationTable) -> npt.NDArray[np.uint64]:
-    return mix_columns(table.type, table.first_hi, table.first_lo, table.last_hi, table.last_lo)
+    """A 64-bit key of each row's range, kept in memory only: a sum of the range's columns
+    times odd constants (a fifth of :func:`~rirport.store.head.mix_columns`' work over a
+    whole file; two ranges sharing a key only add a range to check)."""
+    with np.errstate(over="ignore"):
+        h = table.first_lo * _K[0]
+        h += table.last_lo * _K[1]
+        h += table.first_hi * _K[2]
+        h += table.last_hi * _K[3]
+        h += table.type.astype(np.uint64) * _K[4]
+    return h
+
+
+_K = [
+    np.uint64(k)
+    for k in (
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    )
+]
 
 
 def _range(table: DelegationTable, i: int) -> tuple[int, ...]:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from rirport.domain.table import DelegationTable
 from rirport.errors import StorageError
-from rirport.store.head import fingerprints
+from rirport.store.head import FileLines, fingerprints
 from rirport.store.keys import join_fields, table_keys
 
 _COLUMNS = "snapshot_id, registry, valid_from, valid_to, id, lo, line, hi, opaque_id, record"
@@ -37,17 +37,24 @@ class DelegationRows:
     def __init__(
         self,
         table: DelegationTable,
-        record: list[str],
+        record: list[str] | FileLines,
         prints: npt.NDArray[np.uint64] | None = None,
     ) -> None:
         if len(record) != len(table):
             raise ValueError(f"{len(record)} record lines for {len(table)} rows")
         self.table = table
-        self.record = record
+        self._record = record
         self._prints = prints
 
+    @property
+    def record(self) -> list[str]:
+        """Each row's statistics line (decoded from the file when first asked for)."""
+        if isinstance(self._record, FileLines):
+            self._record = self._record.texts()
+        return self._record
+
     def __len__(self) -> int:
-        return len(self.record)
+        return len(self.table)
 
     @functools.cached_property
     def line(self) -> list[int]:
@@ -76,9 +83,10 @@ class DelegationRows:
     def subset(self, indices: Sequence[int]) -> DelegationRows:
         """The rows at ``indices`` (in that order)."""
         at = np.asarray(indices, dtype=np.int64)
+        record = self._record
         return DelegationRows(
             self.table.take(at),
-            [self.record[i] for i in indices],
+            record.take(at) if isinstance(record, FileLines) else [record[i] for i in indices],
             None if self._prints is None else self._prints[at],
         )
 
@@ -129,15 +137,20 @@ class Version:
 
 
 def delegation_rows(
-    table: DelegationTable, records: Sequence[str], prints: npt.NDArray[np.uint64] | None = None
+    table: DelegationTable,
+    records: Sequence[str] | FileLines,
+    prints: npt.NDArray[np.uint64] | None = None,
 ) -> DelegationRows:
     """Rows for every row of ``table``, ready for :func:`insert_delegations`.
 
-    ``records`` holds each row's statistics line (without newline), ``prints`` their
-    fingerprints when the caller has them; ``table.line`` numbers the rows. Built before the
-    transaction starts, so a pipeline can prepare the next file while this one is written.
+    ``records`` holds each row's statistics line (without newline), or where the file has
+    them (decoded only for the rows stored), ``prints`` their fingerprints when the caller
+    has them; ``table.line`` numbers the rows. Built before the transaction starts, so a
+    pipeline can prepare the next file while this one is written.
     """
-    return DelegationRows(table, list(records), prints)
+    return DelegationRows(
+        table, records if isinstance(records, FileLines) else list(records), prints
+    )
 
 
 def insert_delegations(

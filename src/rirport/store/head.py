@@ -147,19 +147,67 @@ def bytes_prints(raw: npt.NDArray[np.bytes_]) -> U64:
 def line_prints(data: bytes, numbers: npt.NDArray[np.integer]) -> U64:
     """:func:`fingerprints` of lines of a file (``numbers``: 1-based), read from its bytes
     (with CRLF read as LF) rather than from decoded strings: the same values, at numpy speed."""
-    n = len(numbers)
-    if not n:
-        return np.zeros(0, np.uint64)
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buf == ord("\n"))
-    if not data.endswith(b"\n"):
-        ends = np.append(ends, len(data))
-    at = np.asarray(numbers, dtype=np.int64) - 1
-    start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
-    length = ends[at] - start
-    return _span_prints(buf, start, length)
+    return FileLines.of(data, numbers).prints()
+
+
+@dataclass(frozen=True)
+class FileLines:
+    """Lines of a file (CRLF read as LF) by their 1-based ``numbers``: where each starts in
+    ``data`` and how long it is. Their fingerprints are read from the bytes; their text is
+    decoded only when asked for, and only for the lines asked for (a file over an existing
+    history stores a few new rows: decoding every line would cost a tenth of parsing it)."""
+
+    data: bytes
+    numbers: I64
+    start: I64
+    length: I64
+
+    @classmethod
+    def of(cls, data: bytes, numbers: npt.NDArray[np.integer]) -> FileLines:
+        at = np.asarray(numbers, dtype=np.int64)
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        if not len(at):
+            return cls(data, at, at, at)
+        buf = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(buf == ord("\n"))
+        if not data.endswith(b"\n"):
+            ends = np.append(ends, len(data))
+        at = at - 1
+        start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
+        return cls(data, at + 1, start, ends[at] - start)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def take(self, at: npt.NDArray[np.int64]) -> FileLines:
+        """The lines at positions ``at`` (in that order)."""
+        return FileLines(self.data, self.numbers[at], self.start[at], self.length[at])
+
+    def prints(self) -> U64:
+        """:func:`fingerprints` of the lines' text."""
+        if not len(self):
+            return np.zeros(0, np.uint64)
+        return _span_prints(np.frombuffer(self.data, dtype=np.uint8), self.start, self.length)
+
+    def texts(self) -> list[str]:
+        """The lines' text: a few decoded one by one, many by splitting the whole file."""
+        if len(self) <= _FEW_LINES:
+            data = self.data
+            return [
+                data[s : s + n].decode()
+                for s, n in zip(self.start.tolist(), self.length.tolist(), strict=True)
+            ]
+        lines = self.data.decode().split("\n")
+        numbers = self.numbers
+        if (np.diff(numbers) == 1).all():  # consecutive lines: one slice
+            return lines[int(numbers[0]) - 1 : int(numbers[-1])]
+        return [lines[i - 1] for i in numbers.tolist()]
+
+
+#: Up to this many lines are decoded one by one (each a slice and a decode), more by one
+#: split of the whole file.
+_FEW_LINES = 20_000
 
 
 def _span_prints(buf: npt.NDArray[np.uint8], start: I64, length: I64) -> U64:

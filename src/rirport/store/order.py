@@ -55,8 +55,13 @@ class LineOrder:
         """Format 3: the origins in line order as an edit of ``base``'s (the snapshot before,
         ``depth`` edits from a full blob): positions removed, positions and origins inserted.
         None when the rows kept changed their order (then a full blob is stored)."""
-        new, old = self.by_line(), base.by_line()
-        kept_new, kept_old = np.isin(new, old), np.isin(old, new)
+        new_at, old_at = (
+            np.argsort(self.lines, kind="stable"),
+            np.argsort(base.lines, kind="stable"),
+        )
+        new, old = self.origins[new_at], base.origins[old_at]
+        kept_new = _within(self.origins, base.origins)[new_at]  # np.isin(new, old), both
+        kept_old = _within(base.origins, self.origins)[old_at]  # already sorted by origin
         if not np.array_equal(new[kept_new], old[kept_old]):
             return None
         removed, inserted = np.flatnonzero(~kept_old), np.flatnonzero(~kept_new)
@@ -122,6 +127,25 @@ _MAGIC3 = b"LO3\0"
 #: Edits in a row before a full blob is stored again (reading an order decodes at most this
 #: many edits, each one ``np.delete`` and one ``np.insert``).
 MAX_DEPTH = 32
+
+
+def _within(values: npt.NDArray[np.int64], sorted_: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """``np.isin(values, sorted_)`` for ``sorted_`` in ascending order, without a sort: row
+    ids (from 1, a few million at most) marked in a table of them, else a binary search each."""
+    if not len(sorted_) or not len(values):
+        return np.zeros(len(values), bool)
+    top = max(int(sorted_[-1]), int(values.max()))
+    if int(sorted_[0]) >= 0 and int(values.min()) >= 0 and top < _MARKED:
+        marked = np.zeros(top + 1, bool)
+        marked[sorted_] = True
+        return marked[values]
+    at = np.minimum(np.searchsorted(sorted_, values), len(sorted_) - 1)
+    found: npt.NDArray[np.bool_] = sorted_[at] == values
+    return found
+
+
+#: Ids below this are looked up in a table of flags (a byte each) rather than searched for.
+_MARKED = 1 << 26
 
 
 def _pack(values: npt.NDArray[np.int64]) -> bytes:

@@ -155,16 +155,18 @@ class Widths:
     def parse(cls, raw: str) -> Widths | None:
         """:meth:`decode` of a stored JSON text; the last few texts parsed are remembered
         (every unit of work reads them, and they change only when a width does), each caller
-        getting its own copy to fold into. A few, not one: a transfer step reads both the
+        getting its own copy to fold into. Remembered less their ``upto`` (the row id moves
+        with every ingest, the widths seldom). A few, not one: a transfer step reads both the
         delegations' (``meta.widest``) and the transfers' (``meta.transfer_widest``), which
         evicted each other from a one-text memo (measured: parsing was 7% of a transfer)."""
-        found = _parsed.get(raw, _MISSING)
+        upto, rest = _split_upto(raw)
+        found = _parsed.get(rest, _MISSING)
         if found is _MISSING:
             found = cls.decode(json.loads(raw))
             with _parsed_lock:  # server threads share the memo
                 while len(_parsed) >= _PARSED_KEPT:
                     del _parsed[next(iter(_parsed))]  # the oldest text
-                _parsed[raw] = found
+                _parsed[rest] = found
         assert not isinstance(found, _Missing)
         if found is None:
             return None
@@ -173,9 +175,23 @@ class Widths:
         return cls(
             dict(found.ordinary),
             {k: list(v) for k, v in found.wide.items()},
-            found.upto,
+            found.upto if upto is None else upto,
             dict(found._widest_wide),
         )
+
+
+def _split_upto(raw: str) -> tuple[int | None, str]:
+    """The row id a stored text covers up to, and the rest of the text: the id moves with
+    every ingest, the widths seldom, so the rest is what :meth:`Widths.parse` remembers
+    (``json.dumps(..., sort_keys=True)`` puts ``"upto"`` first). (None, the whole text) when
+    it is not spelled so."""
+    prefix = '{"upto": '
+    if raw.startswith(prefix):
+        end = raw.find(",", len(prefix))
+        number = raw[len(prefix) : end]
+        if end > 0 and number.isdigit():
+            return int(number), raw[end:]
+    return None, raw
 
 
 class _Missing:
@@ -186,5 +202,5 @@ _MISSING = _Missing()
 _PARSED_KEPT = 4
 _parsed_lock = threading.Lock()
 _parsed: dict[str, Widths | _Missing | None] = {}
-"""The JSON texts :meth:`Widths.parse` read last (at most :data:`_PARSED_KEPT`, oldest
-first), and what it made of each."""
+"""The JSON texts :meth:`Widths.parse` read last, less their ``upto`` (at most
+:data:`_PARSED_KEPT`, oldest first), and what it made of each."""

@@ -6,12 +6,15 @@ delegation table, which grows with history. An archive sync ingests the five reg
 after day in one process, so the other registries' previous and current files are the ones it
 has just parsed: they are kept here, by registry and content hash (a stored file's original
 records never change: transfers add and retire rows beside them), and searched with numpy.
-The cache holds a bounded number of files, least recently used out first; a file not in it
-is read from the store as before.
+The cache holds each registry's newest four files (by date: the ones the next ingests read;
+least recently used out first would drop a file three days back that the next ingest of a
+registry dated a day earlier still needs) and at most :data:`MAX_FILES` in all; a file not in
+it is read from the store as before.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,9 +27,11 @@ from rirport.domain.enums import ResourceType
 from rirport.domain.table import TYPE_CODE, DelegationTable
 from rirport.store.repos.snapshots import SnapshotRow
 
-#: Three files per registry (the RIRs date their files a day apart, so an ingest may look at a
-#: registry two files back): about 160 MB for the five registries' 2018 files.
-MAX_FILES = 15
+#: Four files per registry: the RIRs date their files up to two days apart (in the 2018 set
+#: LACNIC's a day behind most, APNIC's a day ahead), so LACNIC's ingest reads APNIC as of its
+#: previous file, three APNIC files back. About 210 MB for the five registries' 2018 files.
+PER_REGISTRY = 4
+MAX_FILES = 20
 _IPV6 = TYPE_CODE[ResourceType.IPV6]
 
 
@@ -50,12 +55,15 @@ class Sorted:
 
 
 class TableCache:
-    """Parsed files by (registry, content sha256), least recently used out first, and their
-    rows sorted by range (made on first use: the next ingests search them again)."""
+    """Parsed files by (registry, content sha256), each registry's oldest-dated out first
+    past ``per_registry`` of them, then the least recently used past ``size``, and their rows
+    sorted by range (made on first use: the next ingests search them again)."""
 
-    def __init__(self, size: int = MAX_FILES) -> None:
+    def __init__(self, size: int = MAX_FILES, per_registry: int = PER_REGISTRY) -> None:
         self._size = size
+        self._per_registry = per_registry
         self._tables: OrderedDict[tuple[str, str], DelegationTable] = OrderedDict()
+        self._dates: dict[tuple[str, str], dt.date] = {}
         self._sorted: dict[tuple[str, str, int], Sorted] = {}
         self._lock = threading.Lock()
 
@@ -68,13 +76,22 @@ class TableCache:
             return table
 
     def put(self, snap: SnapshotRow, table: DelegationTable) -> None:
+        key = (snap.registry, snap.content_sha256)
         with self._lock:
-            self._tables[(snap.registry, snap.content_sha256)] = table
-            self._tables.move_to_end((snap.registry, snap.content_sha256))
+            self._tables[key] = table
+            self._tables.move_to_end(key)
+            self._dates[key] = snap.snapshot_date
+            mine = sorted((d, k) for k, d in self._dates.items() if k[0] == snap.registry)
+            for _, old in mine[: max(len(mine) - self._per_registry, 0)]:
+                self._drop(old)
             while len(self._tables) > self._size:
-                (registry, sha), _ = self._tables.popitem(last=False)
-                for code in range(len(TYPE_CODE)):
-                    self._sorted.pop((registry, sha, code), None)
+                self._drop(next(iter(self._tables)))
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        del self._tables[key]
+        del self._dates[key]
+        for code in range(len(TYPE_CODE)):
+            self._sorted.pop((*key, code), None)
 
     def sorted(self, snap: SnapshotRow, table: DelegationTable, code: int) -> Sorted:
         """``table`` (the cached file of ``snap``) sorted by range for one type."""
@@ -91,6 +108,7 @@ class TableCache:
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()
+            self._dates.clear()
             self._sorted.clear()
 
 

@@ -34,7 +34,7 @@ from rirport.services.monitoring import events
 from rirport.services.registry import versioning
 from rirport.services.transparency.state import ingest_hint as state_hint
 from rirport.store.bulk import DelegationRows, delegation_rows
-from rirport.store.head import line_prints
+from rirport.store.head import FileLines
 from rirport.store.repos.snapshots import SnapshotRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -144,7 +144,7 @@ def prepare_source(
         ParseError: the file cannot be read as a statistics file at all.
         FileRejectedError: the file has errors.
     """
-    stats = read_stats(source.data, source.name)
+    stats = read_stats(source.data, source.name, checked=True)  # read_source checked it
     mismatches = name_mismatches(stats, source.name) if check_name else []
     if not trust_header:
         stats.file_errors += [
@@ -156,8 +156,8 @@ def prepare_source(
             for m in mismatches
         ]
     ensure_acceptable(stats, skip_bad_lines)
-    records = record_texts(source.data, stats.table)
-    rows = delegation_rows(stats.table, records, line_prints(source.data, stats.table.line))
+    lines = FileLines.of(source.data, stats.table.line)  # texts decoded for the rows stored
+    rows = delegation_rows(stats.table, lines, lines.prints())
     warnings = [f"{m}; stored as the version line says" for m in mismatches]
     warnings += repeated_in_file(stats.table, source.name)  # as `check` will say later
     return PreparedFile(source, stats, rows, source_url, warnings)

@@ -99,7 +99,7 @@ def store_versions(
     before, after = uow.snapshots.neighbours(snap.registry, snap.snapshot_date)
     if before is None and after is None:
         ids = uow.delegations.add_rows(snap.id, rows, end=OPEN_END)
-        uow.delegations.save_order(snap.id, LineOrder.build(ids, rows.line))
+        uow.delegations.save_order(snap.id, LineOrder.build(ids, rows.table.line))
         uow.delegations.save_head(snap.registry, HeadState.of(snap.id, ids, ids, rows.prints))
         return Stored(len(ids))
     if after is None:
@@ -110,7 +110,7 @@ def store_versions(
     old = uow.delegations.file_versions(snap.registry, before.snapshot_date, mark) if before else []
     new = uow.delegations.file_versions(snap.registry, after.snapshot_date) if after else []
     origins, fresh = _diff(uow, snap, rows, old, new, before, after)
-    uow.delegations.save_order(snap.id, LineOrder.build(origins, rows.line))
+    uow.delegations.save_order(snap.id, LineOrder.build(origins, rows.table.line))
     held = list(zip(rows.lo, rows.hi, rows.opaque_id, strict=True))
     holders.relink(
         uow,
@@ -151,7 +151,7 @@ def _append(
     origins = np.empty(len(rows), np.int64)
     origins[m.new] = head.origins[m.old]
     origins[m.fresh] = fresh_ids
-    repo.save_order(snap.id, LineOrder.build(origins, rows.line), after=before.id)
+    repo.save_order(snap.id, LineOrder.build(origins, rows.table.line), after=before.id)
     repo.save_head(
         snap.registry,
         HeadState.of(

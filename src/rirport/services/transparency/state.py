@@ -80,7 +80,9 @@ def ingest_hint(
     changed; without them, every record."""
     if kept is None or gone is None:
         return Hint(rows.lo, rows.record)
-    fresh = np.setdiff1d(np.arange(len(rows), dtype=np.int64), kept)
+    unmatched = np.ones(len(rows), bool)  # a mask, not setdiff1d: that hashes every row
+    unmatched[kept] = False
+    fresh = np.flatnonzero(unmatched)
     added = table_keys(rows.table.take(fresh), "lo") if len(fresh) else []
     ended = table_keys(gone, "lo") if len(gone) else []
     return Hint(touched=[*added, *ended])
