@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rirport.cli.main import cli
@@ -20,6 +21,8 @@ def _move(row: dict[str, object]) -> tuple[object, ...]:
     return row["type"], row["start"], row["value"], row["from_registry"], row["to_registry"]
 
 
+@pytest.mark.no_cover  # a check of facts over the ten whole files, 18-20 min under coverage's
+# tracer against about 1.5 without it; the tests over tests/data measure the same code
 def test_moves_recorded_by_ingest_are_the_moves_between_the_sets(
     store: Store, store_url: str, tmp_path: Path
 ) -> None:
