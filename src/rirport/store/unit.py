@@ -57,8 +57,8 @@ class UnitOfWork:
     one (0: a checkpoint after every write); set from :attr:`Store.checkpoint_interval`."""
     log_deferred: bool = False
     """Set by the log when this transaction's entry was left for a later checkpoint."""
-    writable_after: int | None = None
-    """The journal serial of this transaction's entry that found the store not a mirror
+    found_writable: bool = False
+    """Set once an entry of this transaction found the store not a mirror
     (:func:`rirport.services.transparency.readonly.check_writable`): the next entries of the
     same transaction, a batch of transfer steps, are not asked again."""
 

@@ -81,7 +81,7 @@ def append(
     identical hashes. Left out, the entry is stamped now, as every normal write is.
     """
     number = uow.journal.reserve() if serial is None else serial
-    check_writable(uow, action, number)  # a mirror's data changes only by following its
+    check_writable(uow, action)  # a mirror's data changes only by following its
     # publisher (refused before anything of the entry is written; the transaction rolls back)
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     prev = uow.journal.last_hash(number) or GENESIS

@@ -38,27 +38,24 @@ def following() -> Iterator[None]:
         _following.reset(token)
 
 
-def check_writable(uow: UnitOfWork, action: str, serial: int | None = None) -> None:
+def check_writable(uow: UnitOfWork, action: str) -> None:
     """Refuse a journaled write to a store that follows a publisher.
 
-    ``serial``: the journal serial of the entry about to be written. The answer "not a
-    mirror" is kept for the rest of the transaction (``uow.writable_after``: the next
-    entries of a batch of transfer steps are not asked again), never across transactions:
-    a pass of ``mirror follow`` that fetched nothing records the publisher without writing
-    an entry, so no serial says it happened.
+    The answer "not a mirror" is kept for the rest of the transaction
+    (``uow.found_writable``: the next entries of a batch of transfer steps are not asked
+    again), never across transactions: a pass of ``mirror follow`` that fetched nothing
+    records the publisher without writing an entry.
 
     Raises:
         MirrorReadOnlyError: naming the publisher, its URL and the checkpoint reached.
     """
     if _following.get():
         return
-    known = uow.writable_after
-    if serial is not None and known is not None and serial == known + 1:
-        uow.writable_after = serial
-        return  # found writable for the entry just before this one
+    if uow.found_writable:
+        return  # asked by an earlier entry of this transaction
     if not uow.log.mirrored(ROLE, STARTED):
         # the common case (not a mirror), answered by one read of two one-row lookups
-        uow.writable_after = serial
+        uow.found_writable = True
         return
     peers = uow.log.peers(ROLE)
     if peers:
