@@ -16,7 +16,7 @@ from rirport.log import checkpoint as cp
 from rirport.log import note, state, tiles
 from rirport.log.entries import entry_line
 from rirport.log.merkle import leaf_hash
-from rirport.log.tree import Tree
+from rirport.log.tree import Tree, edge_append, edge_nodes_root, right_edge
 
 SEED = bytes(range(32))
 
@@ -110,6 +110,36 @@ def test_checkpoint_text_and_parse() -> None:
     other = cp.Checkpoint("other.example/log", 1, root)
     with pytest.raises(VerificationError, match=r"origin 'other\.example/log'"):
         cp.open_checkpoint(note.sign_note(other.text(), [signer]), signer.verifier)
+
+
+@pytest.mark.parametrize(
+    "extensions", [(), ("rirport-predecessor old+abcd1234+AQID 7", "rirport-predecessor b+1 9")]
+)
+def test_a_template_signs_the_checkpoint_sign_makes(extensions: tuple[str, ...]) -> None:
+    """The per-write fast path (:class:`Template`) and :meth:`Checkpoint.sign` give the same
+    note byte for byte (Ed25519 is deterministic), and it opens as that checkpoint."""
+    signer = note.Signer("example.org/log", SEED)
+    template = cp.Template(signer, extensions)
+    for size in (0, 1, 7, 20852163):
+        root = hashlib.sha256(str(size).encode()).digest()
+        state_root = hashlib.sha256(root).hexdigest()
+        point = cp.Checkpoint(
+            "example.org/log", size, root, (cp.state_line(state_root), *extensions)
+        )
+        made = template.note(size, root, state_root)
+        assert made == point.sign([signer])
+        assert cp.open_checkpoint(made, signer.verifier) == point
+
+
+def test_appending_to_a_right_edge_makes_the_nodes_and_root_of_the_tree() -> None:
+    tree, edge = Tree(), ()
+    for size in range(600):
+        leaf = leaf_hash(str(size).encode())
+        made, edge = edge_append(edge, size, leaf)
+        assert made == tree.append(leaf)
+        assert [(level, index) for level, index, _ in edge] == right_edge(size + 1)
+        assert all(tree.node(level, index) == h for level, index, h in edge)
+        assert edge_nodes_root(edge) == tree.root()
 
 
 @pytest.mark.parametrize(

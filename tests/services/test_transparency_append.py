@@ -143,3 +143,86 @@ def test_a_failing_statement_in_a_batch_fails_the_write(store_url: str, tmp_path
         batch.send()
     with store.read() as uow:
         assert uow.log.size() == 0
+
+
+def test_two_store_objects_alternating_each_sign_what_the_tables_hold(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Two store objects over one database (as two processes are) write in turn: each one's
+    kept tail (right edge, part digests, checkpoint template) is stale after the other's
+    write, so it reads them back; every checkpoint covers the journal, carries the tree root
+    the journal gives and the state root recomputed from the tables from nothing."""
+    first = signed_store(store_url, tmp_path / "data")
+    second = Store(store_url)
+    OPENED.append(second)
+    second.log_signer = first.log_signer
+    net = parse_resource("193.0.0.0/21")
+    holds: list[int] = []
+    for i in range(9):
+        store = (first, second, second)[i % 3]  # sometimes the same one twice running
+        add_watch(store, f"w{i}", Criteria(registries=("ripencc",)))
+        signed_matches_tables(store)
+        holds.append(add_hold(store, net, "dispute", f"case {i}", "t", dt.date(2026, 1, 1)).id)
+        signed_matches_tables(store)
+        if i % 2:
+            lift_hold((second, first)[i % 2 - 1], holds.pop(0), "t")
+            signed_matches_tables(store)
+    with first.read() as uow:
+        assert uow.log.checkpoint_count() == uow.journal.count() + 1  # + catch_up's at 0
+    report = verify.verify_log(first)
+    assert report.ok, report.problems
+    assert report.entries == report.checkpoints - 1
+
+
+def test_a_checkpoint_signed_by_another_store_since_is_not_signed_again(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Under a checkpoint interval a write left its checkpoint for later; another store
+    object's ``catch_up`` (``rirport log checkpoint``) signed it. This one's flush then finds
+    it signed (it reads, it does not trust what it kept), and its next write is correct."""
+    first = signed_store(store_url, tmp_path / "data")
+    add_watch(first, "a", Criteria(registries=("ripencc",)))  # signed: the tail is full
+    first.checkpoint_interval = 3600.0
+    add_hold(first, parse_resource("AS64500"), "dispute", "x", "t", dt.date(2026, 1, 1))
+    assert first.log_deferred
+    second = Store(store_url)
+    OPENED.append(second)
+    second.log_signer = first.log_signer
+    head = tlog.catch_up(second)
+    signed_matches_tables(second)
+    again = tlog.flush(first)
+    assert again is not None and again == head
+    with first.read() as uow:  # catch_up's at 0, the watch's, second's: none by the flush
+        assert uow.log.checkpoint_count() == 3 and head.size == uow.journal.count()
+    first.checkpoint_interval = 0.0
+    add_hold(first, parse_resource("AS64501"), "dispute", "y", "t", dt.date(2026, 1, 1))
+    signed_matches_tables(first)
+    assert verify.verify_log(first).ok
+
+
+def test_flush_keeps_what_it_signed_for_the_next_write(store_url: str, tmp_path: Path) -> None:
+    """After a flush at the entry this process wrote last, the next write uses the digests
+    the flush stored (no read of the holds) and the flush's time (not due again at once)."""
+    store = signed_store(store_url, tmp_path / "data")
+    store.checkpoint_interval = 3600.0
+    add_hold(store, parse_resource("AS64500"), "dispute", "x", "t", dt.date(2026, 1, 1))
+    assert tlog.flush(store) is not None
+    tail = store.log_tail
+    assert tail is not None and tail.state is not None and tail.checkpoint_at is not None
+    with store.read() as uow:
+        latest = uow.log.latest_checkpoint()
+        assert latest is not None and latest.created_at == tail.checkpoint_at
+    add_hold(store, parse_resource("AS64501"), "dispute", "y", "t", dt.date(2026, 1, 1))
+    assert store.log_deferred  # within the hour of the flush's checkpoint
+    store.checkpoint_interval = 0.0
+    add_watch(store, "a", Criteria(registries=("ripencc",)))
+    signed_matches_tables(store)
+
+
+def test_checkpoint_times_are_iso_8601_as_datetime_writes_them() -> None:
+    before = dt.datetime.now(dt.UTC)
+    text = tlog.now_text()
+    after = dt.datetime.now(dt.UTC)
+    stamped = dt.datetime.fromisoformat(text)
+    assert before <= stamped <= after
+    assert text == stamped.isoformat(timespec="microseconds")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from binascii import b2a_base64
 from dataclasses import dataclass, field
 
 from rirport.errors import VerificationError
@@ -51,6 +52,28 @@ class Checkpoint:
         return f"{self.origin} size {self.size} root {base64.b64encode(self.root).decode()}" + (
             f" state {state}" if state else ""
         )
+
+
+class Template:
+    """A log's checkpoints as one signer makes them, with what stays the same from one to
+    the next (the origin line, the extension lines after the state root, the key) prepared
+    once: every signed write makes one, so :meth:`note` only fills in the size and the two
+    roots. Its notes are :meth:`Checkpoint.sign`'s, byte for byte."""
+
+    def __init__(self, signer: Signer, extensions: tuple[str, ...] = ()) -> None:
+        self.signer = signer
+        self.extensions = extensions
+        self._origin = f"{signer.name}\n"
+        self._after = "".join(f"{line}\n" for line in extensions)
+
+    def note(self, size: int, root: bytes, state_root: str) -> str:
+        """The signed note of the checkpoint at ``size`` with these roots (the state line
+        first among the extensions, as :func:`state_line` makes it)."""
+        text = (
+            f"{self._origin}{size}\n{b2a_base64(root, newline=False).decode()}\n"
+            f"{STATE} {state_root}\n{self._after}"
+        )
+        return f"{text}\n{self.signer.signature_line(text.encode())}"
 
 
 def parse_text(text: str) -> Checkpoint:

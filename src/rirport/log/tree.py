@@ -140,12 +140,41 @@ class SparseNodes:
         return edge_root([self.known[k] for k in edge])
 
 
+def edge_append(
+    edge: tuple[Node, ...], size: int, leaf: bytes
+) -> tuple[list[Node], tuple[Node, ...]]:
+    """Append a leaf hash to a tree of ``size`` leaves known only by its right edge (the
+    nodes of :func:`right_edge` with their hashes, largest first): the nodes the leaf
+    completed (the leaf first, as :meth:`Tree.append` returns them) and the new right edge.
+    The left sibling of each merge is the edge's last subtree not yet merged (the trailing one
+    bits of ``size`` are its smallest subtrees), so nothing is looked up."""
+    made: list[Node] = [(0, size, leaf)]
+    level, index, current = 0, size, leaf
+    cut = len(edge)
+    while index & 1:
+        cut -= 1
+        current = node_hash(edge[cut][2], current)
+        level, index = level + 1, index >> 1
+        made.append((level, index, current))
+    return made, (*edge[:cut], (level, index, current))
+
+
 def edge_root(hashes: list[bytes]) -> bytes:
     """The root of a tree from its right edge's hashes (:func:`right_edge` order, at least
     one): RFC 9162's MTH splits at the largest power of two, which is the first of them."""
     acc = hashes[-1]
     for left in reversed(hashes[:-1]):
         acc = node_hash(left, acc)
+    return acc
+
+
+def edge_nodes_root(edge: tuple[Node, ...]) -> bytes:
+    """:func:`edge_root` of a right edge given as nodes (what :func:`edge_append` returns),
+    the node hash written out: it runs once per one bit of the size in every write."""
+    sha256 = hashlib.sha256
+    acc = edge[-1][2]
+    for i in range(len(edge) - 2, -1, -1):
+        acc = sha256(b"\x01" + edge[i][2] + acc).digest()
     return acc
 
 

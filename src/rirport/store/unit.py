@@ -140,12 +140,12 @@ class Store:
                     uow = self._bound(connection, self.snapshot_cache)
                     uow.log_signer = self.log_signer
                     uow.checkpoint_interval = self.checkpoint_interval
-                    uow.log_tail = self.log_tail
+                    uow.log_tail = handed = self.log_tail
                     yield uow
                 self.snapshot_cache.keep(uow.delegations)
                 if "log" in uow.__dict__ and uow.log.rewritten:
                     self.log_tail = None
-                elif uow.log_tail is not self.log_tail:
+                elif uow.log_tail is not handed:  # (not what another thread's write left)
                     self.log_tail = uow.log_tail
                 if uow.log_deferred:
                     self.log_deferred = True

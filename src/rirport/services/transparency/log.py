@@ -22,23 +22,24 @@ Entry *n* of the journal is leaf *n − 1*; its bytes are its export line
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rirport.errors import NotFoundError, StorageError
 from rirport.log import merkle
-from rirport.log.checkpoint import Checkpoint, state_line
+from rirport.log.checkpoint import Template
 from rirport.log.entries import entry_line
-from rirport.log.state import state_root
-from rirport.log.tree import SparseNodes, edge_root, right_edge
-
-__all__ = ["entry_line"]
+from rirport.log.note import Signer
+from rirport.log.tree import SparseNodes, edge_append, edge_nodes_root, right_edge
 from rirport.services.transparency import holds_part, state
 from rirport.store.batch import Batch
 from rirport.store.repos.journal import JournalRow
 from rirport.store.repos.log import CheckpointRow, LogTail
 from rirport.store.unit import Store, UnitOfWork
+
+__all__ = ["entry_line"]
 
 PREDECESSORS = "log_predecessors"
 """The ``meta`` key of a successor log's key history (:mod:`.takeover` writes it)."""
@@ -63,8 +64,9 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
     the log), update the state parts, and sign a checkpoint when the store has a key.
 
     What the last write of this process committed (``uow.log_tail``: the tree's right edge,
-    the state digests) is used instead of reading it back when the journal's head is still
-    the entry it was left at.
+    the state digests, how its checkpoints are made) is used instead of reading it back when
+    the journal's head is still the entry it was left at; any other writer since (another
+    process, another store object) moved the head, and then it is all read from the tables.
 
     Raises:
         StorageError: the tree is longer than the journal (the journal was cut behind the
@@ -74,14 +76,62 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
     tail = uow.log_tail
     if tail is not None and (tail.size != size or tail.last_hash != row.prev_hash):
         tail = None
-    edge = list(tail.edge) if tail is not None else right_edge(size)  # the same pairs
-    known: dict[tuple[int, int], bytes] | None = (
-        tail.edge if tail is not None else uow.log.nodes(edge)
+    leaf = merkle.leaf_hash(
+        entry_line(
+            row.serial,
+            row.created_at,
+            row.actor,
+            row.action,
+            row.payload,
+            row.prev_hash,
+            row.hash,
+        ).encode()
     )
+    batch = Batch(uow.connection)  # the nodes, part digests and checkpoint: sent as one
+    if tail is not None:
+        made, edge = edge_append(tail.edge, size, leaf)
+        uow.log.add_nodes(made, batch)
+        size += 1
+    else:
+        size, edge = _grow_stored(uow, row, leaf, batch)
+    root = edge_nodes_root(edge)
+    signer = uow.log_signer
+    due, latest = _due(uow, tail) if signer is not None else (False, None)
+    if not due:
+        batch.send()
+        uow.state_hints.pop(holds_part.PART, None)  # what a hold write noted: for this entry
+        state.defer(uow, row.action, row.payload)
+        uow.log_deferred = signer is not None
+        template = tail.template if tail is not None else None
+        uow.log_tail = LogTail(size, row.hash, edge, None, template, latest)
+        return Head(size, root, "")
+    assert signer is not None
+    done = state.update_parts(
+        uow, row.action, row.payload, tail.state if tail is not None else None, batch
+    )
+    uow.state_hints.pop(holds_part.PART, None)
+    result = Head(size, root, state.root_over(done))
+    template = tail.template if tail is not None else None
+    if template is None or template.signer is not signer:
+        template = _template(uow, signer)
+    created = now_text()
+    note = template.note(size, root, result.state_root)
+    uow.log.add_checkpoint(CheckpointRow(size, signer.name, note, result.state_root, created), batch)
+    batch.send()
+    uow.log_tail = LogTail(size, row.hash, edge, done, template, created)
+    return result
+
+
+def _grow_stored(
+    uow: UnitOfWork, row: JournalRow, leaf: bytes, batch: Batch
+) -> tuple[int, tuple[tuple[int, int, bytes], ...]]:
+    """Add ``leaf`` (and first any entries the tree lacks) to the tree as stored: its size
+    and right edge after (the write of a process with nothing kept, or after another's)."""
+    size = row.serial - 1
+    edge = right_edge(size)
+    known: dict[tuple[int, int], bytes] | None = uow.log.nodes(edge)
     leaves = []
-    if known is None or len(known) != len(
-        edge
-    ):  # the tree is behind the journal (or broken): ask its size
+    if known is None or len(known) != len(edge):  # the tree is behind the journal (or broken)
         size = uow.log.size()
         if size > row.serial - 1:
             raise StorageError(
@@ -90,44 +140,51 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
             )
         leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
         known = None
-    leaves.append(leaf_of(tuple(row.__dict__.values())))
-    batch = Batch(uow.connection)  # the nodes, part digests and checkpoint: sent as one
-    head = grow(uow, size, leaves, known, edge if known is not None else None, batch)
-    new_edge = right_edge(head.size)
-    after = {k: head.known[k] for k in new_edge}
-    root = edge_root([after[k] for k in new_edge])
-    if uow.log_signer is None or not _due(uow):
-        batch.send()
-        uow.state_hints.pop(holds_part.PART, None)  # what a hold write noted: for this entry
-        state.defer(uow, row.action, row.payload)
-        uow.log_deferred = uow.log_signer is not None
-        uow.log_tail = LogTail(head.size, row.hash, after)
-        return Head(head.size, root, "")
-    done = state.update_parts(
-        uow, row.action, row.payload, tail.state if tail is not None else None, batch
-    )
-    uow.state_hints.pop(holds_part.PART, None)
-    result = Head(head.size, root, state_root(done.parts))
-    predecessors = tail.predecessors if tail is not None else None
-    if predecessors is None:
-        predecessors = uow.meta.get(PREDECESSORS) or ""
-    sign_head(uow, result, predecessors, batch)
-    batch.send()
-    uow.log_tail = LogTail(head.size, row.hash, after, done, predecessors)
-    return result
+    leaves.append(leaf)
+    tree = grow(uow, size, leaves, known, edge if known is not None else None, batch)
+    return tree.size, tuple((lv, i, tree.known[(lv, i)]) for lv, i in right_edge(tree.size))
 
 
-def _due(uow: UnitOfWork) -> bool:
+def _template(uow: UnitOfWork, signer: Signer) -> Template:
+    """How this store's checkpoints are made: the signer, and a successor log's key history
+    (``meta.log_predecessors``, :mod:`.takeover`) as extension lines after the state root."""
+    predecessors = uow.meta.get(PREDECESSORS) or ""
+    return Template(signer, tuple(line for line in predecessors.split("\n") if line))
+
+
+_SECOND: tuple[int, str] = (-1, "")
+"""The last whole second :func:`now_text` formatted, and its text (one tuple, replaced
+whole: threads read it as one)."""
+
+
+def now_text() -> str:
+    """The time now as a checkpoint records it: ISO 8601 in UTC with microseconds, as
+    ``datetime.now(UTC).isoformat(timespec="microseconds")`` gives it (the date and time of
+    day formatted once a second, not once a write)."""
+    global _SECOND
+    second, fraction = divmod(time.time_ns() // 1000, 1_000_000)
+    cached = _SECOND
+    if cached[0] != second:
+        text = dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")
+        cached = _SECOND = (second, text.removesuffix("+00:00"))
+    return f"{cached[1]}.{fraction:06d}+00:00"
+
+
+def _due(uow: UnitOfWork, tail: LogTail | None) -> tuple[bool, str | None]:
     """Whether this write signs a checkpoint: always without an interval, else when the
-    newest checkpoint is at least the interval old (or there is none)."""
+    newest checkpoint is at least the interval old (or there is none); and when the newest
+    was signed, if known. That time is the one this process's last write left (``tail``)
+    when it knows it, else read (one row)."""
     interval = uow.checkpoint_interval
     if interval <= 0:
-        return True
-    latest = uow.log.latest_checkpoint_time()
+        return True, None
+    latest = tail.checkpoint_at if tail is not None else None
     if latest is None:
-        return True
+        latest = uow.log.latest_checkpoint_time()
+        if latest is None:
+            return True, None
     age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(latest)
-    return age.total_seconds() >= interval
+    return age.total_seconds() >= interval, latest
 
 
 def flush(store: Store) -> Head | None:
@@ -175,19 +232,15 @@ def sign_head(
     signer = uow.log_signer
     assert signer is not None
     if predecessors is None:
-        predecessors = uow.meta.get(PREDECESSORS) or ""
-    successions = tuple(
-        line for line in predecessors.split("\n") if line
-    )  # a successor log's key history (takeover.py)
-    point = Checkpoint(
-        signer.name, head.size, head.root, (state_line(head.state_root), *successions)
-    )
+        template = _template(uow, signer)
+    else:
+        template = Template(signer, tuple(line for line in predecessors.split("\n") if line))
     row = CheckpointRow(
         head.size,
         signer.name,
-        point.sign([signer]),
+        template.note(head.size, head.root, head.state_root),
         head.state_root,
-        dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        now_text(),
     )
     uow.log.add_checkpoint(row, batch)
     return row
@@ -195,18 +248,33 @@ def sign_head(
 
 def catch_up(store: Store) -> Head:
     """Bring the tree up to the journal (a store from before the log) and, when the store
-    has a key and the newest entry has no checkpoint, sign one; returns the head."""
+    has a key and the newest entry has no checkpoint, sign one; returns the head.
+
+    It holds the writers' lock for its transaction (the journal's generation row: SQLite's
+    writers are serialised anyway), so a write in flight elsewhere is either wholly before it
+    or wholly after: the tree size and the state it signs are of the same moment. When it
+    signed at the entry this process's last write left (``store.log_tail``), the tail keeps
+    the digests it stored and the checkpoint's time, so the next write reads neither."""
     with store.transaction() as uow:
+        uow.meta.lock_generation()
         size = uow.log.size()
         leaves = [leaf_of(r) for r in uow.log.journal_after(size)]
         tree = grow(uow, size, leaves) if leaves else None
-        parts = state.update_parts(uow).parts
+        done = state.update_parts(uow)
         size = tree.size if tree else size
         root = tree.root() if tree else _root_at(uow, size)
-        head = Head(size, root, state_root(parts))
+        head = Head(size, root, state.root_over(done))
         latest = uow.log.latest_checkpoint()
         if uow.log_signer is not None and (latest is None or latest.size < size):
-            sign_head(uow, head)
+            row = sign_head(uow, head)
+            tail = uow.log_tail
+            if (
+                tail is not None
+                and not leaves
+                and tail.size == size
+                and uow.journal.last_hash(size + 1) == tail.last_hash
+            ):
+                uow.log_tail = replace(tail, state=done, checkpoint_at=row.created_at)
         return head
 
 

@@ -198,6 +198,17 @@ class Computed:
     holds: dict[int, str] | None = None
     """The lines of the holds in force by id, when this computation had them
     (:mod:`.holds_part`)."""
+    root: str = ""
+    """The state root over :attr:`parts`, once :func:`root_over` computed it (parts are not
+    changed after that: a later write makes a new ``Computed``)."""
+
+
+def root_over(done: Computed) -> str:
+    """The state root of ``done``'s parts (computed once: a write that changed no part, an
+    account or a watchlist, signs the root the write before it signed)."""
+    if not done.root:
+        done.root = state_root(done.parts)
+    return done.root
 
 
 Current = tuple[dt.date, str]
@@ -292,6 +303,8 @@ def update_parts(
     across transactions), so they are not read again. ``batch``: where the changed part
     digests are queued (sent with the checkpoint) instead of written at once."""
     waiting: set[str] | None
+    if known is not None and action is not None and affected(action, payload) == set():
+        return known  # an account or watchlist write: the same digests (and root)
     if known is not None:
         stored, waiting = dict(known.parts), set()
     else:
@@ -314,7 +327,7 @@ def update_parts(
     if not todo:
         if known is None:
             return Computed(stored)
-        return Computed(stored, dict(known.buckets), known.holds)
+        return known  # nothing changed: the same digests (and the root, once computed)
     done = Computed({k: v for k, v in stored.items() if k not in todo})
     done.buckets = {k: v for k, v in (known.buckets if known else {}).items() if k not in todo}
     if known is not None and holds_part.PART not in todo:
@@ -400,6 +413,7 @@ __all__ = [
     "pending_buckets",
     "root_matching",
     "root_of",
+    "root_over",
     "state_root",
     "store",
     "update_parts",

@@ -28,17 +28,27 @@ class CheckpointRow:
 class LogTail:
     """What a committed write left the log as, for the next write of this process: valid
     while the journal's newest entry is still ``last_hash`` at tree ``size`` (entries are
-    never rewritten, and the hash chains every earlier one)."""
+    never rewritten, and the hash chains every earlier one). Any other writer (another
+    process, another store object) appends an entry, which moves the head: the next write
+    then reads everything here back from the tables."""
 
     size: int
     last_hash: str
-    edge: dict[tuple[int, int], bytes]
-    """The tree's right edge at ``size`` (:func:`rirport.log.tree.right_edge`)."""
+    edge: tuple[tuple[int, int, bytes], ...]
+    """The tree's right edge at ``size``: (level, index, hash) of each subtree of
+    :func:`rirport.log.tree.right_edge`, largest first."""
     state: Any = None
     """The state digests stored by this write when it signed (nothing left pending; the
     services' ``Computed``), else None."""
-    predecessors: str | None = None
-    """``meta.log_predecessors`` as this write read it (None: not read)."""
+    template: Any = None
+    """How this process's checkpoints are made (:class:`rirport.log.checkpoint.Template`:
+    its signer and the key history read from ``meta.log_predecessors``), once one was
+    signed; None: not made yet."""
+    checkpoint_at: str | None = None
+    """When the newest checkpoint this process knows of was signed (ISO 8601), for the
+    checkpoint interval; None: not known (read it). Another process may have signed one
+    since without a new entry (``rirport log checkpoint``): then this is older than the
+    newest, and a write signs early rather than late."""
 
 
 @dataclass(frozen=True)

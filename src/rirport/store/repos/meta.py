@@ -66,6 +66,14 @@ class MetaRepo:
         self._d.run("INSERT INTO meta (\"key\", value) VALUES ('generation', '1')")
         return 1
 
+    def lock_generation(self) -> None:
+        """Hold the generation row for this transaction (PostgreSQL ``FOR UPDATE``: the row
+        every journaled write updates first, so a write in flight finishes before this goes
+        on and the next waits for this transaction). SQLite's writers are serialised by
+        ``BEGIN IMMEDIATE`` already."""
+        if self._d.pg:
+            self._d.rows("SELECT value FROM meta WHERE \"key\" = 'generation' FOR UPDATE")
+
     def head(self) -> StoreHead:
         """The state of the registry data, as :func:`rirport.store.peek.peek` reads it: what
         view caches are keyed by."""
