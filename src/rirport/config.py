@@ -150,8 +150,9 @@ class Settings(StoreLocation, BaseModel):
     log_checkpoint_interval: float = setting(
         0.0,
         help="Seconds: under load, sign a transparency-log checkpoint at most this often (a "
-        "write within this long of the newest checkpoint leaves it to a later write or to "
-        "the end of the command); 0 signs one after every write.",
+        "write within this long of the newest checkpoint leaves it to a later write, to the "
+        "end of the command, or in a server to a background timer that signs it once this "
+        "long has passed); 0 signs one after every write.",
         env="RIRPORT_LOG_CHECKPOINT_INTERVAL",
         ge=0,
         allow_inf_nan=False,

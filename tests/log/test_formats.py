@@ -132,7 +132,8 @@ def test_a_template_signs_the_checkpoint_sign_makes(extensions: tuple[str, ...])
 
 
 def test_appending_to_a_right_edge_makes_the_nodes_and_root_of_the_tree() -> None:
-    tree, edge = Tree(), ()
+    tree = Tree()
+    edge: tuple[tuple[int, int, bytes], ...] = ()
     for size in range(600):
         leaf = leaf_hash(str(size).encode())
         made, edge = edge_append(edge, size, leaf)

@@ -5,12 +5,17 @@ signs a checkpoint whose state root is the one recomputed from the tables."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import pytest
+
 from rirport.domain.enums import Registry
+from rirport.errors import StoreBusyError
+from rirport.services.monitoring.watch import Criteria, add_watch
 from rirport.services.registry.ingest import ingest_path
 from rirport.services.transparency import log as tlog
-from rirport.services.transparency import state, verify
+from rirport.services.transparency import state, timer, verify
 from rirport.store.unit import Store
 from tests.services.test_transparency import EXCERPTS, _close_stores, signed_store
 
@@ -89,3 +94,125 @@ def test_a_completed_transfer_touches_only_its_registries() -> None:
     refused = {"step": "complete", "state": "rejected", "changes": None}
     assert state.affected("transfer", json.dumps(refused)) == {"transfers"}
     assert state.affected("transfer", json.dumps({"step": "approve"})) == {"transfers"}
+
+
+def _watch(store: Store, name: str) -> None:
+    add_watch(store, name, Criteria(registries=("ripencc",)))
+
+
+def test_flush_due_waits_for_the_interval_then_signs(store_url: str, tmp_path: Path) -> None:
+    store = signed_store(store_url, tmp_path / "data")
+    store.checkpoint_interval = 0.6
+    time.sleep(0.6)
+    _watch(store, "a")  # due: catch_up's checkpoint is older than the interval
+    _watch(store, "b")
+    _watch(store, "c")
+    signed, size = _sizes(store)
+    assert store.log_deferred and signed < size
+    left = tlog.flush_due(store)
+    assert left is not None and 0 < left <= 0.6
+    assert store.log_deferred and _sizes(store)[0] == signed  # nothing signed yet
+    time.sleep(left)
+    assert tlog.flush_due(store) is None
+    assert not store.log_deferred and _sizes(store) == (size, size)
+    with store.read() as uow:
+        latest = uow.log.latest_checkpoint()
+        assert latest is not None and latest.state_root == state.root_of(uow)
+    assert tlog.flush_due(store) is None  # nothing left
+
+
+def test_flush_due_signs_nothing_when_another_writer_covered_it(
+    store_url: str, tmp_path: Path
+) -> None:
+    store = signed_store(store_url, tmp_path / "data")
+    store.checkpoint_interval = 0.2
+    _watch(store, "a")
+    _watch(store, "b")
+    assert store.log_deferred
+    other = Store(store_url)
+    try:
+        other.log_signer = store.log_signer
+        tlog.catch_up(other)
+    finally:
+        other.close()
+    with store.read() as uow:
+        count = uow.log.checkpoint_count()
+    time.sleep(0.25)
+    assert tlog.flush_due(store) is None and not store.log_deferred
+    with store.read() as uow:
+        assert uow.log.checkpoint_count() == count
+
+
+def test_a_failed_flush_leaves_the_checkpoint_for_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = signed_store(f"sqlite:///{tmp_path / 's.sqlite'}", tmp_path / "data")
+    store.checkpoint_interval = 3600.0
+    _watch(store, "a")
+    _watch(store, "b")
+    real = tlog.catch_up
+
+    def broken(s: Store) -> tlog.Head:
+        raise StoreBusyError("busy")
+
+    monkeypatch.setattr(tlog, "catch_up", broken)
+    with pytest.raises(StoreBusyError):
+        tlog.flush(store)
+    assert store.log_deferred
+    store.checkpoint_interval = 0.001
+    time.sleep(0.01)
+    with pytest.raises(StoreBusyError):
+        tlog.flush_due(store)
+    assert store.log_deferred
+    monkeypatch.setattr(tlog, "catch_up", real)
+    assert tlog.flush_due(store) is None and not store.log_deferred
+    signed, size = _sizes(store)
+    assert signed == size
+
+
+def test_the_timer_signs_a_burst_within_the_interval_and_logs_failures(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = signed_store(store_url, tmp_path / "data")
+    store.checkpoint_interval = 0.8
+    said: list[str] = []
+    real = timer.flush_due
+    failures = [StoreBusyError("busy"), StoreBusyError("busy")]
+
+    def flaky(s: Store) -> float | None:
+        if failures and s.log_deferred:
+            raise failures.pop()
+        return real(s)
+
+    monkeypatch.setattr(timer, "flush_due", flaky)
+    running = timer.CheckpointTimer(store, said.append).start()
+    try:
+        _watch(store, "a")
+        for name in "bcde":
+            _watch(store, name)
+        committed = time.monotonic()
+        signed, size = _sizes(store)
+        assert signed < size, "the burst should have left its checkpoint for later"
+        while _sizes(store)[0] < size:
+            assert time.monotonic() - committed < 0.8 + 3 * running.tick + 2.0
+            time.sleep(0.02)
+    finally:
+        running.stop()
+    assert not store.log_deferred
+    assert said == [
+        "signing the deferred checkpoint failed (tried again): busy",  # once, not twice
+        "signing deferred checkpoints works again",
+    ]
+    with store.read() as uow:
+        latest = uow.log.latest_checkpoint()
+        assert latest is not None and latest.state_root == state.root_of(uow)
+
+
+def test_no_timer_without_an_interval_or_a_key(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    try:
+        store.checkpoint_interval = 5.0
+        assert timer.CheckpointTimer(store).start()._thread is None  # no key
+        assert timer.tick_for(5.0) == 1.0 and timer.tick_for(0.4) == 0.1
+    finally:
+        store.close()

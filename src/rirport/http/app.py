@@ -44,6 +44,7 @@ from rirport.query.live import LiveIndex
 from rirport.services.store import Store
 from rirport.services.transparency.log import flush as log_flush
 from rirport.services.transparency.reader import LogReader
+from rirport.services.transparency.timer import CheckpointTimer
 from rirport.web.mount import install as install_pages
 
 log = logging.getLogger("rirport.http")
@@ -70,6 +71,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         live.follow(cfg.refresh_seconds, lambda exc: log.warning("refresh failed: %s", exc))
+        timer = CheckpointTimer(store).start()  # what the checkpoint interval left, signed
         warmer = app.state.warmer if cfg.warm_pages else None
         if warmer is not None:
             warmer.start()  # the pages' facts, off the request path (rirport.web.warm)
@@ -79,6 +81,7 @@ def create_app(
             if warmer is not None:
                 warmer.stop()
             live.stop()
+            timer.stop()
             log_flush(store)  # sign what the checkpoint interval left for later
 
     app = App(

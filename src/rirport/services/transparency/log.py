@@ -116,7 +116,9 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         template = _template(uow, signer)
     created = now_text()
     note = template.note(size, root, result.state_root)
-    uow.log.add_checkpoint(CheckpointRow(size, signer.name, note, result.state_root, created), batch)
+    uow.log.add_checkpoint(
+        CheckpointRow(size, signer.name, note, result.state_root, created), batch
+    )
     batch.send()
     uow.log_tail = LogTail(size, row.hash, edge, done, template, created)
     return result
@@ -189,11 +191,48 @@ def _due(uow: UnitOfWork, tail: LogTail | None) -> tuple[bool, str | None]:
 
 def flush(store: Store) -> Head | None:
     """Sign the checkpoint this process's writes left for later (the checkpoint interval);
-    nothing when none was left. Returns the head signed."""
+    nothing when none was left. Returns the head signed. A flush that fails leaves the
+    checkpoint for later again."""
     if not store.log_deferred or store.log_signer is None:
         return None
-    store.log_deferred = False
-    return catch_up(store)
+    store.log_deferred = False  # a write that commits from here on sets it again
+    try:
+        return catch_up(store)
+    except BaseException:
+        store.log_deferred = True
+        raise
+
+
+def flush_due(store: Store) -> float | None:
+    """Sign the checkpoint this process's writes left for later once it is due: the
+    checkpoint interval has passed since the newest checkpoint (what a write would wait
+    for). Returns the seconds until it is due when it is not yet, else None (signed now,
+    or nothing left: none was, or another writer's checkpoint covers the journal already).
+    A server calls it from a timer (:mod:`.timer`), never on a request.
+
+    Raises:
+        RirportError: the store failed (the checkpoint is left for later again).
+    """
+    if not store.log_deferred or store.log_signer is None:
+        return None
+    store.log_deferred = False  # cleared before reading: a write committed since sets it
+    try:
+        with store.read() as uow:
+            latest = uow.log.latest_signed()
+            size = uow.log.size()
+        if latest is not None and latest[0] >= size:
+            return None  # another process (or a write due since) signed it
+        if latest is not None:
+            age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(latest[1])
+            left = store.checkpoint_interval - age.total_seconds()
+            if left > 0:
+                store.log_deferred = True
+                return left
+        catch_up(store)
+        return None
+    except BaseException:
+        store.log_deferred = True
+        raise
 
 
 def grow(

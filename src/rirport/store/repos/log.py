@@ -166,6 +166,13 @@ class LogRepo:
         )
         return None if found is None else str(found)
 
+    def latest_signed(self) -> tuple[int, str] | None:
+        """The size of the newest checkpoint and when it was signed (None: none yet)."""
+        found = Driver(self._c).one(
+            "SELECT size, created_at FROM log_checkpoint ORDER BY size DESC LIMIT 1"
+        )
+        return None if found is None else (int(found[0]), str(found[1]))
+
     def checkpoint(self, size: int, *, lock: bool = False) -> CheckpointRow | None:
         """The checkpoint at ``size``; ``lock``: held for this transaction (PostgreSQL
         ``FOR UPDATE``, so two writers adding cosignatures keep both; SQLite's writers are
