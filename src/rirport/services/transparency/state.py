@@ -289,6 +289,9 @@ def compute_all(uow: UnitOfWork) -> Computed:
     return _compute(uow, ALL, 2, False)
 
 
+_HOLDS = {holds_part.PART}
+
+
 def update_parts(
     uow: UnitOfWork,
     action: str | None = None,
@@ -303,8 +306,17 @@ def update_parts(
     across transactions), so they are not read again. ``batch``: where the changed part
     digests are queued (sent with the checkpoint) instead of written at once."""
     waiting: set[str] | None
-    if known is not None and action is not None and affected(action, payload) == set():
-        return known  # an account or watchlist write: the same digests (and root)
+    if known is not None and action is not None:
+        touched_now = affected(action, payload)
+        if touched_now == set():
+            return known  # an account or watchlist write: the same digests (and root)
+        if touched_now == _HOLDS:  # a hold: from the lines the last signed write left
+            held = holds_part.lines_after(uow, known.holds)
+            if held is not None and holds_part.PART in known.parts:
+                parts = dict(known.parts)
+                parts[holds_part.PART] = part_digest(held.values())
+                uow.log.set_parts(parts, known.parts, batch)
+                return Computed(parts, known.buckets, held)
     if known is not None:
         stored, waiting = dict(known.parts), set()
     else:
