@@ -216,3 +216,31 @@ def test_no_timer_without_an_interval_or_a_key(tmp_path: Path) -> None:
         assert timer.tick_for(5.0) == 1.0 and timer.tick_for(0.4) == 0.1
     finally:
         store.close()
+
+
+def test_a_new_server_process_signs_what_a_killed_one_left(tmp_path: Path) -> None:
+    """A process left its checkpoint for later and ended without a flush (killed); the
+    timer of the next process over the store signs it once the interval has passed."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    killed = signed_store(url, tmp_path / "data")
+    killed.checkpoint_interval = 0.5
+    _watch(killed, "a")
+    _watch(killed, "b")
+    signed, size = _sizes(killed)
+    assert signed < size
+    killed.close()  # no flush
+    later = Store(url)
+    try:
+        later.log_signer = killed.log_signer
+        later.checkpoint_interval = 0.5
+        running = timer.CheckpointTimer(later).start()
+        try:
+            started = time.monotonic()
+            while _sizes(later)[0] < size:
+                assert time.monotonic() - started < 0.5 + 2 * running.tick + 2.0
+                time.sleep(0.02)
+        finally:
+            running.stop()
+        assert not later.log_deferred
+    finally:
+        later.close()

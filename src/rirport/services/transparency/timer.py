@@ -10,8 +10,10 @@ within about N seconds plus a tick, while it keeps serving, however quiet it is 
 
 Each process that writes runs its own (every ``serve --workers`` worker: the one that left a
 checkpoint signs it; a worker whose entries another's checkpoint covers meanwhile signs
-nothing). Signing runs in this thread, never on a request; a failure (a store busy with an
-ingest, a database gone) is logged, once until it changes, and tried again the next tick.
+nothing). Its first look, when the server starts, also signs the newest entries if no
+checkpoint covers them (a process killed before it signed what it left). Signing runs in
+this thread, never on a request; a failure (a store busy with an ingest, a database gone) is
+logged, once until it changes, and tried again the next tick.
 """
 
 from __future__ import annotations
@@ -74,9 +76,11 @@ class CheckpointTimer:
 
     def start(self) -> CheckpointTimer:
         """Run in a daemon thread; nothing when the store signs after every write or has
-        no key."""
+        no key. The first look asks the store whether its newest entries are signed."""
         if self.store.checkpoint_interval <= 0 or self.store.log_signer is None:
             return self
+        # the first look also signs what a process killed before its flush left unsigned
+        self.store.log_deferred = True
         if self._thread is None:
             self._stop.clear()
             self._thread = threading.Thread(
