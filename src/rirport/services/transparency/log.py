@@ -8,10 +8,13 @@ with a checkpoint interval of N > 0 seconds (``RIRPORT_LOG_CHECKPOINT_INTERVAL``
 every N seconds under load**: a write within N seconds of the newest checkpoint grows the tree
 but leaves the checkpoint to the first write after those N seconds, or to :func:`flush`
 (which every command that wrote calls before it exits, so the newest entry is signed when it
-ends). The cost of a checkpoint is one Ed25519 signature, the right edge of the tree (at most
-log₂ n stored hashes, one query) and the state parts written since the last one (see
-:mod:`.state`: recomputing a registry's part reads its records, which is what the interval
-saves under load); ``bench/log_append.py`` and ``bench/transfers.py`` measure it. A store
+ends), or in a server to :func:`flush_due` (its timer, :mod:`.timer`, signs it once N
+seconds have passed since the newest checkpoint, while the server keeps running). The cost
+of a checkpoint is one Ed25519 signature, the right edge of the tree (at most log₂ n stored
+hashes, one query, or none when this process's last write left it) and the state parts
+written since the last one (see :mod:`.state`: recomputing a registry's part reads its
+records, which is what the interval saves under load); ``bench/log_append.py`` and
+``bench/transfers.py`` measure it. A store
 whose data folder holds no log key grows its tree all the same, leaves its state parts
 pending, and is signed from ``rirport log checkpoint`` on.
 
