@@ -148,7 +148,7 @@ class Settings(StoreLocation, BaseModel):
         ge=1,
     )
     log_checkpoint_interval: float = setting(
-        0.0,
+        1.0,
         help="Seconds: under load, sign a transparency-log checkpoint at most this often (a "
         "write within this long of the newest checkpoint leaves it to a later write, to the "
         "end of the command, or in a server to a background timer that signs it once this "

@@ -30,5 +30,5 @@ DEFAULTS: dict[str, Any] = {
     "redis_url": None,
     "redis_prefix": "rirport",
     "as_of_views": 2,
-    "log_checkpoint_interval": 0.0,
+    "log_checkpoint_interval": 1.0,
 }
