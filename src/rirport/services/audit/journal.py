@@ -81,6 +81,8 @@ def append(
     identical hashes. Left out, the entry is stamped now, as every normal write is.
     """
     number = uow.journal.reserve() if serial is None else serial
+    if uow.journal.known_writable:  # answered with the reservation (PostgreSQL)
+        uow.found_writable = True
     check_writable(uow, action)  # a mirror's data changes only by following its
     # publisher (refused before anything of the entry is written; the transaction rolls back)
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -95,9 +97,7 @@ def append(
         prev,
         entry_hash(number, created, actor, action, prev, text),
     )
-    uow.journal.write(row)
-    if action not in BOOKKEEPING:
-        uow.meta.mark_data_changed(number)
+    uow.journal.write(row, data_changed=action not in BOOKKEEPING)
     transparency.on_append(uow, row)
     return row
 

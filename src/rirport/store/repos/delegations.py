@@ -33,7 +33,8 @@ from rirport.store.engine import READ_ONLY
 from rirport.store.head import HeadState
 from rirport.store.order import MAX_DEPTH, LineOrder
 from rirport.store.repos.ids import _draw_ids
-from rirport.store.repos.snapshots import SnapshotRow
+from rirport.store.repos.journal import JournalRepo
+from rirport.store.repos.snapshots import NEWEST_DATES, SnapshotRow
 from rirport.store.schema import OPEN_END
 from rirport.store.widths import Widths
 
@@ -64,6 +65,10 @@ State = Literal["current", "original"]
 _SELECTED = "id, origin_id, line, lo, added_serial, record, registry, valid_from, valid_to"
 """The columns :meth:`DelegationRepo._placed` takes, in its order."""
 _SAVE_EVERY = 256
+HEADS_GONE = "head_states_gone"
+"""The fact passed on when a write left no head state (``head_state`` empty)."""
+WIDEST = "widest"
+"""The ``meta`` key of the rows' widths (also the fact passed on to the next write)."""
 """Rows added since ``meta.widest`` was saved that make it worth saving though no width
 changed (a transfer's few parts are read again by the next unit instead: a write saved)."""
 
@@ -72,8 +77,16 @@ class DelegationRepo:
     """Versions of records. A snapshot's rows are those of its registry valid on its date;
     their lines come from the snapshot's :class:`~rirport.store.order.LineOrder`."""
 
-    def __init__(self, connection: Connection, shared: SnapshotCache | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        shared: SnapshotCache | None = None,
+        journal: JournalRepo | None = None,
+    ) -> None:
         self._c = connection
+        self._journal = journal
+        """The unit's journal: the widths as this process's last write left them, while no
+        other write came in between (:meth:`JournalRepo.recall`)."""
         self._d = Driver(connection)
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
@@ -116,6 +129,8 @@ class DelegationRepo:
         ids, origins, prints = head.encode()
         self.drop_heads([registry])
         self._heads_gone = False
+        if self._journal is not None:
+            self._journal.forget(HEADS_GONE)
         self._c.execute(
             insert(schema.head_state).values(
                 registry=registry,
@@ -132,11 +147,17 @@ class DelegationRepo:
         all and saved none since, there is nothing left to drop (a transfer asks twice)."""
         if self._heads_gone:
             return
+        if registries is None and self._journal is not None and self._journal.recall(HEADS_GONE):
+            self._heads_gone = True  # this process's last write left none, nor did any since
+            self._journal.note(HEADS_GONE, True)
+            return
         stmt = delete(schema.head_state)
         if registries is not None:
             stmt = stmt.where(schema.head_state.c.registry.in_(list(registries)))
         self._c.execute(stmt)
         self._heads_gone = registries is None
+        if self._journal is not None and self._heads_gone:
+            self._journal.note(HEADS_GONE, True)
 
     def versions_by_id(self, ids: Sequence[int]) -> list[tuple[int, str, str, str | None, str]]:
         """(id, lo, hi, opaque_id, record) of these rows (by primary key: few rows read)."""
@@ -409,8 +430,13 @@ class DelegationRepo:
         (a read transaction computes without saving)."""
         if self._widest is not None:  # rows this unit adds are folded in by :meth:`add`
             return self._widest
+        kept = self._journal.recall(WIDEST) if self._journal is not None else None
+        if kept is not None:  # every row up to this process's last commit, no one else's
+            self._widest = kept.copy()
+            self._note_widest()
+            return self._widest
         _, mark = self._driver()
-        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', ("widest",))
+        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', (WIDEST,))
         widths = Widths.parse(raw) if raw else None
         upto = widths.upto if widths else 0
         widths = widths or Widths()
@@ -425,7 +451,14 @@ class DelegationRepo:
             if changed or newest - upto >= _SAVE_EVERY:  # else the next unit reads them again
                 self._save_widest(newest, widths)
         self._widest = widths
+        self._note_widest()
         return widths
+
+    def _note_widest(self) -> None:
+        """Pass the widths on to this process's next write (as this unit leaves them: the
+        rows it adds are folded in; the next unit takes a copy)."""
+        if self._journal is not None and not self._read_only():
+            self._journal.note(WIDEST, self._widest)
 
     def _save_widest(self, upto: int, widths: Widths) -> None:
         """Store the widths as covering rows up to id ``upto`` (not in a read transaction)."""
@@ -433,12 +466,8 @@ class DelegationRepo:
             return
         mark = self._d.mark
         value = json.dumps({"upto": upto, **widths.encode()}, sort_keys=True)
-        if not self._d.run(
-            f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, "widest")
-        ):
-            self._d.run(
-                f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', ("widest", value)
-            )
+        if not self._d.run(f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, WIDEST)):
+            self._d.run(f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', (WIDEST, value))
 
     def _read_only(self) -> bool:
         """True inside :meth:`rirport.store.unit.Store.read` (nothing may be written)."""
@@ -601,6 +630,8 @@ class DelegationRepo:
             values.append((*row, snap.registry, day, day))
             if self._widest is not None:  # a part of a wide row may be wide itself
                 self._widest.fold(r.lo, r.hi)
+        if self._widest is None and self._journal is not None:
+            self._journal.forget(WIDEST)  # rows the widths passed on do not cover
         marks = ", ".join([m] * 10)
         self._d.many(
             "INSERT INTO delegation (snapshot_id, line, lo, hi, opaque_id, record, "
@@ -683,8 +714,14 @@ class DelegationRepo:
 
     def _newest_dates(self) -> dict[str, dt.date]:
         """Each registry's newest snapshot date: where an open ``valid_to`` ends today."""
+        kept = self._journal.recall(NEWEST_DATES) if self._journal is not None else None
+        if kept is not None:
+            return dict(kept)
         rows = self._d.rows("SELECT registry, max(snapshot_date) FROM snapshot GROUP BY registry")
-        return {str(r): _day(v) for r, v in rows}
+        found = {str(r): _day(v) for r, v in rows}
+        if self._journal is not None and not self._read_only():
+            self._journal.note(NEWEST_DATES, dict(found))
+        return found
 
     def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
         """Every version, of any registry and date, sharing a number with ``lo..hi``."""

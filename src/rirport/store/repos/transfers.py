@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from rirport.store import schema
 from rirport.store.driver import Driver
+from rirport.store.repos.journal import JournalRepo
 from rirport.store.widths import Widths
 
 _COLUMNS = tuple(c.name for c in schema.transfer.columns)
@@ -19,6 +20,8 @@ _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _COLUMNS) + " FROM transfer"
 _INSERT = insert(schema.transfer)
 """Built once: a step executes it with its values (Core binds the types)."""
 _UPDATABLE = frozenset(_COLUMNS) - {"id"}
+WIDEST = "transfer_widest"
+"""The ``meta`` key of the transfers' widths."""
 
 
 def _date(value: Any) -> dt.date:
@@ -58,8 +61,11 @@ class TransferRepo:
     SQLAlchemy expressions cost more than the statements); the values are decoded here as
     the Core types would (dates, JSON, booleans)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, journal: JournalRepo | None = None) -> None:
         self._c = connection
+        self._journal = journal
+        """The unit's journal: ``transfer_widest`` as this process's last write left it,
+        while no other write came in between (:meth:`JournalRepo.recall`)."""
         self._d = Driver(connection)
         self._pg = self._d.pg
         self._m = self._d.mark
@@ -86,7 +92,11 @@ class TransferRepo:
         if self._widest is not None:
             return self._widest
         m = self._m
-        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {m}', ("transfer_widest",))
+        raw = self._journal.recall(WIDEST) if self._journal is not None else None
+        if raw is None:
+            raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {m}', (WIDEST,))
+            if raw is not None and self._journal is not None:
+                self._journal.note(WIDEST, raw)
         self._widest_stored = raw is not None
         widths = Widths.parse(raw) if raw is not None else None
         self._widest_current = widths is not None
@@ -99,16 +109,14 @@ class TransferRepo:
 
     def _save_widths(self, widths: Widths) -> None:
         value = json.dumps(widths.encode(), sort_keys=True)
+        if self._journal is not None:
+            self._journal.note(WIDEST, value)
         m = self._m
         if not self._widest_stored:
-            self._d.run(
-                f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', ("transfer_widest", value)
-            )
+            self._d.run(f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', (WIDEST, value))
             self._widest_stored = True
         else:
-            self._d.run(
-                f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, "transfer_widest")
-            )
+            self._d.run(f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, WIDEST))
         self._widest_current = True
 
     def _widen(self, lo: str, hi: str) -> None:
