@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from rirport.domain.enums import ResourceType
+from rirport.errors import MirrorReadOnlyError
 from rirport.services.audit import journal
 from rirport.services.transparency import readonly
 from rirport.store.driver import Driver
@@ -151,3 +155,65 @@ def test_a_rolled_back_write_leaves_nothing_to_remember(store_url: str) -> None:
             assert widths.ordinary.get(key_of(V4, 0)[0]) == 255  # the rolled-back /8 is not in them
     finally:
         a.close()
+
+
+def _while_held(store_url: str, during: Any, then: Any) -> dict[str, Any]:
+    """Run ``then(uow)`` in a write of a second store that starts (and waits for the write
+    lock) while ``during(uow)``'s write of a first store is still open; what each returned."""
+    a, b = Store(store_url), Store(store_url)
+    out: dict[str, Any] = {}
+    try:
+        with a.transaction() as uow:  # the generation exists: the bump's own path is taken
+            journal.append(uow, "test", "watch-add", {"n": 0})
+
+        def second() -> None:
+            try:
+                with b.transaction() as uow:
+                    out["then"] = then(uow)
+            except Exception as exc:
+                out["error"] = exc
+
+        with a.transaction() as uow:
+            out["during"] = during(uow)
+            waiting = threading.Thread(target=second)
+            waiting.start()
+            time.sleep(0.5)  # the second write is waiting for this one's lock
+        waiting.join(20)
+        out["verified"] = journal.verify(a)
+    finally:
+        a.close()
+        b.close()
+    return out
+
+
+def test_a_write_that_waited_for_another_chains_to_the_entry_it_committed(
+    store_url: str,
+) -> None:
+    out = _while_held(
+        store_url,
+        lambda uow: journal.append(uow, "test", "watch-add", {"n": 1}),
+        lambda uow: journal.append(uow, "test", "watch-add", {"n": 2}),
+    )
+    assert "error" not in out, out.get("error")
+    first, second = out["during"], out["then"]
+    assert (second.serial, second.prev_hash) == (first.serial + 1, first.hash)
+    assert out["verified"].ok, out["verified"].problems
+
+
+def test_a_write_that_waited_while_the_store_became_a_mirror_is_refused(
+    store_url: str,
+) -> None:
+    def become_mirror(uow: Any) -> None:
+        journal.append(uow, "test", "watch-add", {"n": 1})
+        uow.connection.execute(
+            text(
+                "INSERT INTO log_peer (role, origin, size, note, source, verified_at) "
+                "VALUES ('mirror', 'pub', 2, 'note', 'http://pub', 'now')"
+            )
+        )
+
+    out = _while_held(
+        store_url, become_mirror, lambda uow: journal.append(uow, "test", "watch-add", {})
+    )
+    assert isinstance(out.get("error"), MirrorReadOnlyError), out
+    assert out["verified"].entries == 2

@@ -29,6 +29,7 @@ from rirport.errors import ParseError
 from rirport.log.entries import entry_line
 from rirport.services.transparency import log as transparency
 from rirport.services.transparency.readonly import check_writable
+from rirport.store.batch import Batch
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -97,8 +98,9 @@ def append(
         prev,
         entry_hash(number, created, actor, action, prev, text),
     )
-    uow.journal.write(row, data_changed=action not in BOOKKEEPING)
-    transparency.on_append(uow, row)
+    batch = Batch(uow.connection)  # PostgreSQL: the entry goes with its log rows, as one
+    uow.journal.write(row, data_changed=action not in BOOKKEEPING, batch=batch)
+    transparency.on_append(uow, row, batch)
     return row
 
 

@@ -58,9 +58,10 @@ class Head:
     state_root: str
 
 
-def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
+def on_append(uow: UnitOfWork, row: JournalRow, batch: Batch | None = None) -> Head:
     """Add the entry just written to the tree (first any the tree lacks: a store from before
     the log), update the state parts, and sign a checkpoint when the store has a key.
+    ``batch``: statements of the entry queued already (its insert), sent with the log's.
 
     What the last write of this process committed (``uow.log_tail``: the tree's right edge,
     the state digests) is used instead of reading it back when the journal's head is still
@@ -91,7 +92,8 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
         leaves = [leaf_of(r) for r in uow.log.journal_after(size, row.serial)]
         known = None
     leaves.append(leaf_of(tuple(row.__dict__.values())))
-    batch = Batch(uow.connection)  # the nodes, part digests and checkpoint: sent as one
+    if batch is None:  # the nodes, part digests and checkpoint: sent as one
+        batch = Batch(uow.connection)
     head = grow(uow, size, leaves, known, edge if known is not None else None, batch)
     new_edge = right_edge(head.size)
     after = {k: head.known[k] for k in new_edge}

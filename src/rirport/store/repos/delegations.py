@@ -93,6 +93,9 @@ class DelegationRepo:
         self._snapshots: dict[int, SnapshotRow] = {}
         self._shared = shared
         self._widest: Widths | None = None
+        self._locked: dict[int, tuple[str, dt.date, dt.date]] = {}
+        """Current rows this unit read for update, by id: (registry, valid_from, valid_to)
+        as read (dropped when this unit moves a row's dates or retires it)."""
         self._heads_gone = False
         """Whether this unit deleted every head state (and saved none since)."""
 
@@ -254,6 +257,7 @@ class DelegationRepo:
         )
         assert day is not None
         value = day if self._d.pg else day.isoformat()  # as Core's Date binds it
+        self._locked.clear()
         for chunk in _chunks(ids, 20_000):
             listed = ",".join(str(int(i)) for i in chunk)
             self._d.run(
@@ -411,6 +415,8 @@ class DelegationRepo:
             + (" FOR UPDATE" if for_update and pg else ""),
             params,
         )
+        if for_update:  # held to commit: :meth:`retire` need not read their dates again
+            self._locked.update({int(r[0]): (str(r[6]), _day(r[7]), _day(r[8])) for r in rows})
         return self._placed(snaps, rows)
 
     def _driver(self) -> tuple[bool, str]:
@@ -534,17 +540,13 @@ class DelegationRepo:
         day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
         valid = f"registry = {m} AND valid_from <= {m} AND valid_to >= {m}"
         # the greatest start first (max() walks the index on lo backwards; ordering by
-        # (lo, id) made PostgreSQL sort every row of the type), then the newest row there
-        start = self._d.value(
-            f"SELECT max(lo) FROM delegation WHERE {valid} AND lo <= {m} AND lo >= {m}",
-            (snap.registry, day, day, lo, lo[0]),
-        )
-        if start is None:
-            return 0
+        # (lo, id) made PostgreSQL sort every row of the type), then the newest row there:
+        # one statement, the greatest start its scalar subquery (none: no row)
         rows = self._d.rows(
             f"SELECT id, origin_id, line, lo, added_serial FROM delegation WHERE {valid} "
-            f"AND lo = {m} ORDER BY id DESC LIMIT 1",
-            (snap.registry, day, day, start),
+            f"AND lo = (SELECT max(lo) FROM delegation WHERE {valid} AND lo <= {m} "
+            f"AND lo >= {m}) ORDER BY id DESC LIMIT 1",
+            (snap.registry, day, day, snap.registry, day, day, lo, lo[0]),
         )
         return max(self._lines(snapshot_id, rows), default=0)
 
@@ -561,15 +563,23 @@ class DelegationRepo:
         self.drop_heads()  # the registries' newest rows change otherwise than by a file
         pg, m = self._driver()
         listed = ",".join(str(int(i)) for i in ids)
-        rows = self._d.rows(
-            f"SELECT id, registry, valid_from, valid_to FROM delegation WHERE id IN ({listed}) "
-            "AND retired_serial IS NULL AND valid_from < valid_to"
-        )
+        known = self._locked
+        if all(int(i) in known for i in ids):  # read for update by this unit: as they are
+            rows: list[tuple[Any, ...]] = [
+                (i, *known[i]) for i in sorted({int(i) for i in ids}) if known[i][1] < known[i][2]
+            ]
+        else:
+            rows = self._d.rows(
+                f"SELECT id, registry, valid_from, valid_to FROM delegation WHERE id IN "
+                f"({listed}) AND retired_serial IS NULL AND valid_from < valid_to"
+            )
+        self._locked = {}
         newest = self._newest_dates() if rows else {}
+        ends: dict[int, dt.date] = {}
         for row_id, registry, valid_from, valid_to in rows:
             end = min(_day(valid_to), newest[registry])  # an open end: the newest file
             if _day(valid_from) >= end:
-                self.set_bounds([row_id], valid_to=end)
+                ends[int(row_id)] = end  # its end moves with the retiring update below
                 continue
             previous = self._d.value(
                 f"SELECT max(snapshot_date) FROM snapshot WHERE registry = {m} "
@@ -577,15 +587,25 @@ class DelegationRepo:
                 (registry, end if pg else end.isoformat()),
             )
             self._keep_past(row_id, _day(previous), end)
+        if not ends:
+            return self._d.run(
+                f"UPDATE delegation SET retired_serial = {m} WHERE id IN ({listed}) "
+                "AND retired_serial IS NULL",
+                (serial,),
+            )
+        # the versions valid in the newest snapshot only end there, retired in one statement
+        cases = " ".join(f"WHEN {row_id} THEN {m}" for row_id in ends)
+        days = [end if pg else end.isoformat() for end in ends.values()]
         return self._d.run(
-            f"UPDATE delegation SET retired_serial = {m} WHERE id IN ({listed}) "
-            "AND retired_serial IS NULL",
-            (serial,),
+            f"UPDATE delegation SET valid_to = CASE id {cases} ELSE valid_to END, "
+            f"retired_serial = {m} WHERE id IN ({listed}) AND retired_serial IS NULL",
+            (*days, serial),
         )
 
     def _keep_past(self, row_id: int, until: dt.date, end: dt.date) -> None:
         """Copy a version for its dates up to ``until``; the row itself keeps only its last
         snapshot (dated ``end``)."""
+        self._locked.pop(row_id, None)
         d = schema.delegation.c
         copied = [
             d.snapshot_id,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from rirport.store import schema
+from rirport.store.batch import Batch
 from rirport.store.driver import Driver
 from rirport.store.repos.meta import MetaRepo
 
@@ -55,6 +56,12 @@ newest entry and whether the store is a mirror. The subqueries read the statemen
 snapshot, taken before the row lock was waited for; they are used only when that snapshot
 saw the generation this bump counted up from (no writer committed in between), else they
 are asked again (:meth:`JournalRepo.reserve`)."""
+
+
+_DATA_GENERATION_PG = (
+    "INSERT INTO meta (\"key\", value) VALUES ('data_generation', %s) "
+    'ON CONFLICT ("key") DO UPDATE SET value = EXCLUDED.value'
+)
 
 
 class JournalRepo:
@@ -159,9 +166,13 @@ class JournalRepo:
             return self._before[1]  # read with the reservation
         return self._hash_before(before)
 
-    def write(self, row: JournalRow, data_changed: bool = False) -> None:
+    def write(
+        self, row: JournalRow, data_changed: bool = False, batch: Batch | None = None
+    ) -> None:
         """Insert the entry; ``data_changed``: and record its serial as the data generation
-        (:meth:`MetaRepo.mark_data_changed`; one statement on PostgreSQL)."""
+        (:meth:`MetaRepo.mark_data_changed`; one statement on PostgreSQL). ``batch``
+        (PostgreSQL): queued there instead, sent with the log's rows of the entry (nothing
+        reads the entry back before then)."""
         m = self._mark()
         values = (
             row.serial,
@@ -176,7 +187,11 @@ class JournalRepo:
             "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
             f"VALUES ({', '.join([m] * 7)})"
         )
-        if data_changed and self._d.pg:
+        if batch is not None and self._d.pg:
+            if data_changed:
+                batch.add(_DATA_GENERATION_PG, (str(row.serial),))
+            batch.add(insert, values)
+        elif data_changed and self._d.pg:
             updated = self._d.value(
                 "WITH d AS (UPDATE meta SET value = %s WHERE \"key\" = 'data_generation' "
                 f"RETURNING 1) {insert} RETURNING (SELECT count(*) FROM d)",
