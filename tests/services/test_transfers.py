@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rirport.domain.enums import Registry
+from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.query import parse_query
 from rirport.domain.resources import ResourceRange
 from rirport.domain.transfer import TransferKind
@@ -29,6 +29,8 @@ from rirport.services.transfers.lifecycle import (
     build_request,
     request_transfer,
 )
+from rirport.store.keys import key_of
+from rirport.store.repos.delegations import NewDelegation
 from rirport.store.unit import Store
 from tests.excerpts import excerpt, real_file
 
@@ -326,4 +328,34 @@ def test_overlapping_transfers_at_the_same_time_exactly_one_completes(loaded: St
     with loaded.transaction() as uow:
         states = {t.id: t.state for t in uow.transfers.all()}
     assert states == {first: "completed", second: "accepted"}
+    assert journal.verify(loaded).ok
+
+
+def test_a_row_another_store_added_meanwhile_is_seen_by_the_next_completion(
+    loaded: Store,
+) -> None:
+    """This process's last commit is remembered (the rows' widths, the newest snapshots, no
+    head states) only while no other write came in between: a wide row another process
+    added (here a second Store over the same database) is found, and refuses the move."""
+    _through(loaded, _request(loaded, "193.0.4.0/22").transfer.id)  # remembered from here
+    view = _view(loaded)
+    requested = _request(loaded, "193.0.16.0/21")
+    other = Store(loaded.url)
+    try:
+        with other.transaction() as uow:
+            serial = uow.journal.reserve()
+            arin = uow.snapshots.newest_ids()["arin"]
+            lo, hi = (
+                key_of(ResourceType.IPV4, 192 << 24),
+                key_of(ResourceType.IPV4, (194 << 24) - 1),
+            )
+            record = "arin|US|ipv4|192.0.0.0|33554432|19930901|allocated|org-wide"
+            uow.delegations.add([NewDelegation(arin, 1, lo, hi, "org-wide", record)], serial)
+            journal.append(uow, "tester", "test-row", {"added": record}, serial)
+    finally:
+        other.close()
+    for step in ("approve", "accept"):
+        _step(loaded, requested.transfer.id, step, view, conditions_met=True)
+    with pytest.raises(ConflictError, match="would be held twice"):
+        _step(loaded, requested.transfer.id, "complete", view, conditions_met=True)
     assert journal.verify(loaded).ok

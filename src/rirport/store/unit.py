@@ -20,7 +20,7 @@ from rirport.store.repos.delegations import DelegationRepo, SnapshotCache
 from rirport.store.repos.events import EventRepo, OutboxRepo, WatchRepo
 from rirport.store.repos.evidence import EvidenceRepo
 from rirport.store.repos.iana import IanaRepo
-from rirport.store.repos.journal import JournalRepo
+from rirport.store.repos.journal import JournalRepo, JournalTail
 from rirport.store.repos.log import LogRepo, LogTail
 from rirport.store.repos.meta import MetaRepo
 from rirport.store.repos.snapshots import SnapshotRepo
@@ -99,6 +99,10 @@ class Store:
         self.log_deferred = False
         """True once a write of this process left its checkpoint for later
         (:func:`rirport.services.transparency.log.flush` signs it)."""
+        self.journal_tail: JournalTail | None = None
+        """The journal's entry after this process's last committed write, and the facts it
+        left (:class:`~rirport.store.repos.journal.JournalTail`: valid while that entry is
+        still the newest, checked by the next reservation)."""
         self.log_tail: LogTail | None = None
         """The log after this process's last committed write (saves the next write reading
         the tree's edge and the state digests back; checked against the journal's head)."""
@@ -141,10 +145,13 @@ class Store:
                     uow.log_signer = self.log_signer
                     uow.checkpoint_interval = self.checkpoint_interval
                     uow.log_tail = handed = self.log_tail
+                    uow.journal.tail = self.journal_tail
                     yield uow
                 self.snapshot_cache.keep(uow.delegations)
+                self.journal_tail = uow.journal.tail_after()
                 if "log" in uow.__dict__ and uow.log.rewritten:
                     self.log_tail = None
+                    self.journal_tail = None
                 elif uow.log_tail is not handed:  # (not what another thread's write left)
                     self.log_tail = uow.log_tail
                 if uow.log_deferred:
@@ -163,14 +170,15 @@ class Store:
     @staticmethod
     def _bound(connection: Connection, shared: SnapshotCache | None = None) -> UnitOfWork:
         meta = MetaRepo(connection)
+        journal = JournalRepo(connection, meta)
         return UnitOfWork(
             connection,
-            SnapshotRepo(connection),
-            DelegationRepo(connection, shared),
+            SnapshotRepo(connection, journal),
+            DelegationRepo(connection, shared, journal),
             meta,
             IanaRepo(connection),
-            JournalRepo(connection, meta),
-            TransferRepo(connection),
+            journal,
+            TransferRepo(connection, journal),
             HoldRepo(connection),
             EventRepo(connection),
             WatchRepo(connection),

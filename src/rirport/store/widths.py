@@ -134,6 +134,15 @@ class Widths:
             self._widest_wide[digit] = known
         return known[1]
 
+    def copy(self) -> Widths:
+        """Another to fold into, this one left as it is."""
+        return Widths(
+            dict(self.ordinary),
+            {k: list(v) for k, v in self.wide.items()},
+            self.upto,
+            dict(self._widest_wide),
+        )
+
     def encode(self) -> dict[str, Any]:
         return {
             "widths": self.ordinary,

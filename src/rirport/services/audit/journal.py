@@ -29,6 +29,7 @@ from rirport.errors import ParseError
 from rirport.log.entries import entry_line
 from rirport.services.transparency import log as transparency
 from rirport.services.transparency.readonly import check_writable
+from rirport.store.batch import Batch
 from rirport.store.repos.journal import JournalRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -81,6 +82,8 @@ def append(
     identical hashes. Left out, the entry is stamped now, as every normal write is.
     """
     number = uow.journal.reserve() if serial is None else serial
+    if uow.journal.known_writable:  # answered with the reservation (PostgreSQL)
+        uow.found_writable = True
     check_writable(uow, action)  # a mirror's data changes only by following its
     # publisher (refused before anything of the entry is written; the transaction rolls back)
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -95,10 +98,9 @@ def append(
         prev,
         entry_hash(number, created, actor, action, prev, text),
     )
-    uow.journal.write(row)
-    if action not in BOOKKEEPING:
-        uow.meta.mark_data_changed(number)
-    transparency.on_append(uow, row)
+    batch = Batch(uow.connection)  # PostgreSQL: the entry goes with its log rows, as one
+    uow.journal.write(row, data_changed=action not in BOOKKEEPING, batch=batch)
+    transparency.on_append(uow, row, batch)
     return row
 
 

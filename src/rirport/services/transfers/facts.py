@@ -127,14 +127,14 @@ def facts_in(
     )
     lo, hi = key_of(resource.type, resource.first), key_of(resource.type, resource.last)
     holders = {d.opaque_id or "" for d in delegations}
+    completed, holds = uow.transfers.completed_into_and_holds(lo, hi, on_date)
     receipts = [
         t
-        for t in uow.transfers.completed_into(lo, hi)
+        for t in completed
         if t.recipient_registry == source_registry.value
         and t.recipient_holder in holders
         and t.transfer_date <= on_date
     ]
-    holds = uow.holds.active(lo, hi, on_date)
     return ResourceFacts(
         delegations=delegations,
         iana_registry=block.registry if block else None,

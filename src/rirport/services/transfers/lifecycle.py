@@ -176,8 +176,8 @@ def request_in(
 ) -> StepResult:
     """:func:`request_transfer` inside a transaction the caller holds (a batch of moves)."""
     loaded = load_regime(regime)
+    serial = uow.journal.reserve()  # first: the facts are then read under the write lock
     decision = _decide(uow, view, request, loaded, iana)
-    serial = uow.journal.reserve()
     state = "rejected" if decision.outcome is Outcome.REFUSED else "requested"
     values = _row_values(request, regime, decision, state, serial)
     transfer_id = uow.transfers.add(values)

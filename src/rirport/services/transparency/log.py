@@ -62,9 +62,10 @@ class Head:
     state_root: str
 
 
-def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
+def on_append(uow: UnitOfWork, row: JournalRow, batch: Batch | None = None) -> Head:
     """Add the entry just written to the tree (first any the tree lacks: a store from before
     the log), update the state parts, and sign a checkpoint when the store has a key.
+    ``batch``: statements of the entry queued already (its insert), sent with the log's.
 
     What the last write of this process committed (``uow.log_tail``: the tree's right edge,
     the state digests, how its checkpoints are made) is used instead of reading it back when
@@ -90,7 +91,8 @@ def on_append(uow: UnitOfWork, row: JournalRow) -> Head:
             row.hash,
         ).encode()
     )
-    batch = Batch(uow.connection)  # the nodes, part digests and checkpoint: sent as one
+    if batch is None:  # the nodes, part digests and checkpoint: sent as one
+        batch = Batch(uow.connection)
     if tail is not None:
         made, edge = edge_append(tail.edge, size, leaf)
         uow.log.add_nodes(made, batch)

@@ -33,7 +33,8 @@ from rirport.store.engine import READ_ONLY
 from rirport.store.head import HeadState
 from rirport.store.order import MAX_DEPTH, LineOrder
 from rirport.store.repos.ids import _draw_ids
-from rirport.store.repos.snapshots import SnapshotRow
+from rirport.store.repos.journal import JournalRepo
+from rirport.store.repos.snapshots import NEWEST_DATES, SnapshotRow
 from rirport.store.schema import OPEN_END
 from rirport.store.widths import Widths
 
@@ -64,6 +65,10 @@ State = Literal["current", "original"]
 _SELECTED = "id, origin_id, line, lo, added_serial, record, registry, valid_from, valid_to"
 """The columns :meth:`DelegationRepo._placed` takes, in its order."""
 _SAVE_EVERY = 256
+HEADS_GONE = "head_states_gone"
+"""The fact passed on when a write left no head state (``head_state`` empty)."""
+WIDEST = "widest"
+"""The ``meta`` key of the rows' widths (also the fact passed on to the next write)."""
 """Rows added since ``meta.widest`` was saved that make it worth saving though no width
 changed (a transfer's few parts are read again by the next unit instead: a write saved)."""
 
@@ -72,14 +77,25 @@ class DelegationRepo:
     """Versions of records. A snapshot's rows are those of its registry valid on its date;
     their lines come from the snapshot's :class:`~rirport.store.order.LineOrder`."""
 
-    def __init__(self, connection: Connection, shared: SnapshotCache | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        shared: SnapshotCache | None = None,
+        journal: JournalRepo | None = None,
+    ) -> None:
         self._c = connection
+        self._journal = journal
+        """The unit's journal: the widths as this process's last write left them, while no
+        other write came in between (:meth:`JournalRepo.recall`)."""
         self._d = Driver(connection)
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
         self._snapshots: dict[int, SnapshotRow] = {}
         self._shared = shared
         self._widest: Widths | None = None
+        self._locked: dict[int, tuple[str, dt.date, dt.date]] = {}
+        """Current rows this unit read for update, by id: (registry, valid_from, valid_to)
+        as read (dropped when this unit moves a row's dates or retires it)."""
         self._heads_gone = False
         """Whether this unit deleted every head state (and saved none since)."""
 
@@ -116,6 +132,8 @@ class DelegationRepo:
         ids, origins, prints = head.encode()
         self.drop_heads([registry])
         self._heads_gone = False
+        if self._journal is not None:
+            self._journal.forget(HEADS_GONE)
         self._c.execute(
             insert(schema.head_state).values(
                 registry=registry,
@@ -132,11 +150,17 @@ class DelegationRepo:
         all and saved none since, there is nothing left to drop (a transfer asks twice)."""
         if self._heads_gone:
             return
+        if registries is None and self._journal is not None and self._journal.recall(HEADS_GONE):
+            self._heads_gone = True  # this process's last write left none, nor did any since
+            self._journal.note(HEADS_GONE, True)
+            return
         stmt = delete(schema.head_state)
         if registries is not None:
             stmt = stmt.where(schema.head_state.c.registry.in_(list(registries)))
         self._c.execute(stmt)
         self._heads_gone = registries is None
+        if self._journal is not None and self._heads_gone:
+            self._journal.note(HEADS_GONE, True)
 
     def versions_by_id(self, ids: Sequence[int]) -> list[tuple[int, str, str, str | None, str]]:
         """(id, lo, hi, opaque_id, record) of these rows (by primary key: few rows read)."""
@@ -233,6 +257,7 @@ class DelegationRepo:
         )
         assert day is not None
         value = day if self._d.pg else day.isoformat()  # as Core's Date binds it
+        self._locked.clear()
         for chunk in _chunks(ids, 20_000):
             listed = ",".join(str(int(i)) for i in chunk)
             self._d.run(
@@ -390,6 +415,8 @@ class DelegationRepo:
             + (" FOR UPDATE" if for_update and pg else ""),
             params,
         )
+        if for_update:  # held to commit: :meth:`retire` need not read their dates again
+            self._locked.update({int(r[0]): (str(r[6]), _day(r[7]), _day(r[8])) for r in rows})
         return self._placed(snaps, rows)
 
     def _driver(self) -> tuple[bool, str]:
@@ -409,8 +436,13 @@ class DelegationRepo:
         (a read transaction computes without saving)."""
         if self._widest is not None:  # rows this unit adds are folded in by :meth:`add`
             return self._widest
+        kept = self._journal.recall(WIDEST) if self._journal is not None else None
+        if kept is not None:  # every row up to this process's last commit, no one else's
+            self._widest = kept.copy()
+            self._note_widest()
+            return self._widest
         _, mark = self._driver()
-        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', ("widest",))
+        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {mark}', (WIDEST,))
         widths = Widths.parse(raw) if raw else None
         upto = widths.upto if widths else 0
         widths = widths or Widths()
@@ -425,7 +457,14 @@ class DelegationRepo:
             if changed or newest - upto >= _SAVE_EVERY:  # else the next unit reads them again
                 self._save_widest(newest, widths)
         self._widest = widths
+        self._note_widest()
         return widths
+
+    def _note_widest(self) -> None:
+        """Pass the widths on to this process's next write (as this unit leaves them: the
+        rows it adds are folded in; the next unit takes a copy)."""
+        if self._journal is not None and not self._read_only():
+            self._journal.note(WIDEST, self._widest)
 
     def _save_widest(self, upto: int, widths: Widths) -> None:
         """Store the widths as covering rows up to id ``upto`` (not in a read transaction)."""
@@ -433,12 +472,8 @@ class DelegationRepo:
             return
         mark = self._d.mark
         value = json.dumps({"upto": upto, **widths.encode()}, sort_keys=True)
-        if not self._d.run(
-            f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, "widest")
-        ):
-            self._d.run(
-                f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', ("widest", value)
-            )
+        if not self._d.run(f'UPDATE meta SET value = {mark} WHERE "key" = {mark}', (value, WIDEST)):
+            self._d.run(f'INSERT INTO meta ("key", value) VALUES ({mark}, {mark})', (WIDEST, value))
 
     def _read_only(self) -> bool:
         """True inside :meth:`rirport.store.unit.Store.read` (nothing may be written)."""
@@ -505,17 +540,13 @@ class DelegationRepo:
         day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
         valid = f"registry = {m} AND valid_from <= {m} AND valid_to >= {m}"
         # the greatest start first (max() walks the index on lo backwards; ordering by
-        # (lo, id) made PostgreSQL sort every row of the type), then the newest row there
-        start = self._d.value(
-            f"SELECT max(lo) FROM delegation WHERE {valid} AND lo <= {m} AND lo >= {m}",
-            (snap.registry, day, day, lo, lo[0]),
-        )
-        if start is None:
-            return 0
+        # (lo, id) made PostgreSQL sort every row of the type), then the newest row there:
+        # one statement, the greatest start its scalar subquery (none: no row)
         rows = self._d.rows(
             f"SELECT id, origin_id, line, lo, added_serial FROM delegation WHERE {valid} "
-            f"AND lo = {m} ORDER BY id DESC LIMIT 1",
-            (snap.registry, day, day, start),
+            f"AND lo = (SELECT max(lo) FROM delegation WHERE {valid} AND lo <= {m} "
+            f"AND lo >= {m}) ORDER BY id DESC LIMIT 1",
+            (snap.registry, day, day, snap.registry, day, day, lo, lo[0]),
         )
         return max(self._lines(snapshot_id, rows), default=0)
 
@@ -532,15 +563,23 @@ class DelegationRepo:
         self.drop_heads()  # the registries' newest rows change otherwise than by a file
         pg, m = self._driver()
         listed = ",".join(str(int(i)) for i in ids)
-        rows = self._d.rows(
-            f"SELECT id, registry, valid_from, valid_to FROM delegation WHERE id IN ({listed}) "
-            "AND retired_serial IS NULL AND valid_from < valid_to"
-        )
+        known = self._locked
+        if all(int(i) in known for i in ids):  # read for update by this unit: as they are
+            rows: list[tuple[Any, ...]] = [
+                (i, *known[i]) for i in sorted({int(i) for i in ids}) if known[i][1] < known[i][2]
+            ]
+        else:
+            rows = self._d.rows(
+                f"SELECT id, registry, valid_from, valid_to FROM delegation WHERE id IN "
+                f"({listed}) AND retired_serial IS NULL AND valid_from < valid_to"
+            )
+        self._locked = {}
         newest = self._newest_dates() if rows else {}
+        ends: dict[int, dt.date] = {}
         for row_id, registry, valid_from, valid_to in rows:
             end = min(_day(valid_to), newest[registry])  # an open end: the newest file
             if _day(valid_from) >= end:
-                self.set_bounds([row_id], valid_to=end)
+                ends[int(row_id)] = end  # its end moves with the retiring update below
                 continue
             previous = self._d.value(
                 f"SELECT max(snapshot_date) FROM snapshot WHERE registry = {m} "
@@ -548,15 +587,25 @@ class DelegationRepo:
                 (registry, end if pg else end.isoformat()),
             )
             self._keep_past(row_id, _day(previous), end)
+        if not ends:
+            return self._d.run(
+                f"UPDATE delegation SET retired_serial = {m} WHERE id IN ({listed}) "
+                "AND retired_serial IS NULL",
+                (serial,),
+            )
+        # the versions valid in the newest snapshot only end there, retired in one statement
+        cases = " ".join(f"WHEN {row_id} THEN {m}" for row_id in ends)
+        days = [end if pg else end.isoformat() for end in ends.values()]
         return self._d.run(
-            f"UPDATE delegation SET retired_serial = {m} WHERE id IN ({listed}) "
-            "AND retired_serial IS NULL",
-            (serial,),
+            f"UPDATE delegation SET valid_to = CASE id {cases} ELSE valid_to END, "
+            f"retired_serial = {m} WHERE id IN ({listed}) AND retired_serial IS NULL",
+            (*days, serial),
         )
 
     def _keep_past(self, row_id: int, until: dt.date, end: dt.date) -> None:
         """Copy a version for its dates up to ``until``; the row itself keeps only its last
         snapshot (dated ``end``)."""
+        self._locked.pop(row_id, None)
         d = schema.delegation.c
         copied = [
             d.snapshot_id,
@@ -601,6 +650,8 @@ class DelegationRepo:
             values.append((*row, snap.registry, day, day))
             if self._widest is not None:  # a part of a wide row may be wide itself
                 self._widest.fold(r.lo, r.hi)
+        if self._widest is None and self._journal is not None:
+            self._journal.forget(WIDEST)  # rows the widths passed on do not cover
         marks = ", ".join([m] * 10)
         self._d.many(
             "INSERT INTO delegation (snapshot_id, line, lo, hi, opaque_id, record, "
@@ -683,8 +734,14 @@ class DelegationRepo:
 
     def _newest_dates(self) -> dict[str, dt.date]:
         """Each registry's newest snapshot date: where an open ``valid_to`` ends today."""
+        kept = self._journal.recall(NEWEST_DATES) if self._journal is not None else None
+        if kept is not None:
+            return dict(kept)
         rows = self._d.rows("SELECT registry, max(snapshot_date) FROM snapshot GROUP BY registry")
-        return {str(r): _day(v) for r, v in rows}
+        found = {str(r): _day(v) for r, v in rows}
+        if self._journal is not None and not self._read_only():
+            self._journal.note(NEWEST_DATES, dict(found))
+        return found
 
     def history_overlapping(self, lo: str, hi: str) -> list[HistoryRow]:
         """Every version, of any registry and date, sharing a number with ``lo..hi``."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from rirport.store import schema
+from rirport.store.batch import Batch
 from rirport.store.driver import Driver
 from rirport.store.repos.meta import MetaRepo
 
@@ -24,6 +25,45 @@ class JournalRow:
     hash: str
 
 
+MIRROR_PROBE = ("mirror", "mirror_started")
+"""The peer role and ``meta`` key that make a store a mirror (as
+:mod:`rirport.services.transparency.readonly` asks them; a test holds the two equal): on
+PostgreSQL the generation's bump answers "not a mirror" in the same statement."""
+
+
+@dataclass(frozen=True)
+class JournalTail:
+    """What the last write of this process committed: its entry's serial and hash, and
+    facts only journaled writes change (``meta`` values such as ``transfer_widest``, as
+    committed). Valid for a later transaction only while the journal's newest entry is still
+    this one (:meth:`JournalRepo.continues`): then no other write came in between."""
+
+    serial: int
+    hash: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+_BUMP_PG = (
+    "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+    "WHERE \"key\" = 'generation' RETURNING value, "
+    "(SELECT g.value FROM meta g WHERE g.\"key\" = 'generation'), "
+    "(SELECT serial || ' ' || hash FROM journal ORDER BY serial DESC LIMIT 1), "
+    "EXISTS (SELECT 1 FROM log_peer WHERE role = %s) "
+    "OR EXISTS (SELECT 1 FROM meta s WHERE s.\"key\" = %s AND s.value <> '')"
+)
+"""The next serial, and in the same round trip what the entry needs next: the journal's
+newest entry and whether the store is a mirror. The subqueries read the statement's
+snapshot, taken before the row lock was waited for; they are used only when that snapshot
+saw the generation this bump counted up from (no writer committed in between), else they
+are asked again (:meth:`JournalRepo.reserve`)."""
+
+
+_DATA_GENERATION_PG = (
+    "INSERT INTO meta (\"key\", value) VALUES ('data_generation', %s) "
+    'ON CONFLICT ("key") DO UPDATE SET value = EXCLUDED.value'
+)
+
+
 class JournalRepo:
     """The append-only journal. Serials come from the store's write generation, whose row
     lock (held to commit) orders concurrent writers on PostgreSQL."""
@@ -34,10 +74,86 @@ class JournalRepo:
         self._meta = meta
         self._written: tuple[int, str] | None = None
         """The serial and hash of the entry this unit wrote last."""
+        self._before: tuple[int, str | None] | None = None
+        """The first serial this unit reserved and the hash of the entry before it (None:
+        the journal is empty), read with the bump (PostgreSQL)."""
+        self.known_writable = False
+        """Set when the bump found the store not a mirror (PostgreSQL, a fresh snapshot)."""
+        self.tail: JournalTail | None = None
+        """The process's last committed write (from the store), for :meth:`continues`."""
+        self._facts: dict[str, Any] = {}
+        """Facts this unit read or wrote after its first reservation, for the next tail."""
 
     def reserve(self) -> int:
         """The serial of this transaction's entry (written later by :meth:`write`)."""
-        return self._meta.bump_generation()
+        if not self._d.pg or self._before is not None:
+            serial = self._meta.bump_generation()
+            if self._before is None:
+                self._before = (serial, self._hash_before(serial))
+            return serial
+        found = self._d.one(_BUMP_PG, MIRROR_PROBE)
+        if found is None:  # no generation row yet: the first write
+            serial = self._meta.bump_generation()
+            self._before = (serial, self._hash_before(serial))
+            return serial
+        serial, seen, newest, mirrored = int(found[0]), found[1], found[2], found[3]
+        fresh = seen is not None and int(seen) + 1 == serial
+        number, _, digest = str(newest or "").partition(" ")
+        if fresh and newest is not None and int(number) == serial - 1:
+            self._before = (serial, digest)
+            self.known_writable = not mirrored
+        else:  # a writer committed while this one waited (or a gap): ask again
+            self._before = (serial, self._hash_before(serial))
+        return serial
+
+    def _hash_before(self, before: int) -> str | None:
+        found = self._d.value(
+            f"SELECT hash FROM journal WHERE serial < {self._mark()} ORDER BY serial DESC LIMIT 1",
+            (before,),
+        )
+        return None if found is None else str(found)
+
+    def continues(self) -> bool:
+        """Whether this transaction's first entry follows the entry this process committed
+        last (:attr:`tail`), with nothing in between: what the process remembers of that
+        commit (:meth:`recall`) is then still the store's. False before a reservation."""
+        tail, before = self.tail, self._before
+        return (
+            tail is not None
+            and before is not None
+            and before[0] == tail.serial + 1
+            and before[1] == tail.hash
+        )
+
+    def recall(self, key: str) -> Any:
+        """A fact as this process's last commit left it, if it still holds (else None)."""
+        if not self.continues():
+            return None
+        assert self.tail is not None
+        return self.tail.facts.get(key)
+
+    def note(self, key: str, value: Any) -> None:
+        """Pass a fact read or written in this transaction on to the next one: only after a
+        reservation (PostgreSQL: under the generation's lock, so no other writer changes it
+        before this one commits)."""
+        if self._before is not None:
+            self._facts[key] = value
+
+    def forget(self, key: str) -> None:
+        """This transaction changed what ``key`` stands for without noting it: pass on none."""
+        self._facts[key] = None
+
+    def tail_after(self) -> JournalTail | None:
+        """What the next transaction of this process may take for granted (after commit)."""
+        if self._written is None:
+            if self.tail is None or not self._facts:
+                return self.tail
+            kept = {k: v for k, v in self.tail.facts.items() if k not in self._facts}
+            return JournalTail(self.tail.serial, self.tail.hash, kept)
+        carried = dict(self.tail.facts) if self.tail is not None and self.continues() else {}
+        carried.update(self._facts)
+        facts = {k: v for k, v in carried.items() if v is not None}
+        return JournalTail(self._written[0], self._written[1], facts)
 
     # the append path (every write transaction) speaks plain SQL to the driver
     def _mark(self) -> str:
@@ -46,27 +162,47 @@ class JournalRepo:
     def last_hash(self, before: int) -> str | None:
         if self._written is not None and self._written[0] == before - 1:
             return self._written[1]  # this unit wrote the entry before (a batch of steps)
-        found = self._d.value(
-            f"SELECT hash FROM journal WHERE serial < {self._mark()} ORDER BY serial DESC LIMIT 1",
-            (before,),
-        )
-        return None if found is None else str(found)
+        if self._before is not None and self._before[0] == before and self._written is None:
+            return self._before[1]  # read with the reservation
+        return self._hash_before(before)
 
-    def write(self, row: JournalRow) -> None:
+    def write(
+        self, row: JournalRow, data_changed: bool = False, batch: Batch | None = None
+    ) -> None:
+        """Insert the entry; ``data_changed``: and record its serial as the data generation
+        (:meth:`MetaRepo.mark_data_changed`; one statement on PostgreSQL). ``batch``
+        (PostgreSQL): queued there instead, sent with the log's rows of the entry (nothing
+        reads the entry back before then)."""
         m = self._mark()
-        self._d.run(
-            "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
-            f"VALUES ({', '.join([m] * 7)})",
-            (
-                row.serial,
-                row.created_at,
-                row.actor,
-                row.action,
-                row.payload,
-                row.prev_hash,
-                row.hash,
-            ),
+        values = (
+            row.serial,
+            row.created_at,
+            row.actor,
+            row.action,
+            row.payload,
+            row.prev_hash,
+            row.hash,
         )
+        insert = (
+            "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
+            f"VALUES ({', '.join([m] * 7)})"
+        )
+        if batch is not None and self._d.pg:
+            if data_changed:
+                batch.add(_DATA_GENERATION_PG, (str(row.serial),))
+            batch.add(insert, values)
+        elif data_changed and self._d.pg:
+            updated = self._d.value(
+                "WITH d AS (UPDATE meta SET value = %s WHERE \"key\" = 'data_generation' "
+                f"RETURNING 1) {insert} RETURNING (SELECT count(*) FROM d)",
+                (str(row.serial), *values),
+            )
+            if not updated:  # a store without the key yet
+                self._meta.mark_data_changed(row.serial)
+        else:
+            self._d.run(insert, values)
+            if data_changed:
+                self._meta.mark_data_changed(row.serial)
         self._written = (row.serial, row.hash)
 
     def chunks(self, size: int = 20_000) -> Iterator[Sequence[Any]]:

@@ -10,16 +10,29 @@ from sqlalchemy import Connection, func, insert, select
 
 from rirport.store import schema
 from rirport.store.driver import Driver
+from rirport.store.repos.journal import JournalRepo
 from rirport.store.rows import SnapshotRow
 
 __all__ = ["SnapshotRepo", "SnapshotRow"]
 
 
+NEWEST = "newest_snapshots"
+"""The fact :meth:`SnapshotRepo.newest_ids` passes on to this process's next write."""
+NEWEST_DATES = "newest_snapshot_dates"
+"""The fact ``DelegationRepo`` passes on: each registry's newest snapshot date."""
+
+
 class SnapshotRepo:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, journal: JournalRepo | None = None) -> None:
         self._c = connection
+        self._journal = journal
+        """The unit's journal: the newest snapshots as this process's last write left them,
+        while no other write came in between (:meth:`JournalRepo.recall`)."""
 
     def add(self, values: dict[str, Any]) -> int:
+        if self._journal is not None:  # the newest snapshots passed on are no longer so
+            self._journal.forget(NEWEST)
+            self._journal.forget(NEWEST_DATES)
         result = self._c.execute(insert(schema.snapshot).values(**values))
         key = result.inserted_primary_key
         assert key is not None
@@ -81,6 +94,10 @@ class SnapshotRepo:
         """The id of each registry's newest snapshot dated on or before ``date`` (None: the
         newest), by registry: one seek of ``ix_snapshot_registry_date`` per registry (every
         completed transfer asks), not a read of every snapshot."""
+        if date is None and self._journal is not None:
+            kept = self._journal.recall(NEWEST)
+            if kept is not None:
+                return dict(kept)
         d = Driver(self._c)
         cut = ""
         params: tuple[Any, ...] = ()
@@ -93,7 +110,10 @@ class SnapshotRepo:
             "FROM (SELECT DISTINCT registry FROM snapshot) r ORDER BY r.registry",
             params,
         )
-        return {str(registry): int(sid) for registry, sid in rows if sid is not None}
+        found = {str(registry): int(sid) for registry, sid in rows if sid is not None}
+        if date is None and self._journal is not None:
+            self._journal.note(NEWEST, dict(found))
+        return found
 
     def earliest_before(self, until: dt.date) -> list[SnapshotRow]:
         """Each registry's oldest snapshot dated before ``until`` (by date, then id)."""

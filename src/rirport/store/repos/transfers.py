@@ -12,13 +12,17 @@ from sqlalchemy import Connection, insert, select, update
 
 from rirport.store import schema
 from rirport.store.driver import Driver
+from rirport.store.repos.journal import JournalRepo
 from rirport.store.widths import Widths
 
 _COLUMNS = tuple(c.name for c in schema.transfer.columns)
-_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in _COLUMNS) + " FROM transfer"
+_LISTED = ", ".join(f'"{c}"' for c in _COLUMNS)
+_SELECT = f"SELECT {_LISTED} FROM transfer"
 _INSERT = insert(schema.transfer)
 """Built once: a step executes it with its values (Core binds the types)."""
 _UPDATABLE = frozenset(_COLUMNS) - {"id"}
+WIDEST = "transfer_widest"
+"""The ``meta`` key of the transfers' widths."""
 
 
 def _date(value: Any) -> dt.date:
@@ -58,8 +62,11 @@ class TransferRepo:
     SQLAlchemy expressions cost more than the statements); the values are decoded here as
     the Core types would (dates, JSON, booleans)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, journal: JournalRepo | None = None) -> None:
         self._c = connection
+        self._journal = journal
+        """The unit's journal: ``transfer_widest`` as this process's last write left it,
+        while no other write came in between (:meth:`JournalRepo.recall`)."""
         self._d = Driver(connection)
         self._pg = self._d.pg
         self._m = self._d.mark
@@ -86,7 +93,11 @@ class TransferRepo:
         if self._widest is not None:
             return self._widest
         m = self._m
-        raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {m}', ("transfer_widest",))
+        raw = self._journal.recall(WIDEST) if self._journal is not None else None
+        if raw is None:
+            raw = self._d.value(f'SELECT value FROM meta WHERE "key" = {m}', (WIDEST,))
+            if raw is not None and self._journal is not None:
+                self._journal.note(WIDEST, raw)
         self._widest_stored = raw is not None
         widths = Widths.parse(raw) if raw is not None else None
         self._widest_current = widths is not None
@@ -99,16 +110,14 @@ class TransferRepo:
 
     def _save_widths(self, widths: Widths) -> None:
         value = json.dumps(widths.encode(), sort_keys=True)
+        if self._journal is not None:
+            self._journal.note(WIDEST, value)
         m = self._m
         if not self._widest_stored:
-            self._d.run(
-                f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', ("transfer_widest", value)
-            )
+            self._d.run(f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', (WIDEST, value))
             self._widest_stored = True
         else:
-            self._d.run(
-                f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, "transfer_widest")
-            )
+            self._d.run(f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, WIDEST))
         self._widest_current = True
 
     def _widen(self, lo: str, hi: str) -> None:
@@ -177,6 +186,33 @@ class TransferRepo:
         )
         return [self._row(r) for r in rows]
 
+    def completed_into_and_holds(
+        self, lo: str, hi: str, on: dt.date
+    ) -> tuple[list[TransferRow], list[HoldRow]]:
+        """:meth:`completed_into` and :meth:`HoldRepo.active` (every transfer step asks
+        both): on PostgreSQL one round trip, each set of rows as a JSON array (decoded as
+        the columns are)."""
+        holds = HoldRepo(self._c)
+        if not self._pg:
+            return self.completed_into(lo, hi), holds.active(lo, hi, on)
+        condition = self._widths().starts_condition(lo, hi, "%s")
+        params: list[Any] = []
+        transfers = "NULL"
+        if condition is not None:
+            starts, params = condition
+            params = [*params, lo]
+            transfers = (
+                f"(SELECT json_agg(json_build_array({_LISTED}) ORDER BY updated_serial) "
+                f"FROM transfer WHERE (state || '') = 'completed' AND {starts} AND hi >= %s)"
+            )
+        found = self._d.one(
+            f"SELECT {transfers}, (SELECT json_agg(json_build_array({_HOLD_SELECT}) "
+            f"ORDER BY id) FROM legal_hold WHERE {_HOLDS_ACTIVE})",
+            (*params, hi, lo, on, on),
+        )
+        assert found is not None
+        return [self._row(r) for r in found[0] or []], [_hold(r) for r in found[1] or []]
+
 
 @dataclass(frozen=True)
 class HoldRow:
@@ -196,6 +232,20 @@ class HoldRow:
 
 _HOLD_COLUMNS = tuple(c.name for c in schema.legal_hold.columns)
 _HOLD_SELECT = ", ".join(f'"{c}"' for c in _HOLD_COLUMNS)
+_HOLDS_ACTIVE = (
+    'lifted_serial IS NULL AND lo <= %s AND hi >= %s AND since <= %s AND ("until" IS NULL '
+    'OR "until" >= %s)'
+)
+"""Holds in force on a day over numbers of a range (``%s``: PostgreSQL's mark)."""
+
+
+def _hold(row: Sequence[Any]) -> HoldRow:
+    """A hold as the driver hands its columns back (dates as text from SQLite or JSON)."""
+    values = dict(zip(_HOLD_COLUMNS, row, strict=True))
+    values["since"] = _date(values["since"])
+    if values["until"] is not None:
+        values["until"] = _date(values["until"])
+    return HoldRow(**values)
 
 
 class HoldRepo:
@@ -222,22 +272,13 @@ class HoldRepo:
         """Holds in force on ``on`` over numbers of ``lo..hi`` (every transfer step asks:
         plain SQL to the driver)."""
         d = Driver(self._c)
-        m = d.mark
         day: Any = on if d.pg else on.isoformat()
         rows = d.rows(
-            f"SELECT {_HOLD_SELECT} FROM legal_hold WHERE lifted_serial IS NULL "
-            f'AND lo <= {m} AND hi >= {m} AND since <= {m} AND ("until" IS NULL '
-            f'OR "until" >= {m}) ORDER BY id',
+            f"SELECT {_HOLD_SELECT} FROM legal_hold WHERE "
+            f"{_HOLDS_ACTIVE.replace('%s', d.mark)} ORDER BY id",
             (hi, lo, day, day),
         )
-        found = []
-        for r in rows:
-            values = dict(zip(_HOLD_COLUMNS, r, strict=True))
-            values["since"] = _date(values["since"])
-            if values["until"] is not None:
-                values["until"] = _date(values["until"])
-            found.append(HoldRow(**values))
-        return found
+        return [_hold(r) for r in rows]
 
     def get(self, hold_id: int) -> HoldRow | None:
         row = self._c.execute(
