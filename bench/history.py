@@ -29,10 +29,12 @@ PostgreSQL runs in a scratch database created and dropped here
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import functools
 import lzma
 import os
+import pstats
 import random
 import statistics
 import tempfile
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.common import files_2018, machine
@@ -100,7 +102,32 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=0.0005, help="changes per record a day")
     parser.add_argument("--no-events", action="store_true", help="ingest without events")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="SQLite only: keep the store in DIR/history.sqlite (not removed after); if it "
+        "already holds days 0..K of this history (same seed and rate), go on from day K+1",
+    )
+    parser.add_argument(
+        "--profile-days",
+        default="",
+        metavar="D,D",
+        help="cProfile the ingest of these days; stats written to history-day<D>.prof (in "
+        "--keep DIR, else the current folder) and the top functions printed",
+    )
+    parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="count the SQL statements of each day's ingest and their time (two columns)",
+    )
+    parser.add_argument(
+        "--no-views",
+        action="store_true",
+        help="skip the as-of and current view loads and lookups (only the ingests measured)",
+    )
     args = parser.parse_args()
+    profile_days = {int(d) for d in args.profile_days.split(",") if d.strip()}
     rates = ChurnRates(per_record=args.rate)
     print(f"machine: {machine()}")
     print(
@@ -114,30 +141,102 @@ def main() -> None:
     per_day = (time.perf_counter() - started) / generated
     print(f"generating a day of five files: {per_day * 1000:.0f} ms (not in the timings below)")
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        with _store(engine) as (store, size_of):
-            run = simulate(engine, store, size_of, history, args.days, not args.no_events)
+        with _store(engine, args.keep) as (store, size_of):
+            probe = Probe(profile_days, args.keep or Path.cwd(), args.sql, not args.no_views)
+            run = simulate(engine, store, size_of, history, args.days, not args.no_events, probe)
         report(run)
 
 
+@dataclass
+class Probe:
+    """What to measure beyond the timings: cProfile of some days, SQL statements per day."""
+
+    profile_days: set[int] = field(default_factory=set)
+    folder: Path = Path()
+    sql: bool = False
+    views: bool = True
+    """Load the as-of views halfway and at the end, and time lookups on them."""
+    statements: int = 0
+    sql_seconds: float = 0.0
+    by_text: dict[str, list[float]] = field(default_factory=dict)
+
+    def attach(self, store: Store) -> None:
+        if not self.sql:
+            return
+        started: list[float] = []
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _before(*_: object) -> None:
+            started.append(time.perf_counter())
+
+        @event.listens_for(store.engine, "after_cursor_execute")
+        def _after(_c: object, _cur: object, statement: str, *_: object) -> None:
+            took = time.perf_counter() - started.pop()
+            self.statements += 1
+            self.sql_seconds += took
+            entry = self.by_text.setdefault(" ".join(statement.split())[:110], [0, 0.0])
+            entry[0] += 1
+            entry[1] += took
+
+    def reset(self) -> None:
+        self.statements, self.sql_seconds, self.by_text = 0, 0.0, {}
+
+    @contextmanager
+    def day(self, index: int) -> Iterator[None]:
+        self.reset()
+        if index not in self.profile_days:
+            yield
+        else:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            try:
+                yield
+            finally:
+                profiler.disable()
+                path = self.folder / f"history-day{index}.prof"
+                profiler.dump_stats(path)
+                print(f"-- profile of day {index} in {path}; top by own time:")
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        if index in self.profile_days and self.sql:
+            print(f"-- SQL of day {index}, by total time:")
+            for text_, (n, took) in sorted(self.by_text.items(), key=lambda kv: -kv[1][1])[:25]:
+                print(f"{n:>5} {took * 1000:>9.1f} ms  {text_}")
+
+
 def simulate(
-    engine: str, store: Store, size_of: SizeOf, history: DailyHistory, days: int, events: bool
+    engine: str,
+    store: Store,
+    size_of: SizeOf,
+    history: DailyHistory,
+    days: int,
+    events: bool,
+    probe: Probe | None = None,
 ) -> Run:
     run = Run(engine)
+    probe = probe or Probe()
+    probe.attach(store)
+    done = _days_stored(store)
+    if done:
+        print(f"(the kept store holds days 0..{done - 1}: going on from day {done})")
     options = IngestOptions(events=events)
     last = dt.date.min
     print(f"\n== {engine}")
     print(
         "day  date        changes  ingest s  parse s  ratio  bytes added  changes xz  events"
-        "  order B/rec  cpu ratio"
+        "  order B/rec  cpu ratio" + ("  sql n  sql s" if probe.sql else "")
     )
     previous: SimulatedDay | None = None
     for day in history.days(days + 1):
+        if day.index < done:
+            previous = day
+            continue
         parse_cpu = time.process_time()
         parse = sum(_timed(functools.partial(read_stats, f.data, f.name)) for f in day.files)
         parse_cpu = time.process_time() - parse_cpu
         before = size_of()
         started, ingest_cpu = time.perf_counter(), time.process_time()
-        results = [ingest_bytes(store, f.data, f.name, options=options) for f in day.files]
+        with probe.day(day.index):
+            results = [ingest_bytes(store, f.data, f.name, options=options) for f in day.files]
         ingest = time.perf_counter() - started
         ingest_cpu = time.process_time() - ingest_cpu
         assert all(isinstance(r, IngestResult) and r.outcome == "ingested" for r in results)
@@ -160,17 +259,30 @@ def simulate(
         print(
             f"{day.index:>3}  {last}  {figures.changes:>7}  {ingest:>8.2f}  {parse:>7.2f}  "
             f"{ingest / parse:>5.1f}  {added:>11,}  {xz:>10,}  {figures.events:>6}  "
-            f"{figures.order_bytes / figures.records:>11.3f}  {figures.cpu_ratio:>9.1f}",
+            f"{figures.order_bytes / figures.records:>11.3f}  {figures.cpu_ratio:>9.1f}"
+            + (f"  {probe.statements:>5}  {probe.sql_seconds:>5.2f}" if probe.sql else ""),
             flush=True,
         )
-        if day.index == days // 2 and days >= 2:
+        if day.index == days // 2 and days >= 2 and probe.views:
             run.asof_half = _cold_as_of(store, history_dates(day, day.index))
         previous = day
     run.size = size_of()
+    if not probe.views:
+        return run
     dates = history_dates(previous, days) if previous else []
     run.asof_end = _cold_as_of(store, dates)
     run.current_load, (run.lookup_asof, run.lookup_current) = _lookups(store, dates)
     return run
+
+
+def _days_stored(store: Store) -> int:
+    """Days of the history a kept store already holds (its snapshots / the registries)."""
+    with store.engine.connect() as conn:
+        snapshots = conn.execute(select(func.count()).select_from(schema.snapshot)).scalar_one()
+        registries = conn.execute(
+            select(func.count(schema.snapshot.c.registry.distinct()))
+        ).scalar_one()
+    return int(snapshots) // int(registries) if registries else 0
 
 
 def history_dates(day: SimulatedDay, index: int) -> list[dt.date]:
@@ -251,7 +363,7 @@ def report(run: Run) -> None:
     halfway = len(later) // 2
     asof_slope = max(run.asof_end - run.asof_half, 0.0) / max(len(later) - halfway, 1)
     asof_20y = run.asof_end + asof_slope * (YEARS_DAYS - len(later)) if run.asof_half else 0.0
-    print(f"-- {run.engine}: days 1..{len(later)}")
+    print(f"-- {run.engine}: days {later[0].index}..{later[-1].index}")
     print(
         f"ingest / parse: first {ratios[0]:.1f}, last {ratios[-1]:.1f}, mean "
         f"{statistics.mean(ratios):.1f} (goal <= 2, flat); per-day ingest {intercept:.2f}s + "
@@ -273,6 +385,8 @@ def report(run: Run) -> None:
         f"{total / 3600:.0f} h, store {(run.size + per_day * (YEARS_DAYS - len(later))) / 1e9:.1f}"
         f" GB"
     )
+    if not run.lookup_current:  # --no-views
+        return
     print(
         f"as-of view, cold load at a random day: {run.asof_half:.2f}s at day {halfway}, "
         f"{run.asof_end:.2f}s at day {len(later)} (current view {run.current_load:.2f}s); "
@@ -286,8 +400,17 @@ def report(run: Run) -> None:
 
 
 @contextmanager
-def _store(engine: str) -> Iterator[tuple[Store, SizeOf]]:
-    """A fresh store on ``engine`` and a function giving its size in bytes; removed after."""
+def _store(engine: str, keep: Path | None = None) -> Iterator[tuple[Store, SizeOf]]:
+    """A fresh store on ``engine`` and a function giving its size in bytes; removed after
+    (``keep``: SQLite in this folder, kept, and reused if already there)."""
+    if engine == "sqlite" and keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        store = Store(f"sqlite:///{keep / 'history.sqlite'}")
+        try:
+            yield store, lambda: sum(p.stat().st_size for p in keep.glob("history.sqlite*"))
+        finally:
+            store.close()
+        return
     if engine == "sqlite":
         with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
             path = Path(tmp) / "history.sqlite"

@@ -90,6 +90,9 @@ class DelegationRepo:
         self._d = Driver(connection)
         self._orders: dict[int, LineOrder] = {}
         self._depths: dict[int, int] = {}
+        self._asked: set[int] = set()
+        """The orders this unit wrote or asked for (not those decoded only as the base of an
+        edit): what it hands the shared cache."""
         self._snapshots: dict[int, SnapshotRow] = {}
         self._shared = shared
         self._widest: Widths | None = None
@@ -201,10 +204,16 @@ class DelegationRepo:
         )
         self._orders[snapshot_id] = order
         self._depths[snapshot_id] = depth
+        self._asked.add(snapshot_id)
 
     def order(self, snapshot_id: int) -> LineOrder:
         """The snapshot's line order (cached for the unit of work; an edit is applied to the
         order it edits, read the same way)."""
+        found = self._order(snapshot_id)
+        self._asked.add(snapshot_id)
+        return found
+
+    def _order(self, snapshot_id: int) -> LineOrder:
         if snapshot_id not in self._orders and self._shared is not None:
             kept = self._shared.orders.get(snapshot_id)
             if kept is not None:
@@ -217,7 +226,7 @@ class DelegationRepo:
             if row is None:
                 raise StorageError(f"snapshot {snapshot_id} has no stored line order")
             based = LineOrder.base_of(row.origins)
-            base = None if based is None else self.order(based[0])
+            base = None if based is None else self._order(based[0])
             self._orders[snapshot_id] = LineOrder.decode(row.origins, row.lines, base)
             self._depths[snapshot_id] = 0 if based is None else based[1]
         return self._orders[snapshot_id]
@@ -849,9 +858,13 @@ class SnapshotCache:
     change once committed (a snapshot's rows are written once, its order once), so a write
     that needs a snapshot's lines (every completed transfer) does not read and decode the
     order again. Filled from committed transactions only (:meth:`keep`); ``limit`` orders
-    are kept, the least recently used dropped."""
+    are kept, the least recently used dropped. Only the orders a unit wrote or asked for are
+    kept, not those it decoded only as the base of an edit: an as-of read decodes up to
+    :data:`~rirport.store.order.MAX_DEPTH` of them a registry, which would push out the
+    registries' newest orders that the next ingests edit, and each ingest would then decode
+    its registry's chain again (and push out the others') until the chains restart."""
 
-    limit: int = 12
+    limit: int = 16
     snapshots: dict[int, SnapshotRow] = field(default_factory=dict)
     orders: OrderedDict[int, tuple[LineOrder, int]] = field(default_factory=OrderedDict)
 
@@ -859,6 +872,8 @@ class SnapshotCache:
         """Take what a committed unit of work read or wrote."""
         self.snapshots.update(repo._snapshots)
         for sid, order in repo._orders.items():
+            if sid not in repo._asked:
+                continue
             self.orders[sid] = (order, repo._depths.get(sid, 0))
             self.orders.move_to_end(sid)
         while len(self.orders) > self.limit:

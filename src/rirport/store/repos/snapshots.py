@@ -93,7 +93,8 @@ class SnapshotRepo:
     def newest_ids(self, date: dt.date | None = None) -> dict[str, int]:
         """The id of each registry's newest snapshot dated on or before ``date`` (None: the
         newest), by registry: one seek of ``ix_snapshot_registry_date`` per registry (every
-        completed transfer asks), not a read of every snapshot."""
+        completed transfer and every ingest with events asks), not a read of every snapshot
+        (the registries themselves found by :data:`_REGISTRIES`'s skips, not a scan)."""
         if date is None and self._journal is not None:
             kept = self._journal.recall(NEWEST)
             if kept is not None:
@@ -105,9 +106,9 @@ class SnapshotRepo:
             cut = f" AND n.snapshot_date <= {d.mark}"
             params = (date if d.pg else date.isoformat(),)
         rows = d.rows(
-            "SELECT r.registry, (SELECT n.id FROM snapshot n WHERE n.registry = r.registry"
-            f"{cut} ORDER BY n.snapshot_date DESC, n.id DESC LIMIT 1) "
-            "FROM (SELECT DISTINCT registry FROM snapshot) r ORDER BY r.registry",
+            f"{_REGISTRIES} SELECT r.registry, (SELECT n.id FROM snapshot n WHERE n.registry ="
+            f" r.registry{cut} ORDER BY n.snapshot_date DESC, n.id DESC LIMIT 1) "
+            "FROM r WHERE r.registry IS NOT NULL ORDER BY r.registry",
             params,
         )
         found = {str(registry): int(sid) for registry, sid in rows if sid is not None}
@@ -116,13 +117,18 @@ class SnapshotRepo:
         return found
 
     def earliest_before(self, until: dt.date) -> list[SnapshotRow]:
-        """Each registry's oldest snapshot dated before ``until`` (by date, then id)."""
-        s = schema.snapshot.c
-        first: dict[str, int] = {}
-        stmt = select(s.id, s.registry).where(s.snapshot_date < until)
-        for sid, registry in self._c.execute(stmt.order_by(s.registry, s.snapshot_date, s.id)):
-            first.setdefault(registry, int(sid))
-        return sorted(self._many(first.values()), key=lambda r: r.registry)
+        """Each registry's oldest snapshot dated before ``until`` (by date, then id): one
+        seek of ``ix_snapshot_registry_date`` per registry (every ingest with events asks),
+        not a read of every older snapshot."""
+        d = Driver(self._c)
+        rows = d.rows(
+            f"{_REGISTRIES} SELECT r.registry, (SELECT n.id FROM snapshot n WHERE n.registry ="
+            f" r.registry AND n.snapshot_date < {d.mark} ORDER BY n.snapshot_date, n.id LIMIT 1)"
+            " FROM r WHERE r.registry IS NOT NULL ORDER BY r.registry",
+            (until if d.pg else until.isoformat(),),
+        )
+        first = [int(sid) for _, sid in rows if sid is not None]
+        return sorted(self._many(first), key=lambda r: r.registry)
 
     def ids_of(self, registry: str) -> list[int]:
         """The ids of a registry's snapshots, by date then id."""
@@ -172,6 +178,16 @@ class SnapshotRepo:
             return []
         rows = self._c.execute(select(schema.snapshot).where(schema.snapshot.c.id.in_(wanted)))
         return [SnapshotRow(**r._mapping) for r in rows]
+
+
+#: The distinct registries of the snapshot table as ``r(registry)`` (one NULL row closes it),
+#: found by skipping along ``ix_snapshot_registry_date`` (a seek per registry): a plain
+#: ``SELECT DISTINCT`` reads the whole index, one entry per snapshot ever stored.
+_REGISTRIES = (
+    "WITH RECURSIVE r(registry) AS (SELECT min(registry) FROM snapshot UNION ALL "
+    "SELECT (SELECT min(s.registry) FROM snapshot s WHERE s.registry > r.registry) FROM r "
+    "WHERE r.registry IS NOT NULL)"
+)
 
 
 def _day(value: Any) -> dt.date:
