@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import files_2018, machine
+from rirport.config import Settings
 from rirport.domain.query import parse_resource
 from rirport.log.note import Signer
 from rirport.services.audit import journal
@@ -110,9 +111,14 @@ def main(url: str | None = None, rounds: int = 15) -> None:
                 )
                 lift_hold(store, hold.id, "bench")
 
-        for interval in (0.0, 1.0):
+        default = Settings.model_fields["log_checkpoint_interval"].default
+        for interval in (0.0, default):
             store.checkpoint_interval = interval
-            signed = "every write signed" if not interval else f"signed at most every {interval} s"
+            signed = (
+                "every write signed (RIRPORT_LOG_CHECKPOINT_INTERVAL=0)"
+                if not interval
+                else f"signed at most every {interval} s (the default policy)"
+            )
             shares, split = [], []
             for round_ in range(1, rounds + 1):
                 spent, total = measure(f"round {round_} ({signed}): 100 small writes", small)
