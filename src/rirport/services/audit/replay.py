@@ -195,9 +195,7 @@ def covered(path: Path, rows: Sequence[JournalRow], signed: SignedHead) -> Check
             f"{len(rows)}; nothing was changed"
         )
     tree = Tree()
-    tree.extend(
-        merkle.leaf_hash(entry_line(*r.__dict__.values()).encode()) for r in rows[: point.size]
-    )
+    tree.extend(merkle.leaf_hash(entry_line(*r.fields()).encode()) for r in rows[: point.size])
     if tree.root() != point.root:
         raise VerificationError(
             f"{path}: its first {point.size} entries do not make the root signed in the "
@@ -256,7 +254,7 @@ def _apply_all(replayer: _Replayer, todo: Sequence[JournalRow], report: ReplayRe
 
 # -- before anything is applied ----------------------------------------------------------------
 def _verify_file(path: Path, rows: Sequence[JournalRow]) -> None:
-    checked = journal.verify_rows(tuple(r.__dict__.values()) for r in rows)
+    checked = journal.verify_rows(r.fields() for r in rows)
     if not checked.ok:
         raise InputError(
             f"{path}: refusing to replay a broken journal ({len(checked.problems)}"

@@ -80,17 +80,7 @@ def on_append(uow: UnitOfWork, row: JournalRow, batch: Batch | None = None) -> H
     tail = uow.log_tail
     if tail is not None and (tail.size != size or tail.last_hash != row.prev_hash):
         tail = None
-    leaf = merkle.leaf_hash(
-        entry_line(
-            row.serial,
-            row.created_at,
-            row.actor,
-            row.action,
-            row.payload,
-            row.prev_hash,
-            row.hash,
-        ).encode()
-    )
+    leaf = merkle.leaf_hash(entry_line(*row.fields()).encode())
     if batch is None:  # the nodes, part digests and checkpoint: sent as one
         batch = Batch(uow.connection)
     if tail is not None:

@@ -24,6 +24,19 @@ class JournalRow:
     prev_hash: str
     hash: str
 
+    def fields(self) -> tuple[int, str, str, str, str, str, str]:
+        """The columns in table order (what the insert, the export line and the chain check
+        take, positionally)."""
+        return (
+            self.serial,
+            self.created_at,
+            self.actor,
+            self.action,
+            self.payload,
+            self.prev_hash,
+            self.hash,
+        )
+
 
 MIRROR_PROBE = ("mirror", "mirror_started")
 """The peer role and ``meta`` key that make a store a mirror (as
@@ -174,15 +187,7 @@ class JournalRepo:
         (PostgreSQL): queued there instead, sent with the log's rows of the entry (nothing
         reads the entry back before then)."""
         m = self._mark()
-        values = (
-            row.serial,
-            row.created_at,
-            row.actor,
-            row.action,
-            row.payload,
-            row.prev_hash,
-            row.hash,
-        )
+        values = row.fields()
         insert = (
             "INSERT INTO journal (serial, created_at, actor, action, payload, prev_hash, hash) "
             f"VALUES ({', '.join([m] * 7)})"
