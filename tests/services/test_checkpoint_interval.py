@@ -193,9 +193,7 @@ def test_the_timer_signs_a_burst_within_the_interval_and_logs_failures(
         committed = time.monotonic()
         signed, size = _sizes(store)
         assert signed < size, "the burst should have left its checkpoint for later"
-        while _sizes(store)[0] < size:
-            assert time.monotonic() - committed < 0.8 + 3 * running.tick + 2.0
-            time.sleep(0.02)
+        _wait_signed(store, size, committed, 0.8 + 3 * running.tick + 2.0)
     finally:
         running.stop()
     assert not store.log_deferred
@@ -236,11 +234,17 @@ def test_a_new_server_process_signs_what_a_killed_one_left(tmp_path: Path) -> No
         running = timer.CheckpointTimer(later).start()
         try:
             started = time.monotonic()
-            while _sizes(later)[0] < size:
-                assert time.monotonic() - started < 0.5 + 2 * running.tick + 2.0
-                time.sleep(0.02)
+            _wait_signed(later, size, started, 0.5 + 2 * running.tick + 2.0)
         finally:
             running.stop()
         assert not later.log_deferred
     finally:
         later.close()
+
+
+def _wait_signed(store: Store, size: int, since: float, bound: float) -> None:
+    """Wait until a checkpoint covers ``size`` entries, failing once ``bound`` seconds have
+    passed since ``since`` (a monotonic time)."""
+    while _sizes(store)[0] < size:
+        assert time.monotonic() - since < bound
+        time.sleep(0.02)
