@@ -33,61 +33,110 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 @dataclass(frozen=True)
 class HeadState:
-    """Rows of a registry's newest snapshot, sorted by id: ids, origins, fingerprints."""
+    """Rows of a registry's newest snapshot, sorted by id: ids, origins, fingerprints, and
+    (when known) ``by_print``, the row positions in fingerprint order: the sort the next
+    file's match would otherwise make of them (it is the sort the match of this file made
+    of its rows)."""
 
     snapshot_id: int
     ids: I64
     origins: I64
     prints: U64
+    by_print: I64 | None = None
 
     @classmethod
     def of(
-        cls, snapshot_id: int, ids: npt.ArrayLike, origins: npt.ArrayLike, prints: U64
+        cls,
+        snapshot_id: int,
+        ids: npt.ArrayLike,
+        origins: npt.ArrayLike,
+        prints: U64,
+        by_print: I64 | None = None,
     ) -> HeadState:
+        """The state of rows given in any order (``by_print``: positions among them)."""
         i = np.asarray(ids, dtype=np.int64)
+        o, p = np.asarray(origins, dtype=np.int64), np.asarray(prints, dtype=np.uint64)
+        if len(i) < 2 or bool((i[1:] > i[:-1]).all()):  # in order already (an append's)
+            return cls(snapshot_id, i, o, p, by_print)
         order = np.argsort(i, kind="stable")
-        return cls(
-            snapshot_id,
-            i[order],
-            np.asarray(origins, dtype=np.int64)[order],
-            np.asarray(prints, dtype=np.uint64)[order],
-        )
+        if by_print is not None:  # the same rows, at their new positions
+            moved = np.empty(len(order), np.int64)
+            moved[order] = np.arange(len(order))
+            by_print = moved[by_print]
+        return cls(snapshot_id, i[order], o[order], p[order], by_print)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def encode(self) -> tuple[bytes, bytes, bytes]:
         """ids as steps (nearly all +1 after a first load), origins as their difference from
-        the ids (nearly all 0), fingerprints raw: zlib each."""
+        the ids (nearly all 0), zlib each; fingerprints raw, then (format 2, marked by
+        :data:`_BY_PRINT`) ``by_print`` as 32-bit positions. Format 1, fingerprints alone
+        (``8 * len`` bytes, as stores written before hold them), is written when the order is
+        unknown and read as ever."""
         steps = np.diff(self.ids, prepend=np.int64(0)).astype("<i8")
+        prints = self.prints.astype("<u8").tobytes()
+        if self.by_print is not None:
+            prints = _BY_PRINT + prints + self.by_print.astype("<u4").tobytes()
         return (
             zlib.compress(steps.tobytes(), 1),
             zlib.compress((self.ids - self.origins).astype("<i8").tobytes(), 1),
-            self.prints.astype("<u8").tobytes(),
+            prints,
         )
 
     @classmethod
     def decode(cls, snapshot_id: int, ids: bytes, origins: bytes, prints: bytes) -> HeadState:
+        """A state from :meth:`encode`, of either format (a ``by_print`` that does not sort
+        the fingerprints is dropped: the match sorts them itself)."""
         i = np.cumsum(np.frombuffer(zlib.decompress(ids), dtype="<i8"), dtype=np.int64)
         back = np.frombuffer(zlib.decompress(origins), dtype="<i8").astype(np.int64)
-        return cls(snapshot_id, i, i - back, np.frombuffer(prints, dtype="<u8").astype(np.uint64))
+        n = len(i)
+        by_print = None
+        if len(prints) == len(_BY_PRINT) + 12 * n and prints.startswith(_BY_PRINT):
+            raw = memoryview(prints)[len(_BY_PRINT) :]
+            by_print = np.frombuffer(raw[8 * n :], dtype="<u4").astype(np.int64)
+            prints = bytes(raw[: 8 * n])
+        p = np.frombuffer(prints, dtype="<u8").astype(np.uint64)
+        if by_print is not None and not _sorts(p, by_print):
+            by_print = None
+        return cls(snapshot_id, i, i - back, p, by_print)
+
+
+#: The mark opening a format-2 ``head_state.prints`` (fingerprints and their order): a
+#: format-1 value is ``8 * len`` bytes, a format-2 one ``len(_BY_PRINT) + 12 * len``.
+_BY_PRINT = b"rirport-head-2\n"
+
+
+def _sorts(prints: U64, order: I64) -> bool:
+    """Whether ``order`` holds positions of ``prints`` that put them in order."""
+    if len(order) != len(prints):
+        return False
+    if not len(order):
+        return True
+    if int(order.min()) < 0 or int(order.max()) >= len(prints):
+        return False
+    s = prints[order]
+    return bool((s[1:] >= s[:-1]).all())
 
 
 @dataclass(frozen=True)
 class Match:
     """How a new file's rows pair with the head state's: ``old[k]`` (a head row) is
-    ``new[k]`` (a file row); ``gone`` head rows and ``fresh`` file rows have no partner."""
+    ``new[k]`` (a file row); ``gone`` head rows and ``fresh`` file rows have no partner;
+    ``new_order`` sorts the file's fingerprints (the next head state's ``by_print``)."""
 
     old: I64
     new: I64
     gone: I64
     fresh: I64
+    new_order: I64
 
 
-def match(head_prints: U64, new_prints: U64) -> Match:
+def match(head_prints: U64, new_prints: U64, head_order: I64 | None = None) -> Match:
     """Pair rows with equal records (fingerprints), duplicates by their rank among equals
-    (which of two identical records pairs with which is immaterial, as in the text diff)."""
-    (a, order), (b, by_value) = _ranked(head_prints), _ranked(new_prints)
+    (which of two identical records pairs with which is immaterial, as in the text diff).
+    ``head_order``: positions that sort ``head_prints``, when known (saves their sort)."""
+    (a, order, _), (b, by_value, plain) = _ranked(head_prints, head_order), _ranked(new_prints)
     sorted_a = a[order]
     at = np.empty(len(b), np.int64)  # b searched in sorted order: a sequential walk
     at[by_value] = np.minimum(np.searchsorted(sorted_a, b[by_value]), max(len(a) - 1, 0))
@@ -97,20 +146,33 @@ def match(head_prints: U64, new_prints: U64) -> Match:
     gone = np.ones(len(a), bool)
     gone[ia] = False
     return Match(
-        ia, ib, np.flatnonzero(gone).astype(np.int64), np.flatnonzero(~hit).astype(np.int64)
+        ia,
+        ib,
+        np.flatnonzero(gone).astype(np.int64),
+        np.flatnonzero(~hit).astype(np.int64),
+        plain.astype(np.int64),
     )
 
 
-def _ranked(prints: U64) -> tuple[U64, I64]:
-    """Fingerprints made unique (the k-th repeat of a value, k >= 1, is mixed with k), and
-    the order that sorts them (the one sort of the fingerprints, unless some repeat)."""
-    order = np.argsort(prints)
+def _ranked(prints: U64, known: I64 | None = None) -> tuple[U64, I64, I64]:
+    """Fingerprints made unique (the k-th repeat of a value, k >= 1, is mixed with k), the
+    order that sorts them, and the order that sorts the fingerprints as given (the one sort
+    of them, unless some repeat; ``known``, an order that sorts them, saves it). Repeats are
+    ranked in the order of the fingerprints' own sort, whatever ``known`` says, so which
+    repeat pairs with which does not depend on where the order came from."""
+    order = known if known is not None and len(known) == len(prints) else np.argsort(prints)
     if len(prints) < 2:
-        return prints.copy(), order
+        return prints.copy(), order, order
     s = prints[order]
+    if order is known and not bool((s[1:] >= s[:-1]).all()):  # not a sort of them after all
+        order = np.argsort(prints)
+        s = prints[order]
     repeat = np.flatnonzero(s[1:] == s[:-1]) + 1
     if not len(repeat):
-        return prints.copy(), order
+        return prints.copy(), order, order
+    if order is known:  # equal values may lie in another order: rank them as ever
+        order = np.argsort(prints)
+        s = prints[order]
     starts = np.ones(len(s), bool)
     starts[repeat] = False
     run_start = np.maximum.accumulate(np.where(starts, np.arange(len(s)), 0))
@@ -119,7 +181,7 @@ def _ranked(prints: U64) -> tuple[U64, I64]:
         mixed = s ^ _mix(rank * _MUL2)
     ranked = prints.copy()
     ranked[order[repeat]] = mixed[repeat]
-    return ranked, np.argsort(ranked)
+    return ranked, np.argsort(ranked), order
 
 
 def fingerprints(records: Sequence[str]) -> U64:
@@ -188,7 +250,7 @@ class FileLines:
         """:func:`fingerprints` of the lines' text."""
         if not len(self):
             return np.zeros(0, np.uint64)
-        return _span_prints(np.frombuffer(self.data, dtype=np.uint8), self.start, self.length)
+        return _span_prints(self.data, self.start, self.length)
 
     def texts(self) -> list[str]:
         """The lines' text: a few decoded one by one, many by splitting the whole file."""
@@ -210,40 +272,44 @@ class FileLines:
 _FEW_LINES = 20_000
 
 
-def _span_prints(buf: npt.NDArray[np.uint8], start: I64, length: I64) -> U64:
+def _span_prints(data: bytes, start: I64, length: I64) -> U64:
     """The fingerprint of each span ``buf[start:start + length]``, read as 8-byte words
-    straight from the buffer: spans grouped by their start's offset in a word (each group
-    reads one ``uint64`` view of the buffer), longest first (the spans reaching word k are
-    a prefix of their group)."""
+    straight from the buffer through one unaligned ``uint64`` view of it (word ``k`` of a
+    span is the view's element ``start + 8k``, whatever the span's offset in a word), spans
+    longest first (the spans reaching word ``k`` are a prefix), each word's step in place."""
     n = len(start)
-    width = -(-int(length.max()) // 8)
-    padded = np.concatenate([buf, np.zeros(8 * width + 8, np.uint8)])
-    shift = (start % 8).astype(np.int64)
-    key = shift * (int(length.max()) + 1) + (int(length.max()) - length)
-    order = np.argsort(key, kind="stable")
-    start, length, shift = start[order], length[order], shift[order]
-    bounds = np.searchsorted(shift, np.arange(9))
+    longest = int(length.max())
+    width = -(-longest // 8)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    padded = np.concatenate([buf, np.zeros(8, np.uint8)])  # a span's last word may read past
+    words = np.ndarray((len(padded) - 7,), "<u8", padded, strides=(1,))
+    if longest < 1 << 16:  # a 16-bit key: numpy's stable sort is a radix sort then
+        order = np.argsort((longest - length).astype(np.uint16), kind="stable")
+    else:
+        order = np.argsort(-length, kind="stable")
+    at, size = start[order], length[order]
+    reach = np.searchsorted(-size, -8 * np.arange(width + 1), side="left")
+    nul = b"\0" in data  # an all-zero word is skipped (padding), as in _word_prints
     h = np.full(n, _MUL, np.uint64)
+    spare = np.empty(n, np.uint64)
     with np.errstate(over="ignore"):
-        for r in range(8):
-            lo, hi = int(bounds[r]), int(bounds[r + 1])
-            if lo == hi:
-                continue
-            view = padded[r : r + 8 * ((len(padded) - r) // 8)].view("<u8")
-            first = (start[lo:hi] - r) // 8
-            size = length[lo:hi]
-            reach = np.searchsorted(-size, -8 * np.arange(width + 1), side="left")
-            part = h[lo:hi]
-            for k in range(width):
-                m, full = int(reach[k]), int(reach[k + 1])
-                if m == 0:
-                    break
-                column = view[first[:m] + k]
-                bits = ((size[full:m] - 8 * k) * 8).astype(np.uint64)  # the span ends here
+        for k in range(width):
+            m, full = int(reach[k]), int(reach[k + 1])
+            if m == 0:
+                break
+            column = words[at[:m] + 8 * k]
+            if full < m:  # the spans ending in this word: their bytes only
+                bits = ((size[full:m] - 8 * k) * 8).astype(np.uint64)
                 column[full:m] &= np.where(bits >= 64, _ALL, (np.uint64(1) << (bits % 64)) - 1)
-                step = (part[:m] ^ column) * _MUL
-                _mix_into(step, np.empty(m, np.uint64))
-                np.copyto(part[:m], step, where=column != 0)
+            part = h[:m]
+            if nul:
+                step = (part ^ column) * _MUL
+                _mix_into(step, spare[:m])
+                np.copyto(part, step, where=column != 0)
+                continue
+            part ^= column
+            part *= _MUL
+            _mix_into(part, spare[:m])
     out = np.empty(n, np.uint64)
     out[order] = h
     return out

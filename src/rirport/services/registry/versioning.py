@@ -140,7 +140,7 @@ def _append(
     if head is None or not kept:
         head, reopen = _rebuild_head(uow, before)
     prints = rows.prints
-    m = match(head.prints, prints)
+    m = match(head.prints, prints, head.by_print)
     fresh_ids = np.asarray(
         repo.add_rows(snap.id, rows.subset(m.fresh.tolist()), end=OPEN_END), dtype=np.int64
     )
@@ -152,13 +152,19 @@ def _append(
     origins[m.new] = head.origins[m.old]
     origins[m.fresh] = fresh_ids
     repo.save_order(snap.id, LineOrder.build(origins, rows.table.line), after=before.id)
-    repo.save_head(
+    kept_rows = np.ones(len(head), bool)  # the head rows still there, in id order
+    kept_rows[m.gone] = False
+    at = np.empty(len(rows), np.int64)  # each file row's place in the next head state
+    at[m.new] = (np.cumsum(kept_rows) - 1)[m.old]
+    at[m.fresh] = len(m.old) + np.arange(len(m.fresh))
+    repo.save_head(  # new ids come after all others: sorted by id as they are (else sorted)
         snap.registry,
         HeadState.of(
             snap.id,
-            np.concatenate([head.ids[m.old], fresh_ids]),
-            np.concatenate([head.origins[m.old], fresh_ids]),
-            np.concatenate([head.prints[m.old], prints[m.fresh]]),
+            np.concatenate([head.ids[kept_rows], fresh_ids]),
+            np.concatenate([head.origins[kept_rows], fresh_ids]),
+            np.concatenate([head.prints[kept_rows], prints[m.fresh]]),
+            at[m.new_order],  # the sort of this file's fingerprints: the next match's
         ),
     )
     gone = repo.versions_by_id(gone_ids.tolist())
