@@ -78,7 +78,7 @@ def test_fingerprints_are_the_values_stores_hold() -> None:
 
 def test_a_line_has_one_fingerprint_wherever_it_sits() -> None:
     """Every offset in a word, LF or CRLF, last line without newline, lines with NUL."""
-    lines = _real_lines()[::997][:120] + [b"a", b"12345678", b"1234567812345678", b"x\0y"]
+    lines = [*_real_lines()[::997][:120], b"a", b"12345678", b"1234567812345678", b"x\0y"]
     expected = np.array([_reference(line) for line in lines], dtype=np.uint64)
     for shift in range(8):
         for newline in (b"\n", b"\r\n"):

@@ -3,15 +3,24 @@
 Reading every stored row of the previous snapshot back (and comparing record texts in Python)
 costs more than parsing the new file, and more as the table grows. The head state keeps, per
 row of the registry's newest file, its row id, its origin (the id its line order names) and a
-64-bit fingerprint of its record line. A new file's records are fingerprinted the same way and
-the two fingerprint arrays matched (duplicated records by their rank among equals, as the
-text diff counted them): matched rows stay as they are, unmatched old rows are closed,
-unmatched new rows are inserted.
+64-bit fingerprint of its record line, and (format 2) the order that sorts those
+fingerprints. A new file's records are fingerprinted the same way and the two fingerprint
+arrays matched (duplicated records by their rank among equals, as the text diff counted
+them): matched rows stay as they are, unmatched old rows are closed, unmatched new rows are
+inserted. The match sorts the new file's fingerprints; the head's it takes from the head
+state when kept (it is the sort of the previous file's, made by the previous match), so each
+file is sorted once.
 
-Fingerprints are a multiply-xor hash of the record's bytes in 8-byte words, vectorised over a
-fixed-width, zero-padded byte matrix (a record line holds no NUL byte). Two different records
+Fingerprints are a multiply-xor hash of the record's bytes in 8-byte little-endian words
+(zero-padded; an all-zero word, padding, is skipped), each step ``mix((h ^ word) * K)`` with
+splitmix64's finaliser: every step is a bijection of ``h``, and every word's bits reach all of
+``h``'s. They are the values stores hold since the head state came (changing them would need
+a new head-state format). From a file's bytes they are read through one unaligned ``uint64``
+view of the file (word ``k`` of a line starting at byte ``s`` is the view's element
+``s + 8k``), so a line's fingerprint does not depend on where it sits. Two different records
 of a file pair colliding has a probability of about n_old * n_new / 2**64 (2e-9 for two
-200,000-record files).
+200,000-record files); the distinct record lines of the real files here (over 500,000) have
+distinct fingerprints (tests/store/test_head_prints.py).
 """
 
 from __future__ import annotations
