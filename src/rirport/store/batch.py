@@ -39,18 +39,32 @@ class Batch:
         self._driver = Driver(connection)
         self.mark = self._driver.mark
         self._items: list[tuple[str, Sequence[Any], bool]] = []
+        self.data = False
+        """Whether a queued statement changes registry data (a transfer row): the state
+        parts read it, so the log sends the batch before it computes them."""
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def add(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Queue one INSERT, UPDATE or DELETE that returns no rows."""
+    def add(self, sql: str, params: Sequence[Any] = (), *, data: bool = False) -> None:
+        """Queue one INSERT, UPDATE or DELETE that returns no rows (``data``: it changes
+        registry data, see :attr:`data`)."""
         self._items.append((sql, tuple(params), False))
+        self.data = self.data or data
 
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Queue the insert of ``rows`` (one multi-row statement when there are few)."""
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        data: bool = False,
+    ) -> None:
+        """Queue the insert of ``rows`` (one multi-row statement when there are few;
+        ``data``: as for :meth:`add`)."""
         if not rows:
             return
+        self.data = self.data or data
         many = len(rows) > ROWS_PER_STATEMENT
         key = (self.mark, table, tuple(columns), 1 if many else len(rows))
         sql = _INSERTS.get(key)
@@ -66,6 +80,7 @@ class Batch:
     def send(self) -> None:
         """Run what is queued, in order, and empty the queue."""
         items, self._items = self._items, []
+        self.data = False
         if not self._driver.pg:
             self._driver.each(items)
             return

@@ -73,9 +73,11 @@ def append(
     payload: dict[str, Any],
     serial: int | None = None,
     created_at: str | None = None,
+    batch: Batch | None = None,
 ) -> JournalRow:
     """Write this transaction's entry (``serial`` from ``uow.journal.reserve()`` when the
-    change needed it earlier, else reserved now).
+    change needed it earlier, else reserved now). ``batch``: statements of the change
+    queued already (a transfer step's row update), sent with the entry's.
 
     ``created_at`` is for replay only (:mod:`rirport.services.audit.replay`): an entry re-applied
     from another instance's journal keeps its original time, so identical changes give
@@ -98,7 +100,8 @@ def append(
         prev,
         entry_hash(number, created, actor, action, prev, text),
     )
-    batch = Batch(uow.connection)  # PostgreSQL: the entry goes with its log rows, as one
+    if batch is None:  # PostgreSQL: the entry goes with its log rows, as one
+        batch = Batch(uow.connection)
     uow.journal.write(row, data_changed=action not in BOOKKEEPING, batch=batch)
     transparency.on_append(uow, row, batch)
     return row

@@ -34,6 +34,7 @@ from rirport.policy.model import Regime
 from rirport.query.view import CurrentView
 from rirport.services.audit import journal
 from rirport.services.transfers.facts import covering_rows, facts_in, iana_block
+from rirport.store.batch import Batch
 from rirport.store.keys import key_of
 from rirport.store.repos.delegations import NewDelegation, RecordRow
 from rirport.store.repos.transfers import TransferRow
@@ -255,16 +256,20 @@ def advance_in(
     """:func:`advance` inside a transaction the caller holds (a batch of moves): the step
     is still its own journal entry, committed or rolled back with the caller's others."""
     allowed_from, target = STEPS[step]
-    row = _locked_transfer(uow, transfer_id, step, allowed_from)
-    serial = uow.journal.reserve()
+    # the generation's lock first, then the row's (PostgreSQL: read and locked in the
+    # statement that takes the generation's, when it can; else read here)
+    serial = uow.journal.reserve(uow.transfers.locked_read(transfer_id))
+    locked = uow.transfers.from_locked(uow.journal.locked_value)
+    row = _locked_transfer(uow, transfer_id, step, allowed_from, locked)
     decision, changes, state = None, None, target
+    batch = Batch(uow.connection)  # PostgreSQL: the step's row writes go with its entry's
     if step in ("approve", "accept", "complete"):
         decision = _decide(uow, view, _request_of(row), load_regime(row.regime), iana)
         if decision.outcome is Outcome.REFUSED:
             state = "rejected"
         elif step == "complete":
             _ensure_conditions(row, decision, conditions_met)
-            changes = apply_move(uow, row, serial, iana, on_locked)
+            changes = apply_move(uow, row, serial, iana, on_locked, batch)
     met = row.conditions_met or (conditions_met and step in ("accept", "complete"))
     values: dict[str, Any] = {
         "state": state,
@@ -272,7 +277,7 @@ def advance_in(
         "conditions_met": met,
         "decision": decision.to_json() if decision else row.decision,
     }
-    uow.transfers.update(transfer_id, **values)
+    uow.transfers.update(transfer_id, batch, **values)
     journal.append(
         uow,
         actor,
@@ -288,6 +293,7 @@ def advance_in(
         },
         serial,
         created_at,
+        batch,
     )
     return StepResult(replace(row, **values), decision, serial, changes)
 
@@ -310,9 +316,13 @@ def expire_stale(
 
 
 def _locked_transfer(
-    uow: UnitOfWork, transfer_id: int, step: str, allowed_from: tuple[str, ...]
+    uow: UnitOfWork,
+    transfer_id: int,
+    step: str,
+    allowed_from: tuple[str, ...],
+    locked: TransferRow | None = None,
 ) -> TransferRow:
-    row = uow.transfers.get(transfer_id, for_update=True)
+    row = locked if locked is not None else uow.transfers.get(transfer_id, for_update=True)
     if row is None:
         raise NotFoundError(f"no transfer #{transfer_id}")
     if row.state not in allowed_from:
@@ -388,8 +398,10 @@ def apply_move(
     serial: int,
     iana: Sequence[IanaBlock],
     on_locked: Callable[[], None] | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
-    """Retire the source's records of the resource and add the moved and remaining parts.
+    """Retire the source's records of the resource and add the moved and remaining parts
+    (``batch``: where the added rows' insert is queued, PostgreSQL).
 
     Raises:
         ConflictError: the source no longer holds all of it, or an invariant would break.
@@ -419,7 +431,7 @@ def apply_move(
         )
     others = [r for r in over if r.snapshot_id != source_snapshot]
     _check_invariants(request, records, added, others, iana)
-    uow.delegations.add(added, serial)
+    uow.delegations.add(added, serial, batch)
     return {
         "moved": str(request.resource),
         "retired": [r.record for r, _ in records],

@@ -101,6 +101,8 @@ def on_append(uow: UnitOfWork, row: JournalRow, batch: Batch | None = None) -> H
         uow.log_tail = LogTail(size, row.hash, edge, None, template, latest)
         return Head(size, root, "")
     assert signer is not None
+    if batch.data:  # the change's own rows, queued: the parts read them
+        batch.send()
     done = state.update_parts(
         uow, row.action, row.payload, tail.state if tail is not None else None, batch
     )

@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from rirport.errors import StorageError
 from rirport.store import schema
+from rirport.store.batch import Batch
 from rirport.store.bulk import DelegationRows, Version, insert_delegations
 from rirport.store.driver import Driver
 from rirport.store.engine import READ_ONLY
@@ -62,6 +63,19 @@ class NewDelegation:
 
 
 State = Literal["current", "original"]
+_ADDED = (
+    "snapshot_id",
+    "line",
+    "lo",
+    "hi",
+    "opaque_id",
+    "record",
+    "added_serial",
+    "registry",
+    "valid_from",
+    "valid_to",
+)
+"""The columns of a row a transfer adds, in the order :meth:`DelegationRepo.add` gives them."""
 _SELECTED = "id, origin_id, line, lo, added_serial, record, registry, valid_from, valid_to"
 """The columns :meth:`DelegationRepo._placed` takes, in its order."""
 _SAVE_EVERY = 256
@@ -643,9 +657,11 @@ class DelegationRepo:
             .values(valid_from=literal(end, Date), valid_to=literal(end, Date))
         )
 
-    def add(self, rows: Sequence[NewDelegation], serial: int) -> None:
+    def add(self, rows: Sequence[NewDelegation], serial: int, batch: Batch | None = None) -> None:
         """Rows a transfer creates (the moved part, and remainders of split records), valid
-        in their snapshot only (one batched insert through the driver)."""
+        in their snapshot only (one batched insert through the driver; ``batch``, on
+        PostgreSQL: queued there instead, sent with the step's journal entry, the log sending
+        it before it computes the state parts that read the rows)."""
         if not rows:
             return
         snaps = {r.snapshot_id: self._snapshot(r.snapshot_id) for r in rows}
@@ -661,10 +677,12 @@ class DelegationRepo:
                 self._widest.fold(r.lo, r.hi)
         if self._widest is None and self._journal is not None:
             self._journal.forget(WIDEST)  # rows the widths passed on do not cover
+        if batch is not None and pg:
+            batch.insert("delegation", _ADDED, values, data=True)
+            return
         marks = ", ".join([m] * 10)
         self._d.many(
-            "INSERT INTO delegation (snapshot_id, line, lo, hi, opaque_id, record, "
-            f"added_serial, registry, valid_from, valid_to) VALUES ({marks})",
+            f"INSERT INTO delegation ({', '.join(_ADDED)}) VALUES ({marks})",
             values,
         )
 

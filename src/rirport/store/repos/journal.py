@@ -56,19 +56,32 @@ class JournalTail:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+PREFETCHED = ("log_pending", "log_pending_buckets")
+"""The ``meta`` keys the log reads after every entry (the state parts and buckets pending
+for the next checkpoint: :data:`rirport.services.transparency.state.PENDING` and
+``PENDING_BUCKETS``; a test holds them equal): on PostgreSQL the bump reads them too."""
+
 _BUMP_PG = (
     "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
     "WHERE \"key\" = 'generation' RETURNING value, "
     "(SELECT g.value FROM meta g WHERE g.\"key\" = 'generation'), "
     "(SELECT serial || ' ' || hash FROM journal ORDER BY serial DESC LIMIT 1), "
     "EXISTS (SELECT 1 FROM log_peer WHERE role = %s) "
-    "OR EXISTS (SELECT 1 FROM meta s WHERE s.\"key\" = %s AND s.value <> '')"
+    "OR EXISTS (SELECT 1 FROM meta s WHERE s.\"key\" = %s AND s.value <> ''), "
+    '(SELECT p.value FROM meta p WHERE p."key" = %s FOR SHARE), '
+    '(SELECT b.value FROM meta b WHERE b."key" = %s FOR SHARE)'
 )
 """The next serial, and in the same round trip what the entry needs next: the journal's
-newest entry and whether the store is a mirror. The subqueries read the statement's
-snapshot, taken before the row lock was waited for; they are used only when that snapshot
-saw the generation this bump counted up from (no writer committed in between), else they
-are asked again (:meth:`JournalRepo.reserve`)."""
+newest entry, whether the store is a mirror and the log's pending parts (:data:`PREFETCHED`).
+The plain subqueries read the statement's snapshot, taken before the row lock was waited
+for; they are used only when that snapshot saw the generation this bump counted up from (no
+journaled writer committed in between), else they are asked again
+(:meth:`JournalRepo.reserve`). The pending parts are also written without a journal entry
+(a checkpoint of ``rirport log checkpoint`` clears them under the generation's lock, not
+moving it): they are read ``FOR SHARE``, which in READ COMMITTED returns the row's newest
+committed version, not the snapshot's (measured: a plain subquery returned the value from
+before a commit made while the bump waited), and used only when the row exists (one inserted
+since the snapshot is not seen: then read again)."""
 
 
 _DATA_GENERATION_PG = (
@@ -96,20 +109,38 @@ class JournalRepo:
         """The process's last committed write (from the store), for :meth:`continues`."""
         self._facts: dict[str, Any] = {}
         """Facts this unit read or wrote after its first reservation, for the next tail."""
+        self.locked_value: Any = None
+        """What the last :meth:`reserve` read with its ``locked`` subquery (None: not read)."""
 
-    def reserve(self) -> int:
-        """The serial of this transaction's entry (written later by :meth:`write`)."""
+    def reserve(self, locked: tuple[str, Sequence[Any]] | None = None) -> int:
+        """The serial of this transaction's entry (written later by :meth:`write`).
+
+        ``locked`` (PostgreSQL): a scalar subquery that reads one row ``FOR UPDATE`` (the
+        transfer a step changes), and its parameters, asked in the statement that takes the
+        generation's lock, after it: its value (the row's newest committed version, locked)
+        is :attr:`locked_value`; None when it was not asked (SQLite, the first write, a
+        second entry of the transaction) or found no row (one committed since the
+        statement's snapshot is not seen): then the caller reads it itself."""
+        self.locked_value = None
         if not self._d.pg or self._before is not None:
             serial = self._meta.bump_generation()
             if self._before is None:
                 self._before = (serial, self._hash_before(serial))
             return serial
-        found = self._d.one(_BUMP_PG, MIRROR_PROBE)
+        sql, params = _BUMP_PG, (*MIRROR_PROBE, *PREFETCHED)
+        if locked is not None:
+            sql, params = f"{sql}, ({locked[0]})", (*params, *locked[1])
+        found = self._d.one(sql, params)
         if found is None:  # no generation row yet: the first write
             serial = self._meta.bump_generation()
             self._before = (serial, self._hash_before(serial))
             return serial
         serial, seen, newest, mirrored = int(found[0]), found[1], found[2], found[3]
+        if locked is not None:
+            self.locked_value = found[6]
+        for key, value in zip(PREFETCHED, found[4:6], strict=True):
+            if value is not None:  # read under a row lock: the newest committed value
+                self._meta.known(key, str(value))
         fresh = seen is not None and int(seen) + 1 == serial
         number, _, digest = str(newest or "").partition(" ")
         if fresh and newest is not None and int(number) == serial - 1:

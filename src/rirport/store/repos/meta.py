@@ -25,8 +25,20 @@ class MetaRepo:
         self._returning = connection.dialect.name == "postgresql" or (
             sqlite3.sqlite_version_info >= (3, 35)
         )
+        self._known: dict[str, str] = {}
+        """Values read with another statement under a lock that holds them to commit (the
+        bump's :data:`~rirport.store.repos.journal.PREFETCHED`), then as :meth:`put` wrote
+        them: :meth:`get` answers these without asking."""
+
+    def known(self, key: str, value: str) -> None:
+        """``key``'s value, read under a row lock this transaction holds to commit (so no
+        other writer changes it before then): :meth:`get` returns it without a statement,
+        and :meth:`put` keeps it up to date."""
+        self._known[key] = value
 
     def get(self, key: str) -> str | None:
+        if key in self._known:
+            return self._known[key]
         found = self._d.value(f'SELECT value FROM meta WHERE "key" = {self._m}', (key,))
         return None if found is None else str(found)
 
@@ -34,6 +46,8 @@ class MetaRepo:
         m = self._m
         if not self._d.run(f'UPDATE meta SET value = {m} WHERE "key" = {m}', (value, key)):
             self._d.run(f'INSERT INTO meta ("key", value) VALUES ({m}, {m})', (key, value))
+        if key in self._known:
+            self._known[key] = value
 
     def generation(self) -> int:
         """The journal's newest serial: a counter every journaled write bumps (its row lock

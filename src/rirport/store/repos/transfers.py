@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from rirport.store import schema
+from rirport.store.batch import Batch
 from rirport.store.driver import Driver
 from rirport.store.repos.journal import JournalRepo
 from rirport.store.widths import Widths
@@ -130,15 +131,37 @@ class TransferRepo:
         row = self._d.one(f"{_SELECT} WHERE id = {self._m}{lock}", (transfer_id,))
         return self._row(row) if row else None
 
-    def update(self, transfer_id: int, **values: Any) -> None:
+    def locked_read(self, transfer_id: int) -> tuple[str, tuple[Any, ...]] | None:
+        """A scalar subquery reading and locking the row (PostgreSQL, else None), for
+        :meth:`JournalRepo.reserve` to ask with the generation's bump; its answer is read by
+        :meth:`from_locked`."""
+        if not self._pg:
+            return None
+        sql = f"SELECT json_build_array({_LISTED}) FROM transfer WHERE id = %s FOR UPDATE"
+        return sql, (transfer_id,)
+
+    def from_locked(self, value: Any) -> TransferRow | None:
+        """The row :meth:`locked_read` returned (None: it returned none)."""
+        return None if value is None else self._row(_json(value))
+
+    def update(self, transfer_id: int, batch: Batch | None = None, **values: Any) -> None:
+        """Set columns of a transfer row. ``batch`` (PostgreSQL, a step that changes no
+        range): the update is queued there, sent with the step's journal entry and log rows
+        (nothing reads the row before then; the log sends it before it computes the state
+        parts, which read it)."""
         names = sorted(values)
         unknown = set(names) - _UPDATABLE
         if unknown:
             raise TypeError(f"not transfer columns: {', '.join(sorted(unknown))}")
         sets = ", ".join(f'"{n}" = {self._m}' for n in names)
         params = [self._param(n, values[n]) for n in names]
-        self._d.run(f"UPDATE transfer SET {sets} WHERE id = {self._m}", (*params, transfer_id))
-        if "lo" in values or "hi" in values:  # a range changed (no step does): widen to it
+        sql = f"UPDATE transfer SET {sets} WHERE id = {self._m}"
+        ranged = "lo" in values or "hi" in values
+        if batch is not None and self._pg and not ranged:
+            batch.add(sql, (*params, transfer_id), data=True)
+            return
+        self._d.run(sql, (*params, transfer_id))
+        if ranged:  # a range changed (no step does): widen to it
             row = self.get(transfer_id)
             if row is not None:
                 self._widen(row.lo, row.hi)
