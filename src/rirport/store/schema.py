@@ -263,10 +263,12 @@ event = Table(
     Column("to_registry", String(16)),
     Column("lo", key_type(33)),
     Column("hi", key_type(33)),
-    Column("body", Text, nullable=False),
+    Column("body_z", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-"""A change event (:mod:`rirport.domain.events`); ``body`` is its JSON as feeds print it,
+"""A change event (:mod:`rirport.domain.events`); ``body_z`` is its JSON as feeds print it,
+packed (:mod:`rirport.store.eventbody`: a format byte, then raw deflate with a preset
+dictionary; migration 0013; the repository reads and writes the text),
 ``lo``/``hi`` the range keys of its resource (None for a registry-wide renumbering), and
 ``snapshot_id`` the ingested snapshot that produced it."""
 

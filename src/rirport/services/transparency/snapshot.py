@@ -62,6 +62,7 @@ from rirport.services.audit import journal
 from rirport.services.audit.rebuild import NO_PASSWORD
 from rirport.services.transparency import state
 from rirport.store import schema
+from rirport.store.eventbody import pack, unpack
 from rirport.store.repos.log import PeerRow
 from rirport.store.unit import Store, UnitOfWork
 
@@ -124,6 +125,11 @@ LEFT_OUT = frozenset(
 )
 """Tables it never carries: recomputed (tree, state parts, generation), this instance's own
 (checkpoints, peers), or secrets and transient state."""
+PACKED = {"event": ("body_z", "body")}
+"""Columns a snapshot carries unpacked (:mod:`rirport.store.eventbody`), as ``(stored column,
+name in the snapshot)``: an event's body is its JSON text under the name it had before
+migration 0013, so the lines (and the rows' signature) are the ones an older version writes
+for the same rows, and each version joins from the other's snapshot."""
 
 
 @dataclass(frozen=True)
@@ -224,13 +230,30 @@ def _statement(point: Checkpoint, digest: str) -> str:
     return f"{STATEMENT}\n{point.origin}\n{point.size}\n{root}\nsha256 {digest}\n"
 
 
+def _carried_names(table: Table) -> list[str]:
+    """The column names of ``table`` as a snapshot writes them (:data:`PACKED`)."""
+    stored, carried = PACKED.get(table.name, ("", ""))
+    return [carried if c.name == stored else c.name for c in table.columns]
+
+
+def _packed_at(table: Table) -> int | None:
+    """Where ``table`` has its packed column, if it has one."""
+    stored, _ = PACKED.get(table.name, ("", ""))
+    names = [c.name for c in table.columns]
+    return names.index(stored) if stored in names else None
+
+
 def _write_table(uow: UnitOfWork, table: Table, out: _Hashing) -> int:
     columns = list(table.columns)
-    head = {"table": table.name, "columns": [c.name for c in columns]}
+    head = {"table": table.name, "columns": _carried_names(table)}
     out.write((json.dumps(head) + "\n").encode())
-    encoders = [
-        (i, e) for i, c in enumerate(columns) if (e := _encoder(c, uow.dialect)) is not None
+    packed = _packed_at(table)
+    encoders: list[tuple[int, Callable[[Any], Any]]] = [
+        (i, e)
+        for i, c in enumerate(columns)
+        if i != packed and (e := _encoder(c, uow.dialect)) is not None
     ]
+    key = [c.name for c in columns].index("id") if packed is not None else 0
     names = ", ".join(f'"{c.name}"' for c in columns)
     order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
     cursor = uow.connection.exec_driver_sql(f"SELECT {names} FROM {table.name} ORDER BY {order}")
@@ -238,12 +261,14 @@ def _write_table(uow: UnitOfWork, table: Table, out: _Hashing) -> int:
     dumps = orjson.dumps
     while batch := cursor.fetchmany(BATCH):
         rows: Sequence[Any]
-        if encoders:
+        if encoders or packed is not None:
             rows = []
             for row in batch:
                 values = list(row)
                 for i, encode in encoders:
                     values[i] = encode(values[i])
+                if packed is not None:  # the text (a corrupt row named by its id)
+                    values[packed] = unpack(values[packed], values[key])
                 rows.append(values)
         else:
             rows = batch
@@ -268,6 +293,12 @@ def _decoder(column: Column[Any], dialect: str) -> Callable[[Any], Any] | None:
     if isinstance(kind, JSON):
         return lambda v: None if v is None else json.dumps(json.loads(v), separators=(",", ":"))
     return None
+
+
+def _packer(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise TypeError(f"a packed column's value must be text, not {type(text).__name__}")
+    return pack(text)
 
 
 class _Lines:
@@ -384,7 +415,7 @@ def _load_tables(
                 f"{where}: table {name!r} is not one a snapshot carries (or comes twice); "
                 "nothing was applied"
             )
-        columns = [c.name for c in table.columns]
+        columns = _carried_names(table)
         if line.get("columns") != columns:
             raise VerificationError(
                 f"{where}: table {name} has columns {line.get('columns')}, this version "
@@ -446,9 +477,14 @@ def _load_rows(
 ) -> tuple[Any, int]:
     columns = list(table.columns)
     names = [c.name for c in columns]
+    packed = _packed_at(table)
     decoders = [
-        (i, d) for i, c in enumerate(columns) if (d := _decoder(c, uow.dialect)) is not None
+        (i, d)
+        for i, c in enumerate(columns)
+        if i != packed and (d := _decoder(c, uow.dialect)) is not None
     ]
+    if packed is not None:
+        decoders.append((packed, _packer))
     count = 0
     batch: list[Any] = []
     insert = _inserter(uow, table)

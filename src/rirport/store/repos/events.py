@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from rirport.store import schema
+from rirport.store.eventbody import pack, unpack
 from rirport.store.repos.ids import _draw_ids
 
 
 # -- change events and monitoring ---------------------------------------------------------------
 @dataclass(frozen=True)
 class EventRow:
-    """A stored change event; ``body`` is its JSON text."""
+    """A stored change event; ``body`` is its JSON text (stored packed, ``event.body_z``)."""
 
     id: int
     snapshot_id: int | None
@@ -43,7 +44,7 @@ class EventRepo:
             return []
         ids = _draw_ids(self._c, "event", len(rows))
         self._c.execute(
-            insert(schema.event), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+            insert(schema.event), [_packed(row, i) for row, i in zip(rows, ids, strict=True)]
         )
         return ids
 
@@ -52,7 +53,7 @@ class EventRepo:
         e = schema.event.c
         while True:
             rows = [
-                EventRow(**r._mapping)
+                _event(r._mapping)
                 for r in self._c.execute(
                     select(schema.event).where(e.id > after).order_by(e.id).limit(size)
                 )
@@ -66,7 +67,7 @@ class EventRepo:
         """The events the ingests of these snapshots stored, in id order."""
         e = schema.event.c
         return [
-            EventRow(**r._mapping)
+            _event(r._mapping)
             for r in self._c.execute(
                 select(schema.event).where(e.snapshot_id.in_(list(snapshot_ids))).order_by(e.id)
             )
@@ -78,14 +79,14 @@ class EventRepo:
         stored it, else (events recorded apart from an ingest) the newer file the body names."""
         e, s = schema.event.c, schema.snapshot.c
         stmt = (
-            select(s.snapshot_date, e.type, e.from_registry, e.to_registry, e.body)
+            select(s.snapshot_date, e.type, e.from_registry, e.to_registry, e.body_z, e.id)
             .select_from(schema.event.outerjoin(schema.snapshot, s.id == e.snapshot_id))
             .where(e.kind == "moved")
             .order_by(e.id)
         )
         cursor = self._c.execute(stmt).cursor
         assert cursor is not None
-        rows = list(cursor.fetchall())
+        rows = [(*r[:4], unpack(r[4], r[5])) for r in cursor.fetchall()]
         if any(r[0] is None for r in rows):
             dated = dict(self._c.execute(select(s.file_name, s.snapshot_date)).tuples().all())
             rows = [
@@ -95,7 +96,7 @@ class EventRepo:
 
     def get_many(self, ids: Sequence[int]) -> dict[int, EventRow]:
         rows = self._c.execute(select(schema.event).where(schema.event.c.id.in_(list(ids))))
-        return {int(r.id): EventRow(**r._mapping) for r in rows}
+        return {int(r.id): _event(r._mapping) for r in rows}
 
     def count(self) -> int:
         return int(self._c.execute(select(func.count()).select_from(schema.event)).scalar_one())
@@ -215,6 +216,20 @@ class OutboxRepo:
             dict(r._mapping)
             for r in self._c.execute(select(schema.dead_letter).order_by(schema.dead_letter.c.id))
         ]
+
+
+def _packed(row: dict[str, Any], event_id: int) -> dict[str, Any]:
+    """An event's values as inserted: its id, and its body packed."""
+    values = {k: v for k, v in row.items() if k != "body"}
+    values.update(id=event_id, body_z=pack(row["body"]))
+    return values
+
+
+def _event(values: Any) -> EventRow:
+    """A stored row (its mapping) as an event, its body unpacked."""
+    fields = dict(values)
+    fields["body"] = unpack(fields.pop("body_z"), fields["id"])
+    return EventRow(**fields)
 
 
 def _newer_file(body: str) -> str | None:
