@@ -12,8 +12,6 @@ committed while it waited (``bench/transfers.py`` measures the rates):
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +31,7 @@ from rirport.services.transparency import state
 from rirport.store.driver import Driver
 from rirport.store.repos.journal import PREFETCHED
 from rirport.store.unit import Store
+from tests.concurrent import while_held
 from tests.excerpts import excerpt, real_file
 from tests.services.test_transfers import DAY, NEW_HOLDER, PORTABLE, RIPE_HOLDER, _ripe_sample
 
@@ -112,28 +111,6 @@ def two_stores(store_url: str) -> Iterator[tuple[Store, Store]]:
         b.close()
 
 
-def _while_held(first: Store, during: Any, second: Store, then: Any) -> dict[str, Any]:
-    """``then(uow)`` in a write of ``second`` that starts, and waits for the write lock,
-    while ``during(uow)``'s write of ``first`` is still open; what it returned or raised."""
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            with second.transaction() as uow:
-                out["then"] = then(uow)
-        except Exception as exc:
-            out["error"] = exc
-
-    with first.transaction() as uow:
-        during(uow)
-        waiting = threading.Thread(target=run)
-        waiting.start()
-        time.sleep(0.5)  # the second write is waiting for this one's lock
-    waiting.join(20)
-    assert not waiting.is_alive()
-    return out
-
-
 def test_a_write_that_waited_for_a_checkpoint_records_its_pending_part(
     two_stores: tuple[Store, Store],
 ) -> None:
@@ -147,7 +124,7 @@ def test_a_write_that_waited_for_a_checkpoint_records_its_pending_part(
         uow.meta.lock_generation()
         state.update_parts(uow)
 
-    out = _while_held(a, checkpoint, b, lambda uow: journal.append(uow, "test", "hold", {"n": 1}))
+    out = while_held(a, checkpoint, b, lambda uow: journal.append(uow, "test", "hold", {"n": 1}))
     assert "error" not in out, out.get("error")
     with a.read() as uow:  # cleared by the checkpoint, then pending again after b's write
         assert state.pending(uow) == {"holds"}
@@ -163,7 +140,7 @@ def test_a_step_that_waited_for_another_stores_step_sees_its_outcome(
         view, iana = load_current(a), load_iana(a)
         transfer = _requested(a)
         advance(b, view, transfer, "approve", "tester", iana)  # b's tail: its own last write
-        out = _while_held(
+        out = while_held(
             a,
             lambda uow: advance_in(uow, view, transfer, "accept", "tester", iana),
             b,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import threading
-import time
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from rirport.store.driver import Driver
 from rirport.store.keys import key_of
 from rirport.store.repos.journal import MIRROR_PROBE
 from rirport.store.unit import Store
+from tests.concurrent import while_held
 
 V4 = ResourceType.IPV4
 
@@ -159,26 +158,13 @@ def test_a_rolled_back_write_leaves_nothing_to_remember(store_url: str) -> None:
 
 def _while_held(store_url: str, during: Any, then: Any) -> dict[str, Any]:
     """Run ``then(uow)`` in a write of a second store that starts (and waits for the write
-    lock) while ``during(uow)``'s write of a first store is still open; what each returned."""
+    lock) while ``during(uow)``'s write of a first store is still open; what each returned,
+    and the journal's verification after."""
     a, b = Store(store_url), Store(store_url)
-    out: dict[str, Any] = {}
     try:
         with a.transaction() as uow:  # the generation exists: the bump's own path is taken
             journal.append(uow, "test", "watch-add", {"n": 0})
-
-        def second() -> None:
-            try:
-                with b.transaction() as uow:
-                    out["then"] = then(uow)
-            except Exception as exc:
-                out["error"] = exc
-
-        with a.transaction() as uow:
-            out["during"] = during(uow)
-            waiting = threading.Thread(target=second)
-            waiting.start()
-            time.sleep(0.5)  # the second write is waiting for this one's lock
-        waiting.join(20)
+        out = while_held(a, during, b, then)
         out["verified"] = journal.verify(a)
     finally:
         a.close()
