@@ -187,7 +187,8 @@ def test_head_states_of_both_formats_read_and_a_wrong_order_is_dropped() -> None
     ids, origins, blob = head.encode()
     assert len(blob) > 12 * 4
     back = HeadState.decode(3, ids, origins, blob)
-    assert back.by_print is not None and back.by_print.tolist() == head.by_print.tolist()
+    assert back.by_print is not None and head.by_print is not None
+    assert back.by_print.tolist() == head.by_print.tolist()
     old_format = head.prints.astype("<u8").tobytes()  # as stores written before hold it
     legacy = HeadState.decode(3, ids, origins, old_format)
     assert legacy.by_print is None and legacy.ids.tolist() == [1, 2, 4, 9]
