@@ -77,8 +77,11 @@ class Batch:
         else:
             self._items.append((sql, [v for r in rows for v in r], False))
 
-    def send(self) -> None:
-        """Run what is queued, in order, and empty the queue."""
+    def send(self, last: bool = False) -> None:
+        """Run what is queued, in order, and empty the queue. ``last``: nothing of the
+        transaction reads what these statements do before its next statement or its commit
+        (the log's rows of an entry): on PostgreSQL the final statement is left to go with
+        that one (:meth:`~rirport.store.driver.Driver.defer`, a round trip saved)."""
         items, self._items = self._items, []
         self.data = False
         if not self._driver.pg:
@@ -93,15 +96,19 @@ class Batch:
                 self._driver.many(sql, params)
             else:
                 group.append((sql, params))
-        self._joined(group)
+        self._joined(group, last)
 
-    def _joined(self, group: list[tuple[str, Sequence[Any]]]) -> None:
-        """Run statements as one (PostgreSQL): ``WITH w0 AS (s0), … s_last``."""
+    def _joined(self, group: list[tuple[str, Sequence[Any]]], defer: bool = False) -> None:
+        """Run statements as one (PostgreSQL): ``WITH w0 AS (s0), … s_last`` (``defer``:
+        left to go with the transaction's next statement)."""
         if not group:
             return
-        *members, (last, params) = group
+        *members, (final, params) = group
         if members:
             head = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(members))
-            last = f"WITH {head} {last}"
+            final = f"WITH {head} {final}"
             params = (*(v for _, p in members for v in p), *params)
-        self._driver.run(last, params)
+        if defer:
+            self._driver.defer(final, params)
+        else:
+            self._driver.run(final, params)

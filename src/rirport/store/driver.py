@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from rirport.store import pgconn
+
 
 class Driver:
     """One connection's statements in the driver's own parameter style (``mark``)."""
@@ -44,6 +46,16 @@ class Driver:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute a statement that returns no rows; the rows it changed."""
         return int(self._run(sql, params).rowcount)
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """Execute a statement whose result nobody reads: on PostgreSQL it goes with the
+        transaction's next statement or its commit (:meth:`rirport.store.pgconn.Connection.defer`:
+        a round trip saved, its failure raised there), elsewhere now."""
+        raw = self._c.connection.dbapi_connection
+        if isinstance(raw, pgconn.Connection):
+            raw.defer(sql, params)
+            return
+        self.run(sql, params)
 
     def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         """Execute a statement once per parameter tuple (one round of the driver)."""

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from rirport.errors import ConfigError, StorageError
+from rirport.store import pgconn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_WAIT_SECONDS = 60
@@ -92,13 +93,28 @@ def _postgres_engine(url: Any) -> Engine:
         except Exception as exc:  # the server closed it: the pool opens another
             raise DisconnectionError() from exc
 
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return pgconn.Connection.connect(*cargs, **cparams)
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
+        # the transaction is opened here, its BEGIN sent with its first statement
+        # (:mod:`rirport.store.pgconn`); SQLAlchemy's own autocommit is left alone
         options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        raw = conn.connection.dbapi_connection
+        if not isinstance(raw, pgconn.Connection):
+            return
+        if not raw.autocommit:  # (reset by SQLAlchemy after an isolation level of its own)
+            raw.autocommit = True
         if options.get(READ_ONLY):
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            raw.begin_with_next(("BEGIN READ ONLY",))
         elif options.get(WAIT) is not None:
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(options[WAIT])}")
+            raw.begin_with_next(("BEGIN", f"SET LOCAL lock_timeout = {int(options[WAIT])}"))
+        else:
+            raw.begin_with_next(("BEGIN",))
 
     return engine
 

@@ -106,6 +106,9 @@ class Store:
         self.log_tail: LogTail | None = None
         """The log after this process's last committed write (saves the next write reading
         the tree's edge and the state digests back; checked against the journal's head)."""
+        self.transfers_known: dict[int, tuple[str, str, Any]] = {}
+        """The range and date of transfers this process read or wrote
+        (:attr:`~rirport.store.repos.transfers.TransferRepo.known`)."""
         migrate(self.engine)
 
     @contextmanager
@@ -146,6 +149,7 @@ class Store:
                     uow.checkpoint_interval = self.checkpoint_interval
                     uow.log_tail = handed = self.log_tail
                     uow.journal.tail = self.journal_tail
+                    uow.transfers.known = self.transfers_known
                     yield uow
                 self.snapshot_cache.keep(uow.delegations)
                 self.journal_tail = uow.journal.tail_after()

@@ -177,11 +177,21 @@ def request_in(
 ) -> StepResult:
     """:func:`request_transfer` inside a transaction the caller holds (a batch of moves)."""
     loaded = load_regime(regime)
-    serial = uow.journal.reserve()  # first: the facts are then read under the write lock
+    # first: the facts are then read under the write lock (PostgreSQL: with it, when they
+    # can be, see TransferRepo.facts_read)
+    r = request.resource
+    lo, hi = key_of(r.type, r.first), key_of(r.type, r.last)
+    transfers = uow.transfers
+    serial = uow.journal.reserve(
+        read=transfers.facts_read(lo, hi, request.date), new=transfers.next_id()
+    )
+    transfers.took_read(uow.journal.read_value)
     decision = _decide(uow, view, request, loaded, iana)
     state = "rejected" if decision.outcome is Outcome.REFUSED else "requested"
     values = _row_values(request, regime, decision, state, serial)
-    transfer_id = uow.transfers.add(values)
+    batch = Batch(uow.connection)  # PostgreSQL: the row's insert goes with the entry's
+    new_id = uow.journal.new_value
+    transfer_id = transfers.add(values, batch, None if new_id is None else int(new_id))
     journal.append(
         uow,
         actor,
@@ -196,6 +206,7 @@ def request_in(
         },
         serial,
         created_at,
+        batch,
     )
     return StepResult(TransferRow(id=transfer_id, **values), decision, serial)
 
@@ -257,8 +268,13 @@ def advance_in(
     is still its own journal entry, committed or rolled back with the caller's others."""
     allowed_from, target = STEPS[step]
     # the generation's lock first, then the row's (PostgreSQL: read and locked in the
-    # statement that takes the generation's, when it can; else read here)
-    serial = uow.journal.reserve(uow.transfers.locked_read(transfer_id))
+    # statement that takes the generation's, when it can, with the facts of the step's range
+    # when this process knows it; else read here)
+    transfers = uow.transfers
+    serial = uow.journal.reserve(
+        transfers.locked_read(transfer_id), transfers.facts_read_for(transfer_id)
+    )
+    transfers.took_read(uow.journal.read_value)
     locked = uow.transfers.from_locked(uow.journal.locked_value)
     row = _locked_transfer(uow, transfer_id, step, allowed_from, locked)
     decision, changes, state = None, None, target
@@ -417,7 +433,9 @@ def apply_move(
     source_snapshot = snapshots[request.source.value]
     # one read of every current record over the numbers, locked: the source's are the ones
     # to move, any other registry's would hold them twice (checked before adding)
-    over = uow.delegations.overlapping(list(snapshots.values()), lo, hi, for_update=True)
+    over = uow.delegations.overlapping(
+        list(snapshots.values()), lo, hi, for_update=True, line_before=(recipient_snapshot, lo)
+    )  # (PostgreSQL: with where the moved numbers go, when they start the range)
     held = [r for r in over if r.snapshot_id == source_snapshot]
     if on_locked is not None:
         on_locked()

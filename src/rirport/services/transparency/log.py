@@ -93,7 +93,7 @@ def on_append(uow: UnitOfWork, row: JournalRow, batch: Batch | None = None) -> H
     signer = uow.log_signer
     due, latest = _due(uow, tail) if signer is not None else (False, None)
     if not due:
-        batch.send()
+        batch.send(last=True)
         uow.state_hints.pop(holds_part.PART, None)  # what a hold write noted: for this entry
         state.defer(uow, row.action, row.payload)
         uow.log_deferred = signer is not None
@@ -116,7 +116,7 @@ def on_append(uow: UnitOfWork, row: JournalRow, batch: Batch | None = None) -> H
     uow.log.add_checkpoint(
         CheckpointRow(size, signer.name, note, result.state_root, created), batch
     )
-    batch.send()
+    batch.send(last=True)
     uow.log_tail = LogTail(size, row.hash, edge, done, template, created)
     return result
 

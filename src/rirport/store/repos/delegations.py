@@ -78,6 +78,9 @@ _ADDED = (
 """The columns of a row a transfer adds, in the order :meth:`DelegationRepo.add` gives them."""
 _SELECTED = "id, origin_id, line, lo, added_serial, record, registry, valid_from, valid_to"
 """The columns :meth:`DelegationRepo._placed` takes, in its order."""
+_LINE_ROW = "SELECT id, origin_id, line, lo, added_serial"
+_BEFORE = "SELECT json_build_array(id, origin_id, line, lo, added_serial)"
+""":meth:`DelegationRepo.line_before`'s row as one value, asked with the overlapping rows."""
 _SAVE_EVERY = 256
 HEADS_GONE = "head_states_gone"
 """The fact passed on when a write left no head state (``head_state`` empty)."""
@@ -115,6 +118,8 @@ class DelegationRepo:
         as read (dropped when this unit moves a row's dates or retires it)."""
         self._heads_gone = False
         """Whether this unit deleted every head state (and saved none since)."""
+        self._before_read: tuple[tuple[int, str], Any] | None = None
+        """A :meth:`line_before` row read by :meth:`overlapping`, and what it was asked of."""
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -409,13 +414,20 @@ class DelegationRepo:
         return lines
 
     def overlapping(
-        self, snapshot_ids: Sequence[int], lo: str, hi: str, for_update: bool = False
+        self,
+        snapshot_ids: Sequence[int],
+        lo: str,
+        hi: str,
+        for_update: bool = False,
+        line_before: tuple[int, str] | None = None,
     ) -> list[RecordRow]:
         """Current records sharing at least one number with ``lo..hi``.
 
         ``for_update`` locks the rows until the transaction ends (PostgreSQL; SQLite's
         ``BEGIN IMMEDIATE`` already serialises writers), so two transfers of the same numbers
         cannot both see them current. Plain SQL to the driver (every completed transfer asks).
+        ``line_before`` (PostgreSQL): a (snapshot id, key) whose :meth:`line_before` the same
+        statement reads too (where a completion's moved record goes), answered from it next.
         """
         snaps = [self._snapshot(sid) for sid in snapshot_ids]
         if not snaps:
@@ -432,12 +444,20 @@ class DelegationRepo:
         for snap in snaps:
             day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
             params += [snap.registry, day, day]
+        before = ""
+        if line_before is not None and pg:
+            sql, before_params = self._line_before_sql(*line_before)
+            before = f", ({sql.replace(_LINE_ROW, _BEFORE, 1)})"
+            params = [*before_params, *params]
         rows = self._d.rows(
-            f"SELECT {_SELECTED} FROM delegation WHERE {starts} AND hi >= {m} "
+            f"SELECT {_SELECTED}{before} FROM delegation WHERE {starts} AND hi >= {m} "
             f"AND retired_serial IS NULL AND ({valid}) ORDER BY id"
             + (" FOR UPDATE" if for_update and pg else ""),
             params,
         )
+        if before and rows:  # the same answer on every row: kept for line_before
+            assert line_before is not None
+            self._before_read = (line_before, rows[0][9])
         if for_update:  # held to commit: :meth:`retire` need not read their dates again
             self._locked.update({int(r[0]): (str(r[6]), _day(r[7]), _day(r[8])) for r in rows})
         return self._placed(snaps, rows)
@@ -558,6 +578,14 @@ class DelegationRepo:
         """The line of the snapshot's record of this type with the greatest start at or
         before ``lo`` (where a record added there sorts in the file, the files being sorted
         by start within a type), or 0. One row is read, not the thousands before it."""
+        read, self._before_read = self._before_read, None
+        if read is not None and read[0] == (snapshot_id, lo):  # read by :meth:`overlapping`
+            rows: list[Any] = [] if read[1] is None else [tuple(read[1])]
+        else:
+            rows = self._d.rows(*self._line_before_sql(snapshot_id, lo))
+        return max(self._lines(snapshot_id, rows), default=0)
+
+    def _line_before_sql(self, snapshot_id: int, lo: str) -> tuple[str, tuple[Any, ...]]:
         snap = self._snapshot(snapshot_id)
         pg, m = self._driver()
         day = snap.snapshot_date if pg else snap.snapshot_date.isoformat()
@@ -565,13 +593,12 @@ class DelegationRepo:
         # the greatest start first (max() walks the index on lo backwards; ordering by
         # (lo, id) made PostgreSQL sort every row of the type), then the newest row there:
         # one statement, the greatest start its scalar subquery (none: no row)
-        rows = self._d.rows(
-            f"SELECT id, origin_id, line, lo, added_serial FROM delegation WHERE {valid} "
+        return (
+            f"{_LINE_ROW} FROM delegation WHERE {valid} "
             f"AND lo = (SELECT max(lo) FROM delegation WHERE {valid} AND lo <= {m} "
             f"AND lo >= {m}) ORDER BY id DESC LIMIT 1",
             (snap.registry, day, day, snap.registry, day, day, lo, lo[0]),
         )
-        return max(self._lines(snapshot_id, rows), default=0)
 
     # -- transfers -----------------------------------------------------------------------
     def retire(self, ids: Sequence[int], serial: int) -> int:

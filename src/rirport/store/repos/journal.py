@@ -84,6 +84,22 @@ before a commit made while the bump waited), and used only when the row exists (
 since the snapshot is not seen: then read again)."""
 
 
+_BUMP_SQLITE = (
+    "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+    "WHERE \"key\" = 'generation' RETURNING value, CAST(value AS INTEGER) - 1, "
+    "(SELECT serial || ' ' || hash FROM journal ORDER BY serial DESC LIMIT 1), "
+    "EXISTS (SELECT 1 FROM log_peer WHERE role = ?) "
+    "OR EXISTS (SELECT 1 FROM meta s WHERE s.\"key\" = ? AND s.value <> ''), "
+    '(SELECT p.value FROM meta p WHERE p."key" = ?), '
+    '(SELECT b.value FROM meta b WHERE b."key" = ?)'
+)
+""":data:`_BUMP_PG` on SQLite (3.35 on, which returns the updated row): the same answers
+in the same statement, each a statement of its own before (four of a step's dozen). No
+snapshot to go stale: ``BEGIN IMMEDIATE`` holds the write lock from the transaction's start,
+so every subquery reads the newest committed rows (the second column, the generation before
+the bump, says so to the freshness check); an absent pending part is known absent."""
+
+
 _DATA_GENERATION_PG = (
     "INSERT INTO meta (\"key\", value) VALUES ('data_generation', %s) "
     'ON CONFLICT ("key") DO UPDATE SET value = EXCLUDED.value'
@@ -111,8 +127,20 @@ class JournalRepo:
         """Facts this unit read or wrote after its first reservation, for the next tail."""
         self.locked_value: Any = None
         """What the last :meth:`reserve` read with its ``locked`` subquery (None: not read)."""
+        self.read_value: Any = None
+        """What the last :meth:`reserve` read with its ``read`` subquery (None: not read)."""
+        self.new_value: Any = None
+        """What the last :meth:`reserve` took with its ``new`` subquery (None: not asked)."""
+        self.snapshot_current = False
+        """Whether the bump's plain subqueries saw the store as this transaction now holds it
+        (no journaled writer committed between their snapshot and the generation's lock)."""
 
-    def reserve(self, locked: tuple[str, Sequence[Any]] | None = None) -> int:
+    def reserve(
+        self,
+        locked: tuple[str, Sequence[Any]] | None = None,
+        read: tuple[str, Sequence[Any]] | None = None,
+        new: tuple[str, Sequence[Any]] | None = None,
+    ) -> int:
         """The serial of this transaction's entry (written later by :meth:`write`).
 
         ``locked`` (PostgreSQL): a scalar subquery that reads one row ``FOR UPDATE`` (the
@@ -120,32 +148,51 @@ class JournalRepo:
         generation's lock, after it: its value (the row's newest committed version, locked)
         is :attr:`locked_value`; None when it was not asked (SQLite, the first write, a
         second entry of the transaction) or found no row (one committed since the
-        statement's snapshot is not seen): then the caller reads it itself."""
-        self.locked_value = None
-        if not self._d.pg or self._before is not None:
+        statement's snapshot is not seen): then the caller reads it itself.
+
+        ``read`` (PostgreSQL): a scalar subquery of rows only journaled writes change (the
+        completed transfers and holds over a range), asked in the same statement: its value
+        is :attr:`read_value`, of use only while :attr:`snapshot_current` (else asked
+        again).
+
+        ``new`` (PostgreSQL): a scalar subquery that takes a value for this transaction (the
+        next id of a sequence), in the same statement: :attr:`new_value`."""
+        self.locked_value = self.read_value = self.new_value = None
+        self.snapshot_current = False
+        pg = self._d.pg
+        if self._before is not None or not (pg or self._meta.returning):
             serial = self._meta.bump_generation()
             if self._before is None:
                 self._before = (serial, self._hash_before(serial))
             return serial
-        sql, params = _BUMP_PG, (*MIRROR_PROBE, *PREFETCHED)
-        if locked is not None:
-            sql, params = f"{sql}, ({locked[0]})", (*params, *locked[1])
+        sql, params = (_BUMP_PG if pg else _BUMP_SQLITE), (*MIRROR_PROBE, *PREFETCHED)
+        extras = [e for e in (locked, read, new) if e is not None]
+        for extra in extras:
+            sql, params = f"{sql}, ({extra[0]})", (*params, *extra[1])
         found = self._d.one(sql, params)
         if found is None:  # no generation row yet: the first write
             serial = self._meta.bump_generation()
             self._before = (serial, self._hash_before(serial))
             return serial
         serial, seen, newest, mirrored = int(found[0]), found[1], found[2], found[3]
+        values = dict(zip([id(e) for e in extras], found[6:], strict=True))
         if locked is not None:
-            self.locked_value = found[6]
+            self.locked_value = values[id(locked)]
+        if read is not None:
+            self.read_value = values[id(read)]
+        if new is not None:
+            self.new_value = values[id(new)]
         for key, value in zip(PREFETCHED, found[4:6], strict=True):
             if value is not None:  # read under a row lock: the newest committed value
                 self._meta.known(key, str(value))
+            elif not pg:  # SQLite: the whole transaction holds the write lock
+                self._meta.known(key, None)
         fresh = seen is not None and int(seen) + 1 == serial
         number, _, digest = str(newest or "").partition(" ")
         if fresh and newest is not None and int(number) == serial - 1:
             self._before = (serial, digest)
             self.known_writable = not mirrored
+            self.snapshot_current = True
         else:  # a writer committed while this one waited (or a gap): ask again
             self._before = (serial, self._hash_before(serial))
         return serial

@@ -22,18 +22,20 @@ class MetaRepo:
         self._c = connection
         self._d = Driver(connection)
         self._m = self._d.mark
-        self._returning = connection.dialect.name == "postgresql" or (
+        self.returning = connection.dialect.name == "postgresql" or (
             sqlite3.sqlite_version_info >= (3, 35)
         )
-        self._known: dict[str, str] = {}
+        """Whether the engine returns an updated row (``UPDATE … RETURNING``)."""
+        self._known: dict[str, str | None] = {}
         """Values read with another statement under a lock that holds them to commit (the
         bump's :data:`~rirport.store.repos.journal.PREFETCHED`), then as :meth:`put` wrote
         them: :meth:`get` answers these without asking."""
 
-    def known(self, key: str, value: str) -> None:
+    def known(self, key: str, value: str | None) -> None:
         """``key``'s value, read under a row lock this transaction holds to commit (so no
-        other writer changes it before then): :meth:`get` returns it without a statement,
-        and :meth:`put` keeps it up to date."""
+        other writer changes it before then; None: no such row, known only where no other
+        writer can add it, SQLite): :meth:`get` returns it without a statement, and
+        :meth:`put` keeps it up to date."""
         self._known[key] = value
 
     def get(self, key: str) -> str | None:
@@ -71,7 +73,7 @@ class MetaRepo:
             "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
             "WHERE \"key\" = 'generation'"
         )
-        if self._returning:
+        if self.returning:
             found = self._d.value(bump + " RETURNING value")
             if found is not None:
                 return int(found)

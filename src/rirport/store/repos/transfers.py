@@ -24,6 +24,8 @@ _INSERT = insert(schema.transfer)
 _UPDATABLE = frozenset(_COLUMNS) - {"id"}
 WIDEST = "transfer_widest"
 """The ``meta`` key of the transfers' widths."""
+KNOWN_TRANSFERS = 4096
+"""Transfers whose range and date a store remembers (:attr:`TransferRepo.known`)."""
 
 
 def _date(value: Any) -> dt.date:
@@ -77,12 +79,46 @@ class TransferRepo:
         """Whether ``meta`` holds them (an update) or not yet (an insert)."""
         self._widest_current = False
         """Whether ``meta`` holds them as :class:`Widths` (a store from before: saved anew)."""
+        self.known: dict[int, tuple[str, str, dt.date]] = {}
+        """The range and date of transfers this process read or wrote (never changed by a
+        step; shared by the store's units): what a step's facts are about, asked with its
+        generation's bump before its row is read (:meth:`facts_read_for`)."""
+        self._read: tuple[tuple[str, str, dt.date], Any] | None = None
+        """The facts read with the bump (:meth:`facts_read`) and what they were asked of."""
 
-    def add(self, values: dict[str, Any]) -> int:
-        key = self._c.execute(_INSERT, values).inserted_primary_key
-        assert key is not None
+    def add(
+        self, values: dict[str, Any], batch: Batch | None = None, transfer_id: int | None = None
+    ) -> int:
+        """Insert a transfer row; its id. ``transfer_id`` (PostgreSQL: taken from the
+        sequence with the generation's bump, :meth:`next_id`) with ``batch``: the insert is
+        queued there, sent with the step's journal entry (nothing reads the row before then;
+        marked as data, as :meth:`update`'s)."""
+        if transfer_id is not None and batch is not None and self._pg:
+            names = ("id", *sorted(values))
+            params = (transfer_id, *(self._param(n, values[n]) for n in names[1:]))
+            batch.insert("transfer", [f'"{n}"' for n in names], [params], data=True)
+            new = transfer_id
+        else:
+            key = self._c.execute(_INSERT, values).inserted_primary_key
+            assert key is not None
+            new = int(key[0])
         self._widen(str(values["lo"]), str(values["hi"]))
-        return int(key[0])
+        self._know(new, str(values["lo"]), str(values["hi"]), values["transfer_date"])
+        return new
+
+    def next_id(self) -> tuple[str, tuple[Any, ...]] | None:
+        """A subquery taking the next transfer id from its sequence, for
+        :meth:`JournalRepo.reserve` to ask with the generation's bump (PostgreSQL, else
+        None): the id the insert would have been given."""
+        if not self._pg:
+            return None
+        return "SELECT nextval(pg_get_serial_sequence('transfer', 'id'))", ()
+
+    def _know(self, transfer_id: int, lo: str, hi: str, on: dt.date) -> None:
+        known = self.known
+        if transfer_id not in known and len(known) >= KNOWN_TRANSFERS:
+            known.pop(next(iter(known)))
+        known[transfer_id] = (lo, hi, on)
 
     # The widest ordinary request of each type digit and the wide ones apart
     # (``meta.transfer_widest``, :mod:`rirport.store.widths`), so the transfers overlapping a
@@ -142,7 +178,11 @@ class TransferRepo:
 
     def from_locked(self, value: Any) -> TransferRow | None:
         """The row :meth:`locked_read` returned (None: it returned none)."""
-        return None if value is None else self._row(_json(value))
+        if value is None:
+            return None
+        row = self._row(_json(value))
+        self._know(row.id, row.lo, row.hi, row.transfer_date)
+        return row
 
     def update(self, transfer_id: int, batch: Batch | None = None, **values: Any) -> None:
         """Set columns of a transfer row. ``batch`` (PostgreSQL, a step that changes no
@@ -213,12 +253,32 @@ class TransferRepo:
         self, lo: str, hi: str, on: dt.date
     ) -> tuple[list[TransferRow], list[HoldRow]]:
         """:meth:`completed_into` and :meth:`HoldRepo.active` (every transfer step asks
-        both): on PostgreSQL one round trip, each set of rows as a JSON array (decoded as
-        the columns are)."""
+        both): on PostgreSQL one round trip, both sets of rows as one JSON array (decoded as
+        the columns are), or none when the step's bump read them (:meth:`facts_read`)."""
         holds = HoldRepo(self._c)
         if not self._pg:
             return self.completed_into(lo, hi), holds.active(lo, hi, on)
-        condition = self._widths().starts_condition(lo, hi, "%s")
+        read, self._read = self._read, None
+        journal = self._journal
+        if (
+            read is not None
+            and read[0] == (lo, hi, on)
+            and journal is not None
+            and journal.snapshot_current
+            and journal.continues()  # the widths it was asked with are the store's
+        ):
+            found = read[1]
+        else:
+            sql, params = self._facts_sql(self._widths(), lo, hi, on)
+            found = self._d.value(f"SELECT {sql}", params)
+        transfers, active = found
+        return [self._row(r) for r in transfers or []], [_hold(r) for r in active or []]
+
+    @staticmethod
+    def _facts_sql(widths: Widths, lo: str, hi: str, on: dt.date) -> tuple[str, tuple[Any, ...]]:
+        """The completed transfers into ``lo..hi`` and the holds in force on ``on`` over it,
+        as one JSON array of two (each ``null`` when empty); PostgreSQL."""
+        condition = widths.starts_condition(lo, hi, "%s")
         params: list[Any] = []
         transfers = "NULL"
         if condition is not None:
@@ -228,13 +288,37 @@ class TransferRepo:
                 f"(SELECT json_agg(json_build_array({_LISTED}) ORDER BY updated_serial) "
                 f"FROM transfer WHERE (state || '') = 'completed' AND {starts} AND hi >= %s)"
             )
-        found = self._d.one(
-            f"SELECT {transfers}, (SELECT json_agg(json_build_array({_HOLD_SELECT}) "
-            f"ORDER BY id) FROM legal_hold WHERE {_HOLDS_ACTIVE})",
-            (*params, hi, lo, on, on),
+        sql = (
+            f"json_build_array({transfers}, (SELECT json_agg(json_build_array({_HOLD_SELECT}) "
+            f"ORDER BY id) FROM legal_hold WHERE {_HOLDS_ACTIVE}))"
         )
-        assert found is not None
-        return [self._row(r) for r in found[0] or []], [_hold(r) for r in found[1] or []]
+        return sql, (*params, hi, lo, on, on)
+
+    def facts_read(self, lo: str, hi: str, on: dt.date) -> tuple[str, tuple[Any, ...]] | None:
+        """A subquery of :meth:`completed_into_and_holds` for ``lo..hi`` on ``on``, for
+        :meth:`JournalRepo.reserve` to ask with the generation's bump (PostgreSQL; built on
+        the widths this process's last write left, so None without such a write); its
+        answer is :meth:`took_read`'s, used by the step's facts when still valid."""
+        journal = self._journal
+        if not self._pg or journal is None or journal.tail is None:
+            return None
+        raw = journal.tail.facts.get(WIDEST)
+        widths = Widths.parse(raw) if raw is not None else None
+        if widths is None:
+            return None
+        self._read = ((lo, hi, on), None)
+        return self._facts_sql(widths, lo, hi, on)
+
+    def facts_read_for(self, transfer_id: int) -> tuple[str, tuple[Any, ...]] | None:
+        """:meth:`facts_read` for a transfer's range and date, when this process knows them
+        (None otherwise: the step then asks after reading its row)."""
+        known = self.known.get(transfer_id)
+        return None if known is None else self.facts_read(*known)
+
+    def took_read(self, value: Any) -> None:
+        """What the bump returned for :meth:`facts_read` (None: it was not asked)."""
+        if self._read is not None:
+            self._read = (self._read[0], value) if value is not None else None
 
 
 @dataclass(frozen=True)
