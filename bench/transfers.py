@@ -46,6 +46,7 @@ from rirport.log.note import Signer
 from rirport.query.iana import load_iana
 from rirport.query.view import CurrentView, load_current
 from rirport.services.registry.ingest import ingest_path
+from rirport.services.transfers.facts import INDEX_AFTER
 from rirport.services.transfers.lifecycle import advance, build_request, request_transfer
 from rirport.services.transparency import log as tlog
 from rirport.store.keys import key_of
@@ -53,7 +54,10 @@ from rirport.store.unit import Store
 
 TRANSFERS = int(os.environ.get("BENCH_TRANSFERS", "200"))
 GOAL = 200.0
-WARMUP = 5
+WARMUP = INDEX_AFTER // 2 + 2
+"""Enough transfers for the view's range and holder indexes to be built in the warm-up
+(each transfer gathers facts twice: its request and its first step; the index comes at the
+``INDEX_AFTER``-th): with 5, as before, they were built inside the first timed run."""
 POSTGRES = os.environ.get(
     "RIRPORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

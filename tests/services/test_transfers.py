@@ -4,16 +4,18 @@ concurrency, faults, and the journal proving what happened (and what did not).""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rirport.domain.enums import Registry, ResourceType
 from rirport.domain.query import parse_query
-from rirport.domain.resources import ResourceRange
+from rirport.domain.resources import BITS, ResourceRange
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, InputError, NotFoundError
 from rirport.query.iana import load_iana
@@ -22,6 +24,7 @@ from rirport.query.view import CurrentView, load_as_of, load_current
 from rirport.services.audit import journal
 from rirport.services.registry.export import export_snapshot
 from rirport.services.registry.ingest import ingest_bytes
+from rirport.services.transfers.facts import iana_block
 from rirport.services.transfers.holds import add_hold
 from rirport.services.transfers.lifecycle import (
     StepResult,
@@ -359,3 +362,33 @@ def test_a_row_another_store_added_meanwhile_is_seen_by_the_next_completion(
     with pytest.raises(ConflictError, match="would be held twice"):
         _step(loaded, requested.transfer.id, "complete", view, conditions_met=True)
     assert journal.verify(loaded).ok
+
+
+def test_the_iana_block_of_a_number_is_the_one_a_scan_of_every_block_finds(
+    tmp_path: Path,
+) -> None:
+    def scanned(blocks: list[Any], resource: ResourceRange) -> Any:
+        found = [
+            b
+            for b in blocks
+            if b.resource.type == resource.type
+            and b.resource.first <= resource.first <= b.resource.last
+        ]
+        found.sort(key=lambda b: (b.source.endswith("bootstrap"), b.resource.size))
+        return found[0] if found else None
+
+    store = Store(f"sqlite:///{tmp_path / 'iana.sqlite'}")
+    try:
+        blocks = load_iana(store)
+    finally:
+        store.close()
+    assert {b.resource.type for b in blocks} == set(ResourceType)
+    rnd = random.Random(14)
+    for rtype in ResourceType:
+        mine = [b.resource for b in blocks if b.resource.type is rtype]
+        edges = [n for r in mine for n in (r.first - 1, r.first, r.last, r.last + 1)]
+        top = (1 << BITS[rtype]) - 1
+        for number in [*edges, *(rnd.randrange(top + 1) for _ in range(2000))]:
+            number = min(max(number, 0), top)
+            r = ResourceRange(rtype, number, number)
+            assert iana_block(blocks, r) is scanned(blocks, r), (rtype, number)

@@ -186,19 +186,28 @@ class RegistryIndex:
         ]
         return self._ordered(hits)
 
-    def holder(self, opaque_id: str, registry: Registry | None = None) -> list[Hit]:
-        """Every row of a holder's opaque-id (in one registry, or in any)."""
+    def holder_rows(self, opaque_id: str, registry: Registry | None = None) -> Rows:
+        """The rows of a holder's opaque-id (in one registry, or in any), unordered: what
+        :meth:`holder` lists, for a caller that reduces them (a transfer's newest receipt)."""
         key = opaque_id.encode()
         width = self.table.opaque_id.dtype.itemsize
-        if len(key) > width:
-            return []
-        wanted = id_hashes(np.array([key], dtype=f"S{width}"))
         holder_rows, holder_hashes = self._holders
+        if len(key) > width:
+            return holder_rows[:0]
+        wanted = id_hashes(np.array([key], dtype=f"S{width}"))
         lo, hi = (int(np.searchsorted(holder_hashes, wanted, side=s)[0]) for s in ("left", "right"))
         rows = holder_rows[lo:hi]
         rows = rows[self.table.opaque_id[rows] == key]
         if registry is not None:
             rows = rows[self.table.registry[rows] == REGISTRY_CODE[registry]]
+        found: Rows = rows
+        return found
+
+    def holder(self, opaque_id: str, registry: Registry | None = None) -> list[Hit]:
+        """Every row of a holder's opaque-id (in one registry, or in any)."""
+        rows = self.holder_rows(opaque_id, registry)
+        if not len(rows):
+            return []
         t = self.table
         order = np.lexsort(
             (t.line[rows], t.first_lo[rows], t.first_hi[rows], t.type[rows], t.registry[rows])
