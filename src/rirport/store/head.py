@@ -45,13 +45,15 @@ class HeadState:
     """Rows of a registry's newest snapshot, sorted by id: ids, origins, fingerprints, and
     (when known) ``by_print``, the row positions in fingerprint order: the sort the next
     file's match would otherwise make of them (it is the sort the match of this file made
-    of its rows)."""
+    of its rows); and (kept in memory only, never stored) ``file_rows``, each row's place in
+    the snapshot's file as parsed, when this process made the state from that file."""
 
     snapshot_id: int
     ids: I64
     origins: I64
     prints: U64
     by_print: I64 | None = None
+    file_rows: I64 | None = None
 
     @classmethod
     def of(
@@ -61,44 +63,46 @@ class HeadState:
         origins: npt.ArrayLike,
         prints: U64,
         by_print: I64 | None = None,
+        file_rows: I64 | None = None,
     ) -> HeadState:
-        """The state of rows given in any order (``by_print``: positions among them)."""
+        """The state of rows given in any order (``by_print``: positions among them;
+        ``file_rows``: each one's row in the file)."""
         i = np.asarray(ids, dtype=np.int64)
         o, p = np.asarray(origins, dtype=np.int64), np.asarray(prints, dtype=np.uint64)
         if len(i) < 2 or bool((i[1:] > i[:-1]).all()):  # in order already (an append's)
-            return cls(snapshot_id, i, o, p, by_print)
+            return cls(snapshot_id, i, o, p, by_print, file_rows)
         order = np.argsort(i, kind="stable")
         if by_print is not None:  # the same rows, at their new positions
             moved = np.empty(len(order), np.int64)
             moved[order] = np.arange(len(order))
             by_print = moved[by_print]
-        return cls(snapshot_id, i[order], o[order], p[order], by_print)
+        rows = None if file_rows is None else file_rows[order]
+        return cls(snapshot_id, i[order], o[order], p[order], by_print, rows)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def encode(self) -> tuple[bytes, bytes, bytes]:
-        """ids as steps (nearly all +1 after a first load), origins as their difference from
-        the ids (nearly all 0), zlib each; fingerprints raw, then (format 2, marked by
-        :data:`_BY_PRINT`) ``by_print`` as 32-bit positions. Format 1, fingerprints alone
-        (``8 * len`` bytes, as stores written before hold them), is written when the order is
-        unknown and read as ever."""
-        steps = np.diff(self.ids, prepend=np.int64(0)).astype("<i8")
+        """ids and origins as their exceptions (format 3, marked by :data:`_RUNS`): the ids
+        as steps, nearly all +1, given only where a step is not (a row gone, a run of new
+        rows); the origins as their difference from the ids, nearly all 0, only where it is
+        not; each ``[n, k, k positions, k values]`` as int64, zlib'd (formats 1 and 2 zlib'd
+        every step and every difference: 16 bytes a row through zlib for the same few
+        kilobytes out). Fingerprints raw, then (format 2, marked by :data:`_BY_PRINT`)
+        ``by_print`` as 32-bit positions; fingerprints alone (``8 * len`` bytes, as stores
+        written before hold them) when the order is unknown. Every format is read as ever."""
+        steps = np.diff(self.ids, prepend=np.int64(0))
         prints = self.prints.astype("<u8").tobytes()
         if self.by_print is not None:
             prints = _BY_PRINT + prints + self.by_print.astype("<u4").tobytes()
-        return (
-            zlib.compress(steps.tobytes(), 1),
-            zlib.compress((self.ids - self.origins).astype("<i8").tobytes(), 1),
-            prints,
-        )
+        return _exceptions(steps, 1), _exceptions(self.ids - self.origins, 0), prints
 
     @classmethod
     def decode(cls, snapshot_id: int, ids: bytes, origins: bytes, prints: bytes) -> HeadState:
-        """A state from :meth:`encode`, of either format (a ``by_print`` that does not sort
+        """A state from :meth:`encode`, of any format (a ``by_print`` that does not sort
         the fingerprints is dropped: the match sorts them itself)."""
-        i = np.cumsum(np.frombuffer(zlib.decompress(ids), dtype="<i8"), dtype=np.int64)
-        back = np.frombuffer(zlib.decompress(origins), dtype="<i8").astype(np.int64)
+        i = np.cumsum(_unexceptions(ids, 1), dtype=np.int64)
+        back = _unexceptions(origins, 0)
         n = len(i)
         by_print = None
         if len(prints) == len(_BY_PRINT) + 12 * n and prints.startswith(_BY_PRINT):
@@ -109,6 +113,29 @@ class HeadState:
         if by_print is not None and not _sorts(p, by_print):
             by_print = None
         return cls(snapshot_id, i, i - back, p, by_print)
+
+
+#: The mark opening a format-3 ``head_state.ids`` or ``origins`` (:func:`_exceptions`); a
+#: format-1/2 value is a zlib stream, which opens with 0x78, never with this.
+_RUNS = b"rirport-head-3\n"
+
+
+def _exceptions(values: I64, usual: int) -> bytes:
+    """``values``, nearly all ``usual``, as the positions and values of the others."""
+    at = np.flatnonzero(values != usual)
+    packed = np.concatenate([[len(values), len(at)], at, values[at]]).astype("<i8")
+    return _RUNS + zlib.compress(packed.tobytes(), 1)
+
+
+def _unexceptions(blob: bytes, usual: int) -> I64:
+    """The values :func:`_exceptions` packed, or those of a format-1/2 blob (all, zlib'd)."""
+    if not blob.startswith(_RUNS):
+        return np.frombuffer(zlib.decompress(blob), dtype="<i8").astype(np.int64)
+    packed = np.frombuffer(zlib.decompress(blob[len(_RUNS) :]), dtype="<i8").astype(np.int64)
+    n, k = int(packed[0]), int(packed[1])
+    out = np.full(n, usual, np.int64)
+    out[packed[2 : 2 + k]] = packed[2 + k : 2 + 2 * k]
+    return out
 
 
 #: The mark opening a format-2 ``head_state.prints`` (fingerprints and their order): a
@@ -247,6 +274,16 @@ class FileLines:
         at = at - 1
         start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
         return cls(data, at + 1, start, ends[at] - start)
+
+    @classmethod
+    def of_spans(
+        cls, data: bytes, starts: I64, ends: I64, numbers: npt.NDArray[np.integer]
+    ) -> FileLines:
+        """As :meth:`of`, from where the file's lines start and end (all of them, as its
+        parse found them in ``data``, CRLF read as LF): no second scan of the file."""
+        at = np.asarray(numbers, dtype=np.int64)
+        start = starts[at - 1]
+        return cls(data, at, start, ends[at - 1] - start)
 
     def __len__(self) -> int:
         return len(self.numbers)
