@@ -10,7 +10,7 @@ import pytest
 
 from rirport.domain.table import DelegationTable
 from rirport.formats.statsfile import read_record_lines
-from rirport.query.holders import Held, link_appended, link_holders
+from rirport.query.holders import Held, _fold, _IdCounts, link_appended, link_holders
 from rirport.store.bulk import delegation_rows
 from rirport.store.repos.snapshots import SnapshotRow
 from tests.excerpts import real_file
@@ -84,3 +84,39 @@ def test_links_from_changes_equal_links_from_whole_files(seed: int) -> None:
     )
     assert found == expected
     assert expected  # the changes above always move some records to another id
+
+
+def test_a_range_listed_twice_apart_links_as_the_full_rule() -> None:
+    """A range listed twice with two holders, another size of the same start between its
+    two lines (so they are not neighbours in the order by first number), both lines kept:
+    the full rule gives the range to the later line's holder in the old file, who then
+    shares it with the earlier one's in the new, a link only a search for ranges listed
+    twice finds (nothing else changed)."""
+    base = "ripencc|NL|ipv4|10.9.0.0|{size}|20181015|allocated|{holder}"
+    old = [
+        base.format(size=256, holder="X1"),
+        base.format(size=512, holder="M1"),
+        base.format(size=256, holder="Y1"),
+        *_records()[:200],
+    ]
+    older, newer = _snap(1), _snap(2)
+    expected = link_holders("ripencc", older, newer, _held(old), _held(old))
+    found = link_appended(
+        "ripencc", older, newer, _table(old), np.arange(len(old), dtype=np.int64), _table([])
+    )
+    assert found == expected
+    assert [(link.from_id, link.to_id) for link in expected] == [("Y1", "X1")]
+
+
+def test_id_counts_are_exact_for_ids_whose_folds_are_equal() -> None:
+    swapped = ["AAAAAAAABBBBBBBB", "BBBBBBBBAAAAAAAA"]
+    records = [
+        f"ripencc|NL|ipv4|10.{k}.0.0|256|20181015|allocated|{swapped[k % 2]}" for k in range(7)
+    ]
+    counts = _IdCounts(_table(records), swapped)
+    assert (
+        _fold(np.array([s.encode() for s in swapped]))[0]
+        == _fold(np.array([swapped[1].encode()]))[0]
+    )
+    assert (counts.of(swapped[0]), counts.of(swapped[1])) == (4, 3)
+    assert counts.of("AAAAAAAA") == 0 and counts.of("longer than any id of the file") == 0

@@ -665,3 +665,12 @@ def test_date_examples_quoted_in_the_docs(views: dict[str, CurrentView]) -> None
     assert record(v18, Registry.APNIC, "62.234.0.0")[2] == "2001-07-30"
     assert record(v17, Registry.RIPENCC, "81.23.208.0") == ("81.23.208.0", 4096, "2002-11-14")
     assert record(v18, Registry.APNIC, "81.23.208.0") == ("81.23.208.0", 4096, "1992-02-05")
+
+
+def test_overlapping_pairs_without_any_overlap_and_one_behind_a_long_range() -> None:
+    firsts = np.array([50, 0, 10, 200], dtype=np.uint64)
+    lasts = np.array([60, 100, 20, 300], dtype=np.uint64)
+    left, right = overlapping_pairs(firsts, lasts)
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(1, 0), (1, 2)]
+    apart = overlapping_pairs(np.array([0, 30], np.uint64), np.array([20, 40], np.uint64))
+    assert [len(side) for side in apart] == [0, 0]

@@ -6,13 +6,17 @@ does; the head state an append saves equals the one rebuilt from the stored rows
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from rirport.formats.source import read_source
 from rirport.formats.statsfile import read_stats
+from rirport.services.registry import versioning
 from rirport.services.registry.export import export_snapshot
 from rirport.services.registry.ingest import ingest_bytes, record_texts
 from rirport.services.registry.versioning import _rebuild_head
@@ -224,3 +228,87 @@ def test_a_store_with_an_old_format_head_state_ingests_as_ever(store: Store) -> 
     np.testing.assert_array_equal(head.ids, rebuilt.ids)
     np.testing.assert_array_equal(head.prints, rebuilt.prints)
     np.testing.assert_array_equal(head.prints[head.by_print], np.sort(rebuilt.prints))
+
+
+def test_head_state_ids_and_origins_of_every_format_read_alike() -> None:
+    prints = fingerprints(["a", "b", "c", "d", "e"])
+    head = HeadState.of(3, [1, 2, 3, 7, 9], [1, 2, 3, 5, 9], prints, np.argsort(prints))
+    ids, origins, blob = head.encode()
+    assert ids.startswith(b"rirport-head-3\n") and origins.startswith(b"rirport-head-3\n")
+    older = (  # formats 1 and 2: every step and every difference, zlib'd
+        zlib.compress(np.diff(head.ids, prepend=np.int64(0)).astype("<i8").tobytes(), 1),
+        zlib.compress((head.ids - head.origins).astype("<i8").tobytes(), 1),
+    )
+    for pair in ((ids, origins), older, (older[0], origins), (ids, older[1])):
+        back = HeadState.decode(3, *pair, blob)
+        assert back.ids.tolist() == [1, 2, 3, 7, 9] and back.origins.tolist() == [1, 2, 3, 5, 9]
+        np.testing.assert_array_equal(back.prints, head.prints)
+    n = 200_000  # a registry's rows in runs of ids: a few bytes, not 16 a row through zlib
+    big = HeadState.of(4, np.arange(1, n + 1), np.arange(1, n + 1), np.zeros(n, np.uint64))
+    assert sum(map(len, big.encode()[:2])) < 200
+    empty = HeadState.decode(5, *HeadState.of(5, [], [], np.zeros(0, np.uint64)).encode())
+    assert len(empty) == 0
+
+
+def _new_holder(data: bytes, nth: int = 10) -> bytes:
+    """``data`` with the holder of its ``nth`` delegated record renamed on all its records."""
+    delegated = [
+        line.split(b"|")
+        for line in data.split(b"\n")
+        if line.count(b"|") >= 7 and line.split(b"|")[6] in (b"allocated", b"assigned")
+    ]
+    return data.replace(b"|" + delegated[nth][7], b"|ZZZZ0000")
+
+
+def test_an_append_after_this_process_s_own_takes_its_head_state_and_lacked_records_from_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next file of a registry this process ingested last reads neither the head
+    state's fingerprints nor the previous file's lacked records back (it kept both); a
+    process that did not ingest it reads them. Both store the same rows, events and links."""
+    calls: Counter[str] = Counter()
+    parse, decode = versioning._parse_records, HeadState.decode.__func__  # type: ignore[attr-defined]
+
+    def parse_counted(*args: Any) -> Any:
+        calls["parse"] += 1
+        return parse(*args)
+
+    def decode_counted(cls: type[HeadState], *args: Any) -> HeadState:
+        calls["decode"] += 1
+        return decode(cls, *args)
+
+    monkeypatch.setattr(versioning, "_parse_records", parse_counted)
+    monkeypatch.setattr(HeadState, "decode", classmethod(decode_counted))
+    days = [_day(0), _day(1), _new_holder(_day(2))]
+    stores = []
+    for name, reopened in (("kept", False), ("read", True)):
+        store = Store(f"sqlite:///{tmp_path / name}.sqlite")
+        for k, data in enumerate(days[:2]):
+            ingest_bytes(store, data, f"apnic-{k}")
+        if reopened:
+            store.close()
+            store = Store(f"sqlite:///{tmp_path / name}.sqlite")
+        calls.clear()
+        result = ingest_bytes(store, days[2], "apnic-2")
+        assert dict(calls) == ({"parse": 1, "decode": 1} if reopened else {})
+        with store.read() as uow:
+            events = [(e.kind, e.body) for e in uow.events.of_snapshots([result.snapshot_id])]
+            links = uow.delegations.links("apnic")
+        stores.append((export_snapshot(store, result.snapshot_id), events, links))
+        store.close()
+    assert stores[0] == stores[1]
+    assert stores[0][1] and stores[0][2]  # a holder renamed: its events and its link
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_record_lines_located_from_the_parse_are_the_ones_found_again(crlf: bool) -> None:
+    data = _day(3)
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    stats = read_stats(data, "apnic")
+    assert stats.spans is not None
+    spans = stats.spans
+    found = FileLines.of_spans(spans.data, spans.starts, spans.ends, stats.table.line)
+    again = FileLines.of(data, stats.table.line)
+    assert found.texts() == again.texts() == record_texts(data, stats.table)
+    np.testing.assert_array_equal(found.prints(), again.prints())

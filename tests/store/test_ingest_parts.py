@@ -11,18 +11,21 @@ import json
 import numpy as np
 import pytest
 
+from rirport.domain.enums import ResourceType
+from rirport.domain.table import TYPE_CODE
 from rirport.errors import ParseError
-from rirport.formats.source import check_text, read_source
+from rirport.formats.source import check_text, read_source, source_from_bytes
 from rirport.formats.statsfile import read_stats
 from rirport.query.holders import _rows_with
 from rirport.services.monitoring.tables import TableCache
-from rirport.services.registry.ingest import record_texts
+from rirport.services.registry.ingest import record_texts, snapshot_values
 from rirport.store.bulk import delegation_rows
 from rirport.store.head import FileLines, fingerprints
 from rirport.store.order import LineOrder, _within
 from rirport.store.repos.snapshots import SnapshotRow
+from rirport.store.unit import Store
 from rirport.store.widths import Widths
-from tests.excerpts import real_file
+from tests.excerpts import excerpt, real_file
 
 
 @pytest.mark.parametrize("crlf", [False, True])
@@ -126,3 +129,31 @@ def test_table_cache_keeps_each_registrys_newest_files() -> None:
     for day in range(1, 5):
         small.put(_snap("arin", day), table)
     assert small.get(_snap("arin", 1)) is None and small.get(_snap("arin", 4)) is not None
+
+
+def test_neighbours_asked_again_in_a_unit_see_a_snapshot_it_added(store: Store) -> None:
+    path = real_file("apnic")
+    source = source_from_bytes(excerpt(path, 10), path.name)
+    values = snapshot_values(read_stats(source.data, path.name), source, None)
+    day = values["snapshot_date"]
+    assert isinstance(day, dt.date)
+    later = day + dt.timedelta(days=5)
+    with store.transaction() as uow:
+        assert uow.snapshots.neighbours("apnic", later) == (None, None)
+        assert uow.snapshots.neighbours("apnic", later) == (None, None)  # answered again
+        sid = uow.snapshots.add(values)
+        before, after = uow.snapshots.neighbours("apnic", later)
+        assert before is not None and before.id == sid and after is None
+
+
+def test_a_table_sorts_its_rows_by_first_number_once_per_type() -> None:
+    table = read_stats(excerpt(real_file("ripencc"), 300), "ripencc").table
+    for code in range(3):
+        rows = table.first_order(code)
+        ipv6 = code == TYPE_CODE[ResourceType.IPV6]
+        first = (table.first_hi if ipv6 else table.first_lo)[rows]
+        assert (table.type[rows] == code).all() and len(rows) == int((table.type == code).sum())
+        assert (first[1:] >= first[:-1]).all()
+        ties = first[1:] == first[:-1]
+        assert (rows[1:][ties] > rows[:-1][ties]).all()  # equal firsts in row order
+        assert table.first_order(code) is rows  # kept

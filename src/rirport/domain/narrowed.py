@@ -33,7 +33,6 @@ from rirport.domain.events import (
     Side,
     _aligned,
     _find_renaming,
-    _overlapping_pairs,
     _Renaming,
     diff,
     side_events,
@@ -106,16 +105,40 @@ def diff_narrowed(
 
 
 def _touched(new: DelegationTable, delegated: Bools, gone: DelegationTable) -> Bools:
-    """Delegated rows of ``new`` overlapping another of them or a row of ``gone``."""
+    """Delegated rows of ``new`` overlapping another of them or a row of ``gone`` (the rows
+    taken in the table's kept order by first number: the gone ranges, a few, are searched
+    in them, not every row in the gone ranges)."""
     hit = np.zeros(len(new), bool)
     for code in range(len(RESOURCE_TYPES)):
-        rows = np.flatnonzero(delegated & (new.type == code))
+        ordered = new.first_order(code)
+        rows = ordered[delegated[ordered]]
         first, last = _keys(new, rows, code)
         hit[rows[_overlaps_another(first, last)]] = True
         lost = np.flatnonzero(gone.type == code)
-        _, touching = _overlapping_pairs(*_keys(gone, lost, code), first, last)
-        hit[rows[touching]] = True
+        hit[rows[_reaching(first, last, *_keys(gone, lost, code))]] = True
     return hit
+
+
+def _reaching(
+    first: npt.NDArray[np.uint64],
+    last: npt.NDArray[np.uint64],
+    lo: npt.NDArray[np.uint64],
+    hi: npt.NDArray[np.uint64],
+) -> I64:
+    """Positions of the ranges ``first..last`` (sorted by first) sharing a number with one
+    of ``lo..hi``: for each of those, the run of ranges starting at or before its end and
+    not all ending before its start (a running maximum of the ends), checked one by one."""
+    if not len(lo) or not len(first):
+        return np.zeros(0, np.int64)
+    reach = np.maximum.accumulate(last)
+    starts = np.searchsorted(reach, lo, side="left").tolist()
+    ends = np.searchsorted(first, hi, side="right").tolist()
+    found = [
+        start + np.flatnonzero(last[start:end] >= low)
+        for start, end, low in zip(starts, ends, lo.tolist(), strict=True)
+        if start < end
+    ]
+    return np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
 
 
 def _keys(

@@ -12,6 +12,7 @@ strings, which sort (and compare in SQL blobs) in numeric order.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -33,6 +34,7 @@ TYPE_CODE = {t: i for i, t in enumerate(RESOURCE_TYPES)}
 REGISTRY_CODE = {r: i for i, r in enumerate(REGISTRIES)}
 STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 MASK64 = (1 << 64) - 1
+_IPV6_CODE = TYPE_CODE[ResourceType.IPV6]
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +154,22 @@ class DelegationTable:
     def type_mask(self, rtype: ResourceType) -> Bools:
         mask: Bools = self.type == TYPE_CODE[rtype]
         return mask
+
+    def first_order(self, code: int) -> I64:
+        """The rows of type ``code`` (a :data:`TYPE_CODE`) by first number, equal ones in row
+        order (a stable sort), IPv6 by the upper 64 bits. Sorted once per table and kept: an
+        ingest's duplicate check, its events' narrowing and the next ingests' searches of
+        this file all sort these same rows (a table's columns are never changed in place)."""
+        kept = self._first_orders
+        if code not in kept:
+            rows = np.flatnonzero(self.type == code)
+            first = self.first_hi[rows] if code == _IPV6_CODE else self.first_lo[rows]
+            kept[code] = rows[np.argsort(first, kind="stable")].astype(np.int64)
+        return kept[code]
+
+    @functools.cached_property
+    def _first_orders(self) -> dict[int, I64]:
+        return {}
 
 
 def keys_be(hi: U64, lo: U64) -> Bytes:

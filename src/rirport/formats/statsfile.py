@@ -67,10 +67,23 @@ class StatsFile:
     """Problems with the file as a whole: never skippable."""
     header_line: int = 0
     """The line number of the version line."""
+    spans: LineSpans | None = None
+    """The content as parsed and where its lines are (what a caller locating the records'
+    lines in it would find again, a scan of the whole file)."""
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.file_errors
+
+
+@dataclass(frozen=True)
+class LineSpans:
+    """A file's content as parsed (CRLF read as LF) and each line's start and end in it
+    (line ``n``, 1-based, is ``data[starts[n - 1]:ends[n - 1]]``)."""
+
+    data: bytes
+    starts: I64
+    ends: I64
 
 
 @dataclass
@@ -123,6 +136,7 @@ def read_stats(data: bytes, source: str, *, checked: bool = False) -> StatsFile:
         errors=errors,
         file_errors=file_errors,
         header_line=header_at + 1,
+        spans=LineSpans(data, lines.starts, lines.ends),
     )
 
 

@@ -482,7 +482,7 @@ class _Columns:
     def of_file(cls, table: DelegationTable, rtype: ResourceType) -> _Columns:
         """As :meth:`of`; IPv6 ranges that are all /64-aligned (every real file) are keyed
         by their upper 64 bits, which sorts several times faster than 17-byte keys."""
-        rows = np.flatnonzero(table.type == TYPE_CODE[rtype]).astype(np.int64)
+        rows = table.first_order(TYPE_CODE[rtype])  # sorted by those keys (see below)
         if rtype is not ResourceType.IPV6:
             return cls(rtype, rows, table.first_lo[rows], table.last_lo[rows])
         first_lo, last_lo = table.first_lo[rows], table.last_lo[rows]
@@ -532,11 +532,24 @@ def overlapping_pairs(
     """
     order = np.argsort(firsts, kind="stable").astype(np.int64)
     starts = firsts[order]
+    if not _any_overlap(starts, lasts[order]):  # nearly every file: no pair to spell out
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     ends = np.searchsorted(starts, lasts[order], side="right")
     runs = ends - np.arange(len(order)) - 1
     left = np.repeat(np.arange(len(order)), runs)
     offset = np.arange(len(left)) - np.repeat(np.cumsum(runs) - runs, runs)
     return order[left], order[left + 1 + offset]
+
+
+def _any_overlap(starts: Keys, lasts: Keys) -> bool:
+    """Whether ranges sorted by start share any number: some range starts at or before the
+    furthest end before it (one pass, where the search of every end would cost a sort's
+    worth; integer keys only, others are searched)."""
+    if len(starts) < 2:
+        return False
+    if starts.dtype.kind not in "ui" or lasts.dtype.kind not in "ui":
+        return True
+    return bool((starts[1:] <= np.maximum.accumulate(lasts)[:-1]).any())
 
 
 def _pair_findings(records: _Records, columns: _Columns) -> list[Finding]:

@@ -15,9 +15,10 @@ Fingerprints are a multiply-xor hash of the record's bytes in 8-byte little-endi
 (zero-padded; an all-zero word, padding, is skipped), each step ``mix((h ^ word) * K)`` with
 splitmix64's finaliser: every step is a bijection of ``h``, and every word's bits reach all of
 ``h``'s. They are the values stores hold since the head state came (changing them would need
-a new head-state format). From a file's bytes they are read through one unaligned ``uint64``
-view of the file (word ``k`` of a line starting at byte ``s`` is the view's element
-``s + 8k``), so a line's fingerprint does not depend on where it sits. Two different records
+a new head-state format). From a file's bytes they are read through the file viewed as
+aligned ``uint64`` words (word ``k`` of a line starting ``r`` bytes into aligned word ``q`` is
+put together from words ``q + k`` and ``q + k + 1``), so a line's fingerprint does not depend
+on where it sits. Two different records
 of a file pair colliding has a probability of about n_old * n_new / 2**64 (2e-9 for two
 200,000-record files); the distinct record lines of the real files here (over 500,000) have
 distinct fingerprints (tests/store/test_head_prints.py).
@@ -38,6 +39,7 @@ _MUL = np.uint64(0x9E3779B97F4A7C15)
 _MUL2 = np.uint64(0xBF58476D1CE4E5B9)
 _MUL3 = np.uint64(0x94D049BB133111EB)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_ONE = np.uint64(1)
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,15 @@ class HeadState:
     """Rows of a registry's newest snapshot, sorted by id: ids, origins, fingerprints, and
     (when known) ``by_print``, the row positions in fingerprint order: the sort the next
     file's match would otherwise make of them (it is the sort the match of this file made
-    of its rows)."""
+    of its rows); and (kept in memory only, never stored) ``file_rows``, each row's place in
+    the snapshot's file as parsed, when this process made the state from that file."""
 
     snapshot_id: int
     ids: I64
     origins: I64
     prints: U64
     by_print: I64 | None = None
+    file_rows: I64 | None = None
 
     @classmethod
     def of(
@@ -61,44 +65,46 @@ class HeadState:
         origins: npt.ArrayLike,
         prints: U64,
         by_print: I64 | None = None,
+        file_rows: I64 | None = None,
     ) -> HeadState:
-        """The state of rows given in any order (``by_print``: positions among them)."""
+        """The state of rows given in any order (``by_print``: positions among them;
+        ``file_rows``: each one's row in the file)."""
         i = np.asarray(ids, dtype=np.int64)
         o, p = np.asarray(origins, dtype=np.int64), np.asarray(prints, dtype=np.uint64)
         if len(i) < 2 or bool((i[1:] > i[:-1]).all()):  # in order already (an append's)
-            return cls(snapshot_id, i, o, p, by_print)
+            return cls(snapshot_id, i, o, p, by_print, file_rows)
         order = np.argsort(i, kind="stable")
         if by_print is not None:  # the same rows, at their new positions
             moved = np.empty(len(order), np.int64)
             moved[order] = np.arange(len(order))
             by_print = moved[by_print]
-        return cls(snapshot_id, i[order], o[order], p[order], by_print)
+        rows = None if file_rows is None else file_rows[order]
+        return cls(snapshot_id, i[order], o[order], p[order], by_print, rows)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def encode(self) -> tuple[bytes, bytes, bytes]:
-        """ids as steps (nearly all +1 after a first load), origins as their difference from
-        the ids (nearly all 0), zlib each; fingerprints raw, then (format 2, marked by
-        :data:`_BY_PRINT`) ``by_print`` as 32-bit positions. Format 1, fingerprints alone
-        (``8 * len`` bytes, as stores written before hold them), is written when the order is
-        unknown and read as ever."""
-        steps = np.diff(self.ids, prepend=np.int64(0)).astype("<i8")
+        """ids and origins as their exceptions (format 3, marked by :data:`_RUNS`): the ids
+        as steps, nearly all +1, given only where a step is not (a row gone, a run of new
+        rows); the origins as their difference from the ids, nearly all 0, only where it is
+        not; each ``[n, k, k positions, k values]`` as int64, zlib'd (formats 1 and 2 zlib'd
+        every step and every difference: 16 bytes a row through zlib for the same few
+        kilobytes out). Fingerprints raw, then (format 2, marked by :data:`_BY_PRINT`)
+        ``by_print`` as 32-bit positions; fingerprints alone (``8 * len`` bytes, as stores
+        written before hold them) when the order is unknown. Every format is read as ever."""
+        steps = np.diff(self.ids, prepend=np.int64(0))
         prints = self.prints.astype("<u8").tobytes()
         if self.by_print is not None:
             prints = _BY_PRINT + prints + self.by_print.astype("<u4").tobytes()
-        return (
-            zlib.compress(steps.tobytes(), 1),
-            zlib.compress((self.ids - self.origins).astype("<i8").tobytes(), 1),
-            prints,
-        )
+        return _exceptions(steps, 1), _exceptions(self.ids - self.origins, 0), prints
 
     @classmethod
     def decode(cls, snapshot_id: int, ids: bytes, origins: bytes, prints: bytes) -> HeadState:
-        """A state from :meth:`encode`, of either format (a ``by_print`` that does not sort
+        """A state from :meth:`encode`, of any format (a ``by_print`` that does not sort
         the fingerprints is dropped: the match sorts them itself)."""
-        i = np.cumsum(np.frombuffer(zlib.decompress(ids), dtype="<i8"), dtype=np.int64)
-        back = np.frombuffer(zlib.decompress(origins), dtype="<i8").astype(np.int64)
+        i = np.cumsum(_unexceptions(ids, 1), dtype=np.int64)
+        back = _unexceptions(origins, 0)
         n = len(i)
         by_print = None
         if len(prints) == len(_BY_PRINT) + 12 * n and prints.startswith(_BY_PRINT):
@@ -109,6 +115,29 @@ class HeadState:
         if by_print is not None and not _sorts(p, by_print):
             by_print = None
         return cls(snapshot_id, i, i - back, p, by_print)
+
+
+#: The mark opening a format-3 ``head_state.ids`` or ``origins`` (:func:`_exceptions`); a
+#: format-1/2 value is a zlib stream, which opens with 0x78, never with this.
+_RUNS = b"rirport-head-3\n"
+
+
+def _exceptions(values: I64, usual: int) -> bytes:
+    """``values``, nearly all ``usual``, as the positions and values of the others."""
+    at = np.flatnonzero(values != usual)
+    packed = np.concatenate([[len(values), len(at)], at, values[at]]).astype("<i8")
+    return _RUNS + zlib.compress(packed.tobytes(), 1)
+
+
+def _unexceptions(blob: bytes, usual: int) -> I64:
+    """The values :func:`_exceptions` packed, or those of a format-1/2 blob (all, zlib'd)."""
+    if not blob.startswith(_RUNS):
+        return np.frombuffer(zlib.decompress(blob), dtype="<i8").astype(np.int64)
+    packed = np.frombuffer(zlib.decompress(blob[len(_RUNS) :]), dtype="<i8").astype(np.int64)
+    n, k = int(packed[0]), int(packed[1])
+    out = np.full(n, usual, np.int64)
+    out[packed[2 : 2 + k]] = packed[2 + k : 2 + 2 * k]
+    return out
 
 
 #: The mark opening a format-2 ``head_state.prints`` (fingerprints and their order): a
@@ -145,10 +174,12 @@ def match(head_prints: U64, new_prints: U64, head_order: I64 | None = None) -> M
     """Pair rows with equal records (fingerprints), duplicates by their rank among equals
     (which of two identical records pairs with which is immaterial, as in the text diff).
     ``head_order``: positions that sort ``head_prints``, when known (saves their sort)."""
-    (a, order, _), (b, by_value, plain) = _ranked(head_prints, head_order), _ranked(new_prints)
-    sorted_a = a[order]
+    (a, order, _, sorted_a), (b, by_value, plain, sorted_b) = (
+        _ranked(head_prints, head_order),
+        _ranked(new_prints),
+    )
     at = np.empty(len(b), np.int64)  # b searched in sorted order: a sequential walk
-    at[by_value] = np.minimum(np.searchsorted(sorted_a, b[by_value]), max(len(a) - 1, 0))
+    at[by_value] = np.minimum(np.searchsorted(sorted_a, sorted_b), max(len(a) - 1, 0))
     hit = sorted_a[at] == b if len(a) else np.zeros(len(b), bool)
     ib = np.flatnonzero(hit).astype(np.int64)
     ia = order[at[hit]].astype(np.int64)
@@ -163,22 +194,24 @@ def match(head_prints: U64, new_prints: U64, head_order: I64 | None = None) -> M
     )
 
 
-def _ranked(prints: U64, known: I64 | None = None) -> tuple[U64, I64, I64]:
+def _ranked(prints: U64, known: I64 | None = None) -> tuple[U64, I64, I64, U64]:
     """Fingerprints made unique (the k-th repeat of a value, k >= 1, is mixed with k), the
-    order that sorts them, and the order that sorts the fingerprints as given (the one sort
-    of them, unless some repeat; ``known``, an order that sorts them, saves it). Repeats are
+    order that sorts them, the order that sorts the fingerprints as given (the one sort
+    of them, unless some repeat; ``known``, an order that sorts them, saves it), and the
+    unique values sorted (gathered once: the match would gather them again). Repeats are
     ranked in the order of the fingerprints' own sort, whatever ``known`` says, so which
-    repeat pairs with which does not depend on where the order came from."""
+    repeat pairs with which does not depend on where the order came from. Without repeats
+    the values are ``prints`` itself (read only)."""
     order = known if known is not None and len(known) == len(prints) else np.argsort(prints)
     if len(prints) < 2:
-        return prints.copy(), order, order
+        return prints, order, order, prints[order]
     s = prints[order]
     if order is known and not bool((s[1:] >= s[:-1]).all()):  # not a sort of them after all
         order = np.argsort(prints)
         s = prints[order]
     repeat = np.flatnonzero(s[1:] == s[:-1]) + 1
     if not len(repeat):
-        return prints.copy(), order, order
+        return prints, order, order, s
     if order is known:  # equal values may lie in another order: rank them as ever
         order = np.argsort(prints)
         s = prints[order]
@@ -190,7 +223,8 @@ def _ranked(prints: U64, known: I64 | None = None) -> tuple[U64, I64, I64]:
         mixed = s ^ _mix(rank * _MUL2)
     ranked = prints.copy()
     ranked[order[repeat]] = mixed[repeat]
-    return ranked, np.argsort(ranked), order
+    by_ranked = np.argsort(ranked)
+    return ranked, by_ranked, order, ranked[by_ranked]
 
 
 def fingerprints(records: Sequence[str]) -> U64:
@@ -248,6 +282,16 @@ class FileLines:
         start = np.where(at > 0, ends[np.maximum(at - 1, 0)] + 1, 0)
         return cls(data, at + 1, start, ends[at] - start)
 
+    @classmethod
+    def of_spans(
+        cls, data: bytes, starts: I64, ends: I64, numbers: npt.NDArray[np.integer]
+    ) -> FileLines:
+        """As :meth:`of`, from where the file's lines start and end (all of them, as its
+        parse found them in ``data``, CRLF read as LF): no second scan of the file."""
+        at = np.asarray(numbers, dtype=np.int64)
+        start = starts[at - 1]
+        return cls(data, at, start, ends[at - 1] - start)
+
     def __len__(self) -> int:
         return len(self.numbers)
 
@@ -283,15 +327,18 @@ _FEW_LINES = 20_000
 
 def _span_prints(data: bytes, start: I64, length: I64) -> U64:
     """The fingerprint of each span ``buf[start:start + length]``, read as 8-byte words
-    straight from the buffer through one unaligned ``uint64`` view of it (word ``k`` of a
-    span is the view's element ``start + 8k``, whatever the span's offset in a word), spans
-    longest first (the spans reaching word ``k`` are a prefix), each word's step in place."""
+    from the buffer viewed as aligned ``uint64`` words: word ``k`` of a span starting ``r``
+    bytes into aligned word ``q`` is the top ``8 - r`` bytes of word ``q + k`` and the low
+    ``r`` of word ``q + k + 1`` (each aligned word gathered once a span: numpy gathers
+    aligned words about twice as fast as unaligned ones), spans longest first (the spans
+    reaching word ``k`` are a prefix), each word's step in place."""
     n = len(start)
     longest = int(length.max())
     width = -(-longest // 8)
     buf = np.frombuffer(data, dtype=np.uint8)
-    padded = np.concatenate([buf, np.zeros(8, np.uint8)])  # a span's last word may read past
-    words = np.ndarray((len(padded) - 7,), "<u8", padded, strides=(1,))
+    # zero-padded to whole words and one more: a span's last word may read past the end
+    padded = np.concatenate([buf, np.zeros(16 - len(buf) % 8, np.uint8)])
+    aligned = padded.view("<u8")
     if longest < 1 << 16:  # a 16-bit key: numpy's stable sort is a radix sort then
         order = np.argsort((longest - length).astype(np.uint16), kind="stable")
     else:
@@ -299,17 +346,24 @@ def _span_prints(data: bytes, start: I64, length: I64) -> U64:
     at, size = start[order], length[order]
     reach = np.searchsorted(-size, -8 * np.arange(width + 1), side="left")
     nul = b"\0" in data  # an all-zero word is skipped (padding), as in _word_prints
+    word = at >> 3
+    low = ((at & 7) * 8).astype(np.uint64)  # bits of the first aligned word below the span
+    high = np.uint64(63) - low  # the next word's shift, less one (a shift by 64 is not one)
     h = np.full(n, _MUL, np.uint64)
     spare = np.empty(n, np.uint64)
+    below = aligned[word]
     with np.errstate(over="ignore"):
         for k in range(width):
             m, full = int(reach[k]), int(reach[k + 1])
             if m == 0:
                 break
-            column = words[at[:m] + 8 * k]
+            above = aligned[word[:m] + (k + 1)]
+            column = below[:m] >> low[:m]
+            column |= (above << _ONE) << high[:m]
+            below = above
             if full < m:  # the spans ending in this word: their bytes only
                 bits = ((size[full:m] - 8 * k) * 8).astype(np.uint64)
-                column[full:m] &= np.where(bits >= 64, _ALL, (np.uint64(1) << (bits % 64)) - 1)
+                column[full:m] &= np.where(bits >= 64, _ALL, (_ONE << (bits % 64)) - _ONE)
             part = h[:m]
             if nul:
                 step = (part ^ column) * _MUL

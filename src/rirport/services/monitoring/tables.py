@@ -47,11 +47,9 @@ class Sorted:
 
     @classmethod
     def of(cls, table: DelegationTable, code: int) -> Sorted:
-        rows = np.flatnonzero(table.type == code)
+        rows = table.first_order(code)  # the sort the file's own ingest made (or makes now)
         first, last = _keys(table, rows, code)
-        order = np.argsort(first, kind="stable")
-        lasts = last[order]
-        return cls(rows[order], first[order], lasts, np.maximum.accumulate(lasts))
+        return cls(rows, first, last, np.maximum.accumulate(last))
 
 
 class TableCache:

@@ -32,6 +32,7 @@ from rirport.query.integrity import repeated_in_file
 from rirport.services.audit import journal
 from rirport.services.monitoring import events
 from rirport.services.registry import versioning
+from rirport.services.registry.collection import paused_collection
 from rirport.services.transparency.state import ingest_hint as state_hint
 from rirport.store.bulk import DelegationRows, delegation_rows
 from rirport.store.head import FileLines
@@ -126,6 +127,7 @@ class PreparedFile:
     warnings: list[str] = field(default_factory=list)
 
 
+@paused_collection
 def prepare_source(
     source: SourceFile,
     *,
@@ -156,13 +158,22 @@ def prepare_source(
             for m in mismatches
         ]
     ensure_acceptable(stats, skip_bad_lines)
-    lines = FileLines.of(source.data, stats.table.line)  # texts decoded for the rows stored
+    lines = _file_lines(source, stats)  # texts decoded for the rows stored
     rows = delegation_rows(stats.table, lines, lines.prints())
     warnings = [f"{m}; stored as the version line says" for m in mismatches]
     warnings += repeated_in_file(stats.table, source.name)  # as `check` will say later
     return PreparedFile(source, stats, rows, source_url, warnings)
 
 
+def _file_lines(source: SourceFile, stats: StatsFile) -> FileLines:
+    """The lines of the file's records, located from its parse when it kept them."""
+    spans = stats.spans
+    if spans is None:
+        return FileLines.of(source.data, stats.table.line)
+    return FileLines.of_spans(spans.data, spans.starts, spans.ends, stats.table.line)
+
+
+@paused_collection
 def store_prepared(
     store: Store,
     prepared: PreparedFile,
@@ -316,6 +327,7 @@ def ingest_bytes(
     )
 
 
+@paused_collection
 def ingest_source(
     store: Store,
     source: SourceFile,

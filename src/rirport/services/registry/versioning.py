@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ from rirport.domain.table import DelegationTable
 from rirport.errors import StorageError
 from rirport.formats.statsfile import read_record_lines
 from rirport.query import holders
+from rirport.services.monitoring.tables import TABLES
 from rirport.store.bulk import DelegationRows
 from rirport.store.head import HeadState, fingerprints, match
 from rirport.store.order import LineOrder
@@ -100,7 +101,9 @@ def store_versions(
     if before is None and after is None:
         ids = uow.delegations.add_rows(snap.id, rows, end=OPEN_END)
         uow.delegations.save_order(snap.id, LineOrder.build(ids, rows.table.line))
-        uow.delegations.save_head(snap.registry, HeadState.of(snap.id, ids, ids, rows.prints))
+        uow.delegations.save_head(
+            snap.registry, HeadState.of(snap.id, ids, ids, rows.prints, file_rows=_all(len(ids)))
+        )
         return Stored(len(ids))
     if after is None:
         assert before is not None
@@ -157,6 +160,8 @@ def _append(
     at = np.empty(len(rows), np.int64)  # each file row's place in the next head state
     at[m.new] = (np.cumsum(kept_rows) - 1)[m.old]
     at[m.fresh] = len(m.old) + np.arange(len(m.fresh))
+    file_rows = np.empty(len(rows), np.int64)  # the next head state's rows in this file
+    file_rows[at] = np.arange(len(rows))
     repo.save_head(  # new ids come after all others: sorted by id as they are (else sorted)
         snap.registry,
         HeadState.of(
@@ -165,14 +170,38 @@ def _append(
             np.concatenate([head.origins[kept_rows], fresh_ids]),
             np.concatenate([head.prints[kept_rows], prints[m.fresh]]),
             at[m.new_order],  # the sort of this file's fingerprints: the next match's
+            file_rows,
         ),
     )
-    gone = repo.versions_by_id(gone_ids.tolist())
-    lacked = _parse_records([g[4] for g in gone], snap.registry, before.file_name)
+    lacked = _lacked(uow, head, before, m.gone, gone_ids)
     repo.add_links(holders.link_appended(snap.registry, before, snap, table, m.new, lacked))
     if not kept:
         return Stored(len(fresh_ids))
     return Stored(len(fresh_ids), m.new, lacked)
+
+
+def _lacked(
+    uow: UnitOfWork,
+    head: HeadState,
+    before: SnapshotRow,
+    gone: npt.NDArray[np.int64],
+    gone_ids: npt.NDArray[np.int64],
+) -> DelegationTable:
+    """The records of ``before``'s file that the new file lacks (its head rows ``gone``, of
+    ids ``gone_ids``), in id order, numbered 1.. as if parsed on their own: taken from that
+    file as this process parsed it (:data:`~rirport.services.monitoring.tables.TABLES`) when
+    the head state is the one it made from it, else read back and parsed."""
+    table = TABLES.get(before) if head.file_rows is not None else None
+    if table is None or len(table) != len(head):
+        gone_rows = uow.delegations.versions_by_id(gone_ids.tolist())
+        return _parse_records([g[4] for g in gone_rows], before.registry, before.file_name)
+    assert head.file_rows is not None
+    taken = table.take(head.file_rows[gone])
+    return replace(taken, line=np.arange(1, len(taken) + 1, dtype=np.int32))
+
+
+def _all(n: int) -> npt.NDArray[np.int64]:
+    return np.arange(n, dtype=np.int64)
 
 
 def _parse_records(records: list[str], registry: str, source: str) -> DelegationTable:

@@ -120,6 +120,9 @@ class DelegationRepo:
         """Whether this unit deleted every head state (and saved none since)."""
         self._before_read: tuple[tuple[int, str], Any] | None = None
         """A :meth:`line_before` row read by :meth:`overlapping`, and what it was asked of."""
+        self._heads_saved: dict[str, tuple[bytes, bytes, HeadState]] = {}
+        """The head states this unit saved, with their stored ids and origins (handed to the
+        shared cache once committed)."""
 
     # -- writing a file's rows ---------------------------------------------------------------
     def add_rows(
@@ -143,16 +146,26 @@ class DelegationRepo:
 
     # -- the newest file as columns (rirport.store.head) -------------------------------------
     def head(self, registry: str) -> HeadState | None:
-        """The registry's head state, if one is kept (none: rebuild it from the rows)."""
+        """The registry's head state, if one is kept (none: rebuild it from the rows): the
+        one this process saved when the stored one is still it (same snapshot, same ids and
+        origins: the fingerprints of those rows are then the same too), else read whole."""
         h = schema.head_state.c
         row = self._c.execute(
-            select(h.snapshot_id, h.ids, h.origins, h.prints).where(h.registry == registry)
+            select(h.snapshot_id, h.ids, h.origins).where(h.registry == registry)
         ).first()
-        return None if row is None else HeadState.decode(*row)
+        if row is None:
+            return None
+        snapshot_id, ids, origins = int(row[0]), bytes(row[1]), bytes(row[2])
+        mine = self._shared.heads.get(registry) if self._shared is not None else None
+        if mine is not None and mine[2].snapshot_id == snapshot_id and mine[:2] == (ids, origins):
+            return mine[2]
+        prints = self._c.execute(select(h.prints).where(h.registry == registry)).scalar_one()
+        return HeadState.decode(snapshot_id, ids, origins, bytes(prints))
 
     def save_head(self, registry: str, head: HeadState) -> None:
         ids, origins, prints = head.encode()
         self.drop_heads([registry])
+        self._heads_saved[registry] = (ids, origins, head)
         self._heads_gone = False
         if self._journal is not None:
             self._journal.forget(HEADS_GONE)
@@ -170,6 +183,9 @@ class DelegationRepo:
         """Forget head states (of these registries; None: all): their rows were rewritten
         otherwise than by an append (a late file, a transfer). Once this unit dropped them
         all and saved none since, there is nothing left to drop (a transfer asks twice)."""
+        registries = None if registries is None else list(registries)
+        for registry in list(self._heads_saved) if registries is None else registries:
+            self._heads_saved.pop(registry, None)
         if self._heads_gone:
             return
         if registries is None and self._journal is not None and self._journal.recall(HEADS_GONE):
@@ -912,10 +928,15 @@ class SnapshotCache:
     limit: int = 16
     snapshots: dict[int, SnapshotRow] = field(default_factory=dict)
     orders: OrderedDict[int, tuple[LineOrder, int]] = field(default_factory=OrderedDict)
+    heads: dict[str, tuple[bytes, bytes, HeadState]] = field(default_factory=dict)
+    """The head state each registry's last ingest in this process saved, with its stored
+    ids and origins (:meth:`DelegationRepo.head` takes it while the stored one is still it:
+    the next ingest neither reads nor decodes its fingerprints)."""
 
     def keep(self, repo: DelegationRepo) -> None:
         """Take what a committed unit of work read or wrote."""
         self.snapshots.update(repo._snapshots)
+        self.heads.update(repo._heads_saved)
         for sid, order in repo._orders.items():
             if sid not in repo._asked:
                 continue

@@ -28,8 +28,14 @@ class SnapshotRepo:
         self._journal = journal
         """The unit's journal: the newest snapshots as this process's last write left them,
         while no other write came in between (:meth:`JournalRepo.recall`)."""
+        self._neighbours: dict[
+            tuple[str, dt.date], tuple[SnapshotRow | None, SnapshotRow | None]
+        ] = {}
+        """:meth:`neighbours` answered in this unit: they stand until it adds a snapshot
+        (snapshots are never changed or removed, and writers run one at a time)."""
 
     def add(self, values: dict[str, Any]) -> int:
+        self._neighbours.clear()
         if self._journal is not None:  # the newest snapshots passed on are no longer so
             self._journal.forget(NEWEST)
             self._journal.forget(NEWEST_DATES)
@@ -151,8 +157,16 @@ class SnapshotRepo:
     def neighbours(
         self, registry: str, date: dt.date
     ) -> tuple[SnapshotRow | None, SnapshotRow | None]:
-        """The registry's snapshots just before and just after ``date`` (two one-row reads:
-        an ingest asks this several times, over a store of thousands of snapshots)."""
+        """The registry's snapshots just before and just after ``date`` (two one-row reads
+        over a store of thousands of snapshots, once a unit: an ingest asks three times)."""
+        key = (registry, date)
+        if key not in self._neighbours:
+            self._neighbours[key] = self._read_neighbours(registry, date)
+        return self._neighbours[key]
+
+    def _read_neighbours(
+        self, registry: str, date: dt.date
+    ) -> tuple[SnapshotRow | None, SnapshotRow | None]:
         s = schema.snapshot.c
         mine = s.registry == registry
         before = self._c.execute(
