@@ -29,8 +29,8 @@ from rirport.domain.enums import Registry
 from rirport.domain.query import parse_query
 from rirport.domain.transfer import TransferKind
 from rirport.errors import ConflictError, StorageError
-from rirport.query.iana import load_iana
-from rirport.query.view import load_current
+from rirport.query.iana import IanaBlocks, load_iana
+from rirport.query.view import CurrentView, load_current
 from rirport.services.audit import journal
 from rirport.services.registry.ingest import ingest_bytes
 from rirport.services.transfers.lifecycle import advance, advance_in, build_request
@@ -62,6 +62,17 @@ def _requested(store: Store, resource: str = RESOURCE) -> int:
         view, query.resource, Registry.ARIN, NEW_HOLDER, TransferKind.INTER_RIR, DAY, RIPE_HOLDER
     )
     return request(store, view, req, PORTABLE, "tester", load_iana(store)).transfer.id
+
+
+def _only_on(store: Store, engine: str, why: str) -> None:
+    """Skip a test of one engine's statements on the other."""
+    if store.engine.dialect.name != engine:
+        pytest.skip(why)
+
+
+def _requested_with_view(store: Store) -> tuple[CurrentView, IanaBlocks, int]:
+    """The current view, the IANA table and a requested transfer's id."""
+    return load_current(store), load_iana(store), _requested(store)
 
 
 class RoundTrips:
@@ -133,8 +144,7 @@ def test_a_completed_transfer_is_ten_round_trips_and_reads_nothing_twice(
     two_registries: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = two_registries
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's round trips (SQLite has none to save)")
+    _only_on(store, "postgresql", "PostgreSQL's round trips (SQLite has none to save)")
     view, iana = load_current(store), load_iana(store)
     steps = ("approve", "accept", "complete")
     trips: dict[str, int] = {}
@@ -180,10 +190,8 @@ def test_a_step_of_a_transfer_this_process_does_not_know_reads_its_facts_after_i
     two_registries: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = two_registries
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's round trips")
-    view, iana = load_current(store), load_iana(store)
-    transfer = _requested(store)
+    _only_on(store, "postgresql", "PostgreSQL's round trips")
+    view, iana, transfer = _requested_with_view(store)
     store.transfers_known.clear()  # (as another process that made the request)
     seen = _round_trips(monkeypatch)
     done = advance(store, view, transfer, "approve", "tester", iana)
@@ -198,8 +206,7 @@ def test_a_failed_write_sent_with_the_commit_rolls_the_whole_transaction_back(
     two_registries: Store,
 ) -> None:
     store = two_registries
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's deferred writes")
+    _only_on(store, "postgresql", "PostgreSQL's deferred writes")
     before = journal.verify(store)
     with pytest.raises(StorageError), store.transaction() as uow:
         journal.append(uow, "test", "hold", {"n": 1})  # its rows go with the commit
@@ -323,10 +330,8 @@ def test_a_sqlite_step_asks_the_entry_before_the_mirror_and_the_pending_parts_wi
     two_registries: Store,
 ) -> None:
     store = two_registries
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's statements")
-    view, iana = load_current(store), load_iana(store)
-    transfer = _requested(store)
+    _only_on(store, "sqlite", "SQLite's statements")
+    view, iana, transfer = _requested_with_view(store)
     sent: list[str] = []
     with store.transaction() as uow:
         raw = uow.connection.connection.dbapi_connection
