@@ -102,10 +102,9 @@ class Connection(psycopg.Connection[Any]):
         if not queued:
             super().commit()
             return
-        self.queued = []
         if all(params is None for _, params in queued) and self.pgconn.transaction_status == IDLE:
-            return  # only the BEGIN, never sent: the transaction ran no statement
-        self.queued = queued
+            self.queued = []  # only the BEGIN, never sent: the transaction ran no statement
+            return
         with self.sending_queued():
             psycopg.Cursor(self).execute("COMMIT")
 
